@@ -1,0 +1,3 @@
+//! Adapters: implementations of the ports against real systems.
+
+pub mod store;

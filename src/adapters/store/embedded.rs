@@ -1,0 +1,181 @@
+//! The embedded durable store: one redb file, each write committed to disk before it returns.
+//!
+//! Values are stored as an 8-byte big-endian expiry (milliseconds since the Unix epoch, 0 for
+//! none) followed by the payload. Expired entries are invisible to reads and removed by the next
+//! write to their key. Reads run inline (they are memory-speed); writes, which wait for `fsync`,
+//! run on tokio's blocking pool.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+
+use crate::ports::store::{Entry, Store, StoreError};
+
+const TABLE: TableDefinition<&str, &[u8]> = TableDefinition::new("kv");
+
+/// The embedded store. Cloning shares the open file.
+#[derive(Clone)]
+pub struct EmbeddedStore {
+    db: Arc<Database>,
+    prefix: Arc<str>,
+}
+
+fn failed(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Failed(e.to_string())
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+fn expiry_of(ttl: Option<Duration>) -> u64 {
+    ttl.map(|t| now_ms().saturating_add(t.as_millis().max(1) as u64)).unwrap_or(0)
+}
+
+/// Splits a stored value into its payload, or `None` when it has expired (or is malformed).
+fn live(raw: &[u8], now: u64) -> Option<&[u8]> {
+    let (head, payload) = raw.split_first_chunk::<8>()?;
+    let expiry = u64::from_be_bytes(*head);
+    (expiry == 0 || expiry > now).then_some(payload)
+}
+
+fn encode(expiry: u64, payload: &[u8]) -> Vec<u8> {
+    let mut v = Vec::with_capacity(8 + payload.len());
+    v.extend_from_slice(&expiry.to_be_bytes());
+    v.extend_from_slice(payload);
+    v
+}
+
+impl EmbeddedStore {
+    /// Opens (or creates) the store file at `path`; keys are prefixed with `namespace:`.
+    pub fn open(path: &Path, namespace: &str) -> Result<Self, StoreError> {
+        let db = Database::create(path)
+            .map_err(|e| StoreError::Unavailable(format!("cannot open {}: {e}", path.display())))?;
+        let store = Self { db: Arc::new(db), prefix: format!("{namespace}:").into() };
+        store.write_blocking(|_| Ok(()))?; // creates the table, so reads never miss it
+        Ok(store)
+    }
+
+    fn key(&self, key: &str) -> String {
+        format!("{}{key}", self.prefix)
+    }
+
+    fn write_blocking<T>(
+        &self,
+        f: impl FnOnce(&mut redb::Table<&str, &[u8]>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let tx = self.db.begin_write().map_err(failed)?;
+        let out = {
+            let mut table = tx.open_table(TABLE).map_err(failed)?;
+            f(&mut table)?
+        };
+        tx.commit().map_err(failed)?;
+        Ok(out)
+    }
+
+    async fn write<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut redb::Table<&str, &[u8]>) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || this.write_blocking(f))
+            .await
+            .map_err(|e| StoreError::Failed(format!("write task: {e}")))?
+    }
+
+    fn read<T>(
+        &self,
+        f: impl FnOnce(&redb::ReadOnlyTable<&str, &[u8]>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let tx = self.db.begin_read().map_err(failed)?;
+        let table = tx.open_table(TABLE).map_err(failed)?;
+        f(&table)
+    }
+}
+
+impl Store for EmbeddedStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.read(|_| Ok(()))
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let key = self.key(key);
+        let now = now_ms();
+        self.read(|t| {
+            Ok(t.get(key.as_str()).map_err(failed)?.and_then(|v| live(v.value(), now).map(<[u8]>::to_vec)))
+        })
+    }
+
+    async fn set(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<(), StoreError> {
+        let (key, value) = (self.key(key), encode(expiry_of(ttl), value));
+        self.write(move |t| t.insert(key.as_str(), value.as_slice()).map(drop).map_err(failed)).await
+    }
+
+    async fn delete(&self, key: &str) -> Result<bool, StoreError> {
+        let key = self.key(key);
+        self.write(move |t| {
+            let old = t.remove(key.as_str()).map_err(failed)?;
+            Ok(old.is_some_and(|v| live(v.value(), now_ms()).is_some()))
+        })
+        .await
+    }
+
+    async fn exists_many(&self, keys: &[String]) -> Result<Vec<bool>, StoreError> {
+        let now = now_ms();
+        self.read(|t| {
+            keys.iter()
+                .map(|k| {
+                    let k = self.key(k);
+                    Ok(t.get(k.as_str()).map_err(failed)?.is_some_and(|v| live(v.value(), now).is_some()))
+                })
+                .collect()
+        })
+    }
+
+    async fn increment(&self, key: &str, by: i64, ttl: Option<Duration>) -> Result<i64, StoreError> {
+        let key = self.key(key);
+        self.write(move |t| {
+            let now = now_ms();
+            let (current, expiry) = match t.get(key.as_str()).map_err(failed)? {
+                Some(v) => match live(v.value(), now) {
+                    Some(payload) => {
+                        let n = <[u8; 8]>::try_from(payload)
+                            .map_err(|_| StoreError::Failed(format!("{key} is not a counter")))?;
+                        (
+                            i64::from_le_bytes(n),
+                            u64::from_be_bytes(v.value()[..8].try_into().unwrap_or_default()),
+                        )
+                    }
+                    None => (0, expiry_of(ttl)),
+                },
+                None => (0, expiry_of(ttl)),
+            };
+            let next =
+                current.checked_add(by).ok_or_else(|| StoreError::Failed(format!("{key} overflows")))?;
+            t.insert(key.as_str(), encode(expiry, &next.to_le_bytes()).as_slice()).map_err(failed)?;
+            Ok(next)
+        })
+        .await
+    }
+
+    async fn scan_prefix(&self, prefix: &str, limit: usize) -> Result<Vec<Entry>, StoreError> {
+        let start = self.key(prefix);
+        let now = now_ms();
+        self.read(|t| {
+            let mut out = Vec::new();
+            for item in t.range(start.as_str()..).map_err(failed)? {
+                let (k, v) = item.map_err(failed)?;
+                let Some(rest) = k.value().strip_prefix(&*self.prefix) else { break };
+                if !rest.starts_with(prefix) || out.len() >= limit {
+                    break;
+                }
+                if let Some(payload) = live(v.value(), now) {
+                    out.push(Entry { key: rest.to_owned(), value: payload.to_vec() });
+                }
+            }
+            Ok(out)
+        })
+    }
+}

@@ -1,0 +1,79 @@
+//! Store adapters: the embedded redb file (default, one node) and Redis (many nodes).
+//!
+//! [`AnyStore`] picks one at start-up from the policy; both pass the same suite in `tests/store`.
+
+mod embedded;
+mod redis;
+
+use std::path::Path;
+use std::time::Duration;
+
+pub use self::embedded::EmbeddedStore;
+pub use self::redis::RedisStore;
+use crate::core::policy::StorePolicy;
+use crate::ports::store::{Entry, Store, StoreError};
+
+/// The store chosen by the policy.
+#[derive(Clone)]
+pub enum AnyStore {
+    /// The embedded durable file.
+    Embedded(EmbeddedStore),
+    /// Redis.
+    Redis(RedisStore),
+}
+
+impl AnyStore {
+    /// Opens the store the policy names; the embedded file lives in `data_dir`.
+    pub fn open(policy: &StorePolicy, data_dir: &Path) -> Result<Self, StoreError> {
+        match policy {
+            StorePolicy::Embedded { namespace } => {
+                std::fs::create_dir_all(data_dir).map_err(|e| {
+                    StoreError::Unavailable(format!("cannot create data dir {}: {e}", data_dir.display()))
+                })?;
+                Ok(Self::Embedded(EmbeddedStore::open(&data_dir.join("doorman.redb"), namespace)?))
+            }
+            StorePolicy::Redis { url, namespace } => Ok(Self::Redis(RedisStore::connect(url, namespace)?)),
+        }
+    }
+
+    /// A short name for logs and metrics: `embedded` or `redis`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Embedded(_) => "embedded",
+            Self::Redis(_) => "redis",
+        }
+    }
+}
+
+macro_rules! dispatch {
+    ($self:ident, $s:ident => $e:expr) => {
+        match $self {
+            AnyStore::Embedded($s) => $e,
+            AnyStore::Redis($s) => $e,
+        }
+    };
+}
+
+impl Store for AnyStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        dispatch!(self, s => s.ping().await)
+    }
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        dispatch!(self, s => s.get(key).await)
+    }
+    async fn set(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<(), StoreError> {
+        dispatch!(self, s => s.set(key, value, ttl).await)
+    }
+    async fn delete(&self, key: &str) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.delete(key).await)
+    }
+    async fn exists_many(&self, keys: &[String]) -> Result<Vec<bool>, StoreError> {
+        dispatch!(self, s => s.exists_many(keys).await)
+    }
+    async fn increment(&self, key: &str, by: i64, ttl: Option<Duration>) -> Result<i64, StoreError> {
+        dispatch!(self, s => s.increment(key, by, ttl).await)
+    }
+    async fn scan_prefix(&self, prefix: &str, limit: usize) -> Result<Vec<Entry>, StoreError> {
+        dispatch!(self, s => s.scan_prefix(prefix, limit).await)
+    }
+}

@@ -1,0 +1,152 @@
+//! The Redis store: shared state for several Doorman instances.
+//!
+//! One multiplexed connection per process, re-established by itself when Redis comes back
+//! (`ConnectionManager`). Every key is `namespace:key`; features put a `{hash tag}` into their
+//! keys where several keys must share a Redis Cluster slot. Each operation is one round trip
+//! (pipelines where it takes several commands).
+
+use std::time::Duration;
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{AsyncCommands, ErrorKind, RedisError};
+
+use crate::ports::store::{Entry, Store, StoreError};
+
+/// The Redis store. Cloning shares the connection.
+#[derive(Clone)]
+pub struct RedisStore {
+    conn: ConnectionManager,
+    prefix: String,
+}
+
+fn error(e: RedisError) -> StoreError {
+    if e.is_io_error()
+        || e.is_timeout()
+        || e.is_connection_dropped()
+        || e.is_connection_refusal()
+        || matches!(e.kind(), ErrorKind::Io)
+    {
+        StoreError::Unavailable(e.to_string())
+    } else {
+        StoreError::Failed(e.to_string())
+    }
+}
+
+/// Escapes Redis glob characters so a prefix matches only itself.
+fn glob_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 1);
+    for c in s.chars() {
+        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+impl RedisStore {
+    /// Prepares a connection to `url`; it is opened lazily and re-opened after failures, so a
+    /// Redis that is down at start-up is not fatal.
+    pub fn connect(url: &str, namespace: &str) -> Result<Self, StoreError> {
+        let client = redis::Client::open(url).map_err(|e| StoreError::Failed(format!("redis url: {e}")))?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(Duration::from_millis(500)))
+            .set_response_timeout(Some(Duration::from_secs(1)))
+            .set_number_of_retries(1)
+            .set_max_delay(Duration::from_secs(2));
+        let conn = client.get_connection_manager_lazy(config).map_err(error)?;
+        Ok(Self { conn, prefix: format!("{namespace}:") })
+    }
+
+    fn key(&self, key: &str) -> String {
+        format!("{}{key}", self.prefix)
+    }
+}
+
+impl Store for RedisStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        let mut c = self.conn.clone();
+        redis::cmd("PING").query_async::<String>(&mut c).await.map(drop).map_err(error)
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let mut c = self.conn.clone();
+        c.get(self.key(key)).await.map_err(error)
+    }
+
+    async fn set(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<(), StoreError> {
+        let mut c = self.conn.clone();
+        let mut cmd = redis::cmd("SET");
+        cmd.arg(self.key(key)).arg(value);
+        if let Some(ttl) = ttl {
+            cmd.arg("PX").arg(ttl.as_millis().max(1) as u64);
+        }
+        cmd.query_async::<()>(&mut c).await.map_err(error)
+    }
+
+    async fn delete(&self, key: &str) -> Result<bool, StoreError> {
+        let mut c = self.conn.clone();
+        let n: u64 = c.del(self.key(key)).await.map_err(error)?;
+        Ok(n > 0)
+    }
+
+    async fn exists_many(&self, keys: &[String]) -> Result<Vec<bool>, StoreError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut pipe = redis::pipe();
+        for k in keys {
+            pipe.exists(self.key(k));
+        }
+        let mut c = self.conn.clone();
+        pipe.query_async(&mut c).await.map_err(error)
+    }
+
+    async fn increment(&self, key: &str, by: i64, ttl: Option<Duration>) -> Result<i64, StoreError> {
+        let key = self.key(key);
+        let mut pipe = redis::pipe();
+        pipe.atomic().incr(&key, by);
+        if let Some(ttl) = ttl {
+            // NX: only a counter this call created gets the expiry (Redis 7).
+            pipe.cmd("PEXPIRE").arg(&key).arg(ttl.as_millis().max(1) as u64).arg("NX").ignore();
+        }
+        let mut c = self.conn.clone();
+        let (n,): (i64,) = pipe.query_async(&mut c).await.map_err(error)?;
+        Ok(n)
+    }
+
+    async fn scan_prefix(&self, prefix: &str, limit: usize) -> Result<Vec<Entry>, StoreError> {
+        let mut c = self.conn.clone();
+        let pattern = format!("{}*", glob_escape(&self.key(prefix)));
+        let mut keys: Vec<String> = Vec::new();
+        let mut cursor: u64 = 0;
+        loop {
+            let (next, batch): (u64, Vec<String>) = redis::cmd("SCAN")
+                .arg(cursor)
+                .arg("MATCH")
+                .arg(&pattern)
+                .arg("COUNT")
+                .arg(1000)
+                .query_async(&mut c)
+                .await
+                .map_err(error)?;
+            keys.extend(batch);
+            if next == 0 {
+                break;
+            }
+            cursor = next;
+        }
+        keys.sort();
+        keys.dedup();
+        keys.truncate(limit);
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let values: Vec<Option<Vec<u8>>> = c.mget(&keys).await.map_err(error)?;
+        Ok(keys
+            .into_iter()
+            .zip(values)
+            .filter_map(|(k, v)| Some(Entry { key: k[self.prefix.len()..].to_owned(), value: v? }))
+            .collect())
+    }
+}

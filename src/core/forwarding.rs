@@ -1,0 +1,261 @@
+//! The pure header rules of forwarding: hop-by-hop fields (RFC 9110 §7.6.1), `Forwarded`
+//! (RFC 7239) and `X-Forwarded-*`, and the request id.
+//!
+//! Per connection, [`ClientFacts`] is computed once (peer address formatted, trusted or not), so
+//! the per-request work is a few header-map operations.
+
+use std::net::IpAddr;
+
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+
+use crate::core::policy::ForwardingPolicy;
+
+/// `X-Forwarded-For`.
+pub static X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+/// `X-Forwarded-Proto`.
+pub static X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+/// `X-Forwarded-Host`.
+pub static X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
+static KEEP_ALIVE: HeaderName = HeaderName::from_static("keep-alive");
+static PROXY_CONNECTION: HeaderName = HeaderName::from_static("proxy-connection");
+
+/// Hop-by-hop fields a proxy never forwards (RFC 9110 §7.6.1), besides those named in
+/// `Connection`. `Upgrade` is kept on upgrade requests and their 101 answers.
+const HOP_BY_HOP: [&HeaderName; 5] =
+    [&header::CONNECTION, &KEEP_ALIVE, &PROXY_CONNECTION, &header::TE, &header::TRANSFER_ENCODING];
+
+/// What Doorman knows of the client end of a connection, computed once per connection.
+#[derive(Debug, Clone)]
+pub struct ClientFacts {
+    /// The peer's address, as a header value (`192.0.2.1`, `2001:db8::1`).
+    pub peer: HeaderValue,
+    /// The RFC 7239 `for=` node plus `proto=`: `for=192.0.2.1;proto=http`.
+    forwarded_element: String,
+    /// `http` or `https`.
+    pub proto: &'static str,
+    /// Whether the peer is a trusted proxy whose forwarding headers are kept.
+    pub trusted: bool,
+}
+
+impl ClientFacts {
+    /// Facts of a connection from `peer`, on a listener speaking `proto`.
+    pub fn new(peer: IpAddr, proto: &'static str, policy: &ForwardingPolicy) -> Self {
+        let peer = canonical(peer);
+        let trusted = policy.trusted_proxies.iter().any(|net| net.contains(&peer));
+        let node = match peer {
+            IpAddr::V4(v4) => v4.to_string(),
+            IpAddr::V6(v6) => format!("\"[{v6}]\""),
+        };
+        Self {
+            peer: HeaderValue::from_str(&peer.to_string()).expect("an IP address is a valid header value"),
+            forwarded_element: format!("for={node};proto={proto}"),
+            proto,
+            trusted,
+        }
+    }
+}
+
+/// IPv4-mapped IPv6 addresses (`::ffff:192.0.2.1`) are treated as the IPv4 address.
+fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
+        v4 => v4,
+    }
+}
+
+/// Whether a request asks to switch protocols (`Connection: upgrade` and an `Upgrade` field).
+pub fn is_upgrade(headers: &HeaderMap) -> bool {
+    headers.contains_key(header::UPGRADE) && connection_has(headers, "upgrade")
+}
+
+fn connection_has(headers: &HeaderMap, token: &str) -> bool {
+    headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| t.trim().eq_ignore_ascii_case(token))
+}
+
+/// Removes hop-by-hop fields, including every field named in `Connection`. With `upgrade`, the
+/// `Upgrade` field and a `Connection: upgrade` are kept so the next hop can switch protocols.
+pub fn strip_hop_by_hop(headers: &mut HeaderMap, upgrade: bool) {
+    if headers.contains_key(header::CONNECTION) {
+        // Named fields are collected first: the map cannot be changed while it is borrowed.
+        let named: Vec<HeaderName> = headers
+            .get_all(header::CONNECTION)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|t| HeaderName::from_bytes(t.trim().as_bytes()).ok())
+            .collect();
+        for name in named {
+            if !(upgrade && name == header::UPGRADE) {
+                headers.remove(&name);
+            }
+        }
+    }
+    for name in HOP_BY_HOP {
+        headers.remove(name);
+    }
+    if upgrade {
+        headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+    } else {
+        headers.remove(header::UPGRADE);
+    }
+}
+
+/// Writes `Forwarded`, `X-Forwarded-For`, `-Proto` and `-Host` for a request from `client`.
+///
+/// From a trusted proxy the incoming values are kept and this hop is appended; from anyone else
+/// they are dropped and replaced, so a client cannot forge its address. `host` is the host the
+/// client asked for (its `Host` field or HTTP/2 `:authority`).
+pub fn set_forwarding_headers(headers: &mut HeaderMap, client: &ClientFacts, host: Option<&HeaderValue>) {
+    if client.trusted {
+        append_list(headers, &X_FORWARDED_FOR, client.peer.as_bytes());
+        if !headers.contains_key(&X_FORWARDED_PROTO) {
+            headers.insert(X_FORWARDED_PROTO.clone(), HeaderValue::from_static(client.proto));
+        }
+        if let (false, Some(h)) = (headers.contains_key(&X_FORWARDED_HOST), host) {
+            headers.insert(X_FORWARDED_HOST.clone(), h.clone());
+        }
+    } else {
+        headers.insert(X_FORWARDED_FOR.clone(), client.peer.clone());
+        headers.insert(X_FORWARDED_PROTO.clone(), HeaderValue::from_static(client.proto));
+        match host {
+            Some(h) => headers.insert(X_FORWARDED_HOST.clone(), h.clone()),
+            None => headers.remove(&X_FORWARDED_HOST),
+        };
+        headers.remove(header::FORWARDED);
+    }
+    let element = forwarded_element(client, host);
+    append_list(headers, &header::FORWARDED, element.as_bytes());
+}
+
+fn forwarded_element(client: &ClientFacts, host: Option<&HeaderValue>) -> String {
+    let mut element = client.forwarded_element.clone();
+    if let Some(host) = host.and_then(|h| h.to_str().ok()) {
+        // A quoted-string may not hold '"' or '\'; such a Host is left out rather than escaped.
+        if !host.contains(['"', '\\']) {
+            element.push_str(";host=\"");
+            element.push_str(host);
+            element.push('"');
+        }
+    }
+    element
+}
+
+/// Appends `value` to the comma-separated list in `name`, joining repeated fields into one.
+fn append_list(headers: &mut HeaderMap, name: &HeaderName, value: &[u8]) {
+    let mut joined = Vec::with_capacity(64);
+    for v in headers.get_all(name) {
+        joined.extend_from_slice(v.as_bytes());
+        joined.extend_from_slice(b", ");
+    }
+    joined.extend_from_slice(value);
+    if let Ok(v) = HeaderValue::from_bytes(&joined) {
+        headers.insert(name.clone(), v);
+    }
+}
+
+/// A request id from the client is kept when it is 1 to 128 visible ASCII characters.
+pub fn acceptable_request_id(value: &HeaderValue) -> bool {
+    let b = value.as_bytes();
+    !b.is_empty() && b.len() <= 128 && b.iter().all(|c| c.is_ascii_graphic())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::policy::ForwardingPolicy;
+
+    fn policy(trusted: &[&str]) -> ForwardingPolicy {
+        ForwardingPolicy {
+            trusted_proxies: trusted.iter().map(|t| t.parse().unwrap()).collect(),
+            request_id_header: HeaderName::from_static("x-request-id"),
+        }
+    }
+
+    fn map(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut m = HeaderMap::new();
+        for (k, v) in pairs {
+            m.append(HeaderName::from_bytes(k.as_bytes()).unwrap(), HeaderValue::from_str(v).unwrap());
+        }
+        m
+    }
+
+    #[test]
+    fn strips_hop_by_hop_and_fields_named_in_connection() {
+        let mut h = map(&[
+            ("connection", "keep-alive, X-Secret-Hop"),
+            ("connection", "close"),
+            ("keep-alive", "timeout=5"),
+            ("x-secret-hop", "1"),
+            ("te", "trailers"),
+            ("transfer-encoding", "chunked"),
+            ("proxy-connection", "keep-alive"),
+            ("upgrade", "websocket"),
+            ("accept", "text/html"),
+        ]);
+        strip_hop_by_hop(&mut h, false);
+        let left: Vec<_> = h.keys().map(|k| k.as_str()).collect();
+        assert_eq!(left, ["accept"]);
+    }
+
+    #[test]
+    fn upgrade_keeps_upgrade_and_connection_upgrade() {
+        let mut h = map(&[("connection", "Upgrade, x-a"), ("upgrade", "websocket"), ("x-a", "1")]);
+        assert!(is_upgrade(&h));
+        strip_hop_by_hop(&mut h, true);
+        assert_eq!(h["upgrade"], "websocket");
+        assert_eq!(h["connection"], "upgrade");
+        assert!(!h.contains_key("x-a"));
+        assert!(!is_upgrade(&map(&[("upgrade", "websocket")])));
+    }
+
+    #[test]
+    fn untrusted_clients_cannot_forge_their_address() {
+        let facts = ClientFacts::new("203.0.113.9".parse().unwrap(), "http", &policy(&[]));
+        let mut h = map(&[
+            ("x-forwarded-for", "1.2.3.4"),
+            ("x-forwarded-host", "evil.example"),
+            ("forwarded", "for=1.2.3.4"),
+        ]);
+        set_forwarding_headers(&mut h, &facts, Some(&HeaderValue::from_static("shop.example")));
+        assert_eq!(h["x-forwarded-for"], "203.0.113.9");
+        assert_eq!(h["x-forwarded-proto"], "http");
+        assert_eq!(h["x-forwarded-host"], "shop.example");
+        assert_eq!(h["forwarded"], "for=203.0.113.9;proto=http;host=\"shop.example\"");
+    }
+
+    #[test]
+    fn trusted_proxies_are_appended_to() {
+        let facts = ClientFacts::new("::ffff:10.0.0.7".parse().unwrap(), "http", &policy(&["10.0.0.0/8"]));
+        let mut h = map(&[
+            ("x-forwarded-for", "198.51.100.1"),
+            ("x-forwarded-for", "192.0.2.4"),
+            ("x-forwarded-proto", "https"),
+            ("forwarded", "for=198.51.100.1;proto=https"),
+        ]);
+        set_forwarding_headers(&mut h, &facts, None);
+        assert_eq!(h["x-forwarded-for"], "198.51.100.1, 192.0.2.4, 10.0.0.7");
+        assert_eq!(h["x-forwarded-proto"], "https");
+        assert_eq!(h["forwarded"], "for=198.51.100.1;proto=https, for=10.0.0.7;proto=http");
+    }
+
+    #[test]
+    fn ipv6_nodes_are_quoted() {
+        let facts = ClientFacts::new("2001:db8::1".parse().unwrap(), "https", &policy(&[]));
+        let mut h = HeaderMap::new();
+        set_forwarding_headers(&mut h, &facts, Some(&HeaderValue::from_static("a\"b")));
+        assert_eq!(h["forwarded"], "for=\"[2001:db8::1]\";proto=https");
+    }
+
+    #[test]
+    fn request_ids_are_bounded_and_visible() {
+        assert!(acceptable_request_id(&HeaderValue::from_static("abc-123")));
+        assert!(!acceptable_request_id(&HeaderValue::from_static("")));
+        assert!(!acceptable_request_id(&HeaderValue::from_static("a b")));
+        assert!(!acceptable_request_id(&HeaderValue::from_str(&"x".repeat(129)).unwrap()));
+    }
+}

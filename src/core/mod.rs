@@ -1,0 +1,7 @@
+//! The sans-I/O core: policy model and the pure rules of forwarding.
+//!
+//! Invariant: nothing under `core` does I/O or imports tokio, hyper, redis, redb or wasi
+//! bindings. It compiles for `wasm32-wasip2` and takes time as an argument.
+
+pub mod forwarding;
+pub mod policy;

@@ -1,0 +1,169 @@
+//! The policy: everything an operator configures, loaded from TOML into validated types.
+//!
+//! ```
+//! use doorman::core::policy::Policy;
+//! let policy = Policy::from_toml_str(
+//!     "example.toml",
+//!     "[backend]\nurl = \"http://127.0.0.1:9000\"\n",
+//!     std::iter::empty(),
+//! )
+//! .unwrap();
+//! assert_eq!(policy.backend.authority, "127.0.0.1:9000");
+//! ```
+//!
+//! Loading never panics on user input: every problem is a [`PolicyError`] naming the file, the
+//! field and what is wrong. Secrets are never read from here; the policy names files to read them
+//! from, and the hosts read those.
+
+mod env;
+mod error;
+mod raw;
+mod validate;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use http::HeaderName;
+use ipnet::IpNet;
+
+pub use env::{Override, PREFIX as ENV_PREFIX, RESERVED as RESERVED_ENV};
+pub use error::PolicyError;
+
+/// A validated policy.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    /// Listeners, workers and client-facing limits.
+    pub server: ServerPolicy,
+    /// The ticketing backend everything is forwarded to.
+    pub backend: BackendPolicy,
+    /// How forwarding headers are written.
+    pub forwarding: ForwardingPolicy,
+    /// Where durable state lives.
+    pub store: StorePolicy,
+    /// The admin API.
+    pub admin: AdminPolicy,
+    /// Environment variables that overrode fields of the file.
+    pub overrides: Vec<Override>,
+}
+
+/// `[server]`: listeners, workers and client-facing limits.
+#[derive(Debug, Clone)]
+pub struct ServerPolicy {
+    /// Public listener (default `127.0.0.1:8080`).
+    pub listen: SocketAddr,
+    /// Operations and admin listener (default `127.0.0.1:8081`).
+    pub admin_listen: SocketAddr,
+    /// Worker threads, each with its own event loop and backend pool; 0 means one per CPU.
+    pub workers: u32,
+    /// Accept HTTP/2 (h2c prior knowledge) besides HTTP/1.1 (default true).
+    pub http2: bool,
+    /// How long a client may take to send a request head (default 10 s).
+    pub header_read_timeout: Duration,
+    /// Largest request head accepted; beyond it the client gets 431 (default 16 KiB).
+    pub max_header_bytes: usize,
+    /// How long in-flight requests may run on after SIGTERM/SIGINT (default 30 s).
+    pub shutdown_grace: Duration,
+}
+
+/// `[backend]`: the ticketing backend.
+#[derive(Debug, Clone)]
+pub struct BackendPolicy {
+    /// The URL as written, e.g. `http://127.0.0.1:9000`.
+    pub url: String,
+    /// `host:port` of the backend.
+    pub authority: String,
+    /// Time allowed to open a TCP connection; beyond it the client gets 502 (default 2 s).
+    pub connect_timeout: Duration,
+    /// Time allowed until the response head arrives; beyond it the client gets 504 (default 30 s).
+    pub response_timeout: Duration,
+    /// How long an idle pooled connection is kept (default 90 s).
+    pub pool_idle_timeout: Duration,
+    /// Idle pooled connections kept per worker (default 256).
+    pub pool_max_idle: usize,
+    /// What the backend sees in `Host`.
+    pub host: HostRewrite,
+}
+
+/// What the backend sees in the `Host` header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HostRewrite {
+    /// The client's `Host` (default).
+    Preserve,
+    /// The backend URL's authority.
+    Backend,
+    /// A fixed value.
+    Fixed(http::HeaderValue),
+}
+
+/// `[forwarding]`: headers Doorman writes on forwarded requests.
+#[derive(Debug, Clone)]
+pub struct ForwardingPolicy {
+    /// Peers whose `Forwarded` / `X-Forwarded-*` values are kept and appended to; from everyone
+    /// else those headers are replaced (default: none).
+    pub trusted_proxies: Vec<IpNet>,
+    /// Header carrying the request id, propagated or generated (default `x-request-id`).
+    pub request_id_header: HeaderName,
+}
+
+/// `[store]`: where durable state lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StorePolicy {
+    /// The embedded durable store, a file under `--data-dir` (default).
+    Embedded {
+        /// Key namespace.
+        namespace: String,
+    },
+    /// A Redis server or cluster.
+    Redis {
+        /// `redis://` or `rediss://` URL.
+        url: String,
+        /// Key namespace (prefix).
+        namespace: String,
+    },
+}
+
+/// `[admin]`: the admin API.
+#[derive(Debug, Clone, Default)]
+pub struct AdminPolicy {
+    /// File holding the operator bearer token; `DOORMAN_ADMIN_TOKEN` wins over it.
+    pub token_file: Option<PathBuf>,
+}
+
+// === impl Policy ===
+
+impl Policy {
+    /// Parses and validates a policy from TOML text, applying `DOORMAN_*` overrides from `env`.
+    ///
+    /// `source_name` (usually the file path) is used in error messages.
+    pub fn from_toml_str(
+        source_name: &str,
+        text: &str,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, PolicyError> {
+        let mut table: toml::Table = text
+            .parse()
+            .map_err(|e: toml::de::Error| PolicyError::new(source_name, "", syntax_message(&e)))?;
+        let overrides = env::apply(source_name, &mut table, env)?;
+        let raw: raw::RawPolicy = serde_path_to_error::deserialize(table).map_err(|e| {
+            let field = e.path().to_string();
+            let field = if field == "." { String::new() } else { field };
+            let mut message = e.inner().message().to_owned();
+            if let Some(o) = overrides.iter().find(|o| field.starts_with(&o.field)) {
+                message.push_str(&format!(" (set by {})", o.variable));
+            }
+            PolicyError::new(source_name, field, message)
+        })?;
+        let mut policy = validate::validate(source_name, raw)?;
+        policy.overrides = overrides;
+        Ok(policy)
+    }
+}
+
+fn syntax_message(e: &toml::de::Error) -> String {
+    let msg = e.message().trim().to_owned();
+    match e.span() {
+        Some(span) => format!("not valid TOML (at byte {}): {msg}", span.start),
+        None => format!("not valid TOML: {msg}"),
+    }
+}

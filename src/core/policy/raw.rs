@@ -1,0 +1,67 @@
+//! The policy file as written: serde types that mirror the TOML, with defaults.
+//! [`super::validate`] turns them into the checked [`super::Policy`].
+
+use serde::Deserialize;
+
+/// The whole file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPolicy {
+    #[serde(default)]
+    pub server: RawServer,
+    pub backend: Option<RawBackend>,
+    #[serde(default)]
+    pub forwarding: RawForwarding,
+    #[serde(default)]
+    pub store: RawStore,
+    #[serde(default)]
+    pub admin: RawAdmin,
+}
+
+/// `[server]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawServer {
+    pub listen: Option<String>,
+    pub admin_listen: Option<String>,
+    pub workers: Option<u32>,
+    pub http2: Option<bool>,
+    pub header_read_timeout: Option<String>,
+    pub max_header_bytes: Option<u64>,
+    pub shutdown_grace: Option<String>,
+}
+
+/// `[backend]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBackend {
+    pub url: String,
+    pub connect_timeout: Option<String>,
+    pub response_timeout: Option<String>,
+    pub pool_idle_timeout: Option<String>,
+    pub pool_max_idle: Option<u32>,
+    pub host: Option<String>,
+}
+
+/// `[forwarding]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawForwarding {
+    pub trusted_proxies: Option<Vec<String>>,
+    pub request_id_header: Option<String>,
+}
+
+/// `[store]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStore {
+    pub url: Option<String>,
+    pub namespace: Option<String>,
+}
+
+/// `[admin]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAdmin {
+    pub token_file: Option<String>,
+}

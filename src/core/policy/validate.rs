@@ -1,0 +1,227 @@
+//! From [`RawPolicy`] to [`Policy`]: defaults, ranges and parsing, each error with its field path.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use http::{HeaderName, HeaderValue, Uri};
+use ipnet::IpNet;
+
+use super::raw::{RawBackend, RawPolicy};
+use super::*;
+
+/// Checks every field of `raw` and fills in defaults.
+pub fn validate(src: &str, raw: RawPolicy) -> Result<Policy, PolicyError> {
+    let err = |field: &str, msg: String| PolicyError::new(src, field, msg);
+
+    let s = raw.server;
+    let server = ServerPolicy {
+        listen: addr(src, "server.listen", s.listen.as_deref(), "127.0.0.1:8080")?,
+        admin_listen: addr(src, "server.admin_listen", s.admin_listen.as_deref(), "127.0.0.1:8081")?,
+        workers: match s.workers.unwrap_or(0) {
+            w @ 0..=256 => w,
+            w => return Err(err("server.workers", format!("{w} is more than 256"))),
+        },
+        http2: s.http2.unwrap_or(true),
+        header_read_timeout: duration(src, "server.header_read_timeout", s.header_read_timeout, "10s")?,
+        max_header_bytes: match s.max_header_bytes.unwrap_or(16 * 1024) {
+            n @ 8192..=1_048_576 => n as usize,
+            n => return Err(err("server.max_header_bytes", format!("{n} is outside 8192..=1048576"))),
+        },
+        shutdown_grace: duration(src, "server.shutdown_grace", s.shutdown_grace, "30s")?,
+    };
+    if server.listen == server.admin_listen && server.listen.port() != 0 {
+        return Err(err(
+            "server.admin_listen",
+            "must differ from server.listen: the admin API has its own listener".into(),
+        ));
+    }
+
+    let Some(b) = raw.backend else {
+        return Err(err(
+            "backend",
+            "missing: the policy must name the ticketing backend (`[backend] url = \"http://…\"`)".into(),
+        ));
+    };
+    let backend = backend(src, b)?;
+
+    let f = raw.forwarding;
+    let mut trusted_proxies = Vec::new();
+    for (i, p) in f.trusted_proxies.unwrap_or_default().iter().enumerate() {
+        let net =
+            p.parse::<IpNet>().or_else(|_| p.parse::<std::net::IpAddr>().map(IpNet::from)).map_err(|_| {
+                err(
+                    &format!("forwarding.trusted_proxies[{i}]"),
+                    format!("`{p}` is not an IP address or CIDR network"),
+                )
+            })?;
+        trusted_proxies.push(net);
+    }
+    let request_id_header = f.request_id_header.unwrap_or_else(|| "x-request-id".into());
+    let request_id_header = HeaderName::from_bytes(request_id_header.as_bytes()).map_err(|_| {
+        err("forwarding.request_id_header", format!("`{request_id_header}` is not a header name"))
+    })?;
+    let forwarding = ForwardingPolicy { trusted_proxies, request_id_header };
+
+    let namespace = raw.store.namespace.unwrap_or_else(|| "doorman".into());
+    if namespace.is_empty()
+        || namespace.len() > 64
+        || !namespace.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+    {
+        return Err(err("store.namespace", "must be 1 to 64 letters, digits, '-' or '_'".into()));
+    }
+    let store = match raw.store.url.as_deref() {
+        None | Some("embedded") => StorePolicy::Embedded { namespace },
+        Some(url) if url.starts_with("redis://") || url.starts_with("rediss://") => {
+            url.parse::<Uri>().map_err(|e| err("store.url", format!("`{url}` is not a URL: {e}")))?;
+            StorePolicy::Redis { url: url.to_owned(), namespace }
+        }
+        Some(other) => {
+            return Err(err(
+                "store.url",
+                format!("`{other}` is neither \"embedded\" nor a redis:// or rediss:// URL"),
+            ))
+        }
+    };
+
+    let admin = AdminPolicy { token_file: raw.admin.token_file.map(Into::into) };
+    Ok(Policy { server, backend, forwarding, store, admin, overrides: Vec::new() })
+}
+
+fn backend(src: &str, b: RawBackend) -> Result<BackendPolicy, PolicyError> {
+    let err = |field: &str, msg: String| PolicyError::new(src, field, msg);
+    let uri: Uri = b.url.parse().map_err(|e| err("backend.url", format!("`{}` is not a URL: {e}", b.url)))?;
+    if uri.scheme_str() != Some("http") {
+        return Err(err(
+            "backend.url",
+            format!("`{}` must start with http:// (TLS to the backend is not supported yet)", b.url),
+        ));
+    }
+    let Some(authority) = uri.authority() else {
+        return Err(err("backend.url", format!("`{}` has no host", b.url)));
+    };
+    if !matches!(uri.path(), "" | "/") || uri.query().is_some() {
+        return Err(err(
+            "backend.url",
+            format!("`{}` must not have a path or query: requests keep their own", b.url),
+        ));
+    }
+    let authority =
+        if authority.port().is_some() { authority.to_string() } else { format!("{}:80", authority.host()) };
+    let host = match b.host.as_deref() {
+        None | Some("preserve") => HostRewrite::Preserve,
+        Some("backend") => HostRewrite::Backend,
+        Some(fixed) => HostRewrite::Fixed(
+            HeaderValue::from_str(fixed)
+                .ok()
+                .filter(|_| fixed.parse::<http::uri::Authority>().is_ok())
+                .ok_or_else(|| {
+                    err("backend.host", format!("`{fixed}` is not \"preserve\", \"backend\" or a host name"))
+                })?,
+        ),
+    };
+    Ok(BackendPolicy {
+        url: b.url.clone(),
+        authority,
+        connect_timeout: duration(src, "backend.connect_timeout", b.connect_timeout, "2s")?,
+        response_timeout: duration(src, "backend.response_timeout", b.response_timeout, "30s")?,
+        pool_idle_timeout: duration(src, "backend.pool_idle_timeout", b.pool_idle_timeout, "90s")?,
+        pool_max_idle: b.pool_max_idle.unwrap_or(256) as usize,
+        host,
+    })
+}
+
+fn addr(src: &str, field: &str, value: Option<&str>, default: &str) -> Result<SocketAddr, PolicyError> {
+    let v = value.unwrap_or(default);
+    v.parse().map_err(|_| {
+        PolicyError::new(src, field, format!("`{v}` is not an address like 127.0.0.1:8080 or [::1]:8080"))
+    })
+}
+
+fn duration(src: &str, field: &str, value: Option<String>, default: &str) -> Result<Duration, PolicyError> {
+    let v = value.as_deref().unwrap_or(default);
+    let d = humantime::parse_duration(v).map_err(|e| {
+        PolicyError::new(src, field, format!("`{v}` is not a duration like 500ms, 10s or 2m: {e}"))
+    })?;
+    if d.is_zero() || d > Duration::from_secs(24 * 3600) {
+        return Err(PolicyError::new(src, field, format!("`{v}` must be more than 0 and at most 24h")));
+    }
+    Ok(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Result<Policy, PolicyError> {
+        Policy::from_toml_str("t.toml", text, std::iter::empty())
+    }
+
+    const MIN: &str = "[backend]\nurl = \"http://127.0.0.1:9000\"\n";
+
+    #[test]
+    fn defaults_fill_a_minimal_policy() {
+        let p = load(MIN).unwrap();
+        assert_eq!(p.server.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(p.server.admin_listen.to_string(), "127.0.0.1:8081");
+        assert_eq!(p.backend.authority, "127.0.0.1:9000");
+        assert_eq!(p.backend.response_timeout, Duration::from_secs(30));
+        assert_eq!(p.backend.host, HostRewrite::Preserve);
+        assert_eq!(p.store, StorePolicy::Embedded { namespace: "doorman".into() });
+        assert_eq!(p.forwarding.request_id_header, "x-request-id");
+    }
+
+    #[track_caller]
+    fn fails(text: &str, field: &str, needle: &str) {
+        let e = load(text).unwrap_err();
+        assert_eq!(e.field, field, "{e}");
+        assert!(e.message.contains(needle), "{e}");
+        assert!(e.to_string().starts_with("t.toml: "), "{e}");
+    }
+
+    #[test]
+    fn each_bad_field_is_named() {
+        fails("", "backend", "missing");
+        fails("[backend]\nurl = \"ftp://x\"", "backend.url", "http://");
+        fails("[backend]\nurl = \"http://x/shop\"", "backend.url", "path");
+        fails(&format!("{MIN}connect_timeout = \"soon\""), "backend.connect_timeout", "duration");
+        fails(&format!("{MIN}connect_timeout = \"0s\""), "backend.connect_timeout", "more than 0");
+        fails(&format!("{MIN}host = \"a b\""), "backend.host", "host name");
+        fails(&format!("{MIN}colour = 1"), "backend.colour", "unknown field");
+        fails(&format!("[server]\nlisten = \"localhost\"\n{MIN}"), "server.listen", "address");
+        fails(&format!("[server]\nworkers = -1\n{MIN}"), "server.workers", "");
+        fails(&format!("[server]\nmax_header_bytes = 10\n{MIN}"), "server.max_header_bytes", "8192");
+        fails(
+            &format!("[server]\nadmin_listen = \"127.0.0.1:8080\"\n{MIN}"),
+            "server.admin_listen",
+            "differ",
+        );
+        fails(
+            &format!("[forwarding]\ntrusted_proxies = [\"10.0.0.0/8\", \"nope\"]\n{MIN}"),
+            "forwarding.trusted_proxies[1]",
+            "nope",
+        );
+        fails(&format!("[store]\nurl = \"postgres://x\"\n{MIN}"), "store.url", "redis://");
+        fails(&format!("[store]\nnamespace = \"a:b\"\n{MIN}"), "store.namespace", "letters");
+        fails("[backend\nurl=1", "", "not valid TOML");
+        fails(&format!("[surprise]\n{MIN}"), "surprise", "unknown field `surprise`");
+    }
+
+    #[test]
+    fn environment_overrides_win_and_are_named_in_errors() {
+        let env = |k: &str, v: &str| vec![(k.to_string(), v.to_string())];
+        let p =
+            Policy::from_toml_str("t.toml", MIN, env("DOORMAN_BACKEND_URL", "http://10.1.2.3:81")).unwrap();
+        assert_eq!(p.backend.authority, "10.1.2.3:81");
+        assert_eq!(p.overrides[0].field, "backend.url");
+        let e = Policy::from_toml_str("t.toml", MIN, env("DOORMAN_SERVER_WORKERS", "many")).unwrap_err();
+        assert_eq!(e.field, "server.workers");
+        assert!(e.message.contains("DOORMAN_SERVER_WORKERS"), "{e}");
+    }
+
+    #[test]
+    fn trusted_proxies_accept_addresses_and_networks() {
+        let p = load(&format!("[forwarding]\ntrusted_proxies = [\"10.0.0.0/8\", \"::1\"]\n{MIN}")).unwrap();
+        assert_eq!(p.forwarding.trusted_proxies.len(), 2);
+        assert!(p.forwarding.trusted_proxies[1].contains(&"::1".parse::<std::net::IpAddr>().unwrap()));
+    }
+}

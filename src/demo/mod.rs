@@ -1,0 +1,118 @@
+//! `doorman demo`: a demo ticket shop on a loopback port with Doorman in front of it.
+//!
+//! The shop ([`shop`]) is a stand-in for a real ticketing backend; its events come from
+//! `fixtures/demo/events.toml` and the policy from `policies/demo.toml`, both compiled in so the
+//! demo runs from any folder.
+
+mod pages;
+pub mod shop;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use crate::core::policy::Policy;
+use crate::hosts::admin::{random_token, AdminToken};
+use crate::hosts::cli::Failure;
+use crate::hosts::serve::{self, ServeOptions};
+
+/// The demo's event catalogue.
+pub const EVENTS_TOML: &str = include_str!("../../fixtures/demo/events.toml");
+/// The demo's policy.
+pub const POLICY_TOML: &str = include_str!("../../policies/demo.toml");
+
+/// A running demo shop.
+pub struct ShopServer {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    stop: tokio::sync::oneshot::Sender<()>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl ShopServer {
+    /// Starts the demo shop on `addr` (port 0 picks a free port) in its own thread.
+    pub fn start(addr: SocketAddr) -> std::io::Result<Self> {
+        let catalog = shop::Catalog::from_toml_str(EVENTS_TOML)
+            .map_err(|e| std::io::Error::other(format!("demo catalogue: {e}")))?;
+        let listener = std::net::TcpListener::bind(addr)?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::Builder::new().name("demo-shop".into()).spawn(move || {
+            let runtime =
+                tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime");
+            runtime.block_on(async move {
+                let listener =
+                    tokio::net::TcpListener::from_std(listener).expect("a bound listener registers");
+                let app = shop::router(catalog);
+                let _ = axum::serve(listener, app)
+                    .with_graceful_shutdown(async move {
+                        let _ = stopped.await;
+                    })
+                    .await;
+            });
+        })?;
+        Ok(Self { addr, stop, thread })
+    }
+
+    /// Stops the shop and waits for its thread.
+    pub fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.thread.join();
+    }
+}
+
+/// Runs the demo until SIGINT/SIGTERM.
+pub fn run(listen: &str, admin_listen: &str, data_dir: Option<PathBuf>) -> Result<(), Failure> {
+    let temp;
+    let data_dir = match data_dir {
+        Some(d) => d,
+        None => {
+            temp = tempfile::Builder::new()
+                .prefix("doorman-demo-")
+                .tempdir()
+                .map_err(|e| Failure::Runtime(format!("cannot create a temporary folder: {e}")))?;
+            temp.path().to_owned()
+        }
+    };
+    let shop = ShopServer::start(([127, 0, 0, 1], 0).into())
+        .map_err(|e| Failure::Runtime(format!("cannot start the demo shop: {e}")))?;
+    let overrides = [
+        ("DOORMAN_SERVER_LISTEN", listen.to_owned()),
+        ("DOORMAN_SERVER_ADMIN_LISTEN", admin_listen.to_owned()),
+        ("DOORMAN_BACKEND_URL", format!("http://{}", shop.addr)),
+    ]
+    .map(|(k, v)| (k.to_owned(), v));
+    let policy = Policy::from_toml_str("policies/demo.toml", POLICY_TOML, overrides)
+        .map_err(|e| Failure::Usage(e.to_string()))?;
+    let (token, generated) = match std::env::var("DOORMAN_ADMIN_TOKEN") {
+        Ok(t) => (t, false),
+        Err(_) => (random_token(), true),
+    };
+    let admin_token =
+        AdminToken::new(&token).map_err(|e| Failure::Usage(format!("DOORMAN_ADMIN_TOKEN: {e}")))?;
+    let running =
+        serve::start(policy, ServeOptions { data_dir: data_dir.clone(), admin_token: Some(admin_token) })
+            .map_err(|e| Failure::Runtime(e.to_string()))?;
+    let (public, admin) = (running.public_addr, running.admin_addr);
+    let shown_token = if generated { token.as_str() } else { "$DOORMAN_ADMIN_TOKEN" };
+    println!(
+        "\nDoorman demo is running.\n\n\
+         \x20 Ticket shop (through Doorman):  http://{public}/events\n\
+         \x20 Demo backend (direct):          http://{backend}/events\n\
+         \x20 Admin and operations:           http://{admin}\n\
+         \x20 Admin token:                    {shown_token}\n\
+         \x20 Data folder:                    {data}\n\n\
+         Try:\n\
+         \x20 curl -s http://{public}/events/spring-concert\n\
+         \x20 curl -s -X POST -d 'email=ada@example.com&quantity=2' http://{public}/events/spring-concert/checkout\n\
+         \x20 curl -s http://{admin}/readyz\n\
+         \x20 curl -s -H 'Authorization: Bearer {shown_token}' http://{admin}/metrics\n\n\
+         Press Ctrl-C to stop.",
+        backend = shop.addr,
+        data = data_dir.display(),
+    );
+    serve::wait_for_signal();
+    running.shutdown();
+    shop.stop();
+    Ok(())
+}

@@ -1,0 +1,85 @@
+//! The operations and admin listener: health, readiness, Prometheus metrics, and (behind a
+//! bearer token) the admin API. It never shares the public listener.
+
+mod auth;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+
+pub use auth::{random_token, AdminToken, TokenError, MIN_TOKEN_LEN};
+
+use crate::adapters::store::AnyStore;
+use crate::hosts::metrics::Metrics;
+use crate::ports::store::Store;
+
+/// What the admin handlers share.
+#[derive(Clone)]
+pub struct AdminState {
+    /// The store, for readiness and the admin API.
+    pub store: AnyStore,
+    /// Metrics to render.
+    pub metrics: Metrics,
+    /// The operator token; without one, everything but health is refused.
+    pub token: Option<AdminToken>,
+    /// Set when shutdown begins, so `/readyz` turns away new traffic.
+    pub draining: Arc<AtomicBool>,
+}
+
+/// The admin router: `/healthz` and `/readyz` open, everything else behind the bearer token.
+pub fn router(state: AdminState) -> Router {
+    let protected = Router::new()
+        .route("/metrics", get(metrics))
+        .route_layer(middleware::from_fn_with_state(state.clone(), require_token));
+    Router::new()
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(readyz))
+        .merge(protected)
+        .fallback(|| async { (StatusCode::NOT_FOUND, Json(serde_json::json!({"error": "not found"}))) })
+        .with_state(state)
+}
+
+async fn readyz(State(state): State<AdminState>) -> Response {
+    if state.draining.load(Ordering::Relaxed) {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(serde_json::json!({"ready": false, "reason": "shutting down"})),
+        )
+            .into_response();
+    }
+    match state.store.ping().await {
+        Ok(()) => Json(serde_json::json!({"ready": true, "store": state.store.kind()})).into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness: store unavailable");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(serde_json::json!({"ready": false, "reason": "store unavailable", "store": state.store.kind()})),
+            )
+                .into_response()
+        }
+    }
+}
+
+async fn metrics(State(state): State<AdminState>) -> Response {
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], state.metrics.render())
+        .into_response()
+}
+
+async fn require_token(State(state): State<AdminState>, req: Request, next: Next) -> Response {
+    let given = req.headers().get(header::AUTHORIZATION).map(|v| v.as_bytes());
+    match &state.token {
+        Some(token) if token.matches_header(given) => next.run(req).await,
+        _ => (
+            StatusCode::UNAUTHORIZED,
+            [(header::WWW_AUTHENTICATE, "Bearer")],
+            Json(serde_json::json!({"error": "a valid bearer token is required"})),
+        )
+            .into_response(),
+    }
+}

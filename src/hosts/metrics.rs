@@ -1,0 +1,114 @@
+//! Prometheus metrics: handles registered once at start-up, so recording on the request path is
+//! an atomic add, never a registry lookup.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use metrics::{Counter, Histogram, Key, Label, Level, Metadata, Recorder};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
+
+/// Why a request could not be forwarded, as counted in `doorman_backend_errors_total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackendErrorKind {
+    /// No TCP connection could be opened.
+    Connect,
+    /// No response head within `backend.response_timeout`.
+    Timeout,
+    /// The backend broke the protocol or closed the connection.
+    Protocol,
+}
+
+/// The recorder and the pre-registered handles. Cheap to clone.
+#[derive(Clone)]
+pub struct Metrics {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    recorder: PrometheusRecorder,
+    handle: PrometheusHandle,
+    responses: [Counter; 5],
+    duration: Histogram,
+    backend_errors: [Counter; 3],
+}
+
+static META: Metadata<'static> = Metadata::new("doorman", Level::INFO, None);
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    /// A fresh registry (one per server, so tests can run several servers in one process).
+    pub fn new() -> Self {
+        let recorder = PrometheusBuilder::new()
+            .set_buckets(&[
+                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+            ])
+            .expect("static buckets are valid")
+            .build_recorder();
+        let handle = recorder.handle();
+        let counter = |name: &'static str, label: (&'static str, &'static str)| {
+            recorder.register_counter(
+                &Key::from_parts(name, vec![Label::from_static_parts(label.0, label.1)]),
+                &META,
+            )
+        };
+        describe(&recorder);
+        let responses =
+            ["1xx", "2xx", "3xx", "4xx", "5xx"].map(|c| counter("doorman_responses_total", ("class", c)));
+        let backend_errors =
+            ["connect", "timeout", "protocol"].map(|k| counter("doorman_backend_errors_total", ("kind", k)));
+        let duration =
+            recorder.register_histogram(&Key::from_static_name("doorman_response_head_seconds"), &META);
+        Self { inner: Arc::new(Inner { recorder, handle, responses, duration, backend_errors }) }
+    }
+
+    /// Counts one response by status class and records the time to its head.
+    pub fn response(&self, status: http::StatusCode, elapsed: Duration) {
+        let class = (status.as_u16() / 100).clamp(1, 5) as usize - 1;
+        self.inner.responses[class].increment(1);
+        self.inner.duration.record(elapsed.as_secs_f64());
+    }
+
+    /// Counts one failed forward.
+    pub fn backend_error(&self, kind: BackendErrorKind) {
+        self.inner.backend_errors[kind as usize].increment(1);
+    }
+
+    /// The text exposition for `/metrics`.
+    pub fn render(&self) -> String {
+        self.inner.handle.render()
+    }
+
+    /// Drains histogram samples into buckets; call now and then so they do not pile up.
+    pub fn upkeep(&self) {
+        self.inner.handle.run_upkeep();
+    }
+
+    /// The underlying recorder, for features that register their own metrics.
+    pub fn recorder(&self) -> &PrometheusRecorder {
+        &self.inner.recorder
+    }
+}
+
+fn describe(r: &PrometheusRecorder) {
+    use metrics::SharedString as S;
+    r.describe_counter(
+        "doorman_responses_total".into(),
+        None,
+        S::from("Responses sent to clients, by status class"),
+    );
+    r.describe_counter(
+        "doorman_backend_errors_total".into(),
+        None,
+        S::from("Requests that could not be forwarded, by cause"),
+    );
+    r.describe_histogram(
+        "doorman_response_head_seconds".into(),
+        Some(metrics::Unit::Seconds),
+        S::from("Time from request head to response head"),
+    );
+}

@@ -1,0 +1,8 @@
+//! Hosts: what wires adapters to the core and talks to the world. They hold no business rules.
+
+pub mod admin;
+pub mod cli;
+pub mod layer;
+pub mod metrics;
+pub mod proxy;
+pub mod serve;

@@ -1,0 +1,184 @@
+//! The forwarding service: sends a request to the ticketing backend and streams the answer back.
+//!
+//! Phases, in order: rewrite the head (hop-by-hop fields, forwarding headers, `Host`, URI),
+//! send over the worker's pooled keep-alive client with a deadline for the response head,
+//! clean the response head, and splice the two connections together after a `101`.
+//! Bodies stream both ways and are never buffered here.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use bytes::Bytes;
+use http::uri::{Authority, PathAndQuery, Scheme};
+use http::{header, HeaderValue, Request, Response, StatusCode, Uri, Version};
+use http_body_util::{Either, Full};
+use hyper::body::Incoming;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+
+use super::error::{error_page, ForwardError};
+use crate::core::forwarding::{self, ClientFacts};
+use crate::core::policy::{BackendPolicy, HostRewrite, Policy};
+use crate::hosts::metrics::Metrics;
+
+/// Request bodies on the way to the backend: streamed from the client, or already buffered by a
+/// layer that had to read them (checkout routes).
+pub type RequestBody = Either<Incoming, Full<Bytes>>;
+/// Response bodies on the way to the client: streamed from the backend, or made by Doorman.
+pub type ResponseBody = Either<Incoming, Full<Bytes>>;
+
+/// What every connection of one worker shares: the pooled client and the rules.
+pub struct Forwarder {
+    client: Client<HttpConnector, RequestBody>,
+    authority: Authority,
+    host: HostRewrite,
+    response_timeout: std::time::Duration,
+    request_id_header: http::HeaderName,
+    metrics: Metrics,
+}
+
+impl Forwarder {
+    /// A forwarder with its own connection pool (one per worker thread).
+    pub fn new(policy: &Policy, metrics: Metrics) -> Self {
+        Self {
+            client: client(&policy.backend),
+            authority: policy.backend.authority.parse().expect("validated by the policy"),
+            host: policy.backend.host.clone(),
+            response_timeout: policy.backend.response_timeout,
+            request_id_header: policy.forwarding.request_id_header.clone(),
+            metrics,
+        }
+    }
+
+    /// Forwards one request from `client` and answers the backend's response, or a neutral
+    /// error page when the backend fails.
+    pub async fn forward(
+        &self,
+        mut req: Request<RequestBody>,
+        client: &ClientFacts,
+    ) -> Response<ResponseBody> {
+        let started = Instant::now();
+        let request_id = req.headers().get(&self.request_id_header).cloned();
+        let upgrade = forwarding::is_upgrade(req.headers());
+        let client_upgrade = upgrade.then(|| hyper::upgrade::on(&mut req));
+        self.rewrite_head(&mut req, client, upgrade);
+
+        let result = match tokio::time::timeout(self.response_timeout, self.client.request(req)).await {
+            Err(_) => Err(ForwardError::Timeout),
+            Ok(Err(e)) if e.is_connect() => Err(ForwardError::Connect(e)),
+            Ok(Err(e)) => Err(ForwardError::Protocol(e)),
+            Ok(Ok(response)) => Ok(response),
+        };
+        let mut response = match result {
+            Ok(mut response) => {
+                let switching = response.status() == StatusCode::SWITCHING_PROTOCOLS;
+                if let (true, Some(client_upgrade)) = (switching, client_upgrade) {
+                    splice(client_upgrade, hyper::upgrade::on(&mut response));
+                }
+                forwarding::strip_hop_by_hop(response.headers_mut(), switching && upgrade);
+                response.map(Either::Left)
+            }
+            Err(e) => {
+                tracing::warn!(request_id = ?request_id, error = %e, cause = ?std::error::Error::source(&e), "forward failed");
+                self.metrics.backend_error(e.kind());
+                error_page(e.status()).map(Either::Right)
+            }
+        };
+        if let Some(id) = request_id {
+            response.headers_mut().insert(self.request_id_header.clone(), id);
+        }
+        self.metrics.response(response.status(), started.elapsed());
+        response
+    }
+
+    /// Rewrites the request head for the backend.
+    fn rewrite_head(&self, req: &mut Request<RequestBody>, client: &ClientFacts, upgrade: bool) {
+        let original_host = req
+            .headers()
+            .get(header::HOST)
+            .cloned()
+            .or_else(|| req.uri().authority().and_then(|a| HeaderValue::from_str(a.as_str()).ok()));
+        let path = req.uri().path_and_query().cloned().unwrap_or_else(|| PathAndQuery::from_static("/"));
+        let mut parts = http::uri::Parts::default();
+        parts.scheme = Some(Scheme::HTTP);
+        parts.authority = Some(self.authority.clone());
+        parts.path_and_query = Some(path);
+        *req.uri_mut() = Uri::from_parts(parts).expect("scheme, authority and path make a URI");
+        *req.version_mut() = Version::HTTP_11;
+
+        let headers = req.headers_mut();
+        forwarding::strip_hop_by_hop(headers, upgrade);
+        forwarding::set_forwarding_headers(headers, client, original_host.as_ref());
+        let host = match &self.host {
+            HostRewrite::Preserve => original_host,
+            HostRewrite::Backend => HeaderValue::from_str(self.authority.as_str()).ok(),
+            HostRewrite::Fixed(v) => Some(v.clone()),
+        };
+        if let Some(host) = host {
+            headers.insert(header::HOST, host);
+        }
+    }
+}
+
+/// The pooled keep-alive client towards the backend.
+fn client(b: &BackendPolicy) -> Client<HttpConnector, RequestBody> {
+    let mut connector = HttpConnector::new();
+    connector.set_nodelay(true);
+    connector.set_connect_timeout(Some(b.connect_timeout));
+    connector.set_keepalive(Some(std::time::Duration::from_secs(60)));
+    Client::builder(TokioExecutor::new())
+        .pool_timer(TokioTimer::new())
+        .pool_idle_timeout(b.pool_idle_timeout)
+        .pool_max_idle_per_host(b.pool_max_idle)
+        .set_host(false)
+        .build(connector)
+}
+
+/// After a `101`, copies bytes both ways between client and backend until either side closes.
+fn splice(client: hyper::upgrade::OnUpgrade, backend: hyper::upgrade::OnUpgrade) {
+    tokio::spawn(async move {
+        match tokio::try_join!(client, backend) {
+            Ok((c, b)) => {
+                let (mut c, mut b) = (TokioIo::new(c), TokioIo::new(b));
+                if let Err(e) = tokio::io::copy_bidirectional(&mut c, &mut b).await {
+                    tracing::debug!(error = %e, "upgraded connection ended");
+                }
+            }
+            Err(e) => tracing::debug!(error = %e, "upgrade failed"),
+        }
+    });
+}
+
+/// The forwarder as a tower service for one connection (it knows the client's facts).
+#[derive(Clone)]
+pub struct ForwardService {
+    forwarder: Arc<Forwarder>,
+    client: Arc<ClientFacts>,
+}
+
+impl ForwardService {
+    /// The service for one client connection.
+    pub fn new(forwarder: Arc<Forwarder>, client: Arc<ClientFacts>) -> Self {
+        Self { forwarder, client }
+    }
+}
+
+impl tower::Service<Request<RequestBody>> for ForwardService {
+    type Response = Response<ResponseBody>;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Request<RequestBody>) -> Self::Future {
+        let this = self.clone();
+        Box::pin(async move { Ok(this.forwarder.forward(req, &this.client).await) })
+    }
+}

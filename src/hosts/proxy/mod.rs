@@ -1,0 +1,7 @@
+//! The native reverse proxy: the Doorman layer wrapped around the forwarding service, served by
+//! worker threads.
+
+pub mod error;
+pub mod forward;
+pub mod request_id;
+pub mod server;

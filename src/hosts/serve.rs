@@ -1,0 +1,142 @@
+//! Starting and stopping a whole Doorman: store, workers, admin listener.
+//!
+//! [`start`] binds everything before it returns (so callers can print or test the real
+//! addresses), and [`Running::shutdown`] stops accepting, drains in-flight requests up to the
+//! policy's grace period, and joins every thread.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use crate::adapters::store::AnyStore;
+use crate::core::policy::Policy;
+use crate::hosts::admin::{self, AdminState, AdminToken};
+use crate::hosts::layer::DoormanLayer;
+use crate::hosts::metrics::Metrics;
+use crate::hosts::proxy::server::{self, WorkerContext};
+use crate::ports::store::StoreError;
+
+/// What [`start`] needs besides the policy.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// Folder of the embedded store.
+    pub data_dir: PathBuf,
+    /// The operator token for the admin API.
+    pub admin_token: Option<AdminToken>,
+}
+
+/// Why Doorman could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// A listener could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address from the policy.
+        addr: SocketAddr,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The store could not be opened.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A thread could not be started.
+    #[error("cannot start a thread: {0}")]
+    Thread(std::io::Error),
+}
+
+/// A started Doorman.
+pub struct Running {
+    /// The public address actually bound.
+    pub public_addr: SocketAddr,
+    /// The admin address actually bound.
+    pub admin_addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    draining: Arc<AtomicBool>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+/// Opens the store, binds both listeners and starts the workers and the admin listener.
+pub fn start(policy: Policy, options: ServeOptions) -> Result<Running, StartError> {
+    let policy = Arc::new(policy);
+    let store = AnyStore::open(&policy.store, &options.data_dir)?;
+    let metrics = Metrics::new();
+    let workers = match policy.server.workers {
+        0 => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        n => n as usize,
+    };
+    let bind_err = |addr| move |source| StartError::Bind { addr, source };
+    let public = server::bind(policy.server.listen, workers).map_err(bind_err(policy.server.listen))?;
+    let admin_listener = std::net::TcpListener::bind(policy.server.admin_listen)
+        .and_then(|l| l.set_nonblocking(true).map(|()| l))
+        .map_err(bind_err(policy.server.admin_listen))?;
+    let public_addr = public[0].local_addr().map_err(bind_err(policy.server.listen))?;
+    let admin_addr = admin_listener.local_addr().map_err(bind_err(policy.server.admin_listen))?;
+
+    let (stop, stop_rx) = watch::channel(false);
+    let draining = Arc::new(AtomicBool::new(false));
+    let ctx = WorkerContext { policy: policy.clone(), metrics: metrics.clone(), layer: DoormanLayer::new() };
+    let mut threads = server::spawn_workers(public, ctx, stop_rx.clone()).map_err(StartError::Thread)?;
+
+    let admin_state = AdminState { store, metrics, token: options.admin_token, draining: draining.clone() };
+    let admin_thread = std::thread::Builder::new()
+        .name("doorman-admin".into())
+        .spawn(move || run_admin(admin_listener, admin_state, stop_rx))
+        .map_err(StartError::Thread)?;
+    threads.push(admin_thread);
+    tracing::info!(%public_addr, %admin_addr, workers, backend = %policy.backend.url, "doorman started");
+    Ok(Running { public_addr, admin_addr, stop, draining, threads })
+}
+
+fn run_admin(listener: std::net::TcpListener, state: AdminState, mut stop: watch::Receiver<bool>) {
+    let runtime =
+        tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime");
+    runtime.block_on(async move {
+        let metrics = state.metrics.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(5));
+            loop {
+                tick.tick().await;
+                metrics.upkeep();
+            }
+        });
+        let listener = tokio::net::TcpListener::from_std(listener).expect("a bound listener registers");
+        let app = admin::router(state);
+        let shutdown = async move {
+            let _ = stop.wait_for(|s| *s).await;
+        };
+        if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
+            tracing::error!(error = %e, "admin listener failed");
+        }
+    });
+}
+
+impl Running {
+    /// Stops accepting, finishes in-flight requests (up to the grace period) and joins all threads.
+    pub fn shutdown(self) {
+        self.draining.store(true, Ordering::Relaxed);
+        let _ = self.stop.send(true);
+        for t in self.threads {
+            let _ = t.join();
+        }
+        tracing::info!("doorman stopped");
+    }
+}
+
+/// Waits for SIGTERM or SIGINT.
+pub fn wait_for_signal() {
+    let runtime =
+        tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime");
+    runtime.block_on(async {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+        let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler");
+        tokio::select! {
+            _ = term.recv() => tracing::info!("SIGTERM: shutting down"),
+            _ = int.recv() => tracing::info!("SIGINT: shutting down"),
+        }
+    });
+}

@@ -1,0 +1,69 @@
+//! The store port: a small durable key-value interface with expiry and counters.
+//!
+//! Keys are UTF-8 strings chosen by Doorman's features (e.g. `bl:acct:{org}:alice`); the adapter
+//! adds its namespace. A write has returned `Ok` only once it is durable (the embedded store has
+//! committed to disk, Redis has acknowledged it), so nothing acknowledged to a user is lost.
+//!
+//! Futures are `Send` so hosts can hold a store in multi-threaded runtimes.
+
+use std::future::Future;
+use std::time::Duration;
+
+/// Why a store operation failed. Callers decide between fail-open and fail-closed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The store cannot be reached (connection refused, timed out, closed).
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    /// The store answered, but not as expected (wrong type, corrupt value).
+    #[error("store failed: {0}")]
+    Failed(String),
+}
+
+/// One entry returned by [`Store::scan_prefix`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// The key, without the adapter's namespace.
+    pub key: String,
+    /// The stored bytes.
+    pub value: Vec<u8>,
+}
+
+/// A durable key-value store with per-key expiry and atomic counters.
+pub trait Store: Send + Sync + 'static {
+    /// Checks that the store answers (used by `/readyz`).
+    fn ping(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The value under `key`, if any and not expired.
+    fn get(&self, key: &str) -> impl Future<Output = Result<Option<Vec<u8>>, StoreError>> + Send;
+
+    /// Stores `value` under `key`, replacing what was there; with `ttl` it expires after that long.
+    fn set(
+        &self,
+        key: &str,
+        value: &[u8],
+        ttl: Option<Duration>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Removes `key`; answers whether it existed.
+    fn delete(&self, key: &str) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// For each key, whether it exists, in one round trip (the checkout decision's lookup).
+    fn exists_many(&self, keys: &[String]) -> impl Future<Output = Result<Vec<bool>, StoreError>> + Send;
+
+    /// Adds `by` to the counter under `key` (missing counts as 0) and answers the new value. With
+    /// `ttl`, a counter created by this call expires after that long (fixed-window rate limits).
+    fn increment(
+        &self,
+        key: &str,
+        by: i64,
+        ttl: Option<Duration>,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+
+    /// Up to `limit` live entries whose key starts with `prefix`, in key order.
+    fn scan_prefix(
+        &self,
+        prefix: &str,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<Entry>, StoreError>> + Send;
+}

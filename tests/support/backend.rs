@@ -1,0 +1,255 @@
+//! A real HTTP backend on a free loopback port (hyper, its own thread and runtime), with routes
+//! that exercise a proxy: echo, streaming both ways, slow heads, upgrades, broken bodies.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::Notify;
+
+type BoxBody = http_body_util::combinators::BoxBody<Bytes, std::io::Error>;
+
+/// Shared state the tests can observe and steer.
+#[derive(Default)]
+pub struct State {
+    /// TCP connections accepted so far.
+    pub connections: AtomicU64,
+    /// Bytes of request body received so far by `/upload`.
+    pub uploaded: AtomicU64,
+    /// Released by the test to let `/gated-download` send its second chunk.
+    pub gate: Notify,
+}
+
+pub struct Backend {
+    pub addr: SocketAddr,
+    pub state: Arc<State>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Backend {
+    pub fn start() -> Self {
+        Self::start_on("127.0.0.1:0".parse().unwrap())
+    }
+
+    pub fn start_on(addr: SocketAddr) -> Self {
+        let listener = std::net::TcpListener::bind(addr).unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let state = Arc::new(State::default());
+        let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
+        let st = state.clone();
+        let thread = std::thread::spawn(move || {
+            let rt =
+                tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                loop {
+                    tokio::select! {
+                        Ok((stream, _)) = listener.accept() => {
+                            st.connections.fetch_add(1, Ordering::SeqCst);
+                            let st = st.clone();
+                            tokio::spawn(async move {
+                                let svc = service_fn(move |req| route(req, st.clone()));
+                                let _ = hyper::server::conn::http1::Builder::new()
+                                    .serve_connection(TokioIo::new(stream), svc)
+                                    .with_upgrades()
+                                    .await;
+                            });
+                        }
+                        _ = &mut stopped => break,
+                    }
+                }
+            });
+        });
+        Self { addr, state, stop: Some(stop), thread: Some(thread) }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for Backend {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn full(status: StatusCode, body: impl Into<Bytes>) -> Response<BoxBody> {
+    let mut r = Response::new(Full::new(body.into()).map_err(|never: Infallible| match never {}).boxed());
+    *r.status_mut() = status;
+    r
+}
+
+fn query_u64(req: &Request<Incoming>, key: &str) -> Option<u64> {
+    req.uri().query()?.split('&').find_map(|kv| kv.strip_prefix(key)?.strip_prefix('=')?.parse().ok())
+}
+
+fn stream_of(chunks: tokio::sync::mpsc::Receiver<Result<Bytes, std::io::Error>>) -> BoxBody {
+    super::ChannelBody(chunks).boxed()
+}
+
+async fn route(req: Request<Incoming>, st: Arc<State>) -> Result<Response<BoxBody>, Infallible> {
+    let path = req.uri().path().to_owned();
+    Ok(match path.as_str() {
+        p if p.starts_with("/echo") => {
+            let method = req.method().to_string();
+            let uri = req.uri().to_string();
+            let version = format!("{:?}", req.version());
+            let headers: Vec<(String, String)> = req
+                .headers()
+                .iter()
+                .map(|(k, v)| (k.to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+                .collect();
+            let body = req.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+            let json = serde_json::json!({
+                "method": method, "uri": uri, "version": version, "headers": headers,
+                "body_len": body.len(), "body": String::from_utf8_lossy(&body),
+            });
+            let mut r = full(StatusCode::OK, json.to_string());
+            r.headers_mut().insert("content-type", "application/json".parse().unwrap());
+            r
+        }
+        "/upload" => {
+            let mut body = req.into_body();
+            let mut total = 0u64;
+            while let Some(frame) = body.frame().await {
+                match frame {
+                    Ok(f) => {
+                        if let Some(d) = f.data_ref() {
+                            total += d.len() as u64;
+                            st.uploaded.fetch_add(d.len() as u64, Ordering::SeqCst);
+                        }
+                    }
+                    Err(_) => return Ok(full(StatusCode::BAD_REQUEST, "body broke")),
+                }
+            }
+            full(StatusCode::OK, format!("received {total}"))
+        }
+        "/download" => {
+            let size = query_u64(&req, "size").unwrap_or(1 << 20);
+            let (tx, rx) = tokio::sync::mpsc::channel(4);
+            tokio::spawn(async move {
+                let chunk = Bytes::from(vec![b'x'; 64 * 1024]);
+                let mut left = size;
+                while left > 0 {
+                    let n = left.min(chunk.len() as u64) as usize;
+                    if tx.send(Ok(chunk.slice(..n))).await.is_err() {
+                        return;
+                    }
+                    left -= n as u64;
+                }
+            });
+            full_stream(rx)
+        }
+        "/gated-download" => {
+            let (tx, rx) = tokio::sync::mpsc::channel(4);
+            tokio::spawn(async move {
+                let _ = tx.send(Ok(Bytes::from_static(b"first-chunk;"))).await;
+                st.gate.notified().await;
+                let _ = tx.send(Ok(Bytes::from_static(b"second-chunk"))).await;
+            });
+            full_stream(rx)
+        }
+        "/break-mid-body" => {
+            let (tx, rx) = tokio::sync::mpsc::channel(4);
+            tokio::spawn(async move {
+                let _ = tx.send(Ok(Bytes::from_static(b"partial"))).await;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                let _ = tx.send(Err(std::io::Error::other("backend broke"))).await;
+            });
+            let mut r = full_stream(rx);
+            r.headers_mut().insert("content-length", "1000".parse().unwrap());
+            r
+        }
+        "/slow-head" => {
+            let ms = query_u64(&req, "ms").unwrap_or(1000);
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            full(StatusCode::OK, "late")
+        }
+        "/hop" => {
+            let mut r = full(StatusCode::OK, "hop");
+            let h = r.headers_mut();
+            h.insert("connection", "x-hop-secret, keep-alive".parse().unwrap());
+            h.insert("x-hop-secret", "1".parse().unwrap());
+            h.insert("keep-alive", "timeout=5".parse().unwrap());
+            h.insert("x-kept", "yes".parse().unwrap());
+            r
+        }
+        "/ws" => {
+            let mut req = req;
+            if !req.headers().contains_key("upgrade") {
+                return Ok(full(StatusCode::BAD_REQUEST, "expected an upgrade"));
+            }
+            let on_upgrade = hyper::upgrade::on(&mut req);
+            tokio::spawn(async move {
+                if let Ok(upgraded) = on_upgrade.await {
+                    let mut io = TokioIo::new(upgraded);
+                    let mut buf = [0u8; 1024];
+                    while let Ok(n) = io.read(&mut buf).await {
+                        if n == 0 || io.write_all(&buf[..n]).await.is_err() {
+                            break;
+                        }
+                    }
+                }
+            });
+            let mut r = full(StatusCode::SWITCHING_PROTOCOLS, Bytes::new());
+            r.headers_mut().insert("upgrade", "websocket".parse().unwrap());
+            r.headers_mut().insert("connection", "upgrade".parse().unwrap());
+            r
+        }
+        _ => full(StatusCode::NOT_FOUND, "no such route"),
+    })
+}
+
+fn full_stream(rx: tokio::sync::mpsc::Receiver<Result<Bytes, std::io::Error>>) -> Response<BoxBody> {
+    Response::new(stream_of(rx))
+}
+
+/// A TCP server that answers every connection with the same raw bytes and closes: for
+/// backends that break HTTP.
+pub struct RawBackend {
+    pub addr: SocketAddr,
+}
+
+impl RawBackend {
+    pub fn start(answer: &'static [u8]) -> Self {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            use std::io::{Read, Write};
+            for stream in listener.incoming() {
+                let Ok(mut s) = stream else { break };
+                let mut buf = [0u8; 4096];
+                let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+                let _ = s.read(&mut buf);
+                let _ = s.write_all(answer);
+            }
+        });
+        Self { addr }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+/// Keeps the executor type used by the h2 client in one place.
+pub fn executor() -> TokioExecutor {
+    TokioExecutor::new()
+}

@@ -1,0 +1,130 @@
+//! The real `doorman` binary, started with a policy file in a temporary folder.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+/// The admin token every test instance uses.
+pub const TOKEN: &str = "test-admin-token-0123456789";
+
+/// A running `doorman serve`. Killed on drop if still running.
+pub struct Doorman {
+    pub child: Child,
+    pub public: SocketAddr,
+    pub admin: SocketAddr,
+    pub dir: tempfile::TempDir,
+}
+
+/// A policy with free ports, the given backend, and extra TOML appended per section.
+pub fn policy(backend: &str, server_extra: &str, rest: &str) -> String {
+    format!(
+        "[server]\nlisten = \"127.0.0.1:0\"\nadmin_listen = \"127.0.0.1:0\"\nworkers = 1\nshutdown_grace = \"5s\"\n{server_extra}\n\
+         [backend]\nurl = \"{backend}\"\n{rest}\n"
+    )
+}
+
+pub fn binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_doorman"))
+}
+
+impl Doorman {
+    /// Starts `doorman serve` with `policy_text` and waits until it prints its addresses.
+    pub fn start(policy_text: &str) -> Self {
+        Self::start_with_env(policy_text, &[])
+    }
+
+    pub fn start_with_env(policy_text: &str, env: &[(&str, &str)]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("policy.toml");
+        std::fs::write(&path, policy_text).unwrap();
+        let mut cmd = Command::new(binary());
+        cmd.arg("serve")
+            .arg("--policy")
+            .arg(&path)
+            .arg("--data-dir")
+            .arg(dir.path().join("data"))
+            .env("DOORMAN_ADMIN_TOKEN", TOKEN)
+            .env("DOORMAN_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("doorman binary starts");
+        let stdout = child.stdout.take().unwrap();
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).unwrap();
+        let (public, admin) = parse_ready_line(&line).unwrap_or_else(|| {
+            let _ = child.kill();
+            panic!("doorman did not start; first line: {line:?}; status {:?}", child.wait())
+        });
+        Self { child, public, admin, dir }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.public)
+    }
+
+    pub fn admin_url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.admin)
+    }
+
+    /// Sends SIGTERM.
+    pub fn terminate(&self) {
+        let status = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status().unwrap();
+        assert!(status.success());
+    }
+
+    /// Waits for the process to exit, up to `limit`.
+    pub fn wait_exit(&mut self, limit: Duration) -> ExitStatus {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "doorman did not exit within {limit:?}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Peak resident memory (VmHWM) of the process, in KiB.
+    pub fn peak_rss_kib(&self) -> u64 {
+        read_status_kib(self.child.id(), "VmHWM:")
+    }
+
+    /// Current resident memory (VmRSS), in KiB.
+    pub fn rss_kib(&self) -> u64 {
+        read_status_kib(self.child.id(), "VmRSS:")
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+fn read_status_kib(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+/// `doorman: listening on http://A (admin http://B)`
+fn parse_ready_line(line: &str) -> Option<(SocketAddr, SocketAddr)> {
+    let rest = line.trim().strip_prefix("doorman: listening on http://")?;
+    let (public, rest) = rest.split_once(" (admin http://")?;
+    Some((public.parse().ok()?, rest.strip_suffix(')')?.parse().ok()?))
+}
+
+impl Drop for Doorman {
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}

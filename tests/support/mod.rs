@@ -1,0 +1,28 @@
+//! Real parts for the integration tests, each on a free loopback port and stopped on drop:
+//! the `doorman` binary as a child process, and a real HTTP backend.
+#![allow(dead_code)]
+
+pub mod backend;
+pub mod client;
+pub mod doorman;
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use hyper::body::Frame;
+
+/// A body fed chunk by chunk through a channel: lets tests control exactly when bytes flow.
+pub struct ChannelBody(pub tokio::sync::mpsc::Receiver<Result<Bytes, std::io::Error>>);
+
+impl hyper::body::Body for ChannelBody {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+        self.0.poll_recv(cx).map(|o| o.map(|r| r.map(Frame::data)))
+    }
+}
