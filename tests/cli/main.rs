@@ -1,1 +1,179 @@
+//! The `doorman` command line as an operator meets it: exit codes, messages, the demo.
 
+#[path = "../support/mod.rs"]
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use support::doorman::binary;
+
+fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(binary());
+    cmd.args(args).env_remove("DOORMAN_ADMIN_TOKEN").env("DOORMAN_LOG", "warn");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+fn write_policy(dir: &std::path::Path, text: &str) -> String {
+    let path = dir.join("policy.toml");
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+const GOOD: &str = "[backend]\nurl = \"http://127.0.0.1:9\"\n";
+
+#[test]
+fn check_policy_accepts_the_shipped_policies() {
+    for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/policies")).unwrap() {
+        let path = entry.unwrap().path();
+        let out = run(&["check-policy", path.to_str().unwrap()], &[]);
+        assert!(out.status.success(), "{}: {}", path.display(), String::from_utf8_lossy(&out.stderr));
+        assert!(String::from_utf8_lossy(&out.stdout).contains(": ok"));
+    }
+}
+
+#[test]
+fn invalid_policies_exit_2_naming_file_field_and_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        ("[backend]\nurl = \"http://127.0.0.1:9\"\ncolour = \"red\"\n", "backend.colour", "unknown field"),
+        ("[backend]\nurl = \"ftp://x\"\n", "backend.url", "http://"),
+        (
+            "[server]\nlisten = \"not-an-address\"\n[backend]\nurl = \"http://x:1\"\n",
+            "server.listen",
+            "address",
+        ),
+        ("[backend\n", "", "not valid TOML"),
+        ("", "backend", "missing"),
+    ];
+    for (text, field, words) in cases {
+        let path = write_policy(dir.path(), text);
+        for cmd in [&["check-policy", path.as_str()][..], &["serve", "--policy", path.as_str()]] {
+            let out = run(cmd, &[]);
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{cmd:?} {text:?}: {err}");
+            assert!(err.contains(&path), "the message names the file: {err}");
+            assert!(
+                err.contains(&format!("`{field}`")) || field.is_empty(),
+                "the message names {field}: {err}"
+            );
+            assert!(err.contains(words), "the message says what is wrong ({words}): {err}");
+        }
+    }
+}
+
+#[test]
+fn unreadable_policy_and_bad_overrides_exit_2() {
+    let out = run(&["check-policy", "/nonexistent/policy.toml"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/policy.toml"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_policy(dir.path(), GOOD);
+    let out = run(&["check-policy", &path], &[("DOORMAN_SERVER_WORKERS", "lots")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("DOORMAN_SERVER_WORKERS"));
+    let out = run(&["check-policy", &path], &[("DOORMAN_NOPE_X", "1")]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = run(&["check-policy", &path], &[("DOORMAN_BACKEND_URL", "http://10.0.0.1:8000")]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("10.0.0.1:8000"), "the override is applied");
+}
+
+#[test]
+fn unusable_admin_secrets_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = format!("{GOOD}[server]\nlisten = \"127.0.0.1:0\"\nadmin_listen = \"127.0.0.1:0\"\n[admin]\ntoken_file = \"token.txt\"\n");
+    let path = write_policy(dir.path(), &policy);
+    let out = run(&["serve", "--policy", &path], &[]);
+    assert_eq!(out.status.code(), Some(2), "missing token file");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("admin.token_file") && err.contains("token.txt"), "{err}");
+
+    std::fs::write(dir.path().join("token.txt"), "short\n").unwrap();
+    let out = run(&["serve", "--policy", &path], &[]);
+    assert_eq!(out.status.code(), Some(2), "weak token");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at least 16"));
+
+    let out = run(&["serve", "--policy", &path], &[("DOORMAN_ADMIN_TOKEN", "tiny")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("DOORMAN_ADMIN_TOKEN"));
+}
+
+#[test]
+fn a_port_in_use_exits_1_with_the_address() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let policy = format!("[server]\nlisten = \"127.0.0.1:0\"\nadmin_listen = \"{addr}\"\n{GOOD}");
+    let path = write_policy(dir.path(), &policy);
+    let data = dir.path().join("data");
+    let out = run(&["serve", "--policy", &path, "--data-dir", data.to_str().unwrap()], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&addr.to_string()));
+}
+
+/// Reads the demo's banner until the line naming `label`, and answers its URL.
+fn banner_url(lines: &mut impl Iterator<Item = String>, label: &str) -> String {
+    for line in lines.by_ref() {
+        if let Some(rest) = line.trim().strip_prefix(label) {
+            return rest.trim().to_owned();
+        }
+    }
+    panic!("the demo never printed {label}");
+}
+
+#[tokio::test]
+async fn the_demo_serves_the_shop_through_doorman_and_stops_on_sigterm() {
+    let mut child = Command::new(binary())
+        .args(["demo", "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"])
+        .env("DOORMAN_LOG", "warn")
+        .env_remove("DOORMAN_ADMIN_TOKEN")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines().map(Result::unwrap);
+    let shop = banner_url(&mut lines, "Ticket shop (through Doorman):");
+    let admin = banner_url(&mut lines, "Admin and operations:");
+    let token = banner_url(&mut lines, "Admin token:");
+    let base = shop.trim_end_matches("/events").to_owned();
+
+    let (resp, body) = support::client::get(&shop).await;
+    assert_eq!(resp.status(), 200);
+    assert!(resp.headers().contains_key("x-request-id"), "answered through Doorman");
+    let page = String::from_utf8_lossy(&body);
+    assert!(page.contains("spring-concert") && page.contains("summer-gala"), "{page}");
+
+    let (resp, body) = support::client::get(&format!("{base}/events/summer-gala")).await;
+    assert_eq!(resp.status(), 200);
+    assert!(String::from_utf8_lossy(&body).to_lowercase().contains("sold out"));
+
+    let req = http::Request::post(format!("{base}/events/spring-concert/checkout"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(support::client::body("email=ada%40example.com&quantity=2"))
+        .unwrap();
+    let (resp, body) = support::client::send(req).await;
+    assert_eq!(resp.status(), 200);
+    assert!(String::from_utf8_lossy(&body).contains("DM-"), "an order confirmation");
+
+    let req = http::Request::get(format!("{admin}/metrics"))
+        .header("authorization", format!("Bearer {token}"))
+        .body(support::client::body(""))
+        .unwrap();
+    assert_eq!(support::client::send(req).await.0.status(), 200, "the printed token works");
+
+    Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(std::time::Instant::now() < deadline, "demo did not stop");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "{status:?}");
+}

@@ -1,1 +1,62 @@
+//! One suite for every store adapter: the embedded redb file and a real Redis server.
+//!
+//! Each case in `cases` runs against both, through the same `Store` trait the features use.
 
+#[path = "../support/mod.rs"]
+mod support;
+
+mod cases;
+mod failures;
+
+use doorman::adapters::store::{EmbeddedStore, RedisStore};
+
+/// An embedded store in a fresh folder; the folder lives as long as the guard.
+pub fn embedded(namespace: &str) -> (EmbeddedStore, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = EmbeddedStore::open(&dir.path().join("doorman.redb"), namespace).unwrap();
+    (store, dir)
+}
+
+/// A Redis store on a fresh server; the server lives as long as the guard.
+pub fn redis(namespace: &str) -> (RedisStore, support::redis::RedisServer) {
+    let server = support::redis::RedisServer::start();
+    let store = RedisStore::connect(&server.url(), namespace).unwrap();
+    (store, server)
+}
+
+macro_rules! suite {
+    ($($case:ident),* $(,)?) => {
+        mod embedded {
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    let (store, _guard) = super::embedded("test");
+                    super::cases::$case(&store).await;
+                }
+            )*
+        }
+        mod redis {
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    let (store, _guard) = super::redis("test");
+                    super::cases::$case(&store).await;
+                }
+            )*
+        }
+    };
+}
+
+suite!(
+    set_get_delete,
+    missing_keys,
+    values_are_bytes,
+    expiry,
+    exists_many,
+    counters,
+    counters_with_expiry,
+    counter_on_a_non_counter_fails_cleanly,
+    scan_prefix_is_ordered_bounded_and_literal,
+    concurrent_increments_are_atomic,
+    ping,
+);

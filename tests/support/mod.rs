@@ -5,6 +5,7 @@
 pub mod backend;
 pub mod client;
 pub mod doorman;
+pub mod redis;
 
 use std::pin::Pin;
 use std::task::{Context, Poll};

@@ -1,0 +1,123 @@
+//! The behaviour every store must have.
+
+use std::time::Duration;
+
+use doorman::ports::store::{Store, StoreError};
+
+async fn eventually_gone(store: &impl Store, key: &str) -> bool {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while tokio::time::Instant::now() < deadline {
+        if store.get(key).await.unwrap().is_none() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    false
+}
+
+pub async fn set_get_delete(s: &impl Store) {
+    s.set("k", b"v1", None).await.unwrap();
+    assert_eq!(s.get("k").await.unwrap().as_deref(), Some(&b"v1"[..]));
+    s.set("k", b"v2", None).await.unwrap();
+    assert_eq!(s.get("k").await.unwrap().as_deref(), Some(&b"v2"[..]), "set replaces");
+    assert!(s.delete("k").await.unwrap());
+    assert_eq!(s.get("k").await.unwrap(), None);
+}
+
+pub async fn missing_keys(s: &impl Store) {
+    assert_eq!(s.get("nothing").await.unwrap(), None);
+    assert!(!s.delete("nothing").await.unwrap());
+}
+
+pub async fn values_are_bytes(s: &impl Store) {
+    let binary = [0u8, 255, 10, 13, 0xc3, 0x28];
+    s.set("bin", &binary, None).await.unwrap();
+    assert_eq!(s.get("bin").await.unwrap().as_deref(), Some(&binary[..]));
+    s.set("empty", b"", None).await.unwrap();
+    assert_eq!(s.get("empty").await.unwrap().as_deref(), Some(&b""[..]), "an empty value is still a value");
+    let key = "ключ:{tag}:with spaces and * ? [ ]";
+    s.set(key, b"x", None).await.unwrap();
+    assert_eq!(s.get(key).await.unwrap().as_deref(), Some(&b"x"[..]));
+    let big = vec![7u8; 1 << 20];
+    s.set("big", &big, None).await.unwrap();
+    assert_eq!(s.get("big").await.unwrap().unwrap().len(), big.len());
+}
+
+pub async fn expiry(s: &impl Store) {
+    s.set("short", b"x", Some(Duration::from_millis(150))).await.unwrap();
+    s.set("long", b"y", Some(Duration::from_secs(3600))).await.unwrap();
+    assert_eq!(s.get("short").await.unwrap().as_deref(), Some(&b"x"[..]));
+    assert!(eventually_gone(s, "short").await, "an expired key is still visible");
+    assert_eq!(s.exists_many(&["short".into()]).await.unwrap(), [false]);
+    assert!(!s.delete("short").await.unwrap(), "an expired key does not count as deleted");
+    assert_eq!(s.get("long").await.unwrap().as_deref(), Some(&b"y"[..]));
+    s.set("short", b"again", None).await.unwrap();
+    assert_eq!(s.get("short").await.unwrap().as_deref(), Some(&b"again"[..]));
+}
+
+pub async fn exists_many(s: &impl Store) {
+    s.set("a", b"1", None).await.unwrap();
+    s.set("c", b"3", None).await.unwrap();
+    let keys: Vec<String> = ["a", "b", "c", "a"].map(String::from).to_vec();
+    assert_eq!(s.exists_many(&keys).await.unwrap(), [true, false, true, true]);
+    assert!(s.exists_many(&[]).await.unwrap().is_empty());
+}
+
+pub async fn counters(s: &impl Store) {
+    assert_eq!(s.increment("n", 1, None).await.unwrap(), 1);
+    assert_eq!(s.increment("n", 5, None).await.unwrap(), 6);
+    assert_eq!(s.increment("n", -2, None).await.unwrap(), 4);
+    assert_eq!(s.increment("other", 0, None).await.unwrap(), 0);
+}
+
+pub async fn counters_with_expiry(s: &impl Store) {
+    let window = Some(Duration::from_millis(200));
+    assert_eq!(s.increment("rate", 1, window).await.unwrap(), 1);
+    assert_eq!(s.increment("rate", 1, window).await.unwrap(), 2, "later calls keep the window");
+    assert!(eventually_gone(s, "rate").await, "the window never closed");
+    assert_eq!(s.increment("rate", 1, window).await.unwrap(), 1, "a new window starts from zero");
+}
+
+pub async fn counter_on_a_non_counter_fails_cleanly(s: &impl Store) {
+    s.set("text", b"not a number", None).await.unwrap();
+    match s.increment("text", 1, None).await {
+        Err(StoreError::Failed(_)) => {}
+        other => panic!("expected a Failed error, got {other:?}"),
+    }
+    assert_eq!(s.get("text").await.unwrap().as_deref(), Some(&b"not a number"[..]), "value untouched");
+}
+
+pub async fn scan_prefix_is_ordered_bounded_and_literal(s: &impl Store) {
+    for k in ["bl:b", "bl:a", "bl:c", "blx", "bm:a", "x*y", "xzy"] {
+        s.set(k, k.as_bytes(), None).await.unwrap();
+    }
+    s.set("bl:expired", b"", Some(Duration::from_millis(1))).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let all = s.scan_prefix("bl:", 100).await.unwrap();
+    let keys: Vec<_> = all.iter().map(|e| e.key.as_str()).collect();
+    assert_eq!(keys, ["bl:a", "bl:b", "bl:c"]);
+    assert_eq!(all[0].value, b"bl:a");
+    assert_eq!(s.scan_prefix("bl:", 2).await.unwrap().len(), 2);
+    let star: Vec<_> = s.scan_prefix("x*", 10).await.unwrap().into_iter().map(|e| e.key).collect();
+    assert_eq!(star, ["x*y"], "prefixes are literal, not patterns");
+    assert!(s.scan_prefix("none:", 10).await.unwrap().is_empty());
+}
+
+pub async fn concurrent_increments_are_atomic(s: &(impl Store + Clone)) {
+    let tasks: Vec<_> = (0..50)
+        .map(|_| {
+            let s = s.clone();
+            tokio::spawn(async move { s.increment("hits", 1, None).await.unwrap() })
+        })
+        .collect();
+    let mut seen = Vec::new();
+    for t in tasks {
+        seen.push(t.await.unwrap());
+    }
+    seen.sort();
+    assert_eq!(seen, (1..=50).collect::<Vec<_>>(), "every increment saw a distinct value");
+}
+
+pub async fn ping(s: &impl Store) {
+    s.ping().await.unwrap();
+}
