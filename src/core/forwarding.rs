@@ -129,7 +129,11 @@ pub fn set_forwarding_headers(headers: &mut HeaderMap, client: &ClientFacts, hos
         headers.remove(header::FORWARDED);
     }
     let element = forwarded_element(client, host);
-    append_list(headers, &header::FORWARDED, element.as_bytes());
+    if headers.contains_key(header::FORWARDED) {
+        append_list(headers, &header::FORWARDED, element.as_bytes());
+    } else if let Ok(v) = HeaderValue::from_maybe_shared(bytes::Bytes::from(element)) {
+        headers.insert(header::FORWARDED, v);
+    }
 }
 
 fn forwarded_element(client: &ClientFacts, host: Option<&HeaderValue>) -> String {

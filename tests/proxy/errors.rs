@@ -135,3 +135,16 @@ async fn doorman_recovers_when_the_backend_comes_back() {
     let req = Request::post(doorman.url("/echo")).body(body("x")).unwrap();
     assert_eq!(send(req).await.0.status(), 200, "a 502 must not poison the pool");
 }
+
+#[tokio::test]
+async fn backends_that_close_kept_alive_connections_do_not_fail_requests() {
+    // Answers as if keeping the connection alive, then closes it: the next request on that
+    // pooled connection cannot be sent, and must be retried on a fresh one, not answered 502.
+    let closing = RawBackend::start(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+    let doorman = Doorman::start(&policy(&closing.url(), "", ""));
+    for i in 0..20 {
+        let req = Request::post(doorman.url("/orders")).body(body("x")).unwrap();
+        let (resp, bytes) = send(req).await;
+        assert_eq!((resp.status().as_u16(), &bytes[..]), (200, &b"ok"[..]), "request {i}");
+    }
+}

@@ -7,6 +7,7 @@ use bytes::Bytes;
 use http::{header, HeaderValue, Response, StatusCode};
 use http_body_util::Full;
 
+use super::pool::PoolError;
 use crate::hosts::metrics::BackendErrorKind;
 
 /// Why a request was not forwarded.
@@ -14,13 +15,13 @@ use crate::hosts::metrics::BackendErrorKind;
 pub enum ForwardError {
     /// The backend could not be reached.
     #[error("backend unreachable: {0}")]
-    Connect(#[source] hyper_util::client::legacy::Error),
+    Connect(PoolError),
     /// The backend did not send a response head in time.
     #[error("backend response timed out")]
     Timeout,
     /// The exchange failed after connecting (bad status line, closed connection, client gone).
     #[error("forwarding failed: {0}")]
-    Protocol(#[source] hyper_util::client::legacy::Error),
+    Protocol(PoolError),
 }
 
 impl ForwardError {
@@ -66,4 +67,13 @@ pub fn error_page(status: StatusCode) -> Response<Full<Bytes>> {
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
+}
+
+impl From<PoolError> for ForwardError {
+    fn from(e: PoolError) -> Self {
+        match e {
+            PoolError::Connect { .. } => Self::Connect(e),
+            PoolError::Exchange(_) => Self::Protocol(e),
+        }
+    }
 }

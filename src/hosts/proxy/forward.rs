@@ -13,17 +13,16 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use bytes::Bytes;
-use http::uri::{Authority, PathAndQuery, Scheme};
+use http::uri::{Authority, PathAndQuery};
 use http::{header, HeaderValue, Request, Response, StatusCode, Uri, Version};
 use http_body_util::{Either, Full};
 use hyper::body::Incoming;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 
 use super::error::{error_page, ForwardError};
+use super::pool::{spawn_sweeper, BackendPool};
 use crate::core::forwarding::{self, ClientFacts};
-use crate::core::policy::{BackendPolicy, HostRewrite, Policy};
+use crate::core::policy::{HostRewrite, Policy};
 use crate::hosts::metrics::Metrics;
 
 /// Request bodies on the way to the backend: streamed from the client, or already buffered by a
@@ -34,7 +33,7 @@ pub type ResponseBody = Either<Incoming, Full<Bytes>>;
 
 /// What every connection of one worker shares: the pooled client and the rules.
 pub struct Forwarder {
-    client: Client<HttpConnector, RequestBody>,
+    pool: Arc<BackendPool>,
     authority: Authority,
     host: HostRewrite,
     response_timeout: std::time::Duration,
@@ -43,10 +42,19 @@ pub struct Forwarder {
 }
 
 impl Forwarder {
-    /// A forwarder with its own connection pool (one per worker thread).
+    /// A forwarder with its own connection pool (one per worker thread). Call it inside the
+    /// worker's runtime: it starts the pool's idle sweeper there.
     pub fn new(policy: &Policy, metrics: Metrics) -> Self {
+        let b = &policy.backend;
+        let pool = Arc::new(BackendPool::new(
+            b.authority.clone(),
+            b.connect_timeout,
+            b.pool_idle_timeout,
+            b.pool_max_idle,
+        ));
+        spawn_sweeper(&pool);
         Self {
-            client: client(&policy.backend),
+            pool,
             authority: policy.backend.authority.parse().expect("validated by the policy"),
             host: policy.backend.host.clone(),
             response_timeout: policy.backend.response_timeout,
@@ -68,10 +76,9 @@ impl Forwarder {
         let client_upgrade = upgrade.then(|| hyper::upgrade::on(&mut req));
         self.rewrite_head(&mut req, client, upgrade);
 
-        let result = match tokio::time::timeout(self.response_timeout, self.client.request(req)).await {
+        let result = match tokio::time::timeout(self.response_timeout, self.pool.send(req)).await {
             Err(_) => Err(ForwardError::Timeout),
-            Ok(Err(e)) if e.is_connect() => Err(ForwardError::Connect(e)),
-            Ok(Err(e)) => Err(ForwardError::Protocol(e)),
+            Ok(Err(e)) => Err(ForwardError::from(e)),
             Ok(Ok(response)) => Ok(response),
         };
         let mut response = match result {
@@ -103,19 +110,18 @@ impl Forwarder {
             .get(header::HOST)
             .cloned()
             .or_else(|| req.uri().authority().and_then(|a| HeaderValue::from_str(a.as_str()).ok()));
+        // Origin form (`/path?query`): the backend is addressed by the connection, not the URI.
         let path = req.uri().path_and_query().cloned().unwrap_or_else(|| PathAndQuery::from_static("/"));
-        let mut parts = http::uri::Parts::default();
-        parts.scheme = Some(Scheme::HTTP);
-        parts.authority = Some(self.authority.clone());
-        parts.path_and_query = Some(path);
-        *req.uri_mut() = Uri::from_parts(parts).expect("scheme, authority and path make a URI");
+        *req.uri_mut() = Uri::from(path);
         *req.version_mut() = Version::HTTP_11;
 
         let headers = req.headers_mut();
         forwarding::strip_hop_by_hop(headers, upgrade);
         forwarding::set_forwarding_headers(headers, client, original_host.as_ref());
         let host = match &self.host {
-            HostRewrite::Preserve => original_host,
+            HostRewrite::Preserve => {
+                original_host.or_else(|| HeaderValue::from_str(self.authority.as_str()).ok())
+            }
             HostRewrite::Backend => HeaderValue::from_str(self.authority.as_str()).ok(),
             HostRewrite::Fixed(v) => Some(v.clone()),
         };
@@ -123,20 +129,6 @@ impl Forwarder {
             headers.insert(header::HOST, host);
         }
     }
-}
-
-/// The pooled keep-alive client towards the backend.
-fn client(b: &BackendPolicy) -> Client<HttpConnector, RequestBody> {
-    let mut connector = HttpConnector::new();
-    connector.set_nodelay(true);
-    connector.set_connect_timeout(Some(b.connect_timeout));
-    connector.set_keepalive(Some(std::time::Duration::from_secs(60)));
-    Client::builder(TokioExecutor::new())
-        .pool_timer(TokioTimer::new())
-        .pool_idle_timeout(b.pool_idle_timeout)
-        .pool_max_idle_per_host(b.pool_max_idle)
-        .set_host(false)
-        .build(connector)
 }
 
 /// After a `101`, copies bytes both ways between client and backend until either side closes.

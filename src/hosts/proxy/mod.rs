@@ -3,5 +3,6 @@
 
 pub mod error;
 pub mod forward;
+pub mod pool;
 pub mod request_id;
 pub mod server;
