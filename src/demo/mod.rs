@@ -90,9 +90,11 @@ pub fn run(listen: &str, admin_listen: &str, data_dir: Option<PathBuf>) -> Resul
     };
     let admin_token =
         AdminToken::new(&token).map_err(|e| Failure::Usage(format!("DOORMAN_ADMIN_TOKEN: {e}")))?;
-    let running =
-        serve::start(policy, ServeOptions { data_dir: data_dir.clone(), admin_token: Some(admin_token) })
-            .map_err(|e| Failure::Runtime(e.to_string()))?;
+    let running = serve::start(
+        policy,
+        ServeOptions { data_dir: data_dir.clone(), admin_token: Some(admin_token), tls: None },
+    )
+    .map_err(|e| Failure::Runtime(e.to_string()))?;
     let (public, admin) = (running.public_addr, running.admin_addr);
     let shown_token = if generated { token.as_str() } else { "$DOORMAN_ADMIN_TOKEN" };
     println!(

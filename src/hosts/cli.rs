@@ -96,9 +96,21 @@ pub enum Failure {
 fn serve_cmd(policy_path: &Path, data_dir: PathBuf) -> Result<(), Failure> {
     let policy = load_policy(policy_path)?;
     let admin_token = load_admin_token(&policy, policy_path)?;
-    let running = serve::start(policy, ServeOptions { data_dir, admin_token })
+    let policy_dir = policy_path.parent().unwrap_or(Path::new("."));
+    let tls = match &policy.server.tls {
+        Some(files) => Some(
+            crate::hosts::proxy::tls::acceptor(files, policy_dir, policy.server.http2)
+                .map_err(|e| Failure::Usage(format!("{}: {e}", policy_path.display())))?,
+        ),
+        None => None,
+    };
+    let running = serve::start(policy, ServeOptions { data_dir, admin_token, tls })
         .map_err(|e| Failure::Runtime(e.to_string()))?;
-    println!("doorman: listening on http://{} (admin http://{})", running.public_addr, running.admin_addr);
+    let scheme = if running.tls { "https" } else { "http" };
+    println!(
+        "doorman: listening on {scheme}://{} (admin http://{})",
+        running.public_addr, running.admin_addr
+    );
     serve::wait_for_signal();
     running.shutdown();
     Ok(())

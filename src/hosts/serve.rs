@@ -21,12 +21,14 @@ use crate::hosts::proxy::server::{self, WorkerContext};
 use crate::ports::store::StoreError;
 
 /// What [`start`] needs besides the policy.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ServeOptions {
     /// Folder of the embedded store.
     pub data_dir: PathBuf,
     /// The operator token for the admin API.
     pub admin_token: Option<AdminToken>,
+    /// TLS for the public listener (built by the caller from the policy's files).
+    pub tls: Option<tokio_rustls::TlsAcceptor>,
 }
 
 /// Why Doorman could not start.
@@ -54,6 +56,8 @@ pub struct Running {
     pub public_addr: SocketAddr,
     /// The admin address actually bound.
     pub admin_addr: SocketAddr,
+    /// Whether the public listener speaks TLS.
+    pub tls: bool,
     stop: watch::Sender<bool>,
     draining: Arc<AtomicBool>,
     threads: Vec<std::thread::JoinHandle<()>>,
@@ -78,7 +82,13 @@ pub fn start(policy: Policy, options: ServeOptions) -> Result<Running, StartErro
 
     let (stop, stop_rx) = watch::channel(false);
     let draining = Arc::new(AtomicBool::new(false));
-    let ctx = WorkerContext { policy: policy.clone(), metrics: metrics.clone(), layer: DoormanLayer::new() };
+    let tls = options.tls.is_some();
+    let ctx = WorkerContext {
+        policy: policy.clone(),
+        metrics: metrics.clone(),
+        layer: DoormanLayer::new(),
+        tls: options.tls,
+    };
     let mut threads = server::spawn_workers(public, ctx, stop_rx.clone()).map_err(StartError::Thread)?;
 
     let admin_state = AdminState { store, metrics, token: options.admin_token, draining: draining.clone() };
@@ -88,7 +98,7 @@ pub fn start(policy: Policy, options: ServeOptions) -> Result<Running, StartErro
         .map_err(StartError::Thread)?;
     threads.push(admin_thread);
     tracing::info!(%public_addr, %admin_addr, workers, backend = %policy.backend.url, "doorman started");
-    Ok(Running { public_addr, admin_addr, stop, draining, threads })
+    Ok(Running { public_addr, admin_addr, tls, stop, draining, threads })
 }
 
 fn run_admin(listener: std::net::TcpListener, state: AdminState, mut stop: watch::Receiver<bool>) {

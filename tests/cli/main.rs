@@ -177,3 +177,26 @@ async fn the_demo_serves_the_shop_through_doorman_and_stops_on_sigterm() {
     };
     assert!(status.success(), "{status:?}");
 }
+
+#[test]
+fn unusable_tls_files_exit_2_naming_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("garbage.pem"), "not pem at all").unwrap();
+    let cert = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/tls/localhost.crt");
+    let cases = [
+        ("missing.pem", "missing.key", "server.tls_cert_file"),
+        ("garbage.pem", "garbage.pem", "server.tls_cert_file"),
+        (cert, "garbage.pem", "server.tls_key_file"),
+    ];
+    for (c, k, field) in cases {
+        let policy = format!(
+            "[server]\nlisten = \"127.0.0.1:0\"\nadmin_listen = \"127.0.0.1:0\"\ntls_cert_file = \"{c}\"\ntls_key_file = \"{k}\"\n{GOOD}"
+        );
+        let path = write_policy(dir.path(), &policy);
+        let data = dir.path().join("data");
+        let out = run(&["serve", "--policy", &path, "--data-dir", data.to_str().unwrap()], &[]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{c} {k}: {err}");
+        assert!(err.contains(field), "{c} {k}: {err}");
+    }
+}

@@ -9,3 +9,4 @@ mod errors;
 mod fidelity;
 mod lifecycle;
 mod streaming;
+mod tls;

@@ -115,7 +115,8 @@ fn read_status_kib(pid: u32, field: &str) -> u64 {
 
 /// `doorman: listening on http://A (admin http://B)`
 fn parse_ready_line(line: &str) -> Option<(SocketAddr, SocketAddr)> {
-    let rest = line.trim().strip_prefix("doorman: listening on http://")?;
+    let rest = line.trim().strip_prefix("doorman: listening on ")?;
+    let rest = rest.strip_prefix("http://").or_else(|| rest.strip_prefix("https://"))?;
     let (public, rest) = rest.split_once(" (admin http://")?;
     Some((public.parse().ok()?, rest.strip_suffix(')')?.parse().ok()?))
 }

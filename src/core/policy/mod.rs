@@ -64,6 +64,17 @@ pub struct ServerPolicy {
     pub max_header_bytes: usize,
     /// How long in-flight requests may run on after SIGTERM/SIGINT (default 30 s).
     pub shutdown_grace: Duration,
+    /// TLS on the public listener, when the policy names a certificate and key.
+    pub tls: Option<TlsFiles>,
+}
+
+/// PEM files for TLS on the public listener (paths as written, relative to the policy file).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    /// Certificate chain, leaf first.
+    pub cert_file: PathBuf,
+    /// Private key (PKCS#8, PKCS#1 or SEC1).
+    pub key_file: PathBuf,
 }
 
 /// `[backend]`: the ticketing backend.

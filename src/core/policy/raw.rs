@@ -29,6 +29,8 @@ pub struct RawServer {
     pub header_read_timeout: Option<String>,
     pub max_header_bytes: Option<u64>,
     pub shutdown_grace: Option<String>,
+    pub tls_cert_file: Option<String>,
+    pub tls_key_file: Option<String>,
 }
 
 /// `[backend]`

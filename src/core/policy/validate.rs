@@ -28,6 +28,16 @@ pub fn validate(src: &str, raw: RawPolicy) -> Result<Policy, PolicyError> {
             n => return Err(err("server.max_header_bytes", format!("{n} is outside 8192..=1048576"))),
         },
         shutdown_grace: duration(src, "server.shutdown_grace", s.shutdown_grace, "30s")?,
+        tls: match (s.tls_cert_file, s.tls_key_file) {
+            (None, None) => None,
+            (Some(cert), Some(key)) => Some(TlsFiles { cert_file: cert.into(), key_file: key.into() }),
+            (Some(_), None) => {
+                return Err(err("server.tls_key_file", "missing: tls_cert_file needs a key".into()))
+            }
+            (None, Some(_)) => {
+                return Err(err("server.tls_cert_file", "missing: tls_key_file needs a certificate".into()))
+            }
+        },
     };
     if server.listen == server.admin_listen && server.listen.port() != 0 {
         return Err(err(
@@ -201,6 +211,7 @@ mod tests {
             "nope",
         );
         fails(&format!("[store]\nurl = \"postgres://x\"\n{MIN}"), "store.url", "redis://");
+        fails(&format!("[server]\ntls_cert_file = \"c.pem\"\n{MIN}"), "server.tls_key_file", "missing");
         fails(&format!("[store]\nnamespace = \"a:b\"\n{MIN}"), "store.namespace", "letters");
         fails("[backend\nurl=1", "", "not valid TOML");
         fails(&format!("[surprise]\n{MIN}"), "surprise", "unknown field `surprise`");

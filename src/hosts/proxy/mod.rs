@@ -6,3 +6,4 @@ pub mod forward;
 pub mod pool;
 pub mod request_id;
 pub mod server;
+pub mod tls;

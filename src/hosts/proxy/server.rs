@@ -52,6 +52,8 @@ pub struct WorkerContext {
     pub metrics: Metrics,
     /// The Doorman layer every connection's service is wrapped in.
     pub layer: DoormanLayer,
+    /// TLS on the public listener, if the policy names a certificate.
+    pub tls: Option<tokio_rustls::TlsAcceptor>,
 }
 
 /// Starts one worker thread per listener; each stops accepting when `stop` turns true and
@@ -92,11 +94,21 @@ async fn worker(listener: std::net::TcpListener, ctx: WorkerContext, stop: watch
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
                     let _ = stream.set_nodelay(true);
-                    let facts = Arc::new(ClientFacts::new(peer.ip(), "http", &ctx.policy.forwarding));
+                    let proto = if ctx.tls.is_some() { "https" } else { "http" };
+                    let facts = Arc::new(ClientFacts::new(peer.ip(), proto, &ctx.policy.forwarding));
                     let service = connection_service(&ctx, forwarder.clone(), facts);
                     let (protocols, stop, guard) = (protocols.clone(), stop.clone(), in_flight.clone());
+                    let (tls, handshake_timeout) = (ctx.tls.clone(), ctx.policy.server.header_read_timeout);
                     tokio::spawn(async move {
-                        if let Err(e) = protocols.serve(TokioIo::new(stream), service, stop).await {
+                        let served = match tls {
+                            None => protocols.serve(TokioIo::new(stream), service, stop).await,
+                            Some(tls) => match tokio::time::timeout(handshake_timeout, tls.accept(stream)).await {
+                                Ok(Ok(stream)) => protocols.serve(TokioIo::new(stream), service, stop).await,
+                                Ok(Err(e)) => Err(e.into()),
+                                Err(_) => Err("TLS handshake timed out".into()),
+                            },
+                        };
+                        if let Err(e) = served {
                             tracing::debug!(%peer, error = %e, "connection ended with an error");
                         }
                         drop(guard);
@@ -154,13 +166,14 @@ impl Protocols {
 
     /// Serves one connection until it ends; when `stop` turns true, the connection finishes its
     /// current request and closes.
-    async fn serve<S>(
+    async fn serve<I, S>(
         &self,
-        io: TokioIo<tokio::net::TcpStream>,
+        io: TokioIo<I>,
         service: S,
         mut stop: watch::Receiver<bool>,
     ) -> Result<(), Box<dyn std::error::Error + Send + Sync>>
     where
+        I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
         S: hyper::service::Service<
                 Request<Incoming>,
                 Response = http::Response<super::forward::ResponseBody>,

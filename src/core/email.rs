@@ -1,0 +1,136 @@
+//! E-mail canonicalization: one spelling per mailbox, so a blacklisted guest cannot slip through
+//! by writing their address differently.
+//!
+//! Steps, in order: trim surrounding whitespace, Unicode NFKC normalization (full-width and other
+//! compatibility forms fold to their plain letters), lowercase, then the optional provider rules
+//! the policy turns on: drop `+tags` from the local part, and ignore dots in Gmail local parts
+//! (`googlemail.com` counts as `gmail.com`).
+//!
+//! Input that cannot be a deliverable address is refused rather than guessed at: control
+//! characters (CR/LF included), inner whitespace, quoted local parts, no or several `@`, more
+//! than 254 bytes.
+
+use unicode_normalization::UnicodeNormalization;
+
+/// Longest canonical address accepted (RFC 5321 path limit).
+pub const MAX_LEN: usize = 254;
+
+/// Optional provider rules.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CanonicalRules {
+    /// `ada+tickets@example.com` counts as `ada@example.com`.
+    pub strip_plus_tags: bool,
+    /// `a.d.a@gmail.com` counts as `ada@gmail.com`; `googlemail.com` as `gmail.com`.
+    pub gmail_dots: bool,
+}
+
+/// Why an address was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EmailError {
+    /// Nothing but whitespace.
+    #[error("the address is empty")]
+    Empty,
+    /// Longer than [`MAX_LEN`] bytes.
+    #[error("the address is longer than {MAX_LEN} bytes")]
+    TooLong,
+    /// Control characters or inner whitespace (header injection, pasted garbage).
+    #[error("the address holds control characters or spaces")]
+    BadCharacters,
+    /// Not exactly one `@` with text on both sides, or a quoted local part.
+    #[error("the address is not of the form local@domain")]
+    Shape,
+}
+
+/// The canonical form of `raw` under `rules`.
+pub fn canonicalize(raw: &str, rules: CanonicalRules) -> Result<String, EmailError> {
+    let trimmed = raw.trim();
+    if trimmed.is_empty() {
+        return Err(EmailError::Empty);
+    }
+    if trimmed.len() > 4 * MAX_LEN {
+        return Err(EmailError::TooLong); // bound the work before normalizing
+    }
+    let normalized: String = trimmed.nfkc().collect::<String>().to_lowercase();
+    if normalized.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(EmailError::BadCharacters);
+    }
+    let (local, domain) = normalized.split_once('@').ok_or(EmailError::Shape)?;
+    if local.is_empty() || domain.is_empty() || domain.contains('@') || local.contains('"') {
+        return Err(EmailError::Shape);
+    }
+    let mut local = local.to_owned();
+    let mut domain = domain.trim_end_matches('.').to_owned();
+    if domain.is_empty() || domain.starts_with('.') || domain.contains("..") {
+        return Err(EmailError::Shape);
+    }
+    if rules.strip_plus_tags {
+        if let Some(at) = local.find('+') {
+            local.truncate(at);
+        }
+    }
+    if rules.gmail_dots && (domain == "gmail.com" || domain == "googlemail.com") {
+        local.retain(|c| c != '.');
+        domain = "gmail.com".into();
+    }
+    if local.is_empty() {
+        return Err(EmailError::Shape);
+    }
+    let canonical = format!("{local}@{domain}");
+    if canonical.len() > MAX_LEN {
+        return Err(EmailError::TooLong);
+    }
+    Ok(canonical)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PLAIN: CanonicalRules = CanonicalRules { strip_plus_tags: false, gmail_dots: false };
+    const ALL: CanonicalRules = CanonicalRules { strip_plus_tags: true, gmail_dots: true };
+
+    #[test]
+    fn spellings_of_one_mailbox_agree() {
+        for raw in
+            ["Ada@Example.com", "  ada@example.com\t", "ＡＤＡ＠ｅｘａｍｐｌｅ．ｃｏｍ", "ada@example.com."]
+        {
+            assert_eq!(canonicalize(raw, PLAIN).unwrap(), "ada@example.com", "{raw:?}");
+        }
+        assert_eq!(canonicalize("Ada+Tickets@example.com", PLAIN).unwrap(), "ada+tickets@example.com");
+        assert_eq!(canonicalize("Ada+Tickets@example.com", ALL).unwrap(), "ada@example.com");
+        assert_eq!(canonicalize("a.d.a+x@GoogleMail.com", ALL).unwrap(), "ada@gmail.com");
+        assert_eq!(
+            canonicalize("a.d.a@example.com", ALL).unwrap(),
+            "a.d.a@example.com",
+            "dots matter elsewhere"
+        );
+        assert_eq!(canonicalize("ÉLODIE@exemple.fr", PLAIN).unwrap(), "élodie@exemple.fr");
+        // NFKC composes: e + combining acute equals é.
+        assert_eq!(canonicalize("e\u{301}lodie@exemple.fr", PLAIN).unwrap(), "élodie@exemple.fr");
+    }
+
+    #[test]
+    fn hostile_and_malformed_input_is_refused() {
+        assert_eq!(canonicalize("   ", PLAIN), Err(EmailError::Empty));
+        for raw in
+            ["ada@example.com\r\nBcc: x@y.z", "ada\0@example.com", "a da@example.com", "ada@exa mple.com"]
+        {
+            assert_eq!(canonicalize(raw, PLAIN), Err(EmailError::BadCharacters), "{raw:?}");
+        }
+        for raw in [
+            "ada",
+            "@example.com",
+            "ada@",
+            "a@b@c.com",
+            "\"ada\"@example.com",
+            "ada@.com",
+            "ada@a..b",
+            "+x@example.com",
+        ] {
+            assert_eq!(canonicalize(raw, ALL), Err(EmailError::Shape), "{raw:?}");
+        }
+        let long = format!("{}@example.com", "a".repeat(250));
+        assert_eq!(canonicalize(&long, PLAIN), Err(EmailError::TooLong));
+        assert_eq!(canonicalize(&"x".repeat(100_000), PLAIN), Err(EmailError::TooLong));
+    }
+}
