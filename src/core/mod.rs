@@ -3,6 +3,7 @@
 //! Invariant: nothing under `core` does I/O or imports tokio, hyper, redis, redb or wasi
 //! bindings. It compiles for `wasm32-wasip2` and takes time as an argument.
 
+pub mod blacklist;
 pub mod email;
 pub mod email_hash;
 pub mod forwarding;

@@ -9,7 +9,7 @@ use toml::{Table, Value};
 use super::PolicyError;
 
 /// The policy's top-level sections, in the order they are tried when splitting a variable name.
-pub const SECTIONS: &[&str] = &["server", "backend", "forwarding", "store", "admin"];
+pub const SECTIONS: &[&str] = &["server", "backend", "forwarding", "store", "admin", "blacklist"];
 
 /// `DOORMAN_` variables that are not policy overrides.
 pub const RESERVED: &[&str] = &["ADMIN_TOKEN", "ADMIN_URL", "LOG", "LOG_FORMAT", "POLICY", "DATA_DIR"];

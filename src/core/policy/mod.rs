@@ -43,6 +43,8 @@ pub struct Policy {
     pub store: StorePolicy,
     /// The admin API.
     pub admin: AdminPolicy,
+    /// The blacklist, when the policy declares checkout routes.
+    pub blacklist: Option<crate::core::blacklist::BlacklistPolicy>,
     /// Environment variables that overrode fields of the file.
     pub overrides: Vec<Override>,
 }

@@ -16,6 +16,32 @@ pub struct RawPolicy {
     pub store: RawStore,
     #[serde(default)]
     pub admin: RawAdmin,
+    pub blacklist: Option<RawBlacklist>,
+}
+
+/// `[blacklist]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBlacklist {
+    pub checkout: Option<Vec<RawCheckout>>,
+    pub hash: Option<String>,
+    pub hash_key_file: Option<String>,
+    pub strip_plus_tags: Option<bool>,
+    pub gmail_dots: Option<bool>,
+    pub max_body_bytes: Option<u64>,
+    pub on_store_error: Option<String>,
+    pub account_header: Option<String>,
+    pub account_fields: Option<Vec<String>>,
+    pub email_fields: Option<Vec<String>>,
+}
+
+/// `[[blacklist.checkout]]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCheckout {
+    pub route: String,
+    pub redirect: String,
+    pub json: Option<String>,
 }
 
 /// `[server]`

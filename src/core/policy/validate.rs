@@ -8,6 +8,9 @@ use ipnet::IpNet;
 
 use super::raw::{RawBackend, RawPolicy};
 use super::*;
+use crate::core::blacklist::{BlacklistPolicy, CheckoutRoute, HashMode, StoreFailureMode, Template};
+use crate::core::email::CanonicalRules;
+use crate::core::route::RoutePattern;
 
 /// Checks every field of `raw` and fills in defaults.
 pub fn validate(src: &str, raw: RawPolicy) -> Result<Policy, PolicyError> {
@@ -94,7 +97,83 @@ pub fn validate(src: &str, raw: RawPolicy) -> Result<Policy, PolicyError> {
     };
 
     let admin = AdminPolicy { token_file: raw.admin.token_file.map(Into::into) };
-    Ok(Policy { server, backend, forwarding, store, admin, overrides: Vec::new() })
+    let blacklist = raw.blacklist.map(|b| blacklist(src, b)).transpose()?;
+    Ok(Policy { server, backend, forwarding, store, admin, blacklist, overrides: Vec::new() })
+}
+
+fn blacklist(src: &str, b: super::raw::RawBlacklist) -> Result<BlacklistPolicy, PolicyError> {
+    let err = |field: &str, msg: String| PolicyError::new(src, field, msg);
+    let mut checkout = Vec::new();
+    for (i, c) in b.checkout.unwrap_or_default().into_iter().enumerate() {
+        let at = |f: &str| format!("blacklist.checkout[{i}].{f}");
+        let route =
+            RoutePattern::parse(&c.route).map_err(|e| err(&at("route"), format!("`{}`: {e}", c.route)))?;
+        if !route.capture_names().any(|n| n == "event") {
+            return Err(err(&at("route"), format!("`{}` must capture the event as {{event}}", c.route)));
+        }
+        let redirect = Template::redirect(&c.redirect)
+            .map_err(|e| err(&at("redirect"), format!("`{}` {e}", c.redirect)))?;
+        let json_text = c.json.unwrap_or_else(|| serde_json::json!({ "redirect": c.redirect }).to_string());
+        let json = Template::json(&json_text).map_err(|e| err(&at("json"), format!("`{json_text}` {e}")))?;
+        checkout.push(CheckoutRoute { route, redirect, json });
+    }
+    if checkout.is_empty() {
+        return Err(err("blacklist.checkout", "declare at least one checkout route ([[blacklist.checkout]] route = \"POST /events/{event}/checkout\")".into()));
+    }
+    let hash = match b.hash.as_deref() {
+        None | Some("hmac") => HashMode::Hmac,
+        Some("sha256") => HashMode::Sha256,
+        Some(other) => {
+            return Err(err("blacklist.hash", format!("`{other}` is neither \"hmac\" nor \"sha256\"")))
+        }
+    };
+    let on_store_error = match b.on_store_error.as_deref() {
+        None | Some("open") => StoreFailureMode::Open,
+        Some("closed") => StoreFailureMode::Closed,
+        Some(other) => {
+            return Err(err(
+                "blacklist.on_store_error",
+                format!("`{other}` is neither \"open\" nor \"closed\""),
+            ))
+        }
+    };
+    let max_body_bytes = match b.max_body_bytes.unwrap_or(64 * 1024) {
+        n @ 1024..=10_485_760 => n as usize,
+        n => return Err(err("blacklist.max_body_bytes", format!("{n} is outside 1024..=10485760"))),
+    };
+    let account_header = b
+        .account_header
+        .map(|h| {
+            HeaderName::from_bytes(h.as_bytes())
+                .map_err(|_| err("blacklist.account_header", format!("`{h}` is not a header name")))
+        })
+        .transpose()?;
+    let fields = |name: &str, v: Option<Vec<String>>, default: &[&str]| -> Result<Vec<String>, PolicyError> {
+        let v = v.unwrap_or_else(|| default.iter().map(|s| s.to_string()).collect());
+        for (i, f) in v.iter().enumerate() {
+            if f.is_empty() || f.split('.').any(str::is_empty) || f.len() > 128 {
+                return Err(err(
+                    &format!("blacklist.{name}[{i}]"),
+                    format!("`{f}` is not a field name or dotted path"),
+                ));
+            }
+        }
+        Ok(v)
+    };
+    Ok(BlacklistPolicy {
+        checkout,
+        hash,
+        hash_key_file: b.hash_key_file.map(Into::into),
+        rules: CanonicalRules {
+            strip_plus_tags: b.strip_plus_tags.unwrap_or(false),
+            gmail_dots: b.gmail_dots.unwrap_or(false),
+        },
+        max_body_bytes,
+        on_store_error,
+        account_header,
+        account_fields: fields("account_fields", b.account_fields, &[])?,
+        email_fields: fields("email_fields", b.email_fields, &["email"])?,
+    })
 }
 
 fn backend(src: &str, b: RawBackend) -> Result<BackendPolicy, PolicyError> {
@@ -211,6 +290,23 @@ mod tests {
             "nope",
         );
         fails(&format!("[store]\nurl = \"postgres://x\"\n{MIN}"), "store.url", "redis://");
+        let bl = |extra: &str| {
+            format!("{MIN}[blacklist]\n{extra}\n[[blacklist.checkout]]\nroute = \"POST /events/{{event}}/checkout\"\nredirect = \"/events/{{event}}\"\n")
+        };
+        fails(&bl("hash = \"md5\""), "blacklist.hash", "md5");
+        fails(&bl("on_store_error = \"maybe\""), "blacklist.on_store_error", "maybe");
+        fails(&bl("email_fields = [\"a..b\"]"), "blacklist.email_fields[0]", "dotted");
+        fails(&format!("{MIN}[blacklist]\n"), "blacklist.checkout", "at least one");
+        fails(
+            &format!("{MIN}[[blacklist.checkout]]\nroute = \"POST /checkout\"\nredirect = \"/\""),
+            "blacklist.checkout[0].route",
+            "{event}",
+        );
+        fails(
+            &format!("{MIN}[[blacklist.checkout]]\nroute = \"POST /e/{{event}}\"\nredirect = \"https://evil.example/\""),
+            "blacklist.checkout[0].redirect",
+            "path on this site",
+        );
         fails(&format!("[server]\ntls_cert_file = \"c.pem\"\n{MIN}"), "server.tls_key_file", "missing");
         fails(&format!("[store]\nnamespace = \"a:b\"\n{MIN}"), "store.namespace", "letters");
         fails("[backend\nurl=1", "", "not valid TOML");

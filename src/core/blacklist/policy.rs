@@ -1,0 +1,125 @@
+//! The `[blacklist]` section of the policy, validated.
+
+use super::super::email::CanonicalRules;
+use super::super::route::RoutePattern;
+
+/// How guest e-mail addresses are hashed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HashMode {
+    /// HMAC-SHA256 with a secret key (`DOORMAN_HASH_KEY` or `blacklist.hash_key_file`).
+    Hmac,
+    /// Plain SHA-256, for backends that compute hashes themselves without a shared key.
+    Sha256,
+}
+
+/// What a checkout does when the store cannot be asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreFailureMode {
+    /// Forward the checkout (default): a store outage must not stop sales.
+    Open,
+    /// Treat the checkout as blocked.
+    Closed,
+}
+
+/// `[blacklist]`.
+#[derive(Debug, Clone)]
+pub struct BlacklistPolicy {
+    /// The routes that complete a purchase; only these are checked.
+    pub checkout: Vec<CheckoutRoute>,
+    /// How addresses are hashed.
+    pub hash: HashMode,
+    /// File holding the HMAC key (relative to the policy file); `DOORMAN_HASH_KEY` wins.
+    pub hash_key_file: Option<std::path::PathBuf>,
+    /// Canonicalization rules for addresses.
+    pub rules: CanonicalRules,
+    /// Largest checkout body buffered; beyond it the client gets 413 (default 64 KiB).
+    pub max_body_bytes: usize,
+    /// Store unreachable during a checkout: forward (open) or block (closed).
+    pub on_store_error: StoreFailureMode,
+    /// Request header carrying the account id, set by a trusted auth layer in front.
+    pub account_header: Option<http::HeaderName>,
+    /// Body fields (dotted paths in JSON) carrying the account id.
+    pub account_fields: Vec<String>,
+    /// Body fields (dotted paths in JSON) carrying the guest e-mail address.
+    pub email_fields: Vec<String>,
+}
+
+/// One checkout-completion route.
+#[derive(Debug, Clone)]
+pub struct CheckoutRoute {
+    /// `POST /events/{event}/checkout`; must capture `{event}`.
+    pub route: RoutePattern,
+    /// Where a blocked form checkout is sent (303), e.g. `/events/{event}`.
+    pub redirect: Template,
+    /// The JSON a blocked JavaScript checkout gets (200), e.g. `{"redirect": "/events/{event}"}`.
+    pub json: Template,
+}
+
+/// A text with `{event}` placeholders, filled from the route's capture.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Template(String);
+
+/// Why a template cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TemplateError {
+    /// A redirect must be a path on this site (`/…`, not `//…` or a URL): no open redirects.
+    #[error("must be a path on this site starting with a single `/`")]
+    NotLocal,
+    /// A placeholder other than `{event}`.
+    #[error("only the `{{event}}` placeholder is known")]
+    Placeholder,
+    /// The JSON answer is not JSON.
+    #[error("is not valid JSON once `{{event}}` is filled in")]
+    NotJson,
+}
+
+impl Template {
+    /// A redirect target: a local path whose only placeholder is `{event}`.
+    pub fn redirect(text: &str) -> Result<Self, TemplateError> {
+        if !text.starts_with('/') || text.starts_with("//") || text.contains(['\\', '\r', '\n', ' ', '\t']) {
+            return Err(TemplateError::NotLocal);
+        }
+        if text.replace("{event}", "").contains(['{', '}']) {
+            return Err(TemplateError::Placeholder);
+        }
+        Ok(Self(text.to_owned()))
+    }
+
+    /// A JSON answer; `{event}` may appear inside JSON strings.
+    pub fn json(text: &str) -> Result<Self, TemplateError> {
+        serde_json::from_str::<serde_json::Value>(&text.replace("{event}", "x"))
+            .map_err(|_| TemplateError::NotJson)?;
+        Ok(Self(text.to_owned()))
+    }
+
+    /// Fills `{event}` with `event`, which the caller has escaped for the target syntax.
+    pub fn fill(&self, event: &str) -> String {
+        self.0.replace("{event}", event)
+    }
+
+    /// The template as written.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redirects_stay_on_the_site() {
+        assert_eq!(Template::redirect("/events/{event}").unwrap().fill("spring"), "/events/spring");
+        for bad in ["https://evil.example/", "//evil.example/x", "events/{event}", "/\\evil", "/a b"] {
+            assert_eq!(Template::redirect(bad), Err(TemplateError::NotLocal), "{bad}");
+        }
+        assert_eq!(Template::redirect("/events/{id}"), Err(TemplateError::Placeholder));
+    }
+
+    #[test]
+    fn json_answers_must_be_json() {
+        let t = Template::json(r#"{"redirect": "/events/{event}"}"#).unwrap();
+        assert_eq!(t.fill("x"), r#"{"redirect": "/events/x"}"#);
+        assert_eq!(Template::json("{redirect: 1"), Err(TemplateError::NotJson));
+    }
+}
