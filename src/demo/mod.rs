@@ -10,6 +10,7 @@ pub mod shop;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use crate::core::email_hash::EmailHasher;
 use crate::core::policy::Policy;
 use crate::hosts::admin::{random_token, AdminToken};
 use crate::hosts::cli::Failure;
@@ -61,6 +62,29 @@ impl ShopServer {
     }
 }
 
+/// The demo's HMAC key lives in the data folder (`hash.key`), made on first start, so entries
+/// stay valid across restarts with the same `--data-dir`. `DOORMAN_HASH_KEY` wins.
+fn demo_hasher(data_dir: &std::path::Path) -> Result<EmailHasher, Failure> {
+    let key = match std::env::var("DOORMAN_HASH_KEY") {
+        Ok(k) => k,
+        Err(_) => {
+            std::fs::create_dir_all(data_dir)
+                .map_err(|e| Failure::Runtime(format!("cannot create {}: {e}", data_dir.display())))?;
+            let path = data_dir.join("hash.key");
+            match std::fs::read_to_string(&path) {
+                Ok(k) => k.trim().to_owned(),
+                Err(_) => {
+                    let k = format!("{}{}", random_token(), random_token());
+                    std::fs::write(&path, &k)
+                        .map_err(|e| Failure::Runtime(format!("cannot write {}: {e}", path.display())))?;
+                    k
+                }
+            }
+        }
+    };
+    EmailHasher::hmac(key.as_bytes()).map_err(|e| Failure::Usage(format!("demo hash key: {e}")))
+}
+
 /// Runs the demo until SIGINT/SIGTERM.
 pub fn run(listen: &str, admin_listen: &str, data_dir: Option<PathBuf>) -> Result<(), Failure> {
     let temp;
@@ -90,13 +114,20 @@ pub fn run(listen: &str, admin_listen: &str, data_dir: Option<PathBuf>) -> Resul
     };
     let admin_token =
         AdminToken::new(&token).map_err(|e| Failure::Usage(format!("DOORMAN_ADMIN_TOKEN: {e}")))?;
+    let email_hasher = demo_hasher(&data_dir)?;
     let running = serve::start(
         policy,
-        ServeOptions { data_dir: data_dir.clone(), admin_token: Some(admin_token), tls: None },
+        ServeOptions {
+            data_dir: data_dir.clone(),
+            admin_token: Some(admin_token),
+            tls: None,
+            email_hasher: Some(email_hasher),
+        },
     )
     .map_err(|e| Failure::Runtime(e.to_string()))?;
     let (public, admin) = (running.public_addr, running.admin_addr);
     let shown_token = if generated { token.as_str() } else { "$DOORMAN_ADMIN_TOKEN" };
+    let exe = std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_else(|_| "doorman".into());
     println!(
         "\nDoorman demo is running.\n\n\
          \x20 Ticket shop (through Doorman):  http://{public}/events\n\
@@ -104,9 +135,14 @@ pub fn run(listen: &str, admin_listen: &str, data_dir: Option<PathBuf>) -> Resul
          \x20 Admin and operations:           http://{admin}\n\
          \x20 Admin token:                    {shown_token}\n\
          \x20 Data folder:                    {data}\n\n\
-         Try:\n\
-         \x20 curl -s http://{public}/events/spring-concert\n\
-         \x20 curl -s -X POST -d 'email=ada@example.com&quantity=2' http://{public}/events/spring-concert/checkout\n\
+         Buy tickets:\n\
+         \x20 curl -si -X POST -d 'email=ada@example.com&quantity=2' http://{public}/events/spring-concert/checkout\n\n\
+         Blacklist a guest address, then try the same checkout again (it lands back on the event page):\n\
+         \x20 export DOORMAN_ADMIN_URL=http://{admin} DOORMAN_ADMIN_TOKEN={shown_token}\n\
+         \x20 {exe} blacklist add --email ada@example.com --reason 'chargebacks'\n\
+         \x20 curl -si -X POST -d 'email=ada@example.com&quantity=2' http://{public}/events/spring-concert/checkout\n\
+         \x20 {exe} blacklist remove --email ada@example.com\n\n\
+         Operations:\n\
          \x20 curl -s http://{admin}/readyz\n\
          \x20 curl -s -H 'Authorization: Bearer {shown_token}' http://{admin}/metrics\n\n\
          Press Ctrl-C to stop.",

@@ -8,6 +8,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use crate::core::blacklist::HashMode;
+use crate::core::email_hash::EmailHasher;
 use crate::core::policy::Policy;
 use crate::hosts::admin::AdminToken;
 use crate::hosts::serve::{self, ServeOptions};
@@ -38,6 +40,21 @@ pub enum Command {
         /// The policy file (TOML).
         file: PathBuf,
     },
+    /// Print the hash the blacklist stores for an e-mail address.
+    HashEmail {
+        /// The address.
+        address: String,
+        /// Take the hash mode, key and canonicalization rules from this policy (default:
+        /// HMAC with DOORMAN_HASH_KEY, no provider rules).
+        #[arg(long, env = "DOORMAN_POLICY")]
+        policy: Option<PathBuf>,
+    },
+    /// Manage blacklist entries through the admin API (DOORMAN_ADMIN_URL, DOORMAN_ADMIN_TOKEN).
+    Blacklist {
+        /// What to do.
+        #[command(subcommand)]
+        action: BlacklistAction,
+    },
     /// Run a demo ticket shop with Doorman in front of it, on the embedded store.
     Demo {
         /// Public address of Doorman.
@@ -49,6 +66,59 @@ pub enum Command {
         /// Folder for the embedded store (default: a fresh temporary folder).
         #[arg(long)]
         data_dir: Option<PathBuf>,
+    },
+}
+
+/// Who an entry is about: exactly one of the three.
+#[derive(Debug, clap::Args)]
+#[group(required = true, multiple = false)]
+pub struct Who {
+    /// A customer account id.
+    #[arg(long)]
+    pub account: Option<String>,
+    /// A guest e-mail address (hashed by Doorman on arrival).
+    #[arg(long)]
+    pub email: Option<String>,
+    /// A ready-made e-mail hash (64 hex digits).
+    #[arg(long)]
+    pub email_hash: Option<String>,
+}
+
+/// `doorman blacklist …`
+#[derive(Debug, Subcommand)]
+pub enum BlacklistAction {
+    /// Add an entry.
+    Add {
+        #[command(flatten)]
+        /// Who.
+        who: Who,
+        /// Limit the entry to one organizer's events (default: the whole platform).
+        #[arg(long)]
+        organizer: Option<String>,
+        /// Why (kept with the entry).
+        #[arg(long)]
+        reason: Option<String>,
+        /// Let the entry lapse after this long (e.g. 30d, 12h).
+        #[arg(long)]
+        expires_in: Option<String>,
+    },
+    /// Remove an entry: the customer is free again at once.
+    Remove {
+        #[command(flatten)]
+        /// Who.
+        who: Who,
+        /// The organizer the entry was made for (default: the platform-wide entry).
+        #[arg(long)]
+        organizer: Option<String>,
+    },
+    /// List entries.
+    List {
+        /// Only this organizer's entries.
+        #[arg(long)]
+        organizer: Option<String>,
+        /// At most this many.
+        #[arg(long, default_value_t = 1000)]
+        limit: usize,
     },
 }
 
@@ -70,6 +140,8 @@ pub fn run() -> ExitCode {
         Command::Demo { listen, admin_listen, data_dir } => {
             crate::demo::run(&listen, &admin_listen, data_dir)
         }
+        Command::HashEmail { address, policy } => hash_email_cmd(&address, policy.as_deref()),
+        Command::Blacklist { action } => blacklist_cmd(action),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -104,7 +176,8 @@ fn serve_cmd(policy_path: &Path, data_dir: PathBuf) -> Result<(), Failure> {
         ),
         None => None,
     };
-    let running = serve::start(policy, ServeOptions { data_dir, admin_token, tls })
+    let email_hasher = load_email_hasher(&policy, policy_path)?;
+    let running = serve::start(policy, ServeOptions { data_dir, admin_token, tls, email_hasher })
         .map_err(|e| Failure::Runtime(e.to_string()))?;
     let scheme = if running.tls { "https" } else { "http" };
     println!(
@@ -141,6 +214,134 @@ pub fn load_admin_token(policy: &Policy, policy_path: &Path) -> Result<Option<Ad
     let text = std::fs::read_to_string(&file)
         .map_err(|e| Failure::Usage(format!("{what}: cannot read {}: {e}", file.display())))?;
     AdminToken::new(&text).map(Some).map_err(|e| Failure::Usage(format!("{what}: {}: {e}", file.display())))
+}
+
+/// The e-mail hasher the policy asks for: HMAC with `DOORMAN_HASH_KEY` or the file named by
+/// `blacklist.hash_key_file`, or plain SHA-256. `None` when the policy has no blacklist.
+pub fn load_email_hasher(policy: &Policy, policy_path: &Path) -> Result<Option<EmailHasher>, Failure> {
+    let Some(blacklist) = &policy.blacklist else {
+        return Ok(None);
+    };
+    if blacklist.hash == HashMode::Sha256 {
+        return Ok(Some(EmailHasher::PlainSha256));
+    }
+    let (key, source) = if let Ok(key) = std::env::var("DOORMAN_HASH_KEY") {
+        (key.into_bytes(), "DOORMAN_HASH_KEY".to_owned())
+    } else if let Some(file) = &blacklist.hash_key_file {
+        let file = policy_path.parent().unwrap_or(Path::new(".")).join(file);
+        let what = format!("{}: field `blacklist.hash_key_file`: {}", policy_path.display(), file.display());
+        let bytes = std::fs::read(&file).map_err(|e| Failure::Usage(format!("{what}: {e}")))?;
+        (bytes.trim_ascii().to_vec(), what)
+    } else {
+        return Err(Failure::Usage(format!(
+            "{}: the blacklist hashes e-mail addresses with HMAC and needs a key: set DOORMAN_HASH_KEY or \
+             blacklist.hash_key_file (or choose blacklist.hash = \"sha256\")",
+            policy_path.display()
+        )));
+    };
+    EmailHasher::hmac(&key).map(Some).map_err(|e| Failure::Usage(format!("{source}: {e}")))
+}
+
+fn hash_email_cmd(address: &str, policy_path: Option<&Path>) -> Result<(), Failure> {
+    let (hasher, rules) = match policy_path {
+        Some(path) => {
+            let policy = load_policy(path)?;
+            let rules = policy.blacklist.as_ref().map(|b| b.rules).unwrap_or_default();
+            match load_email_hasher(&policy, path)? {
+                Some(h) => (h, rules),
+                None => {
+                    return Err(Failure::Usage(format!(
+                        "{}: the policy has no [blacklist] section",
+                        path.display()
+                    )))
+                }
+            }
+        }
+        None => {
+            let key = std::env::var("DOORMAN_HASH_KEY").map_err(|_| {
+                Failure::Usage(
+                    "set DOORMAN_HASH_KEY, or give --policy to use the policy's key and rules".into(),
+                )
+            })?;
+            let hasher = EmailHasher::hmac(key.as_bytes())
+                .map_err(|e| Failure::Usage(format!("DOORMAN_HASH_KEY: {e}")))?;
+            (hasher, Default::default())
+        }
+    };
+    let canonical =
+        crate::core::email::canonicalize(address, rules).map_err(|e| Failure::Usage(e.to_string()))?;
+    println!("{}", hasher.hash_hex(&canonical));
+    Ok(())
+}
+
+fn blacklist_cmd(action: BlacklistAction) -> Result<(), Failure> {
+    use crate::hosts::admin_client::{AdminClient, ClientError};
+    use serde_json::json;
+
+    let client = AdminClient::from_env().map_err(|e| Failure::Usage(e.to_string()))?;
+    let who = |w: &Who| json!({ "account": w.account, "email": w.email, "email_hash": w.email_hash });
+    let (method, path, body) = match &action {
+        BlacklistAction::Add { who: w, organizer, reason, expires_in } => {
+            let mut body = who(w);
+            body["organizer"] = json!(organizer);
+            body["reason"] = json!(reason);
+            body["expires_in"] = json!(expires_in);
+            (http::Method::POST, "/v1/blacklist".to_owned(), Some(body))
+        }
+        BlacklistAction::Remove { who: w, organizer } => {
+            let mut body = who(w);
+            body["organizer"] = json!(organizer);
+            (http::Method::POST, "/v1/blacklist/remove".to_owned(), Some(body))
+        }
+        BlacklistAction::List { organizer, limit } => {
+            let mut path = format!("/v1/blacklist?limit={limit}");
+            if let Some(o) = organizer {
+                path.push_str(&format!(
+                    "&organizer={}",
+                    form_urlencoded::byte_serialize(o.as_bytes()).collect::<String>()
+                ));
+            }
+            (http::Method::GET, path, None)
+        }
+    };
+    // JSON null fields are dropped so the API sees only what was given.
+    let body = body.map(|mut b| {
+        if let Some(map) = b.as_object_mut() {
+            map.retain(|_, v| !v.is_null());
+        }
+        b
+    });
+    let runtime =
+        tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime");
+    let answer = runtime.block_on(client.call(method, &path, body)).map_err(|e| match e {
+        ClientError::Config(m) => Failure::Usage(m),
+        other => Failure::Runtime(other.to_string()),
+    })?;
+    match action {
+        BlacklistAction::List { .. } => {
+            for e in answer["entries"].as_array().into_iter().flatten() {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    e["kind"].as_str().unwrap_or(""),
+                    e["value"].as_str().unwrap_or(""),
+                    e["organizer"].as_str().unwrap_or("*"),
+                    e["expires_at"].as_str().unwrap_or("never"),
+                    e["reason"].as_str().unwrap_or(""),
+                );
+            }
+        }
+        BlacklistAction::Add { .. } => println!(
+            "added {} {} ({})",
+            answer["kind"].as_str().unwrap_or(""),
+            answer["value"].as_str().unwrap_or(""),
+            answer["organizer"]
+                .as_str()
+                .map(|o| format!("organizer {o}"))
+                .unwrap_or_else(|| "platform-wide".into()),
+        ),
+        BlacklistAction::Remove { .. } => println!("removed"),
+    }
+    Ok(())
 }
 
 fn init_logging() {

@@ -18,6 +18,17 @@ pub enum BackendErrorKind {
     Protocol,
 }
 
+/// How a checkout ended, as counted in `doorman_checkouts_total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckoutOutcome {
+    /// Not blacklisted: forwarded.
+    Forwarded,
+    /// Blacklisted: quietly sent back to the event page.
+    Blocked,
+    /// The store could not be asked; the policy's failure mode decided.
+    StoreError,
+}
+
 /// The recorder and the pre-registered handles. Cheap to clone.
 #[derive(Clone)]
 pub struct Metrics {
@@ -30,6 +41,7 @@ struct Inner {
     responses: [Counter; 5],
     duration: Histogram,
     backend_errors: [Counter; 3],
+    checkouts: [Counter; 3],
 }
 
 static META: Metadata<'static> = Metadata::new("doorman", Level::INFO, None);
@@ -61,9 +73,11 @@ impl Metrics {
             ["1xx", "2xx", "3xx", "4xx", "5xx"].map(|c| counter("doorman_responses_total", ("class", c)));
         let backend_errors =
             ["connect", "timeout", "protocol"].map(|k| counter("doorman_backend_errors_total", ("kind", k)));
+        let checkouts = ["forwarded", "blocked", "store_error"]
+            .map(|o| counter("doorman_checkouts_total", ("outcome", o)));
         let duration =
             recorder.register_histogram(&Key::from_static_name("doorman_response_head_seconds"), &META);
-        Self { inner: Arc::new(Inner { recorder, handle, responses, duration, backend_errors }) }
+        Self { inner: Arc::new(Inner { recorder, handle, responses, duration, backend_errors, checkouts }) }
     }
 
     /// Counts one response by status class and records the time to its head.
@@ -76,6 +90,11 @@ impl Metrics {
     /// Counts one failed forward.
     pub fn backend_error(&self, kind: BackendErrorKind) {
         self.inner.backend_errors[kind as usize].increment(1);
+    }
+
+    /// Counts one checkout decision.
+    pub fn checkout(&self, outcome: CheckoutOutcome) {
+        self.inner.checkouts[outcome as usize].increment(1);
     }
 
     /// The text exposition for `/metrics`.
@@ -105,6 +124,11 @@ fn describe(r: &PrometheusRecorder) {
         "doorman_backend_errors_total".into(),
         None,
         S::from("Requests that could not be forwarded, by cause"),
+    );
+    r.describe_counter(
+        "doorman_checkouts_total".into(),
+        None,
+        S::from("Checkouts seen by the blacklist, by outcome (forwarded, blocked, store_error)"),
     );
     r.describe_histogram(
         "doorman_response_head_seconds".into(),

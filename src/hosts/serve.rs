@@ -12,10 +12,11 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use crate::adapters::store::AnyStore;
+use crate::adapters::store::StoreFactory;
+use crate::core::email_hash::EmailHasher;
 use crate::core::policy::Policy;
-use crate::hosts::admin::{self, AdminState, AdminToken};
-use crate::hosts::layer::DoormanLayer;
+use crate::hosts::admin::{self, AdminState, AdminToken, BlacklistAdmin};
+use crate::hosts::layer::{BlacklistGuard, DoormanLayer};
 use crate::hosts::metrics::Metrics;
 use crate::hosts::proxy::server::{self, WorkerContext};
 use crate::ports::store::StoreError;
@@ -29,6 +30,8 @@ pub struct ServeOptions {
     pub admin_token: Option<AdminToken>,
     /// TLS for the public listener (built by the caller from the policy's files).
     pub tls: Option<tokio_rustls::TlsAcceptor>,
+    /// How guest e-mail addresses are hashed (required when the policy has a blacklist).
+    pub email_hasher: Option<EmailHasher>,
 }
 
 /// Why Doorman could not start.
@@ -45,6 +48,9 @@ pub enum StartError {
     /// The store could not be opened.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The policy has a blacklist but no e-mail hasher was given.
+    #[error("the blacklist needs an e-mail hash key (DOORMAN_HASH_KEY or blacklist.hash_key_file)")]
+    NoHasher,
     /// A thread could not be started.
     #[error("cannot start a thread: {0}")]
     Thread(std::io::Error),
@@ -66,7 +72,7 @@ pub struct Running {
 /// Opens the store, binds both listeners and starts the workers and the admin listener.
 pub fn start(policy: Policy, options: ServeOptions) -> Result<Running, StartError> {
     let policy = Arc::new(policy);
-    let store = AnyStore::open(&policy.store, &options.data_dir)?;
+    let stores = StoreFactory::open(&policy.store, &options.data_dir)?;
     let metrics = Metrics::new();
     let workers = match policy.server.workers {
         0 => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
@@ -82,16 +88,47 @@ pub fn start(policy: Policy, options: ServeOptions) -> Result<Running, StartErro
 
     let (stop, stop_rx) = watch::channel(false);
     let draining = Arc::new(AtomicBool::new(false));
+    let blacklist = match (&policy.blacklist, options.email_hasher) {
+        (None, _) => None,
+        (Some(b), Some(hasher)) => Some((b.clone(), hasher)),
+        (Some(_), None) => return Err(StartError::NoHasher),
+    };
+    let blacklist_admin =
+        blacklist.as_ref().map(|(b, hasher)| BlacklistAdmin { hasher: hasher.clone(), rules: b.rules });
+    let make_layer = {
+        let (stores, metrics) = (stores.clone(), metrics.clone());
+        move || -> Result<DoormanLayer, StoreError> {
+            Ok(match &blacklist {
+                None => DoormanLayer::new(),
+                Some((b, hasher)) => DoormanLayer::with_blacklist(BlacklistGuard::new(
+                    b.clone(),
+                    hasher.clone(),
+                    stores.connect()?,
+                    metrics.clone(),
+                )),
+            })
+        }
+    };
     let tls = options.tls.is_some();
     let ctx = WorkerContext {
         policy: policy.clone(),
         metrics: metrics.clone(),
-        layer: DoormanLayer::new(),
+        make_layer: Arc::new(make_layer),
         tls: options.tls,
     };
     let mut threads = server::spawn_workers(public, ctx, stop_rx.clone()).map_err(StartError::Thread)?;
 
-    let admin_state = AdminState { store, metrics, token: options.admin_token, draining: draining.clone() };
+    let admin_stores = stores.clone();
+    let admin_draining = draining.clone();
+    let admin_state = move || -> Result<AdminState, StoreError> {
+        Ok(AdminState {
+            store: admin_stores.connect()?,
+            metrics,
+            token: options.admin_token,
+            draining: admin_draining,
+            blacklist: blacklist_admin,
+        })
+    };
     let admin_thread = std::thread::Builder::new()
         .name("doorman-admin".into())
         .spawn(move || run_admin(admin_listener, admin_state, stop_rx))
@@ -101,10 +138,18 @@ pub fn start(policy: Policy, options: ServeOptions) -> Result<Running, StartErro
     Ok(Running { public_addr, admin_addr, tls, stop, draining, threads })
 }
 
-fn run_admin(listener: std::net::TcpListener, state: AdminState, mut stop: watch::Receiver<bool>) {
+fn run_admin(
+    listener: std::net::TcpListener,
+    state: impl FnOnce() -> Result<AdminState, StoreError>,
+    mut stop: watch::Receiver<bool>,
+) {
     let runtime =
         tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime");
     runtime.block_on(async move {
+        let state = match state() {
+            Ok(s) => s,
+            Err(e) => return tracing::error!(error = %e, "admin listener cannot reach the store"),
+        };
         let metrics = state.metrics.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(5));

@@ -27,6 +27,8 @@ pub struct State {
     pub uploaded: AtomicU64,
     /// Released by the test to let `/gated-download` send its second chunk.
     pub gate: Notify,
+    /// Requests received so far.
+    pub requests: AtomicU64,
 }
 
 pub struct Backend {
@@ -105,6 +107,7 @@ fn stream_of(chunks: tokio::sync::mpsc::Receiver<Result<Bytes, std::io::Error>>)
 }
 
 async fn route(req: Request<Incoming>, st: Arc<State>) -> Result<Response<BoxBody>, Infallible> {
+    st.requests.fetch_add(1, Ordering::SeqCst);
     let path = req.uri().path().to_owned();
     Ok(match path.as_str() {
         p if p.starts_with("/echo") => {

@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 
 /// The admin token every test instance uses.
 pub const TOKEN: &str = "test-admin-token-0123456789";
+/// The e-mail hash key every test instance uses.
+pub const HASH_KEY: &str = "test-hash-key-0123456789abcdef0123456789abcdef";
 
 /// A running `doorman serve`. Killed on drop if still running.
 pub struct Doorman {
@@ -36,19 +38,28 @@ impl Doorman {
     }
 
     pub fn start_with_env(policy_text: &str, env: &[(&str, &str)]) -> Self {
+        Self::start_full(policy_text, env, None)
+    }
+
+    /// Like [`Doorman::start_with_env`], with the data folder given (to share it between runs)
+    /// and stderr kept in `stderr.log` for [`Doorman::log`].
+    pub fn start_full(policy_text: &str, env: &[(&str, &str)], data_dir: Option<&Path>) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("policy.toml");
         std::fs::write(&path, policy_text).unwrap();
         let mut cmd = Command::new(binary());
+        let data = data_dir.map(Path::to_path_buf).unwrap_or_else(|| dir.path().join("data"));
+        let stderr = std::fs::File::create(dir.path().join("stderr.log")).unwrap();
         cmd.arg("serve")
             .arg("--policy")
             .arg(&path)
             .arg("--data-dir")
-            .arg(dir.path().join("data"))
+            .arg(data)
             .env("DOORMAN_ADMIN_TOKEN", TOKEN)
-            .env("DOORMAN_LOG", "warn")
+            .env("DOORMAN_HASH_KEY", HASH_KEY)
+            .env("DOORMAN_LOG", "info")
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
+            .stderr(stderr);
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -58,7 +69,8 @@ impl Doorman {
         BufReader::new(stdout).read_line(&mut line).unwrap();
         let (public, admin) = parse_ready_line(&line).unwrap_or_else(|| {
             let _ = child.kill();
-            panic!("doorman did not start; first line: {line:?}; status {:?}", child.wait())
+            let log = std::fs::read_to_string(dir.path().join("stderr.log")).unwrap_or_default();
+            panic!("doorman did not start; first line: {line:?}; status {:?}; stderr:\n{log}", child.wait())
         });
         Self { child, public, admin, dir }
     }
@@ -97,6 +109,11 @@ impl Doorman {
     /// Current resident memory (VmRSS), in KiB.
     pub fn rss_kib(&self) -> u64 {
         read_status_kib(self.child.id(), "VmRSS:")
+    }
+
+    /// Everything the process wrote to stderr so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("stderr.log")).unwrap_or_default()
     }
 
     pub fn data_dir(&self) -> &Path {

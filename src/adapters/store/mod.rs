@@ -1,6 +1,9 @@
 //! Store adapters: the embedded redb file (default, one node) and Redis (many nodes).
 //!
-//! [`AnyStore`] picks one at start-up from the policy; both pass the same suite in `tests/store`.
+//! [`StoreFactory`] opens the store the policy names once at start-up; each runtime that uses it
+//! then takes an [`AnyStore`] from it (the embedded file is shared; every runtime gets its own
+//! Redis connection, so no request waits on another thread). Both pass the same suite in
+//! `tests/store`.
 
 mod embedded;
 mod redis;
@@ -13,6 +16,47 @@ pub use self::redis::RedisStore;
 use crate::core::policy::StorePolicy;
 use crate::ports::store::{Entry, Store, StoreError};
 
+/// Opens the store the policy names, and hands out handles to it per runtime.
+#[derive(Clone)]
+pub enum StoreFactory {
+    /// The embedded file, opened once and shared.
+    Embedded(EmbeddedStore),
+    /// A Redis server; each handle gets its own connection.
+    Redis {
+        /// The checked URL.
+        client: ::redis::Client,
+        /// Key namespace.
+        namespace: String,
+    },
+}
+
+impl StoreFactory {
+    /// Opens the embedded file in `data_dir`, or checks the Redis URL.
+    pub fn open(policy: &StorePolicy, data_dir: &Path) -> Result<Self, StoreError> {
+        match policy {
+            StorePolicy::Embedded { namespace } => {
+                std::fs::create_dir_all(data_dir).map_err(|e| {
+                    StoreError::Unavailable(format!("cannot create data dir {}: {e}", data_dir.display()))
+                })?;
+                Ok(Self::Embedded(EmbeddedStore::open(&data_dir.join("doorman.redb"), namespace)?))
+            }
+            StorePolicy::Redis { url, namespace } => {
+                Ok(Self::Redis { client: RedisStore::client(url)?, namespace: namespace.clone() })
+            }
+        }
+    }
+
+    /// A handle for the current tokio runtime.
+    pub fn connect(&self) -> Result<AnyStore, StoreError> {
+        match self {
+            Self::Embedded(s) => Ok(AnyStore::Embedded(s.clone())),
+            Self::Redis { client, namespace } => {
+                Ok(AnyStore::Redis(RedisStore::from_client(client, namespace)?))
+            }
+        }
+    }
+}
+
 /// The store chosen by the policy.
 #[derive(Clone)]
 pub enum AnyStore {
@@ -23,19 +67,6 @@ pub enum AnyStore {
 }
 
 impl AnyStore {
-    /// Opens the store the policy names; the embedded file lives in `data_dir`.
-    pub fn open(policy: &StorePolicy, data_dir: &Path) -> Result<Self, StoreError> {
-        match policy {
-            StorePolicy::Embedded { namespace } => {
-                std::fs::create_dir_all(data_dir).map_err(|e| {
-                    StoreError::Unavailable(format!("cannot create data dir {}: {e}", data_dir.display()))
-                })?;
-                Ok(Self::Embedded(EmbeddedStore::open(&data_dir.join("doorman.redb"), namespace)?))
-            }
-            StorePolicy::Redis { url, namespace } => Ok(Self::Redis(RedisStore::connect(url, namespace)?)),
-        }
-    }
-
     /// A short name for logs and metrics: `embedded` or `redis`.
     pub fn kind(&self) -> &'static str {
         match self {

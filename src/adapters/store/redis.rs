@@ -47,8 +47,19 @@ fn glob_escape(s: &str) -> String {
 impl RedisStore {
     /// Prepares a connection to `url`; it is opened lazily and re-opened after failures, so a
     /// Redis that is down at start-up is not fatal.
+    ///
+    /// Call it inside a tokio runtime: the connection belongs to that runtime.
     pub fn connect(url: &str, namespace: &str) -> Result<Self, StoreError> {
-        let client = redis::Client::open(url).map_err(|e| StoreError::Failed(format!("redis url: {e}")))?;
+        Self::from_client(&Self::client(url)?, namespace)
+    }
+
+    /// A client for `url` (checks the URL; opens nothing).
+    pub fn client(url: &str) -> Result<redis::Client, StoreError> {
+        redis::Client::open(url).map_err(|e| StoreError::Failed(format!("redis url: {e}")))
+    }
+
+    /// A store over `client`'s server; the connection is opened lazily, in the current runtime.
+    pub fn from_client(client: &redis::Client, namespace: &str) -> Result<Self, StoreError> {
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(Duration::from_millis(500)))
             .set_response_timeout(Some(Duration::from_secs(1)))

@@ -12,7 +12,8 @@ use super::PolicyError;
 pub const SECTIONS: &[&str] = &["server", "backend", "forwarding", "store", "admin", "blacklist"];
 
 /// `DOORMAN_` variables that are not policy overrides.
-pub const RESERVED: &[&str] = &["ADMIN_TOKEN", "ADMIN_URL", "LOG", "LOG_FORMAT", "POLICY", "DATA_DIR"];
+pub const RESERVED: &[&str] =
+    &["ADMIN_TOKEN", "ADMIN_URL", "LOG", "LOG_FORMAT", "POLICY", "DATA_DIR", "HASH_KEY"];
 
 /// The prefix of every Doorman environment variable.
 pub const PREFIX: &str = "DOORMAN_";

@@ -2,20 +2,24 @@
 //! bearer token) the admin API. It never shares the public listener.
 
 mod auth;
+pub mod blacklist;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 
 pub use auth::{random_token, AdminToken, TokenError, MIN_TOKEN_LEN};
 
 use crate::adapters::store::AnyStore;
+use crate::core::email::CanonicalRules;
+use crate::core::email_hash::EmailHasher;
 use crate::hosts::metrics::Metrics;
 use crate::ports::store::Store;
 
@@ -30,12 +34,28 @@ pub struct AdminState {
     pub token: Option<AdminToken>,
     /// Set when shutdown begins, so `/readyz` turns away new traffic.
     pub draining: Arc<AtomicBool>,
+    /// Hashing for the blacklist endpoints, when the policy has a blacklist.
+    pub blacklist: Option<BlacklistAdmin>,
+}
+
+/// What the blacklist endpoints need to turn addresses into hashes.
+#[derive(Clone)]
+pub struct BlacklistAdmin {
+    /// The same hasher the checkout path uses.
+    pub hasher: EmailHasher,
+    /// The same canonicalization rules.
+    pub rules: CanonicalRules,
 }
 
 /// The admin router: `/healthz` and `/readyz` open, everything else behind the bearer token.
 pub fn router(state: AdminState) -> Router {
     let protected = Router::new()
         .route("/metrics", get(metrics))
+        .route("/v1/blacklist", post(blacklist::add).get(blacklist::list))
+        .route("/v1/blacklist/remove", post(blacklist::remove))
+        .route("/v1/events/{event}", put(blacklist::put_event).get(blacklist::get_event))
+        .route("/v1/hash-email", post(blacklist::hash_email))
+        .layer(DefaultBodyLimit::max(64 * 1024))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_token));
     Router::new()
         .route("/healthz", get(|| async { "ok\n" }))

@@ -2,7 +2,9 @@
 //! in-process) and applies Doorman's decisions before the inner service sees a request.
 //!
 //! Shaped like tower-http's middleware: [`DoormanLayer`] makes [`Doorman`] services, whose
-//! [`ResponseFuture`] either drives the inner service or answers early.
+//! [`ResponseFuture`] either drives the inner service or answers early. Requests that are not
+//! checkouts pass through untouched; checkouts are buffered (up to the policy's limit), checked
+//! against the blacklist, then forwarded byte for byte or answered with a quiet redirect.
 //!
 //! ```
 //! use doorman::hosts::layer::DoormanLayer;
@@ -11,20 +13,28 @@
 //! let shop = service_fn(|_req: http::Request<String>| async {
 //!     Ok::<_, std::convert::Infallible>(http::Response::new(String::from("shop")))
 //! });
+//! // Without a blacklist guard the layer forwards everything.
 //! let protected = ServiceBuilder::new().layer(DoormanLayer::new()).service(shop);
 //! # let _ = protected;
 //! ```
 
+mod body;
+mod checkout;
 mod future;
+mod guard;
 mod service;
 
+use std::sync::Arc;
+
+pub use body::BodyFromBytes;
 pub use future::ResponseFuture;
+pub use guard::BlacklistGuard;
 pub use service::Doorman;
 
 /// Makes [`Doorman`] services. Cheap to clone: state is shared.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct DoormanLayer {
-    _private: (),
+    blacklist: Option<Arc<BlacklistGuard>>,
 }
 
 impl DoormanLayer {
@@ -32,12 +42,17 @@ impl DoormanLayer {
     pub fn new() -> Self {
         Self::default()
     }
+
+    /// A layer that checks checkouts against the blacklist `guard`.
+    pub fn with_blacklist(guard: Arc<BlacklistGuard>) -> Self {
+        Self { blacklist: Some(guard) }
+    }
 }
 
 impl<S> tower::Layer<S> for DoormanLayer {
     type Service = Doorman<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        Doorman::new(inner, self.clone())
+        Doorman::new(inner, self.blacklist.clone())
     }
 }

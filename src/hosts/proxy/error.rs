@@ -45,6 +45,16 @@ impl ForwardError {
 
 /// A neutral error page: the status and one sentence. The caller adds the request id.
 pub fn error_page(status: StatusCode) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(error_html(status))));
+    *response.status_mut() = status;
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// The HTML of a neutral error page.
+pub fn error_html(status: StatusCode) -> String {
     let (title, sentence) = match status {
         StatusCode::GATEWAY_TIMEOUT => {
             ("Gateway Timeout", "The shop is taking too long to answer. Please try again in a moment.")
@@ -57,16 +67,10 @@ pub fn error_page(status: StatusCode) -> Response<Full<Bytes>> {
         _ => ("Error", "Something went wrong. Please try again in a moment."),
     };
     let code = status.as_u16();
-    let body = format!(
+    format!(
         "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>{code} {title}</title></head>\
          <body><h1>{title}</h1><p>{sentence}</p></body></html>\n"
-    );
-    let mut response = Response::new(Full::new(Bytes::from(body)));
-    *response.status_mut() = status;
-    let h = response.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
+    )
 }
 
 impl From<PoolError> for ForwardError {

@@ -81,7 +81,7 @@ impl Forwarder {
             Ok(Err(e)) => Err(ForwardError::from(e)),
             Ok(Ok(response)) => Ok(response),
         };
-        let mut response = match result {
+        let response = match result {
             Ok(mut response) => {
                 let switching = response.status() == StatusCode::SWITCHING_PROTOCOLS;
                 if let (true, Some(client_upgrade)) = (switching, client_upgrade) {
@@ -96,9 +96,6 @@ impl Forwarder {
                 error_page(e.status()).map(Either::Right)
             }
         };
-        if let Some(id) = request_id {
-            response.headers_mut().insert(self.request_id_header.clone(), id);
-        }
         self.metrics.response(response.status(), started.elapsed());
         response
     }

@@ -43,13 +43,50 @@ pub fn generate() -> HeaderValue {
     HeaderValue::from_bytes(&out).expect("hex digits are a valid header value")
 }
 
-/// Makes sure `headers` carries an acceptable id under `name`, replacing a bad one.
-pub fn ensure(headers: &mut HeaderMap, name: &HeaderName) {
+/// Makes sure `headers` carries an acceptable id under `name`, replacing a bad one; answers it.
+pub fn ensure(headers: &mut HeaderMap, name: &HeaderName) -> HeaderValue {
     match headers.get(name) {
-        Some(v) if acceptable_request_id(v) => {}
+        Some(v) if acceptable_request_id(v) => v.clone(),
         _ => {
-            headers.insert(name.clone(), generate());
+            let id = generate();
+            headers.insert(name.clone(), id.clone());
+            id
         }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// Adds the request id to the response of the future it wraps.
+    pub struct EchoId<F> {
+        #[pin]
+        future: F,
+        header: Option<(HeaderName, HeaderValue)>,
+    }
+}
+
+impl<F> EchoId<F> {
+    /// Wraps `future`; its response gets `name: id`.
+    pub fn new(future: F, name: HeaderName, id: HeaderValue) -> Self {
+        Self { future, header: Some((name, id)) }
+    }
+}
+
+impl<F, B, E> std::future::Future for EchoId<F>
+where
+    F: std::future::Future<Output = Result<http::Response<B>, E>>,
+{
+    type Output = F::Output;
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        let this = self.project();
+        let mut result = std::task::ready!(this.future.poll(cx));
+        if let (Ok(response), Some((name, id))) = (&mut result, this.header.take()) {
+            response.headers_mut().insert(name, id);
+        }
+        std::task::Poll::Ready(result)
     }
 }
 
@@ -69,10 +106,11 @@ mod tests {
         let name = HeaderName::from_static("x-request-id");
         let mut h = HeaderMap::new();
         h.insert(&name, HeaderValue::from_static("abc"));
-        ensure(&mut h, &name);
+        assert_eq!(ensure(&mut h, &name), "abc");
         assert_eq!(h[&name], "abc");
         h.insert(&name, HeaderValue::from_static("has space"));
-        ensure(&mut h, &name);
-        assert_eq!(h[&name].len(), 16);
+        let id = ensure(&mut h, &name);
+        assert_eq!(h[&name], id);
+        assert_eq!(id.len(), 16);
     }
 }

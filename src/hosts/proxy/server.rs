@@ -50,8 +50,9 @@ pub struct WorkerContext {
     pub policy: Arc<Policy>,
     /// Shared metrics.
     pub metrics: Metrics,
-    /// The Doorman layer every connection's service is wrapped in.
-    pub layer: DoormanLayer,
+    /// Makes the Doorman layer every connection's service is wrapped in; called once per
+    /// worker, inside its runtime (store connections belong to a runtime).
+    pub make_layer: Arc<dyn Fn() -> Result<DoormanLayer, crate::ports::store::StoreError> + Send + Sync>,
     /// TLS on the public listener, if the policy names a certificate.
     pub tls: Option<tokio_rustls::TlsAcceptor>,
 }
@@ -85,6 +86,10 @@ async fn worker(listener: std::net::TcpListener, ctx: WorkerContext, stop: watch
         Err(e) => return tracing::error!(error = %e, "cannot register listener"),
     };
     let forwarder = Arc::new(Forwarder::new(&ctx.policy, ctx.metrics.clone()));
+    let layer = match (ctx.make_layer)() {
+        Ok(layer) => layer,
+        Err(e) => return tracing::error!(error = %e, "worker cannot reach the store"),
+    };
     let protocols = Arc::new(Protocols::new(&ctx.policy));
     // Every connection task holds a sender; when all are dropped, every connection has ended.
     let (in_flight, mut all_done) = tokio::sync::mpsc::channel::<()>(1);
@@ -96,7 +101,7 @@ async fn worker(listener: std::net::TcpListener, ctx: WorkerContext, stop: watch
                     let _ = stream.set_nodelay(true);
                     let proto = if ctx.tls.is_some() { "https" } else { "http" };
                     let facts = Arc::new(ClientFacts::new(peer.ip(), proto, &ctx.policy.forwarding));
-                    let service = connection_service(&ctx, forwarder.clone(), facts);
+                    let service = connection_service(&ctx, &layer, forwarder.clone(), facts);
                     let (protocols, stop, guard) = (protocols.clone(), stop.clone(), in_flight.clone());
                     let (tls, handshake_timeout) = (ctx.tls.clone(), ctx.policy.server.header_read_timeout);
                     tokio::spawn(async move {
@@ -210,11 +215,12 @@ async fn stopped(stop: &mut watch::Receiver<bool>) {
 /// The service for one connection: request id, then the Doorman layer, then forwarding.
 fn connection_service(
     ctx: &WorkerContext,
+    layer: &DoormanLayer,
     forwarder: Arc<Forwarder>,
     facts: Arc<ClientFacts>,
 ) -> ConnectionService {
     ConnectionService {
-        inner: tower::Layer::layer(&ctx.layer, ForwardService::new(forwarder, facts)),
+        inner: tower::Layer::layer(layer, ForwardService::new(forwarder, facts)),
         request_id_header: ctx.policy.forwarding.request_id_header.clone(),
     }
 }
@@ -229,11 +235,16 @@ struct ConnectionService {
 impl hyper::service::Service<Request<Incoming>> for ConnectionService {
     type Response = http::Response<ResponseBody>;
     type Error = std::convert::Infallible;
-    type Future = tower::util::Oneshot<Doorman<ForwardService>, Request<RequestBody>>;
+    type Future = request_id::EchoId<tower::util::Oneshot<Doorman<ForwardService>, Request<RequestBody>>>;
 
     fn call(&self, req: Request<Incoming>) -> Self::Future {
         let mut req = req.map(Either::Left);
-        request_id::ensure(req.headers_mut(), &self.request_id_header);
-        tower::ServiceExt::oneshot(self.inner.clone(), req)
+        let id = request_id::ensure(req.headers_mut(), &self.request_id_header);
+        // Every answer carries the id, whether the backend or Doorman itself made it.
+        request_id::EchoId::new(
+            tower::ServiceExt::oneshot(self.inner.clone(), req),
+            self.request_id_header.clone(),
+            id,
+        )
     }
 }

@@ -1,0 +1,176 @@
+//! What customers meet at checkout (every case runs on both stores; see `both_stores!`).
+
+use std::time::Duration;
+
+use http::Request;
+
+use crate::support::client::{body, get, send, Echo};
+use crate::{Shop, StoreKind};
+
+pub async fn blacklisted_guest_lands_back_on_the_event_page_and_nothing_reaches_the_backend(
+    store: StoreKind,
+) {
+    let shop = Shop::start(store, "");
+    let (status, entry) =
+        shop.admin("POST", "/v1/blacklist", r#"{"email": "mallory@example.com", "reason": "fraud"}"#).await;
+    assert_eq!(status, 201, "{entry}");
+    assert!(!entry.to_string().contains("mallory"), "the raw address is echoed: {entry}");
+
+    let before = shop.backend_requests();
+    let (resp, bytes) = shop.checkout_form("spring-concert", "email=mallory%40example.com&quantity=2").await;
+    assert_eq!(resp.status(), 303);
+    assert_eq!(resp.headers()["location"], "/echo/spring-concert");
+    assert!(bytes.is_empty(), "no message in the body");
+    assert!(!resp.headers().contains_key("set-cookie"), "no new cookies");
+    assert!(resp.headers().contains_key("x-request-id"), "looks like every other answer");
+    for (name, _) in resp.headers() {
+        assert!(!name.as_str().contains("doorman") && !name.as_str().contains("blacklist"), "{name}");
+    }
+    assert_eq!(shop.backend_requests(), before, "the blocked checkout reached the backend");
+
+    let (resp, _) = get(&shop.doorman.url("/echo/spring-concert")).await;
+    assert_eq!(resp.status(), 200, "browsing still works for the blacklisted customer");
+    let log = shop.doorman.log();
+    assert!(log.contains("checkout quietly turned back"), "{log}");
+    assert!(!log.contains("mallory"), "the raw address reached the log");
+}
+
+pub async fn everyone_else_is_forwarded_byte_for_byte(store: StoreKind) {
+    let shop = Shop::start(store, "");
+    shop.admin("POST", "/v1/blacklist", r#"{"email": "mallory@example.com"}"#).await;
+    let form = "email=ada%40example.com&quantity=2&note=%E2%9C%93+caf%C3%A9";
+    let (resp, bytes) = shop.checkout_form("spring-concert", form).await;
+    assert_eq!(resp.status(), 200);
+    let echo = Echo::parse(&bytes);
+    assert_eq!(echo.0["body"], form);
+    assert_eq!(echo.header("content-type").as_deref(), Some("application/x-www-form-urlencoded"));
+    assert_eq!(echo.header("content-length").as_deref(), Some(form.len().to_string().as_str()));
+}
+
+pub async fn javascript_checkouts_get_the_json_answer(store: StoreKind) {
+    let shop = Shop::start(store, "");
+    shop.admin("POST", "/v1/blacklist", r#"{"email": "mallory@example.com"}"#).await;
+    let req = Request::post(shop.doorman.url("/echo/summer-gala/checkout"))
+        .header("content-type", "application/json")
+        .body(body(r#"{"customer": {"email": "Mallory@Example.com"}, "quantity": 1}"#))
+        .unwrap();
+    let (resp, bytes) = send(req).await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["content-type"], "application/json");
+    let json: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(json, serde_json::json!({"redirect": "/echo/summer-gala"}));
+}
+
+pub async fn accounts_from_header_and_body_fields(store: StoreKind) {
+    let shop = Shop::start(store, "");
+    let (status, _) = shop.admin("POST", "/v1/blacklist", r#"{"account": "eve-42"}"#).await;
+    assert_eq!(status, 201);
+    let req = Request::post(shop.doorman.url("/echo/spring-concert/checkout"))
+        .header("x-account", "eve-42")
+        .body(body("quantity=1"))
+        .unwrap();
+    assert_eq!(send(req).await.0.status(), 303, "account from the trusted header");
+    let (resp, _) = shop.checkout_form("spring-concert", "account=eve-42&quantity=1").await;
+    assert_eq!(resp.status(), 303, "account from the body field");
+    let (resp, _) = shop.checkout_form("spring-concert", "account=alice&quantity=1").await;
+    assert_eq!(resp.status(), 200, "another account passes");
+}
+
+pub async fn organizer_entries_apply_only_to_that_organizers_events(store: StoreKind) {
+    let shop = Shop::start(store, "");
+    assert_eq!(
+        shop.admin("PUT", "/v1/events/spring-concert", r#"{"organizer": "harbour-hall"}"#).await.0,
+        200
+    );
+    assert_eq!(shop.admin("PUT", "/v1/events/summer-gala", r#"{"organizer": "city-arts"}"#).await.0, 200);
+    let (status, entry) = shop
+        .admin("POST", "/v1/blacklist", r#"{"email": "trent@example.com", "organizer": "harbour-hall"}"#)
+        .await;
+    assert_eq!(status, 201);
+    assert_eq!(entry["organizer"], "harbour-hall");
+    let form = "email=trent%40example.com&quantity=1";
+    assert_eq!(shop.checkout_form("spring-concert", form).await.0.status(), 303, "harbour-hall's event");
+    assert_eq!(shop.checkout_form("summer-gala", form).await.0.status(), 200, "another organizer's event");
+    assert_eq!(
+        shop.checkout_form("unmapped-event", form).await.0.status(),
+        200,
+        "an event with no organizer"
+    );
+    let (_, list) = shop.admin("GET", "/v1/blacklist?organizer=city-arts", "").await;
+    assert_eq!(list["entries"].as_array().unwrap().len(), 0);
+    let (_, list) = shop.admin("GET", "/v1/blacklist?organizer=harbour-hall", "").await;
+    assert_eq!(list["entries"].as_array().unwrap().len(), 1);
+}
+
+pub async fn removal_and_expiry_free_the_customer(store: StoreKind) {
+    let shop = Shop::start(store, "");
+    let form = "email=peggy%40example.com&quantity=1";
+    shop.admin("POST", "/v1/blacklist", r#"{"email": "peggy@example.com"}"#).await;
+    assert_eq!(shop.checkout_form("e1", form).await.0.status(), 303);
+    let (status, _) = shop.admin("POST", "/v1/blacklist/remove", r#"{"email": "peggy@example.com"}"#).await;
+    assert_eq!(status, 200);
+    assert_eq!(shop.checkout_form("e1", form).await.0.status(), 200, "free again at once");
+    let (status, _) = shop.admin("POST", "/v1/blacklist/remove", r#"{"email": "peggy@example.com"}"#).await;
+    assert_eq!(status, 404, "removing twice");
+
+    let (status, entry) =
+        shop.admin("POST", "/v1/blacklist", r#"{"account": "temp", "expires_in": "1s"}"#).await;
+    assert_eq!(status, 201);
+    assert!(entry["expires_at"].is_string());
+    assert_eq!(shop.checkout_form("e1", "account=temp").await.0.status(), 303);
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        if shop.checkout_form("e1", "account=temp").await.0.status() == 200 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the entry never expired");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+pub async fn address_spellings_and_duplicates_do_not_slip_through(store: StoreKind) {
+    let shop = Shop::start(store, "");
+    shop.admin("POST", "/v1/blacklist", r#"{"email": "mallory@example.com"}"#).await;
+    for form in [
+        "email=MALLORY%40Example.COM",
+        "email=+mallory%40example.com+",
+        "email=mallory%2Bconcerts%40example.com", // plus tags are stripped in this policy
+        "email=%EF%BD%8Dallory%40example.com",    // full-width m
+        "email=ada%40example.com&email=mallory%40example.com",
+        "email=mallory%40example.com&email=ada%40example.com",
+    ] {
+        assert_eq!(shop.checkout_form("e1", form).await.0.status(), 303, "{form}");
+    }
+    let req = Request::post(shop.doorman.url("/echo/e1/checkout"))
+        .header("content-type", "application/json")
+        .body(body(r#"{"email": "ada@example.com", "email": "mallory@example.com"}"#))
+        .unwrap();
+    assert_eq!(send(req).await.0.status(), 200, "JSON answer");
+}
+
+pub async fn oversized_and_malformed_checkouts(store: StoreKind) {
+    let shop = Shop::start(store, "");
+    shop.admin("POST", "/v1/blacklist", r#"{"email": "mallory@example.com"}"#).await;
+    let big = format!("email=mallory%40example.com&pad={}", "x".repeat(5000));
+    let (resp, bytes) = shop.checkout_form("e1", &big).await;
+    assert_eq!(resp.status(), 413, "over the policy's max_body_bytes");
+    assert!(String::from_utf8_lossy(&bytes).contains("too large"));
+    let req = Request::post(shop.doorman.url("/echo-upload")).body(body("y".repeat(100_000))).unwrap();
+    assert_eq!(send(req).await.0.status(), 200, "other routes are not limited or buffered");
+
+    for (ct, payload) in [
+        ("application/json", "{\"email\": \"mallory@exa"),
+        ("application/json", "\u{0}\u{ff}"),
+        ("application/x-www-form-urlencoded", "email=%ff%fe%fd"),
+        ("application/x-www-form-urlencoded", "email=mallory%40example.com%0d%0aBcc:%20x"),
+        ("text/plain", "email=mallory@example.com"),
+    ] {
+        let req = Request::post(shop.doorman.url("/echo/e1/checkout"))
+            .header("content-type", ct)
+            .body(body(payload.to_owned()))
+            .unwrap();
+        let (resp, bytes) = send(req).await;
+        assert_eq!(resp.status(), 200, "{ct} {payload:?} is forwarded for the backend to judge");
+        assert_eq!(Echo::parse(&bytes).0["body"], payload.to_owned().as_str());
+    }
+}

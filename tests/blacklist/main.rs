@@ -1,0 +1,120 @@
+//! The blacklist end to end: the `doorman` binary in front of a real backend, with the embedded
+//! store and with a real Redis, driven through its admin API and command line.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod admin;
+mod checkout;
+mod cli;
+mod redis;
+
+use http::Request;
+use support::backend::Backend;
+use support::client::{body, send};
+use support::doorman::{policy, Doorman, TOKEN};
+
+/// The blacklist part of a test policy: checkouts are `POST /echo/{event}/checkout` so the test
+/// backend's echo route answers them.
+pub const BLACKLIST: &str = "[blacklist]\naccount_header = \"x-account\"\naccount_fields = [\"account\"]\n\
+    email_fields = [\"email\", \"customer.email\"]\nstrip_plus_tags = true\nmax_body_bytes = 4096\n\
+    [[blacklist.checkout]]\nroute = \"POST /echo/{event}/checkout\"\nredirect = \"/echo/{event}\"\n";
+
+/// Where state lives in a test.
+pub enum StoreKind {
+    Embedded,
+    Redis(support::redis::RedisServer),
+}
+
+impl StoreKind {
+    pub fn toml(&self) -> String {
+        match self {
+            StoreKind::Embedded => String::new(),
+            StoreKind::Redis(r) => format!("[store]\nurl = \"{}\"\n", r.url()),
+        }
+    }
+}
+
+/// A backend and a Doorman with the blacklist in front of it.
+pub struct Shop {
+    pub backend: Backend,
+    pub doorman: Doorman,
+    pub store: StoreKind,
+}
+
+impl Shop {
+    pub fn start(store: StoreKind, extra: &str) -> Self {
+        Self::start_with(store, BLACKLIST, extra)
+    }
+
+    /// With another `[blacklist]` section than [`BLACKLIST`].
+    pub fn start_with(store: StoreKind, blacklist: &str, extra: &str) -> Self {
+        let backend = Backend::start();
+        let text = format!("{}{}{blacklist}{extra}", policy(&backend.url(), "", ""), store.toml());
+        let doorman = Doorman::start(&text);
+        Self { backend, doorman, store }
+    }
+
+    /// Posts a form checkout for `event`.
+    pub async fn checkout_form(&self, event: &str, form: &str) -> (http::Response<()>, bytes::Bytes) {
+        let req = Request::post(self.doorman.url(&format!("/echo/{event}/checkout")))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body(form.to_owned()))
+            .unwrap();
+        send(req).await
+    }
+
+    /// Calls the admin API.
+    pub async fn admin(&self, method: &str, path: &str, json: &str) -> (u16, serde_json::Value) {
+        admin_call(&self.doorman, method, path, json).await
+    }
+
+    /// The test's Redis server (panics on the embedded store).
+    pub fn redis(&mut self) -> &mut support::redis::RedisServer {
+        match &mut self.store {
+            StoreKind::Redis(r) => r,
+            StoreKind::Embedded => panic!("this shop runs on the embedded store"),
+        }
+    }
+
+    pub fn backend_requests(&self) -> u64 {
+        self.backend.state.requests.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+pub async fn admin_call(doorman: &Doorman, method: &str, path: &str, json: &str) -> (u16, serde_json::Value) {
+    let req = Request::builder()
+        .method(method)
+        .uri(doorman.admin_url(path))
+        .header("authorization", format!("Bearer {TOKEN}"))
+        .header("content-type", "application/json")
+        .body(body(json.to_owned()))
+        .unwrap();
+    let (resp, bytes) = send(req).await;
+    (resp.status().as_u16(), serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null))
+}
+
+/// Runs each listed case of `checkout.rs` against the embedded store and against Redis.
+macro_rules! both_stores {
+    ($($case:ident),* $(,)?) => {
+        mod embedded {
+            $(#[tokio::test] async fn $case() { crate::checkout::$case(crate::StoreKind::Embedded).await; })*
+        }
+        mod on_redis {
+            $(#[tokio::test] async fn $case() {
+                crate::checkout::$case(crate::StoreKind::Redis(crate::support::redis::RedisServer::start())).await;
+            })*
+        }
+    };
+}
+
+both_stores!(
+    blacklisted_guest_lands_back_on_the_event_page_and_nothing_reaches_the_backend,
+    everyone_else_is_forwarded_byte_for_byte,
+    javascript_checkouts_get_the_json_answer,
+    accounts_from_header_and_body_fields,
+    organizer_entries_apply_only_to_that_organizers_events,
+    removal_and_expiry_free_the_customer,
+    address_spellings_and_duplicates_do_not_slip_through,
+    oversized_and_malformed_checkouts,
+);
