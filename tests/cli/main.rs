@@ -166,6 +166,37 @@ async fn the_demo_serves_the_shop_through_doorman_and_stops_on_sigterm() {
         .unwrap();
     assert_eq!(support::client::send(req).await.0.status(), 200, "the printed token works");
 
+    // The blacklist, as the banner tells: add through the CLI, the checkout lands back on the
+    // event page; remove, and the order goes through.
+    let cli = |args: &[&str]| {
+        let out = Command::new(binary())
+            .args(args)
+            .env("DOORMAN_ADMIN_URL", &admin)
+            .env("DOORMAN_ADMIN_TOKEN", &token)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    let checkout = |form: &'static str| {
+        let req = http::Request::post(format!("{base}/events/spring-concert/checkout"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(support::client::body(form))
+            .unwrap();
+        support::client::send(req)
+    };
+    cli(&["blacklist", "add", "--email", "ada@example.com", "--reason", "chargebacks"]);
+    let (resp, _) = checkout("email=ada%40example.com&quantity=2").await;
+    assert_eq!(resp.status(), 303);
+    assert_eq!(resp.headers()["location"], "/events/spring-concert");
+    cli(&["blacklist", "remove", "--email", "ada@example.com"]);
+    assert_eq!(checkout("email=ada%40example.com&quantity=2").await.0.status(), 200);
+
+    cli(&["blacklist", "add", "--account", "alice"]);
+    let (resp, _) = checkout("account=alice&email=alice%40example.com&quantity=1").await;
+    assert_eq!(resp.status(), 303, "a blacklisted demo account");
+    cli(&["blacklist", "remove", "--account", "alice"]);
+    assert_eq!(checkout("account=alice&email=alice%40example.com&quantity=1").await.0.status(), 200);
+
     Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     let status = loop {
