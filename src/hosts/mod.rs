@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod admin_client;
+pub mod audit;
 pub mod cli;
 pub mod layer;
 pub mod metrics;

@@ -15,6 +15,10 @@ async fn every_blacklist_endpoint_needs_the_token() {
         ("PUT", "/v1/events/e1"),
         ("GET", "/v1/events/e1"),
         ("POST", "/v1/hash-email"),
+        ("GET", "/v1/audit"),
+        ("GET", "/v1/organizers"),
+        ("POST", "/v1/organizers"),
+        ("POST", "/v1/organizers/x/token"),
     ] {
         for auth in [None, Some("Bearer wrong-token-wrong-token"), Some("bearer")] {
             let mut req = Request::builder().method(method).uri(shop.doorman.admin_url(path));
@@ -91,4 +95,103 @@ async fn addresses_are_hashed_on_arrival_and_never_stored_or_returned() {
         "the raw address is in the store file"
     );
     assert!(!shop.doorman.log().to_lowercase().contains("victor"), "the raw address is in the log");
+}
+
+async fn call_as(shop: &Shop, token: &str, method: &str, path: &str, json: &str) -> (u16, serde_json::Value) {
+    let req = Request::builder()
+        .method(method)
+        .uri(shop.doorman.admin_url(path))
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "application/json")
+        .body(body(json.to_owned()))
+        .unwrap();
+    let (resp, bytes) = send(req).await;
+    (resp.status().as_u16(), serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null))
+}
+
+#[tokio::test]
+async fn organizer_tokens_reach_only_their_own_organizer() {
+    let shop = Shop::start(StoreKind::Embedded, "");
+    let (status, hh) =
+        shop.admin("POST", "/v1/organizers", r#"{"id": "harbour-hall", "name": "Harbour Hall"}"#).await;
+    assert_eq!(status, 201, "{hh}");
+    let hh = hh["token"].as_str().unwrap().to_owned();
+    let (_, ca) = shop.admin("POST", "/v1/organizers", r#"{"id": "city-arts", "name": "City Arts"}"#).await;
+    let ca = ca["token"].as_str().unwrap().to_owned();
+    assert_eq!(shop.admin("POST", "/v1/organizers", r#"{"id": "city-arts", "name": "again"}"#).await.0, 409);
+
+    let (status, entry) =
+        call_as(&shop, &hh, "POST", "/v1/blacklist", r#"{"email": "mallory@example.com"}"#).await;
+    assert_eq!(status, 201, "{entry}");
+    assert_eq!(entry["organizer"], "harbour-hall", "an organizer's entry is scoped to it by default");
+    assert_eq!(entry["added_by"], "organizer:harbour-hall");
+
+    let other = r#"{"email": "x@example.com", "organizer": "city-arts"}"#;
+    assert_eq!(call_as(&shop, &hh, "POST", "/v1/blacklist", other).await.0, 403, "write another's");
+    let theirs = r#"{"email": "mallory@example.com", "organizer": "harbour-hall"}"#;
+    assert_eq!(call_as(&shop, &ca, "POST", "/v1/blacklist/remove", theirs).await.0, 403, "remove another's");
+    let own = r#"{"email": "mallory@example.com"}"#;
+    assert_eq!(call_as(&shop, &ca, "POST", "/v1/blacklist/remove", own).await.0, 404, "not in its own scope");
+    let (_, list) = call_as(&shop, &ca, "GET", "/v1/blacklist", "").await;
+    assert_eq!(list["entries"].as_array().unwrap().len(), 0, "cannot read another's: {list}");
+    assert_eq!(call_as(&shop, &ca, "GET", "/v1/blacklist?organizer=harbour-hall", "").await.0, 403);
+    let (_, audit) = call_as(&shop, &ca, "GET", "/v1/audit", "").await;
+    assert_eq!(audit["records"].as_array().unwrap().len(), 0, "nor its audit log: {audit}");
+    assert_eq!(call_as(&shop, &ca, "GET", "/v1/audit?organizer=harbour-hall", "").await.0, 403);
+
+    for (method, path, json) in [
+        ("GET", "/metrics", ""),
+        ("PUT", "/v1/events/spring-concert", r#"{"organizer": "city-arts"}"#),
+        ("GET", "/v1/organizers", ""),
+        ("POST", "/v1/organizers", r#"{"id": "x", "name": "x"}"#),
+        ("POST", "/v1/organizers/harbour-hall/token", ""),
+    ] {
+        assert_eq!(call_as(&shop, &ca, method, path, json).await.0, 403, "{method} {path} is the operator's");
+    }
+
+    let (_, list) = call_as(&shop, &hh, "GET", "/v1/blacklist", "").await;
+    assert_eq!(list["entries"].as_array().unwrap().len(), 1);
+    let (status, rotated) = shop.admin("POST", "/v1/organizers/harbour-hall/token", "").await;
+    assert_eq!(status, 200);
+    assert_eq!(call_as(&shop, &hh, "GET", "/v1/blacklist", "").await.0, 401, "the old token stops at once");
+    let new = rotated["token"].as_str().unwrap();
+    assert_eq!(call_as(&shop, new, "GET", "/v1/blacklist", "").await.0, 200);
+    assert_eq!(shop.admin("POST", "/v1/organizers/nobody/token", "").await.0, 404);
+    for bad in [r#"{"id": "Bad Id", "name": "x"}"#, r#"{"id": "ok", "name": ""}"#, r#"{"id": "ok"}"#] {
+        assert_eq!(shop.admin("POST", "/v1/organizers", bad).await.0, 400, "{bad}");
+    }
+}
+
+#[tokio::test]
+async fn the_audit_log_records_changes_and_blocked_attempts_without_addresses() {
+    let shop = Shop::start(StoreKind::Embedded, "");
+    shop.admin("PUT", "/v1/events/spring-concert", r#"{"organizer": "harbour-hall"}"#).await;
+    shop.admin("POST", "/v1/blacklist", r#"{"email": "mallory@example.com", "organizer": "harbour-hall"}"#)
+        .await;
+    assert_eq!(shop.checkout_form("spring-concert", "email=mallory%40example.com").await.0.status(), 303);
+    shop.admin(
+        "POST",
+        "/v1/blacklist/remove",
+        r#"{"email": "mallory@example.com", "organizer": "harbour-hall"}"#,
+    )
+    .await;
+
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let records = loop {
+        let (status, audit) = shop.admin("GET", "/v1/audit?organizer=harbour-hall", "").await;
+        assert_eq!(status, 200);
+        let records = audit["records"].as_array().unwrap().clone();
+        if records.len() >= 3 || std::time::Instant::now() > deadline {
+            break records;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    let actions: Vec<_> = records.iter().map(|r| r["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["add", "block", "remove"], "{records:?}");
+    assert_eq!(records[1]["event"], "spring-concert");
+    assert_eq!(records[1]["route"], "POST /echo/{event}/checkout");
+    assert_eq!(records[1]["kind"], "email_hash");
+    assert_eq!(records[0]["actor"], "operator");
+    assert!(records[0]["at"].as_str().unwrap().ends_with('Z'));
+    assert!(!serde_json::to_string(&records).unwrap().contains("mallory"));
 }

@@ -4,6 +4,7 @@
 //! Pure: the host buffers the checkout body, calls [`extract::identities`], looks the keys up in
 //! the store, and hands the answer to [`decide::decide`].
 
+pub mod audit;
 pub mod decide;
 pub mod entry;
 pub mod extract;

@@ -10,71 +10,33 @@
 //! | `POST /v1/hash-email` | `{email}` | 200 `{email_hash}` |
 //!
 //! Addresses are hashed on arrival and never stored, logged or echoed. Errors are JSON
-//! `{"error": "..."}` with 400 (bad input), 404, 409 (no blacklist in the policy) or 503 (store).
+//! `{"error": "..."}` with 400 (bad input), 403 (another organizer's data), 404, 409 (no
+//! blacklist in the policy) or 503 (store). Organizer tokens act on their own organizer only;
+//! the event map is the operator's. Every change is written to the audit log.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use axum::extract::{FromRequest, Path, Query, Request, State};
+use axum::extract::{Extension, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
 
+use super::error::{ApiError, Body};
+use super::principal::Principal;
 use super::AdminState;
+use crate::core::blacklist::audit::{scope_prefix, AuditAction, AuditRecord, AUDIT_PREFIX};
 use crate::core::blacklist::entry::Entry;
 use crate::core::blacklist::{entry_key, event_key, is_account_id, is_slug, Identity, Scope, ENTRY_PREFIX};
 use crate::core::email::canonicalize;
 use crate::core::email_hash::is_hash_hex;
-use crate::ports::store::{Store, StoreError};
+use crate::ports::store::Store;
 
 /// Longest `reason` accepted.
 const MAX_REASON: usize = 500;
 /// Most entries one list call returns.
 const MAX_LIST: usize = 10_000;
-
-/// An admin API error: status and a message for the caller.
-pub struct ApiError(StatusCode, String);
-
-impl ApiError {
-    fn bad(msg: impl Into<String>) -> Self {
-        Self(StatusCode::BAD_REQUEST, msg.into())
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        (self.0, Json(json!({ "error": self.1 }))).into_response()
-    }
-}
-
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> Self {
-        tracing::warn!(error = %e, "admin: store failed");
-        Self(StatusCode::SERVICE_UNAVAILABLE, "the store is unavailable; nothing was changed".into())
-    }
-}
-
-/// `Json<T>` whose rejections are JSON 400s naming the problem.
-pub struct Body<T>(pub T);
-
-impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for Body<T> {
-    type Rejection = ApiError;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(v)) => Ok(Body(v)),
-            Err(rejection) => Err(ApiError(
-                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    rejection.status()
-                } else {
-                    StatusCode::BAD_REQUEST
-                },
-                rejection.body_text(),
-            )),
-        }
-    }
-}
 
 /// Who an add or remove is about: exactly one of the three.
 #[derive(Deserialize)]
@@ -113,14 +75,6 @@ fn identity(state: &AdminState, req: &EntryRequest) -> Result<Identity, ApiError
     }
 }
 
-fn scope(organizer: &Option<String>) -> Result<Scope, ApiError> {
-    match organizer {
-        None => Ok(Scope::Platform),
-        Some(o) if is_slug(o) => Ok(Scope::Organizer(o.clone())),
-        Some(_) => Err(ApiError::bad("organizer: 1 to 64 of a-z, 0-9, '-', '_'")),
-    }
-}
-
 fn entry_json(e: &Entry) -> serde_json::Value {
     let time = |t: u64| humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(t)).to_string();
     json!({
@@ -134,10 +88,11 @@ fn entry_json(e: &Entry) -> serde_json::Value {
 /// `POST /v1/blacklist`
 pub async fn add(
     State(state): State<AdminState>,
+    Extension(who): Extension<Principal>,
     Body(req): Body<EntryRequest>,
 ) -> Result<Response, ApiError> {
     let identity = identity(&state, &req)?;
-    let scope = scope(&req.organizer)?;
+    let scope = who.scope(req.organizer.as_deref())?;
     let reason = req.reason.unwrap_or_default();
     if reason.len() > MAX_REASON || reason.chars().any(|c| c.is_control() && c != '\n') {
         return Err(ApiError::bad(format!("reason: at most {MAX_REASON} bytes of text")));
@@ -156,28 +111,36 @@ pub async fn add(
         value: identity.value().into(),
         scope: scope.as_str().into(),
         reason,
-        added_by: "operator".into(),
+        added_by: who.label(),
         added_at,
         expires_at: ttl.map(|t| added_at + t.as_secs()),
     };
     let value = serde_json::to_vec(&entry).expect("an entry serializes");
     state.store.set(&entry_key(&identity, &scope), &value, ttl).await?;
-    tracing::info!(kind = entry.kind, scope = entry.scope, "blacklist: entry added");
+    tracing::info!(kind = entry.kind, scope = entry.scope, by = entry.added_by, "blacklist: entry added");
+    audit(&state, &who, AuditAction::Add, &identity, &scope).await;
     Ok((StatusCode::CREATED, Json(entry_json(&entry))).into_response())
 }
 
 /// `POST /v1/blacklist/remove`
 pub async fn remove(
     State(state): State<AdminState>,
+    Extension(who): Extension<Principal>,
     Body(req): Body<EntryRequest>,
 ) -> Result<Response, ApiError> {
     if req.reason.is_some() || req.expires_in.is_some() {
         return Err(ApiError::bad("remove takes only account, email or email_hash, and organizer"));
     }
     let identity = identity(&state, &req)?;
-    let scope = scope(&req.organizer)?;
+    let scope = who.scope(req.organizer.as_deref())?;
     if state.store.delete(&entry_key(&identity, &scope)).await? {
-        tracing::info!(kind = identity.kind(), scope = scope.as_str(), "blacklist: entry removed");
+        tracing::info!(
+            kind = identity.kind(),
+            scope = scope.as_str(),
+            by = who.label(),
+            "blacklist: entry removed"
+        );
+        audit(&state, &who, AuditAction::Remove, &identity, &scope).await;
         Ok(Json(json!({ "removed": true })).into_response())
     } else {
         Err(ApiError(StatusCode::NOT_FOUND, "no such entry".into()))
@@ -195,10 +158,14 @@ pub struct ListQuery {
 /// `GET /v1/blacklist`
 pub async fn list(
     State(state): State<AdminState>,
+    Extension(who): Extension<Principal>,
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(q) = query.map_err(|e| ApiError::bad(e.body_text()))?;
-    let scope = q.organizer.as_ref().map(|_| scope(&q.organizer)).transpose()?;
+    let scope = match (&who, &q.organizer) {
+        (Principal::Operator, None) => None,
+        _ => Some(who.scope(q.organizer.as_deref())?),
+    };
     let limit = q.limit.unwrap_or(1000).min(MAX_LIST);
     let mut entries = Vec::new();
     for item in state.store.scan_prefix(ENTRY_PREFIX, MAX_LIST * 4).await? {
@@ -223,9 +190,11 @@ pub struct EventRequest {
 /// `PUT /v1/events/{event}`
 pub async fn put_event(
     State(state): State<AdminState>,
+    Extension(who): Extension<Principal>,
     Path(event): Path<String>,
     Body(req): Body<EventRequest>,
 ) -> Result<Response, ApiError> {
+    who.require_operator()?;
     if !is_slug(&event) || !is_slug(&req.organizer) {
         return Err(ApiError::bad("event and organizer: 1 to 64 of a-z, 0-9, '-', '_'"));
     }
@@ -236,8 +205,10 @@ pub async fn put_event(
 /// `GET /v1/events/{event}`
 pub async fn get_event(
     State(state): State<AdminState>,
+    Extension(who): Extension<Principal>,
     Path(event): Path<String>,
 ) -> Result<Response, ApiError> {
+    who.require_operator()?;
     if !is_slug(&event) {
         return Err(ApiError::bad("event: 1 to 64 of a-z, 0-9, '-', '_'"));
     }
@@ -268,4 +239,63 @@ pub async fn hash_email(
     let canonical =
         canonicalize(&req.email, blacklist.rules).map_err(|e| ApiError::bad(format!("email: {e}")))?;
     Ok(Json(json!({ "email_hash": blacklist.hasher.hash_hex(&canonical) })).into_response())
+}
+
+/// Records a change in the audit log. The change itself has happened: a failing audit write is
+/// logged, not turned into an error for the caller.
+async fn audit(state: &AdminState, who: &Principal, action: AuditAction, identity: &Identity, scope: &Scope) {
+    let record = AuditRecord {
+        at_ms: crate::hosts::audit::now_ms(),
+        scope: scope.as_str().to_owned(),
+        action,
+        actor: who.label(),
+        kind: identity.kind().to_owned(),
+        value: identity.value().to_owned(),
+        event: None,
+        route: None,
+    };
+    if let Err(e) = crate::hosts::audit::write(&state.store, &record).await {
+        tracing::error!(error = %e, "audit log write failed for a blacklist change");
+    }
+}
+
+/// Query of `GET /v1/audit`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    organizer: Option<String>,
+    limit: Option<usize>,
+}
+
+/// `GET /v1/audit?organizer=&limit=`: the newest records, oldest first.
+pub async fn audit_log(
+    State(state): State<AdminState>,
+    Extension(who): Extension<Principal>,
+    query: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(q) = query.map_err(|e| ApiError::bad(e.body_text()))?;
+    let prefix = match (&who, &q.organizer) {
+        (Principal::Operator, None) => AUDIT_PREFIX.to_owned(),
+        _ => scope_prefix(who.scope(q.organizer.as_deref())?.as_str()),
+    };
+    let limit = q.limit.unwrap_or(100).min(MAX_LIST);
+    let mut records: Vec<AuditRecord> = state
+        .store
+        .scan_prefix(&prefix, MAX_LIST * 10)
+        .await?
+        .into_iter()
+        .filter_map(|e| serde_json::from_slice(&e.value).ok())
+        .collect();
+    records.sort_by_key(|r| r.at_ms);
+    let skip = records.len().saturating_sub(limit);
+    let records: Vec<_> = records[skip..]
+        .iter()
+        .map(|r| {
+            let at = UNIX_EPOCH + Duration::from_millis(r.at_ms);
+            let mut v = serde_json::to_value(r).unwrap_or_default();
+            v["at"] = json!(humantime::format_rfc3339_millis(at).to_string());
+            v
+        })
+        .collect();
+    Ok(Json(json!({ "records": records })).into_response())
 }

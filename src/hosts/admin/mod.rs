@@ -3,14 +3,17 @@
 
 mod auth;
 pub mod blacklist;
+mod error;
+pub mod organizers;
+pub mod principal;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
-use axum::extract::{Request, State};
+use axum::extract::State;
 use axum::http::{header, StatusCode};
-use axum::middleware::{self, Next};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
@@ -55,8 +58,11 @@ pub fn router(state: AdminState) -> Router {
         .route("/v1/blacklist/remove", post(blacklist::remove))
         .route("/v1/events/{event}", put(blacklist::put_event).get(blacklist::get_event))
         .route("/v1/hash-email", post(blacklist::hash_email))
+        .route("/v1/audit", get(blacklist::audit_log))
+        .route("/v1/organizers", post(organizers::create).get(organizers::list))
+        .route("/v1/organizers/{id}/token", post(organizers::rotate))
         .layer(DefaultBodyLimit::max(64 * 1024))
-        .route_layer(middleware::from_fn_with_state(state.clone(), require_token));
+        .route_layer(middleware::from_fn_with_state(state.clone(), principal::authenticate));
     Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
@@ -86,20 +92,13 @@ async fn readyz(State(state): State<AdminState>) -> Response {
     }
 }
 
-async fn metrics(State(state): State<AdminState>) -> Response {
+async fn metrics(
+    State(state): State<AdminState>,
+    axum::extract::Extension(who): axum::extract::Extension<principal::Principal>,
+) -> Response {
+    if let Err(e) = who.require_operator() {
+        return e.into_response();
+    }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], state.metrics.render())
         .into_response()
-}
-
-async fn require_token(State(state): State<AdminState>, req: Request, next: Next) -> Response {
-    let given = req.headers().get(header::AUTHORIZATION).map(|v| v.as_bytes());
-    match &state.token {
-        Some(token) if token.matches_header(given) => next.run(req).await,
-        _ => (
-            StatusCode::UNAUTHORIZED,
-            [(header::WWW_AUTHENTICATE, "Bearer")],
-            Json(serde_json::json!({"error": "a valid bearer token is required"})),
-        )
-            .into_response(),
-    }
 }

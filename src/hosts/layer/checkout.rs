@@ -47,7 +47,8 @@ where
     };
 
     let ids = identities(&guard.policy, &parts.headers, &bytes, &guard.hasher);
-    let lookup = guard.lookup(&event, &ids).await;
+    let found = guard.lookup(&event, &ids).await;
+    let lookup = found.lookup;
     let checkout_route = &guard.policy.checkout[route];
     let decision = decide(checkout_route, &event, lookup, guard.policy.on_store_error);
     let outcome = match (&decision, lookup) {
@@ -64,6 +65,7 @@ where
         CheckoutDecision::Block { location, json } => {
             let kinds: Vec<&str> = ids.iter().map(|i| i.kind()).collect();
             tracing::info!(%event, identities = ?kinds, "blacklist: checkout quietly turned back");
+            guard.audit_block(&found, &ids, &event, route);
             Ok(if wants_json(&parts.headers) { json_answer(json) } else { redirect(&location) })
         }
     }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use http::Method;
 
 use crate::adapters::store::AnyStore;
+use crate::core::blacklist::audit::{AuditAction, AuditRecord};
 use crate::core::blacklist::decide::{lookup_keys, Lookup};
 use crate::core::blacklist::{event_key, is_slug, BlacklistPolicy, Identity};
 use crate::core::email_hash::EmailHasher;
@@ -35,24 +36,73 @@ impl BlacklistGuard {
 
     /// Asks the store whether any of `identities` is blacklisted for `event`: platform-wide
     /// entries, and the entries of the event's organizer.
-    pub(super) async fn lookup(&self, event: &str, identities: &[Identity]) -> Lookup {
+    pub(super) async fn lookup(&self, event: &str, identities: &[Identity]) -> Found {
+        let mut found = Found { lookup: Lookup::Answered(false), organizer: None, matched: Vec::new() };
         if identities.is_empty() {
-            return Lookup::Answered(false);
+            return found;
         }
-        let organizer = match self.store.get(&event_key(event)).await {
+        found.organizer = match self.store.get(&event_key(event)).await {
             Ok(org) => org.and_then(|o| String::from_utf8(o).ok()).filter(|o| is_slug(o)),
             Err(e) => {
                 tracing::warn!(error = %e, "blacklist: store unavailable for a checkout");
-                return Lookup::Failed;
+                found.lookup = Lookup::Failed;
+                return found;
             }
         };
-        let keys = lookup_keys(identities, organizer.as_deref());
+        let keys = lookup_keys(identities, found.organizer.as_deref());
+        let per_identity = keys.len() / identities.len();
         match self.store.exists_many(&keys).await {
-            Ok(found) => Lookup::Answered(found.into_iter().any(|f| f)),
+            Ok(hits) => {
+                found.matched = identities
+                    .iter()
+                    .zip(hits.chunks(per_identity))
+                    .filter(|(_, h)| h.iter().any(|x| *x))
+                    .map(|(id, _)| id.clone())
+                    .collect();
+                found.lookup = Lookup::Answered(!found.matched.is_empty());
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "blacklist: store unavailable for a checkout");
-                Lookup::Failed
+                found.lookup = Lookup::Failed;
             }
         }
+        found
     }
+
+    /// Records a blocked checkout in the audit log, without delaying the answer.
+    pub(super) fn audit_block(&self, found: &Found, identities: &[Identity], event: &str, route: usize) {
+        let store = self.store.clone();
+        // Fail-closed blocks do not know which identity matched: all are recorded.
+        let who = if found.matched.is_empty() { identities.to_vec() } else { found.matched.clone() };
+        let records: Vec<AuditRecord> = who
+            .iter()
+            .map(|id| AuditRecord {
+                at_ms: crate::hosts::audit::now_ms(),
+                scope: found.organizer.clone().unwrap_or_else(|| "*".into()),
+                action: AuditAction::Block,
+                actor: "checkout".into(),
+                kind: id.kind().into(),
+                value: id.value().into(),
+                event: Some(event.to_owned()),
+                route: Some(self.policy.checkout[route].route.to_string()),
+            })
+            .collect();
+        tokio::spawn(async move {
+            for record in records {
+                if let Err(e) = crate::hosts::audit::write(&store, &record).await {
+                    tracing::warn!(error = %e, "audit log write failed for a blocked checkout");
+                }
+            }
+        });
+    }
+}
+
+/// What the store said about a checkout.
+pub(super) struct Found {
+    /// The answer, or that there was none.
+    pub lookup: Lookup,
+    /// The event's organizer, if mapped.
+    pub organizer: Option<String>,
+    /// The identities that matched an entry.
+    pub matched: Vec<Identity>,
 }
