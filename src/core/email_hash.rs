@@ -4,7 +4,7 @@
 //! hashing a list of known addresses. Plain SHA-256 is available for backends that must compute
 //! the same hashes without sharing a key; it is weaker, and documented as such.
 
-use hmac::{Hmac, KeyInit, Mac};
+use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
 /// Shortest HMAC key accepted, in bytes.

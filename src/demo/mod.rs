@@ -122,6 +122,7 @@ pub fn run(listen: &str, admin_listen: &str, data_dir: Option<PathBuf>) -> Resul
             admin_token: Some(admin_token),
             tls: None,
             email_hasher: Some(email_hasher),
+            session: None,
         },
     )
     .map_err(|e| Failure::Runtime(e.to_string()))?;

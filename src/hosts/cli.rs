@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use crate::core::blacklist::session::{JwtAlgorithm, SessionVerifier};
 use crate::core::blacklist::HashMode;
 use crate::core::email_hash::EmailHasher;
 use crate::core::policy::Policy;
@@ -177,7 +178,8 @@ fn serve_cmd(policy_path: &Path, data_dir: PathBuf) -> Result<(), Failure> {
         None => None,
     };
     let email_hasher = load_email_hasher(&policy, policy_path)?;
-    let running = serve::start(policy, ServeOptions { data_dir, admin_token, tls, email_hasher })
+    let session = load_session_verifier(&policy, policy_path)?;
+    let running = serve::start(policy, ServeOptions { data_dir, admin_token, tls, email_hasher, session })
         .map_err(|e| Failure::Runtime(e.to_string()))?;
     let scheme = if running.tls { "https" } else { "http" };
     println!(
@@ -240,6 +242,40 @@ pub fn load_email_hasher(policy: &Policy, policy_path: &Path) -> Result<Option<E
         )));
     };
     EmailHasher::hmac(&key).map(Some).map_err(|e| Failure::Usage(format!("{source}: {e}")))
+}
+
+/// The session-cookie verifier the policy asks for. The HS256 secret comes from
+/// `DOORMAN_SESSION_KEY` or `blacklist.session_key_file`; public keys from the file.
+pub fn load_session_verifier(
+    policy: &Policy,
+    policy_path: &Path,
+) -> Result<Option<SessionVerifier>, Failure> {
+    let Some(settings) = policy.blacklist.as_ref().and_then(|b| b.session.clone()) else {
+        return Ok(None);
+    };
+    let env_secret = (settings.algorithm == JwtAlgorithm::Hs256)
+        .then(|| std::env::var("DOORMAN_SESSION_KEY").ok())
+        .flatten();
+    let (key, source) = match (env_secret, &settings.key_file) {
+        (Some(secret), _) => (secret.into_bytes(), "DOORMAN_SESSION_KEY".to_owned()),
+        (None, Some(file)) => {
+            let file = policy_path.parent().unwrap_or(Path::new(".")).join(file);
+            let what =
+                format!("{}: field `blacklist.session_key_file`: {}", policy_path.display(), file.display());
+            let bytes = std::fs::read(&file).map_err(|e| Failure::Usage(format!("{what}: {e}")))?;
+            let bytes =
+                if settings.algorithm == JwtAlgorithm::Hs256 { bytes.trim_ascii().to_vec() } else { bytes };
+            (bytes, what)
+        }
+        (None, None) => {
+            return Err(Failure::Usage(format!(
+                "{}: the session cookie is HS256 and needs its secret: set DOORMAN_SESSION_KEY or \
+                 blacklist.session_key_file",
+                policy_path.display()
+            )))
+        }
+    };
+    SessionVerifier::new(settings, &key).map(Some).map_err(|e| Failure::Usage(format!("{source}: {e}")))
 }
 
 fn hash_email_cmd(address: &str, policy_path: Option<&Path>) -> Result<(), Failure> {

@@ -13,6 +13,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use crate::adapters::store::StoreFactory;
+use crate::core::blacklist::session::SessionVerifier;
 use crate::core::email_hash::EmailHasher;
 use crate::core::policy::Policy;
 use crate::hosts::admin::{self, AdminState, AdminToken, BlacklistAdmin};
@@ -32,6 +33,8 @@ pub struct ServeOptions {
     pub tls: Option<tokio_rustls::TlsAcceptor>,
     /// How guest e-mail addresses are hashed (required when the policy has a blacklist).
     pub email_hasher: Option<EmailHasher>,
+    /// Verifies session-cookie JWTs, when the policy's blacklist names a session cookie.
+    pub session: Option<SessionVerifier>,
 }
 
 /// Why Doorman could not start.
@@ -96,13 +99,14 @@ pub fn start(policy: Policy, options: ServeOptions) -> Result<Running, StartErro
     let blacklist_admin =
         blacklist.as_ref().map(|(b, hasher)| BlacklistAdmin { hasher: hasher.clone(), rules: b.rules });
     let make_layer = {
-        let (stores, metrics) = (stores.clone(), metrics.clone());
+        let (stores, metrics, session) = (stores.clone(), metrics.clone(), options.session);
         move || -> Result<DoormanLayer, StoreError> {
             Ok(match &blacklist {
                 None => DoormanLayer::new(),
                 Some((b, hasher)) => DoormanLayer::with_blacklist(BlacklistGuard::new(
                     b.clone(),
                     hasher.clone(),
+                    session.clone(),
                     stores.connect()?,
                     metrics.clone(),
                 )),

@@ -8,6 +8,7 @@ mod admin;
 mod checkout;
 mod cli;
 mod redis;
+mod session;
 
 use http::Request;
 use support::backend::Backend;

@@ -231,3 +231,33 @@ fn unusable_tls_files_exit_2_naming_the_field() {
         assert!(err.contains(field), "{c} {k}: {err}");
     }
 }
+
+#[test]
+fn missing_blacklist_secrets_exit_2_and_say_where_to_put_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let checkout =
+        "[[blacklist.checkout]]\nroute = \"POST /e/{event}/checkout\"\nredirect = \"/e/{event}\"\n";
+    let base = format!("[server]\nlisten = \"127.0.0.1:0\"\nadmin_listen = \"127.0.0.1:0\"\n{GOOD}");
+    let cases = [
+        (format!("{base}[blacklist]\n{checkout}"), vec![], "DOORMAN_HASH_KEY"),
+        (format!("{base}[blacklist]\n{checkout}"), vec![("DOORMAN_HASH_KEY", "too-short")], "at least 32"),
+        (
+            format!("{base}[blacklist]\nhash = \"sha256\"\nsession_cookie = \"s\"\nsession_algorithm = \"HS256\"\n{checkout}"),
+            vec![],
+            "DOORMAN_SESSION_KEY",
+        ),
+        (
+            format!("{base}[blacklist]\nhash = \"sha256\"\nsession_cookie = \"s\"\nsession_algorithm = \"ES256\"\nsession_key_file = \"nope.pem\"\n{checkout}"),
+            vec![],
+            "session_key_file",
+        ),
+    ];
+    for (policy, env, words) in cases {
+        let path = write_policy(dir.path(), &policy);
+        let data = dir.path().join("data");
+        let out = run(&["serve", "--policy", &path, "--data-dir", data.to_str().unwrap()], &env);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{words}: {err}");
+        assert!(err.contains(words), "{words}: {err}");
+    }
+}

@@ -12,18 +12,22 @@ use std::fmt;
 use http::HeaderMap;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 
+use super::session::SessionVerifier;
 use super::{is_account_id, BlacklistPolicy, Identity};
 use crate::core::email::canonicalize;
 use crate::core::email_hash::EmailHasher;
 
-/// The identities in a checkout request, deduplicated, accounts first.
+/// The identities in a checkout request, deduplicated, accounts first. `session` verifies the
+/// session cookie at time `now` (Unix seconds), when the policy names one.
 pub fn identities(
     policy: &BlacklistPolicy,
     headers: &HeaderMap,
     body: &[u8],
     hasher: &EmailHasher,
+    session: Option<&SessionVerifier>,
+    now: u64,
 ) -> Vec<Identity> {
-    let mut accounts: Vec<String> = Vec::new();
+    let mut accounts: Vec<String> = session.map(|s| s.accounts(headers, now)).unwrap_or_default();
     let mut emails: Vec<String> = Vec::new();
     if let Some(name) = &policy.account_header {
         for v in headers.get_all(name) {
@@ -201,13 +205,14 @@ mod tests {
             account_header: Some(http::HeaderName::from_static("x-account")),
             account_fields: vec!["account".into()],
             email_fields: vec!["email".into(), "customer.email".into()],
+            session: None,
         }
     }
 
     fn run(content_type: &str, body: &str) -> Vec<Identity> {
         let mut h = HeaderMap::new();
         h.insert("content-type", HeaderValue::from_str(content_type).unwrap());
-        identities(&policy(), &h, body.as_bytes(), &EmailHasher::PlainSha256)
+        identities(&policy(), &h, body.as_bytes(), &EmailHasher::PlainSha256, None, 0)
     }
 
     fn email(addr: &str) -> Identity {
@@ -263,7 +268,7 @@ mod tests {
         h.insert("x-account", HeaderValue::from_static("alice"));
         h.append("x-account", HeaderValue::from_static(""));
         assert_eq!(
-            identities(&policy(), &h, b"", &EmailHasher::PlainSha256),
+            identities(&policy(), &h, b"", &EmailHasher::PlainSha256, None, 0),
             [Identity::Account("alice".into())]
         );
     }

@@ -9,6 +9,7 @@ pub mod decide;
 pub mod entry;
 pub mod extract;
 mod policy;
+pub mod session;
 
 pub use policy::{BlacklistPolicy, CheckoutRoute, HashMode, StoreFailureMode, Template, TemplateError};
 

@@ -42,6 +42,8 @@ pub struct BlacklistPolicy {
     pub account_fields: Vec<String>,
     /// Body fields (dotted paths in JSON) carrying the guest e-mail address.
     pub email_fields: Vec<String>,
+    /// A session cookie holding a signed JWT with the account id.
+    pub session: Option<super::session::SessionCookie>,
 }
 
 /// One checkout-completion route.

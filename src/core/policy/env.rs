@@ -13,7 +13,7 @@ pub const SECTIONS: &[&str] = &["server", "backend", "forwarding", "store", "adm
 
 /// `DOORMAN_` variables that are not policy overrides.
 pub const RESERVED: &[&str] =
-    &["ADMIN_TOKEN", "ADMIN_URL", "LOG", "LOG_FORMAT", "POLICY", "DATA_DIR", "HASH_KEY"];
+    &["ADMIN_TOKEN", "ADMIN_URL", "LOG", "LOG_FORMAT", "POLICY", "DATA_DIR", "HASH_KEY", "SESSION_KEY"];
 
 /// The prefix of every Doorman environment variable.
 pub const PREFIX: &str = "DOORMAN_";

@@ -33,6 +33,12 @@ pub struct RawBlacklist {
     pub account_header: Option<String>,
     pub account_fields: Option<Vec<String>>,
     pub email_fields: Option<Vec<String>>,
+    pub session_cookie: Option<String>,
+    pub session_algorithm: Option<String>,
+    pub session_key_file: Option<String>,
+    pub session_claim: Option<String>,
+    pub session_issuer: Option<String>,
+    pub session_audience: Option<String>,
 }
 
 /// `[[blacklist.checkout]]`

@@ -8,6 +8,7 @@ use ipnet::IpNet;
 
 use super::raw::{RawBackend, RawPolicy};
 use super::*;
+use crate::core::blacklist::session::{JwtAlgorithm, SessionCookie};
 use crate::core::blacklist::{BlacklistPolicy, CheckoutRoute, HashMode, StoreFailureMode, Template};
 use crate::core::email::CanonicalRules;
 use crate::core::route::RoutePattern;
@@ -160,7 +161,44 @@ fn blacklist(src: &str, b: super::raw::RawBlacklist) -> Result<BlacklistPolicy, 
         }
         Ok(v)
     };
+    let session = match (b.session_cookie, b.session_algorithm.as_deref()) {
+        (None, None) => None,
+        (None, Some(_)) => {
+            return Err(err(
+                "blacklist.session_cookie",
+                "missing: session_algorithm needs a cookie name".into(),
+            ))
+        }
+        (Some(_), None) => {
+            return Err(err("blacklist.session_algorithm", "missing: HS256, RS256, ES256 or EdDSA".into()))
+        }
+        (Some(cookie), Some(alg)) => {
+            let algorithm = JwtAlgorithm::parse(alg).ok_or_else(|| {
+                err("blacklist.session_algorithm", format!("`{alg}` is not HS256, RS256, ES256 or EdDSA"))
+            })?;
+            if cookie.is_empty()
+                || !cookie.bytes().all(|c| c.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&c))
+            {
+                return Err(err("blacklist.session_cookie", format!("`{cookie}` is not a cookie name")));
+            }
+            if algorithm != JwtAlgorithm::Hs256 && b.session_key_file.is_none() {
+                return Err(err(
+                    "blacklist.session_key_file",
+                    format!("missing: {alg} needs the PEM public key"),
+                ));
+            }
+            Some(SessionCookie {
+                cookie,
+                algorithm,
+                key_file: b.session_key_file.map(Into::into),
+                claim: b.session_claim.unwrap_or_else(|| "sub".into()),
+                issuer: b.session_issuer,
+                audience: b.session_audience,
+            })
+        }
+    };
     Ok(BlacklistPolicy {
+        session,
         checkout,
         hash,
         hash_key_file: b.hash_key_file.map(Into::into),
@@ -296,6 +334,21 @@ mod tests {
         fails(&bl("hash = \"md5\""), "blacklist.hash", "md5");
         fails(&bl("on_store_error = \"maybe\""), "blacklist.on_store_error", "maybe");
         fails(&bl("email_fields = [\"a..b\"]"), "blacklist.email_fields[0]", "dotted");
+        fails(
+            &bl("session_cookie = \"s\"\nsession_algorithm = \"none\""),
+            "blacklist.session_algorithm",
+            "none",
+        );
+        fails(
+            &bl("session_cookie = \"s\"\nsession_algorithm = \"RS256\""),
+            "blacklist.session_key_file",
+            "PEM",
+        );
+        fails(
+            &bl("session_cookie = \"a b\"\nsession_algorithm = \"HS256\""),
+            "blacklist.session_cookie",
+            "cookie",
+        );
         fails(&format!("{MIN}[blacklist]\n"), "blacklist.checkout", "at least one");
         fails(
             &format!("{MIN}[[blacklist.checkout]]\nroute = \"POST /checkout\"\nredirect = \"/\""),

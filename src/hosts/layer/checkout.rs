@@ -46,7 +46,8 @@ where
         }
     };
 
-    let ids = identities(&guard.policy, &parts.headers, &bytes, &guard.hasher);
+    let now = crate::hosts::audit::now_ms() / 1000;
+    let ids = identities(&guard.policy, &parts.headers, &bytes, &guard.hasher, guard.session.as_ref(), now);
     let found = guard.lookup(&event, &ids).await;
     let lookup = found.lookup;
     let checkout_route = &guard.policy.checkout[route];

@@ -7,6 +7,7 @@ use http::Method;
 use crate::adapters::store::AnyStore;
 use crate::core::blacklist::audit::{AuditAction, AuditRecord};
 use crate::core::blacklist::decide::{lookup_keys, Lookup};
+use crate::core::blacklist::session::SessionVerifier;
 use crate::core::blacklist::{event_key, is_slug, BlacklistPolicy, Identity};
 use crate::core::email_hash::EmailHasher;
 use crate::hosts::metrics::Metrics;
@@ -16,14 +17,21 @@ use crate::ports::store::Store;
 pub struct BlacklistGuard {
     pub(super) policy: BlacklistPolicy,
     pub(super) hasher: EmailHasher,
+    pub(super) session: Option<SessionVerifier>,
     store: AnyStore,
     pub(super) metrics: Metrics,
 }
 
 impl BlacklistGuard {
     /// A guard over `store`.
-    pub fn new(policy: BlacklistPolicy, hasher: EmailHasher, store: AnyStore, metrics: Metrics) -> Arc<Self> {
-        Arc::new(Self { policy, hasher, store, metrics })
+    pub fn new(
+        policy: BlacklistPolicy,
+        hasher: EmailHasher,
+        session: Option<SessionVerifier>,
+        store: AnyStore,
+        metrics: Metrics,
+    ) -> Arc<Self> {
+        Arc::new(Self { policy, hasher, session, store, metrics })
     }
 
     /// The checkout route and event a request completes, if it is a checkout.

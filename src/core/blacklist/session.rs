@@ -1,0 +1,291 @@
+//! Account ids from a session cookie holding a signed JWT.
+//!
+//! Only the algorithm the policy names is accepted (so `alg: none` and algorithm swaps fail), the
+//! signature must verify with the configured key, and `exp` must be present and in the future
+//! (`nbf`, `iss`, `aud` are checked when present or configured). Time is an argument: the caller
+//! passes `now`. Tokens that fail any check are ignored, as if the customer were a guest.
+
+use http::HeaderMap;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+
+use super::is_account_id;
+
+/// Seconds of clock skew tolerated on `exp` and `nbf`.
+pub const LEEWAY_SECS: u64 = 30;
+
+/// A signature algorithm the policy may name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JwtAlgorithm {
+    /// HMAC-SHA256 with a shared secret.
+    Hs256,
+    /// RSA PKCS#1 v1.5 with SHA-256; PEM public key.
+    Rs256,
+    /// ECDSA P-256 with SHA-256; PEM public key.
+    Es256,
+    /// Ed25519; PEM public key.
+    EdDsa,
+}
+
+impl JwtAlgorithm {
+    /// Parses `HS256`, `RS256`, `ES256` or `EdDSA`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "HS256" => Some(Self::Hs256),
+            "RS256" => Some(Self::Rs256),
+            "ES256" => Some(Self::Es256),
+            "EdDSA" => Some(Self::EdDsa),
+            _ => None,
+        }
+    }
+
+    fn jwt(self) -> Algorithm {
+        match self {
+            Self::Hs256 => Algorithm::HS256,
+            Self::Rs256 => Algorithm::RS256,
+            Self::Es256 => Algorithm::ES256,
+            Self::EdDsa => Algorithm::EdDSA,
+        }
+    }
+}
+
+/// The session-cookie settings from the policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionCookie {
+    /// Cookie name.
+    pub cookie: String,
+    /// The one accepted algorithm.
+    pub algorithm: JwtAlgorithm,
+    /// File with the HS256 secret or the PEM public key (relative to the policy file).
+    pub key_file: Option<std::path::PathBuf>,
+    /// Claim holding the account id (default `sub`).
+    pub claim: String,
+    /// Required `iss`, if any.
+    pub issuer: Option<String>,
+    /// Required `aud`, if any.
+    pub audience: Option<String>,
+}
+
+/// Why a key cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("not a usable key for {algorithm:?}: {reason}")]
+pub struct SessionKeyError {
+    algorithm: JwtAlgorithm,
+    reason: String,
+}
+
+/// Verifies session cookies.
+#[derive(Clone)]
+pub struct SessionVerifier {
+    settings: SessionCookie,
+    key: DecodingKey,
+    validation: Validation,
+}
+
+impl std::fmt::Debug for SessionVerifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionVerifier").field("settings", &self.settings).finish_non_exhaustive()
+    }
+}
+
+impl SessionVerifier {
+    /// A verifier; `key` is the HS256 secret (at least 32 bytes) or a PEM public key.
+    pub fn new(settings: SessionCookie, key: &[u8]) -> Result<Self, SessionKeyError> {
+        let algorithm = settings.algorithm;
+        let fail = |reason: String| SessionKeyError { algorithm, reason };
+        let key = match algorithm {
+            JwtAlgorithm::Hs256 if key.len() < 32 => {
+                return Err(fail("an HS256 secret needs at least 32 bytes".into()))
+            }
+            JwtAlgorithm::Hs256 => DecodingKey::from_secret(key),
+            JwtAlgorithm::Rs256 => DecodingKey::from_rsa_pem(key).map_err(|e| fail(e.to_string()))?,
+            JwtAlgorithm::Es256 => DecodingKey::from_ec_pem(key).map_err(|e| fail(e.to_string()))?,
+            JwtAlgorithm::EdDsa => DecodingKey::from_ed_pem(key).map_err(|e| fail(e.to_string()))?,
+        };
+        let mut validation = Validation::new(algorithm.jwt());
+        // Time and audience are checked below against the caller's clock and settings.
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
+        validation.validate_aud = false;
+        validation.required_spec_claims.clear();
+        Ok(Self { settings, key, validation })
+    }
+
+    /// The account ids in valid session cookies of `headers`, at time `now` (Unix seconds).
+    pub fn accounts(&self, headers: &HeaderMap, now: u64) -> Vec<String> {
+        let mut out = Vec::new();
+        for header in headers.get_all(http::header::COOKIE) {
+            let Ok(text) = header.to_str() else { continue };
+            for cookie in cookie::Cookie::split_parse(text).flatten() {
+                if cookie.name() == self.settings.cookie {
+                    if let Some(account) = self.verify(cookie.value(), now) {
+                        out.push(account);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The account id in `token`, if it is valid at `now`.
+    pub fn verify(&self, token: &str, now: u64) -> Option<String> {
+        if token.len() > 8192 {
+            return None;
+        }
+        let data = jsonwebtoken::decode::<serde_json::Value>(token, &self.key, &self.validation).ok()?;
+        let claims = data.claims;
+        let exp = claims.get("exp")?.as_u64()?;
+        if exp + LEEWAY_SECS <= now {
+            return None;
+        }
+        if let Some(nbf) = claims.get("nbf") {
+            if nbf.as_u64()? > now + LEEWAY_SECS {
+                return None;
+            }
+        }
+        if let Some(iss) = &self.settings.issuer {
+            if claims.get("iss")?.as_str()? != iss {
+                return None;
+            }
+        }
+        if let Some(aud) = &self.settings.audience {
+            let ok = match claims.get("aud")? {
+                serde_json::Value::String(a) => a == aud,
+                serde_json::Value::Array(all) => all.iter().any(|a| a.as_str() == Some(aud)),
+                _ => false,
+            };
+            if !ok {
+                return None;
+            }
+        }
+        let account = match claims.get(&self.settings.claim)? {
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Number(n) => n.to_string(),
+            _ => return None,
+        };
+        is_account_id(&account).then_some(account)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use jsonwebtoken::{encode, EncodingKey, Header};
+    use serde_json::json;
+
+    use super::*;
+
+    const SECRET: &[u8] = b"a-demo-session-secret-of-32-bytes!!";
+    const NOW: u64 = 1_800_000_000;
+
+    fn settings(algorithm: JwtAlgorithm) -> SessionCookie {
+        SessionCookie {
+            cookie: "session".into(),
+            algorithm,
+            key_file: None,
+            claim: "sub".into(),
+            issuer: Some("shop".into()),
+            audience: None,
+        }
+    }
+
+    fn hs(claims: serde_json::Value) -> String {
+        encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(SECRET)).unwrap()
+    }
+
+    fn cookie(token: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert("cookie", format!("theme=dark; session={token}; other=1").parse().unwrap());
+        h
+    }
+
+    #[test]
+    fn a_valid_hs256_session_gives_the_account() {
+        let v = SessionVerifier::new(settings(JwtAlgorithm::Hs256), SECRET).unwrap();
+        let token = hs(json!({"sub": "alice", "exp": NOW + 600, "iss": "shop"}));
+        assert_eq!(v.accounts(&cookie(&token), NOW), ["alice"]);
+        let numeric = hs(json!({"sub": 42, "exp": NOW + 600, "iss": "shop"}));
+        assert_eq!(v.accounts(&cookie(&numeric), NOW), ["42"]);
+    }
+
+    #[test]
+    fn bad_tokens_are_ignored() {
+        let v = SessionVerifier::new(settings(JwtAlgorithm::Hs256), SECRET).unwrap();
+        let expired = hs(json!({"sub": "alice", "exp": NOW - 600, "iss": "shop"}));
+        let no_exp = hs(json!({"sub": "alice", "iss": "shop"}));
+        let early = hs(json!({"sub": "alice", "exp": NOW + 600, "nbf": NOW + 600, "iss": "shop"}));
+        let wrong_iss = hs(json!({"sub": "alice", "exp": NOW + 600, "iss": "evil"}));
+        let other_key = encode(
+            &Header::new(Algorithm::HS256),
+            &json!({"sub": "alice", "exp": NOW + 600, "iss": "shop"}),
+            &EncodingKey::from_secret(b"another-secret-another-secret-xx"),
+        )
+        .unwrap();
+        // alg: none, with the payload of a valid token.
+        let valid = hs(json!({"sub": "alice", "exp": NOW + 600, "iss": "shop"}));
+        let payload = valid.split('.').nth(1).unwrap();
+        let none = format!("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.{payload}.");
+        let hs384 = encode(
+            &Header::new(Algorithm::HS384),
+            &json!({"sub": "alice", "exp": NOW + 600, "iss": "shop"}),
+            &EncodingKey::from_secret(SECRET),
+        )
+        .unwrap();
+        for (what, token) in [
+            ("expired", expired),
+            ("no exp", no_exp),
+            ("not yet valid", early),
+            ("wrong issuer", wrong_iss),
+            ("wrong key", other_key),
+            ("alg none", none),
+            ("another algorithm", hs384),
+            ("garbage", "not.a.jwt".into()),
+            ("huge", "a".repeat(100_000)),
+        ] {
+            assert!(v.accounts(&cookie(&token), NOW).is_empty(), "{what} was accepted");
+        }
+    }
+
+    #[test]
+    fn public_key_algorithms_verify_and_cannot_be_swapped() {
+        let fixture =
+            |f: &str| std::fs::read(format!("{}/fixtures/jwt/{f}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+        let claims = json!({"sub": "bob", "exp": NOW + 60, "iss": "shop"});
+        let cases = [
+            (
+                JwtAlgorithm::Rs256,
+                Algorithm::RS256,
+                EncodingKey::from_rsa_pem(&fixture("rs256.key")).unwrap(),
+                "rs256.pub",
+            ),
+            (
+                JwtAlgorithm::Es256,
+                Algorithm::ES256,
+                EncodingKey::from_ec_pem(&fixture("es256.key")).unwrap(),
+                "es256.pub",
+            ),
+            (
+                JwtAlgorithm::EdDsa,
+                Algorithm::EdDSA,
+                EncodingKey::from_ed_pem(&fixture("ed25519.key")).unwrap(),
+                "ed25519.pub",
+            ),
+        ];
+        for (ours, theirs, signing, public) in cases {
+            let v = SessionVerifier::new(settings(ours), &fixture(public)).unwrap();
+            let token = encode(&Header::new(theirs), &claims, &signing).unwrap();
+            assert_eq!(v.accounts(&cookie(&token), NOW), ["bob"], "{ours:?}");
+            // HS256 signed with the public key's bytes: the classic algorithm-confusion attack.
+            let confused =
+                encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(&fixture(public)))
+                    .unwrap();
+            assert!(v.accounts(&cookie(&confused), NOW).is_empty(), "{ours:?} accepted HS256");
+        }
+    }
+
+    #[test]
+    fn keys_are_checked_up_front() {
+        assert!(SessionVerifier::new(settings(JwtAlgorithm::Hs256), b"short").is_err());
+        assert!(SessionVerifier::new(settings(JwtAlgorithm::Rs256), b"not pem").is_err());
+        assert!(SessionVerifier::new(settings(JwtAlgorithm::Es256), b"").is_err());
+        assert_eq!(JwtAlgorithm::parse("none"), None);
+    }
+}
