@@ -56,6 +56,42 @@ impl AdminClient {
         Ok(Self { base, token, client: Client::builder(TokioExecutor::new()).build(connector) })
     }
 
+    /// Sends `body` as `content_type` and answers the raw reply body.
+    pub async fn call_raw(
+        &self,
+        method: Method,
+        path: &str,
+        content_type: &str,
+        body: Bytes,
+    ) -> Result<Bytes, ClientError> {
+        let url = format!("{}{path}", self.base);
+        let req = Request::builder()
+            .method(method)
+            .uri(&url)
+            .header(header::AUTHORIZATION, format!("Bearer {}", self.token))
+            .header(header::CONTENT_TYPE, content_type)
+            .body(Full::new(body))
+            .map_err(|e| ClientError::Config(format!("bad request to {url}: {e}")))?;
+        let unreachable = |reason: String| ClientError::Unreachable { url: self.base.clone(), reason };
+        let resp = tokio::time::timeout(Duration::from_secs(600), self.client.request(req))
+            .await
+            .map_err(|_| unreachable("no answer within 600 s".into()))?
+            .map_err(|e| {
+                unreachable(std::error::Error::source(&e).map(|s| s.to_string()).unwrap_or(e.to_string()))
+            })?;
+        let status = resp.status();
+        let text = resp.into_body().collect().await.map_err(|e| unreachable(e.to_string()))?.to_bytes();
+        if status.is_success() {
+            return Ok(text);
+        }
+        let json: serde_json::Value = serde_json::from_slice(&text).unwrap_or(serde_json::Value::Null);
+        let message = json["error"]
+            .as_str()
+            .map(str::to_owned)
+            .unwrap_or_else(|| String::from_utf8_lossy(&text).into());
+        Err(ClientError::Api { status, message })
+    }
+
     /// Calls `method path` with an optional JSON body and answers the JSON reply.
     pub async fn call(
         &self,

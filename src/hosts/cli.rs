@@ -112,6 +112,24 @@ pub enum BlacklistAction {
         #[arg(long)]
         organizer: Option<String>,
     },
+    /// Import entries from a CSV (header row naming the columns) or NDJSON file; prints what
+    /// was added and every rejected line.
+    Import {
+        /// The file.
+        file: PathBuf,
+        /// `csv` or `ndjson` (default: from the file name, else csv).
+        #[arg(long)]
+        format: Option<String>,
+    },
+    /// Export entries as CSV or NDJSON to standard output.
+    Export {
+        /// `csv` (default) or `ndjson`.
+        #[arg(long, default_value = "csv")]
+        format: String,
+        /// Only this organizer's entries.
+        #[arg(long)]
+        organizer: Option<String>,
+    },
     /// List entries.
     List {
         /// Only this organizer's entries.
@@ -315,8 +333,53 @@ fn blacklist_cmd(action: BlacklistAction) -> Result<(), Failure> {
     use serde_json::json;
 
     let client = AdminClient::from_env().map_err(|e| Failure::Usage(e.to_string()))?;
+    let runtime =
+        tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime");
+    let fail = |e: ClientError| match e {
+        ClientError::Config(m) => Failure::Usage(m),
+        other => Failure::Runtime(other.to_string()),
+    };
     let who = |w: &Who| json!({ "account": w.account, "email": w.email, "email_hash": w.email_hash });
     let (method, path, body) = match &action {
+        BlacklistAction::Import { file, format } => {
+            let ndjson = match format.as_deref() {
+                Some("ndjson") => true,
+                Some("csv") => false,
+                Some(other) => return Err(Failure::Usage(format!("--format `{other}`: csv or ndjson"))),
+                None => file.extension().is_some_and(|e| e == "ndjson" || e == "jsonl"),
+            };
+            let bytes = std::fs::read(file)
+                .map_err(|e| Failure::Usage(format!("cannot read {}: {e}", file.display())))?;
+            let content_type = if ndjson { "application/x-ndjson" } else { "text/csv" };
+            let answer = runtime
+                .block_on(client.call_raw(
+                    http::Method::POST,
+                    "/v1/blacklist/import",
+                    content_type,
+                    bytes.into(),
+                ))
+                .map_err(fail)?;
+            let report: serde_json::Value = serde_json::from_slice(&answer).unwrap_or_default();
+            println!("added {}, rejected {}", report["added"], report["rejected"]);
+            for e in report["errors"].as_array().into_iter().flatten() {
+                eprintln!("line {}: {}", e["line"], e["error"].as_str().unwrap_or(""));
+            }
+            return Ok(());
+        }
+        BlacklistAction::Export { format, organizer } => {
+            let mut path = format!("/v1/blacklist/export?format={}", urlencode(format));
+            if let Some(o) = organizer {
+                path.push_str(&format!("&organizer={}", urlencode(o)));
+            }
+            let answer = runtime
+                .block_on(client.call_raw(http::Method::GET, &path, "text/plain", Default::default()))
+                .map_err(fail)?;
+            use std::io::Write;
+            std::io::stdout()
+                .write_all(&answer)
+                .map_err(|e| Failure::Runtime(format!("cannot write the export: {e}")))?;
+            return Ok(());
+        }
         BlacklistAction::Add { who: w, organizer, reason, expires_in } => {
             let mut body = who(w);
             body["organizer"] = json!(organizer);
@@ -332,10 +395,7 @@ fn blacklist_cmd(action: BlacklistAction) -> Result<(), Failure> {
         BlacklistAction::List { organizer, limit } => {
             let mut path = format!("/v1/blacklist?limit={limit}");
             if let Some(o) = organizer {
-                path.push_str(&format!(
-                    "&organizer={}",
-                    form_urlencoded::byte_serialize(o.as_bytes()).collect::<String>()
-                ));
+                path.push_str(&format!("&organizer={}", urlencode(o)));
             }
             (http::Method::GET, path, None)
         }
@@ -347,12 +407,7 @@ fn blacklist_cmd(action: BlacklistAction) -> Result<(), Failure> {
         }
         b
     });
-    let runtime =
-        tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime");
-    let answer = runtime.block_on(client.call(method, &path, body)).map_err(|e| match e {
-        ClientError::Config(m) => Failure::Usage(m),
-        other => Failure::Runtime(other.to_string()),
-    })?;
+    let answer = runtime.block_on(client.call(method, &path, body)).map_err(fail)?;
     match action {
         BlacklistAction::List { .. } => {
             for e in answer["entries"].as_array().into_iter().flatten() {
@@ -376,8 +431,13 @@ fn blacklist_cmd(action: BlacklistAction) -> Result<(), Failure> {
                 .unwrap_or_else(|| "platform-wide".into()),
         ),
         BlacklistAction::Remove { .. } => println!("removed"),
+        BlacklistAction::Import { .. } | BlacklistAction::Export { .. } => {}
     }
     Ok(())
+}
+
+fn urlencode(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
 fn init_logging() {

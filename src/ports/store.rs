@@ -29,6 +29,17 @@ pub struct Entry {
     pub value: Vec<u8>,
 }
 
+/// One write of [`Store::set_many`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetItem {
+    /// The key.
+    pub key: String,
+    /// The value.
+    pub value: Vec<u8>,
+    /// Expiry, if any.
+    pub ttl: Option<Duration>,
+}
+
 /// A durable key-value store with per-key expiry and atomic counters.
 pub trait Store: Send + Sync + 'static {
     /// Checks that the store answers (used by `/readyz`).
@@ -44,6 +55,10 @@ pub trait Store: Send + Sync + 'static {
         value: &[u8],
         ttl: Option<Duration>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Stores many values at once, all or nothing, durably before it returns (bulk imports:
+    /// one disk commit or one Redis round trip for the whole batch).
+    fn set_many(&self, items: &[SetItem]) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Removes `key`; answers whether it existed.
     fn delete(&self, key: &str) -> impl Future<Output = Result<bool, StoreError>> + Send;

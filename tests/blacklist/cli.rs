@@ -87,3 +87,24 @@ async fn hash_email_matches_what_the_admin_api_stores() {
     let out = doorman(&["hash-email", "a@b.c"], &[("DOORMAN_HASH_KEY", "short")]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[tokio::test]
+async fn import_and_export_files_through_the_cli() {
+    let shop = Shop::start(StoreKind::Embedded, "");
+    let url = shop.doorman.admin_url("");
+    let env = [("DOORMAN_ADMIN_URL", url.as_str()), ("DOORMAN_ADMIN_TOKEN", TOKEN)];
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("entries.ndjson");
+    std::fs::write(&file, "{\"account\": \"eve\"}\n{\"email\": \"bad\"}\n").unwrap();
+    let out = doorman(&["blacklist", "import", file.to_str().unwrap()], &env);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "added 1, rejected 1");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("line 2:"));
+    assert_eq!(shop.checkout_form("e1", "account=eve").await.0.status(), 303);
+
+    let out = doorman(&["blacklist", "export", "--format", "csv"], &env);
+    let csv = String::from_utf8_lossy(&out.stdout);
+    assert!(csv.lines().nth(1).unwrap().starts_with("account,eve,"), "{csv}");
+    let out = doorman(&["blacklist", "import", "/nonexistent.csv"], &env);
+    assert_eq!(out.status.code(), Some(2));
+}

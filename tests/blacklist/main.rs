@@ -9,6 +9,7 @@ mod checkout;
 mod cli;
 mod redis;
 mod session;
+mod transfer;
 
 use http::Request;
 use support::backend::Backend;

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use doorman::ports::store::{Store, StoreError};
+use doorman::ports::store::{SetItem, Store, StoreError};
 
 async fn eventually_gone(store: &impl Store, key: &str) -> bool {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
@@ -22,6 +22,21 @@ pub async fn set_get_delete(s: &impl Store) {
     assert_eq!(s.get("k").await.unwrap().as_deref(), Some(&b"v2"[..]), "set replaces");
     assert!(s.delete("k").await.unwrap());
     assert_eq!(s.get("k").await.unwrap(), None);
+}
+
+pub async fn set_many_writes_every_item(s: &impl Store) {
+    let items: Vec<SetItem> = (0..500)
+        .map(|i| SetItem {
+            key: format!("bulk:{i:04}"),
+            value: i.to_string().into_bytes(),
+            ttl: (i % 2 == 0).then(|| Duration::from_secs(3600)),
+        })
+        .collect();
+    s.set_many(&items).await.unwrap();
+    let all = s.scan_prefix("bulk:", 1000).await.unwrap();
+    assert_eq!(all.len(), 500);
+    assert_eq!(all[42].value, b"42");
+    s.set_many(&[]).await.unwrap();
 }
 
 pub async fn missing_keys(s: &impl Store) {

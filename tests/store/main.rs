@@ -49,6 +49,7 @@ macro_rules! suite {
 
 suite!(
     set_get_delete,
+    set_many_writes_every_item,
     missing_keys,
     values_are_bytes,
     expiry,

@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 
-use crate::ports::store::{Entry, Store, StoreError};
+use crate::ports::store::{Entry, SetItem, Store, StoreError};
 
 const TABLE: TableDefinition<&str, &[u8]> = TableDefinition::new("kv");
 
@@ -111,6 +111,18 @@ impl Store for EmbeddedStore {
     async fn set(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<(), StoreError> {
         let (key, value) = (self.key(key), encode(expiry_of(ttl), value));
         self.write(move |t| t.insert(key.as_str(), value.as_slice()).map(drop).map_err(failed)).await
+    }
+
+    async fn set_many(&self, items: &[SetItem]) -> Result<(), StoreError> {
+        let items: Vec<(String, Vec<u8>)> =
+            items.iter().map(|i| (self.key(&i.key), encode(expiry_of(i.ttl), &i.value))).collect();
+        self.write(move |t| {
+            for (k, v) in &items {
+                t.insert(k.as_str(), v.as_slice()).map_err(failed)?;
+            }
+            Ok(())
+        })
+        .await
     }
 
     async fn delete(&self, key: &str) -> Result<bool, StoreError> {

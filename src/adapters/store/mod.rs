@@ -14,7 +14,7 @@ use std::time::Duration;
 pub use self::embedded::EmbeddedStore;
 pub use self::redis::RedisStore;
 use crate::core::policy::StorePolicy;
-use crate::ports::store::{Entry, Store, StoreError};
+use crate::ports::store::{Entry, SetItem, Store, StoreError};
 
 /// Opens the store the policy names, and hands out handles to it per runtime.
 #[derive(Clone)]
@@ -94,6 +94,9 @@ impl Store for AnyStore {
     }
     async fn set(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<(), StoreError> {
         dispatch!(self, s => s.set(key, value, ttl).await)
+    }
+    async fn set_many(&self, items: &[SetItem]) -> Result<(), StoreError> {
+        dispatch!(self, s => s.set_many(items).await)
     }
     async fn delete(&self, key: &str) -> Result<bool, StoreError> {
         dispatch!(self, s => s.delete(key).await)

@@ -10,7 +10,7 @@ use std::time::Duration;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{AsyncCommands, ErrorKind, RedisError};
 
-use crate::ports::store::{Entry, Store, StoreError};
+use crate::ports::store::{Entry, SetItem, Store, StoreError};
 
 /// The Redis store. Cloning shares the connection.
 #[derive(Clone)]
@@ -93,6 +93,23 @@ impl Store for RedisStore {
             cmd.arg("PX").arg(ttl.as_millis().max(1) as u64);
         }
         cmd.query_async::<()>(&mut c).await.map_err(error)
+    }
+
+    async fn set_many(&self, items: &[SetItem]) -> Result<(), StoreError> {
+        if items.is_empty() {
+            return Ok(());
+        }
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        for i in items {
+            let cmd = pipe.cmd("SET").arg(self.key(&i.key)).arg(&i.value);
+            if let Some(ttl) = i.ttl {
+                cmd.arg("PX").arg(ttl.as_millis().max(1) as u64);
+            }
+            cmd.ignore();
+        }
+        let mut c = self.conn.clone();
+        pipe.query_async::<()>(&mut c).await.map_err(error)
     }
 
     async fn delete(&self, key: &str) -> Result<bool, StoreError> {

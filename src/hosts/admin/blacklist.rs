@@ -42,16 +42,18 @@ const MAX_LIST: usize = 10_000;
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EntryRequest {
-    account: Option<String>,
-    email: Option<String>,
-    email_hash: Option<String>,
-    organizer: Option<String>,
-    reason: Option<String>,
+    pub(super) account: Option<String>,
+    pub(super) email: Option<String>,
+    pub(super) email_hash: Option<String>,
+    pub(super) organizer: Option<String>,
+    pub(super) reason: Option<String>,
     /// A duration such as `30d` or `12h`.
-    expires_in: Option<String>,
+    pub(super) expires_in: Option<String>,
+    /// An RFC 3339 time such as `2027-01-31T00:00:00Z`.
+    pub(super) expires_at: Option<String>,
 }
 
-fn now() -> u64 {
+pub(super) fn now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
@@ -75,7 +77,7 @@ fn identity(state: &AdminState, req: &EntryRequest) -> Result<Identity, ApiError
     }
 }
 
-fn entry_json(e: &Entry) -> serde_json::Value {
+pub(super) fn entry_json(e: &Entry) -> serde_json::Value {
     let time = |t: u64| humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(t)).to_string();
     json!({
         "kind": e.kind, "value": e.value,
@@ -85,36 +87,54 @@ fn entry_json(e: &Entry) -> serde_json::Value {
     })
 }
 
-/// `POST /v1/blacklist`
-pub async fn add(
-    State(state): State<AdminState>,
-    Extension(who): Extension<Principal>,
-    Body(req): Body<EntryRequest>,
-) -> Result<Response, ApiError> {
-    let identity = identity(&state, &req)?;
+/// Checks an add request and makes the entry: identity, scope, entry, expiry.
+pub(super) fn new_entry(
+    state: &AdminState,
+    who: &Principal,
+    req: &EntryRequest,
+    now: u64,
+) -> Result<(Identity, Scope, Entry, Option<Duration>), ApiError> {
+    let identity = identity(state, req)?;
     let scope = who.scope(req.organizer.as_deref())?;
-    let reason = req.reason.unwrap_or_default();
+    let reason = req.reason.clone().unwrap_or_default();
     if reason.len() > MAX_REASON || reason.chars().any(|c| c.is_control() && c != '\n') {
         return Err(ApiError::bad(format!("reason: at most {MAX_REASON} bytes of text")));
     }
-    let ttl = req
-        .expires_in
-        .as_deref()
-        .map(|d| humantime::parse_duration(d).map_err(|e| ApiError::bad(format!("expires_in: `{d}`: {e}"))))
-        .transpose()?;
+    let ttl = match (&req.expires_in, &req.expires_at) {
+        (Some(_), Some(_)) => return Err(ApiError::bad("give expires_in or expires_at, not both")),
+        (Some(d), None) => {
+            Some(humantime::parse_duration(d).map_err(|e| ApiError::bad(format!("expires_in: `{d}`: {e}")))?)
+        }
+        (None, Some(t)) => {
+            let at = humantime::parse_rfc3339_weak(t)
+                .map_err(|e| ApiError::bad(format!("expires_at: `{t}` is not an RFC 3339 time: {e}")))?;
+            let at = at.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+            Some(Duration::from_secs(at.saturating_sub(now)))
+        }
+        (None, None) => None,
+    };
     if ttl.is_some_and(|t| t.is_zero() || t > Duration::from_secs(100 * 365 * 86_400)) {
-        return Err(ApiError::bad("expires_in: more than 0 and at most 100 years"));
+        return Err(ApiError::bad("the expiry must be in the future and at most 100 years away"));
     }
-    let added_at = now();
     let entry = Entry {
         kind: identity.kind().into(),
         value: identity.value().into(),
         scope: scope.as_str().into(),
         reason,
         added_by: who.label(),
-        added_at,
-        expires_at: ttl.map(|t| added_at + t.as_secs()),
+        added_at: now,
+        expires_at: ttl.map(|t| now + t.as_secs()),
     };
+    Ok((identity, scope, entry, ttl))
+}
+
+/// `POST /v1/blacklist`
+pub async fn add(
+    State(state): State<AdminState>,
+    Extension(who): Extension<Principal>,
+    Body(req): Body<EntryRequest>,
+) -> Result<Response, ApiError> {
+    let (identity, scope, entry, ttl) = new_entry(&state, &who, &req, now())?;
     let value = serde_json::to_vec(&entry).expect("an entry serializes");
     state.store.set(&entry_key(&identity, &scope), &value, ttl).await?;
     tracing::info!(kind = entry.kind, scope = entry.scope, by = entry.added_by, "blacklist: entry added");
@@ -128,7 +148,7 @@ pub async fn remove(
     Extension(who): Extension<Principal>,
     Body(req): Body<EntryRequest>,
 ) -> Result<Response, ApiError> {
-    if req.reason.is_some() || req.expires_in.is_some() {
+    if req.reason.is_some() || req.expires_in.is_some() || req.expires_at.is_some() {
         return Err(ApiError::bad("remove takes only account, email or email_hash, and organizer"));
     }
     let identity = identity(&state, &req)?;

@@ -6,6 +6,7 @@ pub mod blacklist;
 mod error;
 pub mod organizers;
 pub mod principal;
+pub mod transfer;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -62,6 +63,12 @@ pub fn router(state: AdminState) -> Router {
         .route("/v1/organizers", post(organizers::create).get(organizers::list))
         .route("/v1/organizers/{id}/token", post(organizers::rotate))
         .layer(DefaultBodyLimit::max(64 * 1024))
+        // Imports stream line by line, so they may be large; everything else is small JSON.
+        .route(
+            "/v1/blacklist/import",
+            post(transfer::import).layer(DefaultBodyLimit::max(1024 * 1024 * 1024)),
+        )
+        .route("/v1/blacklist/export", get(transfer::export))
         .route_layer(middleware::from_fn_with_state(state.clone(), principal::authenticate));
     Router::new()
         .route("/healthz", get(|| async { "ok\n" }))

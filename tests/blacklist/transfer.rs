@@ -1,0 +1,138 @@
+//! Bulk import (CSV, NDJSON; streamed, per-line report) and export.
+
+use http::Request;
+
+use crate::support::client::{body, send};
+use crate::support::doorman::TOKEN;
+use crate::{Shop, StoreKind};
+
+async fn import(shop: &Shop, token: &str, content_type: &str, payload: Vec<u8>) -> (u16, serde_json::Value) {
+    let req = Request::post(shop.doorman.admin_url("/v1/blacklist/import"))
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", content_type)
+        .body(body(payload))
+        .unwrap();
+    let (resp, bytes) = send(req).await;
+    (resp.status().as_u16(), serde_json::from_slice(&bytes).unwrap_or_default())
+}
+
+async fn export(shop: &Shop, query: &str) -> String {
+    let req = Request::get(shop.doorman.admin_url(&format!("/v1/blacklist/export{query}")))
+        .header("authorization", format!("Bearer {TOKEN}"))
+        .body(body(""))
+        .unwrap();
+    let (resp, bytes) = send(req).await;
+    assert_eq!(resp.status(), 200);
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+
+fn rejected_lines(report: &serde_json::Value) -> Vec<u64> {
+    report["errors"].as_array().unwrap().iter().map(|e| e["line"].as_u64().unwrap()).collect()
+}
+
+#[tokio::test]
+async fn csv_imports_good_rows_and_reports_every_bad_line() {
+    let shop = Shop::start(StoreKind::Embedded, "");
+    let mut csv = b"account,email,organizer,reason,expires_in\n\
+        eve,,,fraud,\n\
+        ,mallory@example.com,harbour-hall,\"chargebacks, twice\",30d\n\
+        ,not-an-address,,,\n\
+        bob,bob@example.com,,,\n\
+        too,few\n\
+        \n\
+        carol,,Bad Org,,\n\
+        dave,,,,soon\n"
+        .to_vec();
+    csv.extend_from_slice(format!("x,,,{},\n", "r".repeat(10_000)).as_bytes()); // line 10: too long
+    csv.extend_from_slice(b"\xff\xfe,,,,\n"); // line 11: not UTF-8
+    csv.extend_from_slice(b"frank,,,,"); // line 12: no final newline
+    let (status, report) = import(&shop, TOKEN, "text/csv", csv).await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["added"], 3, "{report}");
+    assert_eq!(report["rejected"], 7, "{report}");
+    assert_eq!(rejected_lines(&report), [4, 5, 6, 8, 9, 10, 11], "{report}");
+    let messages = report["errors"].to_string();
+    for words in ["email", "exactly one", "fields", "organizer", "expires_in", "longer than", "UTF-8"] {
+        assert!(messages.contains(words), "no `{words}` in {messages}");
+    }
+    assert!(!messages.contains("mallory"), "addresses are not echoed");
+
+    shop.admin("PUT", "/v1/events/spring-concert", r#"{"organizer": "harbour-hall"}"#).await;
+    assert_eq!(shop.checkout_form("spring-concert", "email=mallory%40example.com").await.0.status(), 303);
+    assert_eq!(shop.checkout_form("summer-gala", "account=frank").await.0.status(), 303);
+    assert_eq!(shop.checkout_form("summer-gala", "account=bob").await.0.status(), 200, "rejected row");
+    let (_, audit) = shop.admin("GET", "/v1/audit", "").await;
+    let adds = audit["records"].as_array().unwrap().iter().filter(|r| r["action"] == "add").count();
+    assert_eq!(adds, 3, "each imported entry is audited: {audit}");
+}
+
+#[tokio::test]
+async fn ndjson_imports_and_exports_round_trip() {
+    let shop = Shop::start(StoreKind::Embedded, "");
+    let ndjson = concat!(
+        r#"{"account": "eve", "reason": "fraud"}"#,
+        "\n",
+        r#"{"email": "mallory@example.com", "organizer": "harbour-hall", "expires_at": "2099-01-01T00:00:00Z"}"#,
+        "\n",
+        r#"{"email": "x@example.com", "colour": "red"}"#,
+        "\n",
+        r#"{"kind": "email_hash", "value": "0000000000000000000000000000000000000000000000000000000000000000"}"#,
+        "\n",
+        "not json\n",
+    );
+    let (status, report) = import(&shop, TOKEN, "application/x-ndjson", ndjson.as_bytes().to_vec()).await;
+    assert_eq!(status, 200);
+    assert_eq!((report["added"].as_u64(), report["rejected"].as_u64()), (Some(3), Some(2)), "{report}");
+    assert_eq!(rejected_lines(&report), [3, 5]);
+
+    let csv = export(&shop, "").await;
+    assert!(csv.starts_with("kind,value,organizer,reason,expires_at,added_by,added_at\n"), "{csv}");
+    assert_eq!(csv.lines().count(), 4, "{csv}");
+    assert!(csv.contains("2099-01-01T00:00:00Z"));
+    let only_hh = export(&shop, "?format=ndjson&organizer=harbour-hall").await;
+    assert_eq!(only_hh.lines().count(), 1, "{only_hh}");
+
+    let copy = Shop::start(StoreKind::Embedded, "");
+    let (status, report) = import(&copy, TOKEN, "text/csv", csv.clone().into_bytes()).await;
+    assert_eq!((status, report["added"].as_u64()), (200, Some(3)), "an export imports again: {report}");
+    let (_, a) = shop.admin("GET", "/v1/blacklist", "").await;
+    let (_, b) = copy.admin("GET", "/v1/blacklist", "").await;
+    let keys = |v: &serde_json::Value| {
+        let mut k: Vec<String> = v["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| format!("{}|{}|{}|{}", e["kind"], e["value"], e["organizer"], e["expires_at"]))
+            .collect();
+        k.sort();
+        k
+    };
+    assert_eq!(keys(&a), keys(&b));
+}
+
+#[tokio::test]
+async fn imports_are_streamed_in_batches_and_scoped_for_organizers() {
+    let shop = Shop::start(StoreKind::Embedded, "");
+    let mut csv = String::from("account\n");
+    for i in 0..5000 {
+        csv.push_str(&format!("acct-{i}\n"));
+    }
+    let (status, report) = import(&shop, TOKEN, "text/csv", csv.into_bytes()).await;
+    assert_eq!((status, report["added"].as_u64()), (200, Some(5000)));
+    assert_eq!(shop.checkout_form("e1", "account=acct-4321").await.0.status(), 303);
+
+    let (_, org) =
+        shop.admin("POST", "/v1/organizers", r#"{"id": "harbour-hall", "name": "Harbour Hall"}"#).await;
+    let token = org["token"].as_str().unwrap();
+    let csv = "account,organizer\nown,\nalso-own,harbour-hall\nsneaky,city-arts\n";
+    let (status, report) = import(&shop, token, "text/csv", csv.as_bytes().to_vec()).await;
+    assert_eq!(status, 200);
+    assert_eq!(report["added"], 2);
+    assert_eq!(rejected_lines(&report), [4], "another organizer's row: {report}");
+
+    assert_eq!(import(&shop, TOKEN, "application/json", b"{}".to_vec()).await.0, 415);
+    let (status, report) = import(&shop, TOKEN, "text/csv", b"nonsense,columns\nx,y\n".to_vec()).await;
+    assert_eq!(status, 200);
+    assert_eq!(report["added"], 0);
+    assert!(report["errors"][0]["error"].as_str().unwrap().contains("name the columns"));
+}
