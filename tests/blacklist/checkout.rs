@@ -174,3 +174,26 @@ pub async fn oversized_and_malformed_checkouts(store: StoreKind) {
         assert_eq!(Echo::parse(&bytes).0["body"], payload.to_owned().as_str());
     }
 }
+
+pub async fn multipart_checkouts_are_checked_and_forwarded_intact(store: StoreKind) {
+    let shop = Shop::start(store, "");
+    shop.admin("POST", "/v1/blacklist", r#"{"email": "mallory@example.com"}"#).await;
+    let part = |email: &str| {
+        format!(
+            "--XyZ\r\nContent-Disposition: form-data; name=\"email\"\r\n\r\n{email}\r\n\
+             --XyZ\r\nContent-Disposition: form-data; name=\"doc\"; filename=\"a.bin\"\r\n\r\n\x01\x02\r\n--XyZ--\r\n"
+        )
+    };
+    let post = |payload: String| {
+        let req = Request::post(shop.doorman.url("/echo/e1/checkout"))
+            .header("content-type", "multipart/form-data; boundary=XyZ")
+            .body(body(payload))
+            .unwrap();
+        send(req)
+    };
+    assert_eq!(post(part("Mallory@example.com")).await.0.status(), 303);
+    let payload = part("ada@example.com");
+    let (resp, bytes) = post(payload.clone()).await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(Echo::parse(&bytes).0["body"], payload.as_str());
+}

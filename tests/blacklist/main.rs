@@ -119,4 +119,5 @@ both_stores!(
     removal_and_expiry_free_the_customer,
     address_spellings_and_duplicates_do_not_slip_through,
     oversized_and_malformed_checkouts,
+    multipart_checkouts_are_checked_and_forwarded_intact,
 );

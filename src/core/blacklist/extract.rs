@@ -57,6 +57,17 @@ pub fn identities(
                 }
             }
         }
+        BodyKind::Multipart(boundary) => {
+            for (k, v) in super::multipart::fields(body, &boundary) {
+                let Ok(v) = String::from_utf8(v) else { continue };
+                if policy.account_fields.contains(&k) {
+                    accounts.push(v.trim().to_owned());
+                }
+                if policy.email_fields.contains(&k) {
+                    emails.push(v);
+                }
+            }
+        }
         BodyKind::Other => {}
     }
     let mut out: Vec<Identity> =
@@ -75,6 +86,7 @@ pub fn identities(
 enum BodyKind {
     Form,
     Json,
+    Multipart(String),
     Other,
 }
 
@@ -89,6 +101,8 @@ fn body_kind(headers: &HeaderMap) -> BodyKind {
         || (essence.starts_with("application/") && essence.ends_with("+json"))
     {
         BodyKind::Json
+    } else if let Some(boundary) = super::multipart::boundary(ct) {
+        BodyKind::Multipart(boundary)
     } else {
         BodyKind::Other
     }
@@ -232,6 +246,13 @@ mod tests {
     }
 
     #[test]
+    fn multipart_bodies() {
+        let body =
+            "--b\r\nContent-Disposition: form-data; name=\"email\"\r\n\r\nAda@Example.com\r\n--b--\r\n";
+        assert_eq!(run("multipart/form-data; boundary=b", body), [email("ada@example.com")]);
+    }
+
+    #[test]
     fn duplicates_count_with_every_value() {
         let ids = run("application/x-www-form-urlencoded", "email=harmless%40x.org&email=blocked%40x.org");
         assert_eq!(ids, {
@@ -261,6 +282,10 @@ mod tests {
             ("application/x-www-form-urlencoded", "email=%ff%fe"),
             ("text/plain", "email=a@x.org"),
             ("multipart/form-data; boundary=x", "--x\r\n"),
+            (
+                "multipart/form-data; boundary=x",
+                "--x\r\nContent-Disposition: form-data; name=\"email\"\r\n\r\na@x.org",
+            ),
         ] {
             assert!(run(ct, body).is_empty(), "{ct}: {body:.40}");
         }

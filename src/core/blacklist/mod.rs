@@ -8,6 +8,7 @@ pub mod audit;
 pub mod decide;
 pub mod entry;
 pub mod extract;
+pub mod multipart;
 mod policy;
 pub mod session;
 
