@@ -16,6 +16,12 @@ pub enum AuditAction {
     Remove,
     /// A checkout was quietly turned back.
     Block,
+    /// An event was mapped to an organizer (`kind` is `event`, `value` the event).
+    MapEvent,
+    /// An organizer was created (`kind` is `organizer`).
+    CreateOrganizer,
+    /// An organizer's token was replaced (`kind` is `organizer`).
+    RotateToken,
 }
 
 /// One audit record.
@@ -29,9 +35,9 @@ pub struct AuditRecord {
     pub action: AuditAction,
     /// Who did it: `operator`, `organizer:<slug>`, or `checkout` for blocked attempts.
     pub actor: String,
-    /// `account` or `email_hash`.
+    /// `account` or `email_hash`; `event` or `organizer` for those changes.
     pub kind: String,
-    /// The account id or e-mail hash.
+    /// The account id or e-mail hash (or event, or organizer).
     pub value: String,
     /// The event of a blocked checkout.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -47,15 +47,18 @@ impl AdminToken {
 
     /// Whether an `Authorization` header value is `Bearer <this token>`.
     pub fn matches_header(&self, authorization: Option<&[u8]>) -> bool {
-        let Some(given) = authorization.and_then(|v| strip_bearer(v)) else {
-            return false;
-        };
+        authorization.and_then(strip_bearer).is_some_and(|given| self.matches(given))
+    }
+
+    /// Whether `given` is this token.
+    pub fn matches(&self, given: &[u8]) -> bool {
         let digest: [u8; 32] = Sha256::digest(given).into();
         digest.ct_eq(&self.digest).into()
     }
 }
 
-fn strip_bearer(v: &[u8]) -> Option<&[u8]> {
+/// The credentials of a `Bearer` `Authorization` value (the scheme in any case).
+pub fn strip_bearer(v: &[u8]) -> Option<&[u8]> {
     let (scheme, rest) = v.split_at_checked(7)?;
     scheme.eq_ignore_ascii_case(b"bearer ").then_some(rest)
 }

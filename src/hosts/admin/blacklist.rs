@@ -97,8 +97,8 @@ pub(super) fn new_entry(
     let identity = identity(state, req)?;
     let scope = who.scope(req.organizer.as_deref())?;
     let reason = req.reason.clone().unwrap_or_default();
-    if reason.len() > MAX_REASON || reason.chars().any(|c| c.is_control() && c != '\n') {
-        return Err(ApiError::bad(format!("reason: at most {MAX_REASON} bytes of text")));
+    if reason.len() > MAX_REASON || reason.chars().any(char::is_control) {
+        return Err(ApiError::bad(format!("reason: at most {MAX_REASON} bytes of text on one line")));
     }
     let ttl = match (&req.expires_in, &req.expires_at) {
         (Some(_), Some(_)) => return Err(ApiError::bad("give expires_in or expires_at, not both")),
@@ -190,11 +190,11 @@ pub async fn list(
     let mut entries = Vec::new();
     for item in state.store.scan_prefix(ENTRY_PREFIX, MAX_LIST * 4).await? {
         let Ok(entry) = serde_json::from_slice::<Entry>(&item.value) else { continue };
-        if scope.as_ref().is_none_or(|s| *s == entry.scope()) {
-            entries.push(entry_json(&entry));
-        }
         if entries.len() >= limit {
             break;
+        }
+        if scope.as_ref().is_none_or(|s| *s == entry.scope()) {
+            entries.push(entry_json(&entry));
         }
     }
     Ok(Json(json!({ "entries": entries })).into_response())
@@ -212,13 +212,23 @@ pub async fn put_event(
     State(state): State<AdminState>,
     Extension(who): Extension<Principal>,
     Path(event): Path<String>,
-    Body(req): Body<EventRequest>,
+    body: Result<Body<EventRequest>, ApiError>,
 ) -> Result<Response, ApiError> {
     who.require_operator()?;
+    let Body(req) = body?;
     if !is_slug(&event) || !is_slug(&req.organizer) {
         return Err(ApiError::bad("event and organizer: 1 to 64 of a-z, 0-9, '-', '_'"));
     }
     state.store.set(&event_key(&event), req.organizer.as_bytes(), None).await?;
+    audit_admin(
+        &state,
+        &who,
+        AuditAction::MapEvent,
+        "event",
+        &event,
+        &Scope::Organizer(req.organizer.clone()),
+    )
+    .await;
     Ok(Json(json!({ "event": event, "organizer": req.organizer })).into_response())
 }
 
@@ -264,18 +274,30 @@ pub async fn hash_email(
 /// Records a change in the audit log. The change itself has happened: a failing audit write is
 /// logged, not turned into an error for the caller.
 async fn audit(state: &AdminState, who: &Principal, action: AuditAction, identity: &Identity, scope: &Scope) {
+    audit_admin(state, who, action, identity.kind(), identity.value(), scope).await;
+}
+
+/// Records an admin change in the audit log (see [`audit`]).
+pub(super) async fn audit_admin(
+    state: &AdminState,
+    who: &Principal,
+    action: AuditAction,
+    kind: &str,
+    value: &str,
+    scope: &Scope,
+) {
     let record = AuditRecord {
         at_ms: crate::hosts::audit::now_ms(),
         scope: scope.as_str().to_owned(),
         action,
         actor: who.label(),
-        kind: identity.kind().to_owned(),
-        value: identity.value().to_owned(),
+        kind: kind.to_owned(),
+        value: value.to_owned(),
         event: None,
         route: None,
     };
     if let Err(e) = crate::hosts::audit::write(&state.store, &record).await {
-        tracing::error!(error = %e, "audit log write failed for a blacklist change");
+        tracing::error!(error = %e, "audit log write failed for an admin change");
     }
 }
 

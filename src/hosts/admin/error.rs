@@ -37,7 +37,7 @@ impl IntoResponse for ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         tracing::warn!(error = %e, "admin: store failed");
-        Self(StatusCode::SERVICE_UNAVAILABLE, "the store is unavailable; nothing was changed".into())
+        Self(StatusCode::SERVICE_UNAVAILABLE, "the store is unavailable; try again in a moment".into())
     }
 }
 

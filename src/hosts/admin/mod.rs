@@ -27,6 +27,9 @@ use crate::core::email_hash::EmailHasher;
 use crate::hosts::metrics::Metrics;
 use crate::ports::store::Store;
 
+/// The admin API's OpenAPI 3.1 document (`openapi/admin.json`), served at `/openapi.json`.
+pub const OPENAPI: &str = include_str!("../../../openapi/admin.json");
+
 /// What the admin handlers share.
 #[derive(Clone)]
 pub struct AdminState {
@@ -34,7 +37,7 @@ pub struct AdminState {
     pub store: AnyStore,
     /// Metrics to render.
     pub metrics: Metrics,
-    /// The operator token; without one, everything but health is refused.
+    /// The operator token; without one, only organizer tokens (issued earlier) are accepted.
     pub token: Option<AdminToken>,
     /// Set when shutdown begins, so `/readyz` turns away new traffic.
     pub draining: Arc<AtomicBool>,
@@ -63,16 +66,15 @@ pub fn router(state: AdminState) -> Router {
         .route("/v1/organizers", post(organizers::create).get(organizers::list))
         .route("/v1/organizers/{id}/token", post(organizers::rotate))
         .layer(DefaultBodyLimit::max(64 * 1024))
-        // Imports stream line by line, so they may be large; everything else is small JSON.
-        .route(
-            "/v1/blacklist/import",
-            post(transfer::import).layer(DefaultBodyLimit::max(1024 * 1024 * 1024)),
-        )
+        // Imports stream line by line (their own limit, transfer::MAX_IMPORT_BYTES); everything
+        // else is small JSON.
+        .route("/v1/blacklist/import", post(transfer::import))
         .route("/v1/blacklist/export", get(transfer::export))
         .route_layer(middleware::from_fn_with_state(state.clone(), principal::authenticate));
     Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
+        .route("/openapi.json", get(|| async { ([(header::CONTENT_TYPE, "application/json")], OPENAPI) }))
         .merge(protected)
         .fallback(|| async { (StatusCode::NOT_FOUND, Json(serde_json::json!({"error": "not found"}))) })
         .with_state(state)

@@ -4,7 +4,10 @@
 //! |---|---|---|
 //! | `POST /v1/organizers` | `{id, name}` | 201 `{id, name, token}`: the token is shown once |
 //! | `GET /v1/organizers` | | `{organizers: [...]}` |
-//! | `POST /v1/organizers/{id}/token` | | a new token; the old one stops working at once |
+//! | `POST /v1/organizers/{id}/token` | | a new token; the old one stops working with the same write |
+//!
+//! An organizer's record (`org:<id>`) holds the digest of its one valid token, so there is never
+//! a valid token the record does not name.
 
 use axum::extract::{Extension, Path, State};
 use axum::http::StatusCode;
@@ -13,20 +16,26 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::blacklist::audit_admin;
 use super::error::{ApiError, Body};
-use super::principal::{token_key, Principal};
+use super::principal::{token_digest, Principal};
 use super::{random_token, AdminState};
-use crate::core::blacklist::is_slug;
-use crate::ports::store::Store;
+use crate::adapters::store::AnyStore;
+use crate::core::blacklist::audit::AuditAction;
+use crate::core::blacklist::{is_slug, Scope};
+use crate::ports::store::{Store, StoreError};
 
 /// An organizer as stored under `org:<id>`.
 #[derive(Serialize, Deserialize)]
-struct Organizer {
-    id: String,
-    name: String,
-    created_at_ms: u64,
-    /// Store key of the current token's digest, so rotation can revoke it.
-    token_key: String,
+pub struct OrganizerRecord {
+    /// The slug.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// When it was created, Unix milliseconds.
+    pub created_at_ms: u64,
+    /// SHA-256 (hex) of the one valid token.
+    pub token_digest: String,
 }
 
 /// Body of `POST /v1/organizers`.
@@ -41,40 +50,59 @@ fn org_key(id: &str) -> String {
     format!("org:{id}")
 }
 
+/// A new token for organizer `id`: `org.<id>.<64 hex digits>`.
 fn new_token(id: &str) -> String {
-    format!("org_{id}_{}{}", random_token(), random_token())
+    format!("org.{id}.{}{}", random_token(), random_token())
+}
+
+/// The record of organizer `id`, if any.
+pub async fn load(store: &AnyStore, id: &str) -> Result<Option<OrganizerRecord>, StoreError> {
+    let Some(raw) = store.get(&org_key(id)).await? else { return Ok(None) };
+    serde_json::from_slice(&raw).map(Some).map_err(|e| StoreError::Failed(format!("organizer {id}: {e}")))
+}
+
+async fn save(store: &AnyStore, org: &OrganizerRecord) -> Result<(), StoreError> {
+    store.set(&org_key(&org.id), &serde_json::to_vec(org).expect("an organizer serializes"), None).await
 }
 
 /// `POST /v1/organizers`
 pub async fn create(
     State(state): State<AdminState>,
     Extension(who): Extension<Principal>,
-    Body(req): Body<NewOrganizer>,
+    body: Result<Body<NewOrganizer>, ApiError>,
 ) -> Result<Response, ApiError> {
     who.require_operator()?;
+    let Body(req) = body?;
     if !is_slug(&req.id) {
         return Err(ApiError::bad("id: 1 to 64 of a-z, 0-9, '-', '_'"));
     }
     if req.name.trim().is_empty() || req.name.len() > 200 || req.name.chars().any(char::is_control) {
         return Err(ApiError::bad("name: 1 to 200 characters of text"));
     }
-    if state.store.get(&org_key(&req.id)).await?.is_some() {
+    if load(&state.store, &req.id).await?.is_some() {
         return Err(ApiError(
             StatusCode::CONFLICT,
             format!("organizer `{}` exists; rotate its token instead", req.id),
         ));
     }
     let token = new_token(&req.id);
-    let org = Organizer {
-        id: req.id.clone(),
+    let org = OrganizerRecord {
+        id: req.id,
         name: req.name.trim().to_owned(),
         created_at_ms: crate::hosts::audit::now_ms(),
-        token_key: token_key(&token),
+        token_digest: token_digest(&token),
     };
-    // Token first: an organizer record never points at a token that was not stored.
-    state.store.set(&org.token_key, org.id.as_bytes(), None).await?;
-    state.store.set(&org_key(&org.id), &serde_json::to_vec(&org).expect("serializes"), None).await?;
+    save(&state.store, &org).await?;
     tracing::info!(organizer = org.id, "organizer created");
+    audit_admin(
+        &state,
+        &who,
+        AuditAction::CreateOrganizer,
+        "organizer",
+        &org.id,
+        &Scope::Organizer(org.id.clone()),
+    )
+    .await;
     Ok((StatusCode::CREATED, Json(json!({ "id": org.id, "name": org.name, "token": token }))).into_response())
 }
 
@@ -89,7 +117,7 @@ pub async fn list(
         .scan_prefix("org:", 100_000)
         .await?
         .into_iter()
-        .filter_map(|e| serde_json::from_slice::<Organizer>(&e.value).ok())
+        .filter_map(|e| serde_json::from_slice::<OrganizerRecord>(&e.value).ok())
         .map(|o| json!({ "id": o.id, "name": o.name }))
         .collect();
     Ok(Json(json!({ "organizers": organizers })).into_response())
@@ -102,16 +130,17 @@ pub async fn rotate(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     who.require_operator()?;
-    let Some(raw) = state.store.get(&org_key(&id)).await? else {
+    if !is_slug(&id) {
+        return Err(ApiError::bad("id: 1 to 64 of a-z, 0-9, '-', '_'"));
+    }
+    let Some(mut org) = load(&state.store, &id).await? else {
         return Err(ApiError::not_found("no such organizer"));
     };
-    let mut org: Organizer = serde_json::from_slice(&raw)
-        .map_err(|_| ApiError(StatusCode::INTERNAL_SERVER_ERROR, "corrupt organizer".into()))?;
     let token = new_token(&id);
-    let old = std::mem::replace(&mut org.token_key, token_key(&token));
-    state.store.set(&org.token_key, org.id.as_bytes(), None).await?;
-    state.store.set(&org_key(&id), &serde_json::to_vec(&org).expect("serializes"), None).await?;
-    state.store.delete(&old).await?;
+    org.token_digest = token_digest(&token);
+    save(&state.store, &org).await?;
     tracing::info!(organizer = id, "organizer token rotated");
+    audit_admin(&state, &who, AuditAction::RotateToken, "organizer", &id, &Scope::Organizer(id.clone()))
+        .await;
     Ok(Json(json!({ "id": id, "token": token })).into_response())
 }

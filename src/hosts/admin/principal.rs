@@ -1,20 +1,24 @@
 //! Who is calling the admin API, and what they may reach.
 //!
 //! The operator token (from `DOORMAN_ADMIN_TOKEN` or `admin.token_file`) reaches everything; it is
-//! compared in constant time. Organizer tokens are issued by the operator
-//! (`POST /v1/organizers`); only their SHA-256 digest is stored, under `tok:<digest>`, and a
-//! token reaches only its own organizer's blacklist entries and audit log.
+//! compared in constant time. Organizer tokens look like `org.<organizer>.<secret>`; they are
+//! issued by the operator (`POST /v1/organizers`), and only their SHA-256 digest is kept, in the
+//! organizer's record. A token is valid while its digest is the record's current one, so issuing
+//! a new token revokes the old one in the same write. An organizer token reaches only its own
+//! organizer's blacklist entries and audit log.
 
 use axum::extract::{Request, State};
 use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 
+use super::auth::strip_bearer;
 use super::error::ApiError;
+use super::organizers::load as load_organizer;
 use super::AdminState;
 use crate::core::blacklist::{is_slug, Scope};
-use crate::ports::store::Store;
 
 /// The caller of an admin request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,21 +62,18 @@ impl Principal {
     }
 }
 
-/// The store key of an organizer token's digest.
-pub fn token_key(token: &str) -> String {
-    let digest = Sha256::digest(token.as_bytes());
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    format!("tok:{hex}")
+/// The SHA-256 digest of a token, as hex.
+pub fn token_digest(token: &str) -> String {
+    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Middleware: finds the caller, or answers 401. Puts the [`Principal`] into the request.
 pub async fn authenticate(State(state): State<AdminState>, mut req: Request, next: Next) -> Response {
-    let header = req.headers().get(header::AUTHORIZATION).map(|v| v.as_bytes().to_vec());
-    let principal = match header.as_deref() {
-        Some(h) if state.token.as_ref().is_some_and(|t| t.matches_header(Some(h))) => {
-            Some(Principal::Operator)
-        }
-        Some(h) => match organizer_of(&state, h).await {
+    let given =
+        req.headers().get(header::AUTHORIZATION).and_then(|v| strip_bearer(v.as_bytes())).map(<[u8]>::to_vec);
+    let principal = match given {
+        Some(token) if state.token.as_ref().is_some_and(|t| t.matches(&token)) => Some(Principal::Operator),
+        Some(token) => match organizer_of(&state, &token).await {
             Ok(p) => p,
             Err(e) => return e.into_response(),
         },
@@ -92,14 +93,17 @@ pub async fn authenticate(State(state): State<AdminState>, mut req: Request, nex
     }
 }
 
-async fn organizer_of(state: &AdminState, header: &[u8]) -> Result<Option<Principal>, ApiError> {
-    let Some(token) = header.strip_prefix(b"Bearer ").or_else(|| header.strip_prefix(b"bearer ")) else {
+/// The organizer an `org.<id>.<secret>` token belongs to, if it is that organizer's current one.
+/// Other tokens are refused without touching the store.
+async fn organizer_of(state: &AdminState, token: &[u8]) -> Result<Option<Principal>, ApiError> {
+    let Ok(token) = std::str::from_utf8(token) else { return Ok(None) };
+    let Some((id, secret)) = token.strip_prefix("org.").and_then(|rest| rest.split_once('.')) else {
         return Ok(None);
     };
-    let Ok(token) = std::str::from_utf8(token) else { return Ok(None) };
-    if token.len() < 16 || token.len() > 256 {
+    if !is_slug(id) || secret.len() < 32 || token.len() > 256 {
         return Ok(None);
     }
-    let org = state.store.get(&token_key(token)).await?;
-    Ok(org.and_then(|o| String::from_utf8(o).ok()).filter(|o| is_slug(o)).map(Principal::Organizer))
+    let Some(org) = load_organizer(&state.store, id).await? else { return Ok(None) };
+    let matches: bool = token_digest(token).as_bytes().ct_eq(org.token_digest.as_bytes()).into();
+    Ok(matches.then_some(Principal::Organizer(org.id)))
 }

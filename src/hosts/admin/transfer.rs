@@ -19,7 +19,7 @@ use http_body_util::BodyExt;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::blacklist::{entry_json, new_entry, now, EntryRequest};
+use super::blacklist::{entry_json, new_entry, EntryRequest};
 use super::error::ApiError;
 use super::principal::Principal;
 use super::AdminState;
@@ -34,6 +34,8 @@ pub const BATCH: usize = 1000;
 pub const MAX_LINE: usize = 8 * 1024;
 /// Rejected lines reported in full (the count is always complete).
 pub const MAX_REPORTED: usize = 1000;
+/// Largest import accepted, in bytes; beyond it the import stops with 413 (what came before stays).
+pub const MAX_IMPORT_BYTES: u64 = 1 << 30;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Format {
@@ -142,6 +144,8 @@ struct Import<'a> {
     rejected: usize,
     errors: Vec<serde_json::Value>,
     line_no: usize,
+    /// The last line whose entry (if any) is durably stored.
+    committed_through: usize,
 }
 
 impl Import<'_> {
@@ -179,13 +183,13 @@ impl Import<'_> {
             Ok(r) => r,
             Err(e) => return self.reject(e),
         };
-        let now = now();
-        match new_entry(self.state, self.who, &request, now) {
+        let now_ms = crate::hosts::audit::now_ms();
+        match new_entry(self.state, self.who, &request, now_ms / 1000) {
             Ok((identity, scope, entry, ttl)) => {
                 let value = serde_json::to_vec(&entry).expect("an entry serializes");
                 self.batch.push(SetItem { key: entry_key(&identity, &scope), value, ttl });
                 let record = AuditRecord {
-                    at_ms: now * 1000,
+                    at_ms: now_ms,
                     scope: scope.as_str().into(),
                     action: AuditAction::Add,
                     actor: self.who.label(),
@@ -194,7 +198,9 @@ impl Import<'_> {
                     event: None,
                     route: None,
                 };
-                let key = audit_key(&record, self.line_no as u64);
+                let mut nonce = [0u8; 8];
+                let _ = getrandom::fill(&mut nonce);
+                let key = audit_key(&record, u64::from_le_bytes(nonce));
                 let value = serde_json::to_vec(&record).expect("an audit record serializes");
                 self.batch.push(SetItem { key, value, ttl: Some(crate::hosts::audit::RETENTION) });
             }
@@ -204,6 +210,7 @@ impl Import<'_> {
 
     async fn flush(&mut self) -> Result<(), ApiError> {
         if self.batch.is_empty() {
+            self.committed_through = self.line_no;
             return Ok(());
         }
         let entries = self.batch.len() / 2;
@@ -213,12 +220,12 @@ impl Import<'_> {
                 StatusCode::SERVICE_UNAVAILABLE,
                 format!(
                     "the store failed after {} entries were added; lines after {} were not imported",
-                    self.added,
-                    self.line_no.saturating_sub(entries)
+                    self.added, self.committed_through
                 ),
             ));
         }
         self.added += entries;
+        self.committed_through = self.line_no;
         self.batch.clear();
         Ok(())
     }
@@ -255,13 +262,26 @@ pub async fn import(
         rejected: 0,
         errors: Vec::new(),
         line_no: 0,
+        committed_through: 0,
     };
+    let mut received: u64 = 0;
     let mut pending: Vec<u8> = Vec::new();
     let mut overlong = false;
     let mut body = body;
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|e| ApiError::bad(format!("the upload broke off: {e}")))?;
         let Ok(chunk) = frame.into_data() else { continue };
+        received += chunk.len() as u64;
+        if received > MAX_IMPORT_BYTES {
+            import.flush().await?;
+            return Err(ApiError(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!(
+                    "imports are limited to {MAX_IMPORT_BYTES} bytes: {} entries were added, through line {}",
+                    import.added, import.committed_through
+                ),
+            ));
+        }
         let mut rest = &chunk[..];
         while let Some(nl) = rest.iter().position(|b| *b == b'\n') {
             if overlong || pending.len() + nl > MAX_LINE {

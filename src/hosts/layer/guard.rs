@@ -61,11 +61,19 @@ impl BlacklistGuard {
         let per_identity = keys.len() / identities.len();
         match self.store.exists_many(&keys).await {
             Ok(hits) => {
+                // Per identity the keys are [platform, organizer?]: an organizer's own entry wins,
+                // so its audit record goes to that organizer, and platform matches stay the
+                // operator's.
                 found.matched = identities
                     .iter()
                     .zip(hits.chunks(per_identity))
-                    .filter(|(_, h)| h.iter().any(|x| *x))
-                    .map(|(id, _)| id.clone())
+                    .filter_map(|(id, h)| match (h.first(), h.get(1)) {
+                        (_, Some(true)) => {
+                            Some((id.clone(), found.organizer.clone().unwrap_or_else(|| "*".into())))
+                        }
+                        (Some(true), _) => Some((id.clone(), "*".to_owned())),
+                        _ => None,
+                    })
                     .collect();
                 found.lookup = Lookup::Answered(!found.matched.is_empty());
             }
@@ -81,12 +89,16 @@ impl BlacklistGuard {
     pub(super) fn audit_block(&self, found: &Found, identities: &[Identity], event: &str, route: usize) {
         let store = self.store.clone();
         // Fail-closed blocks do not know which identity matched: all are recorded.
-        let who = if found.matched.is_empty() { identities.to_vec() } else { found.matched.clone() };
+        let who: Vec<(Identity, String)> = if found.matched.is_empty() {
+            identities.iter().map(|id| (id.clone(), "*".to_owned())).collect()
+        } else {
+            found.matched.clone()
+        };
         let records: Vec<AuditRecord> = who
             .iter()
-            .map(|id| AuditRecord {
+            .map(|(id, scope)| AuditRecord {
                 at_ms: crate::hosts::audit::now_ms(),
-                scope: found.organizer.clone().unwrap_or_else(|| "*".into()),
+                scope: scope.clone(),
                 action: AuditAction::Block,
                 actor: "checkout".into(),
                 kind: id.kind().into(),
@@ -111,6 +123,6 @@ pub(super) struct Found {
     pub lookup: Lookup,
     /// The event's organizer, if mapped.
     pub organizer: Option<String>,
-    /// The identities that matched an entry.
-    pub matched: Vec<Identity>,
+    /// The identities that matched an entry, with the scope of the entry (`*` or the organizer).
+    pub matched: Vec<(Identity, String)>,
 }

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Blacklist benchmark: the checkout decision and the latency a checkout adds, with N entries on
+# the embedded store and on Redis. Starts its own redis-server on a free loopback port and stops
+# it by PID. Output: markdown on stdout and in bench/results/blacklist-latest.md.
+#
+#   bench/blacklist.sh                     # 1M and 10M entries, both stores
+#   SIZES="100000" bench/blacklist.sh      # a quick look
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SIZES=${SIZES:-"1000000 10000000"}
+SAMPLES=${SAMPLES:-20000}
+OUT=${OUT:-bench/results/blacklist-latest.md}
+CPU=${CPU:-1}
+
+command -v redis-server >/dev/null || { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
+cargo build --release --bench blacklist >&2 2>/dev/null || true
+bin=$(ls -t target/release/deps/blacklist-* 2>/dev/null | grep -v '\.d$' | head -1)
+[ -x "$bin" ] || { cargo bench --bench blacklist --no-run >&2; bin=$(ls -t target/release/deps/blacklist-* | grep -v '\.d$' | head -1); }
+
+work=$(mktemp -d)
+redis_pid=""
+cleanup() { [ -n "$redis_pid" ] && kill "$redis_pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+taskset -c 0 redis-server --bind 127.0.0.1 --port "$port" --save "" --appendonly no --dir "$work" >/dev/null &
+redis_pid=$!
+for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+
+{
+  echo "# Blacklist benchmark"
+  echo
+  echo "- date: $(date -u)"
+  echo "- machine: $(nproc) CPUs, $(lscpu | sed -n 's/^Model name: *//p' | head -1), kernel $(uname -r)"
+  echo "- $(redis-server --version | cut -d' ' -f1-3), on CPU 0; the benchmark (one thread) on CPU $CPU"
+  echo "- $SAMPLES requests per row, sequential, in-process through the Doorman layer around a trivial inner service"
+  echo
+  for n in $SIZES; do
+    for store in embedded "redis://127.0.0.1:$port/"; do
+      redis-cli -p "$port" flushall >/dev/null
+      taskset -c "$CPU" "$bin" --entries "$n" --store "$store" --samples "$SAMPLES"
+      echo
+    done
+  done
+} | tee "$OUT"

@@ -1,0 +1,181 @@
+//! Blacklist benchmark: fills a store with N entries, then measures
+//!
+//! 1. the checkout decision alone (event lookup + entry lookup, as the layer does it), and
+//! 2. whole requests through the Doorman layer around a trivial inner service, in-process:
+//!    a non-checkout request, a checkout by someone not blacklisted, a blacklisted checkout —
+//!    so "added latency" is the checkout's cost over a request the layer only passes on.
+//!
+//! ```sh
+//! cargo bench --bench blacklist -- --entries 1000000 --store embedded
+//! cargo bench --bench blacklist -- --entries 1000000 --store redis://127.0.0.1:6379/
+//! ```
+//! Prints one markdown table row per measurement, and the disk (embedded) or memory (Redis)
+//! the entries take. `bench/blacklist.sh` runs the matrix and starts its own Redis.
+
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use doorman::adapters::store::{AnyStore, EmbeddedStore, RedisStore};
+use doorman::core::blacklist::entry::Entry;
+use doorman::core::blacklist::{entry_key, Identity, Scope};
+use doorman::core::email_hash::EmailHasher;
+use doorman::core::policy::Policy;
+use doorman::hosts::layer::{BlacklistGuard, DoormanLayer};
+use doorman::hosts::metrics::Metrics;
+use doorman::ports::store::{SetItem, Store};
+use http::{Request, Response};
+use http_body_util::Full;
+use tower::{Layer, ServiceExt};
+
+const POLICY: &str = r#"
+[backend]
+url = "http://127.0.0.1:9"
+[blacklist]
+hash = "sha256"
+email_fields = ["email"]
+[[blacklist.checkout]]
+route = "POST /events/{event}/checkout"
+redirect = "/events/{event}"
+"#;
+
+fn arg(name: &str, default: &str) -> String {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
+        .unwrap_or_else(|| default.into())
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1e6
+}
+
+fn address(i: u64) -> String {
+    format!("customer{i}@example.com")
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let entries: u64 = arg("--entries", "100000").parse().expect("--entries N");
+    let store_arg = arg("--store", "embedded");
+    let samples: usize = arg("--samples", "20000").parse().expect("--samples N");
+    let dir = tempfile::tempdir().unwrap();
+    let hasher = EmailHasher::PlainSha256;
+
+    let store = if store_arg == "embedded" {
+        AnyStore::Embedded(EmbeddedStore::open(&dir.path().join("doorman.redb"), "bench").unwrap())
+    } else {
+        AnyStore::Redis(RedisStore::connect(&store_arg, "bench").unwrap())
+    };
+    let redis_before = redis_used_memory(&store_arg).await;
+
+    // Fill: half e-mail hashes, half account ids, platform-wide.
+    let started = Instant::now();
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+    let mut batch = Vec::with_capacity(10_000);
+    for i in 0..entries {
+        let identity = if i % 2 == 0 {
+            Identity::EmailHash(hasher.hash_hex(&address(i)))
+        } else {
+            Identity::Account(format!("acct-{i}"))
+        };
+        let entry = Entry {
+            kind: identity.kind().into(),
+            value: identity.value().into(),
+            scope: "*".into(),
+            reason: "bench".into(),
+            added_by: "operator".into(),
+            added_at: now,
+            expires_at: None,
+        };
+        batch.push(SetItem {
+            key: entry_key(&identity, &Scope::Platform),
+            value: serde_json::to_vec(&entry).unwrap(),
+            ttl: None,
+        });
+        if batch.len() == 10_000 {
+            store.set_many(&batch).await.unwrap();
+            batch.clear();
+        }
+    }
+    store.set_many(&batch).await.unwrap();
+    let fill = started.elapsed();
+    let footprint = if store_arg == "embedded" {
+        let bytes = std::fs::metadata(dir.path().join("doorman.redb")).unwrap().len();
+        format!("disk {:.0} MB per million entries", bytes as f64 / entries as f64 * 1e6 / 1e6)
+    } else {
+        let after = redis_used_memory(&store_arg).await;
+        format!("Redis memory {:.0} MB per million entries", (after - redis_before) as f64 / entries as f64)
+    };
+    println!(
+        "store {store_arg}: {entries} entries filled in {:.1} s ({:.0}/s); {footprint}",
+        fill.as_secs_f64(),
+        entries as f64 / fill.as_secs_f64()
+    );
+
+    // The layer around a trivial inner service.
+    let policy = Policy::from_toml_str("bench", POLICY, std::iter::empty()).unwrap();
+    let guard =
+        BlacklistGuard::new(policy.blacklist.unwrap(), hasher.clone(), None, store.clone(), Metrics::new());
+    let layer = DoormanLayer::with_blacklist(guard);
+    let inner = tower::service_fn(|_req: Request<Full<Bytes>>| async {
+        Ok::<_, std::convert::Infallible>(Response::new(Full::new(Bytes::from_static(b"ok"))))
+    });
+    let service = layer.layer(inner);
+
+    let mut rows = Vec::new();
+    for (name, make) in [
+        ("not a checkout (GET /events/e1)", 0u8),
+        ("checkout, not blacklisted", 1),
+        ("checkout, blacklisted (e-mail)", 2),
+    ] {
+        let mut times = Vec::with_capacity(samples);
+        for i in 0..samples as u64 {
+            let req = match make {
+                0 => Request::get("/events/e1").body(Full::new(Bytes::new())).unwrap(),
+                _ => {
+                    // Blacklisted: an even index below `entries`; not: an address never added.
+                    let addr = if make == 2 {
+                        address((i * 2) % entries.max(2))
+                    } else {
+                        format!("free{i}@example.org")
+                    };
+                    let form = format!("email={}&quantity=1", addr.replace('@', "%40"));
+                    Request::post("/events/e1/checkout")
+                        .header("content-type", "application/x-www-form-urlencoded")
+                        .body(Full::new(Bytes::from(form)))
+                        .unwrap()
+                }
+            };
+            let t = Instant::now();
+            let resp = service.clone().oneshot(req).await.unwrap();
+            times.push(t.elapsed());
+            let expected = if make == 2 { 303 } else { 200 };
+            assert_eq!(resp.status().as_u16(), expected, "{name}");
+        }
+        times.sort();
+        rows.push((name, percentile(&times, 0.5), percentile(&times, 0.99)));
+    }
+    println!("\n| store | entries | request through the layer | p50 µs | p99 µs | added p50 | added p99 |");
+    println!("|---|---:|---|---:|---:|---:|---:|");
+    let (base50, base99) = (rows[0].1, rows[0].2);
+    for (name, p50, p99) in &rows {
+        println!(
+            "| {} | {entries} | {name} | {p50:.1} | {p99:.1} | {:+.1} | {:+.1} |",
+            if store_arg == "embedded" { "embedded" } else { "redis" },
+            p50 - base50,
+            p99 - base99
+        );
+    }
+}
+
+async fn redis_used_memory(url: &str) -> i64 {
+    if !url.starts_with("redis://") {
+        return 0;
+    }
+    let client = redis::Client::open(url).unwrap();
+    let mut c = client.get_multiplexed_async_connection().await.unwrap();
+    let info: String = redis::cmd("INFO").arg("memory").query_async(&mut c).await.unwrap();
+    info.lines().find_map(|l| l.strip_prefix("used_memory:")).and_then(|v| v.trim().parse().ok()).unwrap_or(0)
+}
