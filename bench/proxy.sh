@@ -255,7 +255,7 @@ workers = 1
 [backend]
 url = "http://127.0.0.1:$P_BACKEND"
 EOF
-    taskset -c "$SERVER_CPU" env DOORMAN_LOG=warn "$DOORMAN_BIN" serve --policy "$WORK/doorman.toml" \
+    taskset -c "$SERVER_CPU" env DOORMAN_LOG=warn "$DOORMAN_BIN" serve --policy "$WORK/doorman.toml" --data-dir "$WORK/doorman-data" \
         >"$WORK/doorman.log" 2>&1 &
     PIDS+=("$!")
     wait_ready doorman "http://127.0.0.1:$P_ADMIN/healthz" "$!" "$WORK/doorman.log"

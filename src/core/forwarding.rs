@@ -80,6 +80,15 @@ fn connection_has(headers: &HeaderMap, token: &str) -> bool {
 /// Removes hop-by-hop fields, including every field named in `Connection`. With `upgrade`, the
 /// `Upgrade` field and a `Connection: upgrade` are kept so the next hop can switch protocols.
 pub fn strip_hop_by_hop(headers: &mut HeaderMap, upgrade: bool) {
+    // Fast path, the common case: one pass over the names finds nothing to remove, and no
+    // lookups are made for absent fields.
+    let present = headers.keys().any(|k| HOP_BY_HOP.contains(&k) || (!upgrade && k == header::UPGRADE));
+    if !present {
+        if upgrade {
+            headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+        }
+        return;
+    }
     if headers.contains_key(header::CONNECTION) {
         // Named fields are collected first: the map cannot be changed while it is borrowed.
         let named: Vec<HeaderName> = headers
