@@ -9,6 +9,7 @@ mod checkout;
 mod cli;
 mod redis;
 mod session;
+mod timing;
 mod transfer;
 
 use http::Request;

@@ -109,8 +109,11 @@ fn stream_of(chunks: tokio::sync::mpsc::Receiver<Result<Bytes, std::io::Error>>)
 async fn route(req: Request<Incoming>, st: Arc<State>) -> Result<Response<BoxBody>, Infallible> {
     st.requests.fetch_add(1, Ordering::SeqCst);
     let path = req.uri().path().to_owned();
+    if path.starts_with("/slow/") {
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
     Ok(match path.as_str() {
-        p if p.starts_with("/echo") => {
+        p if p.starts_with("/echo") || p.starts_with("/slow/") => {
             let method = req.method().to_string();
             let uri = req.uri().to_string();
             let version = format!("{:?}", req.version());

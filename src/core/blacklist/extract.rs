@@ -215,6 +215,8 @@ mod tests {
             hash_key_file: None,
             rules: CanonicalRules::default(),
             max_body_bytes: 65536,
+            match_timing: true,
+            blocked_delay: std::time::Duration::ZERO,
             on_store_error: StoreFailureMode::Open,
             account_header: Some(http::HeaderName::from_static("x-account")),
             account_fields: vec!["account".into()],

@@ -34,6 +34,11 @@ pub struct BlacklistPolicy {
     pub rules: CanonicalRules,
     /// Largest checkout body buffered; beyond it the client gets 413 (default 64 KiB).
     pub max_body_bytes: usize,
+    /// Answer blocked checkouts no faster than forwarded ones on the same route usually take
+    /// (default true), so timing does not tell a blocked customer apart.
+    pub match_timing: bool,
+    /// The delay used while no forwarded checkout has been timed yet (default 150 ms).
+    pub blocked_delay: std::time::Duration,
     /// Store unreachable during a checkout: forward (open) or block (closed).
     pub on_store_error: StoreFailureMode,
     /// Request header carrying the account id, set by a trusted auth layer in front.

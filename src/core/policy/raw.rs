@@ -29,6 +29,8 @@ pub struct RawBlacklist {
     pub strip_plus_tags: Option<bool>,
     pub gmail_dots: Option<bool>,
     pub max_body_bytes: Option<u64>,
+    pub match_timing: Option<bool>,
+    pub blocked_delay: Option<String>,
     pub on_store_error: Option<String>,
     pub account_header: Option<String>,
     pub account_fields: Option<Vec<String>>,

@@ -207,6 +207,8 @@ fn blacklist(src: &str, b: super::raw::RawBlacklist) -> Result<BlacklistPolicy, 
             gmail_dots: b.gmail_dots.unwrap_or(false),
         },
         max_body_bytes,
+        match_timing: b.match_timing.unwrap_or(true),
+        blocked_delay: duration_or_zero(src, "blacklist.blocked_delay", b.blocked_delay, "150ms")?,
         on_store_error,
         account_header,
         account_fields: fields("account_fields", b.account_fields, &[])?,
@@ -262,6 +264,19 @@ fn addr(src: &str, field: &str, value: Option<&str>, default: &str) -> Result<So
     v.parse().map_err(|_| {
         PolicyError::new(src, field, format!("`{v}` is not an address like 127.0.0.1:8080 or [::1]:8080"))
     })
+}
+
+/// Like [`duration`], but `0s` is allowed.
+fn duration_or_zero(
+    src: &str,
+    field: &str,
+    value: Option<String>,
+    default: &str,
+) -> Result<Duration, PolicyError> {
+    match value.as_deref() {
+        Some("0" | "0s" | "0ms") => Ok(Duration::ZERO),
+        _ => duration(src, field, value, default),
+    }
 }
 
 fn duration(src: &str, field: &str, value: Option<String>, default: &str) -> Result<Duration, PolicyError> {

@@ -28,6 +28,7 @@ where
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     R: BodyFromBytes,
 {
+    let started = std::time::Instant::now();
     let limit = guard.policy.max_body_bytes;
     let declared =
         req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
@@ -61,12 +62,18 @@ where
     match decision {
         CheckoutDecision::Forward => {
             let req = Request::from_parts(parts, B::from_bytes(bytes));
-            tower::ServiceExt::oneshot(inner, req).await
+            let response = tower::ServiceExt::oneshot(inner, req).await;
+            guard.timing[route].record(started.elapsed());
+            response
         }
         CheckoutDecision::Block { location, json } => {
             let kinds: Vec<&str> = ids.iter().map(|i| i.kind()).collect();
             tracing::info!(%event, identities = ?kinds, "blacklist: checkout quietly turned back");
             guard.audit_block(&found, &ids, &event, route);
+            if guard.policy.match_timing {
+                let cover = guard.timing[route].cover(guard.policy.blocked_delay);
+                tokio::time::sleep_until((started + cover).into()).await;
+            }
             Ok(if wants_json(&parts.headers) { json_answer(json) } else { redirect(&location) })
         }
     }

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use http::Method;
 
+use super::timing::RouteTiming;
 use crate::adapters::store::AnyStore;
 use crate::core::blacklist::audit::{AuditAction, AuditRecord};
 use crate::core::blacklist::decide::{lookup_keys, Lookup};
@@ -20,6 +21,8 @@ pub struct BlacklistGuard {
     pub(super) session: Option<SessionVerifier>,
     store: AnyStore,
     pub(super) metrics: Metrics,
+    /// Forwarded-checkout durations per checkout route, for timing cover.
+    pub(super) timing: Vec<RouteTiming>,
 }
 
 impl BlacklistGuard {
@@ -31,7 +34,8 @@ impl BlacklistGuard {
         store: AnyStore,
         metrics: Metrics,
     ) -> Arc<Self> {
-        Arc::new(Self { policy, hasher, session, store, metrics })
+        let timing = policy.checkout.iter().map(|_| RouteTiming::default()).collect();
+        Arc::new(Self { policy, hasher, session, store, metrics, timing })
     }
 
     /// The checkout route and event a request completes, if it is a checkout.

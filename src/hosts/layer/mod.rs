@@ -23,6 +23,7 @@ mod checkout;
 mod future;
 mod guard;
 mod service;
+mod timing;
 
 use std::sync::Arc;
 
