@@ -73,6 +73,7 @@ impl AdminClient {
             .body(Full::new(body))
             .map_err(|e| ClientError::Config(format!("bad request to {url}: {e}")))?;
         let unreachable = |reason: String| ClientError::Unreachable { url: self.base.clone(), reason };
+        // Imports may be large: the deadline is generous.
         let resp = tokio::time::timeout(Duration::from_secs(600), self.client.request(req))
             .await
             .map_err(|_| unreachable("no answer within 600 s".into()))?
@@ -99,33 +100,8 @@ impl AdminClient {
         path: &str,
         body: Option<serde_json::Value>,
     ) -> Result<serde_json::Value, ClientError> {
-        let url = format!("{}{path}", self.base);
         let bytes = body.map(|b| Bytes::from(b.to_string())).unwrap_or_default();
-        let req = Request::builder()
-            .method(method)
-            .uri(&url)
-            .header(header::AUTHORIZATION, format!("Bearer {}", self.token))
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Full::new(bytes))
-            .map_err(|e| ClientError::Config(format!("bad request to {url}: {e}")))?;
-        let unreachable = |reason: String| ClientError::Unreachable { url: self.base.clone(), reason };
-        let resp = tokio::time::timeout(Duration::from_secs(30), self.client.request(req))
-            .await
-            .map_err(|_| unreachable("no answer within 30 s".into()))?
-            .map_err(|e| {
-                unreachable(std::error::Error::source(&e).map(|s| s.to_string()).unwrap_or(e.to_string()))
-            })?;
-        let status = resp.status();
-        let text = resp.into_body().collect().await.map_err(|e| unreachable(e.to_string()))?.to_bytes();
-        let json: serde_json::Value = serde_json::from_slice(&text).unwrap_or(serde_json::Value::Null);
-        if status.is_success() {
-            Ok(json)
-        } else {
-            let message = json["error"]
-                .as_str()
-                .map(str::to_owned)
-                .unwrap_or_else(|| String::from_utf8_lossy(&text).into());
-            Err(ClientError::Api { status, message })
-        }
+        let text = self.call_raw(method, path, "application/json", bytes).await?;
+        Ok(serde_json::from_slice(&text).unwrap_or(serde_json::Value::Null))
     }
 }

@@ -98,15 +98,7 @@ async fn addresses_are_hashed_on_arrival_and_never_stored_or_returned() {
 }
 
 async fn call_as(shop: &Shop, token: &str, method: &str, path: &str, json: &str) -> (u16, serde_json::Value) {
-    let req = Request::builder()
-        .method(method)
-        .uri(shop.doorman.admin_url(path))
-        .header("authorization", format!("Bearer {token}"))
-        .header("content-type", "application/json")
-        .body(body(json.to_owned()))
-        .unwrap();
-    let (resp, bytes) = send(req).await;
-    (resp.status().as_u16(), serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null))
+    crate::admin_call_as(&shop.doorman, token, method, path, json).await
 }
 
 #[tokio::test]

@@ -86,10 +86,21 @@ impl Shop {
 }
 
 pub async fn admin_call(doorman: &Doorman, method: &str, path: &str, json: &str) -> (u16, serde_json::Value) {
+    admin_call_as(doorman, TOKEN, method, path, json).await
+}
+
+/// Calls the admin API with `token`.
+pub async fn admin_call_as(
+    doorman: &Doorman,
+    token: &str,
+    method: &str,
+    path: &str,
+    json: &str,
+) -> (u16, serde_json::Value) {
     let req = Request::builder()
         .method(method)
         .uri(doorman.admin_url(path))
-        .header("authorization", format!("Bearer {TOKEN}"))
+        .header("authorization", format!("Bearer {token}"))
         .header("content-type", "application/json")
         .body(body(json.to_owned()))
         .unwrap();
