@@ -7,6 +7,7 @@ mod support;
 mod admin;
 mod checkout;
 mod cli;
+mod in_process;
 mod redis;
 mod session;
 mod timing;

@@ -148,3 +148,28 @@ async fn backends_that_close_kept_alive_connections_do_not_fail_requests() {
         assert_eq!((resp.status().as_u16(), &bytes[..]), (200, &b"ok"[..]), "request {i}");
     }
 }
+
+#[tokio::test]
+async fn a_backend_that_never_accepts_gives_502_after_the_connect_timeout() {
+    // A listener that never accepts, with its backlog filled: further SYNs go unanswered, so
+    // connecting hangs until Doorman's connect timeout (all on loopback).
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    socket.bind(&"127.0.0.1:0".parse::<std::net::SocketAddr>().unwrap().into()).unwrap();
+    socket.listen(0).unwrap();
+    let addr = socket.local_addr().unwrap().as_socket().unwrap();
+    let mut fillers = Vec::new();
+    for _ in 0..8 {
+        let s = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+        s.set_nonblocking(true).unwrap();
+        let _ = s.connect(&addr.into());
+        fillers.push(s);
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    let doorman = Doorman::start(&policy(&format!("http://{addr}"), "", "connect_timeout = \"300ms\""));
+    let started = Instant::now();
+    let (resp, _) = get(&doorman.url("/events")).await;
+    assert_eq!(resp.status(), 502);
+    let took = started.elapsed();
+    assert!(took >= Duration::from_millis(250) && took < Duration::from_secs(5), "took {took:?}");
+    drop(fillers);
+}
