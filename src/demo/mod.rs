@@ -7,6 +7,7 @@
 mod pages;
 pub mod shop;
 
+use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -129,7 +130,7 @@ pub fn run(listen: &str, admin_listen: &str, data_dir: Option<PathBuf>) -> Resul
     let (public, admin) = (running.public_addr, running.admin_addr);
     let shown_token = if generated { token.as_str() } else { "$DOORMAN_ADMIN_TOKEN" };
     let exe = std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_else(|_| "doorman".into());
-    println!(
+    let banner = format!(
         "\nDoorman demo is running.\n\n\
          \x20 Ticket shop (through Doorman):  http://{public}/events\n\
          \x20 Demo backend (direct):          http://{backend}/events\n\
@@ -150,6 +151,8 @@ pub fn run(listen: &str, admin_listen: &str, data_dir: Option<PathBuf>) -> Resul
         backend = shop.addr,
         data = data_dir.display(),
     );
+    // A closed stdout (the banner piped into `head`) must not stop the demo.
+    let _ = writeln!(std::io::stdout().lock(), "{banner}");
     serve::wait_for_signal();
     running.shutdown();
     shop.stop();

@@ -261,3 +261,90 @@ fn missing_blacklist_secrets_exit_2_and_say_where_to_put_them() {
         assert!(err.contains(words), "{words}: {err}");
     }
 }
+
+/// A running `doorman demo` and what its banner says.
+struct Demo {
+    child: std::process::Child,
+    shop: String,
+    admin: String,
+    token: String,
+}
+
+impl Demo {
+    fn start() -> Self {
+        let mut child = Command::new(binary())
+            .args(["demo", "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"])
+            .env("DOORMAN_LOG", "warn")
+            .env_remove("DOORMAN_ADMIN_TOKEN")
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines().map(Result::unwrap);
+        let shop =
+            banner_url(&mut lines, "Ticket shop (through Doorman):").trim_end_matches("/events").to_owned();
+        let admin = banner_url(&mut lines, "Admin and operations:");
+        let token = banner_url(&mut lines, "Admin token:");
+        // Keep reading, so the demo never writes into a closed pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        Self { child, shop, admin, token }
+    }
+
+    fn cli(&self, args: &[&str]) {
+        let out = Command::new(binary())
+            .args(args)
+            .env("DOORMAN_ADMIN_URL", &self.admin)
+            .env("DOORMAN_ADMIN_TOKEN", &self.token)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+}
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn in_a_real_browser_a_blacklisted_buyer_lands_back_on_the_event_page_without_a_word() {
+    let demo = Demo::start();
+    let browser = support::browser::Browser::start().await;
+    let event = format!("{}/events/spring-concert", demo.shop);
+
+    // An ordinary customer buys tickets.
+    browser.goto(&event).await;
+    browser.fill("input[name=email]", "ada@example.com").await;
+    browser.fill("input[name=quantity]", "2").await;
+    browser.click("button[type=submit]").await;
+    browser.wait_for_text("the order confirmation", |t| t.contains("DM-")).await;
+
+    // A blacklisted one does the same and is back on the event page, as if nothing happened.
+    demo.cli(&["blacklist", "add", "--email", "mallory@example.com", "--reason", "chargebacks"]);
+    browser.goto(&event).await;
+    let before = browser.page_text().await;
+    browser.fill("input[name=email]", "Mallory@Example.com").await;
+    browser.mark_page().await;
+    browser.click("button[type=submit]").await;
+    // The answer is held back as long as a real order took (timing cover); then the browser
+    // follows the redirect to a freshly loaded event page.
+    browser.wait_for_new_page().await;
+    let after = browser.page_text().await;
+    assert_eq!(browser.current_url().await, event, "the browser followed the quiet redirect");
+    assert!(!after.contains("DM-"), "an order went through: {after}");
+    for word in ["error", "blocked", "blacklist", "denied", "sorry"] {
+        assert!(!after.to_lowercase().contains(word), "the page hints at the block ({word}): {after}");
+    }
+    let strip_seats =
+        |t: &str| t.lines().filter(|l| !l.contains("seats left")).collect::<Vec<_>>().join("\n");
+    assert_eq!(strip_seats(&after), strip_seats(&before), "the page looks like the event page did before");
+
+    // Removed from the blacklist, the same customer can buy again.
+    demo.cli(&["blacklist", "remove", "--email", "mallory@example.com"]);
+    browser.goto(&event).await;
+    browser.fill("input[name=email]", "mallory@example.com").await;
+    browser.click("button[type=submit]").await;
+    browser.wait_for_text("the order confirmation", |t| t.contains("DM-")).await;
+    browser.quit().await;
+}
