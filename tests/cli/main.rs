@@ -129,18 +129,9 @@ fn banner_url(lines: &mut impl Iterator<Item = String>, label: &str) -> String {
 
 #[tokio::test]
 async fn the_demo_serves_the_shop_through_doorman_and_stops_on_sigterm() {
-    let mut child = Command::new(binary())
-        .args(["demo", "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"])
-        .env("DOORMAN_LOG", "warn")
-        .env_remove("DOORMAN_ADMIN_TOKEN")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines().map(Result::unwrap);
-    let shop = banner_url(&mut lines, "Ticket shop (through Doorman):");
-    let admin = banner_url(&mut lines, "Admin and operations:");
-    let token = banner_url(&mut lines, "Admin token:");
-    let base = shop.trim_end_matches("/events").to_owned();
+    let mut demo = Demo::start();
+    let (base, admin, token) = (demo.shop.clone(), demo.admin.clone(), demo.token.clone());
+    let shop = format!("{base}/events");
 
     let (resp, body) = support::client::get(&shop).await;
     assert_eq!(resp.status(), 200);
@@ -168,15 +159,7 @@ async fn the_demo_serves_the_shop_through_doorman_and_stops_on_sigterm() {
 
     // The blacklist, as the banner tells: add through the CLI, the checkout lands back on the
     // event page; remove, and the order goes through.
-    let cli = |args: &[&str]| {
-        let out = Command::new(binary())
-            .args(args)
-            .env("DOORMAN_ADMIN_URL", &admin)
-            .env("DOORMAN_ADMIN_TOKEN", &token)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    };
+    let cli = |args: &[&str]| demo.cli(args);
     let checkout = |form: &'static str| {
         let req = http::Request::post(format!("{base}/events/spring-concert/checkout"))
             .header("content-type", "application/x-www-form-urlencoded")
@@ -197,10 +180,10 @@ async fn the_demo_serves_the_shop_through_doorman_and_stops_on_sigterm() {
     cli(&["blacklist", "remove", "--account", "alice"]);
     assert_eq!(checkout("account=alice&email=alice%40example.com&quantity=1").await.0.status(), 200);
 
-    Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();
+    Command::new("kill").arg("-TERM").arg(demo.child.id().to_string()).status().unwrap();
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
+        if let Some(s) = demo.child.try_wait().unwrap() {
             break s;
         }
         assert!(std::time::Instant::now() < deadline, "demo did not stop");

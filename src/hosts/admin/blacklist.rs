@@ -16,14 +16,14 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use axum::extract::{Extension, Path, Query, State};
+use axum::extract::{Extension, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::error::{ApiError, Body};
+use super::error::{ApiError, Body, Params};
 use super::principal::Principal;
 use super::AdminState;
 use crate::core::blacklist::audit::{scope_prefix, AuditAction, AuditRecord, AUDIT_PREFIX};
@@ -167,10 +167,10 @@ pub async fn remove(
     }
 }
 
-/// Query of `GET /v1/blacklist`.
+/// Query of `GET /v1/blacklist` and `GET /v1/audit`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ListQuery {
+pub struct ScopedQuery {
     organizer: Option<String>,
     limit: Option<usize>,
 }
@@ -179,13 +179,9 @@ pub struct ListQuery {
 pub async fn list(
     State(state): State<AdminState>,
     Extension(who): Extension<Principal>,
-    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+    Params(q): Params<ScopedQuery>,
 ) -> Result<Response, ApiError> {
-    let Query(q) = query.map_err(|e| ApiError::bad(e.body_text()))?;
-    let scope = match (&who, &q.organizer) {
-        (Principal::Operator, None) => None,
-        _ => Some(who.scope(q.organizer.as_deref())?),
-    };
+    let scope = who.filter(q.organizer.as_deref())?;
     let limit = q.limit.unwrap_or(1000).min(MAX_LIST);
     let mut entries = Vec::new();
     for item in state.store.scan_prefix(ENTRY_PREFIX, MAX_LIST * 4).await? {
@@ -301,24 +297,15 @@ pub(super) async fn audit_admin(
     }
 }
 
-/// Query of `GET /v1/audit`.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AuditQuery {
-    organizer: Option<String>,
-    limit: Option<usize>,
-}
-
 /// `GET /v1/audit?organizer=&limit=`: the newest records, oldest first.
 pub async fn audit_log(
     State(state): State<AdminState>,
     Extension(who): Extension<Principal>,
-    query: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
+    Params(q): Params<ScopedQuery>,
 ) -> Result<Response, ApiError> {
-    let Query(q) = query.map_err(|e| ApiError::bad(e.body_text()))?;
-    let prefix = match (&who, &q.organizer) {
-        (Principal::Operator, None) => AUDIT_PREFIX.to_owned(),
-        _ => scope_prefix(who.scope(q.organizer.as_deref())?.as_str()),
+    let prefix = match who.filter(q.organizer.as_deref())? {
+        None => AUDIT_PREFIX.to_owned(),
+        Some(scope) => scope_prefix(scope.as_str()),
     };
     let limit = q.limit.unwrap_or(100).min(MAX_LIST);
     let mut records: Vec<AuditRecord> = state

@@ -41,6 +41,23 @@ impl From<StoreError> for ApiError {
     }
 }
 
+/// `Query<T>` whose rejections are JSON 400s naming the problem.
+pub struct Params<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequestParts<S> for Params<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(v)| Params(v))
+            .map_err(|rejection| ApiError::bad(rejection.body_text()))
+    }
+}
+
 /// `Json<T>` whose rejections are JSON 400s naming the problem.
 pub struct Body<T>(pub T);
 

@@ -53,6 +53,15 @@ impl Principal {
         }
     }
 
+    /// Which scope a read may cover: `None` for everything (the operator naming no organizer),
+    /// else the one scope [`Principal::scope`] allows.
+    pub fn filter(&self, requested: Option<&str>) -> Result<Option<Scope>, ApiError> {
+        match (self, requested) {
+            (Self::Operator, None) => Ok(None),
+            _ => self.scope(requested).map(Some),
+        }
+    }
+
     /// `operator` or `organizer:<slug>`, as recorded in entries and the audit log.
     pub fn label(&self) -> String {
         match self {

@@ -11,7 +11,7 @@
 //! `GET /v1/blacklist/export?format=csv|ndjson&organizer=` answers the entries in the same shape.
 
 use axum::body::Body as AxumBody;
-use axum::extract::{Extension, Query, State};
+use axum::extract::{Extension, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -20,7 +20,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::blacklist::{entry_json, new_entry, EntryRequest};
-use super::error::ApiError;
+use super::error::{ApiError, Params};
 use super::principal::Principal;
 use super::AdminState;
 use crate::core::blacklist::audit::{audit_key, AuditAction, AuditRecord};
@@ -330,18 +330,14 @@ pub struct ExportQuery {
 pub async fn export(
     State(state): State<AdminState>,
     Extension(who): Extension<Principal>,
-    query: Result<Query<ExportQuery>, axum::extract::rejection::QueryRejection>,
+    Params(q): Params<ExportQuery>,
 ) -> Result<Response, ApiError> {
-    let Query(q) = query.map_err(|e| ApiError::bad(e.body_text()))?;
     let format = match q.format.as_deref() {
         None | Some("csv") => Format::Csv,
         Some("ndjson") => Format::Ndjson,
         Some(other) => return Err(ApiError::bad(format!("format: `{other}` is neither csv nor ndjson"))),
     };
-    let scope = match (&who, &q.organizer) {
-        (Principal::Operator, None) => None,
-        _ => Some(who.scope(q.organizer.as_deref())?),
-    };
+    let scope = who.filter(q.organizer.as_deref())?;
     let mut out = String::new();
     if format == Format::Csv {
         out.push_str("kind,value,organizer,reason,expires_at,added_by,added_at\n");
