@@ -1,0 +1,224 @@
+//! `doorman blacklist …` and `doorman hash-email`: the organizers' command line, a client of
+//! the admin API.
+
+use std::path::{Path, PathBuf};
+
+use clap::Subcommand;
+
+use super::{load_email_hasher, load_policy, Failure};
+use crate::core::email_hash::EmailHasher;
+
+/// Who an entry is about: exactly one of the three.
+#[derive(Debug, clap::Args)]
+#[group(required = true, multiple = false)]
+pub struct Who {
+    /// A customer account id.
+    #[arg(long)]
+    pub account: Option<String>,
+    /// A guest e-mail address (hashed by Doorman on arrival).
+    #[arg(long)]
+    pub email: Option<String>,
+    /// A ready-made e-mail hash (64 hex digits).
+    #[arg(long)]
+    pub email_hash: Option<String>,
+}
+
+/// `doorman blacklist …`
+#[derive(Debug, Subcommand)]
+pub enum BlacklistAction {
+    /// Add an entry.
+    Add {
+        #[command(flatten)]
+        /// Who.
+        who: Who,
+        /// Limit the entry to one organizer's events (default: the whole platform).
+        #[arg(long)]
+        organizer: Option<String>,
+        /// Why (kept with the entry).
+        #[arg(long)]
+        reason: Option<String>,
+        /// Let the entry lapse after this long (e.g. 30d, 12h).
+        #[arg(long)]
+        expires_in: Option<String>,
+    },
+    /// Remove an entry: the customer is free again at once.
+    Remove {
+        #[command(flatten)]
+        /// Who.
+        who: Who,
+        /// The organizer the entry was made for (default: the platform-wide entry).
+        #[arg(long)]
+        organizer: Option<String>,
+    },
+    /// Import entries from a CSV (header row naming the columns) or NDJSON file; prints what
+    /// was added and every rejected line.
+    Import {
+        /// The file.
+        file: PathBuf,
+        /// `csv` or `ndjson` (default: from the file name, else csv).
+        #[arg(long)]
+        format: Option<String>,
+    },
+    /// Export entries as CSV or NDJSON to standard output.
+    Export {
+        /// `csv` (default) or `ndjson`.
+        #[arg(long, default_value = "csv")]
+        format: String,
+        /// Only this organizer's entries.
+        #[arg(long)]
+        organizer: Option<String>,
+    },
+    /// List entries.
+    List {
+        /// Only this organizer's entries.
+        #[arg(long)]
+        organizer: Option<String>,
+        /// At most this many.
+        #[arg(long, default_value_t = 1000)]
+        limit: usize,
+    },
+}
+
+pub(super) fn hash_email_cmd(address: &str, policy_path: Option<&Path>) -> Result<(), Failure> {
+    let (hasher, rules) = match policy_path {
+        Some(path) => {
+            let policy = load_policy(path)?;
+            let rules = policy.blacklist.as_ref().map(|b| b.rules).unwrap_or_default();
+            match load_email_hasher(&policy, path)? {
+                Some(h) => (h, rules),
+                None => {
+                    return Err(Failure::Usage(format!(
+                        "{}: the policy has no [blacklist] section",
+                        path.display()
+                    )))
+                }
+            }
+        }
+        None => {
+            let key = std::env::var("DOORMAN_HASH_KEY").map_err(|_| {
+                Failure::Usage(
+                    "set DOORMAN_HASH_KEY, or give --policy to use the policy's key and rules".into(),
+                )
+            })?;
+            let hasher = EmailHasher::hmac(key.as_bytes())
+                .map_err(|e| Failure::Usage(format!("DOORMAN_HASH_KEY: {e}")))?;
+            (hasher, Default::default())
+        }
+    };
+    let canonical =
+        crate::core::email::canonicalize(address, rules).map_err(|e| Failure::Usage(e.to_string()))?;
+    println!("{}", hasher.hash_hex(&canonical));
+    Ok(())
+}
+
+pub(super) fn blacklist_cmd(action: BlacklistAction) -> Result<(), Failure> {
+    use crate::hosts::admin_client::{AdminClient, ClientError};
+    use serde_json::json;
+
+    let client = AdminClient::from_env().map_err(|e| Failure::Usage(e.to_string()))?;
+    let runtime =
+        tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime");
+    let fail = |e: ClientError| match e {
+        ClientError::Config(m) => Failure::Usage(m),
+        other => Failure::Runtime(other.to_string()),
+    };
+    let who = |w: &Who| json!({ "account": w.account, "email": w.email, "email_hash": w.email_hash });
+    let (method, path, body) = match &action {
+        BlacklistAction::Import { file, format } => {
+            let ndjson = match format.as_deref() {
+                Some("ndjson") => true,
+                Some("csv") => false,
+                Some(other) => return Err(Failure::Usage(format!("--format `{other}`: csv or ndjson"))),
+                None => file.extension().is_some_and(|e| e == "ndjson" || e == "jsonl"),
+            };
+            let bytes = std::fs::read(file)
+                .map_err(|e| Failure::Usage(format!("cannot read {}: {e}", file.display())))?;
+            let content_type = if ndjson { "application/x-ndjson" } else { "text/csv" };
+            let answer = runtime
+                .block_on(client.call_raw(
+                    http::Method::POST,
+                    "/v1/blacklist/import",
+                    content_type,
+                    bytes.into(),
+                ))
+                .map_err(fail)?;
+            let report: serde_json::Value = serde_json::from_slice(&answer).unwrap_or_default();
+            println!("added {}, rejected {}", report["added"], report["rejected"]);
+            for e in report["errors"].as_array().into_iter().flatten() {
+                eprintln!("line {}: {}", e["line"], e["error"].as_str().unwrap_or(""));
+            }
+            return Ok(());
+        }
+        BlacklistAction::Export { format, organizer } => {
+            let mut path = format!("/v1/blacklist/export?format={}", urlencode(format));
+            if let Some(o) = organizer {
+                path.push_str(&format!("&organizer={}", urlencode(o)));
+            }
+            let answer = runtime
+                .block_on(client.call_raw(http::Method::GET, &path, "text/plain", Default::default()))
+                .map_err(fail)?;
+            use std::io::Write;
+            std::io::stdout()
+                .write_all(&answer)
+                .map_err(|e| Failure::Runtime(format!("cannot write the export: {e}")))?;
+            return Ok(());
+        }
+        BlacklistAction::Add { who: w, organizer, reason, expires_in } => {
+            let mut body = who(w);
+            body["organizer"] = json!(organizer);
+            body["reason"] = json!(reason);
+            body["expires_in"] = json!(expires_in);
+            (http::Method::POST, "/v1/blacklist".to_owned(), Some(body))
+        }
+        BlacklistAction::Remove { who: w, organizer } => {
+            let mut body = who(w);
+            body["organizer"] = json!(organizer);
+            (http::Method::POST, "/v1/blacklist/remove".to_owned(), Some(body))
+        }
+        BlacklistAction::List { organizer, limit } => {
+            let mut path = format!("/v1/blacklist?limit={limit}");
+            if let Some(o) = organizer {
+                path.push_str(&format!("&organizer={}", urlencode(o)));
+            }
+            (http::Method::GET, path, None)
+        }
+    };
+    // JSON null fields are dropped so the API sees only what was given.
+    let body = body.map(|mut b| {
+        if let Some(map) = b.as_object_mut() {
+            map.retain(|_, v| !v.is_null());
+        }
+        b
+    });
+    let answer = runtime.block_on(client.call(method, &path, body)).map_err(fail)?;
+    match action {
+        BlacklistAction::List { .. } => {
+            for e in answer["entries"].as_array().into_iter().flatten() {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    e["kind"].as_str().unwrap_or(""),
+                    e["value"].as_str().unwrap_or(""),
+                    e["organizer"].as_str().unwrap_or("*"),
+                    e["expires_at"].as_str().unwrap_or("never"),
+                    e["reason"].as_str().unwrap_or(""),
+                );
+            }
+        }
+        BlacklistAction::Add { .. } => println!(
+            "added {} {} ({})",
+            answer["kind"].as_str().unwrap_or(""),
+            answer["value"].as_str().unwrap_or(""),
+            answer["organizer"]
+                .as_str()
+                .map(|o| format!("organizer {o}"))
+                .unwrap_or_else(|| "platform-wide".into()),
+        ),
+        BlacklistAction::Remove { .. } => println!("removed"),
+        BlacklistAction::Import { .. } | BlacklistAction::Export { .. } => {}
+    }
+    Ok(())
+}
+
+fn urlencode(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}

@@ -1,0 +1,152 @@
+//! The `doorman` command line: `serve`, `check-policy`, `demo`, `hash-email`, `blacklist`.
+//!
+//! Exit status: 0 on success, 2 for an unusable policy or secret (the message names the file,
+//! the field and what is wrong), 1 when starting fails for another reason (a port in use).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::hosts::serve::{self, ServeOptions};
+
+mod blacklist;
+mod secrets;
+
+use blacklist::{blacklist_cmd, hash_email_cmd};
+pub use blacklist::{BlacklistAction, Who};
+pub use secrets::{load_admin_token, load_email_hasher, load_policy, load_session_verifier};
+
+/// Doorman: edge middleware for ticket shops.
+#[derive(Debug, Parser)]
+#[command(name = "doorman", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the reverse proxy with a policy file.
+    Serve {
+        /// The policy file (TOML).
+        #[arg(long, env = "DOORMAN_POLICY")]
+        policy: PathBuf,
+        /// Folder for the embedded store.
+        #[arg(long, env = "DOORMAN_DATA_DIR", default_value = "./doorman-data")]
+        data_dir: PathBuf,
+    },
+    /// Check a policy file and exit: 0 when valid, 2 with the reason when not.
+    CheckPolicy {
+        /// The policy file (TOML).
+        file: PathBuf,
+    },
+    /// Print the hash the blacklist stores for an e-mail address.
+    HashEmail {
+        /// The address.
+        address: String,
+        /// Take the hash mode, key and canonicalization rules from this policy (default:
+        /// HMAC with DOORMAN_HASH_KEY, no provider rules).
+        #[arg(long, env = "DOORMAN_POLICY")]
+        policy: Option<PathBuf>,
+    },
+    /// Manage blacklist entries through the admin API (DOORMAN_ADMIN_URL, DOORMAN_ADMIN_TOKEN).
+    Blacklist {
+        /// What to do.
+        #[command(subcommand)]
+        action: BlacklistAction,
+    },
+    /// Run a demo ticket shop with Doorman in front of it, on the embedded store.
+    Demo {
+        /// Public address of Doorman.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// Address of the admin and operations listener.
+        #[arg(long, default_value = "127.0.0.1:8081")]
+        admin_listen: String,
+        /// Folder for the embedded store (default: a fresh temporary folder).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+}
+
+/// Runs the command line and answers the process exit code.
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let result = match cli.command {
+        Command::Serve { policy, data_dir } => serve_cmd(&policy, data_dir),
+        Command::CheckPolicy { file } => load_policy(&file).map(|p| {
+            println!(
+                "{}: ok (backend {}, listen {}, admin {})",
+                file.display(),
+                p.backend.url,
+                p.server.listen,
+                p.server.admin_listen
+            );
+        }),
+        Command::Demo { listen, admin_listen, data_dir } => {
+            crate::demo::run(&listen, &admin_listen, data_dir)
+        }
+        Command::HashEmail { address, policy } => hash_email_cmd(&address, policy.as_deref()),
+        Command::Blacklist { action } => blacklist_cmd(action),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Usage(msg)) => {
+            eprintln!("doorman: {msg}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Runtime(msg)) => {
+            eprintln!("doorman: {msg}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Why a command failed, which decides the exit status.
+#[derive(Debug)]
+pub enum Failure {
+    /// Bad policy, secret or argument: exit 2.
+    Usage(String),
+    /// Anything else: exit 1.
+    Runtime(String),
+}
+
+fn serve_cmd(policy_path: &Path, data_dir: PathBuf) -> Result<(), Failure> {
+    let policy = load_policy(policy_path)?;
+    let admin_token = load_admin_token(&policy, policy_path)?;
+    let policy_dir = policy_path.parent().unwrap_or(Path::new("."));
+    let tls = match &policy.server.tls {
+        Some(files) => Some(
+            crate::hosts::proxy::tls::acceptor(files, policy_dir, policy.server.http2)
+                .map_err(|e| Failure::Usage(format!("{}: {e}", policy_path.display())))?,
+        ),
+        None => None,
+    };
+    let email_hasher = load_email_hasher(&policy, policy_path)?;
+    let session = load_session_verifier(&policy, policy_path)?;
+    let running = serve::start(policy, ServeOptions { data_dir, admin_token, tls, email_hasher, session })
+        .map_err(|e| Failure::Runtime(e.to_string()))?;
+    let scheme = if running.tls { "https" } else { "http" };
+    println!(
+        "doorman: listening on {scheme}://{} (admin http://{})",
+        running.public_addr, running.admin_addr
+    );
+    serve::wait_for_signal();
+    running.shutdown();
+    Ok(())
+}
+
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("DOORMAN_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if std::env::var("DOORMAN_LOG_FORMAT").as_deref() == Ok("json") {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}

@@ -1,0 +1,98 @@
+//! Reading the policy and the secrets it names: the admin token, the e-mail hash key, the
+//! session-cookie key. Every problem is a [`Failure::Usage`] (exit 2) naming the file and field.
+
+use std::path::Path;
+
+use super::Failure;
+use crate::core::blacklist::session::{JwtAlgorithm, SessionVerifier};
+use crate::core::blacklist::HashMode;
+use crate::core::email_hash::EmailHasher;
+use crate::core::policy::Policy;
+use crate::hosts::admin::AdminToken;
+
+/// Reads and validates a policy file, with `DOORMAN_*` overrides from the environment.
+pub fn load_policy(path: &Path) -> Result<Policy, Failure> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Failure::Usage(format!("cannot read policy {}: {e}", path.display())))?;
+    Policy::from_toml_str(&path.display().to_string(), &text, std::env::vars())
+        .map_err(|e| Failure::Usage(e.to_string()))
+}
+
+/// The operator token: `DOORMAN_ADMIN_TOKEN`, else the file named by `admin.token_file`
+/// (relative to the policy file's folder).
+pub fn load_admin_token(policy: &Policy, policy_path: &Path) -> Result<Option<AdminToken>, Failure> {
+    if let Ok(token) = std::env::var("DOORMAN_ADMIN_TOKEN") {
+        return AdminToken::new(&token)
+            .map(Some)
+            .map_err(|e| Failure::Usage(format!("DOORMAN_ADMIN_TOKEN: {e}")));
+    }
+    let Some(file) = &policy.admin.token_file else {
+        tracing::warn!("no admin token (DOORMAN_ADMIN_TOKEN or admin.token_file): the admin API refuses everything but health checks");
+        return Ok(None);
+    };
+    let file = policy_path.parent().unwrap_or(Path::new(".")).join(file);
+    let what = format!("{}: field `admin.token_file`", policy_path.display());
+    let text = std::fs::read_to_string(&file)
+        .map_err(|e| Failure::Usage(format!("{what}: cannot read {}: {e}", file.display())))?;
+    AdminToken::new(&text).map(Some).map_err(|e| Failure::Usage(format!("{what}: {}: {e}", file.display())))
+}
+
+/// The e-mail hasher the policy asks for: HMAC with `DOORMAN_HASH_KEY` or the file named by
+/// `blacklist.hash_key_file`, or plain SHA-256. `None` when the policy has no blacklist.
+pub fn load_email_hasher(policy: &Policy, policy_path: &Path) -> Result<Option<EmailHasher>, Failure> {
+    let Some(blacklist) = &policy.blacklist else {
+        return Ok(None);
+    };
+    if blacklist.hash == HashMode::Sha256 {
+        return Ok(Some(EmailHasher::PlainSha256));
+    }
+    let (key, source) = if let Ok(key) = std::env::var("DOORMAN_HASH_KEY") {
+        (key.into_bytes(), "DOORMAN_HASH_KEY".to_owned())
+    } else if let Some(file) = &blacklist.hash_key_file {
+        let file = policy_path.parent().unwrap_or(Path::new(".")).join(file);
+        let what = format!("{}: field `blacklist.hash_key_file`: {}", policy_path.display(), file.display());
+        let bytes = std::fs::read(&file).map_err(|e| Failure::Usage(format!("{what}: {e}")))?;
+        (bytes.trim_ascii().to_vec(), what)
+    } else {
+        return Err(Failure::Usage(format!(
+            "{}: the blacklist hashes e-mail addresses with HMAC and needs a key: set DOORMAN_HASH_KEY or \
+             blacklist.hash_key_file (or choose blacklist.hash = \"sha256\")",
+            policy_path.display()
+        )));
+    };
+    EmailHasher::hmac(&key).map(Some).map_err(|e| Failure::Usage(format!("{source}: {e}")))
+}
+
+/// The session-cookie verifier the policy asks for. The HS256 secret comes from
+/// `DOORMAN_SESSION_KEY` or `blacklist.session_key_file`; public keys from the file.
+pub fn load_session_verifier(
+    policy: &Policy,
+    policy_path: &Path,
+) -> Result<Option<SessionVerifier>, Failure> {
+    let Some(settings) = policy.blacklist.as_ref().and_then(|b| b.session.clone()) else {
+        return Ok(None);
+    };
+    let env_secret = (settings.algorithm == JwtAlgorithm::Hs256)
+        .then(|| std::env::var("DOORMAN_SESSION_KEY").ok())
+        .flatten();
+    let (key, source) = match (env_secret, &settings.key_file) {
+        (Some(secret), _) => (secret.into_bytes(), "DOORMAN_SESSION_KEY".to_owned()),
+        (None, Some(file)) => {
+            let file = policy_path.parent().unwrap_or(Path::new(".")).join(file);
+            let what =
+                format!("{}: field `blacklist.session_key_file`: {}", policy_path.display(), file.display());
+            let bytes = std::fs::read(&file).map_err(|e| Failure::Usage(format!("{what}: {e}")))?;
+            let bytes =
+                if settings.algorithm == JwtAlgorithm::Hs256 { bytes.trim_ascii().to_vec() } else { bytes };
+            (bytes, what)
+        }
+        (None, None) => {
+            return Err(Failure::Usage(format!(
+                "{}: the session cookie is HS256 and needs its secret: set DOORMAN_SESSION_KEY or \
+                 blacklist.session_key_file",
+                policy_path.display()
+            )))
+        }
+    };
+    SessionVerifier::new(settings, &key).map(Some).map_err(|e| Failure::Usage(format!("{source}: {e}")))
+}
