@@ -36,7 +36,6 @@ pub struct Metrics {
 }
 
 struct Inner {
-    recorder: PrometheusRecorder,
     handle: PrometheusHandle,
     responses: [Counter; 5],
     duration: Histogram,
@@ -77,7 +76,7 @@ impl Metrics {
             .map(|o| counter("doorman_checkouts_total", ("outcome", o)));
         let duration =
             recorder.register_histogram(&Key::from_static_name("doorman_response_head_seconds"), &META);
-        Self { inner: Arc::new(Inner { recorder, handle, responses, duration, backend_errors, checkouts }) }
+        Self { inner: Arc::new(Inner { handle, responses, duration, backend_errors, checkouts }) }
     }
 
     /// Counts one response by status class and records the time to its head.
@@ -105,11 +104,6 @@ impl Metrics {
     /// Drains histogram samples into buckets; call now and then so they do not pile up.
     pub fn upkeep(&self) {
         self.inner.handle.run_upkeep();
-    }
-
-    /// The underlying recorder, for features that register their own metrics.
-    pub fn recorder(&self) -> &PrometheusRecorder {
-        &self.inner.recorder
     }
 }
 

@@ -34,11 +34,16 @@ fn expiry_of(ttl: Option<Duration>) -> u64 {
     ttl.map(|t| now_ms().saturating_add(t.as_millis().max(1) as u64)).unwrap_or(0)
 }
 
-/// Splits a stored value into its payload, or `None` when it has expired (or is malformed).
-fn live(raw: &[u8], now: u64) -> Option<&[u8]> {
+/// A stored value's expiry and payload, or `None` when it has expired (or is malformed).
+fn live_parts(raw: &[u8], now: u64) -> Option<(u64, &[u8])> {
     let (head, payload) = raw.split_first_chunk::<8>()?;
     let expiry = u64::from_be_bytes(*head);
-    (expiry == 0 || expiry > now).then_some(payload)
+    (expiry == 0 || expiry > now).then_some((expiry, payload))
+}
+
+/// A stored value's payload, or `None` when it has expired (or is malformed).
+fn live(raw: &[u8], now: u64) -> Option<&[u8]> {
+    live_parts(raw, now).map(|(_, payload)| payload)
 }
 
 fn encode(expiry: u64, payload: &[u8]) -> Vec<u8> {
@@ -150,20 +155,16 @@ impl Store for EmbeddedStore {
         let key = self.key(key);
         self.write(move |t| {
             let now = now_ms();
-            let (current, expiry) = match t.get(key.as_str()).map_err(failed)? {
-                Some(v) => match live(v.value(), now) {
-                    Some(payload) => {
-                        let n = <[u8; 8]>::try_from(payload)
-                            .map_err(|_| StoreError::Failed(format!("{key} is not a counter")))?;
-                        (
-                            i64::from_le_bytes(n),
-                            u64::from_be_bytes(v.value()[..8].try_into().unwrap_or_default()),
-                        )
-                    }
-                    None => (0, expiry_of(ttl)),
-                },
+            let stored = t.get(key.as_str()).map_err(failed)?;
+            let (current, expiry) = match stored.as_ref().and_then(|v| live_parts(v.value(), now)) {
+                Some((expiry, payload)) => {
+                    let n = <[u8; 8]>::try_from(payload)
+                        .map_err(|_| StoreError::Failed(format!("{key} is not a counter")))?;
+                    (i64::from_le_bytes(n), expiry)
+                }
                 None => (0, expiry_of(ttl)),
             };
+            drop(stored);
             let next =
                 current.checked_add(by).ok_or_else(|| StoreError::Failed(format!("{key} overflows")))?;
             t.insert(key.as_str(), encode(expiry, &next.to_le_bytes()).as_slice()).map_err(failed)?;

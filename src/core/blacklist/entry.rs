@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Identity, Scope};
+use super::Scope;
 
 /// The stored form of an entry (JSON in the store; times are Unix seconds).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -26,15 +26,6 @@ pub struct Entry {
 }
 
 impl Entry {
-    /// The identity the entry is about, if its kind is known.
-    pub fn identity(&self) -> Option<Identity> {
-        match self.kind.as_str() {
-            "account" => Some(Identity::Account(self.value.clone())),
-            "email_hash" => Some(Identity::EmailHash(self.value.clone())),
-            _ => None,
-        }
-    }
-
     /// The scope the entry applies to.
     pub fn scope(&self) -> Scope {
         if self.scope == "*" {

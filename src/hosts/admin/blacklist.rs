@@ -23,12 +23,12 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::error::{ApiError, Body, Params};
+use super::error::{slug, ApiError, Body, Params};
 use super::principal::Principal;
 use super::AdminState;
 use crate::core::blacklist::audit::{scope_prefix, AuditAction, AuditRecord, AUDIT_PREFIX};
 use crate::core::blacklist::entry::Entry;
-use crate::core::blacklist::{entry_key, event_key, is_account_id, is_slug, Identity, Scope, ENTRY_PREFIX};
+use crate::core::blacklist::{entry_key, event_key, is_account_id, Identity, Scope, ENTRY_PREFIX};
 use crate::core::email::canonicalize;
 use crate::core::email_hash::is_hash_hex;
 use crate::ports::store::Store;
@@ -212,9 +212,8 @@ pub async fn put_event(
 ) -> Result<Response, ApiError> {
     who.require_operator()?;
     let Body(req) = body?;
-    if !is_slug(&event) || !is_slug(&req.organizer) {
-        return Err(ApiError::bad("event and organizer: 1 to 64 of a-z, 0-9, '-', '_'"));
-    }
+    slug("event", &event)?;
+    slug("organizer", &req.organizer)?;
     state.store.set(&event_key(&event), req.organizer.as_bytes(), None).await?;
     audit_admin(
         &state,
@@ -235,9 +234,7 @@ pub async fn get_event(
     Path(event): Path<String>,
 ) -> Result<Response, ApiError> {
     who.require_operator()?;
-    if !is_slug(&event) {
-        return Err(ApiError::bad("event: 1 to 64 of a-z, 0-9, '-', '_'"));
-    }
+    slug("event", &event)?;
     match state.store.get(&event_key(&event)).await? {
         Some(org) => {
             Ok(Json(json!({ "event": event, "organizer": String::from_utf8_lossy(&org) })).into_response())

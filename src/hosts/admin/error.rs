@@ -41,6 +41,15 @@ impl From<StoreError> for ApiError {
     }
 }
 
+/// Checks that `value` of `field` is a slug (organizer or event id), else a 400 saying so.
+pub fn slug<'a>(field: &str, value: &'a str) -> Result<&'a str, ApiError> {
+    if crate::core::blacklist::is_slug(value) {
+        Ok(value)
+    } else {
+        Err(ApiError::bad(format!("{field}: 1 to 64 of a-z, 0-9, '-', '_'")))
+    }
+}
+
 /// `Query<T>` whose rejections are JSON 400s naming the problem.
 pub struct Params<T>(pub T);
 

@@ -17,12 +17,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::blacklist::audit_admin;
-use super::error::{ApiError, Body};
+use super::error::{slug, ApiError, Body};
 use super::principal::{token_digest, Principal};
 use super::{random_token, AdminState};
 use crate::adapters::store::AnyStore;
 use crate::core::blacklist::audit::AuditAction;
-use crate::core::blacklist::{is_slug, Scope};
+use crate::core::blacklist::Scope;
 use crate::ports::store::{Store, StoreError};
 
 /// An organizer as stored under `org:<id>`.
@@ -73,9 +73,7 @@ pub async fn create(
 ) -> Result<Response, ApiError> {
     who.require_operator()?;
     let Body(req) = body?;
-    if !is_slug(&req.id) {
-        return Err(ApiError::bad("id: 1 to 64 of a-z, 0-9, '-', '_'"));
-    }
+    slug("id", &req.id)?;
     if req.name.trim().is_empty() || req.name.len() > 200 || req.name.chars().any(char::is_control) {
         return Err(ApiError::bad("name: 1 to 200 characters of text"));
     }
@@ -130,9 +128,7 @@ pub async fn rotate(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     who.require_operator()?;
-    if !is_slug(&id) {
-        return Err(ApiError::bad("id: 1 to 64 of a-z, 0-9, '-', '_'"));
-    }
+    slug("id", &id)?;
     let Some(mut org) = load(&state.store, &id).await? else {
         return Err(ApiError::not_found("no such organizer"));
     };

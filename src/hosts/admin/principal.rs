@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::auth::strip_bearer;
-use super::error::ApiError;
+use super::error::{slug, ApiError};
 use super::organizers::load as load_organizer;
 use super::AdminState;
 use crate::core::blacklist::{is_slug, Scope};
@@ -41,8 +41,10 @@ impl Principal {
     /// The scope a request may act on. Operators choose (default: the platform); organizers get
     /// their own organizer and may name no other.
     pub fn scope(&self, requested: Option<&str>) -> Result<Scope, ApiError> {
+        if let Some(o) = requested {
+            slug("organizer", o)?;
+        }
         match (self, requested) {
-            (_, Some(o)) if !is_slug(o) => Err(ApiError::bad("organizer: 1 to 64 of a-z, 0-9, '-', '_'")),
             (Self::Operator, None) => Ok(Scope::Platform),
             (Self::Operator, Some(o)) => Ok(Scope::Organizer(o.to_owned())),
             (Self::Organizer(own), None) => Ok(Scope::Organizer(own.clone())),
