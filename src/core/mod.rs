@@ -7,5 +7,6 @@ pub mod blacklist;
 pub mod email;
 pub mod email_hash;
 pub mod forwarding;
+pub mod http1;
 pub mod policy;
 pub mod route;

@@ -7,6 +7,7 @@ mod support;
 mod admin;
 mod errors;
 mod fidelity;
+mod framing;
 mod lifecycle;
 mod streaming;
 mod tls;

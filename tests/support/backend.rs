@@ -259,3 +259,63 @@ impl RawBackend {
 pub fn executor() -> TokioExecutor {
     TokioExecutor::new()
 }
+
+/// One scripted answer of a [`ScriptBackend`]: raw bytes, then whether to close the connection.
+pub type Answer = (&'static [u8], bool);
+
+/// A raw TCP backend that answers every request head it reads with the next answer of its
+/// script (counted over all connections), keeping connections open unless the answer says
+/// close: for response framings hyper's server would never produce.
+pub struct ScriptBackend {
+    pub addr: SocketAddr,
+    /// TCP connections accepted so far.
+    pub connections: Arc<AtomicU64>,
+}
+
+impl ScriptBackend {
+    pub fn start(script: Vec<Answer>) -> Self {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let connections = Arc::new(AtomicU64::new(0));
+        let next = Arc::new(AtomicU64::new(0));
+        let (script, counted) = (Arc::new(script), connections.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut s) = stream else { break };
+                counted.fetch_add(1, Ordering::SeqCst);
+                let (script, next) = (script.clone(), next.clone());
+                std::thread::spawn(move || {
+                    use std::io::{Read, Write};
+                    let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
+                    let mut pending = Vec::new();
+                    let mut buf = [0u8; 4096];
+                    loop {
+                        // One request head (the scripts only serve bodiless requests).
+                        while !pending.windows(4).any(|w| w == b"\r\n\r\n") {
+                            match s.read(&mut buf) {
+                                Ok(0) | Err(_) => return,
+                                Ok(n) => pending.extend_from_slice(&buf[..n]),
+                            }
+                        }
+                        let end = pending.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+                        pending.drain(..end);
+                        let i = next.fetch_add(1, Ordering::SeqCst) as usize;
+                        let (answer, close) = script[i % script.len()];
+                        if s.write_all(answer).is_err() || close {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        Self { addr, connections }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn connections(&self) -> u64 {
+        self.connections.load(Ordering::SeqCst)
+    }
+}

@@ -77,7 +77,7 @@ impl From<PoolError> for ForwardError {
     fn from(e: PoolError) -> Self {
         match e {
             PoolError::Connect { .. } => Self::Connect(e),
-            PoolError::Exchange(_) => Self::Protocol(e),
+            PoolError::Exchange(_) | PoolError::Io(_) | PoolError::Framing(_) => Self::Protocol(e),
         }
     }
 }

@@ -8,7 +8,7 @@
 //! start (the backend had just closed it) is retried once on a fresh connection: it never reached
 //! the backend, so the retry is safe for every method.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use http::{Request, Response, StatusCode};
@@ -32,6 +32,12 @@ pub enum PoolError {
     /// The HTTP exchange failed (bad status line, closed connection, body error).
     #[error("backend exchange failed: {0}")]
     Exchange(#[from] hyper::Error),
+    /// I/O on a same-task backend connection failed.
+    #[error("backend i/o failed: {0}")]
+    Io(std::io::Error),
+    /// The backend's answer is not valid HTTP/1.1 (same-task exchange).
+    #[error("backend answer malformed: {0}")]
+    Framing(#[from] crate::core::http1::FramingError),
 }
 
 struct Idle {
@@ -107,6 +113,11 @@ impl BackendPool {
         }
     }
 
+    /// How often [`Self::sweep`] is worth calling.
+    pub fn sweep_interval(&self) -> Duration {
+        (self.idle_timeout / 2).clamp(Duration::from_millis(100), Duration::from_secs(10))
+    }
+
     /// Closes connections idle for longer than the idle timeout; the worker calls this now and then.
     pub fn sweep(&self) {
         let now = Instant::now();
@@ -136,18 +147,15 @@ impl BackendPool {
     }
 }
 
-/// Sweeps `pool` every few seconds for as long as it exists.
-pub fn spawn_sweeper(pool: &Arc<BackendPool>) {
-    let weak = Arc::downgrade(pool);
-    let every = (pool.idle_timeout / 2).clamp(Duration::from_millis(100), Duration::from_secs(10));
+/// Calls `sweep` every `every` for as long as it answers true (its pools still exist).
+pub fn spawn_sweeper(every: Duration, sweep: impl Fn() -> bool + Send + 'static) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         tick.tick().await;
         loop {
             tick.tick().await;
-            match weak.upgrade() {
-                Some(pool) => pool.sweep(),
-                None => return,
+            if !sweep() {
+                return;
             }
         }
     });
