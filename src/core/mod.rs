@@ -7,6 +7,5 @@ pub mod blacklist;
 pub mod email;
 pub mod email_hash;
 pub mod forwarding;
-pub mod http1;
 pub mod policy;
 pub mod route;

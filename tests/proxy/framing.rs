@@ -1,6 +1,7 @@
-//! Backend answers framed every way HTTP/1.1 allows reach the client whole, through the
-//! same-task exchange that carries bodiless GET and HEAD requests; broken framings get 502 or a
-//! cut-short body, and never leak into the next customer's answer.
+//! Backend answers framed every way HTTP/1.1 allows reach the client whole, and pooled backend
+//! connections stay in step; broken framings get 502 or a cut-short body, and never leak into
+//! the next customer's answer. The backend here is raw TCP, to send framings a well-behaved
+//! server never would.
 
 use http::Request;
 

@@ -22,6 +22,10 @@ pub enum ForwardError {
     /// The exchange failed after connecting (bad status line, closed connection, client gone).
     #[error("forwarding failed: {0}")]
     Protocol(PoolError),
+    /// The backend answered 101 to a request that asked for no upgrade (RFC 9110 §15.2.2
+    /// forbids it); there is no tunnel to hand the client.
+    #[error("backend switched protocols unasked")]
+    UnaskedUpgrade,
 }
 
 impl ForwardError {
@@ -29,7 +33,7 @@ impl ForwardError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::Timeout => StatusCode::GATEWAY_TIMEOUT,
-            Self::Connect(_) | Self::Protocol(_) => StatusCode::BAD_GATEWAY,
+            Self::Connect(_) | Self::Protocol(_) | Self::UnaskedUpgrade => StatusCode::BAD_GATEWAY,
         }
     }
 
@@ -38,7 +42,7 @@ impl ForwardError {
         match self {
             Self::Connect(_) => BackendErrorKind::Connect,
             Self::Timeout => BackendErrorKind::Timeout,
-            Self::Protocol(_) => BackendErrorKind::Protocol,
+            Self::Protocol(_) | Self::UnaskedUpgrade => BackendErrorKind::Protocol,
         }
     }
 }
@@ -77,7 +81,7 @@ impl From<PoolError> for ForwardError {
     fn from(e: PoolError) -> Self {
         match e {
             PoolError::Connect { .. } => Self::Connect(e),
-            PoolError::Exchange(_) | PoolError::Io(_) | PoolError::Framing(_) => Self::Protocol(e),
+            PoolError::Exchange(_) => Self::Protocol(e),
         }
     }
 }

@@ -1,8 +1,7 @@
 //! The forwarding service: sends a request to the ticketing backend and streams the answer back.
 //!
 //! Phases, in order: rewrite the head (hop-by-hop fields, forwarding headers, `Host`, URI),
-//! send it with a deadline for the response head (bodiless `GET`/`HEAD` over the same-task
-//! exchange of [`super::direct`], everything else over hyper's client in [`super::pool`]),
+//! send over the worker's pooled keep-alive client with a deadline for the response head,
 //! clean the response head, and splice the two connections together after a `101`.
 //! Bodies stream both ways and are never buffered here.
 
@@ -20,7 +19,6 @@ use http_body_util::{Either, Full};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 
-use super::direct::{DirectBody, DirectPool};
 use super::error::{error_page, ForwardError};
 use super::pool::{spawn_sweeper, BackendPool};
 use crate::core::forwarding::{self, ClientFacts};
@@ -30,15 +28,12 @@ use crate::hosts::metrics::Metrics;
 /// Request bodies on the way to the backend: streamed from the client, or already buffered by a
 /// layer that had to read them (checkout routes).
 pub type RequestBody = Either<Incoming, Full<Bytes>>;
-/// Response bodies from the backend: through hyper's client, or read by the same-task exchange.
-pub type BackendBody = Either<Incoming, DirectBody>;
 /// Response bodies on the way to the client: streamed from the backend, or made by Doorman.
-pub type ResponseBody = Either<BackendBody, Full<Bytes>>;
+pub type ResponseBody = Either<Incoming, Full<Bytes>>;
 
-/// What every connection of one worker shares: the two backend pools and the rules.
+/// What every connection of one worker shares: the pooled client and the rules.
 pub struct Forwarder {
     pool: Arc<BackendPool>,
-    direct: Arc<DirectPool>,
     authority: Authority,
     host: HostRewrite,
     response_timeout: std::time::Duration,
@@ -47,8 +42,8 @@ pub struct Forwarder {
 }
 
 impl Forwarder {
-    /// A forwarder with its own connection pools (one per worker thread). Call it inside the
-    /// worker's runtime: it starts the pools' idle sweeper there.
+    /// A forwarder with its own connection pool (one per worker thread). Call it inside the
+    /// worker's runtime: it starts the pool's idle sweeper there.
     pub fn new(policy: &Policy, metrics: Metrics) -> Self {
         let b = &policy.backend;
         let pool = Arc::new(BackendPool::new(
@@ -57,24 +52,9 @@ impl Forwarder {
             b.pool_idle_timeout,
             b.pool_max_idle,
         ));
-        let direct = Arc::new(DirectPool::new(
-            b.authority.clone(),
-            b.connect_timeout,
-            b.pool_idle_timeout,
-            b.pool_max_idle,
-        ));
-        let (weak_pool, weak_direct) = (Arc::downgrade(&pool), Arc::downgrade(&direct));
-        spawn_sweeper(pool.sweep_interval(), move || match (weak_pool.upgrade(), weak_direct.upgrade()) {
-            (Some(pool), Some(direct)) => {
-                pool.sweep();
-                direct.sweep();
-                true
-            }
-            _ => false,
-        });
+        spawn_sweeper(&pool);
         Self {
             pool,
-            direct,
             authority: policy.backend.authority.parse().expect("validated by the policy"),
             host: policy.backend.host.clone(),
             response_timeout: policy.backend.response_timeout,
@@ -96,22 +76,17 @@ impl Forwarder {
         let client_upgrade = upgrade.then(|| hyper::upgrade::on(&mut req));
         self.rewrite_head(&mut req, client, upgrade);
 
-        let result = if DirectPool::takes(&req, upgrade) {
-            let sent = tokio::time::timeout(self.response_timeout, self.direct.send(req)).await;
-            sent.map(|r| r.map(|response| response.map(Either::Right)))
-        } else {
-            let sent = tokio::time::timeout(self.response_timeout, self.pool.send(req)).await;
-            sent.map(|r| r.map(|response| response.map(Either::Left)))
-        };
-        let result = match result {
+        let result = match tokio::time::timeout(self.response_timeout, self.pool.send(req)).await {
             Err(_) => Err(ForwardError::Timeout),
             Ok(Err(e)) => Err(ForwardError::from(e)),
+            Ok(Ok(response)) if response.status() == StatusCode::SWITCHING_PROTOCOLS && !upgrade => {
+                Err(ForwardError::UnaskedUpgrade)
+            }
             Ok(Ok(response)) => Ok(response),
         };
         let response = match result {
             Ok(mut response) => {
                 let switching = response.status() == StatusCode::SWITCHING_PROTOCOLS;
-                // Only hyper's client takes upgrade requests, so a 101 comes with its upgrade.
                 if let (true, Some(client_upgrade)) = (switching, client_upgrade) {
                     splice(client_upgrade, hyper::upgrade::on(&mut response));
                 }

@@ -1,7 +1,6 @@
 //! The native reverse proxy: the Doorman layer wrapped around the forwarding service, served by
 //! worker threads.
 
-pub mod direct;
 pub mod error;
 pub mod forward;
 pub mod pool;

@@ -8,7 +8,7 @@
 //! start (the backend had just closed it) is retried once on a fresh connection: it never reached
 //! the backend, so the retry is safe for every method.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use http::{Request, Response, StatusCode};
@@ -32,13 +32,11 @@ pub enum PoolError {
     /// The HTTP exchange failed (bad status line, closed connection, body error).
     #[error("backend exchange failed: {0}")]
     Exchange(#[from] hyper::Error),
-    /// I/O on a same-task backend connection failed.
-    #[error("backend i/o failed: {0}")]
-    Io(std::io::Error),
-    /// The backend's answer is not valid HTTP/1.1 (same-task exchange).
-    #[error("backend answer malformed: {0}")]
-    Framing(#[from] crate::core::http1::FramingError),
 }
+
+/// Largest response head (or chunked trailer section) taken from the backend; a larger one gets
+/// the client a 502.
+const MAX_RESPONSE_HEAD: usize = 64 * 1024;
 
 struct Idle {
     sender: SendRequest<RequestBody>,
@@ -113,11 +111,6 @@ impl BackendPool {
         }
     }
 
-    /// How often [`Self::sweep`] is worth calling.
-    pub fn sweep_interval(&self) -> Duration {
-        (self.idle_timeout / 2).clamp(Duration::from_millis(100), Duration::from_secs(10))
-    }
-
     /// Closes connections idle for longer than the idle timeout; the worker calls this now and then.
     pub fn sweep(&self) {
         let now = Instant::now();
@@ -136,7 +129,8 @@ impl BackendPool {
                 Ok(Ok(stream)) => stream,
             };
         let _ = stream.set_nodelay(true);
-        let (mut sender, connection) = http1::Builder::new().handshake(TokioIo::new(stream)).await?;
+        let (mut sender, connection) =
+            http1::Builder::new().max_header_size(MAX_RESPONSE_HEAD).handshake(TokioIo::new(stream)).await?;
         tokio::spawn(async move {
             if let Err(e) = connection.with_upgrades().await {
                 tracing::debug!(error = %e, "backend connection ended with an error");
@@ -147,15 +141,18 @@ impl BackendPool {
     }
 }
 
-/// Calls `sweep` every `every` for as long as it answers true (its pools still exist).
-pub fn spawn_sweeper(every: Duration, sweep: impl Fn() -> bool + Send + 'static) {
+/// Sweeps `pool` every few seconds for as long as it exists.
+pub fn spawn_sweeper(pool: &Arc<BackendPool>) {
+    let weak = Arc::downgrade(pool);
+    let every = (pool.idle_timeout / 2).clamp(Duration::from_millis(100), Duration::from_secs(10));
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         tick.tick().await;
         loop {
             tick.tick().await;
-            if !sweep() {
-                return;
+            match weak.upgrade() {
+                Some(pool) => pool.sweep(),
+                None => return,
             }
         }
     });
