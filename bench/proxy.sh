@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Reverse-proxy benchmark: wrk against a static nginx backend directly, through nginx as a
-# reverse proxy, and through Doorman, all on 127.0.0.1 with fresh free ports.
+# reverse proxy, through the plainest hyper proxy (examples/plain_proxy.rs) and through Doorman,
+# all on 127.0.0.1 with fresh free ports. A second Doorman build (doorman-b) can run in the same
+# rounds, to compare two builds against the same peers.
 #
 # wrk runs on one CPU, every server (backend, nginx proxy, Doorman) on the other.
 # Each round measures every target on /small.html and /body100k.bin at 64 connections (after a
@@ -9,13 +11,17 @@
 # progress goes to stderr.
 #
 # Knobs (environment):
-#   TARGETS      targets to measure, default "backend nginx doorman"
+#   TARGETS      targets to measure, default "backend nginx doorman"; known: backend nginx hyper
+#                doorman doorman-b
 #   DURATION     seconds per measured wrk run, default 10
 #   LAT_DURATION seconds per 1-connection run, default $DURATION
 #   WARMUP       seconds of the discarded warm-up before each 64-connection run, default 2
 #   ROUNDS       rounds of the whole matrix, default 3 (median reported)
 #   CONNECTIONS  connections for the throughput runs, default 64
 #   DOORMAN_BIN  Doorman binary, default target/release/doorman (relative to the repo root)
+#   DOORMAN_BIN_B  the second Doorman binary, for the doorman-b target (no default)
+#   PLAIN_PROXY_BIN  the plain hyper proxy, default target/release/examples/plain_proxy
+#                (cargo build --release --example plain_proxy)
 #   READY_TIMEOUT seconds to wait for each server to answer, default 10
 #   WRK_CPU / SERVER_CPU  CPUs for wrk and for the servers, default 0 / 1
 #   OUT          report file, default bench/results/proxy-latest.md
@@ -34,6 +40,8 @@ WARMUP="${WARMUP:-2}"
 ROUNDS="${ROUNDS:-3}"
 CONNECTIONS="${CONNECTIONS:-64}"
 DOORMAN_BIN="${DOORMAN_BIN:-target/release/doorman}"
+DOORMAN_BIN_B="${DOORMAN_BIN_B:-}"
+PLAIN_PROXY_BIN="${PLAIN_PROXY_BIN:-target/release/examples/plain_proxy}"
 READY_TIMEOUT="${READY_TIMEOUT:-10}"
 WRK_CPU="${WRK_CPU:-0}"
 SERVER_CPU="${SERVER_CPU:-1}"
@@ -53,13 +61,15 @@ for v in DURATION LAT_DURATION ROUNDS CONNECTIONS READY_TIMEOUT; do
 done
 read -r -a TARGET_LIST <<<"$TARGETS"
 (( ${#TARGET_LIST[@]} > 0 )) || die "TARGETS is empty"
-WANT_NGINX=0 WANT_DOORMAN=0
+WANT_NGINX=0 WANT_DOORMAN=0 WANT_DOORMAN_B=0 WANT_HYPER=0
 for t in "${TARGET_LIST[@]}"; do
     case "$t" in
         backend) ;;
         nginx) WANT_NGINX=1 ;;
+        hyper) WANT_HYPER=1 ;;
         doorman) WANT_DOORMAN=1 ;;
-        *) die "unknown target '$t' in TARGETS (known: backend nginx doorman)" ;;
+        doorman-b) WANT_DOORMAN_B=1 ;;
+        *) die "unknown target '$t' in TARGETS (known: backend nginx hyper doorman doorman-b)" ;;
     esac
 done
 (( WRK_CPU != SERVER_CPU )) || die "WRK_CPU and SERVER_CPU must differ"
@@ -67,11 +77,21 @@ NCPU="$(nproc --all 2>/dev/null || nproc)"
 (( WRK_CPU < NCPU && SERVER_CPU < NCPU )) ||
     die "this machine has $NCPU CPU(s); WRK_CPU=$WRK_CPU / SERVER_CPU=$SERVER_CPU need at least 2"
 
+need_binary() {   # need_binary VAR HINT: make $VAR absolute and check it is executable
+    local var="$1" hint="$2" path="${!1}"
+    [[ -n $path ]] || die "$var is not set ($hint)"
+    [[ $path == /* ]] || path="$ROOT/$path"
+    [[ -f $path && -x $path ]] || die "binary not found or not executable: $path ($hint)"
+    printf -v "$var" '%s' "$path"
+}
 if (( WANT_DOORMAN )); then
-    [[ $DOORMAN_BIN == /* ]] || DOORMAN_BIN="$ROOT/$DOORMAN_BIN"
-    [[ -f $DOORMAN_BIN && -x $DOORMAN_BIN ]] ||
-        die "Doorman binary not found or not executable: $DOORMAN_BIN
-  build it (cargo build --release), point DOORMAN_BIN at it, or leave it out: TARGETS=\"backend nginx\""
+    need_binary DOORMAN_BIN "build it (cargo build --release), point DOORMAN_BIN at it, or leave it out: TARGETS=\"backend nginx\""
+fi
+if (( WANT_DOORMAN_B )); then
+    need_binary DOORMAN_BIN_B "the doorman-b target needs DOORMAN_BIN_B, a second Doorman build"
+fi
+if (( WANT_HYPER )); then
+    need_binary PLAIN_PROXY_BIN "cargo build --release --example plain_proxy, or point PLAIN_PROXY_BIN at it"
 fi
 
 # ---------------------------------------------------------------------------- dependencies
@@ -160,19 +180,19 @@ NGINX_BIN="$(command -v nginx)"
 WORK="$(mktemp -d -t doorman-bench.XXXXXX)"
 chmod 755 "$WORK"   # nginx workers run as an unprivileged user and must reach the doc root
 
-# Free loopback ports: bind four sockets to port 0 at once so the kernel hands out four distinct
+# Free loopback ports: bind seven sockets to port 0 at once so the kernel hands out seven distinct
 # free ports, then release them for the servers.
 PORTS="$(python3 -c '
 import socket
-socks = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(4)]
+socks = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(7)]
 for s in socks:
     s.bind(("127.0.0.1", 0))
 print(" ".join(str(s.getsockname()[1]) for s in socks))
 for s in socks:
     s.close()
 ')"
-read -r P_BACKEND P_NGINX P_DOORMAN P_ADMIN <<<"$PORTS"
-[[ -n ${P_ADMIN:-} ]] || die "could not pick free ports"
+read -r P_BACKEND P_NGINX P_DOORMAN P_ADMIN P_DOORMAN_B P_ADMIN_B P_HYPER <<<"$PORTS"
+[[ -n ${P_HYPER:-} ]] || die "could not pick free ports"
 log "work dir $WORK; ports: backend $P_BACKEND, nginx $P_NGINX, doorman $P_DOORMAN (admin $P_ADMIN)"
 
 # ---------------------------------------------------------------------------- content
@@ -244,22 +264,26 @@ if (( WANT_NGINX )); then
     URL[nginx]="http://127.0.0.1:$P_NGINX"
     start_nginx "nginx proxy" "$WORK/proxy" "$P_NGINX"
 fi
-if (( WANT_DOORMAN )); then
-    URL[doorman]="http://127.0.0.1:$P_DOORMAN"
-    cat >"$WORK/doorman.toml" <<EOF
-[server]
-listen = "127.0.0.1:$P_DOORMAN"
-admin_listen = "127.0.0.1:$P_ADMIN"
-workers = 1
-
-[backend]
-url = "http://127.0.0.1:$P_BACKEND"
-EOF
-    taskset -c "$SERVER_CPU" env DOORMAN_LOG=warn "$DOORMAN_BIN" serve --policy "$WORK/doorman.toml" --data-dir "$WORK/doorman-data" \
-        >"$WORK/doorman.log" 2>&1 &
+start_doorman() {   # start_doorman NAME BINARY PORT ADMIN_PORT
+    local name="$1" bin="$2" port="$3" admin="$4"
+    URL[$name]="http://127.0.0.1:$port"
+    printf '[server]\nlisten = "127.0.0.1:%s"\nadmin_listen = "127.0.0.1:%s"\nworkers = 1\n\n[backend]\nurl = "http://127.0.0.1:%s"\n' \
+        "$port" "$admin" "$P_BACKEND" >"$WORK/$name.toml"
+    # Doorman refuses DOORMAN_* variables it does not know: the script's own knobs stay out.
+    taskset -c "$SERVER_CPU" env -u DOORMAN_BIN -u DOORMAN_BIN_B DOORMAN_LOG=warn "$bin" serve --policy "$WORK/$name.toml" --data-dir "$WORK/$name-data" \
+        >"$WORK/$name.log" 2>&1 &
     PIDS+=("$!")
-    wait_ready doorman "http://127.0.0.1:$P_ADMIN/healthz" "$!" "$WORK/doorman.log"
-    log "doorman up (pid $!, CPU $SERVER_CPU)"
+    wait_ready "$name" "http://127.0.0.1:$admin/healthz" "$!" "$WORK/$name.log"
+    log "$name up (pid $!, CPU $SERVER_CPU)"
+}
+if (( WANT_DOORMAN )); then start_doorman doorman "$DOORMAN_BIN" "$P_DOORMAN" "$P_ADMIN"; fi
+if (( WANT_DOORMAN_B )); then start_doorman doorman-b "$DOORMAN_BIN_B" "$P_DOORMAN_B" "$P_ADMIN_B"; fi
+if (( WANT_HYPER )); then
+    URL[hyper]="http://127.0.0.1:$P_HYPER"
+    taskset -c "$SERVER_CPU" "$PLAIN_PROXY_BIN" "127.0.0.1:$P_HYPER" "127.0.0.1:$P_BACKEND" >"$WORK/hyper.log" 2>&1 &
+    PIDS+=("$!")
+    wait_ready "plain hyper proxy" "http://127.0.0.1:$P_HYPER/small.html" "$!" "$WORK/hyper.log"
+    log "plain hyper proxy up (pid $!, CPU $SERVER_CPU)"
 fi
 
 # Every target must serve the exact bytes before we measure it.
@@ -346,11 +370,19 @@ if (( WANT_DOORMAN )); then
     DOORMAN_VERSION="$( (timeout 5 "$DOORMAN_BIN" --version 2>/dev/null || true) | head -n1)"
     DOORMAN_VERSION="${DOORMAN_VERSION:-unknown version} (${DOORMAN_BIN#"$ROOT"/}, repo $GIT_REV)"
 fi
+DOORMAN_B_VERSION=""
+if (( WANT_DOORMAN_B )); then
+    DOORMAN_B_VERSION="$( (timeout 5 "$DOORMAN_BIN_B" --version 2>/dev/null || true) | head -n1)"
+    DOORMAN_B_VERSION="${DOORMAN_B_VERSION:-unknown version} ($DOORMAN_BIN_B)"
+fi
+HYPER_NOTE=""
+if (( WANT_HYPER )); then HYPER_NOTE="${PLAIN_PROXY_BIN#"$ROOT"/}"; fi
 
 mkdir -p "$(dirname "$OUT")"
 REPORT="$WORK/report.md"
 DATE="$(date -u)" KERNEL="$(uname -r)" CPU_MODEL="$CPU_MODEL" NCPU="$NCPU" \
 NGINX_VERSION="$NGINX_VERSION" WRK_VERSION="$WRK_VERSION" DOORMAN_VERSION="$DOORMAN_VERSION" \
+DOORMAN_B_VERSION="$DOORMAN_B_VERSION" HYPER_NOTE="$HYPER_NOTE" \
 DURATION="$DURATION" LAT_DURATION="$LAT_DURATION" WARMUP="$WARMUP" ROUNDS="$ROUNDS" \
 CONNECTIONS="$CONNECTIONS" WRK_CPU="$WRK_CPU" SERVER_CPU="$SERVER_CPU" TARGETS="${TARGET_LIST[*]}" \
 python3 - "$RESULTS" >"$REPORT" <<'PY'
@@ -387,6 +419,11 @@ w(f"- nginx: {e['NGINX_VERSION']} (backend and proxy: worker_processes 1, access
 w(f"- wrk: {e['WRK_VERSION']}")
 if e.get("DOORMAN_VERSION"):
     w(f"- doorman: {e['DOORMAN_VERSION']} (workers = 1, DOORMAN_LOG=warn)")
+if e.get("DOORMAN_B_VERSION"):
+    w(f"- doorman-b: {e['DOORMAN_B_VERSION']} (workers = 1, DOORMAN_LOG=warn)")
+if e.get("HYPER_NOTE"):
+    w(f"- hyper: the plainest hyper 1 proxy, {e['HYPER_NOTE']} (examples/plain_proxy.rs: one thread, "
+      "hyper-util's pooled client, no policy, headers or logging)")
 w(f"- load: `wrk -t1 -c{conns} -d{e['DURATION']}s --latency` after a discarded {e['WARMUP']} s warm-up; "
   f"1 connection: `wrk -t1 -c1 -d{e['LAT_DURATION']}s --latency` on /small.html")
 w(f"- rounds: {e['ROUNDS']}, median of the rounds shown (target order rotated each round); "
