@@ -79,9 +79,32 @@ fn unreadable_policy_and_bad_overrides_exit_2() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("DOORMAN_SERVER_WORKERS"));
     let out = run(&["check-policy", &path], &[("DOORMAN_NOPE_X", "1")]);
     assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("DOORMAN_NOPE_X"),
+        "the misspelt variable is named"
+    );
     let out = run(&["check-policy", &path], &[("DOORMAN_BACKEND_URL", "http://10.0.0.1:8000")]);
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("10.0.0.1:8000"), "the override is applied");
+}
+
+#[test]
+fn kubernetes_service_links_named_doorman_do_not_stop_doorman() {
+    // A Kubernetes Service called `doorman` puts these into every pod of its namespace.
+    let links = [
+        ("DOORMAN_SERVICE_HOST", "10.96.0.12"),
+        ("DOORMAN_SERVICE_PORT", "8080"),
+        ("DOORMAN_PORT", "tcp://10.96.0.12:8080"),
+        ("DOORMAN_PORT_8080_TCP_ADDR", "10.96.0.12"),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_policy(dir.path(), GOOD);
+    let out = run(&["check-policy", &path], &links);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("ignored DOORMAN_SERVICE_HOST"), "{stdout}");
+    assert!(stdout.contains("ignored DOORMAN_PORT_8080_TCP_ADDR"), "{stdout}");
+    assert!(!stdout.contains("10.96.0.12"), "values are never printed: {stdout}");
 }
 
 #[test]

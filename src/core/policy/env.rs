@@ -2,7 +2,11 @@
 //!
 //! The value is read as a TOML value when it parses as one (`8`, `true`, `["10.0.0.0/8"]`),
 //! otherwise as a plain string (`127.0.0.1:8080`). Variables that configure the command line
-//! rather than the policy (see [`RESERVED`]) are left alone.
+//! rather than the policy (see [`RESERVED`]) are left alone, and so are the service links
+//! Kubernetes and Docker put into every container when a service is named `doorman`
+//! (`DOORMAN_SERVICE_HOST`, `DOORMAN_PORT_8080_TCP_ADDR`, …; see [`is_service_link`]): they are
+//! reported as ignored, so the host can mention them. Any other variable naming no policy section
+//! is an error: it is most likely a typo.
 
 use toml::{Table, Value};
 
@@ -27,18 +31,40 @@ pub struct Override {
     pub field: String,
 }
 
+/// What [`apply`] did with the `DOORMAN_*` variables.
+#[derive(Debug, Default)]
+pub struct Applied {
+    /// The overrides, in the order applied.
+    pub overrides: Vec<Override>,
+    /// Service-link variables left alone (names only: values are never kept).
+    pub ignored: Vec<String>,
+}
+
+/// Whether `rest` (a variable name without the `DOORMAN_` prefix) is a service link that
+/// Kubernetes or Docker sets for a service named `doorman`: `SERVICE_HOST`, `SERVICE_PORT`,
+/// `SERVICE_PORT_<name>`, `PORT`, `PORT_<n>_<proto>[_ADDR|_PORT|_PROTO]`. No policy section is
+/// called `service` or `port`, so these can never be meant as overrides.
+pub fn is_service_link(rest: &str) -> bool {
+    rest == "PORT" || rest.starts_with("PORT_") || rest.starts_with("SERVICE_")
+}
+
 /// Applies every `DOORMAN_*` override in `vars` to `table`.
 pub fn apply(
     source_name: &str,
     table: &mut Table,
     vars: impl IntoIterator<Item = (String, String)>,
-) -> Result<Vec<Override>, PolicyError> {
+) -> Result<Applied, PolicyError> {
     let mut applied = Vec::new();
+    let mut ignored = Vec::new();
     let mut vars: Vec<_> = vars.into_iter().filter(|(k, _)| k.starts_with(PREFIX)).collect();
     vars.sort();
     for (variable, raw) in vars {
         let rest = &variable[PREFIX.len()..];
         if RESERVED.contains(&rest) {
+            continue;
+        }
+        if is_service_link(rest) {
+            ignored.push(variable);
             continue;
         }
         let lower = rest.to_ascii_lowercase();
@@ -66,7 +92,7 @@ pub fn apply(
         section_table.insert(field.to_owned(), value);
         applied.push(Override { variable, field: format!("{section}.{field}") });
     }
-    Ok(applied)
+    Ok(Applied { overrides: applied, ignored })
 }
 
 /// Reads `raw` as a TOML value if it is one, else as a string.
@@ -103,7 +129,8 @@ mod tests {
         assert_eq!(t["server"]["listen"].as_str(), Some("127.0.0.1:9"));
         assert_eq!(t["server"]["workers"].as_integer(), Some(3));
         assert_eq!(t["forwarding"]["trusted_proxies"][0].as_str(), Some("10.0.0.0/8"));
-        assert_eq!(applied.len(), 3);
+        assert_eq!(applied.overrides.len(), 3);
+        assert!(applied.ignored.is_empty());
         assert!(t.get("admin").is_none(), "the admin token is a secret, not a policy field");
     }
 
@@ -111,5 +138,30 @@ mod tests {
     fn unknown_section_is_an_error_naming_the_variable() {
         let err = apply("p", &mut Table::new(), vars(&[("DOORMAN_BOGUS_X", "1")])).unwrap_err();
         assert!(err.message.contains("DOORMAN_BOGUS_X"), "{err}");
+        let err = apply("p", &mut Table::new(), vars(&[("DOORMAN_BAKEND_URL", "http://x")])).unwrap_err();
+        assert!(err.message.contains("DOORMAN_BAKEND_URL"), "a misspelt section is an error: {err}");
+    }
+
+    #[test]
+    fn kubernetes_and_docker_service_links_are_ignored_and_reported() {
+        let mut t = Table::new();
+        let applied = apply(
+            "p",
+            &mut t,
+            vars(&[
+                ("DOORMAN_SERVICE_HOST", "10.96.0.12"),
+                ("DOORMAN_SERVICE_PORT", "8080"),
+                ("DOORMAN_SERVICE_PORT_HTTP", "8080"),
+                ("DOORMAN_PORT", "tcp://10.96.0.12:8080"),
+                ("DOORMAN_PORT_8080_TCP", "tcp://10.96.0.12:8080"),
+                ("DOORMAN_PORT_8080_TCP_ADDR", "10.96.0.12"),
+                ("DOORMAN_SERVER_WORKERS", "2"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(applied.overrides.len(), 1);
+        assert_eq!(applied.ignored.len(), 6);
+        assert!(applied.ignored.iter().all(|v| !v.contains("10.96")), "names only, never values");
+        assert_eq!(t.len(), 1, "only the real override reached the policy");
     }
 }

@@ -47,6 +47,8 @@ pub struct Policy {
     pub blacklist: Option<crate::core::blacklist::BlacklistPolicy>,
     /// Environment variables that overrode fields of the file.
     pub overrides: Vec<Override>,
+    /// `DOORMAN_*` service links (Kubernetes, Docker) that were left alone, by name.
+    pub ignored_env: Vec<String>,
 }
 
 /// `[server]`: listeners, workers and client-facing limits.
@@ -157,7 +159,7 @@ impl Policy {
         let mut table: toml::Table = text
             .parse()
             .map_err(|e: toml::de::Error| PolicyError::new(source_name, "", syntax_message(&e)))?;
-        let overrides = env::apply(source_name, &mut table, env)?;
+        let env::Applied { overrides, ignored } = env::apply(source_name, &mut table, env)?;
         let raw: raw::RawPolicy = serde_path_to_error::deserialize(table).map_err(|e| {
             let field = e.path().to_string();
             let field = if field == "." { String::new() } else { field };
@@ -169,6 +171,7 @@ impl Policy {
         })?;
         let mut policy = validate::validate(source_name, raw)?;
         policy.overrides = overrides;
+        policy.ignored_env = ignored;
         Ok(policy)
     }
 }

@@ -99,7 +99,16 @@ pub fn validate(src: &str, raw: RawPolicy) -> Result<Policy, PolicyError> {
 
     let admin = AdminPolicy { token_file: raw.admin.token_file.map(Into::into) };
     let blacklist = raw.blacklist.map(|b| blacklist(src, b)).transpose()?;
-    Ok(Policy { server, backend, forwarding, store, admin, blacklist, overrides: Vec::new() })
+    Ok(Policy {
+        server,
+        backend,
+        forwarding,
+        store,
+        admin,
+        blacklist,
+        overrides: Vec::new(),
+        ignored_env: Vec::new(),
+    })
 }
 
 fn blacklist(src: &str, b: super::raw::RawBlacklist) -> Result<BlacklistPolicy, PolicyError> {

@@ -86,6 +86,11 @@ pub fn run() -> ExitCode {
                 p.server.listen,
                 p.server.admin_listen
             );
+            for variable in &p.ignored_env {
+                println!(
+                    "ignored {variable}: a service link set by Kubernetes or Docker, not a policy override"
+                );
+            }
         }),
         Command::Demo { listen, admin_listen, data_dir } => {
             crate::demo::run(&listen, &admin_listen, data_dir)

@@ -14,8 +14,12 @@ use crate::hosts::admin::AdminToken;
 pub fn load_policy(path: &Path) -> Result<Policy, Failure> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Failure::Usage(format!("cannot read policy {}: {e}", path.display())))?;
-    Policy::from_toml_str(&path.display().to_string(), &text, std::env::vars())
-        .map_err(|e| Failure::Usage(e.to_string()))
+    let policy = Policy::from_toml_str(&path.display().to_string(), &text, std::env::vars())
+        .map_err(|e| Failure::Usage(e.to_string()))?;
+    for variable in &policy.ignored_env {
+        tracing::info!(%variable, "ignored: a service link set by Kubernetes or Docker, not a policy override");
+    }
+    Ok(policy)
 }
 
 /// The operator token: `DOORMAN_ADMIN_TOKEN`, else the file named by `admin.token_file`
