@@ -122,6 +122,7 @@ pub fn run(listen: &str, admin_listen: &str, data_dir: Option<PathBuf>) -> Resul
             data_dir: data_dir.clone(),
             admin_token: Some(admin_token),
             tls: None,
+            backend_tls: None,
             email_hasher: Some(email_hasher),
             session: None,
         },

@@ -31,6 +31,8 @@ pub struct ServeOptions {
     pub admin_token: Option<AdminToken>,
     /// TLS for the public listener (built by the caller from the policy's files).
     pub tls: Option<tokio_rustls::TlsAcceptor>,
+    /// TLS towards an `https://` backend (built by the caller from the policy).
+    pub backend_tls: Option<crate::hosts::proxy::tls::BackendConnector>,
     /// How guest e-mail addresses are hashed (required when the policy has a blacklist).
     pub email_hasher: Option<EmailHasher>,
     /// Verifies session-cookie JWTs, when the policy's blacklist names a session cookie.
@@ -119,6 +121,7 @@ pub fn start(policy: Policy, options: ServeOptions) -> Result<Running, StartErro
         metrics: metrics.clone(),
         make_layer: Arc::new(make_layer),
         tls: options.tls,
+        backend_tls: options.backend_tls,
     };
     let mut threads = server::spawn_workers(public, ctx, stop_rx.clone()).map_err(StartError::Thread)?;
 

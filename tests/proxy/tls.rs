@@ -88,3 +88,46 @@ fn plain_http_on_the_tls_port_gets_no_answer() {
     );
     assert!(!answer.contains("HTTP/1.1 200"), "{answer}");
 }
+
+fn doorman_to_https_backend(backend: &Backend, backend_extra: &str) -> Doorman {
+    // `localhost`, not the address: the certificate is checked against the URL's host.
+    let url = format!("https://localhost:{}", backend.addr.port());
+    Doorman::start(&policy(&url, "", backend_extra))
+}
+
+#[tokio::test]
+async fn https_backends_are_verified_against_the_configured_authority() {
+    let backend = Backend::start_tls();
+    let doorman = doorman_to_https_backend(&backend, &format!("tls_ca_file = \"{CA}\""));
+    for _ in 0..3 {
+        let (resp, bytes) = crate::support::client::get(&doorman.url("/echo?over=tls")).await;
+        assert_eq!(resp.status(), 200);
+        let echo = Echo::parse(&bytes);
+        assert_eq!(echo.0["uri"], "/echo?over=tls");
+        assert_eq!(echo.header("x-forwarded-proto").as_deref(), Some("http"), "the client spoke plain HTTP");
+    }
+    let connections = backend.state.connections.load(std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(connections, 1, "the TLS connection to the backend is kept alive and reused");
+    // Bodies stream over TLS too.
+    let req = Request::post(doorman.url("/echo")).body(body(vec![b'x'; 300_000])).unwrap();
+    let (resp, bytes) = crate::support::client::send(req).await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(Echo::parse(&bytes).0["body_len"], 300_000);
+}
+
+#[tokio::test]
+async fn https_backends_with_an_untrusted_or_misnamed_certificate_get_502() {
+    let backend = Backend::start_tls();
+    // Trusting only the system's authorities (Debian's ca-certificates, which .ci/run installs):
+    // the test CA is not among them.
+    let untrusted = doorman_to_https_backend(&backend, "");
+    assert_eq!(crate::support::client::get(&untrusted.url("/echo")).await.0.status(), 502);
+    // The right authority, but the certificate does not name `shop.example`.
+    let misnamed = doorman_to_https_backend(
+        &backend,
+        &format!("tls_ca_file = \"{CA}\"\ntls_server_name = \"shop.example\""),
+    );
+    let (resp, bytes) = crate::support::client::get(&misnamed.url("/echo")).await;
+    assert_eq!(resp.status(), 502);
+    assert!(!String::from_utf8_lossy(&bytes).contains("certificate"), "no TLS detail reaches the client");
+}

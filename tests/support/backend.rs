@@ -36,6 +36,7 @@ pub struct Backend {
     pub state: Arc<State>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
+    scheme: &'static str,
 }
 
 impl Backend {
@@ -44,6 +45,34 @@ impl Backend {
     }
 
     pub fn start_on(addr: SocketAddr) -> Self {
+        Self::start_with(addr, None)
+    }
+
+    /// The same backend speaking HTTPS with `fixtures/tls/localhost.{crt,key}` (signed by
+    /// `fixtures/tls/ca.crt`, valid for `localhost` and `127.0.0.1`).
+    pub fn start_tls() -> Self {
+        use tokio_rustls::rustls::pki_types::pem::PemObject;
+        use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/tls");
+        let certs: Vec<_> = CertificateDer::pem_file_iter(format!("{dir}/localhost.crt"))
+            .unwrap()
+            .map(|c| c.unwrap())
+            .collect();
+        let key = PrivateKeyDer::from_pem_file(format!("{dir}/localhost.key")).unwrap();
+        let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+        let config = tokio_rustls::rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(certs, key)
+            .unwrap();
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let mut backend = Self::start_with("127.0.0.1:0".parse().unwrap(), Some(acceptor));
+        backend.scheme = "https";
+        backend
+    }
+
+    fn start_with(addr: SocketAddr, tls: Option<tokio_rustls::TlsAcceptor>) -> Self {
         let listener = std::net::TcpListener::bind(addr).unwrap();
         listener.set_nonblocking(true).unwrap();
         let addr = listener.local_addr().unwrap();
@@ -59,13 +88,16 @@ impl Backend {
                     tokio::select! {
                         Ok((stream, _)) = listener.accept() => {
                             st.connections.fetch_add(1, Ordering::SeqCst);
-                            let st = st.clone();
+                            let (st, tls) = (st.clone(), tls.clone());
                             tokio::spawn(async move {
-                                let svc = service_fn(move |req| route(req, st.clone()));
-                                let _ = hyper::server::conn::http1::Builder::new()
-                                    .serve_connection(TokioIo::new(stream), svc)
-                                    .with_upgrades()
-                                    .await;
+                                match tls {
+                                    None => serve_connection(stream, st).await,
+                                    Some(tls) => {
+                                        if let Ok(stream) = tls.accept(stream).await {
+                                            serve_connection(stream, st).await;
+                                        }
+                                    }
+                                }
                             });
                         }
                         _ = &mut stopped => break,
@@ -73,12 +105,23 @@ impl Backend {
                 }
             });
         });
-        Self { addr, state, stop: Some(stop), thread: Some(thread) }
+        Self { addr, state, stop: Some(stop), thread: Some(thread), scheme: "http" }
     }
 
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", self.scheme, self.addr)
     }
+}
+
+async fn serve_connection<I>(io: I, st: Arc<State>)
+where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static,
+{
+    let svc = service_fn(move |req| route(req, st.clone()));
+    let _ = hyper::server::conn::http1::Builder::new()
+        .serve_connection(TokioIo::new(io), svc)
+        .with_upgrades()
+        .await;
 }
 
 impl Drop for Backend {

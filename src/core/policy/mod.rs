@@ -81,6 +81,16 @@ pub struct TlsFiles {
     pub key_file: PathBuf,
 }
 
+/// TLS towards an `https://` backend.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackendTls {
+    /// PEM bundle of the certificate authorities to trust (relative to the policy file); `None`
+    /// means the system's bundle.
+    pub ca_file: Option<PathBuf>,
+    /// The name the backend's certificate must carry, also sent as SNI (default: the URL's host).
+    pub server_name: String,
+}
+
 /// `[backend]`: the ticketing backend.
 #[derive(Debug, Clone)]
 pub struct BackendPolicy {
@@ -98,6 +108,8 @@ pub struct BackendPolicy {
     pub pool_max_idle: usize,
     /// What the backend sees in `Host`.
     pub host: HostRewrite,
+    /// TLS towards the backend, for `https://` URLs.
+    pub tls: Option<BackendTls>,
 }
 
 /// What the backend sees in the `Host` header.

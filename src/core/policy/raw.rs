@@ -77,6 +77,8 @@ pub struct RawBackend {
     pub pool_idle_timeout: Option<String>,
     pub pool_max_idle: Option<u32>,
     pub host: Option<String>,
+    pub tls_ca_file: Option<String>,
+    pub tls_server_name: Option<String>,
 }
 
 /// `[forwarding]`

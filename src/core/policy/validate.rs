@@ -228,12 +228,11 @@ fn blacklist(src: &str, b: super::raw::RawBlacklist) -> Result<BlacklistPolicy, 
 fn backend(src: &str, b: RawBackend) -> Result<BackendPolicy, PolicyError> {
     let err = |field: &str, msg: String| PolicyError::new(src, field, msg);
     let uri: Uri = b.url.parse().map_err(|e| err("backend.url", format!("`{}` is not a URL: {e}", b.url)))?;
-    if uri.scheme_str() != Some("http") {
-        return Err(err(
-            "backend.url",
-            format!("`{}` must start with http:// (TLS to the backend is not supported yet)", b.url),
-        ));
-    }
+    let https = match uri.scheme_str() {
+        Some("http") => false,
+        Some("https") => true,
+        _ => return Err(err("backend.url", format!("`{}` must start with http:// or https://", b.url))),
+    };
     let Some(authority) = uri.authority() else {
         return Err(err("backend.url", format!("`{}` has no host", b.url)));
     };
@@ -243,8 +242,33 @@ fn backend(src: &str, b: RawBackend) -> Result<BackendPolicy, PolicyError> {
             format!("`{}` must not have a path or query: requests keep their own", b.url),
         ));
     }
-    let authority =
-        if authority.port().is_some() { authority.to_string() } else { format!("{}:80", authority.host()) };
+    let default_port = if https { 443 } else { 80 };
+    let authority = if authority.port().is_some() {
+        authority.to_string()
+    } else {
+        format!("{}:{default_port}", authority.host())
+    };
+    let tls = if https {
+        let server_name = match b.tls_server_name {
+            Some(name) if name.is_empty() || name.contains(['/', ':', ' ']) => {
+                return Err(err("backend.tls_server_name", format!("`{name}` is not a host name")))
+            }
+            Some(name) => name,
+            // `[::1]` in a URL is `::1` on a certificate.
+            None => uri.host().unwrap_or_default().trim_matches(['[', ']']).to_owned(),
+        };
+        Some(BackendTls { ca_file: b.tls_ca_file.map(PathBuf::from), server_name })
+    } else {
+        for (field, set) in [
+            ("backend.tls_ca_file", b.tls_ca_file.is_some()),
+            ("backend.tls_server_name", b.tls_server_name.is_some()),
+        ] {
+            if set {
+                return Err(err(field, "only applies to an https:// backend.url".into()));
+            }
+        }
+        None
+    };
     let host = match b.host.as_deref() {
         None | Some("preserve") => HostRewrite::Preserve,
         Some("backend") => HostRewrite::Backend,
@@ -265,6 +289,7 @@ fn backend(src: &str, b: RawBackend) -> Result<BackendPolicy, PolicyError> {
         pool_idle_timeout: duration(src, "backend.pool_idle_timeout", b.pool_idle_timeout, "90s")?,
         pool_max_idle: b.pool_max_idle.unwrap_or(256) as usize,
         host,
+        tls,
     })
 }
 
@@ -319,6 +344,27 @@ mod tests {
         assert_eq!(p.backend.host, HostRewrite::Preserve);
         assert_eq!(p.store, StorePolicy::Embedded { namespace: "doorman".into() });
         assert_eq!(p.forwarding.request_id_header, "x-request-id");
+    }
+
+    #[test]
+    fn https_backends_get_port_443_and_verify_the_url_host_by_default() {
+        let p = load("[backend]\nurl = \"https://shop.example\"\n").unwrap();
+        assert_eq!(p.backend.authority, "shop.example:443");
+        let tls = p.backend.tls.unwrap();
+        assert_eq!((tls.server_name.as_str(), tls.ca_file), ("shop.example", None));
+        let p = load("[backend]\nurl = \"https://[::1]:8443\"\ntls_ca_file = \"ca.pem\"\ntls_server_name = \"internal.shop\"\n")
+            .unwrap();
+        let tls = p.backend.tls.unwrap();
+        assert_eq!(tls.server_name, "internal.shop");
+        assert_eq!(tls.ca_file.as_deref(), Some(std::path::Path::new("ca.pem")));
+        assert!(load(MIN).unwrap().backend.tls.is_none());
+        fails(&format!("{MIN}tls_ca_file = \"ca.pem\"\n"), "backend.tls_ca_file", "https://");
+        fails(
+            "[backend]\nurl = \"https://a.example\"\ntls_server_name = \"a b\"\n",
+            "backend.tls_server_name",
+            "not a host",
+        );
+        fails("[backend]\nurl = \"ftp://a.example\"\n", "backend.url", "http:// or https://");
     }
 
     #[track_caller]

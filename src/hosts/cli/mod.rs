@@ -131,10 +131,18 @@ fn serve_cmd(policy_path: &Path, data_dir: PathBuf) -> Result<(), Failure> {
         ),
         None => None,
     };
+    let backend_tls = match &policy.backend.tls {
+        Some(tls) => Some(
+            crate::hosts::proxy::tls::connector(tls, policy_dir)
+                .map_err(|e| Failure::Usage(format!("{}: {e}", policy_path.display())))?,
+        ),
+        None => None,
+    };
     let email_hasher = load_email_hasher(&policy, policy_path)?;
     let session = load_session_verifier(&policy, policy_path)?;
-    let running = serve::start(policy, ServeOptions { data_dir, admin_token, tls, email_hasher, session })
-        .map_err(|e| Failure::Runtime(e.to_string()))?;
+    let running =
+        serve::start(policy, ServeOptions { data_dir, admin_token, tls, backend_tls, email_hasher, session })
+            .map_err(|e| Failure::Runtime(e.to_string()))?;
     let scheme = if running.tls { "https" } else { "http" };
     println!(
         "doorman: listening on {scheme}://{} (admin http://{})",

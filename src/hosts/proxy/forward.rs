@@ -21,6 +21,7 @@ use hyper_util::rt::TokioIo;
 
 use super::error::{error_page, ForwardError};
 use super::pool::{spawn_sweeper, BackendPool};
+use super::tls::BackendConnector;
 use crate::core::forwarding::{self, ClientFacts};
 use crate::core::policy::{HostRewrite, Policy};
 use crate::hosts::metrics::Metrics;
@@ -44,10 +45,11 @@ pub struct Forwarder {
 impl Forwarder {
     /// A forwarder with its own connection pool (one per worker thread). Call it inside the
     /// worker's runtime: it starts the pool's idle sweeper there.
-    pub fn new(policy: &Policy, metrics: Metrics) -> Self {
+    pub fn new(policy: &Policy, metrics: Metrics, tls: Option<BackendConnector>) -> Self {
         let b = &policy.backend;
         let pool = Arc::new(BackendPool::new(
             b.authority.clone(),
+            tls,
             b.connect_timeout,
             b.pool_idle_timeout,
             b.pool_max_idle,

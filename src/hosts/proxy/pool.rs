@@ -17,6 +17,7 @@ use hyper::client::conn::http1::{self, SendRequest};
 use hyper_util::rt::TokioIo;
 
 use super::forward::RequestBody;
+use super::tls::BackendConnector;
 
 /// Why a request did not get a response head from the backend.
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +47,7 @@ struct Idle {
 /// Keep-alive connections to one backend.
 pub struct BackendPool {
     authority: String,
+    tls: Option<BackendConnector>,
     connect_timeout: Duration,
     idle_timeout: Duration,
     max_idle: usize,
@@ -56,11 +58,12 @@ impl BackendPool {
     /// An empty pool for `authority` (`host:port`).
     pub fn new(
         authority: String,
+        tls: Option<BackendConnector>,
         connect_timeout: Duration,
         idle_timeout: Duration,
         max_idle: usize,
     ) -> Self {
-        Self { authority, connect_timeout, idle_timeout, max_idle, idle: Mutex::new(Vec::new()) }
+        Self { authority, tls, connect_timeout, idle_timeout, max_idle, idle: Mutex::new(Vec::new()) }
     }
 
     /// Sends `req` and answers the response head; the body streams on.
@@ -129,16 +132,31 @@ impl BackendPool {
                 Ok(Ok(stream)) => stream,
             };
         let _ = stream.set_nodelay(true);
-        let (mut sender, connection) =
-            http1::Builder::new().max_header_size(MAX_RESPONSE_HEAD).handshake(TokioIo::new(stream)).await?;
-        tokio::spawn(async move {
-            if let Err(e) = connection.with_upgrades().await {
-                tracing::debug!(error = %e, "backend connection ended with an error");
-            }
-        });
-        sender.ready().await?;
-        Ok(sender)
+        let Some(tls) = &self.tls else { return handshake(stream).await };
+        // The TLS handshake counts towards the connect timeout.
+        let server_name = tls.server_name.clone();
+        match tokio::time::timeout(self.connect_timeout, tls.connector.connect(server_name, stream)).await {
+            Err(_) => Err(failed(format!("TLS handshake timed out after {:?}", self.connect_timeout))),
+            Ok(Err(e)) => Err(failed(format!("TLS handshake failed: {e}"))),
+            Ok(Ok(stream)) => handshake(stream).await,
+        }
     }
+}
+
+/// Starts HTTP/1.1 on a connected stream (plain TCP or TLS) and drives it in its own task.
+async fn handshake<T>(stream: T) -> Result<SendRequest<RequestBody>, PoolError>
+where
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static,
+{
+    let (mut sender, connection) =
+        http1::Builder::new().max_header_size(MAX_RESPONSE_HEAD).handshake(TokioIo::new(stream)).await?;
+    tokio::spawn(async move {
+        if let Err(e) = connection.with_upgrades().await {
+            tracing::debug!(error = %e, "backend connection ended with an error");
+        }
+    });
+    sender.ready().await?;
+    Ok(sender)
 }
 
 /// Sweeps `pool` every few seconds for as long as it exists.

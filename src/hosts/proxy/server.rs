@@ -55,6 +55,8 @@ pub struct WorkerContext {
     pub make_layer: Arc<dyn Fn() -> Result<DoormanLayer, crate::ports::store::StoreError> + Send + Sync>,
     /// TLS on the public listener, if the policy names a certificate.
     pub tls: Option<tokio_rustls::TlsAcceptor>,
+    /// TLS towards an `https://` backend.
+    pub backend_tls: Option<super::tls::BackendConnector>,
 }
 
 /// Starts one worker thread per listener; each stops accepting when `stop` turns true and
@@ -85,7 +87,7 @@ async fn worker(listener: std::net::TcpListener, ctx: WorkerContext, stop: watch
         Ok(l) => l,
         Err(e) => return tracing::error!(error = %e, "cannot register listener"),
     };
-    let forwarder = Arc::new(Forwarder::new(&ctx.policy, ctx.metrics.clone()));
+    let forwarder = Arc::new(Forwarder::new(&ctx.policy, ctx.metrics.clone(), ctx.backend_tls.clone()));
     let layer = match (ctx.make_layer)() {
         Ok(layer) => layer,
         Err(e) => return tracing::error!(error = %e, "worker cannot reach the store"),

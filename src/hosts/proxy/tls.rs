@@ -1,7 +1,9 @@
-//! TLS on the public listener (rustls, ring provider), when the policy names a certificate.
+//! TLS with rustls (ring provider): on the public listener when the policy names a certificate,
+//! and towards the backend when its URL is `https://`.
 //!
-//! ALPN offers `h2` (unless HTTP/2 is off) and `http/1.1`. The files are read once at start-up;
-//! problems are reported with the policy field that names the file.
+//! Clients are offered `h2` (unless HTTP/2 is off) and `http/1.1` by ALPN; the backend only
+//! `http/1.1`. The files are read once at start-up; problems are reported with the policy field
+//! that names the file.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -17,7 +19,7 @@ use crate::core::policy::TlsFiles;
 #[derive(Debug, thiserror::Error)]
 #[error("field `{field}`: {path}: {message}")]
 pub struct TlsError {
-    /// `server.tls_cert_file` or `server.tls_key_file`.
+    /// The policy field, e.g. `server.tls_cert_file` or `backend.tls_ca_file`.
     pub field: &'static str,
     /// The file as resolved.
     pub path: String,
@@ -55,4 +57,70 @@ pub fn acceptor(files: &TlsFiles, base_dir: &Path, http2: bool) -> Result<TlsAcc
     config.alpn_protocols =
         if http2 { vec![b"h2".to_vec(), b"http/1.1".to_vec()] } else { vec![b"http/1.1".to_vec()] };
     Ok(TlsAcceptor::from(Arc::new(config)))
+}
+
+/// Where Linux distributions keep the system's certificate authorities, tried in order when
+/// `backend.tls_ca_file` is not set (Debian and Ubuntu, Fedora and RHEL, openSUSE, Alpine).
+const SYSTEM_CA_BUNDLES: &[&str] = &[
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/etc/pki/tls/certs/ca-bundle.crt",
+    "/etc/ssl/ca-bundle.pem",
+    "/etc/ssl/cert.pem",
+];
+
+/// TLS towards an `https://` backend: the connector and the name the certificate must carry.
+#[derive(Clone)]
+pub struct BackendConnector {
+    /// Verifies the backend against the configured authorities; offers only `http/1.1`.
+    pub connector: tokio_rustls::TlsConnector,
+    /// Sent as SNI and checked against the certificate.
+    pub server_name: rustls::pki_types::ServerName<'static>,
+}
+
+/// Builds the backend connector; a relative `ca_file` is resolved against `base_dir`.
+pub fn connector(
+    tls: &crate::core::policy::BackendTls,
+    base_dir: &Path,
+) -> Result<BackendConnector, TlsError> {
+    let fail =
+        |field, path: &Path, message: String| TlsError { field, path: path.display().to_string(), message };
+    let ca_path = match &tls.ca_file {
+        Some(file) => base_dir.join(file),
+        None => SYSTEM_CA_BUNDLES.iter().map(Path::new).find(|p| p.is_file()).map(Path::to_path_buf).ok_or_else(
+            || {
+                fail(
+                    "backend.tls_ca_file",
+                    Path::new(SYSTEM_CA_BUNDLES[0]),
+                    "not set, and no system certificate bundle found (install ca-certificates, or name a PEM file)"
+                        .into(),
+                )
+            },
+        )?,
+    };
+    let pem = std::fs::read(&ca_path).map_err(|e| fail("backend.tls_ca_file", &ca_path, e.to_string()))?;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(&pem) {
+        let cert =
+            cert.map_err(|e| fail("backend.tls_ca_file", &ca_path, format!("not a PEM bundle: {e}")))?;
+        // A bundle may hold certificates rustls cannot use; the usable ones are enough.
+        let _ = roots.add(cert);
+    }
+    if roots.is_empty() {
+        return Err(fail("backend.tls_ca_file", &ca_path, "holds no usable certificate".into()));
+    }
+    let server_name = rustls::pki_types::ServerName::try_from(tls.server_name.clone()).map_err(|e| {
+        fail(
+            "backend.tls_server_name",
+            Path::new(&tls.server_name),
+            format!("not a host name or address: {e}"),
+        )
+    })?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| fail("backend.tls_ca_file", &ca_path, e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(BackendConnector { connector: tokio_rustls::TlsConnector::from(Arc::new(config)), server_name })
 }
