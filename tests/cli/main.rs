@@ -235,6 +235,18 @@ fn unusable_tls_files_exit_2_naming_the_field() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{c} {k}: {err}");
         assert!(err.contains(field), "{c} {k}: {err}");
+        let out = run(&["check-policy", &path], &[]);
+        assert_eq!(out.status.code(), Some(2), "check-policy reads the files too: {c} {k}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains(field));
+    }
+    // An https:// backend's CA bundle, likewise.
+    for (ca, needle) in [("missing-ca.pem", "No such file"), ("garbage.pem", "holds no usable certificate")] {
+        let policy = format!("[backend]\nurl = \"https://localhost:9\"\ntls_ca_file = \"{ca}\"\n");
+        let path = write_policy(dir.path(), &policy);
+        let out = run(&["check-policy", &path], &[]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{ca}: {err}");
+        assert!(err.contains("backend.tls_ca_file") && err.contains(needle), "{ca}: {err}");
     }
 }
 

@@ -78,20 +78,22 @@ pub fn run() -> ExitCode {
     init_logging();
     let result = match cli.command {
         Command::Serve { policy, data_dir } => serve_cmd(&policy, data_dir),
-        Command::CheckPolicy { file } => load_policy(&file).map(|p| {
-            println!(
-                "{}: ok (backend {}, listen {}, admin {})",
-                file.display(),
-                p.backend.url,
-                p.server.listen,
-                p.server.admin_listen
-            );
-            for variable in &p.ignored_env {
+        Command::CheckPolicy { file } => {
+            load_policy(&file).and_then(|p| load_tls(&p, &file).map(|_| p)).map(|p| {
                 println!(
+                    "{}: ok (backend {}, listen {}, admin {})",
+                    file.display(),
+                    p.backend.url,
+                    p.server.listen,
+                    p.server.admin_listen
+                );
+                for variable in &p.ignored_env {
+                    println!(
                     "ignored {variable}: a service link set by Kubernetes or Docker, not a policy override"
                 );
-            }
-        }),
+                }
+            })
+        }
         Command::Demo { listen, admin_listen, data_dir } => {
             crate::demo::run(&listen, &admin_listen, data_dir)
         }
@@ -120,24 +122,33 @@ pub enum Failure {
     Runtime(String),
 }
 
+/// The TLS the policy asks for, its files read and checked: the public listener's acceptor and
+/// the connector for an `https://` backend.
+fn load_tls(
+    policy: &crate::core::policy::Policy,
+    policy_path: &Path,
+) -> Result<(Option<tokio_rustls::TlsAcceptor>, Option<crate::hosts::proxy::tls::BackendConnector>), Failure>
+{
+    let policy_dir = policy_path.parent().unwrap_or(Path::new("."));
+    let usage =
+        |e: crate::hosts::proxy::tls::TlsError| Failure::Usage(format!("{}: {e}", policy_path.display()));
+    let acceptor = match &policy.server.tls {
+        Some(files) => {
+            Some(crate::hosts::proxy::tls::acceptor(files, policy_dir, policy.server.http2).map_err(usage)?)
+        }
+        None => None,
+    };
+    let connector = match &policy.backend.tls {
+        Some(tls) => Some(crate::hosts::proxy::tls::connector(tls, policy_dir).map_err(usage)?),
+        None => None,
+    };
+    Ok((acceptor, connector))
+}
+
 fn serve_cmd(policy_path: &Path, data_dir: PathBuf) -> Result<(), Failure> {
     let policy = load_policy(policy_path)?;
     let admin_token = load_admin_token(&policy, policy_path)?;
-    let policy_dir = policy_path.parent().unwrap_or(Path::new("."));
-    let tls = match &policy.server.tls {
-        Some(files) => Some(
-            crate::hosts::proxy::tls::acceptor(files, policy_dir, policy.server.http2)
-                .map_err(|e| Failure::Usage(format!("{}: {e}", policy_path.display())))?,
-        ),
-        None => None,
-    };
-    let backend_tls = match &policy.backend.tls {
-        Some(tls) => Some(
-            crate::hosts::proxy::tls::connector(tls, policy_dir)
-                .map_err(|e| Failure::Usage(format!("{}: {e}", policy_path.display())))?,
-        ),
-        None => None,
-    };
+    let (tls, backend_tls) = load_tls(&policy, policy_path)?;
     let email_hasher = load_email_hasher(&policy, policy_path)?;
     let session = load_session_verifier(&policy, policy_path)?;
     let running =
