@@ -15,7 +15,9 @@ mod secrets;
 
 use blacklist::{blacklist_cmd, hash_email_cmd};
 pub use blacklist::{BlacklistAction, Who};
-pub use secrets::{load_admin_token, load_email_hasher, load_policy, load_session_verifier};
+pub use secrets::{
+    load_admin_token, load_email_hasher, load_policy, load_session_verifier, load_tls, SERVICE_LINK,
+};
 
 /// Doorman: edge middleware for ticket shops.
 #[derive(Debug, Parser)]
@@ -88,9 +90,7 @@ pub fn run() -> ExitCode {
                     p.server.admin_listen
                 );
                 for variable in &p.ignored_env {
-                    println!(
-                    "ignored {variable}: a service link set by Kubernetes or Docker, not a policy override"
-                );
+                    println!("ignored {variable}: {SERVICE_LINK}");
                 }
             })
         }
@@ -120,29 +120,6 @@ pub enum Failure {
     Usage(String),
     /// Anything else: exit 1.
     Runtime(String),
-}
-
-/// The TLS the policy asks for, its files read and checked: the public listener's acceptor and
-/// the connector for an `https://` backend.
-fn load_tls(
-    policy: &crate::core::policy::Policy,
-    policy_path: &Path,
-) -> Result<(Option<tokio_rustls::TlsAcceptor>, Option<crate::hosts::proxy::tls::BackendConnector>), Failure>
-{
-    let policy_dir = policy_path.parent().unwrap_or(Path::new("."));
-    let usage =
-        |e: crate::hosts::proxy::tls::TlsError| Failure::Usage(format!("{}: {e}", policy_path.display()));
-    let acceptor = match &policy.server.tls {
-        Some(files) => {
-            Some(crate::hosts::proxy::tls::acceptor(files, policy_dir, policy.server.http2).map_err(usage)?)
-        }
-        None => None,
-    };
-    let connector = match &policy.backend.tls {
-        Some(tls) => Some(crate::hosts::proxy::tls::connector(tls, policy_dir).map_err(usage)?),
-        None => None,
-    };
-    Ok((acceptor, connector))
 }
 
 fn serve_cmd(policy_path: &Path, data_dir: PathBuf) -> Result<(), Failure> {

@@ -1,5 +1,6 @@
-//! Reading the policy and the secrets it names: the admin token, the e-mail hash key, the
-//! session-cookie key. Every problem is a [`Failure::Usage`] (exit 2) naming the file and field.
+//! Reading the policy and the files and secrets it names: TLS certificates and keys, the admin
+//! token, the e-mail hash key, the session-cookie key. Every problem is a [`Failure::Usage`]
+//! (exit 2) naming the file and field.
 
 use std::path::Path;
 
@@ -9,6 +10,10 @@ use crate::core::blacklist::HashMode;
 use crate::core::email_hash::EmailHasher;
 use crate::core::policy::Policy;
 use crate::hosts::admin::AdminToken;
+use crate::hosts::proxy::tls;
+
+/// Why a `DOORMAN_*` service link is left alone (shown by `check-policy`, logged by `serve`).
+pub const SERVICE_LINK: &str = "a service link set by Kubernetes or Docker, not a policy override";
 
 /// Reads and validates a policy file, with `DOORMAN_*` overrides from the environment.
 pub fn load_policy(path: &Path) -> Result<Policy, Failure> {
@@ -17,9 +22,28 @@ pub fn load_policy(path: &Path) -> Result<Policy, Failure> {
     let policy = Policy::from_toml_str(&path.display().to_string(), &text, std::env::vars())
         .map_err(|e| Failure::Usage(e.to_string()))?;
     for variable in &policy.ignored_env {
-        tracing::info!(%variable, "ignored: a service link set by Kubernetes or Docker, not a policy override");
+        tracing::info!(%variable, "ignored: {SERVICE_LINK}");
     }
     Ok(policy)
+}
+
+/// The TLS the policy asks for, its files read and checked: the public listener's acceptor and
+/// the connector for an `https://` backend.
+pub fn load_tls(
+    policy: &Policy,
+    policy_path: &Path,
+) -> Result<(Option<tokio_rustls::TlsAcceptor>, Option<tls::BackendConnector>), Failure> {
+    let policy_dir = policy_path.parent().unwrap_or(Path::new("."));
+    let usage = |e: tls::TlsError| Failure::Usage(format!("{}: {e}", policy_path.display()));
+    let acceptor = match &policy.server.tls {
+        Some(files) => Some(tls::acceptor(files, policy_dir, policy.server.http2).map_err(usage)?),
+        None => None,
+    };
+    let connector = match &policy.backend.tls {
+        Some(backend_tls) => Some(tls::connector(backend_tls, policy_dir).map_err(usage)?),
+        None => None,
+    };
+    Ok((acceptor, connector))
 }
 
 /// The operator token: `DOORMAN_ADMIN_TOKEN`, else the file named by `admin.token_file`
