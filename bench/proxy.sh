@@ -373,7 +373,9 @@ fi
 DOORMAN_B_VERSION=""
 if (( WANT_DOORMAN_B )); then
     DOORMAN_B_VERSION="$( (timeout 5 "$DOORMAN_BIN_B" --version 2>/dev/null || true) | head -n1)"
-    DOORMAN_B_VERSION="${DOORMAN_B_VERSION:-unknown version} ($DOORMAN_BIN_B)"
+    # Repository-relative, or only the file name: reports carry no machine paths.
+    b_name="${DOORMAN_BIN_B#"$ROOT"/}"; [[ $b_name == /* ]] && b_name="$(basename "$b_name")"
+    DOORMAN_B_VERSION="${DOORMAN_B_VERSION:-unknown version} ($b_name)"
 fi
 HYPER_NOTE=""
 if (( WANT_HYPER )); then HYPER_NOTE="${PLAIN_PROXY_BIN#"$ROOT"/}"; fi

@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use http::Request;
 
-use crate::support::backend::{Backend, RawBackend};
+use crate::support::backend::{Backend, ScriptBackend};
 use crate::support::client::{body, get, raw, send};
 use crate::support::doorman::{policy, Doorman};
 
@@ -46,12 +46,12 @@ async fn slow_backend_gives_504_after_the_response_timeout() {
 
 #[tokio::test]
 async fn invalid_backend_status_line_gives_502() {
-    let broken = RawBackend::start(b"HTTP/1.1 abc Whatever\r\n\r\n");
+    let broken = ScriptBackend::start(vec![(b"HTTP/1.1 abc Whatever\r\n\r\n", true)]);
     let doorman = Doorman::start(&policy(&broken.url(), "", ""));
     let (resp, bytes) = get(&doorman.url("/")).await;
     assert_eq!(resp.status(), 502);
     assert_neutral(&String::from_utf8_lossy(&bytes), &broken.addr.to_string());
-    let garbage = RawBackend::start(b"\x00\x01\x02 not http at all");
+    let garbage = ScriptBackend::start(vec![(b"\x00\x01\x02 not http at all", true)]);
     let doorman = Doorman::start(&policy(&garbage.url(), "", ""));
     assert_eq!(get(&doorman.url("/")).await.0.status(), 502);
 }
@@ -140,13 +140,19 @@ async fn doorman_recovers_when_the_backend_comes_back() {
 async fn backends_that_close_kept_alive_connections_do_not_fail_requests() {
     // Answers as if keeping the connection alive, then closes it: the next request on that
     // pooled connection cannot be sent, and must be retried on a fresh one, not answered 502.
-    let closing = RawBackend::start(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+    let closing = ScriptBackend::start(vec![(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok", true)]);
     let doorman = Doorman::start(&policy(&closing.url(), "", ""));
     for i in 0..20 {
-        let req = Request::post(doorman.url("/orders")).body(body("x")).unwrap();
+        // Bodiless GETs and POSTs with a body alike.
+        let req = if i % 2 == 0 {
+            Request::get(doorman.url("/events")).body(body("")).unwrap()
+        } else {
+            Request::post(doorman.url("/orders")).body(body("x")).unwrap()
+        };
         let (resp, bytes) = send(req).await;
         assert_eq!((resp.status().as_u16(), &bytes[..]), (200, &b"ok"[..]), "request {i}");
     }
+    assert_eq!(closing.connections(), 20, "every request needed a fresh connection");
 }
 
 #[tokio::test]

@@ -270,34 +270,6 @@ fn full_stream(rx: tokio::sync::mpsc::Receiver<Result<Bytes, std::io::Error>>) -
     Response::new(stream_of(rx))
 }
 
-/// A TCP server that answers every connection with the same raw bytes and closes: for
-/// backends that break HTTP.
-pub struct RawBackend {
-    pub addr: SocketAddr,
-}
-
-impl RawBackend {
-    pub fn start(answer: &'static [u8]) -> Self {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
-        std::thread::spawn(move || {
-            use std::io::{Read, Write};
-            for stream in listener.incoming() {
-                let Ok(mut s) = stream else { break };
-                let mut buf = [0u8; 4096];
-                let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
-                let _ = s.read(&mut buf);
-                let _ = s.write_all(answer);
-            }
-        });
-        Self { addr }
-    }
-
-    pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-}
-
 /// Keeps the executor type used by the h2 client in one place.
 pub fn executor() -> TokioExecutor {
     TokioExecutor::new()
@@ -308,7 +280,8 @@ pub type Answer = (&'static [u8], bool);
 
 /// A raw TCP backend that answers every request head it reads with the next answer of its
 /// script (counted over all connections), keeping connections open unless the answer says
-/// close: for response framings hyper's server would never produce.
+/// close: for backends that break HTTP, close kept-alive connections, or frame answers in ways
+/// hyper's server never would.
 pub struct ScriptBackend {
     pub addr: SocketAddr,
     /// TCP connections accepted so far.
