@@ -2,7 +2,8 @@
 //! by writing their address differently.
 //!
 //! Steps, in order: trim surrounding whitespace, Unicode NFKC normalization (full-width and other
-//! compatibility forms fold to their plain letters), lowercase, then the optional provider rules
+//! compatibility forms fold to their plain letters), lowercase, the domain in its ASCII
+//! (IDNA/punycode) form, then the optional provider rules
 //! the policy turns on: drop `+tags` from the local part, and ignore dots in Gmail local parts
 //! (`googlemail.com` counts as `gmail.com`).
 //!
@@ -36,7 +37,11 @@ pub enum EmailError {
     /// Control characters or inner whitespace (header injection, pasted garbage).
     #[error("the address holds control characters or spaces")]
     BadCharacters,
-    /// Not exactly one `@` with text on both sides, or a quoted local part.
+    /// No `@` at all: not meant as an address.
+    #[error("the text holds no `@`")]
+    NoAt,
+    /// Not exactly one `@` with text on both sides, a quoted local part, or a domain that is
+    /// not a valid (internationalized) domain name.
     #[error("the address is not of the form local@domain")]
     Shape,
 }
@@ -54,15 +59,21 @@ pub fn canonicalize(raw: &str, rules: CanonicalRules) -> Result<String, EmailErr
     if normalized.chars().any(|c| c.is_control() || c.is_whitespace()) {
         return Err(EmailError::BadCharacters);
     }
-    let (local, domain) = normalized.split_once('@').ok_or(EmailError::Shape)?;
+    let (local, domain) = normalized.split_once('@').ok_or(EmailError::NoAt)?;
     if local.is_empty() || domain.is_empty() || domain.contains('@') || local.contains('"') {
         return Err(EmailError::Shape);
     }
     let mut local = local.to_owned();
-    let mut domain = domain.trim_end_matches('.').to_owned();
+    let domain = domain.trim_end_matches('.');
     if domain.is_empty() || domain.starts_with('.') || domain.contains("..") {
         return Err(EmailError::Shape);
     }
+    // One spelling per domain: `bücher.example` and `xn--bcher-kva.example` are one mailbox's.
+    let mut domain = if domain.is_ascii() && !domain.contains("xn--") {
+        domain.to_owned()
+    } else {
+        idna::domain_to_ascii(domain).map_err(|_| EmailError::Shape)?
+    };
     if rules.strip_plus_tags {
         if let Some(at) = local.find('+') {
             local.truncate(at);
@@ -85,6 +96,16 @@ pub fn canonicalize(raw: &str, rules: CanonicalRules) -> Result<String, EmailErr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn internationalized_domains_have_one_spelling() {
+        let a = canonicalize("ada@bücher.example", PLAIN).unwrap();
+        assert_eq!(a, "ada@xn--bcher-kva.example");
+        assert_eq!(canonicalize("Ada@XN--BCHER-KVA.example", PLAIN).unwrap(), a);
+        assert_eq!(canonicalize("ada@BÜCHER.example", PLAIN).unwrap(), a);
+        assert_eq!(canonicalize("ada@xn--zz-.example", PLAIN), Err(EmailError::Shape), "invalid punycode");
+        assert_eq!(canonicalize("no-at-sign", PLAIN), Err(EmailError::NoAt));
+    }
 
     const PLAIN: CanonicalRules = CanonicalRules { strip_plus_tags: false, gmail_dots: false };
     const ALL: CanonicalRules = CanonicalRules { strip_plus_tags: true, gmail_dots: true };
@@ -118,7 +139,6 @@ mod tests {
             assert_eq!(canonicalize(raw, PLAIN), Err(EmailError::BadCharacters), "{raw:?}");
         }
         for raw in [
-            "ada",
             "@example.com",
             "ada@",
             "a@b@c.com",

@@ -177,6 +177,25 @@ pub fn acceptable_request_id(value: &HeaderValue) -> bool {
     !b.is_empty() && b.len() <= 128 && b.iter().all(|c| c.is_ascii_graphic())
 }
 
+/// Joins several `Cookie` fields into one, separated by `; ` (RFC 9113 §8.2.3): HTTP/2 clients
+/// may split cookies into crumbs, and an HTTP/1.1 backend reads only one `Cookie` line.
+pub fn join_cookie_crumbs(headers: &mut HeaderMap) {
+    let mut all = headers.get_all(http::header::COOKIE).iter();
+    if all.next().is_none() || all.next().is_none() {
+        return;
+    }
+    let mut joined: Vec<u8> = Vec::new();
+    for crumb in headers.get_all(http::header::COOKIE) {
+        if !joined.is_empty() {
+            joined.extend_from_slice(b"; ");
+        }
+        joined.extend_from_slice(crumb.as_bytes());
+    }
+    if let Ok(value) = HeaderValue::from_bytes(&joined) {
+        headers.insert(http::header::COOKIE, value);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -270,5 +289,18 @@ mod tests {
         assert!(!acceptable_request_id(&HeaderValue::from_static("")));
         assert!(!acceptable_request_id(&HeaderValue::from_static("a b")));
         assert!(!acceptable_request_id(&HeaderValue::from_str(&"x".repeat(129)).unwrap()));
+    }
+
+    #[test]
+    fn cookie_crumbs_become_one_field() {
+        let mut h = HeaderMap::new();
+        h.append("cookie", HeaderValue::from_static("a=1"));
+        join_cookie_crumbs(&mut h);
+        assert_eq!(h.get_all("cookie").iter().count(), 1);
+        h.append("cookie", HeaderValue::from_static("session=x.y.z"));
+        h.append("cookie", HeaderValue::from_static("b=2"));
+        join_cookie_crumbs(&mut h);
+        let all: Vec<_> = h.get_all("cookie").iter().collect();
+        assert_eq!(all, ["a=1; session=x.y.z; b=2"]);
     }
 }

@@ -6,6 +6,7 @@
 pub mod blacklist;
 pub mod email;
 pub mod email_hash;
+pub mod fields;
 pub mod forwarding;
 pub mod policy;
 pub mod route;

@@ -1,18 +1,36 @@
 //! Route patterns from the policy: a method and a path with `{name}` captures, e.g.
-//! `POST /events/{event}/checkout`.
+//! `POST /events/{event}/checkout`, matched the way lenient backends read paths.
 //!
-//! Matching is exact per segment (no prefixes, no wildcards); a capture matches one non-empty
-//! segment. Percent-encoded segments are compared as written.
+//! A checkout guard must recognise every spelling of a checkout path that the backend would
+//! route to the same handler, so matching is deliberately broad (see [`RouteRules`]):
+//!
+//! - the path is read two ways and a match of either counts: segment by segment (split on `/`,
+//!   then percent-decode each segment, as axum, Express and Rails do) and decoded whole (percent
+//!   decoding first, `\` as `/`, as Django and IIS do);
+//! - `;parameters` are cut from segments (Tomcat, Spring), empty segments (`//`) are dropped and
+//!   dot segments (`.`, `..`, also percent-encoded) are resolved;
+//! - literal segments compare without letter case, and a trailing `/` is ignored, unless the
+//!   policy says the backend is stricter;
+//! - the method compares without letter case, and a `POST` matches a route of any method,
+//!   because frameworks let a POST stand in for other methods (`_method` fields and
+//!   `X-HTTP-Method-Override` headers).
+//!
+//! Matching more than the backend routes costs only a store lookup for a request the backend
+//! would not serve anyway; matching less is a way around the guard. Captures are returned
+//! percent-decoded, as the backend's handler sees them.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use http::Method;
+use percent_encoding::percent_decode_str;
 
 /// A parsed route pattern.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoutePattern {
     method: Method,
     segments: Vec<Segment>,
+    trailing_slash: bool,
     source: String,
 }
 
@@ -20,6 +38,15 @@ pub struct RoutePattern {
 enum Segment {
     Literal(String),
     Capture(String),
+}
+
+/// How strictly the backend routes paths. The defaults are the broadest reading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RouteRules {
+    /// Literal segments must match in letter case (default false: `/CHECKOUT` matches too).
+    pub case_sensitive: bool,
+    /// A trailing `/` makes a different route (default false: it is ignored).
+    pub trailing_slash_significant: bool,
 }
 
 /// Why a pattern cannot be used.
@@ -34,36 +61,44 @@ pub enum RouteError {
     /// A `{`…`}` is malformed or shares its segment with other text.
     #[error("segment `{0}` is not a literal or a whole `{{name}}` capture")]
     Segment(String),
+    /// A literal segment the matcher would never see as written (empty, a dot segment, or
+    /// holding `%`, `;` or `\`).
+    #[error("segment `{0}` is not a plain literal (no `%`, `;`, `\\`, `.` or `..`, not empty)")]
+    Literal(String),
     /// The same capture name is used twice.
     #[error("capture `{{{0}}}` appears twice")]
     DuplicateCapture(String),
 }
 
-/// The captures of a match, in pattern order.
+/// The captures of a match, in pattern order, percent-decoded.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Captures<'a> {
-    pairs: Vec<(&'a str, &'a str)>,
+    pairs: Vec<(&'a str, String)>,
 }
 
 impl<'a> Captures<'a> {
     /// The value captured by `{name}`.
-    pub fn get(&self, name: &str) -> Option<&'a str> {
-        self.pairs.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.pairs.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str())
     }
 }
 
 impl RoutePattern {
     /// Parses `METHOD /path/{capture}/more`.
     pub fn parse(text: &str) -> Result<Self, RouteError> {
-        let (method, path) = text.trim().split_once(' ').ok_or(RouteError::Shape)?;
+        let (method_text, path) = text.trim().split_once(' ').ok_or(RouteError::Shape)?;
         let path = path.trim();
         if !path.starts_with('/') {
             return Err(RouteError::Shape);
         }
-        let method =
-            Method::from_bytes(method.as_bytes()).map_err(|_| RouteError::Method(method.to_owned()))?;
+        let method = Method::from_bytes(method_text.to_ascii_uppercase().as_bytes())
+            .map_err(|_| RouteError::Method(method_text.to_owned()))?;
+        let trailing_slash = path.len() > 1 && path.ends_with('/');
         let mut segments = Vec::new();
         for raw in path[1..].split('/') {
+            if raw.is_empty() && trailing_slash {
+                continue;
+            }
             let seg = if let Some(name) = raw.strip_prefix('{').and_then(|r| r.strip_suffix('}')) {
                 if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
                     return Err(RouteError::Segment(raw.to_owned()));
@@ -74,32 +109,62 @@ impl RoutePattern {
                 Segment::Capture(name.to_owned())
             } else if raw.contains(['{', '}']) {
                 return Err(RouteError::Segment(raw.to_owned()));
+            } else if raw.is_empty() && path == "/" {
+                continue;
+            } else if raw.is_empty() || raw == "." || raw == ".." || raw.contains(['%', ';', '\\']) {
+                return Err(RouteError::Literal(raw.to_owned()));
             } else {
                 Segment::Literal(raw.to_owned())
             };
             segments.push(seg);
         }
-        Ok(Self {
-            method,
-            segments,
-            source: format!("{} {path}", text.trim().split_once(' ').unwrap_or_default().0),
-        })
+        let source = format!("{method} {path}");
+        Ok(Self { method, segments, trailing_slash, source })
     }
 
-    /// The captures when `method` and `path` (without query) match, else `None`.
-    pub fn matches<'a>(&'a self, method: &Method, path: &'a str) -> Option<Captures<'a>> {
-        if *method != self.method {
+    /// The route's method.
+    pub fn method(&self) -> &Method {
+        &self.method
+    }
+
+    /// Whether a request with `method` may reach this route: the same method in any letter
+    /// case, or a POST (which frameworks let stand in for other methods).
+    pub fn method_matches(&self, method: &Method) -> bool {
+        let m = method.as_str();
+        m.eq_ignore_ascii_case(self.method.as_str()) || m.eq_ignore_ascii_case("POST")
+    }
+
+    /// The captures when `method` and `path` (without query) may reach this route, else `None`.
+    pub fn matches<'a>(&'a self, method: &Method, path: &str, rules: RouteRules) -> Option<Captures<'a>> {
+        if !self.method_matches(method) {
             return None;
         }
-        let mut parts = path.strip_prefix('/')?.split('/');
+        if rules.trailing_slash_significant && (path.len() > 1 && path.ends_with('/')) != self.trailing_slash
+        {
+            return None;
+        }
+        if is_plain(path) {
+            // The common case: nothing to decode or resolve, so no allocation unless it matches.
+            return self.match_segments(path.split('/').filter(|s| !s.is_empty()).map(Cow::Borrowed), rules);
+        }
+        self.match_segments(by_segment(path).into_iter(), rules)
+            .or_else(|| self.match_segments(decoded_whole(path).into_iter(), rules))
+    }
+
+    fn match_segments<'s>(
+        &self,
+        mut parts: impl Iterator<Item = Cow<'s, str>>,
+        rules: RouteRules,
+    ) -> Option<Captures<'_>> {
         let mut captures = Captures::default();
         for seg in &self.segments {
             let part = parts.next()?;
             match seg {
-                Segment::Literal(l) if l == part => {}
+                Segment::Literal(l) if rules.case_sensitive && *l == part => {}
+                Segment::Literal(l) if !rules.case_sensitive && l.eq_ignore_ascii_case(&part) => {}
                 Segment::Literal(_) => return None,
                 Segment::Capture(_) if part.is_empty() => return None,
-                Segment::Capture(name) => captures.pairs.push((name.as_str(), part)),
+                Segment::Capture(name) => captures.pairs.push((name.as_str(), part.into_owned())),
             }
         }
         parts.next().is_none().then_some(captures)
@@ -114,6 +179,41 @@ impl RoutePattern {
     }
 }
 
+/// A path with nothing to decode, cut or resolve.
+fn is_plain(path: &str) -> bool {
+    !path.contains(['%', ';', '\\']) && !path.split('/').any(|s| s == "." || s == "..")
+}
+
+/// Split on `/`, cut `;parameters`, then percent-decode each segment; dot segments resolved.
+fn by_segment(path: &str) -> Vec<Cow<'_, str>> {
+    resolve(path.split('/').map(|s| decode(s.split(';').next().unwrap_or(""))))
+}
+
+/// Percent-decode the whole path first (`\` counts as `/`), then split and cut `;parameters`.
+fn decoded_whole(path: &str) -> Vec<Cow<'static, str>> {
+    let whole = decode(path).replace('\\', "/");
+    resolve(whole.split('/').map(|s| Cow::Owned(s.split(';').next().unwrap_or("").to_owned())))
+}
+
+fn decode(s: &str) -> Cow<'_, str> {
+    percent_decode_str(s).decode_utf8_lossy()
+}
+
+/// Drops empty and `.` segments and lets `..` remove the one before it (RFC 3986 §5.2.4).
+fn resolve<'s>(parts: impl Iterator<Item = Cow<'s, str>>) -> Vec<Cow<'s, str>> {
+    let mut out: Vec<Cow<'s, str>> = Vec::new();
+    for part in parts {
+        match part.as_ref() {
+            "" | "." => {}
+            ".." => {
+                out.pop();
+            }
+            _ => out.push(part),
+        }
+    }
+    out
+}
+
 impl fmt::Display for RoutePattern {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.source)
@@ -124,25 +224,97 @@ impl fmt::Display for RoutePattern {
 mod tests {
     use super::*;
 
+    const BROAD: RouteRules = RouteRules { case_sensitive: false, trailing_slash_significant: false };
+    const STRICT: RouteRules = RouteRules { case_sensitive: true, trailing_slash_significant: true };
+
+    fn event(p: &RoutePattern, method: &str, path: &str, rules: RouteRules) -> Option<String> {
+        let m = Method::from_bytes(method.as_bytes()).unwrap();
+        p.matches(&m, path, rules).map(|c| c.get("event").unwrap().to_owned())
+    }
+
     #[test]
     fn matches_exact_segments_and_captures() {
         let p = RoutePattern::parse("POST /events/{event}/checkout").unwrap();
-        let c = p.matches(&Method::POST, "/events/spring-concert/checkout").unwrap();
+        let c = p.matches(&Method::POST, "/events/spring-concert/checkout", BROAD).unwrap();
         assert_eq!(c.get("event"), Some("spring-concert"));
         assert_eq!(c.get("other"), None);
         for (m, path) in [
-            (Method::GET, "/events/spring-concert/checkout"),
-            (Method::POST, "/events/spring-concert/checkout/"),
-            (Method::POST, "/events//checkout"),
-            (Method::POST, "/events/a/b/checkout"),
-            (Method::POST, "/events/spring-concert"),
-            (Method::POST, "events/spring-concert/checkout"),
-            (Method::POST, "/EVENTS/spring-concert/checkout"),
+            ("GET", "/events/spring-concert/checkout"),
+            ("POST", "/events/checkout"),
+            ("POST", "/events/a/b/checkout"),
+            ("POST", "/events/spring-concert"),
+            ("POST", "/events/spring-concert/checkout-now"),
+            ("POST", "/events/spring-concert/checkout/extra"),
         ] {
-            assert!(p.matches(&m, path).is_none(), "{m} {path}");
+            assert_eq!(event(&p, m, path, BROAD), None, "{m} {path}");
         }
         assert_eq!(p.capture_names().collect::<Vec<_>>(), ["event"]);
         assert_eq!(p.to_string(), "POST /events/{event}/checkout");
+    }
+
+    #[test]
+    fn every_spelling_a_lenient_backend_routes_is_matched_and_decoded() {
+        let p = RoutePattern::parse("POST /events/{event}/checkout").unwrap();
+        for (method, path, expected) in [
+            ("POST", "/events/spring-concert/checkout", "spring-concert"),
+            ("post", "/events/spring-concert/checkout", "spring-concert"),
+            ("POST", "/events/%73pring-concert/checkout", "spring-concert"),
+            ("POST", "/events/spring%2Dconcert/checkout", "spring-concert"),
+            ("POST", "/events/spring-concert/%63heckout", "spring-concert"),
+            ("POST", "/events/spring-concert/checkout/", "spring-concert"),
+            ("POST", "//events//spring-concert//checkout", "spring-concert"),
+            ("POST", "/events/./spring-concert/checkout", "spring-concert"),
+            ("POST", "/events/x/../spring-concert/checkout", "spring-concert"),
+            ("POST", "/events/x/%2e%2E/spring-concert/checkout", "spring-concert"),
+            ("POST", "/events/spring-concert/checkout;jsessionid=1", "spring-concert"),
+            ("POST", "/events/spring-concert;v=2/checkout", "spring-concert"),
+            ("POST", "/EVENTS/spring-concert/CheckOut", "spring-concert"),
+            ("POST", "/events%2Fspring-concert%2Fcheckout", "spring-concert"),
+            ("POST", "/events\\spring-concert\\checkout", "spring-concert"),
+            ("POST", "/events/Spring-Concert/checkout", "Spring-Concert"),
+        ] {
+            assert_eq!(event(&p, method, path, BROAD).as_deref(), Some(expected), "{method} {path}");
+        }
+    }
+
+    #[test]
+    fn a_post_matches_routes_of_other_methods_but_not_the_other_way_round() {
+        let put = RoutePattern::parse("put /orders/{event}").unwrap();
+        assert_eq!(put.method(), &Method::PUT);
+        assert!(event(&put, "POST", "/orders/a", BROAD).is_some(), "POST with _method=PUT");
+        assert!(event(&put, "Put", "/orders/a", BROAD).is_some());
+        assert!(event(&put, "GET", "/orders/a", BROAD).is_none());
+        let post = RoutePattern::parse("POST /orders/{event}").unwrap();
+        assert!(event(&post, "PUT", "/orders/a", BROAD).is_none());
+    }
+
+    #[test]
+    fn stricter_backends_can_be_declared() {
+        let p = RoutePattern::parse("POST /events/{event}/checkout").unwrap();
+        assert!(event(&p, "POST", "/events/a/CHECKOUT", STRICT).is_none());
+        assert!(event(&p, "POST", "/events/a/checkout/", STRICT).is_none());
+        assert!(event(&p, "POST", "/events/a/checkout", STRICT).is_some());
+        let slash = RoutePattern::parse("POST /events/{event}/checkout/").unwrap();
+        assert!(event(&slash, "POST", "/events/a/checkout/", STRICT).is_some());
+        assert!(event(&slash, "POST", "/events/a/checkout", STRICT).is_none());
+        assert!(event(&slash, "POST", "/events/a/checkout", BROAD).is_some());
+    }
+
+    #[test]
+    fn hostile_paths_do_not_panic() {
+        let p = RoutePattern::parse("POST /events/{event}/checkout").unwrap();
+        for path in [
+            "/%",
+            "/%zz/%ff%fe/checkout",
+            "/../../..",
+            "/;;;",
+            &"/%2e%2e".repeat(1000),
+            "/events/%00/checkout",
+        ] {
+            let _ = event(&p, "POST", path, BROAD);
+        }
+        assert_eq!(event(&p, "POST", "/events/%ff/checkout", BROAD).as_deref(), Some("\u{fffd}"));
+        assert_eq!(event(&p, "POST", "/events/%2e/checkout", BROAD), None, "`.` is no event id");
     }
 
     #[test]
@@ -155,6 +327,8 @@ mod tests {
         ));
         assert_eq!(RoutePattern::parse("POST /e/{a}x").unwrap_err(), RouteError::Segment("{a}x".into()));
         assert_eq!(RoutePattern::parse("POST /e/{}").unwrap_err(), RouteError::Segment("{}".into()));
+        assert_eq!(RoutePattern::parse("POST /e/%41").unwrap_err(), RouteError::Literal("%41".into()));
+        assert_eq!(RoutePattern::parse("POST /e//x").unwrap_err(), RouteError::Literal("".into()));
         assert_eq!(
             RoutePattern::parse("POST /{a}/{a}").unwrap_err(),
             RouteError::DuplicateCapture("a".into())

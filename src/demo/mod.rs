@@ -4,16 +4,20 @@
 //! `fixtures/demo/events.toml` and the policy from `policies/demo.toml`, both compiled in so the
 //! demo runs from any folder.
 
+pub mod lenient;
 mod pages;
+pub mod session;
 pub mod shop;
 
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use crate::core::blacklist::session::SessionVerifier;
 use crate::core::email_hash::EmailHasher;
 use crate::core::policy::Policy;
 use crate::hosts::admin::{random_token, AdminToken};
+use crate::hosts::admin_client::AdminClient;
 use crate::hosts::cli::Failure;
 use crate::hosts::serve::{self, ServeOptions};
 
@@ -31,8 +35,10 @@ pub struct ShopServer {
 }
 
 impl ShopServer {
-    /// Starts the demo shop on `addr` (port 0 picks a free port) in its own thread.
-    pub fn start(addr: SocketAddr) -> std::io::Result<Self> {
+    /// Starts the demo shop on `addr` (port 0 picks a free port) in its own thread, signing its
+    /// sessions with `session_secret`.
+    pub fn start(addr: SocketAddr, session_secret: &[u8]) -> std::io::Result<Self> {
+        let sessions = session::Sessions::new(session_secret);
         let catalog = shop::Catalog::from_toml_str(EVENTS_TOML)
             .map_err(|e| std::io::Error::other(format!("demo catalogue: {e}")))?;
         let listener = std::net::TcpListener::bind(addr)?;
@@ -45,8 +51,9 @@ impl ShopServer {
             runtime.block_on(async move {
                 let listener =
                     tokio::net::TcpListener::from_std(listener).expect("a bound listener registers");
-                let app = shop::router(catalog);
-                let _ = axum::serve(listener, app)
+                let app = shop::app(catalog, sessions);
+                let make = axum::ServiceExt::<axum::extract::Request>::into_make_service(app);
+                let _ = axum::serve(listener, make)
                     .with_graceful_shutdown(async move {
                         let _ = stopped.await;
                     })
@@ -67,23 +74,47 @@ impl ShopServer {
 /// stay valid across restarts with the same `--data-dir`. `DOORMAN_HASH_KEY` wins.
 fn demo_hasher(data_dir: &std::path::Path) -> Result<EmailHasher, Failure> {
     let key = match std::env::var("DOORMAN_HASH_KEY") {
-        Ok(k) => k,
-        Err(_) => {
-            std::fs::create_dir_all(data_dir)
-                .map_err(|e| Failure::Runtime(format!("cannot create {}: {e}", data_dir.display())))?;
-            let path = data_dir.join("hash.key");
-            match std::fs::read_to_string(&path) {
-                Ok(k) => k.trim().to_owned(),
-                Err(_) => {
-                    let k = format!("{}{}", random_token(), random_token());
-                    std::fs::write(&path, &k)
-                        .map_err(|e| Failure::Runtime(format!("cannot write {}: {e}", path.display())))?;
-                    k
-                }
-            }
-        }
+        Ok(k) => k.trim().to_owned(),
+        Err(_) => demo_secret(data_dir, "hash.key")?,
     };
     EmailHasher::hmac(key.as_bytes()).map_err(|e| Failure::Usage(format!("demo hash key: {e}")))
+}
+
+/// A secret kept in the data folder under `name`, made on first start.
+fn demo_secret(data_dir: &std::path::Path, name: &str) -> Result<String, Failure> {
+    std::fs::create_dir_all(data_dir)
+        .map_err(|e| Failure::Runtime(format!("cannot create {}: {e}", data_dir.display())))?;
+    let path = data_dir.join(name);
+    match std::fs::read_to_string(&path) {
+        Ok(k) => Ok(k.trim().to_owned()),
+        Err(_) => {
+            let k = format!("{}{}", random_token(), random_token());
+            std::fs::write(&path, &k)
+                .map_err(|e| Failure::Runtime(format!("cannot write {}: {e}", path.display())))?;
+            Ok(k)
+        }
+    }
+}
+
+/// Maps every demo event to its organizer through the admin API, so organizer entries apply.
+fn map_events(admin: SocketAddr, token: &str) -> Result<(), Failure> {
+    let catalog = shop::Catalog::from_toml_str(EVENTS_TOML)
+        .map_err(|e| Failure::Runtime(format!("demo catalogue: {e}")))?;
+    let client = AdminClient::new(format!("http://{admin}"), token.to_owned());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::Runtime(format!("cannot start a runtime: {e}")))?;
+    runtime.block_on(async {
+        for event in catalog.events() {
+            let body = serde_json::json!({ "organizer": event.organizer });
+            client
+                .call(http::Method::PUT, &format!("/v1/events/{}", event.id), Some(body))
+                .await
+                .map_err(|e| Failure::Runtime(format!("cannot map demo event {}: {e}", event.id)))?;
+        }
+        Ok(())
+    })
 }
 
 /// Runs the demo until SIGINT/SIGTERM.
@@ -99,7 +130,8 @@ pub fn run(listen: &str, admin_listen: &str, data_dir: Option<PathBuf>) -> Resul
             temp.path().to_owned()
         }
     };
-    let shop = ShopServer::start(([127, 0, 0, 1], 0).into())
+    let session_secret = demo_secret(&data_dir, "session.key")?;
+    let shop = ShopServer::start(([127, 0, 0, 1], 0).into(), session_secret.as_bytes())
         .map_err(|e| Failure::Runtime(format!("cannot start the demo shop: {e}")))?;
     let overrides = [
         ("DOORMAN_SERVER_LISTEN", listen.to_owned()),
@@ -116,6 +148,14 @@ pub fn run(listen: &str, admin_listen: &str, data_dir: Option<PathBuf>) -> Resul
     let admin_token =
         AdminToken::new(&token).map_err(|e| Failure::Usage(format!("DOORMAN_ADMIN_TOKEN: {e}")))?;
     let email_hasher = demo_hasher(&data_dir)?;
+    // Doorman verifies the shop's own session cookie with the shop's secret.
+    let session = match policy.blacklist.as_ref().and_then(|b| b.session.clone()) {
+        Some(settings) => Some(
+            SessionVerifier::new(settings, session_secret.as_bytes())
+                .map_err(|e| Failure::Usage(format!("demo session key: {e}")))?,
+        ),
+        None => None,
+    };
     let running = serve::start(
         policy,
         ServeOptions {
@@ -124,11 +164,12 @@ pub fn run(listen: &str, admin_listen: &str, data_dir: Option<PathBuf>) -> Resul
             tls: None,
             backend_tls: None,
             email_hasher: Some(email_hasher),
-            session: None,
+            session,
         },
     )
     .map_err(|e| Failure::Runtime(e.to_string()))?;
     let (public, admin) = (running.public_addr, running.admin_addr);
+    map_events(admin, &token)?;
     let shown_token = if generated { token.as_str() } else { "$DOORMAN_ADMIN_TOKEN" };
     let exe = std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_else(|_| "doorman".into());
     let banner = format!(

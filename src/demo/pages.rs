@@ -92,18 +92,13 @@ pub(super) fn events_page(account: Option<&str>, events: &[Event]) -> String {
 /// `GET /events/{id}`: details plus the checkout form, or a "Sold out" notice.
 pub(super) fn event_page(account: Option<&str>, e: &Event, max_quantity: u32) -> String {
     let id = escape_html(&e.id);
-    // Signed-in customers post their account id with the order, as many shops do; Doorman's
-    // demo policy reads it (`blacklist.account_fields`).
-    let account_field = account
-        .map(|a| format!("<input type=\"hidden\" name=\"account\" value=\"{}\">\n", escape_html(a)))
-        .unwrap_or_default();
     let action = if e.seats_left == 0 {
         "<p class=\"notice\"><strong>Sold out.</strong> There are no tickets left for this event.</p>"
             .to_owned()
     } else {
         format!(
             "<h2>Tickets</h2><p>{} seats left.</p>\n\
-             <form method=\"post\" action=\"/events/{id}/checkout\">\n{account_field}\
+             <form method=\"post\" action=\"/events/{id}/checkout\">\n\
              <label>E-mail <input type=\"email\" name=\"email\" required maxlength=\"254\" \
              autocomplete=\"email\"></label>\n\
              <label>Quantity <input type=\"number\" name=\"quantity\" min=\"1\" max=\"{max_quantity}\" \

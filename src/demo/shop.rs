@@ -15,8 +15,10 @@
 //! | `GET /login`, `POST /login`, `POST /logout` | sets or clears the `shop_session` cookie |
 //! | `GET /healthz` | `ok` |
 //!
-//! The session cookie is the bare account name and is not signed: this is a demo backend
-//! for exercising the middleware, not a shop to put on the internet.
+//! The session cookie is a signed JWT ([`super::session`]). Paths and methods are read as
+//! leniently as real frameworks read them ([`super::lenient`]): [`app`] is the router behind
+//! that reading. This is a demo backend for exercising the middleware, not a shop to put on the
+//! internet.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -30,14 +32,14 @@ use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use serde::{Deserialize, Serialize};
 
+use super::lenient::read_leniently;
 use super::pages::{self, Confirmation};
+use super::session::{Sessions, SESSION_COOKIE};
 
 /// Largest request body the shop accepts (64 KiB); larger bodies are answered 413.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// Most tickets a single order may contain.
 pub const MAX_TICKETS_PER_ORDER: u32 = 10;
-/// Name of the session cookie set by `POST /login`; its value is the account name.
-pub const SESSION_COOKIE: &str = "shop_session";
 
 const MAX_EMAIL_BYTES: usize = 254;
 const MAX_ACCOUNT_CHARS: usize = 64;
@@ -170,16 +172,28 @@ struct Inventory {
     last_order: u64,
 }
 
-type Shop = Arc<Mutex<Inventory>>;
+/// The shop's state: inventory, and the keys of its sessions.
+struct ShopState {
+    inventory: Mutex<Inventory>,
+    sessions: Sessions,
+}
+
+type Shop = Arc<ShopState>;
 
 fn lock(shop: &Shop) -> MutexGuard<'_, Inventory> {
     // Nothing panics while holding the lock, but don't turn a poisoned lock into more panics.
-    shop.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    shop.inventory.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The shop as served: [`router`] behind the lenient reading of paths and methods.
+pub fn app(catalog: Catalog, sessions: Sessions) -> tower::util::MapRequest<Router, fn(Request) -> Request> {
+    tower::util::MapRequest::new(router(catalog, sessions), read_leniently as fn(Request) -> Request)
 }
 
 /// Builds the demo shop's router. Seats and order numbers are shared by all clones of it.
-pub fn router(catalog: Catalog) -> Router {
-    let shop: Shop = Arc::new(Mutex::new(Inventory { catalog, last_order: 0 }));
+pub fn router(catalog: Catalog, sessions: Sessions) -> Router {
+    let shop: Shop =
+        Arc::new(ShopState { inventory: Mutex::new(Inventory { catalog, last_order: 0 }), sessions });
     Router::new()
         .route("/", get(|| async { see_other("/events", None) }))
         .route("/events", get(list_events))
@@ -195,12 +209,13 @@ pub fn router(catalog: Catalog) -> Router {
 }
 
 async fn list_events(State(shop): State<Shop>, headers: HeaderMap) -> Html<String> {
-    let account = session_account(&headers);
-    Html(pages::events_page(account, lock(&shop).catalog.events()))
+    let account = shop.sessions.account(&headers);
+    Html(pages::events_page(account.as_deref(), lock(&shop).catalog.events()))
 }
 
 async fn show_event(State(shop): State<Shop>, UrlPath(id): UrlPath<String>, headers: HeaderMap) -> Response {
-    let account = session_account(&headers);
+    let account = shop.sessions.account(&headers);
+    let account = account.as_deref();
     let inv = lock(&shop);
     match inv.catalog.get(&id) {
         Some(e) => {
@@ -301,7 +316,7 @@ fn place_order(shop: &Shop, id: &str, email: &str, quantity: Option<i64>) -> Res
 }
 
 async fn checkout(State(shop): State<Shop>, UrlPath(id): UrlPath<String>, req: Request) -> Response {
-    let account = session_account(req.headers()).map(str::to_owned);
+    let account = shop.sessions.account(req.headers());
     let account = account.as_deref();
     let json = is_json(req.headers());
     // An unknown event is 404 whatever the body looks like.
@@ -346,8 +361,8 @@ async fn checkout(State(shop): State<Shop>, UrlPath(id): UrlPath<String>, req: R
     }
 }
 
-async fn login_form(headers: HeaderMap) -> Html<String> {
-    Html(pages::login_page(session_account(&headers), None))
+async fn login_form(State(shop): State<Shop>, headers: HeaderMap) -> Html<String> {
+    Html(pages::login_page(shop.sessions.account(&headers).as_deref(), None))
 }
 
 #[derive(Deserialize)]
@@ -356,8 +371,13 @@ struct LoginForm {
     account: String,
 }
 
-async fn login(headers: HeaderMap, form: Result<Form<LoginForm>, FormRejection>) -> Response {
-    let current = session_account(&headers);
+async fn login(
+    State(shop): State<Shop>,
+    headers: HeaderMap,
+    form: Result<Form<LoginForm>, FormRejection>,
+) -> Response {
+    let current = shop.sessions.account(&headers);
+    let current = current.as_deref();
     let account = match form {
         Ok(Form(f)) => f.account,
         Err(rejection) => return bad_form(current, rejection),
@@ -368,7 +388,8 @@ async fn login(headers: HeaderMap, form: Result<Form<LoginForm>, FormRejection>)
         return (StatusCode::UNPROCESSABLE_ENTITY, Html(page)).into_response();
     }
     tracing::debug!(%account, "demo shop login");
-    let cookie = format!("{SESSION_COOKIE}={account}; Path=/; HttpOnly; SameSite=Lax");
+    let token = shop.sessions.issue(&account);
+    let cookie = format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax");
     see_other("/events", Some(cookie))
 }
 
@@ -377,33 +398,20 @@ async fn logout() -> Response {
     see_other("/events", Some(cookie))
 }
 
-async fn not_found(headers: HeaderMap) -> Response {
+async fn not_found(State(shop): State<Shop>, headers: HeaderMap) -> Response {
     let why = "There is no page at this address.";
-    message(StatusCode::NOT_FOUND, session_account(&headers), "Page not found", why)
+    message(StatusCode::NOT_FOUND, shop.sessions.account(&headers).as_deref(), "Page not found", why)
 }
 
-async fn method_not_allowed(headers: HeaderMap) -> Response {
+async fn method_not_allowed(State(shop): State<Shop>, headers: HeaderMap) -> Response {
     let why = "This address does not accept that method.";
-    let account = session_account(&headers);
-    message(StatusCode::METHOD_NOT_ALLOWED, account, "Method not allowed", why)
+    let account = shop.sessions.account(&headers);
+    message(StatusCode::METHOD_NOT_ALLOWED, account.as_deref(), "Method not allowed", why)
 }
 
 fn is_account(s: &str) -> bool {
     (1..=MAX_ACCOUNT_CHARS).contains(&s.len())
         && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
-}
-
-/// The signed-in account from the `shop_session` cookie, if present and well-formed.
-fn session_account(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
-        .map(|(_, value)| value)
-        .filter(|value| is_account(value))
 }
 
 fn is_json(headers: &HeaderMap) -> bool {
@@ -484,6 +492,7 @@ mod tests {
     "#;
 
     const HTML: &str = "text/html; charset=utf-8";
+    const TEST_SECRET: &[u8] = b"the-demo-shop-test-secret-32-bytes!!";
     const FORM: &str = "application/x-www-form-urlencoded";
 
     struct Reply {
@@ -499,7 +508,7 @@ mod tests {
     }
 
     fn app() -> Router {
-        router(Catalog::from_toml_str(CATALOG).unwrap())
+        router(Catalog::from_toml_str(CATALOG).unwrap(), Sessions::new(TEST_SECRET))
     }
 
     async fn send(app: &Router, req: HttpRequest<Body>) -> Reply {
@@ -734,8 +743,12 @@ mod tests {
         let r = post(&app, "/login", FORM, "account=alice").await;
         assert_eq!(r.status, StatusCode::SEE_OTHER);
         assert_eq!(r.headers[header::LOCATION], "/events");
-        assert_eq!(r.headers[header::SET_COOKIE], "shop_session=alice; Path=/; HttpOnly; SameSite=Lax");
-        let cookie = Some("theme=dark; shop_session=alice");
+        let set = r.headers[header::SET_COOKIE].to_str().unwrap().to_owned();
+        assert!(set.ends_with("; Path=/; HttpOnly; SameSite=Lax"), "{set}");
+        let token = set.split(';').next().unwrap().strip_prefix("shop_session=").unwrap();
+        assert_eq!(Sessions::new(TEST_SECRET).issue("alice").split('.').next(), token.split('.').next());
+        let cookie = format!("theme=dark; shop_session={token}");
+        let cookie = Some(cookie.as_str());
         let r = get_page(&app, "/events", cookie).await;
         assert!(r.body.contains("Signed in as <strong>alice</strong>"));
         let form = "email=alice%40example.org&quantity=1";
@@ -753,8 +766,10 @@ mod tests {
             assert_eq!((r.status, r.content_type()), (StatusCode::UNPROCESSABLE_ENTITY, HTML), "{bad}");
             assert!(!r.headers.contains_key(header::SET_COOKIE));
         }
-        let forged = get_page(&app, "/events", Some("shop_session=<b>x</b>")).await;
-        assert!(!forged.body.contains("Signed in as"));
+        for forged in ["shop_session=<b>x</b>", "shop_session=alice"] {
+            let forged = get_page(&app, "/events", Some(forged)).await;
+            assert!(!forged.body.contains("Signed in as"), "an unsigned session was accepted");
+        }
     }
 
     #[tokio::test]
@@ -763,7 +778,7 @@ mod tests {
             .replace("\"Spring Concert\"", r#"'<script>alert("t")</script>'"#)
             .replace("Harbour Hall", "Hall & <b>Bar</b>")
             .replace(r#""Strings and spring.""#, r#""\" onmouseover='x'""#);
-        let app = router(Catalog::from_toml_str(&hostile).unwrap());
+        let app = router(Catalog::from_toml_str(&hostile).unwrap(), Sessions::new(TEST_SECRET));
         for uri in ["/events", "/events/spring-concert"] {
             let body = get_page(&app, uri, None).await.body;
             assert!(!body.contains("<script>") && !body.contains("<b>Bar"), "{body}");

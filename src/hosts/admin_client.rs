@@ -51,9 +51,14 @@ impl AdminClient {
         }
         let token = std::env::var("DOORMAN_ADMIN_TOKEN")
             .map_err(|_| ClientError::Config("DOORMAN_ADMIN_TOKEN is not set".into()))?;
+        Ok(Self::new(base, token))
+    }
+
+    /// A client of the admin API at `base` (`http://host:port`) with the bearer `token`.
+    pub fn new(base: String, token: String) -> Self {
         let mut connector = HttpConnector::new();
         connector.set_connect_timeout(Some(Duration::from_secs(5)));
-        Ok(Self { base, token, client: Client::builder(TokioExecutor::new()).build(connector) })
+        Self { base, token, client: Client::builder(TokioExecutor::new()).build(connector) }
     }
 
     /// Sends `body` as `content_type` and answers the raw reply body.

@@ -27,6 +27,8 @@ pub enum CheckoutOutcome {
     Blocked,
     /// The store could not be asked; the policy's failure mode decided.
     StoreError,
+    /// Not readable the way the backend reads it (or over a cap): refused with 400.
+    Refused,
 }
 
 /// The recorder and the pre-registered handles. Cheap to clone.
@@ -40,7 +42,9 @@ struct Inner {
     responses: [Counter; 5],
     duration: Histogram,
     backend_errors: [Counter; 3],
-    checkouts: [Counter; 3],
+    checkouts: [Counter; 4],
+    unmapped_events: Counter,
+    audit_dropped: Counter,
 }
 
 static META: Metadata<'static> = Metadata::new("doorman", Level::INFO, None);
@@ -72,11 +76,25 @@ impl Metrics {
             ["1xx", "2xx", "3xx", "4xx", "5xx"].map(|c| counter("doorman_responses_total", ("class", c)));
         let backend_errors =
             ["connect", "timeout", "protocol"].map(|k| counter("doorman_backend_errors_total", ("kind", k)));
-        let checkouts = ["forwarded", "blocked", "store_error"]
+        let checkouts = ["forwarded", "blocked", "store_error", "refused"]
             .map(|o| counter("doorman_checkouts_total", ("outcome", o)));
+        let unmapped_events = recorder
+            .register_counter(&Key::from_static_name("doorman_checkout_unmapped_events_total"), &META);
+        let audit_dropped =
+            recorder.register_counter(&Key::from_static_name("doorman_audit_dropped_total"), &META);
         let duration =
             recorder.register_histogram(&Key::from_static_name("doorman_response_head_seconds"), &META);
-        Self { inner: Arc::new(Inner { handle, responses, duration, backend_errors, checkouts }) }
+        Self {
+            inner: Arc::new(Inner {
+                handle,
+                responses,
+                duration,
+                backend_errors,
+                checkouts,
+                unmapped_events,
+                audit_dropped,
+            }),
+        }
     }
 
     /// Counts one response by status class and records the time to its head.
@@ -94,6 +112,17 @@ impl Metrics {
     /// Counts one checkout decision.
     pub fn checkout(&self, outcome: CheckoutOutcome) {
         self.inner.checkouts[outcome as usize].increment(1);
+    }
+
+    /// Counts a checkout with identities on an event mapped to no organizer (only platform-wide
+    /// entries could apply).
+    pub fn unmapped_event(&self) {
+        self.inner.unmapped_events.increment(1);
+    }
+
+    /// Counts a blocked checkout's audit record dropped because the queue was full.
+    pub fn audit_dropped(&self) {
+        self.inner.audit_dropped.increment(1);
     }
 
     /// The text exposition for `/metrics`.
@@ -122,7 +151,17 @@ fn describe(r: &PrometheusRecorder) {
     r.describe_counter(
         "doorman_checkouts_total".into(),
         None,
-        S::from("Checkouts seen by the blacklist, by outcome (forwarded, blocked, store_error)"),
+        S::from("Checkouts seen by the blacklist, by outcome (forwarded, blocked, store_error, refused)"),
+    );
+    r.describe_counter(
+        "doorman_checkout_unmapped_events_total".into(),
+        None,
+        S::from("Checkouts on events mapped to no organizer: organizer entries could not apply"),
+    );
+    r.describe_counter(
+        "doorman_audit_dropped_total".into(),
+        None,
+        S::from("Audit records of blocked checkouts dropped because the write queue was full"),
     );
     r.describe_histogram(
         "doorman_response_head_seconds".into(),

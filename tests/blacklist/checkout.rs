@@ -67,6 +67,7 @@ pub async fn accounts_from_header_and_body_fields(store: StoreKind) {
     assert_eq!(status, 201);
     let req = Request::post(shop.doorman.url("/echo/spring-concert/checkout"))
         .header("x-account", "eve-42")
+        .header("content-type", "application/x-www-form-urlencoded")
         .body(body("quantity=1"))
         .unwrap();
     assert_eq!(send(req).await.0.status(), 303, "account from the trusted header");
@@ -96,6 +97,14 @@ pub async fn organizer_entries_apply_only_to_that_organizers_events(store: Store
         200,
         "an event with no organizer"
     );
+    let (status, entry) = shop
+        .admin("POST", "/v1/blacklist", r#"{"email": "trent@example.com", "organizer": "no-events-yet"}"#)
+        .await;
+    assert_eq!(status, 201);
+    let warning = entry["warning"].as_str().expect("a warning for an organizer with no mapped event");
+    assert!(warning.contains("no-events-yet") && warning.contains("/v1/events/"), "{warning}");
+    let metrics = shop.metrics().await;
+    assert!(metrics.contains("doorman_checkout_unmapped_events_total 1"), "{metrics}");
     let (_, list) = shop.admin("GET", "/v1/blacklist?organizer=city-arts", "").await;
     assert_eq!(list["entries"].as_array().unwrap().len(), 0);
     let (_, list) = shop.admin("GET", "/v1/blacklist?organizer=harbour-hall", "").await;
@@ -158,21 +167,75 @@ pub async fn oversized_and_malformed_checkouts(store: StoreKind) {
     let req = Request::post(shop.doorman.url("/echo-upload")).body(body("y".repeat(100_000))).unwrap();
     assert_eq!(send(req).await.0.status(), 200, "other routes are not limited or buffered");
 
+    let before = shop.backend_requests();
     for (ct, payload) in [
         ("application/json", "{\"email\": \"mallory@exa"),
         ("application/json", "\u{0}\u{ff}"),
+        ("application/json", r#"{"email": "mallory@example.com", "x": NaN}"#),
+        ("application/json", r#"{"email": "mallory@example.com", "x": "\ud800"}"#),
+        ("application/json", &format!("{}{}", "[".repeat(300), "]".repeat(300))),
         ("application/x-www-form-urlencoded", "email=%ff%fe%fd"),
         ("application/x-www-form-urlencoded", "email=mallory%40example.com%0d%0aBcc:%20x"),
+        ("application/x-www-form-urlencoded; charset=latin1", "email=mallory%40example.com"),
         ("text/plain", "email=mallory@example.com"),
+        ("text/json", r#"{"email": "mallory@example.com"}"#),
+        ("", "email=mallory@example.com"),
+        ("multipart/form-data; boundary=b", "--b\nContent-Disposition: form-data; name=\"email\"\n\nmallory@example.com\n--b--\n"),
+        ("multipart/form-data; boundary=b", "--b\r\nContent-Disposition: form-data; name*=UTF-8''email\r\n\r\nmallory@example.com\r\n--b--\r\n"),
     ] {
-        let req = Request::post(shop.doorman.url("/echo/e1/checkout"))
+        let mut req = Request::post(shop.doorman.url("/echo/e1/checkout"));
+        if !ct.is_empty() {
+            req = req.header("content-type", ct);
+        }
+        let (resp, bytes) = send(req.body(body(payload.to_owned())).unwrap()).await;
+        assert_eq!(resp.status(), 400, "{ct} {payload:.60?} is refused, not forwarded unread");
+        assert!(String::from_utf8_lossy(&bytes).contains("Bad Request"));
+    }
+    let req = Request::post(shop.doorman.url("/echo/e1/checkout"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("content-encoding", "gzip")
+        .body(body(&b"\x1f\x8b\x08\x00"[..]))
+        .unwrap();
+    assert_eq!(send(req).await.0.status(), 400, "a body Doorman does not decode");
+    assert_eq!(shop.backend_requests(), before, "a refused checkout reached the backend");
+    let metrics = shop.metrics().await;
+    assert!(metrics.contains("doorman_checkouts_total{outcome=\"refused\"} 14"), "{metrics}");
+}
+
+pub async fn identities_in_the_query_string_and_other_key_spellings_count(store: StoreKind) {
+    let shop = Shop::start(store, "");
+    shop.admin("POST", "/v1/blacklist", r#"{"email": "mallory@example.com"}"#).await;
+    let post = |path: &str, ct: &str, payload: &str| {
+        let req = Request::post(shop.doorman.url(path))
             .header("content-type", ct)
             .body(body(payload.to_owned()))
             .unwrap();
-        let (resp, bytes) = send(req).await;
-        assert_eq!(resp.status(), 200, "{ct} {payload:?} is forwarded for the backend to judge");
-        assert_eq!(Echo::parse(&bytes).0["body"], payload.to_owned().as_str());
+        send(req)
+    };
+    let form = "application/x-www-form-urlencoded";
+    assert_eq!(
+        post("/echo/e1/checkout?email=mallory%40example.com", form, "quantity=1").await.0.status(),
+        303
+    );
+    assert_eq!(post("/echo/e1/checkout?x=1;email=mallory%40example.com", form, "").await.0.status(), 303);
+    assert_eq!(post("/echo/e1/checkout", form, "x=1;email=mallory%40example.com").await.0.status(), 303);
+    assert_eq!(
+        post("/echo/e1/checkout", form, "customer%5Bemail%5D=mallory%40example.com").await.0.status(),
+        303
+    );
+    let json = "application/json";
+    for payload in
+        [r#"{"EMAIL": "mallory@example.com"}"#, r#"{"Customer": {"Email": "mallory@example.com"}}"#]
+    {
+        let (resp, bytes) = post("/echo/e1/checkout", json, payload).await;
+        assert_eq!(resp.status(), 200);
+        let answer: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(answer, serde_json::json!({"redirect": "/echo/e1"}), "{payload} got through");
     }
+    assert_eq!(post("/echo/e1/checkout", "text/plain; charset=utf-8", "").await.0.status(), 400);
+    let (resp, bytes) = post("/echo/e1/checkout?ref=mail", json, r#"{"email": "ada@example.com"}"#).await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(Echo::parse(&bytes).0["uri"], "/echo/e1/checkout?ref=mail", "forwarded as received");
 }
 
 pub async fn multipart_checkouts_are_checked_and_forwarded_intact(store: StoreKind) {

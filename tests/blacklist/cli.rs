@@ -43,6 +43,26 @@ async fn add_list_remove_through_the_cli_changes_what_checkouts_meet() {
         &env,
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("organizer harbour-hall"));
+    let warned = String::from_utf8_lossy(&out.stderr);
+    assert!(warned.contains("warning: no event is mapped to organizer `harbour-hall`"), "{warned}");
+    shop.admin("PUT", "/v1/events/e1", r#"{"organizer": "harbour-hall"}"#).await;
+    let out = doorman(&["blacklist", "add", "--account", "eve", "--organizer", "harbour-hall"], &env);
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(shop.checkout_form("e1", "account=eve").await.0.status(), 303);
+}
+
+#[test]
+fn the_hash_key_is_trimmed_wherever_it_comes_from() {
+    let hash = |key: &str| {
+        let out = doorman(&["hash-email", "ada@bücher.example"], &[("DOORMAN_HASH_KEY", key)]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let key = "0123456789abcdef0123456789abcdef";
+    assert_eq!(hash(&format!("{key}\n")), hash(key), "a pasted newline changes nothing");
+    assert_eq!(hash(&format!("  {key} ")), hash(key));
+    let out = doorman(&["hash-email", "ada@xn--bcher-kva.example"], &[("DOORMAN_HASH_KEY", key)]);
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), hash(key), "one hash per IDNA domain spelling");
 }
 
 #[tokio::test]

@@ -5,6 +5,7 @@
 mod support;
 
 mod admin;
+mod bypass;
 mod checkout;
 mod cli;
 mod in_process;
@@ -81,6 +82,15 @@ impl Shop {
         }
     }
 
+    /// The Prometheus text of the operations listener.
+    pub async fn metrics(&self) -> String {
+        let req = Request::get(self.doorman.admin_url("/metrics"))
+            .header("authorization", format!("Bearer {TOKEN}"))
+            .body(body(""))
+            .unwrap();
+        String::from_utf8_lossy(&send(req).await.1).into_owned()
+    }
+
     pub fn backend_requests(&self) -> u64 {
         self.backend.state.requests.load(std::sync::atomic::Ordering::SeqCst)
     }
@@ -109,21 +119,23 @@ pub async fn admin_call_as(
     (resp.status().as_u16(), serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null))
 }
 
-/// Runs each listed case of `checkout.rs` against the embedded store and against Redis.
+/// Runs each listed case of a module against the embedded store and against Redis.
 macro_rules! both_stores {
-    ($($case:ident),* $(,)?) => {
-        mod embedded {
-            $(#[tokio::test] async fn $case() { crate::checkout::$case(crate::StoreKind::Embedded).await; })*
-        }
-        mod on_redis {
-            $(#[tokio::test] async fn $case() {
-                crate::checkout::$case(crate::StoreKind::Redis(crate::support::redis::RedisServer::start())).await;
-            })*
+    ($module:ident => $name:ident: $($case:ident),* $(,)?) => {
+        mod $name {
+            mod embedded {
+                $(#[tokio::test] async fn $case() { crate::$module::$case(crate::StoreKind::Embedded).await; })*
+            }
+            mod on_redis {
+                $(#[tokio::test] async fn $case() {
+                    crate::$module::$case(crate::StoreKind::Redis(crate::support::redis::RedisServer::start())).await;
+                })*
+            }
         }
     };
 }
 
-both_stores!(
+both_stores!(checkout => checkout_cases:
     blacklisted_guest_lands_back_on_the_event_page_and_nothing_reaches_the_backend,
     everyone_else_is_forwarded_byte_for_byte,
     javascript_checkouts_get_the_json_answer,
@@ -132,5 +144,12 @@ both_stores!(
     removal_and_expiry_free_the_customer,
     address_spellings_and_duplicates_do_not_slip_through,
     oversized_and_malformed_checkouts,
+    identities_in_the_query_string_and_other_key_spellings_count,
     multipart_checkouts_are_checked_and_forwarded_intact,
+);
+
+both_stores!(bypass => bypass_cases:
+    path_and_method_spellings_reach_the_shop_but_not_for_the_blacklisted,
+    signed_in_customers_are_known_by_the_shops_own_session_in_every_cookie_spelling,
+    bodies_the_shop_reads_differently_are_refused_not_forwarded,
 );

@@ -51,3 +51,62 @@ async fn timing_cover_can_be_turned_off() {
     assert_eq!(status, 303);
     assert!(took < Duration::from_millis(140), "answered in {took:?} although timing cover is off");
 }
+
+async fn timed(shop_url: &str, email: &str) -> (u16, Duration) {
+    let req = Request::post(shop_url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body(format!("email={email}&quantity=1")))
+        .unwrap();
+    let started = Instant::now();
+    let (resp, _) = send(req).await;
+    (resp.status().as_u16(), started.elapsed())
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+/// Interleaves forwarded and blocked checkouts on a fast backend and compares their medians.
+async fn medians(url: &str, rounds: usize) -> (Duration, Duration) {
+    let (mut forwarded, mut blocked) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        let (status, took) = timed(url, "ada%40example.com").await;
+        assert_eq!(status, 200);
+        forwarded.push(took);
+        let (status, took) = timed(url, "mallory%40example.com").await;
+        assert_eq!(status, 303);
+        blocked.push(took);
+    }
+    (median(forwarded), median(blocked))
+}
+
+#[tokio::test]
+async fn blocked_and_forwarded_checkouts_take_the_same_time_on_a_fast_backend_and_after_a_restart() {
+    let data = tempfile::tempdir().unwrap();
+    let backend = crate::support::backend::Backend::start();
+    let text = format!("{}{BLACKLIST}", crate::support::doorman::policy(&backend.url(), "", ""));
+    let doorman = crate::support::doorman::Doorman::start_full(&text, &[], Some(data.path()));
+    let (status, _) =
+        crate::admin_call(&doorman, "POST", "/v1/blacklist", r#"{"email": "mallory@example.com"}"#).await;
+    assert_eq!(status, 201);
+    let url = doorman.url("/echo/e1/checkout");
+    // Warm up the connections and the samples.
+    medians(&url, 20).await;
+    let (forwarded, blocked) = medians(&url, 60).await;
+    let ratio = blocked.as_secs_f64() / forwarded.as_secs_f64();
+    assert!(
+        (0.7..=1.4).contains(&ratio),
+        "blocked median {blocked:?} vs forwarded {forwarded:?}: ratio {ratio:.2}"
+    );
+    let mut doorman = doorman;
+    doorman.terminate();
+    assert!(doorman.wait_exit(Duration::from_secs(10)).success());
+
+    // A restart keeps the samples: the first blocked checkout does not wait the 150 ms fallback.
+    let doorman = crate::support::doorman::Doorman::start_full(&text, &[], Some(data.path()));
+    let url = doorman.url("/echo/e1/checkout");
+    let (status, took) = timed(&url, "mallory%40example.com").await;
+    assert_eq!(status, 303);
+    assert!(took < Duration::from_millis(100), "cold start after a restart took {took:?}");
+}

@@ -197,11 +197,33 @@ async fn the_demo_serves_the_shop_through_doorman_and_stops_on_sigterm() {
     cli(&["blacklist", "remove", "--email", "ada@example.com"]);
     assert_eq!(checkout("email=ada%40example.com&quantity=2").await.0.status(), 200);
 
-    cli(&["blacklist", "add", "--account", "alice"]);
-    let (resp, _) = checkout("account=alice&email=alice%40example.com&quantity=1").await;
-    assert_eq!(resp.status(), 303, "a blacklisted demo account");
-    cli(&["blacklist", "remove", "--account", "alice"]);
-    assert_eq!(checkout("account=alice&email=alice%40example.com&quantity=1").await.0.status(), 200);
+    // A signed-in customer is known by the shop's own signed session cookie, and the demo's
+    // events are mapped to their organizers, so an organizer's own entry applies.
+    let login = http::Request::post(format!("{base}/login"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(support::client::body("account=alice"))
+        .unwrap();
+    let (resp, _) = support::client::send(login).await;
+    assert_eq!(resp.status(), 303);
+    let session = resp.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    assert!(session.starts_with("shop_session=ey"), "a signed session: {session}");
+    let checkout_as = |cookie: String| {
+        let req = http::Request::post(format!("{base}/events/spring-concert/checkout"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("cookie", cookie)
+            .body(support::client::body("email=alice%40example.com&quantity=1"))
+            .unwrap();
+        support::client::send(req)
+    };
+    let out = demo.cli_output(&["blacklist", "add", "--account", "alice", "--organizer", "harbour-hall"]);
+    assert!(!out.contains("warning"), "the demo maps its events: {out}");
+    let (resp, _) = checkout_as(session.clone()).await;
+    assert_eq!(resp.status(), 303, "a blacklisted demo account, by the organizer of the event");
+    let (resp, body) = checkout_as("shop_session=alice".into()).await;
+    assert_eq!(resp.status(), 200, "an unsigned cookie is no session: a guest order");
+    assert!(!String::from_utf8_lossy(&body).contains("Account: alice"));
+    cli(&["blacklist", "remove", "--account", "alice", "--organizer", "harbour-hall"]);
+    assert_eq!(checkout_as(session).await.0.status(), 200);
 
     Command::new("kill").arg("-TERM").arg(demo.child.id().to_string()).status().unwrap();
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
@@ -308,6 +330,11 @@ impl Demo {
     }
 
     fn cli(&self, args: &[&str]) {
+        self.cli_output(args);
+    }
+
+    /// Runs the CLI against the demo; answers stdout and stderr.
+    fn cli_output(&self, args: &[&str]) -> String {
         let out = Command::new(binary())
             .args(args)
             .env("DOORMAN_ADMIN_URL", &self.admin)
@@ -315,6 +342,7 @@ impl Demo {
             .output()
             .unwrap();
         assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
     }
 }
 

@@ -2,6 +2,10 @@
 
 use super::{entry_key, CheckoutRoute, Identity, Scope, StoreFailureMode};
 
+/// Everything but RFC 3986 unreserved characters is escaped in a redirect's event segment.
+const PATH_SEGMENT: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+
 /// What happens to a checkout.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CheckoutDecision {
@@ -52,10 +56,12 @@ pub fn decide(
     if !blocked {
         return CheckoutDecision::Forward;
     }
-    // The event is one path segment as the client sent it; escape it for a JSON string.
-    let json_event = serde_json::to_string(event).unwrap_or_default();
+    // The event is the decoded path segment: percent-encode it again for the redirect's path,
+    // and escape it for a JSON string.
+    let path_event = percent_encoding::utf8_percent_encode(event, PATH_SEGMENT).to_string();
+    let json_event = serde_json::to_string(&path_event).unwrap_or_default();
     let json_event = json_event.trim_matches('"');
-    CheckoutDecision::Block { location: route.redirect.fill(event), json: route.json.fill(json_event) }
+    CheckoutDecision::Block { location: route.redirect.fill(&path_event), json: route.json.fill(json_event) }
 }
 
 #[cfg(test)]
@@ -98,14 +104,15 @@ mod tests {
     }
 
     #[test]
-    fn odd_event_segments_cannot_break_the_json() {
-        let CheckoutDecision::Block { json, .. } =
-            decide(&route(), "a\"b\\c", Lookup::Answered(true), StoreFailureMode::Open)
+    fn odd_event_segments_cannot_break_the_redirect_or_the_json() {
+        let CheckoutDecision::Block { json, location } =
+            decide(&route(), "a\"b\\c/\r\n?x é", Lookup::Answered(true), StoreFailureMode::Open)
         else {
             panic!()
         };
+        assert_eq!(location, "/events/a%22b%5Cc%2F%0D%0A%3Fx%20%C3%A9");
         let v: serde_json::Value = serde_json::from_str(&json).unwrap();
-        assert_eq!(v["redirect"], "/events/a\"b\\c");
+        assert_eq!(v["redirect"], location.as_str());
     }
 
     #[test]

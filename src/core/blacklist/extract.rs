@@ -1,202 +1,164 @@
 //! Who is checking out: account ids and hashed guest e-mail addresses, from the request head
-//! (a trusted header) and the buffered checkout body (`application/x-www-form-urlencoded` or
-//! JSON; dotted paths reach into JSON objects).
+//! (a trusted header, the session cookie), the query string and the buffered checkout body,
+//! read with [`crate::core::fields`].
 //!
-//! A field that appears more than once counts with every value: a client cannot hide a
-//! blacklisted address behind a harmless duplicate that the backend might not read. Values that
-//! are not a valid account id or address are ignored, as are bodies that do not parse; nothing
-//! here fails the request.
+//! The guard's rule: the request is read the way the backend reads it, or refused. A body that
+//! does not parse completely, an identity field holding something that is neither empty nor a
+//! valid address or account id, more identities or session cookies than the policy allows: each
+//! is a [`Refusal`], never "no identity". A field that appears more than once counts with every
+//! value, so a blacklisted address cannot hide behind a harmless duplicate.
 
-use std::fmt;
+use std::borrow::Cow;
 
 use http::HeaderMap;
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use super::session::SessionVerifier;
 use super::{is_account_id, BlacklistPolicy, Identity};
-use crate::core::email::canonicalize;
+use crate::core::email::{canonicalize, EmailError};
 use crate::core::email_hash::EmailHasher;
+use crate::core::fields::{self, same_path, BodyKind, Unreadable};
 
-/// The identities in a checkout request, deduplicated, accounts first. `session` verifies the
-/// session cookie at time `now` (Unix seconds), when the policy names one.
+/// Why a checkout is refused instead of read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// The body or query cannot be read the way the backend would.
+    #[error(transparent)]
+    Unreadable(#[from] Unreadable),
+    /// An e-mail field holds an `@` but no address Doorman can canonicalize.
+    #[error("an e-mail field holds no usable address")]
+    BadAddress,
+    /// An account field holds something that is not an account id.
+    #[error("an account field holds no usable account id")]
+    BadAccount,
+    /// More distinct identities than `blacklist.max_identities`.
+    #[error("more than {0} identities")]
+    TooManyIdentities(usize),
+    /// More session cookies than `blacklist.max_session_cookies`.
+    #[error(transparent)]
+    TooManySessionCookies(#[from] super::session::TooManyCookies),
+}
+
+impl Refusal {
+    /// A short label for metrics.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Unreadable(Unreadable::ContentType(_)) => "content_type",
+            Self::Unreadable(Unreadable::Charset(_)) => "charset",
+            Self::Unreadable(Unreadable::ContentEncoding(_)) => "content_encoding",
+            Self::Unreadable(Unreadable::NotUtf8(_)) => "not_utf8",
+            Self::Unreadable(Unreadable::Json(_)) => "json",
+            Self::Unreadable(Unreadable::Multipart(_)) => "multipart",
+            Self::Unreadable(Unreadable::TooManyFields(_)) => "too_many_fields",
+            Self::BadAddress => "bad_address",
+            Self::BadAccount => "bad_account",
+            Self::TooManyIdentities(_) => "too_many_identities",
+            Self::TooManySessionCookies(_) => "too_many_session_cookies",
+        }
+    }
+}
+
+/// The parts of a checkout request identities are read from.
+#[derive(Debug, Clone, Copy)]
+pub struct CheckoutParts<'a> {
+    /// The request head's fields.
+    pub headers: &'a HeaderMap,
+    /// The query string, without `?`.
+    pub query: Option<&'a str>,
+    /// The whole buffered body.
+    pub body: &'a [u8],
+}
+
+/// The identities in a checkout, deduplicated, accounts first, or why it is refused.
+/// `session` verifies the session cookie at time `now` (Unix seconds), when the policy names one.
 pub fn identities(
     policy: &BlacklistPolicy,
-    headers: &HeaderMap,
-    body: &[u8],
+    request: CheckoutParts<'_>,
     hasher: &EmailHasher,
     session: Option<&SessionVerifier>,
     now: u64,
-) -> Vec<Identity> {
-    let mut accounts: Vec<String> = session.map(|s| s.accounts(headers, now)).unwrap_or_default();
-    let mut emails: Vec<String> = Vec::new();
+) -> Result<Vec<Identity>, Refusal> {
+    let reading = &policy.reading;
+    let mut accounts: Vec<String> = match session {
+        Some(s) => s.accounts(request.headers, now, reading.max_session_cookies)?,
+        None => Vec::new(),
+    };
     if let Some(name) = &policy.account_header {
-        for v in headers.get_all(name) {
+        for v in request.headers.get_all(name) {
             if let Ok(v) = v.to_str() {
                 accounts.push(v.trim().to_owned());
             }
         }
     }
-    match body_kind(headers) {
-        BodyKind::Form => {
-            for (k, v) in form_urlencoded::parse(body) {
-                if policy.account_fields.iter().any(|f| *f == k) {
-                    accounts.push(v.trim().to_owned());
-                }
-                if policy.email_fields.iter().any(|f| *f == k) {
-                    emails.push(v.into_owned());
-                }
+    let mut emails: Vec<String> = Vec::new();
+    let mut bad = None;
+    let mut found = |path: &str, value: Cow<'_, str>| {
+        let wanted =
+            |fields: &[String]| fields.iter().any(|f| same_path(path, f, reading.field_case_sensitive));
+        if wanted(&policy.account_fields) {
+            let v = value.trim();
+            if is_account_id(v) {
+                accounts.push(v.to_owned());
+            } else if !v.is_empty() {
+                bad = Some(Refusal::BadAccount);
             }
         }
-        BodyKind::Json => {
-            if let Ok(json) = serde_json::from_slice::<Json>(body) {
-                for path in &policy.account_fields {
-                    json.collect(path, &mut accounts);
-                }
-                for path in &policy.email_fields {
-                    json.collect(path, &mut emails);
-                }
-            }
+        if wanted(&policy.email_fields) {
+            emails.push(value.into_owned());
         }
-        BodyKind::Multipart(boundary) => {
-            for (k, v) in super::multipart::fields(body, &boundary) {
-                let Ok(v) = String::from_utf8(v) else { continue };
-                if policy.account_fields.contains(&k) {
-                    accounts.push(v.trim().to_owned());
-                }
-                if policy.email_fields.contains(&k) {
-                    emails.push(v);
-                }
-            }
+    };
+    if reading.query_fields {
+        if let Some(query) = request.query {
+            fields::read_query(query, &mut found)?;
         }
-        BodyKind::Other => {}
+    }
+    let kind = BodyKind::of(request.headers, request.body.len(), &reading.content_types)?;
+    fields::read_body(&kind, request.body, &mut found)?;
+    if let Some(refusal) = bad {
+        return Err(refusal);
+    }
+    // Bound the hashing work before doing it: distinct spellings first.
+    emails.sort();
+    emails.dedup();
+    accounts.sort();
+    accounts.dedup();
+    if emails.len() + accounts.len() > reading.max_identities {
+        return Err(Refusal::TooManyIdentities(reading.max_identities));
     }
     let mut out: Vec<Identity> =
         accounts.into_iter().filter(|a| is_account_id(a)).map(Identity::Account).collect();
-    out.extend(
-        emails
-            .iter()
-            .filter_map(|e| canonicalize(e, policy.rules).ok())
-            .map(|c| Identity::EmailHash(hasher.hash_hex(&c))),
-    );
+    for e in &emails {
+        match canonicalize(e, policy.rules) {
+            Ok(canonical) => out.push(Identity::EmailHash(hasher.hash_hex(&canonical))),
+            // Empty, or text with no `@` even after normalization: no address any backend
+            // could match against the blacklist.
+            Err(EmailError::Empty | EmailError::NoAt) => {}
+            Err(_) => return Err(Refusal::BadAddress),
+        }
+    }
     out.sort();
     out.dedup();
-    out
-}
-
-enum BodyKind {
-    Form,
-    Json,
-    Multipart(String),
-    Other,
-}
-
-fn body_kind(headers: &HeaderMap) -> BodyKind {
-    let Some(ct) = headers.get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
-        return BodyKind::Other;
-    };
-    let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    if essence == "application/x-www-form-urlencoded" {
-        BodyKind::Form
-    } else if essence == "application/json"
-        || (essence.starts_with("application/") && essence.ends_with("+json"))
-    {
-        BodyKind::Json
-    } else if let Some(boundary) = super::multipart::boundary(ct) {
-        BodyKind::Multipart(boundary)
-    } else {
-        BodyKind::Other
+    if out.len() > reading.max_identities {
+        return Err(Refusal::TooManyIdentities(reading.max_identities));
     }
+    Ok(out)
 }
 
-/// Whether a request prefers a JSON answer (a checkout sent by JavaScript).
-pub fn wants_json(headers: &HeaderMap) -> bool {
-    matches!(body_kind(headers), BodyKind::Json)
-        || headers
+/// Whether a blocked checkout is answered with JSON (as the backend answers that request).
+pub fn wants_json(headers: &HeaderMap, rule: super::JsonAnswer) -> bool {
+    let json_body = headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|ct| ct.parse::<mime::Mime>().ok())
+        .is_some_and(|m| m.subtype() == mime::JSON || m.suffix() == Some(mime::JSON));
+    let accepts_json = || {
+        headers
             .get(http::header::ACCEPT)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|a| a.trim_start().starts_with("application/json"))
-}
-
-/// A JSON value that keeps every member of an object, duplicates included, in order.
-#[derive(Debug, PartialEq)]
-enum Json {
-    Scalar(Option<String>),
-    Array(Vec<Json>),
-    Object(Vec<(String, Json)>),
-}
-
-impl Json {
-    /// Pushes every string (or number) found at the dotted `path`, through arrays.
-    fn collect(&self, path: &str, out: &mut Vec<String>) {
-        let (head, rest) = match path.split_once('.') {
-            Some((h, r)) => (h, Some(r)),
-            None => (path, None),
-        };
-        match self {
-            Json::Array(items) => items.iter().for_each(|i| i.collect(path, out)),
-            Json::Object(members) => {
-                for (_, v) in members.iter().filter(|(k, _)| k == head) {
-                    match rest {
-                        Some(rest) => v.collect(rest, out),
-                        None => v.leaves(out),
-                    }
-                }
-            }
-            Json::Scalar(_) => {}
-        }
-    }
-
-    fn leaves(&self, out: &mut Vec<String>) {
-        match self {
-            Json::Scalar(Some(s)) => out.push(s.clone()),
-            Json::Array(items) => items.iter().for_each(|i| i.leaves(out)),
-            _ => {}
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for Json {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Json;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("JSON")
-            }
-            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Json, E> {
-                Ok(Json::Scalar(None))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Json, E> {
-                Ok(Json::Scalar(Some(v.to_string())))
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Json, E> {
-                Ok(Json::Scalar(Some(v.to_string())))
-            }
-            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Json, E> {
-                Ok(Json::Scalar(None))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Json, E> {
-                Ok(Json::Scalar(Some(v.to_owned())))
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<Json, E> {
-                Ok(Json::Scalar(None))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json, A::Error> {
-                let mut items = Vec::new();
-                while let Some(item) = seq.next_element()? {
-                    items.push(item);
-                }
-                Ok(Json::Array(items))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
-                let mut members = Vec::new();
-                while let Some((k, v)) = map.next_entry::<String, Json>()? {
-                    members.push((k, v));
-                }
-                Ok(Json::Object(members))
-            }
-        }
-        d.deserialize_any(V)
+    };
+    match rule {
+        super::JsonAnswer::JsonBody => json_body,
+        super::JsonAnswer::JsonBodyOrAccept => json_body || accepts_json(),
     }
 }
 
@@ -205,7 +167,7 @@ mod tests {
     use http::HeaderValue;
 
     use super::*;
-    use crate::core::blacklist::{HashMode, StoreFailureMode};
+    use crate::core::blacklist::{CheckoutReading, HashMode, JsonAnswer, StoreFailureMode};
     use crate::core::email::CanonicalRules;
 
     fn policy() -> BlacklistPolicy {
@@ -222,92 +184,176 @@ mod tests {
             account_fields: vec!["account".into()],
             email_fields: vec!["email".into(), "customer.email".into()],
             session: None,
+            reading: CheckoutReading::default(),
+            json_answer: JsonAnswer::JsonBody,
+            blocked_headers: Vec::new(),
         }
     }
 
-    fn run(content_type: &str, body: &str) -> Vec<Identity> {
+    fn read_with(
+        p: &BlacklistPolicy,
+        ct: Option<&str>,
+        query: Option<&str>,
+        body: &str,
+    ) -> Result<Vec<Identity>, Refusal> {
         let mut h = HeaderMap::new();
-        h.insert("content-type", HeaderValue::from_str(content_type).unwrap());
-        identities(&policy(), &h, body.as_bytes(), &EmailHasher::PlainSha256, None, 0)
+        if let Some(ct) = ct {
+            h.insert("content-type", HeaderValue::from_str(ct).unwrap());
+        }
+        let parts = CheckoutParts { headers: &h, query, body: body.as_bytes() };
+        identities(p, parts, &EmailHasher::PlainSha256, None, 0)
+    }
+
+    fn run(content_type: &str, body: &str) -> Result<Vec<Identity>, Refusal> {
+        read_with(&policy(), Some(content_type), None, body)
     }
 
     fn email(addr: &str) -> Identity {
         Identity::EmailHash(EmailHasher::PlainSha256.hash_hex(addr))
     }
 
+    fn sorted(mut v: Vec<Identity>) -> Vec<Identity> {
+        v.sort();
+        v
+    }
+
+    const FORM: &str = "application/x-www-form-urlencoded";
+
     #[test]
     fn form_bodies() {
+        assert_eq!(run(FORM, "email=Ada%40Example.com&quantity=2").unwrap(), [email("ada@example.com")]);
         assert_eq!(
-            run("application/x-www-form-urlencoded", "email=Ada%40Example.com&quantity=2"),
-            [email("ada@example.com")]
-        );
-        assert_eq!(
-            run("application/x-www-form-urlencoded; charset=UTF-8", "account=alice&email=b%40x.org"),
+            run("application/x-www-form-urlencoded; charset=UTF-8", "account=alice&email=b%40x.org").unwrap(),
             [Identity::Account("alice".into()), email("b@x.org")]
         );
+        assert_eq!(run(FORM, "customer%5Bemail%5D=c%40x.org").unwrap(), [email("c@x.org")], "bracket names");
+        assert_eq!(run(FORM, "x=1;email=d%40x.org").unwrap(), [email("d@x.org")], "`;` separators");
     }
 
     #[test]
     fn multipart_bodies() {
         let body =
             "--b\r\nContent-Disposition: form-data; name=\"email\"\r\n\r\nAda@Example.com\r\n--b--\r\n";
-        assert_eq!(run("multipart/form-data; boundary=b", body), [email("ada@example.com")]);
+        assert_eq!(run("multipart/form-data; boundary=b", body).unwrap(), [email("ada@example.com")]);
     }
 
     #[test]
     fn duplicates_count_with_every_value() {
-        let ids = run("application/x-www-form-urlencoded", "email=harmless%40x.org&email=blocked%40x.org");
-        assert_eq!(ids, {
-            let mut v = vec![email("harmless@x.org"), email("blocked@x.org")];
-            v.sort();
-            v
-        });
-        let ids = run("application/json", r#"{"email":"harmless@x.org","email":"blocked@x.org"}"#);
+        let ids = run(FORM, "email=harmless%40x.org&email=blocked%40x.org").unwrap();
+        assert_eq!(ids, sorted(vec![email("harmless@x.org"), email("blocked@x.org")]));
+        let ids = run("application/json", r#"{"email":"harmless@x.org","email":"blocked@x.org"}"#).unwrap();
         assert_eq!(ids.len(), 2, "both JSON duplicates are checked");
     }
 
     #[test]
     fn json_bodies_with_paths_numbers_and_arrays() {
-        let ids = run("application/json", r#"{"account": 42, "customer": {"email": "Ada@Example.com"}}"#);
+        let ids =
+            run("application/json", r#"{"account": 42, "customer": {"email": "Ada@Example.com"}}"#).unwrap();
         assert_eq!(ids, [Identity::Account("42".into()), email("ada@example.com")]);
-        let ids = run("application/vnd.shop+json", r#"[{"email": ["a@x.org", "b@x.org"]}]"#);
+        let ids = run("application/vnd.shop+json", r#"[{"email": ["a@x.org", "b@x.org"]}]"#).unwrap();
         assert_eq!(ids.len(), 2);
     }
 
     #[test]
-    fn malformed_and_hostile_bodies_give_no_identity_and_no_panic() {
+    fn field_names_match_without_case_unless_the_policy_says_so() {
+        let ids =
+            run("application/json", r#"{"EMAIL": "a@x.org", "Customer": {"Email": "b@x.org"}}"#).unwrap();
+        assert_eq!(ids.len(), 2);
+        assert_eq!(run(FORM, "Email=a%40x.org").unwrap().len(), 1);
+        let mut strict = policy();
+        strict.reading.field_case_sensitive = true;
+        assert!(read_with(&strict, Some(FORM), None, "Email=a%40x.org").unwrap().is_empty());
+    }
+
+    #[test]
+    fn identities_in_the_query_string_count_too() {
+        let ids = read_with(&policy(), Some(FORM), Some("email=q%40x.org"), "quantity=1").unwrap();
+        assert_eq!(ids, [email("q@x.org")]);
+        let ids = read_with(&policy(), None, Some("account=eve&x=1"), "").unwrap();
+        assert_eq!(ids, [Identity::Account("eve".into())]);
+        let mut off = policy();
+        off.reading.query_fields = false;
+        assert!(read_with(&off, None, Some("email=q%40x.org"), "").unwrap().is_empty());
+        assert!(matches!(
+            read_with(&policy(), None, Some("email=%ff"), ""),
+            Err(Refusal::Unreadable(Unreadable::NotUtf8(_)))
+        ));
+    }
+
+    #[test]
+    fn bodies_that_cannot_be_read_completely_are_refused() {
         for (ct, body) in [
             ("application/json", "{\"email\": \"a@x.org\""),
             ("application/json", "\u{0}\u{1}"),
             ("application/json", &"[".repeat(10_000)),
-            ("application/x-www-form-urlencoded", "email=a%0d%0aBcc%3a%20x%40y.z%40x.org"),
-            ("application/x-www-form-urlencoded", "email=%ff%fe"),
+            ("application/json", r#"{"email": "\ud800a@x.org"}"#),
+            ("application/json", r#"{"email": NaN}"#),
+            (FORM, "email=%ff%fe"),
             ("text/plain", "email=a@x.org"),
+            ("text/json", r#"{"email": "a@x.org"}"#),
+            ("application/json; charset=latin1", r#"{"email": "a@x.org"}"#),
             ("multipart/form-data; boundary=x", "--x\r\n"),
             (
                 "multipart/form-data; boundary=x",
                 "--x\r\nContent-Disposition: form-data; name=\"email\"\r\n\r\na@x.org",
             ),
+            (
+                "multipart/form-data; boundary=x",
+                "--x\nContent-Disposition: form-data; name=\"email\"\n\na@x.org\n--x--\n",
+            ),
         ] {
-            assert!(run(ct, body).is_empty(), "{ct}: {body:.40}");
+            assert!(matches!(run(ct, body), Err(Refusal::Unreadable(_))), "{ct}: {body:.40}");
         }
+        assert!(
+            matches!(read_with(&policy(), None, None, "email=a@x.org"), Err(Refusal::Unreadable(_))),
+            "no type"
+        );
+        let mut h = HeaderMap::new();
+        h.insert("content-type", HeaderValue::from_static(FORM));
+        h.insert("content-encoding", HeaderValue::from_static("gzip"));
+        let parts = CheckoutParts { headers: &h, query: None, body: b"\x1f\x8b" };
+        assert!(matches!(
+            identities(&policy(), parts, &EmailHasher::PlainSha256, None, 0),
+            Err(Refusal::Unreadable(Unreadable::ContentEncoding(_)))
+        ));
+    }
+
+    #[test]
+    fn identity_fields_hold_an_identity_or_nothing() {
+        assert_eq!(run(FORM, "email=&account=").unwrap(), []);
+        assert_eq!(run(FORM, "email=not-an-address").unwrap(), [], "no `@`: nothing to match");
+        assert_eq!(run(FORM, "email=a%0d%0aBcc%3a%20x%40y.z%40x.org"), Err(Refusal::BadAddress));
+        assert_eq!(run(FORM, "email=%22m%22%40x.org"), Err(Refusal::BadAddress), "quoted local part");
+        assert_eq!(run(FORM, "email=m%EF%BC%A0x.org").unwrap(), [email("m@x.org")], "full-width @");
+        assert_eq!(run(FORM, &format!("account={}", "a".repeat(300))), Err(Refusal::BadAccount));
+    }
+
+    #[test]
+    fn identities_are_capped() {
+        let body: Vec<String> = (0..9).map(|i| format!("email=a{i}%40x.org")).collect();
+        assert_eq!(run(FORM, &body.join("&")), Err(Refusal::TooManyIdentities(8)));
+        assert_eq!(run(FORM, &body[..8].join("&")).unwrap().len(), 8);
+        let same: Vec<&str> = std::iter::repeat_n("email=a%40x.org", 50).collect();
+        assert_eq!(run(FORM, &same.join("&")).unwrap().len(), 1, "repeats of one address count once");
         let mut h = HeaderMap::new();
         h.insert("x-account", HeaderValue::from_static("alice"));
         h.append("x-account", HeaderValue::from_static(""));
+        let parts = CheckoutParts { headers: &h, query: None, body: b"" };
         assert_eq!(
-            identities(&policy(), &h, b"", &EmailHasher::PlainSha256, None, 0),
+            identities(&policy(), parts, &EmailHasher::PlainSha256, None, 0).unwrap(),
             [Identity::Account("alice".into())]
         );
     }
 
     #[test]
-    fn json_answers_for_javascript() {
+    fn json_answers_follow_the_backends_rule() {
         let mut h = HeaderMap::new();
-        assert!(!wants_json(&h));
+        assert!(!wants_json(&h, JsonAnswer::JsonBody));
         h.insert("accept", HeaderValue::from_static("application/json, text/plain"));
-        assert!(wants_json(&h));
+        assert!(!wants_json(&h, JsonAnswer::JsonBody), "a form post gets the redirect");
+        assert!(wants_json(&h, JsonAnswer::JsonBodyOrAccept));
         let mut h = HeaderMap::new();
-        h.insert("content-type", HeaderValue::from_static("application/json"));
-        assert!(wants_json(&h));
+        h.insert("content-type", HeaderValue::from_static("application/vnd.shop+json; charset=utf-8"));
+        assert!(wants_json(&h, JsonAnswer::JsonBody));
     }
 }

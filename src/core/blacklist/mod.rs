@@ -8,11 +8,13 @@ pub mod audit;
 pub mod decide;
 pub mod entry;
 pub mod extract;
-pub mod multipart;
 mod policy;
 pub mod session;
 
-pub use policy::{BlacklistPolicy, CheckoutRoute, HashMode, StoreFailureMode, Template, TemplateError};
+pub use policy::{
+    BlacklistPolicy, CheckoutReading, CheckoutRoute, HashMode, JsonAnswer, StoreFailureMode, Template,
+    TemplateError,
+};
 
 /// Who is checking out, as the blacklist knows them.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -90,6 +92,17 @@ pub fn event_key(event: &str) -> String {
 
 /// Prefix of every event key.
 pub const EVENT_PREFIX: &str = "ev:";
+
+/// The marker saying `event` is mapped to `organizer` (so "does any event map to this
+/// organizer?" is one bounded prefix scan).
+pub fn organizer_event_key(organizer: &str, event: &str) -> String {
+    format!("{}{event}", organizer_events_prefix(organizer))
+}
+
+/// Prefix of the markers of every event mapped to `organizer`.
+pub fn organizer_events_prefix(organizer: &str) -> String {
+    format!("evo:{organizer}:")
+}
 
 #[cfg(test)]
 mod tests {

@@ -1,7 +1,10 @@
 //! The `[blacklist]` section of the policy, validated.
 
+use std::time::Duration;
+
 use super::super::email::CanonicalRules;
-use super::super::route::RoutePattern;
+use super::super::fields::ContentTypes;
+use super::super::route::{RoutePattern, RouteRules};
 
 /// How guest e-mail addresses are hashed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +52,56 @@ pub struct BlacklistPolicy {
     pub email_fields: Vec<String>,
     /// A session cookie holding a signed JWT with the account id.
     pub session: Option<super::session::SessionCookie>,
+    /// How the backend reads checkouts, which Doorman reads the same way or refuses.
+    pub reading: CheckoutReading,
+    /// When a blocked checkout is answered with JSON instead of a redirect.
+    pub json_answer: JsonAnswer,
+    /// Header fields every blocked answer carries, as the backend's own answers do.
+    pub blocked_headers: Vec<(http::HeaderName, http::HeaderValue)>,
+}
+
+/// How the backend reads a checkout. Doorman reads it the same way, or refuses it (400).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckoutReading {
+    /// How strictly the backend routes paths (default: the broadest reading).
+    pub routes: RouteRules,
+    /// Field names and JSON keys must match in letter case (default false).
+    pub field_case_sensitive: bool,
+    /// Identity fields are read from the query string too (default true: many frameworks merge
+    /// query and body parameters).
+    pub query_fields: bool,
+    /// Content types beyond form, JSON and multipart.
+    pub content_types: ContentTypes,
+    /// Most distinct identities in one checkout (default 8).
+    pub max_identities: usize,
+    /// Most session cookies in one checkout (default 4).
+    pub max_session_cookies: usize,
+    /// The whole checkout body must arrive within this time (default 10 s), else 408.
+    pub body_read_timeout: Duration,
+}
+
+impl Default for CheckoutReading {
+    fn default() -> Self {
+        Self {
+            routes: RouteRules::default(),
+            field_case_sensitive: false,
+            query_fields: true,
+            content_types: ContentTypes::default(),
+            max_identities: 8,
+            max_session_cookies: 4,
+            body_read_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// When a blocked checkout gets JSON rather than the redirect: the backend's own rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum JsonAnswer {
+    /// A JSON request body gets JSON (default).
+    #[default]
+    JsonBody,
+    /// A JSON body, or `Accept: application/json`, gets JSON.
+    JsonBodyOrAccept,
 }
 
 /// One checkout-completion route.

@@ -111,19 +111,36 @@ impl SessionVerifier {
     }
 
     /// The account ids in valid session cookies of `headers`, at time `now` (Unix seconds).
-    pub fn accounts(&self, headers: &HeaderMap, now: u64) -> Vec<String> {
+    ///
+    /// Values are read as common cookie parsers read them: surrounding double quotes are
+    /// removed and percent-escapes decoded. More than `max_candidates` cookies of the session's
+    /// name is refused (each costs a signature check).
+    pub fn accounts(
+        &self,
+        headers: &HeaderMap,
+        now: u64,
+        max_candidates: usize,
+    ) -> Result<Vec<String>, TooManyCookies> {
         let mut out = Vec::new();
+        let mut candidates = 0;
         for header in headers.get_all(http::header::COOKIE) {
-            let Ok(text) = header.to_str() else { continue };
-            for cookie in cookie::Cookie::split_parse(text).flatten() {
-                if cookie.name() == self.settings.cookie {
-                    if let Some(account) = self.verify(cookie.value(), now) {
+            let text = String::from_utf8_lossy(header.as_bytes());
+            for cookie in cookie::Cookie::split_parse(text.as_ref()).flatten() {
+                if cookie.name() != self.settings.cookie {
+                    continue;
+                }
+                candidates += 1;
+                if candidates > max_candidates {
+                    return Err(TooManyCookies(max_candidates));
+                }
+                for token in readings(cookie.value()) {
+                    if let Some(account) = self.verify(&token, now) {
                         out.push(account);
                     }
                 }
             }
         }
-        out
+        Ok(out)
     }
 
     /// The account id in `token`, if it is valid at `now`.
@@ -133,12 +150,12 @@ impl SessionVerifier {
         }
         let data = jsonwebtoken::decode::<serde_json::Value>(token, &self.key, &self.validation).ok()?;
         let claims = data.claims;
-        let exp = claims.get("exp")?.as_u64()?;
-        if exp + LEEWAY_SECS <= now {
+        let exp = numeric_date(claims.get("exp")?)?;
+        if exp.saturating_add(LEEWAY_SECS) <= now {
             return None;
         }
         if let Some(nbf) = claims.get("nbf") {
-            if nbf.as_u64()? > now + LEEWAY_SECS {
+            if numeric_date(nbf)? > now.saturating_add(LEEWAY_SECS) {
                 return None;
             }
         }
@@ -164,6 +181,36 @@ impl SessionVerifier {
         };
         is_account_id(&account).then_some(account)
     }
+}
+
+/// More session cookies in one request than the policy allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("more than {0} session cookies")]
+pub struct TooManyCookies(pub usize);
+
+/// The ways a cookie value may be read: as sent, and unquoted and percent-decoded when that
+/// differs (many cookie parsers do both).
+fn readings(value: &str) -> Vec<String> {
+    let mut out = vec![value.to_owned()];
+    let unquoted = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(value);
+    let decoded = percent_encoding::percent_decode_str(unquoted).decode_utf8_lossy().into_owned();
+    for v in [unquoted.to_owned(), decoded] {
+        if !out.contains(&v) {
+            out.push(v);
+        }
+    }
+    out
+}
+
+/// A JWT NumericDate (RFC 7519 §2): seconds, possibly fractional; negative or not a number is
+/// refused, and values past `u64::MAX` saturate.
+fn numeric_date(v: &serde_json::Value) -> Option<u64> {
+    if let Some(n) = v.as_u64() {
+        return Some(n);
+    }
+    let f = v.as_f64()?;
+    // `as` saturates at u64::MAX for huge values.
+    (f.is_finite() && f >= 0.0).then(|| f.floor() as u64)
 }
 
 #[cfg(test)]
@@ -201,9 +248,9 @@ mod tests {
     fn a_valid_hs256_session_gives_the_account() {
         let v = SessionVerifier::new(settings(JwtAlgorithm::Hs256), SECRET).unwrap();
         let token = hs(json!({"sub": "alice", "exp": NOW + 600, "iss": "shop"}));
-        assert_eq!(v.accounts(&cookie(&token), NOW), ["alice"]);
+        assert_eq!(v.accounts(&cookie(&token), NOW, 4).unwrap(), ["alice"]);
         let numeric = hs(json!({"sub": 42, "exp": NOW + 600, "iss": "shop"}));
-        assert_eq!(v.accounts(&cookie(&numeric), NOW), ["42"]);
+        assert_eq!(v.accounts(&cookie(&numeric), NOW, 4).unwrap(), ["42"]);
     }
 
     #[test]
@@ -240,7 +287,7 @@ mod tests {
             ("garbage", "not.a.jwt".into()),
             ("huge", "a".repeat(100_000)),
         ] {
-            assert!(v.accounts(&cookie(&token), NOW).is_empty(), "{what} was accepted");
+            assert!(v.accounts(&cookie(&token), NOW, 4).unwrap().is_empty(), "{what} was accepted");
         }
     }
 
@@ -272,13 +319,49 @@ mod tests {
         for (ours, theirs, signing, public) in cases {
             let v = SessionVerifier::new(settings(ours), &fixture(public)).unwrap();
             let token = encode(&Header::new(theirs), &claims, &signing).unwrap();
-            assert_eq!(v.accounts(&cookie(&token), NOW), ["bob"], "{ours:?}");
+            assert_eq!(v.accounts(&cookie(&token), NOW, 4).unwrap(), ["bob"], "{ours:?}");
             // HS256 signed with the public key's bytes: the classic algorithm-confusion attack.
             let confused =
                 encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(&fixture(public)))
                     .unwrap();
-            assert!(v.accounts(&cookie(&confused), NOW).is_empty(), "{ours:?} accepted HS256");
+            assert!(v.accounts(&cookie(&confused), NOW, 4).unwrap().is_empty(), "{ours:?} accepted HS256");
         }
+    }
+
+    #[test]
+    fn quoted_and_percent_encoded_cookies_are_read_like_shops_read_them() {
+        let v = SessionVerifier::new(settings(JwtAlgorithm::Hs256), SECRET).unwrap();
+        let token = hs(json!({"sub": "alice", "exp": NOW + 600, "iss": "shop"}));
+        let quoted = format!("\"{token}\"");
+        let encoded = token.replace('.', "%2E").replace('e', "%65");
+        for value in [quoted, encoded] {
+            assert_eq!(v.accounts(&cookie(&value), NOW, 4).unwrap(), ["alice"], "{value}");
+        }
+    }
+
+    #[test]
+    fn fractional_and_huge_dates_are_read_as_numbers() {
+        let v = SessionVerifier::new(settings(JwtAlgorithm::Hs256), SECRET).unwrap();
+        let fractional =
+            hs(json!({"sub": "alice", "exp": NOW as f64 + 600.5, "nbf": NOW as f64 - 0.5, "iss": "shop"}));
+        assert_eq!(v.verify(&fractional, NOW).as_deref(), Some("alice"));
+        let forever = hs(json!({"sub": "alice", "exp": u64::MAX, "iss": "shop"}));
+        assert_eq!(v.verify(&forever, NOW).as_deref(), Some("alice"), "no overflow");
+        let huge = hs(json!({"sub": "alice", "exp": 1e300, "iss": "shop"}));
+        assert_eq!(v.verify(&huge, NOW).as_deref(), Some("alice"));
+        let negative = hs(json!({"sub": "alice", "exp": -1, "iss": "shop"}));
+        assert_eq!(v.verify(&negative, NOW), None);
+        let late = hs(json!({"sub": "alice", "exp": NOW + 600, "nbf": u64::MAX, "iss": "shop"}));
+        assert_eq!(v.verify(&late, u64::MAX - 1), None, "no overflow on nbf");
+    }
+
+    #[test]
+    fn too_many_session_cookies_are_refused() {
+        let v = SessionVerifier::new(settings(JwtAlgorithm::Hs256), SECRET).unwrap();
+        let mut h = HeaderMap::new();
+        h.insert("cookie", "session=a; session=b; session=c".parse().unwrap());
+        assert_eq!(v.accounts(&h, NOW, 2), Err(TooManyCookies(2)));
+        assert_eq!(v.accounts(&h, NOW, 3), Ok(Vec::new()));
     }
 
     #[test]

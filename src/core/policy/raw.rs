@@ -41,6 +41,16 @@ pub struct RawBlacklist {
     pub session_claim: Option<String>,
     pub session_issuer: Option<String>,
     pub session_audience: Option<String>,
+    pub route_case: Option<String>,
+    pub route_trailing_slash: Option<String>,
+    pub field_case: Option<String>,
+    pub query_fields: Option<bool>,
+    pub content_types: Option<std::collections::BTreeMap<String, String>>,
+    pub max_identities: Option<u64>,
+    pub max_session_cookies: Option<u64>,
+    pub body_read_timeout: Option<String>,
+    pub json_answer: Option<String>,
+    pub blocked_headers: Option<std::collections::BTreeMap<String, String>>,
 }
 
 /// `[[blacklist.checkout]]`

@@ -9,7 +9,9 @@ use ipnet::IpNet;
 use super::raw::{RawBackend, RawPolicy};
 use super::*;
 use crate::core::blacklist::session::{JwtAlgorithm, SessionCookie};
-use crate::core::blacklist::{BlacklistPolicy, CheckoutRoute, HashMode, StoreFailureMode, Template};
+use crate::core::blacklist::{
+    BlacklistPolicy, CheckoutReading, CheckoutRoute, HashMode, JsonAnswer, StoreFailureMode, Template,
+};
 use crate::core::email::CanonicalRules;
 use crate::core::route::RoutePattern;
 
@@ -111,8 +113,9 @@ pub fn validate(src: &str, raw: RawPolicy) -> Result<Policy, PolicyError> {
     })
 }
 
-fn blacklist(src: &str, b: super::raw::RawBlacklist) -> Result<BlacklistPolicy, PolicyError> {
+fn blacklist(src: &str, mut b: super::raw::RawBlacklist) -> Result<BlacklistPolicy, PolicyError> {
     let err = |field: &str, msg: String| PolicyError::new(src, field, msg);
+    let reading = checkout_reading(src, &mut b)?;
     let mut checkout = Vec::new();
     for (i, c) in b.checkout.unwrap_or_default().into_iter().enumerate() {
         let at = |f: &str| format!("blacklist.checkout[{i}].{f}");
@@ -170,7 +173,7 @@ fn blacklist(src: &str, b: super::raw::RawBlacklist) -> Result<BlacklistPolicy, 
         }
         Ok(v)
     };
-    let session = match (b.session_cookie, b.session_algorithm.as_deref()) {
+    let session = match (b.session_cookie.take(), b.session_algorithm.as_deref()) {
         (None, None) => None,
         (None, Some(_)) => {
             return Err(err(
@@ -206,7 +209,35 @@ fn blacklist(src: &str, b: super::raw::RawBlacklist) -> Result<BlacklistPolicy, 
             })
         }
     };
+    let json_answer = match b.json_answer.as_deref() {
+        None | Some("json_body") => JsonAnswer::JsonBody,
+        Some("json_body_or_accept") => JsonAnswer::JsonBodyOrAccept,
+        Some(other) => {
+            return Err(err(
+                "blacklist.json_answer",
+                format!("`{other}` is neither \"json_body\" nor \"json_body_or_accept\""),
+            ))
+        }
+    };
+    let mut blocked_headers = Vec::new();
+    for (name, value) in b.blocked_headers.take().unwrap_or_default() {
+        let field = format!("blacklist.blocked_headers.{name}");
+        let header = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| err(&field, format!("`{name}` is not a header name")))?;
+        if matches!(
+            header.as_str(),
+            "location" | "set-cookie" | "content-length" | "transfer-encoding" | "connection"
+        ) {
+            return Err(err(&field, "is set by Doorman itself".into()));
+        }
+        let value =
+            http::HeaderValue::from_str(&value).map_err(|_| err(&field, "is not a header value".into()))?;
+        blocked_headers.push((header, value));
+    }
     Ok(BlacklistPolicy {
+        reading,
+        json_answer,
+        blocked_headers,
         session,
         checkout,
         hash,
@@ -223,6 +254,49 @@ fn blacklist(src: &str, b: super::raw::RawBlacklist) -> Result<BlacklistPolicy, 
         account_fields: fields("account_fields", b.account_fields, &[])?,
         email_fields: fields("email_fields", b.email_fields, &["email"])?,
     })
+}
+
+/// `route_case`, `route_trailing_slash`, `field_case`, `query_fields`, `content_types`, the
+/// caps and `body_read_timeout`.
+fn checkout_reading(src: &str, b: &mut super::raw::RawBlacklist) -> Result<CheckoutReading, PolicyError> {
+    let err = |field: &str, msg: String| PolicyError::new(src, field, msg);
+    let choice = |field: &str, value: Option<&str>, default: bool, yes: &str, no: &str| match value {
+        None => Ok(default),
+        Some(v) if v == yes => Ok(true),
+        Some(v) if v == no => Ok(false),
+        Some(v) => Err(err(field, format!("`{v}` is neither \"{yes}\" nor \"{no}\""))),
+    };
+    let mut reading = CheckoutReading::default();
+    reading.routes.case_sensitive =
+        choice("blacklist.route_case", b.route_case.as_deref(), false, "sensitive", "insensitive")?;
+    reading.routes.trailing_slash_significant = choice(
+        "blacklist.route_trailing_slash",
+        b.route_trailing_slash.as_deref(),
+        false,
+        "significant",
+        "ignored",
+    )?;
+    reading.field_case_sensitive =
+        choice("blacklist.field_case", b.field_case.as_deref(), false, "sensitive", "insensitive")?;
+    reading.query_fields = b.query_fields.unwrap_or(true);
+    for (essence, reader) in b.content_types.take().unwrap_or_default() {
+        reading.content_types.add(&essence, &reader).ok_or_else(|| {
+            err(
+                &format!("blacklist.content_types.\"{essence}\""),
+                format!("`{essence}` = `{reader}`: expects a `type/subtype` read as \"form\", \"json\" or \"ignore\""),
+            )
+        })?;
+    }
+    let cap = |field: &str, value: Option<u64>, default: usize, max: u64| match value {
+        None => Ok(default),
+        Some(n @ 1..) if n <= max => Ok(n as usize),
+        Some(n) => Err(err(field, format!("{n} is outside 1..={max}"))),
+    };
+    reading.max_identities = cap("blacklist.max_identities", b.max_identities, 8, 64)?;
+    reading.max_session_cookies = cap("blacklist.max_session_cookies", b.max_session_cookies, 4, 32)?;
+    reading.body_read_timeout =
+        duration(src, "blacklist.body_read_timeout", b.body_read_timeout.take(), "10s")?;
+    Ok(reading)
 }
 
 fn backend(src: &str, b: RawBackend) -> Result<BackendPolicy, PolicyError> {

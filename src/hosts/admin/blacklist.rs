@@ -2,7 +2,7 @@
 //!
 //! | method and path | body | answer |
 //! |---|---|---|
-//! | `POST /v1/blacklist` | `{account \| email \| email_hash, organizer?, reason?, expires_in?}` | 201 entry |
+//! | `POST /v1/blacklist` | `{account \| email \| email_hash, organizer?, reason?, expires_in?}` | 201 entry (with a `warning` when no event maps to the organizer) |
 //! | `POST /v1/blacklist/remove` | `{account \| email \| email_hash, organizer?}` | 200 / 404 |
 //! | `GET /v1/blacklist?organizer=&limit=` | | 200 `{entries: [...]}` |
 //! | `PUT /v1/events/{event}` | `{organizer}` | 200 |
@@ -28,7 +28,10 @@ use super::principal::Principal;
 use super::AdminState;
 use crate::core::blacklist::audit::{scope_prefix, AuditAction, AuditRecord, AUDIT_PREFIX};
 use crate::core::blacklist::entry::Entry;
-use crate::core::blacklist::{entry_key, event_key, is_account_id, Identity, Scope, ENTRY_PREFIX};
+use crate::core::blacklist::{
+    entry_key, event_key, is_account_id, organizer_event_key, organizer_events_prefix, Identity, Scope,
+    ENTRY_PREFIX,
+};
 use crate::core::email::canonicalize;
 use crate::core::email_hash::is_hash_hex;
 use crate::ports::store::Store;
@@ -139,7 +142,16 @@ pub async fn add(
     state.store.set(&entry_key(&identity, &scope), &value, ttl).await?;
     tracing::info!(kind = entry.kind, scope = entry.scope, by = entry.added_by, "blacklist: entry added");
     audit(&state, &who, AuditAction::Add, &identity, &scope).await;
-    Ok((StatusCode::CREATED, Json(entry_json(&entry))).into_response())
+    let mut answer = entry_json(&entry);
+    if let Scope::Organizer(org) = &scope {
+        if state.store.scan_prefix(&organizer_events_prefix(org), 1).await?.is_empty() {
+            answer["warning"] = json!(format!(
+                "no event is mapped to organizer `{org}` yet, so this entry blocks nothing until one is \
+                 (PUT /v1/events/{{event}} with {{\"organizer\": \"{org}\"}})"
+            ));
+        }
+    }
+    Ok((StatusCode::CREATED, Json(answer)).into_response())
 }
 
 /// `POST /v1/blacklist/remove`
@@ -214,7 +226,12 @@ pub async fn put_event(
     let Body(req) = body?;
     slug("event", &event)?;
     slug("organizer", &req.organizer)?;
+    let previous = state.store.get(&event_key(&event)).await?.and_then(|o| String::from_utf8(o).ok());
+    state.store.set(&organizer_event_key(&req.organizer, &event), b"", None).await?;
     state.store.set(&event_key(&event), req.organizer.as_bytes(), None).await?;
+    if let Some(old) = previous.filter(|o| *o != req.organizer) {
+        state.store.delete(&organizer_event_key(&old, &event)).await?;
+    }
     audit_admin(
         &state,
         &who,

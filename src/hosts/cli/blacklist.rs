@@ -100,7 +100,7 @@ pub(super) fn hash_email_cmd(address: &str, policy_path: Option<&Path>) -> Resul
                     "set DOORMAN_HASH_KEY, or give --policy to use the policy's key and rules".into(),
                 )
             })?;
-            let hasher = EmailHasher::hmac(key.as_bytes())
+            let hasher = EmailHasher::hmac(key.trim().as_bytes())
                 .map_err(|e| Failure::Usage(format!("DOORMAN_HASH_KEY: {e}")))?;
             (hasher, Default::default())
         }
@@ -204,15 +204,20 @@ pub(super) fn blacklist_cmd(action: BlacklistAction) -> Result<(), Failure> {
                 );
             }
         }
-        BlacklistAction::Add { .. } => println!(
-            "added {} {} ({})",
-            answer["kind"].as_str().unwrap_or(""),
-            answer["value"].as_str().unwrap_or(""),
-            answer["organizer"]
-                .as_str()
-                .map(|o| format!("organizer {o}"))
-                .unwrap_or_else(|| "platform-wide".into()),
-        ),
+        BlacklistAction::Add { .. } => {
+            println!(
+                "added {} {} ({})",
+                answer["kind"].as_str().unwrap_or(""),
+                answer["value"].as_str().unwrap_or(""),
+                answer["organizer"]
+                    .as_str()
+                    .map(|o| format!("organizer {o}"))
+                    .unwrap_or_else(|| "platform-wide".into()),
+            );
+            if let Some(warning) = answer["warning"].as_str() {
+                eprintln!("warning: {warning}");
+            }
+        }
         BlacklistAction::Remove { .. } => println!("removed"),
         BlacklistAction::Import { .. } | BlacklistAction::Export { .. } => {}
     }

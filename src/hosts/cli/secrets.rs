@@ -75,7 +75,9 @@ pub fn load_email_hasher(policy: &Policy, policy_path: &Path) -> Result<Option<E
         return Ok(Some(EmailHasher::PlainSha256));
     }
     let (key, source) = if let Ok(key) = std::env::var("DOORMAN_HASH_KEY") {
-        (key.into_bytes(), "DOORMAN_HASH_KEY".to_owned())
+        // Trimmed like the key file: `export DOORMAN_HASH_KEY="$(cat key)"` and a pasted newline
+        // must give the same hashes.
+        (key.trim().as_bytes().to_vec(), "DOORMAN_HASH_KEY".to_owned())
     } else if let Some(file) = &blacklist.hash_key_file {
         let file = policy_path.parent().unwrap_or(Path::new(".")).join(file);
         let what = format!("{}: field `blacklist.hash_key_file`: {}", policy_path.display(), file.display());

@@ -1,26 +1,28 @@
-//! One checkout, phase by phase: buffer the body (bounded), identify the customer, look them up,
-//! then forward unchanged or answer the quiet redirect.
+//! One checkout, phase by phase: buffer the body (bounded in size and time), read the customer's
+//! identities the way the backend will (or refuse), look them up, then forward unchanged or
+//! answer the quiet redirect, no sooner and no different than the backend would.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use bytes::Bytes;
-use http::{header, HeaderValue, Request, Response, StatusCode};
+use http::{header, HeaderMap, HeaderName, HeaderValue, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Limited};
 
 use super::body::BodyFromBytes;
-use super::guard::BlacklistGuard;
+use super::guard::{BlacklistGuard, Classified};
+use super::timing::wait_until;
 use crate::core::blacklist::decide::{decide, CheckoutDecision, Lookup};
-use crate::core::blacklist::extract::{identities, wants_json};
+use crate::core::blacklist::extract::{identities, wants_json, CheckoutParts};
 use crate::hosts::metrics::CheckoutOutcome;
 use crate::hosts::proxy::error::error_html;
 
-/// Runs the checkout phases for a request on route `route` of `event`.
+/// Runs the checkout phases for a classified request.
 pub(super) async fn checkout<S, B, R>(
     guard: Arc<BlacklistGuard>,
     inner: S,
     req: Request<B>,
-    route: usize,
-    event: String,
+    classified: Classified,
 ) -> Result<Response<R>, S::Error>
 where
     S: tower::Service<Request<B>, Response = Response<R>>,
@@ -28,28 +30,47 @@ where
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     R: BodyFromBytes,
 {
-    let started = std::time::Instant::now();
+    let Classified { route, event, slug } = classified;
     let limit = guard.policy.max_body_bytes;
     let declared =
         req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
         return Ok(early(StatusCode::PAYLOAD_TOO_LARGE));
     }
+    guard.restore_timing().await;
+
+    // Phase "buffer": the whole body, within the size limit and the read deadline.
     let (parts, body) = req.into_parts();
-    let bytes = match Limited::new(body, limit).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+    let read =
+        tokio::time::timeout(guard.policy.reading.body_read_timeout, Limited::new(body, limit).collect());
+    let bytes = match read.await {
+        Ok(Ok(collected)) => collected.to_bytes(),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
             return Ok(early(StatusCode::PAYLOAD_TOO_LARGE))
         }
-        Err(e) => {
+        Ok(Err(e)) => {
             tracing::debug!(error = %e, "checkout body could not be read");
+            return Ok(early(StatusCode::BAD_REQUEST));
+        }
+        Err(_) => return Ok(early(StatusCode::REQUEST_TIMEOUT)),
+    };
+    // Timing is measured from here, so a client's own upload speed cannot shift it.
+    let body_done = Instant::now();
+
+    // Phase "identify": read as the backend reads, or refuse.
+    let now = crate::hosts::audit::now_ms() / 1000;
+    let request = CheckoutParts { headers: &parts.headers, query: parts.uri.query(), body: &bytes };
+    let ids = match identities(&guard.policy, request, &guard.hasher, guard.session.as_ref(), now) {
+        Ok(ids) => ids,
+        Err(refusal) => {
+            guard.metrics.checkout(CheckoutOutcome::Refused);
+            tracing::info!(%event, reason = refusal.kind(), "blacklist: checkout refused, it cannot be read as the backend reads it");
             return Ok(early(StatusCode::BAD_REQUEST));
         }
     };
 
-    let now = crate::hosts::audit::now_ms() / 1000;
-    let ids = identities(&guard.policy, &parts.headers, &bytes, &guard.hasher, guard.session.as_ref(), now);
-    let found = guard.lookup(&event, &ids).await;
+    // Phases "look up" and "decide".
+    let found = guard.lookup(slug.as_deref(), &ids).await;
     let lookup = found.lookup;
     let checkout_route = &guard.policy.checkout[route];
     let decision = decide(checkout_route, &event, lookup, guard.policy.on_store_error);
@@ -63,7 +84,9 @@ where
         CheckoutDecision::Forward => {
             let req = Request::from_parts(parts, B::from_bytes(bytes));
             let response = tower::ServiceExt::oneshot(inner, req).await;
-            guard.timing[route].record(started.elapsed());
+            if let Ok(r) = &response {
+                learn(&guard, route, r.status(), r.headers(), body_done);
+            }
             response
         }
         CheckoutDecision::Block { location, json } => {
@@ -71,12 +94,69 @@ where
             tracing::info!(%event, identities = ?kinds, "blacklist: checkout quietly turned back");
             guard.audit_block(&found, &ids, &event, route);
             if guard.policy.match_timing {
-                let cover = guard.timing[route].cover(guard.policy.blocked_delay);
-                tokio::time::sleep_until((started + cover).into()).await;
+                wait_until(body_done + guard.timing[route].cover(guard.policy.blocked_delay)).await;
             }
-            Ok(if wants_json(&parts.headers) { json_answer(json) } else { redirect(&location) })
+            let as_json = wants_json(&parts.headers, guard.policy.json_answer);
+            let learned = &guard.learned[route];
+            let (mut response, learned) = if as_json {
+                (json_answer(json), &learned.json)
+            } else {
+                (redirect(&location), &learned.redirect)
+            };
+            let h = response.headers_mut();
+            for (name, value) in learned.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+                h.insert(name.clone(), value.clone());
+            }
+            for (name, value) in &guard.policy.blocked_headers {
+                h.insert(name.clone(), value.clone());
+            }
+            Ok(response)
         }
     }
+}
+
+/// What a forwarded checkout teaches: how long the backend takes to complete one (2xx, 3xx),
+/// and which header fields its redirects and JSON answers carry.
+fn learn(guard: &BlacklistGuard, route: usize, status: StatusCode, headers: &HeaderMap, body_done: Instant) {
+    if !(status.is_success() || status.is_redirection()) {
+        return;
+    }
+    guard.record_timing(route, body_done.elapsed());
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.split(';').next().unwrap_or("").trim().ends_with("json"));
+    let slot = match (status.is_redirection(), is_json) {
+        (true, _) => &guard.learned[route].redirect,
+        (false, true) => &guard.learned[route].json,
+        (false, false) => return,
+    };
+    let copied: Vec<(HeaderName, HeaderValue)> = headers
+        .iter()
+        .filter(|(name, _)| !is_per_answer(name))
+        .map(|(n, v)| (n.clone(), v.clone()))
+        .collect();
+    *slot.lock().unwrap_or_else(|p| p.into_inner()) = copied;
+}
+
+/// Header fields that belong to one answer and are never copied onto a blocked one.
+fn is_per_answer(name: &HeaderName) -> bool {
+    [
+        header::SET_COOKIE,
+        header::LOCATION,
+        header::CONTENT_LENGTH,
+        header::TRANSFER_ENCODING,
+        header::CONNECTION,
+        header::DATE,
+        header::ETAG,
+        header::LAST_MODIFIED,
+        header::CONTENT_ENCODING,
+        header::CONTENT_LOCATION,
+        header::AGE,
+        header::EXPIRES,
+    ]
+    .contains(name)
+        || name.as_str() == "x-request-id"
 }
 
 /// The quiet answer to a blocked form checkout: an ordinary 303 to the event page.
@@ -84,8 +164,8 @@ fn redirect<R: BodyFromBytes>(location: &str) -> Response<R> {
     let mut response = Response::new(R::from_bytes(Bytes::new()));
     *response.status_mut() = StatusCode::SEE_OTHER;
     let h = response.headers_mut();
-    // The template is validated as a local path and the event is one request-path segment; if
-    // the result is still not a valid header value, fall back to the site root.
+    // The template is validated as a local path and the event is percent-encoded; if the result
+    // is still not a valid header value, fall back to the site root.
     h.insert(header::LOCATION, HeaderValue::from_str(location).unwrap_or(HeaderValue::from_static("/")));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response

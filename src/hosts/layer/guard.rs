@@ -1,8 +1,10 @@
-//! The blacklist guard: what the layer needs to decide a checkout (policy, hasher, store).
+//! The blacklist guard: what the layer needs to decide a checkout (policy, hasher, store), and
+//! the per-route state it learns while running (timing samples, the backend's answer headers).
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
 
-use http::Method;
+use http::{HeaderName, HeaderValue, Method};
+use tokio::sync::mpsc;
 
 use super::timing::RouteTiming;
 use crate::adapters::store::AnyStore;
@@ -14,15 +16,43 @@ use crate::core::email_hash::EmailHasher;
 use crate::hosts::metrics::Metrics;
 use crate::ports::store::Store;
 
-/// Everything a checkout decision needs. Shared by every connection.
+/// Blocked-checkout audit records waiting to be written; beyond this they are dropped (and
+/// counted), so a flood of blocked attempts cannot grow memory or the store's write load.
+pub const AUDIT_QUEUE: usize = 4096;
+/// Most audit records written in one batch (one commit or round trip).
+pub const AUDIT_BATCH: usize = 128;
+
+/// Everything a checkout decision needs. One per worker; shared by its connections.
 pub struct BlacklistGuard {
     pub(super) policy: BlacklistPolicy,
     pub(super) hasher: EmailHasher,
     pub(super) session: Option<SessionVerifier>,
-    store: AnyStore,
+    pub(super) store: AnyStore,
     pub(super) metrics: Metrics,
-    /// Forwarded-checkout durations per checkout route, for timing cover.
+    /// Per checkout route: forwarded-checkout durations, for timing cover.
     pub(super) timing: Vec<RouteTiming>,
+    /// Per checkout route: header fields of the backend's last answers (redirect, JSON).
+    pub(super) learned: Vec<LearnedHeaders>,
+    audit: OnceLock<mpsc::Sender<AuditRecord>>,
+    restored: OnceLock<()>,
+}
+
+/// Header fields copied from the backend's own answers onto blocked ones.
+#[derive(Default)]
+pub struct LearnedHeaders {
+    /// From the last forwarded redirect (3xx).
+    pub redirect: Mutex<Vec<(HeaderName, HeaderValue)>>,
+    /// From the last forwarded JSON answer.
+    pub json: Mutex<Vec<(HeaderName, HeaderValue)>>,
+}
+
+/// A classified checkout: which route, and the event as the backend's handler reads it.
+pub(super) struct Classified {
+    pub route: usize,
+    /// The percent-decoded capture.
+    pub event: String,
+    /// The event's slug for store lookups (lowercase), when it is one.
+    pub slug: Option<String>,
 }
 
 impl BlacklistGuard {
@@ -35,32 +65,53 @@ impl BlacklistGuard {
         metrics: Metrics,
     ) -> Arc<Self> {
         let timing = policy.checkout.iter().map(|_| RouteTiming::default()).collect();
-        Arc::new(Self { policy, hasher, session, store, metrics, timing })
-    }
-
-    /// The checkout route and event a request completes, if it is a checkout.
-    pub(super) fn classify(&self, method: &Method, path: &str) -> Option<(usize, String)> {
-        self.policy.checkout.iter().enumerate().find_map(|(i, route)| {
-            let captures = route.route.matches(method, path)?;
-            Some((i, captures.get("event")?.to_owned()))
+        let learned = policy.checkout.iter().map(|_| LearnedHeaders::default()).collect();
+        Arc::new(Self {
+            policy,
+            hasher,
+            session,
+            store,
+            metrics,
+            timing,
+            learned,
+            audit: OnceLock::new(),
+            restored: OnceLock::new(),
         })
     }
 
-    /// Asks the store whether any of `identities` is blacklisted for `event`: platform-wide
-    /// entries, and the entries of the event's organizer.
-    pub(super) async fn lookup(&self, event: &str, identities: &[Identity]) -> Found {
+    /// The checkout route and event a request may complete, if it may be a checkout.
+    pub(super) fn classify(&self, method: &Method, path: &str) -> Option<Classified> {
+        let rules = self.policy.reading.routes;
+        self.policy.checkout.iter().enumerate().find_map(|(route, r)| {
+            let captures = r.route.matches(method, path, rules)?;
+            let event = captures.get("event")?.to_owned();
+            let slug = Some(event.to_ascii_lowercase()).filter(|s| is_slug(s));
+            Some(Classified { route, event, slug })
+        })
+    }
+
+    /// Asks the store whether any of `identities` is blacklisted for the event `slug`:
+    /// platform-wide entries, and the entries of the event's organizer.
+    pub(super) async fn lookup(&self, slug: Option<&str>, identities: &[Identity]) -> Found {
         let mut found = Found { lookup: Lookup::Answered(false), organizer: None, matched: Vec::new() };
         if identities.is_empty() {
             return found;
         }
-        found.organizer = match self.store.get(&event_key(event)).await {
-            Ok(org) => org.and_then(|o| String::from_utf8(o).ok()).filter(|o| is_slug(o)),
-            Err(e) => {
-                tracing::warn!(error = %e, "blacklist: store unavailable for a checkout");
-                found.lookup = Lookup::Failed;
-                return found;
-            }
+        found.organizer = match slug {
+            None => None,
+            Some(slug) => match self.store.get(&event_key(slug)).await {
+                Ok(org) => org.and_then(|o| String::from_utf8(o).ok()).filter(|o| is_slug(o)),
+                Err(e) => {
+                    tracing::warn!(error = %e, "blacklist: store unavailable for a checkout");
+                    found.lookup = Lookup::Failed;
+                    return found;
+                }
+            },
         };
+        if found.organizer.is_none() {
+            // Organizer entries cannot apply here: the operator should map the event.
+            self.metrics.unmapped_event();
+        }
         let keys = lookup_keys(identities, found.organizer.as_deref());
         let per_identity = keys.len() / identities.len();
         match self.store.exists_many(&keys).await {
@@ -89,36 +140,75 @@ impl BlacklistGuard {
         found
     }
 
-    /// Records a blocked checkout in the audit log, without delaying the answer.
+    /// Queues the audit records of a blocked checkout, without delaying the answer. A single
+    /// writer task per worker writes them in batches; past [`AUDIT_QUEUE`] waiting records,
+    /// new ones are dropped and counted.
     pub(super) fn audit_block(&self, found: &Found, identities: &[Identity], event: &str, route: usize) {
-        let store = self.store.clone();
         // Fail-closed blocks do not know which identity matched: all are recorded.
         let who: Vec<(Identity, String)> = if found.matched.is_empty() {
             identities.iter().map(|id| (id.clone(), "*".to_owned())).collect()
         } else {
             found.matched.clone()
         };
-        let records: Vec<AuditRecord> = who
-            .iter()
-            .map(|(id, scope)| AuditRecord {
+        let queue = self.audit.get_or_init(|| spawn_audit_writer(self.store.clone()));
+        for (id, scope) in who {
+            let record = AuditRecord {
                 at_ms: crate::hosts::audit::now_ms(),
-                scope: scope.clone(),
+                scope,
                 action: AuditAction::Block,
                 actor: "checkout".into(),
                 kind: id.kind().into(),
                 value: id.value().into(),
                 event: Some(event.to_owned()),
                 route: Some(self.policy.checkout[route].route.to_string()),
-            })
-            .collect();
-        tokio::spawn(async move {
-            for record in records {
-                if let Err(e) = crate::hosts::audit::write(&store, &record).await {
-                    tracing::warn!(error = %e, "audit log write failed for a blocked checkout");
-                }
+            };
+            if queue.try_send(record).is_err() {
+                self.metrics.audit_dropped();
+                tracing::warn!("audit queue full: a blocked checkout's record was dropped");
             }
-        });
+        }
     }
+
+    /// Loads the timing samples an earlier run saved, once per worker.
+    pub(super) async fn restore_timing(&self) {
+        if self.restored.get().is_some() {
+            return;
+        }
+        for (route, timing) in self.policy.checkout.iter().zip(&self.timing) {
+            if let Ok(Some(saved)) = self.store.get(&RouteTiming::saved(&route.route.to_string())).await {
+                timing.restore(&saved);
+            }
+        }
+        let _ = self.restored.set(());
+    }
+
+    /// Records a forwarded checkout's duration and, now and then, saves the samples.
+    pub(super) fn record_timing(&self, route: usize, took: std::time::Duration) {
+        if let Some(saved) = self.timing[route].record(took) {
+            let store = self.store.clone();
+            let key = RouteTiming::saved(&self.policy.checkout[route].route.to_string());
+            tokio::spawn(async move {
+                let ttl = std::time::Duration::from_secs(30 * 86_400);
+                if let Err(e) = store.set(&key, &saved, Some(ttl)).await {
+                    tracing::debug!(error = %e, "timing samples not saved");
+                }
+            });
+        }
+    }
+}
+
+fn spawn_audit_writer(store: AnyStore) -> mpsc::Sender<AuditRecord> {
+    let (tx, mut rx) = mpsc::channel::<AuditRecord>(AUDIT_QUEUE);
+    tokio::spawn(async move {
+        let mut batch = Vec::with_capacity(AUDIT_BATCH);
+        while rx.recv_many(&mut batch, AUDIT_BATCH).await > 0 {
+            if let Err(e) = crate::hosts::audit::write_many(&store, &batch).await {
+                tracing::warn!(error = %e, records = batch.len(), "audit log write failed for blocked checkouts");
+            }
+            batch.clear();
+        }
+    });
+    tx
 }
 
 /// What the store said about a checkout.

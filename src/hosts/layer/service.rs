@@ -52,11 +52,11 @@ where
         // Phase "classify": only checkout-completion routes are looked at; everything else goes
         // straight to the inner service, with no allocation and no store access.
         if let Some(guard) = &self.blacklist {
-            if let Some((route, event)) = guard.classify(req.method(), req.uri().path()) {
+            if let Some(classified) = guard.classify(req.method(), req.uri().path()) {
                 // The ready service is taken for this request; a fresh clone stays for the next.
                 let fresh = self.inner.clone();
                 let ready = std::mem::replace(&mut self.inner, fresh);
-                return ResponseFuture::checkout(Box::pin(checkout(guard.clone(), ready, req, route, event)));
+                return ResponseFuture::checkout(Box::pin(checkout(guard.clone(), ready, req, classified)));
             }
         }
         ResponseFuture::inner(self.inner.call(req))

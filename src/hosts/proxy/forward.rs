@@ -119,6 +119,7 @@ impl Forwarder {
 
         let headers = req.headers_mut();
         forwarding::strip_hop_by_hop(headers, upgrade);
+        forwarding::join_cookie_crumbs(headers);
         forwarding::set_forwarding_headers(headers, client, original_host.as_ref());
         let host = match &self.host {
             HostRewrite::Preserve => {

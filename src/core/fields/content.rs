@@ -1,0 +1,192 @@
+//! Which reader a body needs, from its `Content-Type` and `Content-Encoding`.
+
+use http::HeaderMap;
+
+use super::Unreadable;
+
+/// How a body is read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BodyKind {
+    /// No body at all.
+    Empty,
+    /// `application/x-www-form-urlencoded`.
+    Form,
+    /// `application/json`, `application/*+json`.
+    Json,
+    /// `multipart/form-data` with its boundary.
+    Multipart {
+        /// The boundary parameter.
+        boundary: String,
+    },
+    /// A content type the policy declares the backend never takes fields from.
+    Ignored,
+}
+
+/// Content types beyond the built-in ones, from the policy: each is read as form, JSON or
+/// multipart, or declared as never holding fields the backend reads (`ignore`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContentTypes {
+    extra: Vec<(String, ExtraReader)>,
+}
+
+/// How an extra content type is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExtraReader {
+    /// As a form.
+    Form,
+    /// As JSON.
+    Json,
+    /// Never holds fields the backend reads.
+    Ignore,
+}
+
+impl ContentTypes {
+    /// Declares `essence` (e.g. `text/json`) to be read as `reader` (`form`, `json` or
+    /// `ignore`); `None` if the reader is unknown or the essence is not `type/subtype`.
+    pub fn add(&mut self, essence: &str, reader: &str) -> Option<()> {
+        let reader = match reader {
+            "form" => ExtraReader::Form,
+            "json" => ExtraReader::Json,
+            "ignore" => ExtraReader::Ignore,
+            _ => return None,
+        };
+        let essence = essence.trim().to_ascii_lowercase();
+        let (ty, sub) = essence.split_once('/')?;
+        let token = |s: &str| {
+            !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&b))
+        };
+        (token(ty) && token(sub)).then(|| self.extra.push((essence, reader)))
+    }
+
+    fn get(&self, essence: &str) -> Option<ExtraReader> {
+        self.extra.iter().find(|(e, _)| e == essence).map(|(_, r)| *r)
+    }
+}
+
+impl BodyKind {
+    /// The reader for a body of `len` bytes with `headers`, or why it cannot be read.
+    pub fn of(headers: &HeaderMap, len: usize, extra: &ContentTypes) -> Result<Self, Unreadable> {
+        for encoding in headers.get_all(http::header::CONTENT_ENCODING) {
+            let text = String::from_utf8_lossy(encoding.as_bytes());
+            if text.split(',').any(|e| !e.trim().eq_ignore_ascii_case("identity")) {
+                return Err(Unreadable::ContentEncoding(text.trim().chars().take(40).collect()));
+            }
+        }
+        let mut types = headers.get_all(http::header::CONTENT_TYPE).iter();
+        let (Some(ct), None) = (types.next(), types.next()) else {
+            // No content type: fine without a body; a body some frameworks would sniff is not.
+            return if len == 0 && headers.get(http::header::CONTENT_TYPE).is_none() {
+                Ok(Self::Empty)
+            } else {
+                Err(Unreadable::ContentType("several or none".into()))
+            };
+        };
+        let ct = ct.to_str().map_err(|_| Unreadable::NotUtf8("content type"))?;
+        let mime: mime::Mime = ct.parse().map_err(|_| Unreadable::ContentType(clip(ct)))?;
+        let essence = mime.essence_str().to_ascii_lowercase();
+        if let Some(charset) = mime.get_param(mime::CHARSET) {
+            if !matches!(charset.as_str().to_ascii_lowercase().as_str(), "utf-8" | "utf8") {
+                return Err(Unreadable::Charset(clip(charset.as_str())));
+            }
+        }
+        let kind = match essence.as_str() {
+            "application/x-www-form-urlencoded" => Self::Form,
+            "application/json" => Self::Json,
+            e if e.starts_with("application/") && e.ends_with("+json") => Self::Json,
+            "multipart/form-data" => {
+                let boundary = mime.get_param(mime::BOUNDARY).map(|b| b.as_str().to_owned());
+                match boundary {
+                    Some(b) if (1..=70).contains(&b.len()) => Self::Multipart { boundary: b },
+                    _ => return Err(Unreadable::Multipart("no usable boundary".into())),
+                }
+            }
+            other => match extra.get(other) {
+                Some(ExtraReader::Form) => Self::Form,
+                Some(ExtraReader::Json) => Self::Json,
+                Some(ExtraReader::Ignore) => Self::Ignored,
+                None => return Err(Unreadable::ContentType(clip(other))),
+            },
+        };
+        Ok(kind)
+    }
+}
+
+fn clip(s: &str) -> String {
+    s.chars().filter(|c| !c.is_control()).take(60).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use http::HeaderValue;
+
+    use super::*;
+
+    fn kind(ct: Option<&str>, encoding: Option<&str>, len: usize) -> Result<BodyKind, Unreadable> {
+        let mut h = HeaderMap::new();
+        if let Some(ct) = ct {
+            h.insert("content-type", HeaderValue::from_str(ct).unwrap());
+        }
+        if let Some(e) = encoding {
+            h.insert("content-encoding", HeaderValue::from_str(e).unwrap());
+        }
+        let mut extra = ContentTypes::default();
+        extra.add("text/json", "json").unwrap();
+        extra.add("Text/Plain", "ignore").unwrap();
+        BodyKind::of(&h, len, &extra)
+    }
+
+    #[test]
+    fn readable_types() {
+        assert_eq!(kind(None, None, 0), Ok(BodyKind::Empty));
+        assert_eq!(kind(Some("application/x-www-form-urlencoded"), None, 9), Ok(BodyKind::Form));
+        assert_eq!(
+            kind(Some("Application/X-WWW-Form-Urlencoded; Charset=\"UTF-8\""), None, 9),
+            Ok(BodyKind::Form)
+        );
+        assert_eq!(kind(Some("application/json; charset=utf8"), Some("identity"), 9), Ok(BodyKind::Json));
+        assert_eq!(kind(Some("application/vnd.shop+json"), None, 9), Ok(BodyKind::Json));
+        assert_eq!(kind(Some("text/json"), None, 9), Ok(BodyKind::Json), "declared in the policy");
+        assert_eq!(kind(Some("text/plain"), None, 9), Ok(BodyKind::Ignored), "declared in the policy");
+        assert_eq!(
+            kind(Some("multipart/form-data; boundary=\"a;b\""), None, 9),
+            Ok(BodyKind::Multipart { boundary: "a;b".into() })
+        );
+    }
+
+    #[test]
+    fn unreadable_types_are_refused() {
+        assert!(matches!(kind(None, None, 5), Err(Unreadable::ContentType(_))), "a body without a type");
+        assert!(matches!(kind(Some("text/html"), None, 5), Err(Unreadable::ContentType(_))));
+        assert!(matches!(kind(Some("application/xml"), None, 5), Err(Unreadable::ContentType(_))));
+        assert!(matches!(kind(Some("garbage"), None, 5), Err(Unreadable::ContentType(_))));
+        assert!(matches!(
+            kind(Some("application/json; charset=utf-16"), None, 5),
+            Err(Unreadable::Charset(_))
+        ));
+        assert!(matches!(
+            kind(Some("application/x-www-form-urlencoded; charset=iso-8859-1"), None, 5),
+            Err(Unreadable::Charset(_))
+        ));
+        assert!(matches!(
+            kind(Some("application/json"), Some("gzip"), 5),
+            Err(Unreadable::ContentEncoding(_))
+        ));
+        assert!(matches!(
+            kind(Some("application/json"), Some("identity, br"), 5),
+            Err(Unreadable::ContentEncoding(_))
+        ));
+        assert!(matches!(kind(Some("multipart/form-data"), None, 5), Err(Unreadable::Multipart(_))));
+        let mut h = HeaderMap::new();
+        h.append("content-type", HeaderValue::from_static("application/json"));
+        h.append("content-type", HeaderValue::from_static("text/plain"));
+        assert!(BodyKind::of(&h, 2, &ContentTypes::default()).is_err(), "two content types");
+    }
+
+    #[test]
+    fn extra_types_are_checked() {
+        let mut extra = ContentTypes::default();
+        assert!(extra.add("text/json", "xml").is_none());
+        assert!(extra.add("json", "json").is_none());
+        assert!(extra.add("text/ json", "json").is_none());
+    }
+}

@@ -1,0 +1,129 @@
+//! `application/x-www-form-urlencoded` bodies and query strings.
+//!
+//! Read twice when the text holds a `;`: once split on `&` only (the WHATWG rule) and once on
+//! `&` and `;` (older Rack, Python's `cgi`, some Java containers), and every pair of both
+//! readings is reported. Names in bracket notation (`customer[email]`, `email[]`, as Rails,
+//! PHP and `qs` read them) are reported as dotted paths too.
+
+use std::borrow::Cow;
+
+use percent_encoding::percent_decode;
+
+use super::{Unreadable, MAX_FIELDS};
+
+/// Calls `found` for every pair of `text` (a form body or query string, named `what`).
+pub(super) fn read(
+    text: &[u8],
+    what: &'static str,
+    found: &mut dyn FnMut(&str, Cow<'_, str>),
+) -> Result<(), Unreadable> {
+    read_split(text, what, b"&", found)?;
+    if text.contains(&b';') {
+        read_split(text, what, b"&;", found)?;
+    }
+    Ok(())
+}
+
+fn read_split(
+    text: &[u8],
+    what: &'static str,
+    separators: &[u8],
+    found: &mut dyn FnMut(&str, Cow<'_, str>),
+) -> Result<(), Unreadable> {
+    let mut count = 0;
+    for pair in text.split(|b| separators.contains(b)).filter(|p| !p.is_empty()) {
+        count += 1;
+        if count > MAX_FIELDS {
+            return Err(Unreadable::TooManyFields(MAX_FIELDS));
+        }
+        let (name, value) = match pair.iter().position(|&b| b == b'=') {
+            Some(i) => (&pair[..i], &pair[i + 1..]),
+            None => (pair, &b""[..]),
+        };
+        let name = decode(name, what)?;
+        let value = decode(value, what)?;
+        found(&name, Cow::Borrowed(&value));
+        if let Some(dotted) = bracket_path(&name) {
+            found(&dotted, Cow::Owned(value));
+        }
+    }
+    Ok(())
+}
+
+/// `+` is a space, then percent-decoding; the result must be UTF-8.
+fn decode(raw: &[u8], what: &'static str) -> Result<String, Unreadable> {
+    let spaced: Cow<'_, [u8]> = if raw.contains(&b'+') {
+        Cow::Owned(raw.iter().map(|&b| if b == b'+' { b' ' } else { b }).collect())
+    } else {
+        Cow::Borrowed(raw)
+    };
+    let bytes: Vec<u8> = percent_decode(&spaced).collect();
+    String::from_utf8(bytes).map_err(|_| Unreadable::NotUtf8(what))
+}
+
+/// `a[b][c]` → `a.b.c`, `a[]` → `a`, `a[0][b]` → `a.b`; `None` when there are no brackets.
+fn bracket_path(name: &str) -> Option<String> {
+    let open = name.find('[')?;
+    let mut path = name[..open].to_owned();
+    let mut rest = &name[open..];
+    while let Some(inner) = rest.strip_prefix('[') {
+        let close = inner.find(']')?;
+        let key = &inner[..close];
+        if !key.is_empty() && !key.bytes().all(|b| b.is_ascii_digit()) {
+            path.push('.');
+            path.push_str(key);
+        }
+        rest = &inner[close + 1..];
+    }
+    rest.is_empty().then_some(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(text: &str) -> Result<Vec<(String, String)>, Unreadable> {
+        let mut out = Vec::new();
+        read(text.as_bytes(), "form body", &mut |k, v| out.push((k.to_owned(), v.into_owned())))?;
+        Ok(out)
+    }
+
+    fn p(k: &str, v: &str) -> (String, String) {
+        (k.into(), v.into())
+    }
+
+    #[test]
+    fn pairs_are_decoded() {
+        assert_eq!(
+            pairs("email=Ada%40Example.com&q=a+b&flag").unwrap(),
+            [p("email", "Ada@Example.com"), p("q", "a b"), p("flag", "")]
+        );
+        assert_eq!(pairs("caf%C3%A9=%E2%9C%93&&").unwrap(), [p("café", "✓")]);
+    }
+
+    #[test]
+    fn semicolons_give_a_second_reading() {
+        let found = pairs("x=1;email=m%40x.org").unwrap();
+        assert!(found.contains(&p("x", "1;email=m@x.org")));
+        assert!(found.contains(&p("email", "m@x.org")));
+    }
+
+    #[test]
+    fn bracket_names_are_paths_too() {
+        let found =
+            pairs("customer%5Bemail%5D=a%40x.org&email[]=b%40x.org&items[0][email]=c%40x.org").unwrap();
+        assert!(found.contains(&p("customer.email", "a@x.org")));
+        assert!(found.contains(&p("email", "b@x.org")));
+        assert!(found.contains(&p("items.email", "c@x.org")));
+        assert_eq!(bracket_path("a[b"), None);
+        assert_eq!(bracket_path("a]b"), None);
+    }
+
+    #[test]
+    fn bad_text_is_refused() {
+        assert_eq!(pairs("email=%ff%fe"), Err(Unreadable::NotUtf8("form body")));
+        assert_eq!(pairs("%c3=x"), Err(Unreadable::NotUtf8("form body")));
+        assert_eq!(pairs(&"a=1&".repeat(MAX_FIELDS + 1)), Err(Unreadable::TooManyFields(MAX_FIELDS)));
+        assert!(pairs("%=%zz&%%%").is_ok(), "stray percent signs stay as written, like browsers do");
+    }
+}

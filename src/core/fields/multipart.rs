@@ -1,0 +1,189 @@
+//! `multipart/form-data` bodies (RFC 7578), read with the `multer` crate.
+//!
+//! The body is already in memory, so multer's futures finish on their first poll; if one ever
+//! did not, the body is refused rather than waited on. Every part whose content is UTF-8 is
+//! reported, file parts too (frameworks disagree on whether `filename=""` makes a file), under
+//! multer's name and under every other `name=` parameter of its `Content-Disposition` (parsers
+//! disagree on which of two wins). A part Doorman could misread (no name, RFC 2231 `name*=`, a
+//! transfer encoding, a charset other than UTF-8) refuses the whole body, and so does anything
+//! multer cannot parse to the end.
+
+use std::borrow::Cow;
+
+use bytes::Bytes;
+use futures_util::FutureExt;
+
+use super::{Unreadable, MAX_FIELDS};
+
+/// Calls `found` for every text part of `body`.
+pub(super) fn read(
+    body: &[u8],
+    boundary: &str,
+    found: &mut dyn FnMut(&str, Cow<'_, str>),
+) -> Result<(), Unreadable> {
+    let bytes = Bytes::copy_from_slice(body);
+    let stream = futures_util::stream::once(async move { Ok::<_, std::convert::Infallible>(bytes) });
+    let mut multipart = multer::Multipart::new(stream, boundary);
+    let fail = |e: multer::Error| Unreadable::Multipart(e.to_string());
+    let pending = || Unreadable::Multipart("the parser wanted more input".into());
+    for _ in 0..=MAX_FIELDS {
+        let Some(field) = multipart.next_field().now_or_never().ok_or_else(pending)?.map_err(fail)? else {
+            return Ok(());
+        };
+        let disposition = field
+            .headers()
+            .get(http::header::CONTENT_DISPOSITION)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).to_ascii_lowercase())
+            .unwrap_or_default();
+        if disposition.contains("name*") {
+            return Err(Unreadable::Multipart("an RFC 2231 encoded name".into()));
+        }
+        if let Some(encoding) = field.headers().get("content-transfer-encoding") {
+            let e = String::from_utf8_lossy(encoding.as_bytes()).trim().to_ascii_lowercase();
+            if !matches!(e.as_str(), "7bit" | "8bit" | "binary") {
+                return Err(Unreadable::Multipart("a part with a transfer encoding".into()));
+            }
+        }
+        if let Some(charset) = field.content_type().and_then(|m| m.get_param(mime::CHARSET)) {
+            if !matches!(charset.as_str().to_ascii_lowercase().as_str(), "utf-8" | "utf8") {
+                return Err(Unreadable::Charset(charset.as_str().chars().take(40).collect()));
+            }
+        }
+        let name = field
+            .name()
+            .map(str::to_owned)
+            .ok_or_else(|| Unreadable::Multipart("a part without a name".into()))?;
+        let mut names = names_in(&raw_disposition(&field));
+        names.retain(|n| *n != name);
+        names.insert(0, name);
+        let is_file = field.file_name().is_some();
+        let value = field.bytes().now_or_never().ok_or_else(pending)?.map_err(fail)?;
+        match std::str::from_utf8(&value) {
+            Ok(text) => names.iter().for_each(|n| found(n, Cow::Borrowed(text))),
+            Err(_) if is_file => {} // binary uploads hold no identity
+            Err(_) => return Err(Unreadable::NotUtf8("multipart field")),
+        }
+    }
+    Err(Unreadable::TooManyFields(MAX_FIELDS))
+}
+
+fn raw_disposition(field: &multer::Field<'_>) -> String {
+    field
+        .headers()
+        .get(http::header::CONTENT_DISPOSITION)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .unwrap_or_default()
+}
+
+/// The value of every `name` parameter in a `Content-Disposition`, in any letter case, quoted
+/// (with `\` escapes) or bare. A safety net beside multer's reading, never instead of it.
+fn names_in(disposition: &str) -> Vec<String> {
+    let lower = disposition.to_ascii_lowercase();
+    let bytes = disposition.as_bytes();
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(at) = lower[from..].find("name").map(|i| i + from) {
+        from = at + 4;
+        let standalone = at == 0 || !(bytes[at - 1].is_ascii_alphanumeric() || bytes[at - 1] == b'*');
+        let rest = disposition[from..].trim_start();
+        let Some(value) = rest.strip_prefix('=').filter(|_| standalone) else { continue };
+        let value = value.trim_start();
+        if let Some(quoted) = value.strip_prefix('"') {
+            let mut name = String::new();
+            let mut chars = quoted.chars();
+            while let Some(c) = chars.next() {
+                match c {
+                    '"' => break,
+                    '\\' => name.extend(chars.next()),
+                    c => name.push(c),
+                }
+            }
+            out.push(name);
+        } else {
+            out.push(value.split(';').next().unwrap_or("").trim().trim_matches('"').to_owned());
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(body: &str) -> Result<Vec<(String, String)>, Unreadable> {
+        let mut out = Vec::new();
+        read(body.as_bytes(), "b", &mut |k, v| out.push((k.to_owned(), v.into_owned())))?;
+        Ok(out)
+    }
+
+    fn p(k: &str, v: &str) -> (String, String) {
+        (k.into(), v.into())
+    }
+
+    const EMAIL: &str = "--b\r\nContent-Disposition: form-data; name=\"email\"\r\n\r\nAda@Example.com\r\n";
+
+    #[test]
+    fn text_parts_are_read_and_files_skipped() {
+        let body = format!(
+            "preamble\r\n{EMAIL}--b\r\nContent-Disposition: form-data; name=\"doc\"; filename=\"a.txt\"\r\n\
+             Content-Type: text/plain\r\n\r\nemail=x\r\n--b\r\ncontent-disposition: form-data; name=\"a;b\"\r\n\r\n\
+             v\r\n--b\r\nContent-Disposition: form-data; name=\"pic\"; filename=\"p.png\"\r\n\r\nPNG~\r\n--b--\r\nepilogue"
+        );
+        let mut body = body.into_bytes();
+        let at = body.windows(4).position(|w| w == b"PNG~").unwrap();
+        body[at + 3] = 0xff; // a binary file part
+        let mut found = Vec::new();
+        read(&body, "b", &mut |k, v| found.push(p(k, &v))).unwrap();
+        assert_eq!(found, [p("email", "Ada@Example.com"), p("doc", "email=x"), p("a;b", "v")]);
+    }
+
+    #[test]
+    fn every_name_parameter_is_a_reading() {
+        for (disposition, names) in [
+            ("form-data; name=\"real\"; name=\"email\"", &["real", "email"][..]),
+            ("form-data; filename=\"\"; name=\"email\"", &["email"]),
+            ("form-data; name=\"email\"; flag", &["email"]),
+            ("form-data; xname=\"email\"; name=\"real\"", &["real"]),
+            ("form-data; name=email; NAME=\"e\\\"x\"", &["email", "e\"x"]),
+            ("form-data; name=\"a;name=email\"", &["a;name=email", "email"]),
+        ] {
+            let body = format!("--b\r\nContent-Disposition: {disposition}\r\n\r\nv\r\n--b--\r\n");
+            let found: Vec<String> = parts(&body).unwrap().into_iter().map(|(k, _)| k).collect();
+            assert_eq!(found, names, "{disposition}");
+        }
+    }
+
+    #[test]
+    fn many_parts_are_all_read() {
+        let mut body = "--b\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\n1\r\n".repeat(300);
+        body.push_str(EMAIL);
+        body.push_str("--b--\r\n");
+        let found = parts(&body).unwrap();
+        assert_eq!(found.len(), 301);
+        assert_eq!(found.last(), Some(&p("email", "Ada@Example.com")));
+    }
+
+    #[test]
+    fn what_could_be_misread_is_refused() {
+        for (what, body) in [
+            ("no closing delimiter", EMAIL.to_owned()),
+            ("cut short", "--b\r\nContent-Disposition: form-data; name=\"email\"\r\n\r\na@x.org".to_owned()),
+            ("RFC 2231 name", "--b\r\nContent-Disposition: form-data; name*=UTF-8''email\r\n\r\na@x.org\r\n--b--\r\n".to_owned()),
+            ("no name", "--b\r\nContent-Disposition: form-data\r\n\r\na@x.org\r\n--b--\r\n".to_owned()),
+            ("base64", "--b\r\nContent-Disposition: form-data; name=\"email\"\r\nContent-Transfer-Encoding: base64\r\n\r\nYUB4Lm9yZw==\r\n--b--\r\n".to_owned()),
+            ("latin-1", "--b\r\nContent-Disposition: form-data; name=\"email\"\r\nContent-Type: text/plain; charset=iso-8859-1\r\n\r\na@x.org\r\n--b--\r\n".to_owned()),
+            ("too many", "--b\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\n1\r\n".repeat(MAX_FIELDS + 1) + "--b--\r\n"),
+            ("empty", String::new()),
+        ] {
+            assert!(parts(&body).is_err(), "{what} was read: {:?}", parts(&body));
+        }
+        assert!(matches!(
+            read(
+                b"--b\r\nContent-Disposition: form-data; name=\"e\"\r\n\r\n\xff\r\n--b--\r\n",
+                "b",
+                &mut |_, _| {}
+            ),
+            Err(Unreadable::NotUtf8(_))
+        ));
+    }
+}
