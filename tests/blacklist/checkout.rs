@@ -260,3 +260,46 @@ pub async fn multipart_checkouts_are_checked_and_forwarded_intact(store: StoreKi
     assert_eq!(resp.status(), 200);
     assert_eq!(Echo::parse(&bytes).0["body"], payload.as_str());
 }
+
+pub async fn slow_bodies_time_out_and_bursts_of_blocked_attempts_are_all_audited(store: StoreKind) {
+    let blacklist = crate::BLACKLIST.replace("[blacklist]\n", "[blacklist]\nbody_read_timeout = \"500ms\"\n");
+    let shop = Shop::start_with(store, &blacklist, "");
+    shop.admin("POST", "/v1/blacklist", r#"{"email": "mallory@example.com"}"#).await;
+
+    // A body that never finishes gets 408 once the deadline passes, and reaches no backend.
+    let head = "POST /echo/e1/checkout HTTP/1.1\r\nhost: shop\r\ncontent-type: application/x-www-form-urlencoded\r\n\
+                content-length: 100\r\n\r\nemail=mallory";
+    let before = shop.backend_requests();
+    let started = std::time::Instant::now();
+    let answer = crate::support::client::raw(shop.doorman.public, head.as_bytes(), Duration::from_secs(5));
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer:.200}");
+    assert!(started.elapsed() < Duration::from_secs(4), "answered after {:?}", started.elapsed());
+    assert_eq!(shop.backend_requests(), before);
+
+    // A burst of blocked attempts: every one is in the audit log, written in batches.
+    let attempts = 150;
+    let url = shop.doorman.url("/echo/e1/checkout");
+    let mut burst = tokio::task::JoinSet::new();
+    for _ in 0..attempts {
+        let req = Request::post(&url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body("email=mallory%40example.com"))
+            .unwrap();
+        burst.spawn(async move { send(req).await.0.status() });
+    }
+    while let Some(status) = burst.join_next().await {
+        assert_eq!(status.unwrap(), 303);
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let (_, audit) = shop.admin("GET", "/v1/audit?limit=1000", "").await;
+        let blocks = audit["records"].as_array().unwrap().iter().filter(|r| r["action"] == "block").count();
+        if blocks == attempts {
+            break;
+        }
+        assert!(blocks < attempts, "{blocks} records for {attempts} attempts");
+        assert!(std::time::Instant::now() < deadline, "only {blocks} of {attempts} blocked attempts audited");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(shop.metrics().await.contains("doorman_audit_dropped_total 0"));
+}

@@ -146,6 +146,7 @@ both_stores!(checkout => checkout_cases:
     oversized_and_malformed_checkouts,
     identities_in_the_query_string_and_other_key_spellings_count,
     multipart_checkouts_are_checked_and_forwarded_intact,
+    slow_bodies_time_out_and_bursts_of_blocked_attempts_are_all_audited,
 );
 
 both_stores!(bypass => bypass_cases:

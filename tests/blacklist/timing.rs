@@ -1,4 +1,5 @@
-//! A blocked checkout does not come back measurably sooner than a forwarded one would.
+//! A blocked checkout gives nothing away: it does not come back measurably sooner or later than a
+//! forwarded one would, and it carries the header fields the backend's own answers carry.
 
 use std::time::{Duration, Instant};
 
@@ -109,4 +110,31 @@ async fn blocked_and_forwarded_checkouts_take_the_same_time_on_a_fast_backend_an
     let (status, took) = timed(&url, "mallory%40example.com").await;
     assert_eq!(status, 303);
     assert!(took < Duration::from_millis(100), "cold start after a restart took {took:?}");
+}
+
+#[tokio::test]
+async fn blocked_redirects_carry_the_fields_of_the_backends_own_redirects() {
+    let blacklist = BLACKLIST
+        .replace("[blacklist]\n", "[blacklist]\nblocked_headers = { \"x-shop\" = \"1\" }\n")
+        .replace("route = \"POST /echo/{event}/checkout\"", "route = \"POST /redirecting/{event}/checkout\"");
+    let shop = Shop::start_with(StoreKind::Embedded, &blacklist, "");
+    shop.admin("POST", "/v1/blacklist", r#"{"email": "mallory@example.com"}"#).await;
+    let post = |email: &str| {
+        let req = Request::post(shop.doorman.url("/redirecting/e1/checkout"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body(format!("email={email}")))
+            .unwrap();
+        send(req)
+    };
+    let (forwarded, _) = post("ada%40example.com").await;
+    assert_eq!(forwarded.status(), 303);
+    let (blocked, bytes) = post("mallory%40example.com").await;
+    assert_eq!(blocked.status(), 303);
+    assert!(bytes.is_empty());
+    assert_eq!(blocked.headers()["location"], "/echo/e1");
+    for name in ["server", "x-frame-options", "content-type"] {
+        assert_eq!(blocked.headers().get(name), forwarded.headers().get(name), "{name}");
+    }
+    assert_eq!(blocked.headers()["x-shop"], "1", "fields from the policy");
+    assert!(!blocked.headers().contains_key("set-cookie"), "never another answer's cookies");
 }

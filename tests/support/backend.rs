@@ -174,6 +174,17 @@ async fn route(req: Request<Incoming>, st: Arc<State>) -> Result<Response<BoxBod
             r.headers_mut().insert("content-type", "application/json".parse().unwrap());
             r
         }
+        p if p.starts_with("/redirecting/") => {
+            // A shop whose checkout answers with a redirect and a few fields of its own.
+            let mut r = full(StatusCode::SEE_OTHER, "");
+            let h = r.headers_mut();
+            h.insert("location", "/orders/1".parse().unwrap());
+            h.insert("server", "ShopEngine/2".parse().unwrap());
+            h.insert("x-frame-options", "DENY".parse().unwrap());
+            h.insert("content-type", "text/html; charset=utf-8".parse().unwrap());
+            h.insert("set-cookie", "cart=; Max-Age=0".parse().unwrap());
+            r
+        }
         "/upload" => {
             let mut body = req.into_body();
             let mut total = 0u64;

@@ -450,6 +450,35 @@ mod tests {
     }
 
     #[test]
+    fn checkout_reading_defaults_to_the_broadest_and_can_be_narrowed() {
+        let with = |extra: &str| {
+            load(&format!(
+                "{MIN}[blacklist]\n{extra}\n[[blacklist.checkout]]\nroute = \"POST /e/{{event}}\"\nredirect = \"/\"\n"
+            ))
+            .unwrap()
+            .blacklist
+            .unwrap()
+        };
+        let broad = with("");
+        assert_eq!(broad.reading, CheckoutReading::default());
+        assert!(!broad.reading.routes.case_sensitive && broad.reading.query_fields);
+        assert_eq!(broad.json_answer, JsonAnswer::JsonBody);
+        let narrow = with(
+            "route_case = \"sensitive\"\nroute_trailing_slash = \"significant\"\nfield_case = \"sensitive\"\n\
+             query_fields = false\nmax_identities = 2\nmax_session_cookies = 1\nbody_read_timeout = \"3s\"\n\
+             json_answer = \"json_body_or_accept\"\ncontent_types = { \"text/json\" = \"json\" }\n\
+             blocked_headers = { \"Server\" = \"ShopEngine\" }",
+        );
+        let r = &narrow.reading;
+        assert!(r.routes.case_sensitive && r.routes.trailing_slash_significant && r.field_case_sensitive);
+        assert!(!r.query_fields);
+        assert_eq!((r.max_identities, r.max_session_cookies), (2, 1));
+        assert_eq!(r.body_read_timeout, Duration::from_secs(3));
+        assert_eq!(narrow.json_answer, JsonAnswer::JsonBodyOrAccept);
+        assert_eq!(narrow.blocked_headers[0].0, "server");
+    }
+
+    #[test]
     fn each_bad_field_is_named() {
         fails("", "backend", "missing");
         fails("[backend]\nurl = \"ftp://x\"", "backend.url", "http://");
@@ -492,6 +521,38 @@ mod tests {
             &bl("session_cookie = \"a b\"\nsession_algorithm = \"HS256\""),
             "blacklist.session_cookie",
             "cookie",
+        );
+        fails(&bl("route_case = \"upper\""), "blacklist.route_case", "sensitive");
+        fails(&bl("route_trailing_slash = \"yes\""), "blacklist.route_trailing_slash", "significant");
+        fails(&bl("field_case = \"exact\""), "blacklist.field_case", "insensitive");
+        fails(
+            &bl("content_types = { \"text/plain\" = \"xml\" }"),
+            "blacklist.content_types.\"text/plain\"",
+            "ignore",
+        );
+        fails(
+            &bl("content_types = { \"plain\" = \"form\" }"),
+            "blacklist.content_types.\"plain\"",
+            "type/subtype",
+        );
+        fails(&bl("max_identities = 0"), "blacklist.max_identities", "1..=64");
+        fails(&bl("max_session_cookies = 99"), "blacklist.max_session_cookies", "1..=32");
+        fails(&bl("body_read_timeout = \"soon\""), "blacklist.body_read_timeout", "duration");
+        fails(&bl("json_answer = \"always\""), "blacklist.json_answer", "json_body");
+        fails(
+            &bl("blocked_headers = { \"set-cookie\" = \"a=1\" }"),
+            "blacklist.blocked_headers.set-cookie",
+            "Doorman",
+        );
+        fails(
+            &bl("blocked_headers = { \"bad name\" = \"1\" }"),
+            "blacklist.blocked_headers.bad name",
+            "header name",
+        );
+        fails(
+            &bl("blocked_headers = { \"x-a\" = \"line\\nbreak\" }"),
+            "blacklist.blocked_headers.x-a",
+            "header value",
         );
         fails(&format!("{MIN}[blacklist]\n"), "blacklist.checkout", "at least one");
         fails(
