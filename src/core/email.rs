@@ -72,8 +72,11 @@ pub fn canonicalize(raw: &str, rules: CanonicalRules) -> Result<String, EmailErr
     let mut domain = if domain.is_ascii() && !domain.contains("xn--") {
         domain.to_owned()
     } else {
-        idna::domain_to_ascii(domain).map_err(|_| EmailError::Shape)?
+        idna::domain_to_ascii(domain).map_err(|_| EmailError::Shape)?.trim_end_matches('.').to_owned()
     };
+    if domain.is_empty() || domain.contains("..") {
+        return Err(EmailError::Shape);
+    }
     if rules.strip_plus_tags {
         if let Some(at) = local.find('+') {
             local.truncate(at);
@@ -103,6 +106,8 @@ mod tests {
         assert_eq!(a, "ada@xn--bcher-kva.example");
         assert_eq!(canonicalize("Ada@XN--BCHER-KVA.example", PLAIN).unwrap(), a);
         assert_eq!(canonicalize("ada@BÜCHER.example", PLAIN).unwrap(), a);
+        assert_eq!(canonicalize("ada@bücher.example。", PLAIN).unwrap(), a, "an ideographic full stop");
+        assert_eq!(canonicalize("ada@example.com。", PLAIN).unwrap(), "ada@example.com");
         assert_eq!(canonicalize("ada@xn--zz-.example", PLAIN), Err(EmailError::Shape), "invalid punycode");
         assert_eq!(canonicalize("no-at-sign", PLAIN), Err(EmailError::NoAt));
     }

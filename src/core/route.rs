@@ -10,14 +10,16 @@
 //! - `;parameters` are cut from segments (Tomcat, Spring), empty segments (`//`) are dropped and
 //!   dot segments (`.`, `..`, also percent-encoded) are resolved;
 //! - literal segments compare without letter case, and a trailing `/` is ignored, unless the
-//!   policy says the backend is stricter;
+//!   policy says the backend is stricter; the last literal may carry a format suffix
+//!   (`checkout.json`, as Rails and Spring route it);
 //! - the method compares without letter case, and a `POST` matches a route of any method,
 //!   because frameworks let a POST stand in for other methods (`_method` fields and
 //!   `X-HTTP-Method-Override` headers).
 //!
 //! Matching more than the backend routes costs only a store lookup for a request the backend
 //! would not serve anyway; matching less is a way around the guard. Captures are returned
-//! percent-decoded, as the backend's handler sees them.
+//! percent-decoded, as the backend's handler sees them; when the two readings match with
+//! different captures, the match says so ([`Captures::is_ambiguous`]) and the caller refuses.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -74,12 +76,19 @@ pub enum RouteError {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Captures<'a> {
     pairs: Vec<(&'a str, String)>,
+    ambiguous: bool,
 }
 
 impl<'a> Captures<'a> {
     /// The value captured by `{name}`.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.pairs.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str())
+    }
+
+    /// Whether the two readings of the path matched with different captures (say
+    /// `/events/a%2F..%2Fb/checkout`): the backend's reading cannot be known.
+    pub fn is_ambiguous(&self) -> bool {
+        self.ambiguous
     }
 }
 
@@ -147,8 +156,15 @@ impl RoutePattern {
             // The common case: nothing to decode or resolve, so no allocation unless it matches.
             return self.match_segments(path.split('/').filter(|s| !s.is_empty()).map(Cow::Borrowed), rules);
         }
-        self.match_segments(by_segment(path).into_iter(), rules)
-            .or_else(|| self.match_segments(decoded_whole(path).into_iter(), rules))
+        let segment_wise = self.match_segments(by_segment(path).into_iter(), rules);
+        let whole = self.match_segments(decoded_whole(path).into_iter(), rules);
+        match (segment_wise, whole) {
+            (Some(mut a), Some(b)) => {
+                a.ambiguous = a.pairs != b.pairs;
+                Some(a)
+            }
+            (a, b) => a.or(b),
+        }
     }
 
     fn match_segments<'s>(
@@ -157,11 +173,14 @@ impl RoutePattern {
         rules: RouteRules,
     ) -> Option<Captures<'_>> {
         let mut captures = Captures::default();
-        for seg in &self.segments {
+        let last = self.segments.len().saturating_sub(1);
+        for (i, seg) in self.segments.iter().enumerate() {
             let part = parts.next()?;
+            let same =
+                |l: &str, p: &str| if rules.case_sensitive { l == p } else { l.eq_ignore_ascii_case(p) };
             match seg {
-                Segment::Literal(l) if rules.case_sensitive && *l == part => {}
-                Segment::Literal(l) if !rules.case_sensitive && l.eq_ignore_ascii_case(&part) => {}
+                Segment::Literal(l) if same(l, &part) => {}
+                Segment::Literal(l) if i == last && without_format(&part).is_some_and(|p| same(l, p)) => {}
                 Segment::Literal(_) => return None,
                 Segment::Capture(_) if part.is_empty() => return None,
                 Segment::Capture(name) => captures.pairs.push((name.as_str(), part.into_owned())),
@@ -177,6 +196,15 @@ impl RoutePattern {
             Segment::Literal(_) => None,
         })
     }
+}
+
+/// `checkout` of `checkout.json`: a last segment with a format suffix of 1 to 10 letters or
+/// digits, as Rails (`(.:format)`) and Spring's suffix matching route it.
+fn without_format(part: &str) -> Option<&str> {
+    let (stem, ext) = part.rsplit_once('.')?;
+    let ok =
+        !stem.is_empty() && (1..=10).contains(&ext.len()) && ext.bytes().all(|b| b.is_ascii_alphanumeric());
+    ok.then_some(stem)
 }
 
 /// A path with nothing to decode, cut or resolve.
@@ -272,9 +300,25 @@ mod tests {
             ("POST", "/events%2Fspring-concert%2Fcheckout", "spring-concert"),
             ("POST", "/events\\spring-concert\\checkout", "spring-concert"),
             ("POST", "/events/Spring-Concert/checkout", "Spring-Concert"),
+            ("POST", "/events/spring-concert/checkout.html", "spring-concert"),
+            ("POST", "/events/spring-concert/CHECKOUT.json/", "spring-concert"),
         ] {
             assert_eq!(event(&p, method, path, BROAD).as_deref(), Some(expected), "{method} {path}");
         }
+    }
+
+    #[test]
+    fn readings_that_disagree_on_a_capture_are_flagged() {
+        let p = RoutePattern::parse("POST /events/{event}/checkout").unwrap();
+        for path in ["/events/x%2F..%2Fspring-concert/checkout", "/events/spring-concert%2F/checkout"] {
+            let c = p.matches(&Method::POST, path, BROAD).unwrap();
+            assert!(c.is_ambiguous(), "{path}");
+        }
+        let c = p.matches(&Method::POST, "/events/%73pring-concert/checkout", BROAD).unwrap();
+        assert!(!c.is_ambiguous());
+        assert!(event(&p, "POST", "/events/a/checkout.", BROAD).is_none());
+        assert!(event(&p, "POST", "/events/a/checkout.j-s", BROAD).is_none());
+        assert!(event(&p, "POST", "/events/a/.checkout", BROAD).is_none());
     }
 
     #[test]

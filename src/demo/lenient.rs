@@ -3,8 +3,9 @@
 //!
 //! Before routing, the method is upper-cased, and the path is percent-decoded as a whole,
 //! `\` read as `/`, `;parameters` cut from segments, empty and `.` segments dropped, `..`
-//! resolved, letters lower-cased and a trailing `/` dropped (the behaviours of Spring, Tomcat,
-//! Django and ASP.NET, taken together). This is deliberately written apart from Doorman's own
+//! resolved, letters lower-cased, a trailing `/` and a format suffix (`.html`, `.json`) on the
+//! last segment dropped (the behaviours of Rails, Spring, Tomcat, Django and ASP.NET, taken
+//! together). This is deliberately written apart from Doorman's own
 //! route matching, so the demo can catch a spelling Doorman misses.
 
 use axum::extract::Request;
@@ -30,6 +31,13 @@ pub fn read_leniently(mut req: Request) -> Request {
                 segments.pop();
             }
             s => segments.push(utf8_percent_encode(&s.to_lowercase(), ESCAPED).to_string()),
+        }
+    }
+    if let Some(last) = segments.last_mut() {
+        if let Some((stem, ext)) = last.rsplit_once('.') {
+            if !stem.is_empty() && !ext.is_empty() && ext.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                *last = stem.to_owned();
+            }
         }
     }
     let mut path_and_query = format!("/{}", segments.join("/"));
@@ -61,6 +69,7 @@ mod tests {
             "//EVENTS//Spring-Concert/checkout/",
             "/events/x/../spring-concert/./checkout;jsessionid=1",
             "/events%2Fspring-concert%5Ccheckout",
+            "/events/spring-concert/checkout.html",
         ] {
             assert_eq!(read("post", uri), ("POST".into(), "/events/spring-concert/checkout".into()), "{uri}");
         }

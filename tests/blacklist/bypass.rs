@@ -85,6 +85,7 @@ const SPELLINGS: &[(&str, &str)] = &[
     ("POST", "/EVENTS/Spring-Concert/CHECKOUT"),
     ("POST", "/events%2Fspring-concert%2Fcheckout"),
     ("post", "/events/spring-concert/checkout"),
+    ("POST", "/events/spring-concert/checkout.html"),
 ];
 
 pub async fn path_and_method_spellings_reach_the_shop_but_not_for_the_blacklisted(store: StoreKind) {
@@ -147,6 +148,13 @@ pub async fn bodies_the_shop_reads_differently_are_refused_not_forwarded(store: 
     let (status, page) =
         shop.checkout("POST", path, None, FORM, "email=%22mallory%22%40example.com&quantity=1").await;
     assert_eq!(status, 400, "an address Doorman cannot canonicalize: {page:.200}");
+    // Paths whose readings disagree on the event: the shop sells spring-concert, an exact reader
+    // of the segment would look up `x/../spring-concert`.
+    for path in ["/events/x%2F..%2Fspring-concert/checkout", "/events/spring-concert%2F/checkout"] {
+        let (status, _) =
+            shop.checkout("POST", path, None, FORM, "email=mallory%40example.com&quantity=1").await;
+        assert_eq!(status, 400, "{path}");
+    }
     let many: Vec<String> = (0..9).map(|i| format!("email=a{i}%40example.com")).collect();
     let (status, _) = shop.checkout("POST", path, None, FORM, &many.join("&")).await;
     assert_eq!(status, 400, "more identities than the policy allows");

@@ -182,6 +182,8 @@ pub async fn oversized_and_malformed_checkouts(store: StoreKind) {
         ("", "email=mallory@example.com"),
         ("multipart/form-data; boundary=b", "--b\nContent-Disposition: form-data; name=\"email\"\n\nmallory@example.com\n--b--\n"),
         ("multipart/form-data; boundary=b", "--b\r\nContent-Disposition: form-data; name*=UTF-8''email\r\n\r\nmallory@example.com\r\n--b--\r\n"),
+        ("multipart/form-data; boundary=b", "--b\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nhi--b\r\nContent-Disposition: form-data; name=\"email\"\r\n\r\nmallory@example.com\r\n--b--\r\n"),
+        ("multipart/form-data; boundary=a; boundary=b", "--b\r\nContent-Disposition: form-data; name=\"email\"\r\n\r\nmallory@example.com\r\n--b--\r\n"),
     ] {
         let mut req = Request::post(shop.doorman.url("/echo/e1/checkout"));
         if !ct.is_empty() {
@@ -199,7 +201,7 @@ pub async fn oversized_and_malformed_checkouts(store: StoreKind) {
     assert_eq!(send(req).await.0.status(), 400, "a body Doorman does not decode");
     assert_eq!(shop.backend_requests(), before, "a refused checkout reached the backend");
     let metrics = shop.metrics().await;
-    assert!(metrics.contains("doorman_checkouts_total{outcome=\"refused\"} 14"), "{metrics}");
+    assert!(metrics.contains("doorman_checkouts_total{outcome=\"refused\"} 16"), "{metrics}");
 }
 
 pub async fn identities_in_the_query_string_and_other_key_spellings_count(store: StoreKind) {

@@ -176,9 +176,10 @@ async fn route(req: Request<Incoming>, st: Arc<State>) -> Result<Response<BoxBod
         }
         p if p.starts_with("/redirecting/") => {
             // A shop whose checkout answers with a redirect and a few fields of its own.
-            let mut r = full(StatusCode::SEE_OTHER, "");
+            let mut r = full(StatusCode::FOUND, "");
             let h = r.headers_mut();
             h.insert("location", "/orders/1".parse().unwrap());
+            h.insert("x-runtime", "0.0123".parse().unwrap());
             h.insert("server", "ShopEngine/2".parse().unwrap());
             h.insert("x-frame-options", "DENY".parse().unwrap());
             h.insert("content-type", "text/html; charset=utf-8".parse().unwrap());

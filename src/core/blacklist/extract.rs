@@ -9,6 +9,7 @@
 //! value, so a blacklisted address cannot hide behind a harmless duplicate.
 
 use std::borrow::Cow;
+use std::collections::BTreeSet;
 
 use http::HeaderMap;
 
@@ -69,41 +70,52 @@ pub struct CheckoutParts<'a> {
 }
 
 /// The identities in a checkout, deduplicated, accounts first, or why it is refused.
-/// `session` verifies the session cookie at time `now` (Unix seconds), when the policy names one.
+/// `session` verifies the session cookie, when the policy names one.
 pub fn identities(
     policy: &BlacklistPolicy,
     request: CheckoutParts<'_>,
     hasher: &EmailHasher,
     session: Option<&SessionVerifier>,
-    now: u64,
 ) -> Result<Vec<Identity>, Refusal> {
     let reading = &policy.reading;
-    let mut accounts: Vec<String> = match session {
-        Some(s) => s.accounts(request.headers, now, reading.max_session_cookies)?,
-        None => Vec::new(),
+    // Distinct values only, and no more than the cap (plus one, to know it was passed): the
+    // work a request can cause stays bounded however many fields it repeats.
+    let cap = reading.max_identities;
+    let mut accounts: BTreeSet<String> = BTreeSet::new();
+    let mut emails: BTreeSet<String> = BTreeSet::new();
+    let mut bad = None;
+    let add = |set: &mut BTreeSet<String>, other: usize, value: &str| {
+        if !set.contains(value) && set.len() + other <= cap {
+            set.insert(value.to_owned());
+        }
     };
+    if let Some(s) = session {
+        for account in s.accounts(request.headers, reading.max_session_cookies)? {
+            add(&mut accounts, 0, &account);
+        }
+    }
     if let Some(name) = &policy.account_header {
         for v in request.headers.get_all(name) {
-            if let Ok(v) = v.to_str() {
-                accounts.push(v.trim().to_owned());
+            match std::str::from_utf8(v.as_bytes()) {
+                Ok(v) if v.trim().is_empty() => {}
+                Ok(v) if is_account_id(v.trim()) => add(&mut accounts, 0, v.trim()),
+                _ => bad = Some(Refusal::BadAccount),
             }
         }
     }
-    let mut emails: Vec<String> = Vec::new();
-    let mut bad = None;
     let mut found = |path: &str, value: Cow<'_, str>| {
         let wanted =
             |fields: &[String]| fields.iter().any(|f| same_path(path, f, reading.field_case_sensitive));
         if wanted(&policy.account_fields) {
             let v = value.trim();
             if is_account_id(v) {
-                accounts.push(v.to_owned());
+                add(&mut accounts, emails.len(), v);
             } else if !v.is_empty() {
                 bad = Some(Refusal::BadAccount);
             }
         }
         if wanted(&policy.email_fields) {
-            emails.push(value.into_owned());
+            add(&mut emails, accounts.len(), &value);
         }
     };
     if reading.query_fields {
@@ -116,16 +128,10 @@ pub fn identities(
     if let Some(refusal) = bad {
         return Err(refusal);
     }
-    // Bound the hashing work before doing it: distinct spellings first.
-    emails.sort();
-    emails.dedup();
-    accounts.sort();
-    accounts.dedup();
-    if emails.len() + accounts.len() > reading.max_identities {
-        return Err(Refusal::TooManyIdentities(reading.max_identities));
+    if emails.len() + accounts.len() > cap {
+        return Err(Refusal::TooManyIdentities(cap));
     }
-    let mut out: Vec<Identity> =
-        accounts.into_iter().filter(|a| is_account_id(a)).map(Identity::Account).collect();
+    let mut out: Vec<Identity> = accounts.into_iter().map(Identity::Account).collect();
     for e in &emails {
         match canonicalize(e, policy.rules) {
             Ok(canonical) => out.push(Identity::EmailHash(hasher.hash_hex(&canonical))),
@@ -201,7 +207,7 @@ mod tests {
             h.insert("content-type", HeaderValue::from_str(ct).unwrap());
         }
         let parts = CheckoutParts { headers: &h, query, body: body.as_bytes() };
-        identities(p, parts, &EmailHasher::PlainSha256, None, 0)
+        identities(p, parts, &EmailHasher::PlainSha256, None)
     }
 
     fn run(content_type: &str, body: &str) -> Result<Vec<Identity>, Refusal> {
@@ -313,7 +319,7 @@ mod tests {
         h.insert("content-encoding", HeaderValue::from_static("gzip"));
         let parts = CheckoutParts { headers: &h, query: None, body: b"\x1f\x8b" };
         assert!(matches!(
-            identities(&policy(), parts, &EmailHasher::PlainSha256, None, 0),
+            identities(&policy(), parts, &EmailHasher::PlainSha256, None),
             Err(Refusal::Unreadable(Unreadable::ContentEncoding(_)))
         ));
     }
@@ -340,7 +346,7 @@ mod tests {
         h.append("x-account", HeaderValue::from_static(""));
         let parts = CheckoutParts { headers: &h, query: None, body: b"" };
         assert_eq!(
-            identities(&policy(), parts, &EmailHasher::PlainSha256, None, 0).unwrap(),
+            identities(&policy(), parts, &EmailHasher::PlainSha256, None).unwrap(),
             [Identity::Account("alice".into())]
         );
     }

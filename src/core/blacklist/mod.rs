@@ -68,6 +68,16 @@ pub fn is_slug(s: &str) -> bool {
         && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
 }
 
+/// The event id a backend's lookup would most likely find for a decoded path capture: Unicode
+/// NFKC (full-width letters fold, as accent- and width-insensitive collations compare them),
+/// surrounding whitespace trimmed (as padded comparisons ignore it), lowercase. `None` when the
+/// result is not a slug.
+pub fn event_slug(capture: &str) -> Option<String> {
+    use unicode_normalization::UnicodeNormalization;
+    let folded: String = capture.nfkc().collect::<String>().trim().to_lowercase();
+    is_slug(&folded).then_some(folded)
+}
+
 /// Whether `s` is an acceptable account id: 1 to 256 characters, no control characters.
 pub fn is_account_id(s: &str) -> bool {
     !s.is_empty() && s.len() <= 256 && !s.chars().any(char::is_control) && s.trim() == s
@@ -119,6 +129,18 @@ mod tests {
             entry_key(&Identity::EmailHash("alice".into()), &Scope::Platform)
         );
         assert!(entry_key(&e, &Scope::Platform).starts_with(ENTRY_PREFIX));
+    }
+
+    #[test]
+    fn event_ids_fold_to_the_slug_a_lenient_database_finds() {
+        for capture in
+            ["spring-concert", "Spring-Concert", "ｓpring-concert", " spring-concert\t", "SPRING-CONCERT"]
+        {
+            assert_eq!(event_slug(capture).as_deref(), Some("spring-concert"), "{capture:?}");
+        }
+        for capture in ["spring concert", "spring-concert/", "x/../y", "", "a.b"] {
+            assert_eq!(event_slug(capture), None, "{capture:?}");
+        }
     }
 
     #[test]

@@ -78,6 +78,10 @@ pub struct CheckoutReading {
     pub max_session_cookies: usize,
     /// The whole checkout body must arrive within this time (default 10 s), else 408.
     pub body_read_timeout: Duration,
+    /// Event ids that are no slug (after Unicode NFKC, trimming and lowercasing) are checked
+    /// against platform entries only (default false: such a checkout is refused, since no
+    /// organizer entry could be looked up for it).
+    pub any_event_ids: bool,
 }
 
 impl Default for CheckoutReading {
@@ -90,6 +94,7 @@ impl Default for CheckoutReading {
             max_identities: 8,
             max_session_cookies: 4,
             body_read_timeout: Duration::from_secs(10),
+            any_event_ids: false,
         }
     }
 }

@@ -82,6 +82,10 @@ impl BodyKind {
             };
         };
         let ct = ct.to_str().map_err(|_| Unreadable::NotUtf8("content type"))?;
+        if ct.to_ascii_lowercase().matches("boundary").count() > 1 {
+            // Parsers disagree on which of two boundaries wins.
+            return Err(Unreadable::Multipart("two boundary parameters".into()));
+        }
         let mime: mime::Mime = ct.parse().map_err(|_| Unreadable::ContentType(clip(ct)))?;
         let essence = mime.essence_str().to_ascii_lowercase();
         if let Some(charset) = mime.get_param(mime::CHARSET) {
@@ -176,6 +180,10 @@ mod tests {
             Err(Unreadable::ContentEncoding(_))
         ));
         assert!(matches!(kind(Some("multipart/form-data"), None, 5), Err(Unreadable::Multipart(_))));
+        assert!(matches!(
+            kind(Some("multipart/form-data; boundary=AAA; boundary=BBB"), None, 5),
+            Err(Unreadable::Multipart(_))
+        ));
         let mut h = HeaderMap::new();
         h.append("content-type", HeaderValue::from_static("application/json"));
         h.append("content-type", HeaderValue::from_static("text/plain"));

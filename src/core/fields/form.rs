@@ -2,14 +2,13 @@
 //!
 //! Read twice when the text holds a `;`: once split on `&` only (the WHATWG rule) and once on
 //! `&` and `;` (older Rack, Python's `cgi`, some Java containers), and every pair of both
-//! readings is reported. Names in bracket notation (`customer[email]`, `email[]`, as Rails,
-//! PHP and `qs` read them) are reported as dotted paths too.
+//! readings is reported, under every name frameworks read it as ([`super::name_readings`]).
 
 use std::borrow::Cow;
 
 use percent_encoding::percent_decode;
 
-use super::{Unreadable, MAX_FIELDS};
+use super::{name_readings, Unreadable, MAX_FIELDS};
 
 /// Calls `found` for every pair of `text` (a form body or query string, named `what`).
 pub(super) fn read(
@@ -42,9 +41,8 @@ fn read_split(
         };
         let name = decode(name, what)?;
         let value = decode(value, what)?;
-        found(&name, Cow::Borrowed(&value));
-        if let Some(dotted) = bracket_path(&name) {
-            found(&dotted, Cow::Owned(value));
+        for reading in name_readings(&name) {
+            found(&reading, Cow::Borrowed(&value));
         }
     }
     Ok(())
@@ -59,23 +57,6 @@ fn decode(raw: &[u8], what: &'static str) -> Result<String, Unreadable> {
     };
     let bytes: Vec<u8> = percent_decode(&spaced).collect();
     String::from_utf8(bytes).map_err(|_| Unreadable::NotUtf8(what))
-}
-
-/// `a[b][c]` → `a.b.c`, `a[]` → `a`, `a[0][b]` → `a.b`; `None` when there are no brackets.
-fn bracket_path(name: &str) -> Option<String> {
-    let open = name.find('[')?;
-    let mut path = name[..open].to_owned();
-    let mut rest = &name[open..];
-    while let Some(inner) = rest.strip_prefix('[') {
-        let close = inner.find(']')?;
-        let key = &inner[..close];
-        if !key.is_empty() && !key.bytes().all(|b| b.is_ascii_digit()) {
-            path.push('.');
-            path.push_str(key);
-        }
-        rest = &inner[close + 1..];
-    }
-    rest.is_empty().then_some(path)
 }
 
 #[cfg(test)]
@@ -115,8 +96,6 @@ mod tests {
         assert!(found.contains(&p("customer.email", "a@x.org")));
         assert!(found.contains(&p("email", "b@x.org")));
         assert!(found.contains(&p("items.email", "c@x.org")));
-        assert_eq!(bracket_path("a[b"), None);
-        assert_eq!(bracket_path("a]b"), None);
     }
 
     #[test]

@@ -13,7 +13,10 @@ use std::borrow::Cow;
 use bytes::Bytes;
 use futures_util::FutureExt;
 
-use super::{Unreadable, MAX_FIELDS};
+use super::{name_readings, Unreadable, MAX_FIELDS};
+
+/// Most distinct names one part may be read under.
+const MAX_NAMES: usize = 16;
 
 /// Calls `found` for every text part of `body`.
 pub(super) fn read(
@@ -26,9 +29,9 @@ pub(super) fn read(
     let mut multipart = multer::Multipart::new(stream, boundary);
     let fail = |e: multer::Error| Unreadable::Multipart(e.to_string());
     let pending = || Unreadable::Multipart("the parser wanted more input".into());
-    for _ in 0..=MAX_FIELDS {
+    for parts in 0..=MAX_FIELDS {
         let Some(field) = multipart.next_field().now_or_never().ok_or_else(pending)?.map_err(fail)? else {
-            return Ok(());
+            return same_structure_for_every_parser(body, boundary, parts);
         };
         let disposition = field
             .headers()
@@ -53,9 +56,15 @@ pub(super) fn read(
             .name()
             .map(str::to_owned)
             .ok_or_else(|| Unreadable::Multipart("a part without a name".into()))?;
-        let mut names = names_in(&raw_disposition(&field));
-        names.retain(|n| *n != name);
-        names.insert(0, name);
+        let mut names = vec![name];
+        for n in names_in(&raw_disposition(&field)).iter().flat_map(|n| name_readings(n)) {
+            if !names.contains(&n) {
+                names.push(n);
+            }
+        }
+        if names.len() > MAX_NAMES {
+            return Err(Unreadable::Multipart("a part with too many names".into()));
+        }
         let is_file = field.file_name().is_some();
         let value = field.bytes().now_or_never().ok_or_else(pending)?.map_err(fail)?;
         match std::str::from_utf8(&value) {
@@ -65,6 +74,29 @@ pub(super) fn read(
         }
     }
     Err(Unreadable::TooManyFields(MAX_FIELDS))
+}
+
+/// Parsers that end a part at the boundary anywhere (Django, PHP), read on past the closing
+/// delimiter (PHP), or take the first of two `Content-Disposition` fields (busboy, PHP,
+/// commons-fileupload) where multer takes the last would see other parts than multer did:
+/// such a body must have exactly one delimiter per part plus the closing one, nothing but
+/// whitespace after the close, and one `Content-Disposition` per part.
+fn same_structure_for_every_parser(body: &[u8], boundary: &str, parts: usize) -> Result<(), Unreadable> {
+    let delimiter = format!("--{boundary}");
+    let delimiters = memchr::memmem::find_iter(body, delimiter.as_bytes()).count();
+    if delimiters != parts + 1 {
+        return Err(Unreadable::Multipart("the boundary appears inside a part".into()));
+    }
+    let close = format!("--{boundary}--");
+    let after = memchr::memmem::rfind(body, close.as_bytes()).map(|at| &body[at + close.len()..]);
+    if !after.is_some_and(|rest| rest.iter().all(u8::is_ascii_whitespace)) {
+        return Err(Unreadable::Multipart("text after the closing delimiter".into()));
+    }
+    let lower = body.to_ascii_lowercase();
+    if memchr::memmem::find_iter(&lower, b"\ncontent-disposition").count() != parts {
+        return Err(Unreadable::Multipart("a part with several Content-Disposition fields".into()));
+    }
+    Ok(())
 }
 
 fn raw_disposition(field: &multer::Field<'_>) -> String {
@@ -83,6 +115,9 @@ fn names_in(disposition: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut from = 0;
     while let Some(at) = lower[from..].find("name").map(|i| i + from) {
+        if out.len() > MAX_NAMES {
+            break;
+        }
         from = at + 4;
         let standalone = at == 0 || !(bytes[at - 1].is_ascii_alphanumeric() || bytes[at - 1] == b'*');
         let rest = disposition[from..].trim_start();
@@ -127,7 +162,7 @@ mod tests {
         let body = format!(
             "preamble\r\n{EMAIL}--b\r\nContent-Disposition: form-data; name=\"doc\"; filename=\"a.txt\"\r\n\
              Content-Type: text/plain\r\n\r\nemail=x\r\n--b\r\ncontent-disposition: form-data; name=\"a;b\"\r\n\r\n\
-             v\r\n--b\r\nContent-Disposition: form-data; name=\"pic\"; filename=\"p.png\"\r\n\r\nPNG~\r\n--b--\r\nepilogue"
+             v\r\n--b\r\nContent-Disposition: form-data; name=\"pic\"; filename=\"p.png\"\r\n\r\nPNG~\r\n--b--\r\n"
         );
         let mut body = body.into_bytes();
         let at = body.windows(4).position(|w| w == b"PNG~").unwrap();
@@ -174,6 +209,11 @@ mod tests {
             ("latin-1", "--b\r\nContent-Disposition: form-data; name=\"email\"\r\nContent-Type: text/plain; charset=iso-8859-1\r\n\r\na@x.org\r\n--b--\r\n".to_owned()),
             ("too many", "--b\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\n1\r\n".repeat(MAX_FIELDS + 1) + "--b--\r\n"),
             ("empty", String::new()),
+            ("boundary inside a part (Django, PHP)", "--b\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nhi--b\r\nContent-Disposition: form-data; name=\"email\"\r\n\r\nm@x.org\r\n--b--\r\n".to_owned()),
+            ("parts after the close (PHP)", format!("{EMAIL}--b--\r\n--b\r\nContent-Disposition: form-data; name=\"email\"\r\n\r\nm@x.org\r\n--b--\r\n")),
+            ("text after the close", format!("{EMAIL}--b--\r\nemail=m@x.org")),
+            ("two dispositions", "--b\r\nContent-Disposition: form-data; name=\"email\"\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\nm@x.org\r\n--b--\r\n".to_owned()),
+            ("too many names", format!("--b\r\nContent-Disposition: form-data{}\r\n\r\nv\r\n--b--\r\n", (0..40).map(|i| format!("; name=n{i}")).collect::<String>())),
         ] {
             assert!(parts(&body).is_err(), "{what} was read: {:?}", parts(&body));
         }

@@ -49,6 +49,7 @@ pub struct RawBlacklist {
     pub max_identities: Option<u64>,
     pub max_session_cookies: Option<u64>,
     pub body_read_timeout: Option<String>,
+    pub event_ids: Option<String>,
     pub json_answer: Option<String>,
     pub blocked_headers: Option<std::collections::BTreeMap<String, String>>,
 }

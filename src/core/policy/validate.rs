@@ -279,6 +279,7 @@ fn checkout_reading(src: &str, b: &mut super::raw::RawBlacklist) -> Result<Check
     reading.field_case_sensitive =
         choice("blacklist.field_case", b.field_case.as_deref(), false, "sensitive", "insensitive")?;
     reading.query_fields = b.query_fields.unwrap_or(true);
+    reading.any_event_ids = choice("blacklist.event_ids", b.event_ids.as_deref(), false, "any", "slugs")?;
     for (essence, reader) in b.content_types.take().unwrap_or_default() {
         reading.content_types.add(&essence, &reader).ok_or_else(|| {
             err(
@@ -539,6 +540,7 @@ mod tests {
         fails(&bl("max_session_cookies = 99"), "blacklist.max_session_cookies", "1..=32");
         fails(&bl("body_read_timeout = \"soon\""), "blacklist.body_read_timeout", "duration");
         fails(&bl("json_answer = \"always\""), "blacklist.json_answer", "json_body");
+        fails(&bl("event_ids = \"some\""), "blacklist.event_ids", "slugs");
         fails(
             &bl("blocked_headers = { \"set-cookie\" = \"a=1\" }"),
             "blacklist.blocked_headers.set-cookie",

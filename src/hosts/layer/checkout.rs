@@ -10,7 +10,7 @@ use http::{header, HeaderMap, HeaderName, HeaderValue, Request, Response, Status
 use http_body_util::{BodyExt, Limited};
 
 use super::body::BodyFromBytes;
-use super::guard::{BlacklistGuard, Classified};
+use super::guard::{BlacklistGuard, Classified, Learned};
 use super::timing::wait_until;
 use crate::core::blacklist::decide::{decide, CheckoutDecision, Lookup};
 use crate::core::blacklist::extract::{identities, wants_json, CheckoutParts};
@@ -30,7 +30,15 @@ where
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     R: BodyFromBytes,
 {
-    let Classified { route, event, slug } = classified;
+    let Classified { route, event, slug, unreadable } = classified;
+    if let Some(reason) = unreadable {
+        guard.metrics.checkout(CheckoutOutcome::Refused);
+        tracing::info!(
+            reason,
+            "blacklist: checkout refused, its path cannot be read as the backend reads it"
+        );
+        return Ok(early(StatusCode::BAD_REQUEST));
+    }
     let limit = guard.policy.max_body_bytes;
     let declared =
         req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
@@ -58,9 +66,8 @@ where
     let body_done = Instant::now();
 
     // Phase "identify": read as the backend reads, or refuse.
-    let now = crate::hosts::audit::now_ms() / 1000;
     let request = CheckoutParts { headers: &parts.headers, query: parts.uri.query(), body: &bytes };
-    let ids = match identities(&guard.policy, request, &guard.hasher, guard.session.as_ref(), now) {
+    let ids = match identities(&guard.policy, request, &guard.hasher, guard.session.as_ref()) {
         Ok(ids) => ids,
         Err(refusal) => {
             guard.metrics.checkout(CheckoutOutcome::Refused);
@@ -103,9 +110,13 @@ where
             } else {
                 (redirect(&location), &learned.redirect)
             };
+            let learned = learned.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            if let Some(status) = learned.status {
+                *response.status_mut() = status;
+            }
             let h = response.headers_mut();
-            for (name, value) in learned.lock().unwrap_or_else(|p| p.into_inner()).iter() {
-                h.insert(name.clone(), value.clone());
+            for (name, value) in learned.fields {
+                h.insert(name, value);
             }
             for (name, value) in &guard.policy.blocked_headers {
                 h.insert(name.clone(), value.clone());
@@ -116,7 +127,7 @@ where
 }
 
 /// What a forwarded checkout teaches: how long the backend takes to complete one (2xx, 3xx),
-/// and which header fields its redirects and JSON answers carry.
+/// and the status and site-wide header fields of its redirects and JSON answers.
 fn learn(guard: &BlacklistGuard, route: usize, status: StatusCode, headers: &HeaderMap, body_done: Instant) {
     if !(status.is_success() || status.is_redirection()) {
         return;
@@ -126,37 +137,48 @@ fn learn(guard: &BlacklistGuard, route: usize, status: StatusCode, headers: &Hea
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| ct.split(';').next().unwrap_or("").trim().ends_with("json"));
-    let slot = match (status.is_redirection(), is_json) {
-        (true, _) => &guard.learned[route].redirect,
-        (false, true) => &guard.learned[route].json,
+    let (slot, status) = match (status.is_redirection(), is_json) {
+        (true, _) => {
+            let browser_gets = matches!(status.as_u16(), 301..=303).then_some(status);
+            (&guard.learned[route].redirect, browser_gets)
+        }
+        (false, true) => (&guard.learned[route].json, None),
         (false, false) => return,
     };
-    let copied: Vec<(HeaderName, HeaderValue)> = headers
+    let fields: Vec<(HeaderName, HeaderValue)> = headers
         .iter()
-        .filter(|(name, _)| !is_per_answer(name))
+        .filter(|(name, value)| is_site_wide(name, value))
         .map(|(n, v)| (n.clone(), v.clone()))
         .collect();
-    *slot.lock().unwrap_or_else(|p| p.into_inner()) = copied;
+    *slot.lock().unwrap_or_else(|p| p.into_inner()) = Learned { status, fields };
 }
 
-/// Header fields that belong to one answer and are never copied onto a blocked one.
-fn is_per_answer(name: &HeaderName) -> bool {
-    [
-        header::SET_COOKIE,
-        header::LOCATION,
-        header::CONTENT_LENGTH,
-        header::TRANSFER_ENCODING,
-        header::CONNECTION,
-        header::DATE,
-        header::ETAG,
-        header::LAST_MODIFIED,
-        header::CONTENT_ENCODING,
-        header::CONTENT_LOCATION,
-        header::AGE,
-        header::EXPIRES,
-    ]
-    .contains(name)
-        || name.as_str() == "x-request-id"
+/// Header fields that describe the site rather than one answer, so a blocked answer may carry
+/// them too. Everything else (cookies, ids, timings, trace context, nonces) belongs to another
+/// customer's answer and is never copied.
+fn is_site_wide(name: &HeaderName, value: &HeaderValue) -> bool {
+    const SITE_WIDE: &[&str] = &[
+        "server",
+        "x-powered-by",
+        "content-type",
+        "content-language",
+        "cache-control",
+        "pragma",
+        "vary",
+        "x-frame-options",
+        "x-content-type-options",
+        "x-xss-protection",
+        "strict-transport-security",
+        "referrer-policy",
+        "permissions-policy",
+        "cross-origin-opener-policy",
+        "cross-origin-embedder-policy",
+        "cross-origin-resource-policy",
+        "content-security-policy",
+    ];
+    SITE_WIDE.contains(&name.as_str())
+        && !(name.as_str() == "content-security-policy"
+            && value.as_bytes().windows(6).any(|w| w == b"nonce-"))
 }
 
 /// The quiet answer to a blocked form checkout: an ordinary 303 to the event page.

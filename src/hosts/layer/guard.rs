@@ -11,7 +11,7 @@ use crate::adapters::store::AnyStore;
 use crate::core::blacklist::audit::{AuditAction, AuditRecord};
 use crate::core::blacklist::decide::{lookup_keys, Lookup};
 use crate::core::blacklist::session::SessionVerifier;
-use crate::core::blacklist::{event_key, is_slug, BlacklistPolicy, Identity};
+use crate::core::blacklist::{event_key, event_slug, is_slug, BlacklistPolicy, Identity};
 use crate::core::email_hash::EmailHasher;
 use crate::hosts::metrics::Metrics;
 use crate::ports::store::Store;
@@ -37,13 +37,23 @@ pub struct BlacklistGuard {
     restored: OnceLock<()>,
 }
 
-/// Header fields copied from the backend's own answers onto blocked ones.
+/// What blocked answers copy from the backend's own answers on a route.
 #[derive(Default)]
 pub struct LearnedHeaders {
     /// From the last forwarded redirect (3xx).
-    pub redirect: Mutex<Vec<(HeaderName, HeaderValue)>>,
+    pub redirect: Mutex<Learned>,
     /// From the last forwarded JSON answer.
-    pub json: Mutex<Vec<(HeaderName, HeaderValue)>>,
+    pub json: Mutex<Learned>,
+}
+
+/// One learned answer shape.
+#[derive(Default, Clone)]
+pub struct Learned {
+    /// Its status, for redirects: 301, 302 or 303 (never 307 or 308, which would make the
+    /// browser post the order again to the event page).
+    pub status: Option<http::StatusCode>,
+    /// Its site-wide header fields ([`super::checkout`] keeps an allow-list).
+    pub fields: Vec<(HeaderName, HeaderValue)>,
 }
 
 /// A classified checkout: which route, and the event as the backend's handler reads it.
@@ -51,8 +61,10 @@ pub(super) struct Classified {
     pub route: usize,
     /// The percent-decoded capture.
     pub event: String,
-    /// The event's slug for store lookups (lowercase), when it is one.
+    /// The event's slug for store lookups ([`event_slug`]), when it is one.
     pub slug: Option<String>,
+    /// Why the checkout cannot be read as the backend reads it, if it cannot.
+    pub unreadable: Option<&'static str>,
 }
 
 impl BlacklistGuard {
@@ -85,8 +97,15 @@ impl BlacklistGuard {
         self.policy.checkout.iter().enumerate().find_map(|(route, r)| {
             let captures = r.route.matches(method, path, rules)?;
             let event = captures.get("event")?.to_owned();
-            let slug = Some(event.to_ascii_lowercase()).filter(|s| is_slug(s));
-            Some(Classified { route, event, slug })
+            let slug = event_slug(&event);
+            let unreadable = if captures.is_ambiguous() {
+                Some("ambiguous_path")
+            } else if slug.is_none() && !self.policy.reading.any_event_ids {
+                Some("event_id")
+            } else {
+                None
+            };
+            Some(Classified { route, event, slug, unreadable })
         })
     }
 
