@@ -18,6 +18,21 @@ pub enum BackendErrorKind {
     Protocol,
 }
 
+/// What a client did wrong, as counted in `doorman_client_errors_total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientFaultKind {
+    /// The body's framing was malformed (a bad chunk size, say).
+    Framing,
+    /// The client stopped sending before the body was complete.
+    CutShort,
+    /// The body did not arrive in time.
+    TooSlow,
+    /// The body was larger than allowed.
+    TooLarge,
+    /// The client went away (closed the connection or reset the stream) before its answer.
+    Gone,
+}
+
 /// How a checkout ended, as counted in `doorman_checkouts_total`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CheckoutOutcome {
@@ -42,6 +57,7 @@ struct Inner {
     responses: [Counter; 5],
     duration: Histogram,
     backend_errors: [Counter; 3],
+    client_errors: [Counter; 5],
     checkouts: [Counter; 4],
     unmapped_events: Counter,
     audit_dropped: Counter,
@@ -76,6 +92,8 @@ impl Metrics {
             ["1xx", "2xx", "3xx", "4xx", "5xx"].map(|c| counter("doorman_responses_total", ("class", c)));
         let backend_errors =
             ["connect", "timeout", "protocol"].map(|k| counter("doorman_backend_errors_total", ("kind", k)));
+        let client_errors = ["framing", "cut_short", "too_slow", "too_large", "gone"]
+            .map(|k| counter("doorman_client_errors_total", ("kind", k)));
         let checkouts = ["forwarded", "blocked", "store_error", "refused"]
             .map(|o| counter("doorman_checkouts_total", ("outcome", o)));
         let unmapped_events = recorder
@@ -90,6 +108,7 @@ impl Metrics {
                 responses,
                 duration,
                 backend_errors,
+                client_errors,
                 checkouts,
                 unmapped_events,
                 audit_dropped,
@@ -107,6 +126,11 @@ impl Metrics {
     /// Counts one failed forward.
     pub fn backend_error(&self, kind: BackendErrorKind) {
         self.inner.backend_errors[kind as usize].increment(1);
+    }
+
+    /// Counts one request that failed through the client's fault.
+    pub fn client_error(&self, kind: ClientFaultKind) {
+        self.inner.client_errors[kind as usize].increment(1);
     }
 
     /// Counts one checkout decision.
@@ -147,6 +171,13 @@ fn describe(r: &PrometheusRecorder) {
         "doorman_backend_errors_total".into(),
         None,
         S::from("Requests that could not be forwarded, by cause"),
+    );
+    r.describe_counter(
+        "doorman_client_errors_total".into(),
+        None,
+        S::from(
+            "Requests that failed through the client's fault (framing, cut_short, too_slow, too_large, gone)",
+        ),
     );
     r.describe_counter(
         "doorman_checkouts_total".into(),

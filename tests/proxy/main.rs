@@ -5,9 +5,11 @@
 mod support;
 
 mod admin;
+mod client_faults;
 mod errors;
 mod fidelity;
 mod framing;
+mod fuzz;
 mod lifecycle;
 mod streaming;
 mod tls;

@@ -7,14 +7,14 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use http::{header, HeaderMap, HeaderName, HeaderValue, Request, Response, StatusCode};
-use http_body_util::{BodyExt, Limited};
 
 use super::body::BodyFromBytes;
+use super::buffer::{linger, read_bounded};
 use super::guard::{BlacklistGuard, Classified, Learned};
 use super::timing::wait_until;
 use crate::core::blacklist::decide::{decide, CheckoutDecision, Lookup};
 use crate::core::blacklist::extract::{identities, wants_json, CheckoutParts};
-use crate::hosts::metrics::CheckoutOutcome;
+use crate::hosts::metrics::{CheckoutOutcome, ClientFaultKind};
 use crate::hosts::proxy::error::error_html;
 
 /// Runs the checkout phases for a classified request.
@@ -26,41 +26,43 @@ pub(super) async fn checkout<S, B, R>(
 ) -> Result<Response<R>, S::Error>
 where
     S: tower::Service<Request<B>, Response = Response<R>>,
-    B: hyper::body::Body<Data = Bytes> + BodyFromBytes,
+    B: hyper::body::Body<Data = Bytes> + BodyFromBytes + Unpin + Send + 'static,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     R: BodyFromBytes,
 {
     let Classified { route, event, slug, unreadable } = classified;
+    let (parts, mut body) = req.into_parts();
     if let Some(reason) = unreadable {
         guard.metrics.checkout(CheckoutOutcome::Refused);
         tracing::info!(
             reason,
             "blacklist: checkout refused, its path cannot be read as the backend reads it"
         );
+        linger(body);
         return Ok(early(StatusCode::BAD_REQUEST));
     }
     let limit = guard.policy.max_body_bytes;
     let declared =
-        req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+        parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
+        guard.metrics.client_error(ClientFaultKind::TooLarge);
+        linger(body);
         return Ok(early(StatusCode::PAYLOAD_TOO_LARGE));
     }
     guard.restore_timing().await;
 
     // Phase "buffer": the whole body, within the size limit and the read deadline.
-    let (parts, body) = req.into_parts();
-    let read =
-        tokio::time::timeout(guard.policy.reading.body_read_timeout, Limited::new(body, limit).collect());
-    let bytes = match read.await {
-        Ok(Ok(collected)) => collected.to_bytes(),
-        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
-            return Ok(early(StatusCode::PAYLOAD_TOO_LARGE))
+    let deadline = Instant::now() + guard.policy.reading.body_read_timeout;
+    let bytes = match read_bounded(&mut body, limit, deadline).await {
+        Ok(bytes) => bytes,
+        Err(fault) => {
+            tracing::debug!(?fault, "checkout body could not be read");
+            guard.metrics.client_error(fault);
+            if fault == ClientFaultKind::TooLarge {
+                linger(body);
+            }
+            return Ok(early(fault.status()));
         }
-        Ok(Err(e)) => {
-            tracing::debug!(error = %e, "checkout body could not be read");
-            return Ok(early(StatusCode::BAD_REQUEST));
-        }
-        Err(_) => return Ok(early(StatusCode::REQUEST_TIMEOUT)),
     };
     // Timing is measured from here, so a client's own upload speed cannot shift it.
     let body_done = Instant::now();

@@ -19,6 +19,7 @@
 //! ```
 
 mod body;
+mod buffer;
 mod checkout;
 mod future;
 mod guard;

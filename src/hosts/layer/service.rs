@@ -36,7 +36,7 @@ where
     S: tower::Service<Request<B>, Response = Response<R>> + Clone + Send + 'static,
     S::Future: Send + 'static,
     S::Error: Send + 'static,
-    B: hyper::body::Body<Data = Bytes> + BodyFromBytes + Send + 'static,
+    B: hyper::body::Body<Data = Bytes> + BodyFromBytes + Unpin + Send + 'static,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     R: BodyFromBytes + Send + 'static,
 {

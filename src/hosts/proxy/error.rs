@@ -1,14 +1,28 @@
 //! The one place where forwarding failures become responses.
 //!
-//! Clients see a short neutral page and the request id; the cause goes to the log. Nothing
-//! internal (backend address, error text) reaches the client.
+//! Every failure knows its origin ([`Origin`]): the client (its body was badly framed, cut
+//! short, too slow or too large: 400, 408, 413), the backend (connect, timeout, protocol: 502,
+//! 504) or Doorman itself (500). Clients see a short neutral page and the request id; the cause
+//! goes to the log, at `debug` for client faults (they are not the operator's problem) and
+//! `warn` for the others. Nothing internal (backend address, error text) reaches the client.
 
 use bytes::Bytes;
 use http::{header, HeaderValue, Response, StatusCode};
 use http_body_util::Full;
 
 use super::pool::PoolError;
-use crate::hosts::metrics::BackendErrorKind;
+use crate::hosts::metrics::{BackendErrorKind, ClientFaultKind};
+
+/// Who caused a failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// The client: nothing the operator needs to act on.
+    Client,
+    /// The ticketing backend.
+    Backend,
+    /// Doorman itself.
+    Doorman,
+}
 
 /// Why a request was not forwarded.
 #[derive(Debug, thiserror::Error)]
@@ -26,6 +40,9 @@ pub enum ForwardError {
     /// forbids it); there is no tunnel to hand the client.
     #[error("backend switched protocols unasked")]
     UnaskedUpgrade,
+    /// The client's request body failed while it was being forwarded.
+    #[error("the client's request body failed: {0:?}")]
+    Client(ClientFaultKind),
 }
 
 impl ForwardError {
@@ -34,17 +51,80 @@ impl ForwardError {
         match self {
             Self::Timeout => StatusCode::GATEWAY_TIMEOUT,
             Self::Connect(_) | Self::Protocol(_) | Self::UnaskedUpgrade => StatusCode::BAD_GATEWAY,
+            Self::Client(kind) => kind.status(),
         }
     }
 
-    /// The metrics label.
-    pub fn kind(&self) -> BackendErrorKind {
+    /// Who caused it.
+    pub fn origin(&self) -> Origin {
         match self {
-            Self::Connect(_) => BackendErrorKind::Connect,
-            Self::Timeout => BackendErrorKind::Timeout,
-            Self::Protocol(_) | Self::UnaskedUpgrade => BackendErrorKind::Protocol,
+            Self::Client(_) => Origin::Client,
+            Self::Connect(_) | Self::Timeout | Self::Protocol(_) | Self::UnaskedUpgrade => Origin::Backend,
         }
     }
+
+    /// The backend-error metrics label, for failures of the backend.
+    pub fn backend_kind(&self) -> Option<BackendErrorKind> {
+        match self {
+            Self::Connect(_) => Some(BackendErrorKind::Connect),
+            Self::Timeout => Some(BackendErrorKind::Timeout),
+            Self::Protocol(_) | Self::UnaskedUpgrade => Some(BackendErrorKind::Protocol),
+            Self::Client(_) => None,
+        }
+    }
+}
+
+impl ClientFaultKind {
+    /// The status a client gets for its own fault, while no answer has started.
+    pub fn status(self) -> StatusCode {
+        match self {
+            Self::Framing | Self::CutShort | Self::Gone => StatusCode::BAD_REQUEST,
+            Self::TooSlow => StatusCode::REQUEST_TIMEOUT,
+            Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        }
+    }
+
+    /// What went wrong with a request body that failed with `error` while being read.
+    pub fn of_body_error(error: &(dyn std::error::Error + 'static)) -> Self {
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
+        while let Some(e) = cause {
+            if let Some(h) = e.downcast_ref::<hyper::Error>() {
+                if h.is_parse() {
+                    return Self::Framing;
+                }
+                if h.is_timeout() {
+                    return Self::TooSlow;
+                }
+            }
+            if e.is::<http_body_util::LengthLimitError>() {
+                return Self::TooLarge;
+            }
+            if let Some(io) = e.downcast_ref::<std::io::Error>() {
+                match io.kind() {
+                    std::io::ErrorKind::InvalidData | std::io::ErrorKind::InvalidInput => {
+                        return Self::Framing
+                    }
+                    std::io::ErrorKind::TimedOut => return Self::TooSlow,
+                    _ => {}
+                }
+            }
+            cause = e.source();
+        }
+        Self::CutShort
+    }
+}
+
+/// The client's fault in a failed exchange, when the failure came from the request body the
+/// client was sending (hyper reports it as a "user" error whose source is the body's error).
+pub fn client_fault(e: &hyper::Error) -> Option<ClientFaultKind> {
+    if !e.is_user() {
+        return None;
+    }
+    let source = std::error::Error::source(e)?;
+    // Only errors of the client's own body stream: a source from hyper (the incoming body) or
+    // the body-size limit. Other user errors would be Doorman's own.
+    let from_body = source.is::<hyper::Error>() || source.is::<http_body_util::LengthLimitError>();
+    from_body.then(|| ClientFaultKind::of_body_error(source))
 }
 
 /// A neutral error page: the status and one sentence. The caller adds the request id.
@@ -67,6 +147,7 @@ pub fn error_html(status: StatusCode) -> String {
             ("Bad Gateway", "The shop cannot be reached right now. Please try again in a moment.")
         }
         StatusCode::PAYLOAD_TOO_LARGE => ("Payload Too Large", "The request is too large."),
+        StatusCode::REQUEST_TIMEOUT => ("Request Timeout", "The request took too long to arrive."),
         StatusCode::BAD_REQUEST => ("Bad Request", "The request could not be understood."),
         _ => ("Error", "Something went wrong. Please try again in a moment."),
     };
@@ -81,7 +162,10 @@ impl From<PoolError> for ForwardError {
     fn from(e: PoolError) -> Self {
         match e {
             PoolError::Connect { .. } => Self::Connect(e),
-            PoolError::Exchange(_) => Self::Protocol(e),
+            PoolError::Exchange(ref h) => match client_fault(h) {
+                Some(kind) => Self::Client(kind),
+                None => Self::Protocol(e),
+            },
         }
     }
 }

@@ -19,12 +19,12 @@ use http_body_util::{Either, Full};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 
-use super::error::{error_page, ForwardError};
+use super::error::{error_page, ForwardError, Origin};
 use super::pool::{spawn_sweeper, BackendPool};
 use super::tls::BackendConnector;
 use crate::core::forwarding::{self, ClientFacts};
 use crate::core::policy::{HostRewrite, Policy};
-use crate::hosts::metrics::Metrics;
+use crate::hosts::metrics::{ClientFaultKind, Metrics};
 
 /// Request bodies on the way to the backend: streamed from the client, or already buffered by a
 /// layer that had to read them (checkout routes).
@@ -73,6 +73,9 @@ impl Forwarder {
         client: &ClientFacts,
     ) -> Response<ResponseBody> {
         let started = Instant::now();
+        // Counts the request as the client's fault if it goes away (the connection closes, an
+        // HTTP/2 stream is reset) before the answer: hyper then drops this future.
+        let mut in_flight = InFlight { metrics: &self.metrics, answered: false };
         let request_id = req.headers().get(&self.request_id_header).cloned();
         let upgrade = forwarding::is_upgrade(req.headers());
         let client_upgrade = upgrade.then(|| hyper::upgrade::on(&mut req));
@@ -96,12 +99,23 @@ impl Forwarder {
                 response.map(Either::Left)
             }
             Err(e) => {
-                tracing::warn!(request_id = ?request_id, error = %e, cause = ?std::error::Error::source(&e), "forward failed");
-                self.metrics.backend_error(e.kind());
+                match (e.origin(), e.backend_kind()) {
+                    (Origin::Client, _) | (_, None) => {
+                        tracing::debug!(request_id = ?request_id, error = %e, "request body failed on the client's side");
+                        if let ForwardError::Client(kind) = e {
+                            self.metrics.client_error(kind);
+                        }
+                    }
+                    (_, Some(kind)) => {
+                        tracing::warn!(request_id = ?request_id, error = %e, cause = ?std::error::Error::source(&e), "forward failed");
+                        self.metrics.backend_error(kind);
+                    }
+                }
                 error_page(e.status()).map(Either::Right)
             }
         };
         self.metrics.response(response.status(), started.elapsed());
+        in_flight.answered = true;
         response
     }
 
@@ -130,6 +144,20 @@ impl Forwarder {
         };
         if let Some(host) = host {
             headers.insert(header::HOST, host);
+        }
+    }
+}
+
+/// A forward in progress; dropped unanswered, it counts as the client gone.
+struct InFlight<'a> {
+    metrics: &'a Metrics,
+    answered: bool,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        if !self.answered {
+            self.metrics.client_error(ClientFaultKind::Gone);
         }
     }
 }
