@@ -60,6 +60,7 @@ struct Inner {
     client_errors: [Counter; 5],
     checkouts: [Counter; 4],
     unmapped_events: Counter,
+    internal_errors: Counter,
     audit_dropped: Counter,
 }
 
@@ -98,6 +99,8 @@ impl Metrics {
             .map(|o| counter("doorman_checkouts_total", ("outcome", o)));
         let unmapped_events = recorder
             .register_counter(&Key::from_static_name("doorman_checkout_unmapped_events_total"), &META);
+        let internal_errors =
+            recorder.register_counter(&Key::from_static_name("doorman_internal_errors_total"), &META);
         let audit_dropped =
             recorder.register_counter(&Key::from_static_name("doorman_audit_dropped_total"), &META);
         let duration =
@@ -111,6 +114,7 @@ impl Metrics {
                 client_errors,
                 checkouts,
                 unmapped_events,
+                internal_errors,
                 audit_dropped,
             }),
         }
@@ -142,6 +146,11 @@ impl Metrics {
     /// entries could apply).
     pub fn unmapped_event(&self) {
         self.inner.unmapped_events.increment(1);
+    }
+
+    /// Counts a request that failed through Doorman's own fault (a panic, answered 500).
+    pub fn internal_error(&self) {
+        self.inner.internal_errors.increment(1);
     }
 
     /// Counts a blocked checkout's audit record dropped because the queue was full.
@@ -188,6 +197,11 @@ fn describe(r: &PrometheusRecorder) {
         "doorman_checkout_unmapped_events_total".into(),
         None,
         S::from("Checkouts on events mapped to no organizer: organizer entries could not apply"),
+    );
+    r.describe_counter(
+        "doorman_internal_errors_total".into(),
+        None,
+        S::from("Requests that failed through Doorman's own fault (answered 500)"),
     );
     r.describe_counter(
         "doorman_audit_dropped_total".into(),

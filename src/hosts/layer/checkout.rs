@@ -15,7 +15,7 @@ use super::timing::wait_until;
 use crate::core::blacklist::decide::{decide, CheckoutDecision, Lookup};
 use crate::core::blacklist::extract::{identities, wants_json, CheckoutParts};
 use crate::hosts::metrics::{CheckoutOutcome, ClientFaultKind};
-use crate::hosts::proxy::error::error_html;
+use crate::hosts::proxy::error::error_page;
 
 /// Runs the checkout phases for a classified request.
 pub(super) async fn checkout<S, B, R>(
@@ -39,7 +39,7 @@ where
             "blacklist: checkout refused, its path cannot be read as the backend reads it"
         );
         linger(body);
-        return Ok(early(StatusCode::BAD_REQUEST));
+        return Ok(error_page(StatusCode::BAD_REQUEST));
     }
     let limit = guard.policy.max_body_bytes;
     let declared =
@@ -47,7 +47,7 @@ where
     if declared.is_some_and(|n| n > limit as u64) {
         guard.metrics.client_error(ClientFaultKind::TooLarge);
         linger(body);
-        return Ok(early(StatusCode::PAYLOAD_TOO_LARGE));
+        return Ok(error_page(StatusCode::PAYLOAD_TOO_LARGE));
     }
     guard.restore_timing().await;
 
@@ -61,7 +61,7 @@ where
             if fault == ClientFaultKind::TooLarge {
                 linger(body);
             }
-            return Ok(early(fault.status()));
+            return Ok(error_page(fault.status()));
         }
     };
     // Timing is measured from here, so a client's own upload speed cannot shift it.
@@ -74,7 +74,7 @@ where
         Err(refusal) => {
             guard.metrics.checkout(CheckoutOutcome::Refused);
             tracing::info!(%event, reason = refusal.kind(), "blacklist: checkout refused, it cannot be read as the backend reads it");
-            return Ok(early(StatusCode::BAD_REQUEST));
+            return Ok(error_page(StatusCode::BAD_REQUEST));
         }
     };
 
@@ -200,12 +200,5 @@ fn json_answer<R: BodyFromBytes>(json: String) -> Response<R> {
     let h = response.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
-}
-
-fn early<R: BodyFromBytes>(status: StatusCode) -> Response<R> {
-    let mut response = Response::new(R::from_bytes(Bytes::from(error_html(status))));
-    *response.status_mut() = status;
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
     response
 }

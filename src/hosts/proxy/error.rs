@@ -8,9 +8,9 @@
 
 use bytes::Bytes;
 use http::{header, HeaderValue, Response, StatusCode};
-use http_body_util::Full;
 
 use super::pool::PoolError;
+use crate::hosts::layer::BodyFromBytes;
 use crate::hosts::metrics::{BackendErrorKind, ClientFaultKind};
 
 /// Who caused a failure.
@@ -128,8 +128,8 @@ pub fn client_fault(e: &hyper::Error) -> Option<ClientFaultKind> {
 }
 
 /// A neutral error page: the status and one sentence. The caller adds the request id.
-pub fn error_page(status: StatusCode) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from(error_html(status))));
+pub fn error_page<B: BodyFromBytes>(status: StatusCode) -> Response<B> {
+    let mut response = Response::new(B::from_bytes(Bytes::from(error_html(status))));
     *response.status_mut() = status;
     let h = response.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));

@@ -111,7 +111,7 @@ impl Forwarder {
                         self.metrics.backend_error(kind);
                     }
                 }
-                error_page(e.status()).map(Either::Right)
+                error_page(e.status())
             }
         };
         self.metrics.response(response.status(), started.elapsed());

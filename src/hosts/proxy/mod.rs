@@ -3,6 +3,7 @@
 
 pub mod error;
 pub mod forward;
+pub mod internal;
 pub mod pool;
 pub mod request_id;
 pub mod server;

@@ -18,6 +18,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use super::forward::{ForwardService, Forwarder, RequestBody, ResponseBody};
+use super::internal::CatchPanic;
 use super::request_id;
 use crate::core::forwarding::ClientFacts;
 use crate::core::policy::Policy;
@@ -224,6 +225,7 @@ fn connection_service(
     ConnectionService {
         inner: tower::Layer::layer(layer, ForwardService::new(forwarder, facts)),
         request_id_header: ctx.policy.forwarding.request_id_header.clone(),
+        metrics: ctx.metrics.clone(),
     }
 }
 
@@ -232,19 +234,22 @@ fn connection_service(
 struct ConnectionService {
     inner: Doorman<ForwardService>,
     request_id_header: http::HeaderName,
+    metrics: crate::hosts::metrics::Metrics,
 }
 
 impl hyper::service::Service<Request<Incoming>> for ConnectionService {
     type Response = http::Response<ResponseBody>;
     type Error = std::convert::Infallible;
-    type Future = request_id::EchoId<tower::util::Oneshot<Doorman<ForwardService>, Request<RequestBody>>>;
+    type Future =
+        request_id::EchoId<CatchPanic<tower::util::Oneshot<Doorman<ForwardService>, Request<RequestBody>>>>;
 
     fn call(&self, req: Request<Incoming>) -> Self::Future {
         let mut req = req.map(Either::Left);
         let id = request_id::ensure(req.headers_mut(), &self.request_id_header);
-        // Every answer carries the id, whether the backend or Doorman itself made it.
+        // Every answer carries the id, whether the backend or Doorman itself made it; a panic
+        // while handling the request is Doorman's fault and answered 500, not a dropped connection.
         request_id::EchoId::new(
-            tower::ServiceExt::oneshot(self.inner.clone(), req),
+            CatchPanic::new(tower::ServiceExt::oneshot(self.inner.clone(), req), self.metrics.clone()),
             self.request_id_header.clone(),
             id,
         )
