@@ -20,7 +20,7 @@ use doorman::core::blacklist::entry::Entry;
 use doorman::core::blacklist::{entry_key, Identity, Scope};
 use doorman::core::email_hash::EmailHasher;
 use doorman::core::policy::Policy;
-use doorman::hosts::layer::{BlacklistGuard, DoormanLayer};
+use doorman::hosts::layer::DoormanLayer;
 use doorman::hosts::metrics::Metrics;
 use doorman::ports::store::{SetItem, Store};
 use http::{Request, Response};
@@ -116,9 +116,9 @@ async fn main() {
 
     // The layer around a trivial inner service.
     let policy = Policy::from_toml_str("bench", POLICY, std::iter::empty()).unwrap();
-    let guard =
-        BlacklistGuard::new(policy.blacklist.unwrap(), hasher.clone(), None, store.clone(), Metrics::new());
-    let layer = DoormanLayer::with_blacklist(guard);
+    let layer = DoormanLayer::blacklist(policy.blacklist.unwrap(), hasher.clone(), store.clone())
+        .events(std::sync::Arc::new(Metrics::new()))
+        .build();
     let inner = tower::service_fn(|_req: Request<Full<Bytes>>| async {
         Ok::<_, std::convert::Infallible>(Response::new(Full::new(Bytes::from_static(b"ok"))))
     });

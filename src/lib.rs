@@ -5,12 +5,14 @@
 //! component. See `ARCHITECTURE.md` for the map of this crate.
 //!
 //! - [`core`]: the sans-I/O rules (policy, forwarding headers). No sockets, files or runtime.
-//! - [`ports`]: the traits the core needs from the world (the store).
+//! - [`app`]: the flows (the checkout, the audit log), runtime-free, shared by every host.
+//! - [`ports`]: the traits the core and the app need from the world (store, clock, tasks, ...).
 //! - `adapters`: store implementations (embedded redb file, Redis).
 //! - `hosts`: the tower layer, the reverse-proxy server, the admin API, the demo and the CLI.
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod app;
 pub mod core;
 pub mod ports;
 

@@ -18,33 +18,7 @@ pub enum BackendErrorKind {
     Protocol,
 }
 
-/// What a client did wrong, as counted in `doorman_client_errors_total`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ClientFaultKind {
-    /// The body's framing was malformed (a bad chunk size, say).
-    Framing,
-    /// The client stopped sending before the body was complete.
-    CutShort,
-    /// The body did not arrive in time.
-    TooSlow,
-    /// The body was larger than allowed.
-    TooLarge,
-    /// The client went away (closed the connection or reset the stream) before its answer.
-    Gone,
-}
-
-/// How a checkout ended, as counted in `doorman_checkouts_total`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CheckoutOutcome {
-    /// Not blacklisted: forwarded.
-    Forwarded,
-    /// Blacklisted: quietly sent back to the event page.
-    Blocked,
-    /// The store could not be asked; the policy's failure mode decided.
-    StoreError,
-    /// Not readable the way the backend reads it (or over a cap): refused with 400.
-    Refused,
-}
+pub use crate::ports::events::{CheckoutOutcome, ClientFaultKind};
 
 /// The recorder and the pre-registered handles. Cheap to clone.
 #[derive(Clone)]
@@ -213,4 +187,20 @@ fn describe(r: &PrometheusRecorder) {
         Some(metrics::Unit::Seconds),
         S::from("Time from request head to response head"),
     );
+}
+
+/// The application tier's events, counted.
+impl crate::ports::events::Events for Metrics {
+    fn checkout(&self, outcome: CheckoutOutcome) {
+        Metrics::checkout(self, outcome);
+    }
+    fn client_error(&self, kind: ClientFaultKind) {
+        Metrics::client_error(self, kind);
+    }
+    fn unmapped_event(&self) {
+        Metrics::unmapped_event(self);
+    }
+    fn audit_dropped(&self) {
+        Metrics::audit_dropped(self);
+    }
 }

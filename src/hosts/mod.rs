@@ -2,7 +2,6 @@
 
 pub mod admin;
 pub mod admin_client;
-pub mod audit;
 pub mod cli;
 pub mod layer;
 pub mod metrics;

@@ -12,12 +12,14 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
+use crate::adapters::store::AnyStore;
 use crate::adapters::store::StoreFactory;
+use crate::app::Ports;
 use crate::core::blacklist::session::SessionVerifier;
 use crate::core::email_hash::EmailHasher;
 use crate::core::policy::Policy;
 use crate::hosts::admin::{self, AdminState, AdminToken, BlacklistAdmin};
-use crate::hosts::layer::{BlacklistGuard, DoormanLayer};
+use crate::hosts::layer::{DoormanLayer, TokioTasks};
 use crate::hosts::metrics::Metrics;
 use crate::hosts::proxy::server::{self, WorkerContext};
 use crate::ports::store::StoreError;
@@ -102,16 +104,17 @@ pub fn start(policy: Policy, options: ServeOptions) -> Result<Running, StartErro
         blacklist.as_ref().map(|(b, hasher)| BlacklistAdmin { hasher: hasher.clone(), rules: b.rules });
     let make_layer = {
         let (stores, metrics, session) = (stores.clone(), metrics.clone(), options.session);
-        move || -> Result<DoormanLayer, StoreError> {
+        move || -> Result<DoormanLayer<AnyStore>, StoreError> {
             Ok(match &blacklist {
-                None => DoormanLayer::new(),
-                Some((b, hasher)) => DoormanLayer::with_blacklist(BlacklistGuard::new(
-                    b.clone(),
-                    hasher.clone(),
-                    session.clone(),
-                    stores.connect()?,
-                    metrics.clone(),
-                )),
+                None => DoormanLayer::passthrough(),
+                Some((b, hasher)) => {
+                    let mut layer = DoormanLayer::blacklist(b.clone(), hasher.clone(), stores.connect()?)
+                        .events(Arc::new(metrics.clone()));
+                    if let Some(session) = &session {
+                        layer = layer.session(session.clone());
+                    }
+                    layer.build()
+                }
             })
         }
     };
@@ -129,7 +132,7 @@ pub fn start(policy: Policy, options: ServeOptions) -> Result<Running, StartErro
     let admin_draining = draining.clone();
     let admin_state = move || -> Result<AdminState, StoreError> {
         Ok(AdminState {
-            store: admin_stores.connect()?,
+            ports: Ports::new(admin_stores.connect()?, Arc::new(TokioTasks)),
             metrics,
             token: options.admin_token,
             draining: admin_draining,

@@ -7,8 +7,7 @@ use doorman::adapters::store::{AnyStore, EmbeddedStore};
 use doorman::core::blacklist::{entry_key, Identity, Scope};
 use doorman::core::email_hash::EmailHasher;
 use doorman::core::policy::Policy;
-use doorman::hosts::layer::{BlacklistGuard, DoormanLayer};
-use doorman::hosts::metrics::Metrics;
+use doorman::hosts::layer::DoormanLayer;
 use doorman::ports::store::Store;
 use http::Request;
 use http_body_util::BodyExt;
@@ -34,11 +33,11 @@ async fn an_axum_shop_wrapped_in_the_layer_turns_blacklisted_checkouts_back() {
     store.set(&entry_key(&blocked, &Scope::Platform), b"{}", None).await.unwrap();
 
     let policy = Policy::from_toml_str("in-process", POLICY, std::iter::empty()).unwrap();
-    let guard = BlacklistGuard::new(policy.blacklist.unwrap(), hasher, None, store, Metrics::new());
+    let layer = DoormanLayer::blacklist(policy.blacklist.unwrap(), hasher, store).build();
     let shop = Router::new()
         .route("/events/{id}", get(|| async { "event page" }))
         .route("/events/{id}/checkout", post(|body: String| async move { format!("order placed: {body}") }))
-        .layer(DoormanLayer::with_blacklist(guard));
+        .layer(layer);
 
     let checkout = |form: &'static str| {
         Request::post("/events/spring-concert/checkout")
@@ -58,4 +57,49 @@ async fn an_axum_shop_wrapped_in_the_layer_turns_blacklisted_checkouts_back() {
     let resp =
         shop.oneshot(Request::get("/events/spring-concert").body(Body::empty()).unwrap()).await.unwrap();
     assert_eq!(resp.status(), 200, "browsing is untouched");
+}
+
+/// The `axum_shop` example as a user runs it: it must really protect its shop.
+struct Example(std::process::Child);
+
+impl Drop for Example {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+async fn the_axum_shop_example_turns_a_blacklisted_checkout_back() {
+    use std::io::BufRead;
+    // `cargo test` builds the examples beside the test binaries.
+    let exe = std::env::current_exe().unwrap();
+    let example = exe.parent().unwrap().parent().unwrap().join("examples/axum_shop");
+    assert!(example.exists(), "{} is built by cargo test", example.display());
+    let mut child = std::process::Command::new(&example)
+        .args(["--listen", "127.0.0.1:0", "--block", "Mallory@Example.com"])
+        .env_remove("DOORMAN_HASH_KEY")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let _guard = Example(child);
+    let base = line.trim().rsplit(' ').next().unwrap().to_owned();
+    assert!(base.starts_with("http://127.0.0.1:"), "{line}");
+
+    let post = |form: &'static str| {
+        let req = Request::post(format!("{base}/events/spring-concert/checkout"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(crate::support::client::body(form))
+            .unwrap();
+        crate::support::client::send(req)
+    };
+    let (resp, text) = post("email=ada%40example.com&quantity=2").await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(&text[..], b"Order placed for spring-concert\n");
+    let (resp, text) = post("email=mallory%40example.com&quantity=2").await;
+    assert_eq!(resp.status(), 303, "{}", String::from_utf8_lossy(&text));
+    assert_eq!(resp.headers()["location"], "/events/spring-concert");
+    assert!(text.is_empty(), "no word of the block");
 }

@@ -14,7 +14,7 @@
 //! blacklist in the policy) or 503 (store). Organizer tokens act on their own organizer only;
 //! the event map is the operator's. Every change is written to the audit log.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, UNIX_EPOCH};
 
 use axum::extract::{Extension, Path, State};
 use axum::http::StatusCode;
@@ -54,10 +54,6 @@ pub struct EntryRequest {
     pub(super) expires_in: Option<String>,
     /// An RFC 3339 time such as `2027-01-31T00:00:00Z`.
     pub(super) expires_at: Option<String>,
-}
-
-pub(super) fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
 fn identity(state: &AdminState, req: &EntryRequest) -> Result<Identity, ApiError> {
@@ -137,14 +133,14 @@ pub async fn add(
     Extension(who): Extension<Principal>,
     Body(req): Body<EntryRequest>,
 ) -> Result<Response, ApiError> {
-    let (identity, scope, entry, ttl) = new_entry(&state, &who, &req, now())?;
+    let (identity, scope, entry, ttl) = new_entry(&state, &who, &req, state.ports.clock.unix_ms() / 1000)?;
     let value = serde_json::to_vec(&entry).expect("an entry serializes");
-    state.store.set(&entry_key(&identity, &scope), &value, ttl).await?;
+    state.ports.store.set(&entry_key(&identity, &scope), &value, ttl).await?;
     tracing::info!(kind = entry.kind, scope = entry.scope, by = entry.added_by, "blacklist: entry added");
     audit(&state, &who, AuditAction::Add, &identity, &scope).await;
     let mut answer = entry_json(&entry);
     if let Scope::Organizer(org) = &scope {
-        if state.store.scan_prefix(&organizer_events_prefix(org), 1).await?.is_empty() {
+        if state.ports.store.scan_prefix(&organizer_events_prefix(org), 1).await?.is_empty() {
             answer["warning"] = json!(format!(
                 "no event is mapped to organizer `{org}` yet, so this entry blocks nothing until one is \
                  (PUT /v1/events/{{event}} with {{\"organizer\": \"{org}\"}})"
@@ -165,7 +161,7 @@ pub async fn remove(
     }
     let identity = identity(&state, &req)?;
     let scope = who.scope(req.organizer.as_deref())?;
-    if state.store.delete(&entry_key(&identity, &scope)).await? {
+    if state.ports.store.delete(&entry_key(&identity, &scope)).await? {
         tracing::info!(
             kind = identity.kind(),
             scope = scope.as_str(),
@@ -196,7 +192,7 @@ pub async fn list(
     let scope = who.filter(q.organizer.as_deref())?;
     let limit = q.limit.unwrap_or(1000).min(MAX_LIST);
     let mut entries = Vec::new();
-    for item in state.store.scan_prefix(ENTRY_PREFIX, MAX_LIST * 4).await? {
+    for item in state.ports.store.scan_prefix(ENTRY_PREFIX, MAX_LIST * 4).await? {
         let Ok(entry) = serde_json::from_slice::<Entry>(&item.value) else { continue };
         if entries.len() >= limit {
             break;
@@ -226,11 +222,11 @@ pub async fn put_event(
     let Body(req) = body?;
     slug("event", &event)?;
     slug("organizer", &req.organizer)?;
-    let previous = state.store.get(&event_key(&event)).await?.and_then(|o| String::from_utf8(o).ok());
-    state.store.set(&organizer_event_key(&req.organizer, &event), b"", None).await?;
-    state.store.set(&event_key(&event), req.organizer.as_bytes(), None).await?;
+    let previous = state.ports.store.get(&event_key(&event)).await?.and_then(|o| String::from_utf8(o).ok());
+    state.ports.store.set(&organizer_event_key(&req.organizer, &event), b"", None).await?;
+    state.ports.store.set(&event_key(&event), req.organizer.as_bytes(), None).await?;
     if let Some(old) = previous.filter(|o| *o != req.organizer) {
-        state.store.delete(&organizer_event_key(&old, &event)).await?;
+        state.ports.store.delete(&organizer_event_key(&old, &event)).await?;
     }
     audit_admin(
         &state,
@@ -252,7 +248,7 @@ pub async fn get_event(
 ) -> Result<Response, ApiError> {
     who.require_operator()?;
     slug("event", &event)?;
-    match state.store.get(&event_key(&event)).await? {
+    match state.ports.store.get(&event_key(&event)).await? {
         Some(org) => {
             Ok(Json(json!({ "event": event, "organizer": String::from_utf8_lossy(&org) })).into_response())
         }
@@ -297,7 +293,7 @@ pub(super) async fn audit_admin(
     scope: &Scope,
 ) {
     let record = AuditRecord {
-        at_ms: crate::hosts::audit::now_ms(),
+        at_ms: state.ports.clock.unix_ms(),
         scope: scope.as_str().to_owned(),
         action,
         actor: who.label(),
@@ -306,7 +302,7 @@ pub(super) async fn audit_admin(
         event: None,
         route: None,
     };
-    if let Err(e) = crate::hosts::audit::write(&state.store, &record).await {
+    if let Err(e) = crate::app::audit::write(&state.ports, &record).await {
         tracing::error!(error = %e, "audit log write failed for an admin change");
     }
 }
@@ -323,6 +319,7 @@ pub async fn audit_log(
     };
     let limit = q.limit.unwrap_or(100).min(MAX_LIST);
     let mut records: Vec<AuditRecord> = state
+        .ports
         .store
         .scan_prefix(&prefix, MAX_LIST * 10)
         .await?

@@ -22,6 +22,7 @@ use axum::{Json, Router};
 pub use auth::{random_token, AdminToken, TokenError, MIN_TOKEN_LEN};
 
 use crate::adapters::store::AnyStore;
+use crate::app::Ports;
 use crate::core::email::CanonicalRules;
 use crate::core::email_hash::EmailHasher;
 use crate::hosts::metrics::Metrics;
@@ -33,8 +34,8 @@ pub const OPENAPI: &str = include_str!("../../../openapi/admin.json");
 /// What the admin handlers share.
 #[derive(Clone)]
 pub struct AdminState {
-    /// The store, for readiness and the admin API.
-    pub store: AnyStore,
+    /// The store (for readiness and the admin API), clock and randomness.
+    pub ports: Ports<AnyStore>,
     /// Metrics to render.
     pub metrics: Metrics,
     /// The operator token; without one, only organizer tokens (issued earlier) are accepted.
@@ -88,13 +89,13 @@ async fn readyz(State(state): State<AdminState>) -> Response {
         )
             .into_response();
     }
-    match state.store.ping().await {
-        Ok(()) => Json(serde_json::json!({"ready": true, "store": state.store.kind()})).into_response(),
+    match state.ports.store.ping().await {
+        Ok(()) => Json(serde_json::json!({"ready": true, "store": state.ports.store.kind()})).into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "readiness: store unavailable");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                Json(serde_json::json!({"ready": false, "reason": "store unavailable", "store": state.store.kind()})),
+                Json(serde_json::json!({"ready": false, "reason": "store unavailable", "store": state.ports.store.kind()})),
             )
                 .into_response()
         }

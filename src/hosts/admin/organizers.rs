@@ -77,7 +77,7 @@ pub async fn create(
     if req.name.trim().is_empty() || req.name.len() > 200 || req.name.chars().any(char::is_control) {
         return Err(ApiError::bad("name: 1 to 200 characters of text"));
     }
-    if load(&state.store, &req.id).await?.is_some() {
+    if load(&state.ports.store, &req.id).await?.is_some() {
         return Err(ApiError(
             StatusCode::CONFLICT,
             format!("organizer `{}` exists; rotate its token instead", req.id),
@@ -87,10 +87,10 @@ pub async fn create(
     let org = OrganizerRecord {
         id: req.id,
         name: req.name.trim().to_owned(),
-        created_at_ms: crate::hosts::audit::now_ms(),
+        created_at_ms: state.ports.clock.unix_ms(),
         token_digest: token_digest(&token),
     };
-    save(&state.store, &org).await?;
+    save(&state.ports.store, &org).await?;
     tracing::info!(organizer = org.id, "organizer created");
     audit_admin(
         &state,
@@ -111,6 +111,7 @@ pub async fn list(
 ) -> Result<Response, ApiError> {
     who.require_operator()?;
     let organizers: Vec<_> = state
+        .ports
         .store
         .scan_prefix("org:", 100_000)
         .await?
@@ -129,12 +130,12 @@ pub async fn rotate(
 ) -> Result<Response, ApiError> {
     who.require_operator()?;
     slug("id", &id)?;
-    let Some(mut org) = load(&state.store, &id).await? else {
+    let Some(mut org) = load(&state.ports.store, &id).await? else {
         return Err(ApiError::not_found("no such organizer"));
     };
     let token = new_token(&id);
     org.token_digest = token_digest(&token);
-    save(&state.store, &org).await?;
+    save(&state.ports.store, &org).await?;
     tracing::info!(organizer = id, "organizer token rotated");
     audit_admin(&state, &who, AuditAction::RotateToken, "organizer", &id, &Scope::Organizer(id.clone()))
         .await;

@@ -114,7 +114,7 @@ async fn organizer_of(state: &AdminState, token: &[u8]) -> Result<Option<Princip
     if !is_slug(id) || secret.len() < 32 || token.len() > 256 {
         return Ok(None);
     }
-    let Some(org) = load_organizer(&state.store, id).await? else { return Ok(None) };
+    let Some(org) = load_organizer(&state.ports.store, id).await? else { return Ok(None) };
     let matches: bool = token_digest(token).as_bytes().ct_eq(org.token_digest.as_bytes()).into();
     Ok(matches.then_some(Principal::Organizer(org.id)))
 }

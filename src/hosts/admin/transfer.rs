@@ -23,7 +23,8 @@ use super::blacklist::{entry_json, new_entry, EntryRequest};
 use super::error::{ApiError, Params};
 use super::principal::Principal;
 use super::AdminState;
-use crate::core::blacklist::audit::{audit_key, AuditAction, AuditRecord};
+use crate::app::audit::record_item;
+use crate::core::blacklist::audit::{AuditAction, AuditRecord};
 use crate::core::blacklist::entry::Entry;
 use crate::core::blacklist::{entry_key, ENTRY_PREFIX};
 use crate::ports::store::{SetItem, Store};
@@ -183,7 +184,7 @@ impl Import<'_> {
             Ok(r) => r,
             Err(e) => return self.reject(e),
         };
-        let now_ms = crate::hosts::audit::now_ms();
+        let now_ms = self.state.ports.clock.unix_ms();
         match new_entry(self.state, self.who, &request, now_ms / 1000) {
             Ok((identity, scope, entry, ttl)) => {
                 let value = serde_json::to_vec(&entry).expect("an entry serializes");
@@ -198,11 +199,7 @@ impl Import<'_> {
                     event: None,
                     route: None,
                 };
-                let mut nonce = [0u8; 8];
-                let _ = getrandom::fill(&mut nonce);
-                let key = audit_key(&record, u64::from_le_bytes(nonce));
-                let value = serde_json::to_vec(&record).expect("an audit record serializes");
-                self.batch.push(SetItem { key, value, ttl: Some(crate::hosts::audit::RETENTION) });
+                self.batch.push(record_item(&self.state.ports, &record));
             }
             Err(ApiError(_, message)) => self.reject(message),
         }
@@ -214,7 +211,7 @@ impl Import<'_> {
             return Ok(());
         }
         let entries = self.batch.len() / 2;
-        if let Err(e) = self.state.store.set_many(&self.batch).await {
+        if let Err(e) = self.state.ports.store.set_many(&self.batch).await {
             tracing::warn!(error = %e, added = self.added, "import stopped: store failed");
             return Err(ApiError(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -343,7 +340,7 @@ pub async fn export(
         out.push_str("kind,value,organizer,reason,expires_at,added_by,added_at\n");
     }
     let mut writer = csv::WriterBuilder::new().has_headers(false).from_writer(Vec::new());
-    for item in state.store.scan_prefix(ENTRY_PREFIX, usize::MAX).await? {
+    for item in state.ports.store.scan_prefix(ENTRY_PREFIX, usize::MAX).await? {
         let Ok(entry) = serde_json::from_slice::<Entry>(&item.value) else { continue };
         if scope.as_ref().is_some_and(|s| *s != entry.scope()) {
             continue;

@@ -1,46 +1,57 @@
-//! Buffering a checkout body: bounded in size and time, its failures named as the client's
-//! ([`ClientFaultKind`]), and a lingering drain for requests answered before their body was
-//! read, so the client receives the answer instead of a reset connection.
+//! Request bodies for the application tier: a hyper body as the tier's [`BodyStream`] (its
+//! failures named as the client's), and a lingering drain for requests answered before their
+//! body was read, so the client receives the answer instead of a reset connection.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
+use http::{header, HeaderMap};
 use http_body_util::BodyExt;
 
-use crate::hosts::metrics::ClientFaultKind;
+use crate::ports::body::BodyStream;
+use crate::ports::events::ClientFaultKind;
 
 /// How long an early-answered request's body is read and thrown away at most.
 pub const LINGER_TIME: Duration = Duration::from_secs(5);
 /// How many bytes of an early-answered request's body are read and thrown away at most.
 pub const LINGER_BYTES: u64 = 16 << 20;
 
-/// Reads all of `body`, at most `limit` bytes, until `deadline`.
-pub(super) async fn read_bounded<B>(
-    body: &mut B,
-    limit: usize,
-    deadline: Instant,
-) -> Result<Bytes, ClientFaultKind>
+/// A hyper body read by the application tier.
+pub struct HyperBody<'a, B> {
+    body: &'a mut B,
+    declared: Option<u64>,
+}
+
+impl<'a, B> HyperBody<'a, B> {
+    /// Reads `body`, whose head is `headers` (for the declared `Content-Length`).
+    pub fn new(body: &'a mut B, headers: &HeaderMap) -> Self {
+        let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+        Self { body, declared }
+    }
+}
+
+impl<B> BodyStream for HyperBody<'_, B>
 where
-    B: hyper::body::Body<Data = Bytes> + Unpin,
+    B: hyper::body::Body<Data = Bytes> + Unpin + Send,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    let mut buf = BytesMut::new();
-    loop {
-        let frame = match tokio::time::timeout_at(deadline.into(), body.frame()).await {
-            Err(_) => return Err(ClientFaultKind::TooSlow),
-            Ok(None) => return Ok(buf.freeze()),
-            Ok(Some(Err(e))) => {
-                let e: Box<dyn std::error::Error + Send + Sync> = e.into();
-                return Err(ClientFaultKind::of_body_error(&*e));
+    async fn next_chunk(&mut self) -> Option<Result<Bytes, ClientFaultKind>> {
+        loop {
+            match self.body.frame().await? {
+                Ok(frame) => match frame.into_data() {
+                    Ok(data) => return Some(Ok(data)),
+                    Err(_trailers) => continue,
+                },
+                Err(e) => {
+                    let e: Box<dyn std::error::Error + Send + Sync> = e.into();
+                    return Some(Err(ClientFaultKind::of_body_error(&*e)));
+                }
             }
-            Ok(Some(Ok(frame))) => frame,
-        };
-        if let Ok(data) = frame.into_data() {
-            if buf.len() + data.len() > limit {
-                return Err(ClientFaultKind::TooLarge);
-            }
-            buf.extend_from_slice(&data);
         }
+    }
+
+    fn declared_len(&self) -> Option<u64> {
+        self.declared
     }
 }
 

@@ -1,60 +1,124 @@
-//! The Doorman tower layer: wraps any HTTP service (the forwarding proxy, or an axum shop
-//! in-process) and applies Doorman's decisions before the inner service sees a request.
+//! The Doorman tower layer: wraps any HTTP service (the forwarding proxy, or an axum or hyper
+//! shop in-process) and applies Doorman's decisions before the inner service sees a request.
 //!
 //! Shaped like tower-http's middleware: [`DoormanLayer`] makes [`Doorman`] services, whose
-//! [`ResponseFuture`] either drives the inner service or answers early. Requests that are not
-//! checkouts pass through untouched; checkouts are buffered (up to the policy's limit), checked
-//! against the blacklist, then forwarded byte for byte or answered with a quiet redirect.
+//! [`ResponseFuture`] either drives the inner service or answers early. The decisions are the
+//! application tier's ([`crate::app`]); this host only hands it requests and tokio's timers.
+//! Requests that are not checkouts pass through untouched; checkouts are buffered (up to the
+//! policy's limit), checked against the blacklist, then forwarded byte for byte or answered
+//! with a quiet redirect.
 //!
-//! ```
+//! ```no_run
+//! use doorman::core::policy::Policy;
+//! use doorman::core::email_hash::EmailHasher;
 //! use doorman::hosts::layer::DoormanLayer;
+//! # use doorman::adapters::store::EmbeddedStore;
 //! use tower::{service_fn, ServiceBuilder};
 //!
-//! let shop = service_fn(|_req: http::Request<String>| async {
-//!     Ok::<_, std::convert::Infallible>(http::Response::new(String::from("shop")))
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let policy = Policy::from_toml_str("shop.toml", &std::fs::read_to_string("shop.toml")?, std::iter::empty())?;
+//! let store = EmbeddedStore::open("doorman.redb".as_ref(), "shop")?; // or a RedisStore, or your own Store
+//! let hasher = EmailHasher::hmac(std::env::var("DOORMAN_HASH_KEY")?.trim().as_bytes())?;
+//! let layer = DoormanLayer::blacklist(policy.blacklist.expect("a [blacklist]"), hasher, store).build();
+//! let shop = service_fn(|_req: http::Request<axum::body::Body>| async {
+//!     Ok::<_, std::convert::Infallible>(http::Response::new(axum::body::Body::from("shop")))
 //! });
-//! // Without a blacklist guard the layer forwards everything.
-//! let protected = ServiceBuilder::new().layer(DoormanLayer::new()).service(shop);
-//! # let _ = protected;
+//! let protected = ServiceBuilder::new().layer(layer).service(shop);
+//! # let _ = protected; Ok(())
+//! # }
 //! ```
 
 mod body;
 mod buffer;
 mod checkout;
 mod future;
-mod guard;
 mod service;
-mod timing;
+mod tasks;
 
 use std::sync::Arc;
 
 pub use body::BodyFromBytes;
+pub use buffer::{HyperBody, LINGER_BYTES, LINGER_TIME};
 pub use future::ResponseFuture;
-pub use guard::BlacklistGuard;
 pub use service::Doorman;
+pub use tasks::{wait_until, TokioTasks};
 
-/// Makes [`Doorman`] services. Cheap to clone: state is shared.
-#[derive(Clone, Default)]
-pub struct DoormanLayer {
-    blacklist: Option<Arc<BlacklistGuard>>,
+use crate::app::blacklist::Blacklist;
+use crate::app::{App, Events, Ports};
+use crate::core::blacklist::session::SessionVerifier;
+use crate::core::blacklist::BlacklistPolicy;
+use crate::core::email_hash::EmailHasher;
+use crate::ports::store::Store;
+
+/// Makes [`Doorman`] services around an application. Cheap to clone: state is shared.
+pub struct DoormanLayer<St> {
+    app: Arc<App<St>>,
 }
 
-impl DoormanLayer {
-    /// A layer that forwards every request to the inner service.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// A layer that checks checkouts against the blacklist `guard`.
-    pub fn with_blacklist(guard: Arc<BlacklistGuard>) -> Self {
-        Self { blacklist: Some(guard) }
+impl<St> Clone for DoormanLayer<St> {
+    fn clone(&self) -> Self {
+        Self { app: self.app.clone() }
     }
 }
 
-impl<S> tower::Layer<S> for DoormanLayer {
-    type Service = Doorman<S>;
+impl<St: Store + Clone> DoormanLayer<St> {
+    /// A layer over `app`.
+    pub fn new(app: Arc<App<St>>) -> Self {
+        Self { app }
+    }
+
+    /// A layer that lets every request through (no feature on).
+    pub fn passthrough() -> Self {
+        Self::new(Arc::new(App::new(None)))
+    }
+
+    /// A layer that checks checkouts against the blacklist in `store`, set up by the returned
+    /// builder (session cookie, metrics).
+    pub fn blacklist(policy: BlacklistPolicy, hasher: EmailHasher, store: St) -> BlacklistLayerBuilder<St> {
+        BlacklistLayerBuilder { policy, hasher, store, session: None, events: Arc::new(()) }
+    }
+
+    /// The application behind the layer (to flush it at shutdown, say).
+    pub fn app(&self) -> &Arc<App<St>> {
+        &self.app
+    }
+}
+
+/// Sets up a [`DoormanLayer`] with a blacklist.
+pub struct BlacklistLayerBuilder<St> {
+    policy: BlacklistPolicy,
+    hasher: EmailHasher,
+    store: St,
+    session: Option<SessionVerifier>,
+    events: Arc<dyn Events>,
+}
+
+impl<St: Store + Clone> BlacklistLayerBuilder<St> {
+    /// Recognises signed-in customers by the shop's session cookie.
+    pub fn session(mut self, verifier: SessionVerifier) -> Self {
+        self.session = Some(verifier);
+        self
+    }
+
+    /// Reports checkouts and client faults to `events` (Doorman's Prometheus [`crate::hosts::metrics::Metrics`],
+    /// or your own).
+    pub fn events(mut self, events: Arc<dyn Events>) -> Self {
+        self.events = events;
+        self
+    }
+
+    /// The layer. It sleeps and spawns on the tokio runtime it runs on.
+    pub fn build(self) -> DoormanLayer<St> {
+        let ports = Ports::new(self.store, Arc::new(TokioTasks)).with_events(self.events);
+        let blacklist = Blacklist::new(self.policy, self.hasher, self.session, ports);
+        DoormanLayer::new(Arc::new(App::new(Some(blacklist))))
+    }
+}
+
+impl<S, St> tower::Layer<S> for DoormanLayer<St> {
+    type Service = Doorman<S, St>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        Doorman::new(inner, self.blacklist.clone())
+        Doorman::new(inner, self.app.clone())
     }
 }

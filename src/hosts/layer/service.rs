@@ -1,5 +1,5 @@
-//! The [`Doorman`] service: classifies a request and either passes it on untouched or runs the
-//! checkout phases.
+//! The [`Doorman`] service: asks the application tier whether it has an action for a request,
+//! and either passes the request on untouched or runs that action.
 
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -8,21 +8,27 @@ use bytes::Bytes;
 use http::{Request, Response};
 
 use super::body::BodyFromBytes;
-use super::checkout::checkout;
-use super::guard::BlacklistGuard;
+use super::checkout::run;
 use super::ResponseFuture;
+use crate::app::App;
+use crate::ports::store::Store;
 
 /// A service wrapped by [`super::DoormanLayer`].
-#[derive(Clone)]
-pub struct Doorman<S> {
+pub struct Doorman<S, St> {
     inner: S,
-    blacklist: Option<Arc<BlacklistGuard>>,
+    app: Arc<App<St>>,
 }
 
-impl<S> Doorman<S> {
-    /// Wraps `inner`; with a guard, checkouts are checked against the blacklist.
-    pub fn new(inner: S, blacklist: Option<Arc<BlacklistGuard>>) -> Self {
-        Self { inner, blacklist }
+impl<S: Clone, St> Clone for Doorman<S, St> {
+    fn clone(&self) -> Self {
+        Self { inner: self.inner.clone(), app: self.app.clone() }
+    }
+}
+
+impl<S, St> Doorman<S, St> {
+    /// Wraps `inner` with `app`'s decisions.
+    pub fn new(inner: S, app: Arc<App<St>>) -> Self {
+        Self { inner, app }
     }
 
     /// The wrapped service.
@@ -31,11 +37,12 @@ impl<S> Doorman<S> {
     }
 }
 
-impl<S, B, R> tower::Service<Request<B>> for Doorman<S>
+impl<S, St, B, R> tower::Service<Request<B>> for Doorman<S, St>
 where
     S: tower::Service<Request<B>, Response = Response<R>> + Clone + Send + 'static,
     S::Future: Send + 'static,
     S::Error: Send + 'static,
+    St: Store + Clone,
     B: hyper::body::Body<Data = Bytes> + BodyFromBytes + Unpin + Send + 'static,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     R: BodyFromBytes + Send + 'static,
@@ -49,15 +56,14 @@ where
     }
 
     fn call(&mut self, req: Request<B>) -> Self::Future {
-        // Phase "classify": only checkout-completion routes are looked at; everything else goes
-        // straight to the inner service, with no allocation and no store access.
-        if let Some(guard) = &self.blacklist {
-            if let Some(classified) = guard.classify(req.method(), req.uri().path()) {
-                // The ready service is taken for this request; a fresh clone stays for the next.
-                let fresh = self.inner.clone();
-                let ready = std::mem::replace(&mut self.inner, fresh);
-                return ResponseFuture::checkout(Box::pin(checkout(guard.clone(), ready, req, classified)));
-            }
+        // Phase "classify": only requests the tier has an action for (checkout completions) are
+        // looked at; everything else goes straight to the inner service, with no allocation and
+        // no store access.
+        if let Some(action) = self.app.classify(req.method(), req.uri().path()) {
+            // The ready service is taken for this request; a fresh clone stays for the next.
+            let fresh = self.inner.clone();
+            let ready = std::mem::replace(&mut self.inner, fresh);
+            return ResponseFuture::checkout(Box::pin(run(self.app.clone(), ready, req, action)));
         }
         ResponseFuture::inner(self.inner.call(req))
     }

@@ -6,10 +6,10 @@
 //! goes to the log, at `debug` for client faults (they are not the operator's problem) and
 //! `warn` for the others. Nothing internal (backend address, error text) reaches the client.
 
-use bytes::Bytes;
-use http::{header, HeaderValue, Response, StatusCode};
+use http::{Response, StatusCode};
 
 use super::pool::PoolError;
+use crate::core::error_page::error_response;
 use crate::hosts::layer::BodyFromBytes;
 use crate::hosts::metrics::{BackendErrorKind, ClientFaultKind};
 
@@ -75,15 +75,6 @@ impl ForwardError {
 }
 
 impl ClientFaultKind {
-    /// The status a client gets for its own fault, while no answer has started.
-    pub fn status(self) -> StatusCode {
-        match self {
-            Self::Framing | Self::CutShort | Self::Gone => StatusCode::BAD_REQUEST,
-            Self::TooSlow => StatusCode::REQUEST_TIMEOUT,
-            Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-        }
-    }
-
     /// What went wrong with a request body that failed with `error` while being read.
     pub fn of_body_error(error: &(dyn std::error::Error + 'static)) -> Self {
         let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
@@ -127,35 +118,10 @@ pub fn client_fault(e: &hyper::Error) -> Option<ClientFaultKind> {
     from_body.then(|| ClientFaultKind::of_body_error(source))
 }
 
-/// A neutral error page: the status and one sentence. The caller adds the request id.
+/// A neutral error page ([`error_response`]) in the host's body type. The caller adds the
+/// request id.
 pub fn error_page<B: BodyFromBytes>(status: StatusCode) -> Response<B> {
-    let mut response = Response::new(B::from_bytes(Bytes::from(error_html(status))));
-    *response.status_mut() = status;
-    let h = response.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
-}
-
-/// The HTML of a neutral error page.
-pub fn error_html(status: StatusCode) -> String {
-    let (title, sentence) = match status {
-        StatusCode::GATEWAY_TIMEOUT => {
-            ("Gateway Timeout", "The shop is taking too long to answer. Please try again in a moment.")
-        }
-        StatusCode::BAD_GATEWAY => {
-            ("Bad Gateway", "The shop cannot be reached right now. Please try again in a moment.")
-        }
-        StatusCode::PAYLOAD_TOO_LARGE => ("Payload Too Large", "The request is too large."),
-        StatusCode::REQUEST_TIMEOUT => ("Request Timeout", "The request took too long to arrive."),
-        StatusCode::BAD_REQUEST => ("Bad Request", "The request could not be understood."),
-        _ => ("Error", "Something went wrong. Please try again in a moment."),
-    };
-    let code = status.as_u16();
-    format!(
-        "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>{code} {title}</title></head>\
-         <body><h1>{title}</h1><p>{sentence}</p></body></html>\n"
-    )
+    error_response(status).map(B::from_bytes)
 }
 
 impl From<PoolError> for ForwardError {

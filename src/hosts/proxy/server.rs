@@ -20,6 +20,7 @@ use tokio::sync::watch;
 use super::forward::{ForwardService, Forwarder, RequestBody, ResponseBody};
 use super::internal::CatchPanic;
 use super::request_id;
+use crate::adapters::store::AnyStore;
 use crate::core::forwarding::ClientFacts;
 use crate::core::policy::Policy;
 use crate::hosts::layer::{Doorman, DoormanLayer};
@@ -53,7 +54,8 @@ pub struct WorkerContext {
     pub metrics: Metrics,
     /// Makes the Doorman layer every connection's service is wrapped in; called once per
     /// worker, inside its runtime (store connections belong to a runtime).
-    pub make_layer: Arc<dyn Fn() -> Result<DoormanLayer, crate::ports::store::StoreError> + Send + Sync>,
+    pub make_layer:
+        Arc<dyn Fn() -> Result<DoormanLayer<AnyStore>, crate::ports::store::StoreError> + Send + Sync>,
     /// TLS on the public listener, if the policy names a certificate.
     pub tls: Option<tokio_rustls::TlsAcceptor>,
     /// TLS towards an `https://` backend.
@@ -137,6 +139,11 @@ async fn worker(listener: std::net::TcpListener, ctx: WorkerContext, stop: watch
     if tokio::time::timeout(grace, all_done.recv()).await.is_err() {
         tracing::warn!(?grace, "shutdown grace elapsed with requests still in flight; closing them");
     }
+    // What the requests left to write (audit records of blocked checkouts) is written before
+    // the worker's runtime ends.
+    if tokio::time::timeout(grace.max(Duration::from_secs(5)), layer.app().flush()).await.is_err() {
+        tracing::warn!("audit records still unwritten at shutdown");
+    }
 }
 
 /// The HTTP versions served to clients: HTTP/1.1 with keep-alive and upgrades, plus HTTP/2
@@ -218,7 +225,7 @@ async fn stopped(stop: &mut watch::Receiver<bool>) {
 /// The service for one connection: request id, then the Doorman layer, then forwarding.
 fn connection_service(
     ctx: &WorkerContext,
-    layer: &DoormanLayer,
+    layer: &DoormanLayer<AnyStore>,
     forwarder: Arc<Forwarder>,
     facts: Arc<ClientFacts>,
 ) -> ConnectionService {
@@ -232,7 +239,7 @@ fn connection_service(
 /// Entry point of every request on a connection (phase "accept": give it an id, hand it on).
 #[derive(Clone)]
 struct ConnectionService {
-    inner: Doorman<ForwardService>,
+    inner: Doorman<ForwardService, AnyStore>,
     request_id_header: http::HeaderName,
     metrics: crate::hosts::metrics::Metrics,
 }
@@ -240,8 +247,9 @@ struct ConnectionService {
 impl hyper::service::Service<Request<Incoming>> for ConnectionService {
     type Response = http::Response<ResponseBody>;
     type Error = std::convert::Infallible;
-    type Future =
-        request_id::EchoId<CatchPanic<tower::util::Oneshot<Doorman<ForwardService>, Request<RequestBody>>>>;
+    type Future = request_id::EchoId<
+        CatchPanic<tower::util::Oneshot<Doorman<ForwardService, AnyStore>, Request<RequestBody>>>,
+    >;
 
     fn call(&self, req: Request<Incoming>) -> Self::Future {
         let mut req = req.map(Either::Left);

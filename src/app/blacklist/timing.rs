@@ -5,12 +5,14 @@
 //! backend completed (2xx or 3xx), measured from the moment the whole body had arrived to the
 //! backend's response head, so a client's slow upload cannot shift them. A blocked checkout is
 //! answered once a duration drawn at random from those samples has passed since its body
-//! arrived ([`wait_until`] is precise below a millisecond). Before the first sample, the route
-//! uses the samples saved by an earlier run (see [`RouteTiming::saved`]) or the policy's
-//! `blocked_delay`.
+//! arrived (the host's [`crate::ports::tasks::Tasks::sleep`] is precise below a millisecond).
+//! Before the first sample, the route uses the samples saved by an earlier run (see
+//! [`RouteTiming::saved`]) or the policy's `blocked_delay`.
 
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use crate::ports::random::Random;
 
 /// Samples kept per route.
 pub const SAMPLES: usize = 64;
@@ -52,20 +54,17 @@ impl RouteTiming {
     }
 
     /// Whether the route has no samples yet.
-    #[cfg(test)]
     pub fn is_cold(&self) -> bool {
         self.ring.lock().unwrap_or_else(|p| p.into_inner()).samples.is_empty()
     }
 
     /// How long a blocked checkout should take in all: a random recent sample, or `fallback`.
-    pub fn cover(&self, fallback: Duration) -> Duration {
+    pub fn cover(&self, fallback: Duration, random: &dyn Random) -> Duration {
         let ring = self.ring.lock().unwrap_or_else(|p| p.into_inner());
         if ring.samples.is_empty() {
             return fallback;
         }
-        let mut r = [0u8; 8];
-        let _ = getrandom::fill(&mut r);
-        ring.samples[(u64::from_le_bytes(r) % ring.samples.len() as u64) as usize]
+        ring.samples[(random.next_u64() % ring.samples.len() as u64) as usize]
     }
 
     /// The store key under which a route's samples are saved.
@@ -104,33 +103,20 @@ fn decode(saved: &[u8]) -> Vec<Duration> {
         .collect()
 }
 
-/// Waits until `deadline`, to within a few microseconds: the timer wheel ticks in whole
-/// milliseconds, so the last stretch yields to other tasks until the deadline has passed.
-pub async fn wait_until(deadline: Instant) {
-    const TICK: Duration = Duration::from_millis(2);
-    if let Some(early) = deadline.checked_sub(TICK) {
-        if early > Instant::now() {
-            tokio::time::sleep_until(early.into()).await;
-        }
-    }
-    while Instant::now() < deadline {
-        tokio::task::yield_now().await;
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ports::random::SystemRandom;
 
     #[test]
     fn covers_come_from_recent_samples() {
         let t = RouteTiming::default();
-        assert_eq!(t.cover(Duration::from_millis(7)), Duration::from_millis(7));
+        assert_eq!(t.cover(Duration::from_millis(7), &SystemRandom), Duration::from_millis(7));
         for ms in 100..(100 + 2 * SAMPLES as u64) {
             t.record(Duration::from_millis(ms));
         }
         for _ in 0..200 {
-            let c = t.cover(Duration::ZERO);
+            let c = t.cover(Duration::ZERO, &SystemRandom);
             assert!(c >= Duration::from_millis(100 + SAMPLES as u64), "old samples are forgotten: {c:?}");
         }
     }
@@ -148,24 +134,16 @@ mod tests {
         let restarted = RouteTiming::default();
         assert!(restarted.is_cold());
         restarted.restore(&saved);
-        let c = restarted.cover(Duration::from_secs(9));
+        let c = restarted.cover(Duration::from_secs(9), &SystemRandom);
         assert!(c == Duration::from_micros(480) || c == Duration::from_micros(520), "{c:?}");
         restarted.restore(b"1,2,3");
-        assert!(restarted.cover(Duration::ZERO) >= Duration::from_micros(480), "own samples win");
+        assert!(
+            restarted.cover(Duration::ZERO, &SystemRandom) >= Duration::from_micros(480),
+            "own samples win"
+        );
         let garbage = RouteTiming::default();
         garbage.restore(b"x,,-1,99999999999,7");
-        assert_eq!(garbage.cover(Duration::ZERO), Duration::from_micros(7));
+        assert_eq!(garbage.cover(Duration::ZERO, &SystemRandom), Duration::from_micros(7));
         assert_eq!(RouteTiming::saved("POST /e/{event}/checkout"), "tm:POST /e/_event_/checkout");
-    }
-
-    #[tokio::test]
-    async fn waits_are_precise_below_a_millisecond() {
-        for us in [150u64, 700, 2300] {
-            let start = Instant::now();
-            wait_until(start + Duration::from_micros(us)).await;
-            let took = start.elapsed();
-            assert!(took >= Duration::from_micros(us), "{us} µs: woke early after {took:?}");
-            assert!(took < Duration::from_micros(us) + Duration::from_millis(3), "{us} µs: took {took:?}");
-        }
     }
 }

@@ -1,0 +1,142 @@
+//! The blacklist's checkout flow, for every runtime: classify, buffer, identify (or refuse),
+//! look up, decide, then forward unchanged or answer the quiet redirect, audited, no sooner and
+//! no different than the backend's own answer would be.
+//!
+//! [`Blacklist::checkout`] runs the phases up to the decision and answers a [`Step`]: forward
+//! these bytes, or send this answer. A host that forwarded reports the backend's answer with
+//! [`Blacklist::forwarded`], which is how the timing cover and the answer shapes are learned.
+
+mod answer;
+mod checkout;
+mod lookup;
+pub mod timing;
+
+use std::sync::{Arc, OnceLock};
+
+use http::Method;
+
+pub use self::answer::{is_site_wide, Learned, LearnedHeaders};
+pub use self::checkout::{Step, Ticket};
+pub use self::lookup::Found;
+use self::timing::RouteTiming;
+use crate::app::audit::AuditQueue;
+use crate::app::Ports;
+use crate::core::blacklist::session::SessionVerifier;
+use crate::core::blacklist::{event_slug, BlacklistPolicy};
+use crate::core::email_hash::EmailHasher;
+use crate::ports::store::Store;
+
+/// Everything a checkout decision needs, and what the flow learns while running. One per
+/// store handle (one per proxy worker); shared by its connections.
+pub struct Blacklist<S> {
+    policy: BlacklistPolicy,
+    hasher: EmailHasher,
+    session: Option<SessionVerifier>,
+    ports: Ports<S>,
+    /// Per checkout route: forwarded-checkout durations, for the timing cover.
+    timing: Vec<RouteTiming>,
+    /// Per checkout route: the shapes of the backend's own answers.
+    learned: Vec<LearnedHeaders>,
+    audit: Arc<AuditQueue>,
+    restored: OnceLock<()>,
+}
+
+/// A request that may complete a purchase: which checkout route, and its event as the
+/// backend's handler reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Classified {
+    /// Index of the route in the policy.
+    pub route: usize,
+    /// The percent-decoded capture.
+    pub event: String,
+    /// The event's slug for store lookups ([`event_slug`]), when it is one.
+    pub slug: Option<String>,
+    /// Why the checkout cannot be read as the backend reads it, if it cannot.
+    pub unreadable: Option<&'static str>,
+}
+
+impl<S: Store + Clone> Blacklist<S> {
+    /// The blacklist of `policy`, reaching the world through `ports`.
+    pub fn new(
+        policy: BlacklistPolicy,
+        hasher: EmailHasher,
+        session: Option<SessionVerifier>,
+        ports: Ports<S>,
+    ) -> Self {
+        let timing = policy.checkout.iter().map(|_| RouteTiming::default()).collect();
+        let learned = policy.checkout.iter().map(|_| LearnedHeaders::default()).collect();
+        Self {
+            policy,
+            hasher,
+            session,
+            ports,
+            timing,
+            learned,
+            audit: Arc::default(),
+            restored: OnceLock::new(),
+        }
+    }
+
+    /// The policy's `[blacklist]`.
+    pub fn policy(&self) -> &BlacklistPolicy {
+        &self.policy
+    }
+
+    /// The checkout route and event a request may complete, if it may be a checkout. Plain
+    /// paths that match no route cost no allocation.
+    pub fn classify(&self, method: &Method, path: &str) -> Option<Classified> {
+        let rules = self.policy.reading.routes;
+        self.policy.checkout.iter().enumerate().find_map(|(route, r)| {
+            let captures = r.route.matches(method, path, rules)?;
+            let event = captures.get("event")?.to_owned();
+            let slug = event_slug(&event);
+            let unreadable = if captures.is_ambiguous() {
+                Some("ambiguous_path")
+            } else if slug.is_none() && !self.policy.reading.any_event_ids {
+                Some("event_id")
+            } else {
+                None
+            };
+            Some(Classified { route, event, slug, unreadable })
+        })
+    }
+
+    /// Writes every queued audit record now (a host stopping, or one without background
+    /// tasks once its answer is sent).
+    pub async fn flush_audit(&self) {
+        self.audit.flush(&self.ports).await;
+    }
+
+    /// How many blocked-checkout audit records wait to be written.
+    pub fn audit_backlog(&self) -> usize {
+        self.audit.len()
+    }
+
+    /// Loads the timing samples an earlier run saved, once.
+    async fn restore_timing(&self) {
+        if self.restored.get().is_some() {
+            return;
+        }
+        for (route, timing) in self.policy.checkout.iter().zip(&self.timing) {
+            if let Ok(Some(saved)) = self.ports.store.get(&RouteTiming::saved(&route.route.to_string())).await
+            {
+                timing.restore(&saved);
+            }
+        }
+        let _ = self.restored.set(());
+    }
+
+    /// Records a forwarded checkout's duration and, now and then, saves the samples.
+    fn record_timing(&self, route: usize, took: std::time::Duration) {
+        if let Some(saved) = self.timing[route].record(took) {
+            let store = self.ports.store.clone();
+            let key = RouteTiming::saved(&self.policy.checkout[route].route.to_string());
+            self.ports.tasks.spawn(Box::pin(async move {
+                let ttl = std::time::Duration::from_secs(30 * 86_400);
+                if let Err(e) = store.set(&key, &saved, Some(ttl)).await {
+                    tracing::debug!(error = %e, "timing samples not saved");
+                }
+            }));
+        }
+    }
+}

@@ -1,0 +1,69 @@
+//! One table of actions for every request: the tier looks at what it has an action for (a
+//! checkout now, waitlist pages next) and lets everything else through untouched.
+
+use http::request::Parts;
+use http::Method;
+
+use super::blacklist::{Blacklist, Classified, Step, Ticket};
+use crate::core::error_page::error_response;
+use crate::ports::body::BodyStream;
+use crate::ports::store::Store;
+use http::{HeaderMap, StatusCode};
+
+/// What the tier does with a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// A request that may complete a purchase: the blacklist decides.
+    Checkout(Classified),
+}
+
+/// Doorman's application: the features a policy turns on, behind one route table.
+pub struct App<S> {
+    blacklist: Option<Blacklist<S>>,
+}
+
+impl<S: Store + Clone> App<S> {
+    /// An application with the features given (none: everything passes).
+    pub fn new(blacklist: Option<Blacklist<S>>) -> Self {
+        Self { blacklist }
+    }
+
+    /// The blacklist, when the policy has one.
+    pub fn blacklist(&self) -> Option<&Blacklist<S>> {
+        self.blacklist.as_ref()
+    }
+
+    /// The action for a request, or `None` to pass it on untouched (no allocation then).
+    pub fn classify(&self, method: &Method, path: &str) -> Option<Action> {
+        let blacklist = self.blacklist.as_ref()?;
+        blacklist.classify(method, path).map(Action::Checkout)
+    }
+
+    /// Runs `action` on the request up to what the host must do next.
+    pub async fn run<B: BodyStream>(&self, action: Action, head: &Parts, body: &mut B) -> Step {
+        match action {
+            Action::Checkout(c) => match &self.blacklist {
+                Some(b) => b.checkout(c, head, body).await,
+                // Only the blacklist makes checkout actions; without one there is nothing to run.
+                None => {
+                    Step::Answer { response: error_response(StatusCode::INTERNAL_SERVER_ERROR), linger: true }
+                }
+            },
+        }
+    }
+
+    /// Reports the backend's answer to a request forwarded after [`Step::Forward`].
+    pub fn forwarded(&self, ticket: Ticket, status: StatusCode, headers: &HeaderMap) {
+        if let Some(b) = &self.blacklist {
+            b.forwarded(ticket, status, headers);
+        }
+    }
+
+    /// Writes what waits to be written (audit records): when a host stops, or after each answer
+    /// on a host without background tasks.
+    pub async fn flush(&self) {
+        if let Some(b) = &self.blacklist {
+            b.flush_audit().await;
+        }
+    }
+}
