@@ -5,6 +5,7 @@ use std::time::Duration;
 use http::Request;
 
 use crate::support::client::{body, get, send, Echo};
+use crate::support::doorman::{policy, Doorman};
 use crate::{Shop, StoreKind};
 
 pub async fn blacklisted_guest_lands_back_on_the_event_page_and_nothing_reaches_the_backend(
@@ -304,4 +305,51 @@ pub async fn slow_bodies_time_out_and_bursts_of_blocked_attempts_are_all_audited
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(shop.metrics().await.contains("doorman_audit_dropped_total 0"));
+}
+
+pub async fn json_or_redirect_follows_the_policys_json_answer_rule(store: StoreKind) {
+    // A form post from a script that accepts JSON: by default (`json_answer = "json_body"`) only a
+    // JSON body gets JSON, as most shops decide; `json_body_or_accept` is for shops that also
+    // answer `Accept: application/json` with JSON. Two Doormans on the same backend and store.
+    let shop = Shop::start(store, "");
+    let with_accept =
+        crate::BLACKLIST.replace("[blacklist]\n", "[blacklist]\njson_answer = \"json_body_or_accept\"\n");
+    let text = format!("{}{}{with_accept}", policy(&shop.backend.url(), "", ""), shop.store.toml());
+    let accepting = Doorman::start(&text);
+    for doorman in [&shop.doorman, &accepting] {
+        let (status, _) =
+            crate::admin_call(doorman, "POST", "/v1/blacklist", r#"{"email": "mallory@example.com"}"#).await;
+        assert!(status == 201 || status == 200, "{status}");
+    }
+    let post = |doorman: &Doorman, ct: &str, accept: &str, payload: &str| {
+        let req = Request::post(doorman.url("/echo/e1/checkout"))
+            .header("content-type", ct)
+            .header("accept", accept)
+            .body(body(payload.to_owned()))
+            .unwrap();
+        send(req)
+    };
+    let form = "application/x-www-form-urlencoded";
+    let json = serde_json::json!({"redirect": "/echo/e1"});
+    let form_body = "email=mallory%40example.com&quantity=1";
+    let json_body = r#"{"email": "mallory@example.com", "quantity": 1}"#;
+    let before = shop.backend_requests();
+
+    let (resp, bytes) = post(&shop.doorman, form, "application/json", form_body).await;
+    assert_eq!(resp.status(), 303, "json_body: a form post gets the redirect whatever it accepts");
+    assert_eq!(resp.headers()["location"], "/echo/e1");
+    assert!(bytes.is_empty());
+    let (resp, bytes) = post(&accepting, form, "application/json", form_body).await;
+    assert_eq!(resp.status(), 200, "json_body_or_accept: JSON for Accept: application/json");
+    assert!(resp.headers()["content-type"].to_str().unwrap().starts_with("application/json"));
+    assert_eq!(serde_json::from_slice::<serde_json::Value>(&bytes).unwrap(), json);
+    let (resp, _) = post(&accepting, form, "text/html,application/xhtml+xml,*/*;q=0.8", form_body).await;
+    assert_eq!(resp.status(), 303, "a browser's form post still gets the redirect");
+    for doorman in [&shop.doorman, &accepting] {
+        let (resp, bytes) = post(doorman, "application/json", "*/*", json_body).await;
+        assert_eq!(resp.status(), 200, "a JSON checkout gets the JSON answer under either rule");
+        assert!(resp.headers()["content-type"].to_str().unwrap().starts_with("application/json"));
+        assert_eq!(serde_json::from_slice::<serde_json::Value>(&bytes).unwrap(), json);
+    }
+    assert_eq!(shop.backend_requests(), before, "no blocked checkout reached the backend");
 }

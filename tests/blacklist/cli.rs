@@ -128,3 +128,51 @@ async fn import_and_export_files_through_the_cli() {
     let out = doorman(&["blacklist", "import", "/nonexistent.csv"], &env);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[tokio::test]
+async fn serve_reads_a_hash_key_with_a_pasted_newline_as_the_trimmed_key() {
+    // `export DOORMAN_HASH_KEY="$(cat key)"` drops the key file's newline; a key pasted from a
+    // file viewer keeps it. `doorman serve` must hash with the key as written either way.
+    use crate::support::client::{body, send};
+    use crate::support::doorman::{policy, Doorman};
+    let backend = crate::support::backend::Backend::start();
+    let text = format!("{}{}", policy(&backend.url(), "", ""), crate::BLACKLIST);
+    let data = tempfile::tempdir().unwrap();
+    let pasted = format!("{HASH_KEY}\n");
+    let mut pasted_key =
+        Doorman::start_full(&text, &[("DOORMAN_HASH_KEY", pasted.as_str())], Some(data.path()));
+    let trimmed = ::doorman::core::email_hash::EmailHasher::hmac(HASH_KEY.as_bytes()).unwrap();
+    let offline = |email: &str| {
+        let out = doorman(&["hash-email", email], &[("DOORMAN_HASH_KEY", HASH_KEY)]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    };
+    assert_eq!(offline("mallory@example.com"), trimmed.hash_hex("mallory@example.com"));
+
+    let (status, api) =
+        crate::admin_call(&pasted_key, "POST", "/v1/hash-email", r#"{"email": "Mallory@Example.com"}"#).await;
+    assert_eq!(status, 200);
+    assert_eq!(api["email_hash"], offline("mallory@example.com"), "serve hashed with the newline in the key");
+    let (status, entry) =
+        crate::admin_call(&pasted_key, "POST", "/v1/blacklist", r#"{"email": "mallory@example.com"}"#).await;
+    assert_eq!(status, 201, "{entry}");
+    // An organizer's list hashed offline with the key file's contents matches as well.
+    let by_hash = format!(r#"{{"email_hash": "{}"}}"#, offline("peggy@example.com"));
+    assert_eq!(crate::admin_call(&pasted_key, "POST", "/v1/blacklist", &by_hash).await.0, 201);
+    let checkout = |doorman: &Doorman, email: &str| {
+        let req = http::Request::post(doorman.url("/echo/e1/checkout"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body(format!("email={email}")))
+            .unwrap();
+        async move { send(req).await.0.status().as_u16() }
+    };
+    assert_eq!(checkout(&pasted_key, "mallory%40example.com").await, 303);
+    assert_eq!(checkout(&pasted_key, "peggy%40example.com").await, 303, "the offline hash did not match");
+
+    // The operator fixes the environment: same store, trimmed key; the entries still hold.
+    pasted_key.terminate();
+    assert!(pasted_key.wait_exit(std::time::Duration::from_secs(10)).success());
+    let fixed = Doorman::start_full(&text, &[], Some(data.path()));
+    assert_eq!(checkout(&fixed, "mallory%40example.com").await, 303, "the entry no longer matches");
+    assert_eq!(checkout(&fixed, "ada%40example.com").await, 200);
+}

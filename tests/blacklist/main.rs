@@ -147,10 +147,14 @@ both_stores!(checkout => checkout_cases:
     identities_in_the_query_string_and_other_key_spellings_count,
     multipart_checkouts_are_checked_and_forwarded_intact,
     slow_bodies_time_out_and_bursts_of_blocked_attempts_are_all_audited,
+    json_or_redirect_follows_the_policys_json_answer_rule,
 );
 
 both_stores!(bypass => bypass_cases:
     path_and_method_spellings_reach_the_shop_but_not_for_the_blacklisted,
     signed_in_customers_are_known_by_the_shops_own_session_in_every_cookie_spelling,
     bodies_the_shop_reads_differently_are_refused_not_forwarded,
+    body_spellings_the_shop_reads_are_checked_for_the_blacklisted,
+    unreadable_bodies_are_refused_and_the_shop_takes_no_order,
+    content_type_spellings_never_sell_to_the_blacklisted,
 );

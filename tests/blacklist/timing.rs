@@ -3,9 +3,12 @@
 
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use http::Request;
+use http_body_util::BodyExt;
 
 use crate::support::client::{body, send};
+use crate::support::ChannelBody;
 use crate::{Shop, StoreKind, BLACKLIST};
 
 async fn timed_checkout(shop: &Shop, email: &str) -> (u16, Duration) {
@@ -138,4 +141,110 @@ async fn blocked_redirects_carry_the_fields_of_the_backends_own_redirects() {
     assert_eq!(blocked.headers()["x-shop"], "1", "fields from the policy");
     assert!(!blocked.headers().contains_key("set-cookie"), "never another answer's cookies");
     assert!(!blocked.headers().contains_key("x-runtime"), "nor its per-answer fields");
+}
+
+#[tokio::test]
+async fn checkouts_the_backend_refuses_or_fails_are_not_timed() {
+    // `/status/{code}/checkout` answers at once with that status. With only 4xx and 5xx
+    // forwards behind it, a blocked checkout still waits the policy's `blocked_delay`: a shop's
+    // quick refusals (or a burst of them sent to poison the samples) do not set the cover.
+    let blacklist = BLACKLIST
+        .replace("[blacklist]\n", "[blacklist]\nblocked_delay = \"400ms\"\n")
+        .replace("route = \"POST /echo/{event}/checkout\"", "route = \"POST /status/{event}/checkout\"");
+    let shop = Shop::start_with(StoreKind::Embedded, &blacklist, "");
+    shop.admin("POST", "/v1/blacklist", r#"{"email": "mallory@example.com"}"#).await;
+    let checkout = |code: u16, email: &'static str| {
+        let req = Request::post(shop.doorman.url(&format!("/status/{code}/checkout")))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body(format!("email={email}")))
+            .unwrap();
+        async move {
+            let started = Instant::now();
+            let (resp, _) = send(req).await;
+            (resp.status().as_u16(), started.elapsed())
+        }
+    };
+    for code in [404, 409, 422, 500, 503] {
+        for _ in 0..4 {
+            let (status, took) = checkout(code, "ada%40example.com").await;
+            assert_eq!(status, code, "forwarded");
+            assert!(took < Duration::from_millis(200), "the backend answers at once: {took:?}");
+        }
+    }
+    for code in [404, 500] {
+        let (status, took) = checkout(code, "mallory%40example.com").await;
+        assert_eq!(status, 303);
+        assert!(
+            took >= Duration::from_millis(390),
+            "after only 4xx/5xx forwards a blocked checkout took {took:?}, not the 400 ms blocked_delay"
+        );
+    }
+    // One completed order, and the cover follows it.
+    let (status, _) = checkout(200, "ada%40example.com").await;
+    assert_eq!(status, 200);
+    let (status, took) = checkout(404, "mallory%40example.com").await;
+    assert_eq!(status, 303);
+    assert!(took < Duration::from_millis(200), "covered by the completed forward, yet took {took:?}");
+}
+
+/// Posts a form checkout to `url` in `pieces` pieces with `gap` between them (a slow client's
+/// upload); answers the status, the whole time, and the time from the end of the upload.
+async fn trickled(url: &str, payload: &str, pieces: usize, gap: Duration) -> (u16, Duration, Duration) {
+    let (tx, rx) = tokio::sync::mpsc::channel(8);
+    let req = Request::post(url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(ChannelBody(rx).boxed())
+        .unwrap();
+    let started = Instant::now();
+    let answer = tokio::spawn(send(req));
+    for (i, piece) in payload.as_bytes().chunks(payload.len().div_ceil(pieces)).enumerate() {
+        if i > 0 {
+            tokio::time::sleep(gap).await;
+        }
+        tx.send(Ok(Bytes::copy_from_slice(piece))).await.unwrap();
+    }
+    drop(tx);
+    let uploaded = Instant::now();
+    let (resp, _) = answer.await.unwrap();
+    (resp.status().as_u16(), started.elapsed(), uploaded.elapsed())
+}
+
+#[tokio::test]
+async fn a_slow_upload_does_not_shift_the_cover() {
+    // Forwarded checkouts whose bodies trickle in over ~300 ms to a backend that answers at
+    // once: the samples are the backend's time, not the upload's, so a blocked checkout sent
+    // at once is answered at once, and a trickled one soon after its upload ends.
+    let shop = Shop::start(StoreKind::Embedded, "");
+    shop.admin("POST", "/v1/blacklist", r#"{"email": "mallory@example.com"}"#).await;
+    let url = shop.doorman.url("/echo/e1/checkout");
+    let gap = Duration::from_millis(100);
+    for _ in 0..6 {
+        let (status, took, _) = trickled(&url, "email=ada%40example.com&quantity=1", 4, gap).await;
+        assert_eq!(status, 200);
+        assert!(took >= Duration::from_millis(300), "the upload took {took:?}");
+    }
+    for _ in 0..3 {
+        let started = Instant::now();
+        let (resp, _) = send(
+            Request::post(&url)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body("email=mallory%40example.com&quantity=1"))
+                .unwrap(),
+        )
+        .await;
+        let took = started.elapsed();
+        assert_eq!(resp.status(), 303);
+        assert!(
+            took < Duration::from_millis(150),
+            "a blocked checkout waited {took:?}: the cover holds uploads"
+        );
+        let (status, took, after_upload) =
+            trickled(&url, "email=mallory%40example.com&quantity=1", 4, gap).await;
+        assert_eq!(status, 303);
+        assert!(took >= Duration::from_millis(300));
+        assert!(
+            after_upload < Duration::from_millis(150),
+            "a trickled blocked checkout was answered {after_upload:?} after its upload ended"
+        );
+    }
 }

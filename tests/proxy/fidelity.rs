@@ -163,3 +163,30 @@ async fn http2_can_be_turned_off() {
         assert!(sender.send_request(req).await.is_err(), "an HTTP/1-only server must not answer h2");
     }
 }
+
+#[tokio::test]
+async fn http2_cookie_crumbs_reach_the_backend_as_one_cookie_line() {
+    // RFC 9113 §8.2.3: an HTTP/2 client may split `cookie` into several fields; an HTTP/1.1
+    // backend must get them joined with "; " into one.
+    let backend = Backend::start();
+    let doorman = Doorman::start(&policy(&backend.url(), "", ""));
+    let tcp = tokio::net::TcpStream::connect(doorman.public).await.unwrap();
+    let (mut sender, conn) = hyper::client::conn::http2::handshake(
+        crate::support::backend::executor(),
+        hyper_util::rt::TokioIo::new(tcp),
+    )
+    .await
+    .expect("h2c prior-knowledge handshake");
+    tokio::spawn(conn);
+    let req = Request::get("http://shop.example/echo")
+        .header("cookie", "shop_session=abc")
+        .header("cookie", "theme=dark")
+        .header("cookie", "cart=3; lang=de")
+        .body(body(""))
+        .unwrap();
+    let resp = sender.send_request(req).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let bytes = http_body_util::BodyExt::collect(resp.into_body()).await.unwrap().to_bytes();
+    let echo = Echo::parse(&bytes);
+    assert_eq!(echo.headers("cookie"), ["shop_session=abc; theme=dark; cart=3; lang=de"]);
+}

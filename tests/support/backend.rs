@@ -1,5 +1,6 @@
 //! A real HTTP backend on a free loopback port (hyper, its own thread and runtime), with routes
-//! that exercise a proxy: echo, streaming both ways, slow heads, upgrades, broken bodies.
+//! that exercise a proxy: echo, streaming both ways, slow heads, upgrades, broken bodies, any
+//! status (`/status/{code}/...`).
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -173,6 +174,14 @@ async fn route(req: Request<Incoming>, st: Arc<State>) -> Result<Response<BoxBod
             let mut r = full(StatusCode::OK, json.to_string());
             r.headers_mut().insert("content-type", "application/json".parse().unwrap());
             r
+        }
+        p if p.starts_with("/status/") => {
+            // `/status/{code}/...`: answers at once with that status (a shop refusing or failing
+            // an order), after reading the whole request body.
+            let code = p.split('/').nth(2).and_then(|c| c.parse::<u16>().ok());
+            let status = code.and_then(|c| StatusCode::from_u16(c).ok()).unwrap_or(StatusCode::BAD_REQUEST);
+            let _ = req.into_body().collect().await;
+            full(status, format!("status {}", status.as_u16()))
         }
         p if p.starts_with("/redirecting/") => {
             // A shop whose checkout answers with a redirect and a few fields of its own.

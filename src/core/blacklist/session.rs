@@ -105,7 +105,9 @@ impl SessionVerifier {
             JwtAlgorithm::EdDsa => DecodingKey::from_ed_pem(key).map_err(|e| fail(e.to_string()))?,
         };
         let mut validation = Validation::new(algorithm.jwt());
-        // Time and audience are checked below against the caller's clock and settings.
+        // `exp` and `nbf` are deliberately never checked (see the module comment), and no claim is
+        // required; `iss`, `aud` and the account claim are checked in `verify` against the
+        // settings (`aud` as a string or an array).
         validation.validate_exp = false;
         validation.validate_nbf = false;
         validation.validate_aud = false;
