@@ -18,7 +18,9 @@
 pub mod audit;
 pub mod blacklist;
 pub mod body;
+pub mod request_id;
 pub mod route;
+pub mod secrets;
 #[cfg(test)]
 pub(crate) mod testing;
 

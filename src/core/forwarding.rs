@@ -8,7 +8,7 @@ use std::net::IpAddr;
 
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 
-use crate::core::policy::ForwardingPolicy;
+use crate::core::policy::{ForwardingPolicy, HostRewrite};
 
 /// `X-Forwarded-For`.
 pub static X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
@@ -111,6 +111,40 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap, upgrade: bool) {
         headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
     } else {
         headers.remove(header::UPGRADE);
+    }
+}
+
+/// Rewrites a request head for the backend: origin-form URI (the backend is addressed by the
+/// connection), HTTP/1.1, hop-by-hop fields removed (`upgrade`: keep `Upgrade`), HTTP/2 cookie
+/// crumbs joined, forwarding headers written, and `Host` per `host`
+/// (`backend_authority` is the backend URL's `host:port`).
+pub fn rewrite_request_head(
+    head: &mut http::request::Parts,
+    client: &ClientFacts,
+    upgrade: bool,
+    host: &HostRewrite,
+    backend_authority: &str,
+) {
+    let original_host = head
+        .headers
+        .get(header::HOST)
+        .cloned()
+        .or_else(|| head.uri.authority().and_then(|a| HeaderValue::from_str(a.as_str()).ok()));
+    let path =
+        head.uri.path_and_query().cloned().unwrap_or_else(|| http::uri::PathAndQuery::from_static("/"));
+    head.uri = http::Uri::from(path);
+    head.version = http::Version::HTTP_11;
+    let headers = &mut head.headers;
+    strip_hop_by_hop(headers, upgrade);
+    join_cookie_crumbs(headers);
+    set_forwarding_headers(headers, client, original_host.as_ref());
+    let host = match host {
+        HostRewrite::Preserve => original_host.or_else(|| HeaderValue::from_str(backend_authority).ok()),
+        HostRewrite::Backend => HeaderValue::from_str(backend_authority).ok(),
+        HostRewrite::Fixed(v) => Some(v.clone()),
+    };
+    if let Some(host) = host {
+        headers.insert(header::HOST, host);
     }
 }
 

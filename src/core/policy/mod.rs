@@ -150,6 +150,15 @@ pub enum StorePolicy {
     },
 }
 
+impl StorePolicy {
+    /// The key namespace: every key is `namespace:key`, on every store and runtime.
+    pub fn namespace(&self) -> &str {
+        match self {
+            Self::Embedded { namespace } | Self::Redis { namespace, .. } => namespace,
+        }
+    }
+}
+
 /// `[admin]`: the admin API.
 #[derive(Debug, Clone, Default)]
 pub struct AdminPolicy {

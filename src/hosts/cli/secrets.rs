@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use super::Failure;
+use crate::app::secrets;
 use crate::core::blacklist::session::{JwtAlgorithm, SessionVerifier};
 use crate::core::blacklist::HashMode;
 use crate::core::email_hash::EmailHasher;
@@ -74,15 +75,15 @@ pub fn load_email_hasher(policy: &Policy, policy_path: &Path) -> Result<Option<E
     if blacklist.hash == HashMode::Sha256 {
         return Ok(Some(EmailHasher::PlainSha256));
     }
+    // Both sources are trimmed alike (`app::secrets`): `export DOORMAN_HASH_KEY="$(cat key)"`
+    // and a pasted newline give the same hashes as the key file.
     let (key, source) = if let Ok(key) = std::env::var("DOORMAN_HASH_KEY") {
-        // Trimmed like the key file: `export DOORMAN_HASH_KEY="$(cat key)"` and a pasted newline
-        // must give the same hashes.
-        (key.trim().as_bytes().to_vec(), "DOORMAN_HASH_KEY".to_owned())
+        (key.into_bytes(), "DOORMAN_HASH_KEY".to_owned())
     } else if let Some(file) = &blacklist.hash_key_file {
         let file = policy_path.parent().unwrap_or(Path::new(".")).join(file);
         let what = format!("{}: field `blacklist.hash_key_file`: {}", policy_path.display(), file.display());
         let bytes = std::fs::read(&file).map_err(|e| Failure::Usage(format!("{what}: {e}")))?;
-        (bytes.trim_ascii().to_vec(), what)
+        (bytes, what)
     } else {
         return Err(Failure::Usage(format!(
             "{}: the blacklist hashes e-mail addresses with HMAC and needs a key: set DOORMAN_HASH_KEY or \
@@ -90,7 +91,9 @@ pub fn load_email_hasher(policy: &Policy, policy_path: &Path) -> Result<Option<E
             policy_path.display()
         )));
     };
-    EmailHasher::hmac(&key).map(Some).map_err(|e| Failure::Usage(format!("{source}: {e}")))
+    secrets::email_hasher(blacklist, Some(&key))
+        .map(Some)
+        .map_err(|e| Failure::Usage(format!("{source}: {e}")))
 }
 
 /// The session-cookie verifier the policy asks for. The HS256 secret comes from
@@ -112,8 +115,6 @@ pub fn load_session_verifier(
             let what =
                 format!("{}: field `blacklist.session_key_file`: {}", policy_path.display(), file.display());
             let bytes = std::fs::read(&file).map_err(|e| Failure::Usage(format!("{what}: {e}")))?;
-            let bytes =
-                if settings.algorithm == JwtAlgorithm::Hs256 { bytes.trim_ascii().to_vec() } else { bytes };
             (bytes, what)
         }
         (None, None) => {
@@ -124,5 +125,6 @@ pub fn load_session_verifier(
             )))
         }
     };
-    SessionVerifier::new(settings, &key).map(Some).map_err(|e| Failure::Usage(format!("{source}: {e}")))
+    let blacklist = policy.blacklist.as_ref().expect("checked above");
+    secrets::session_verifier(blacklist, Some(&key)).map_err(|e| Failure::Usage(format!("{source}: {e}")))
 }

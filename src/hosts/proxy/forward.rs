@@ -13,8 +13,8 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use bytes::Bytes;
-use http::uri::{Authority, PathAndQuery};
-use http::{header, HeaderValue, Request, Response, StatusCode, Uri, Version};
+use http::uri::Authority;
+use http::{Request, Response, StatusCode};
 use http_body_util::{Either, Full};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
@@ -79,7 +79,9 @@ impl Forwarder {
         let request_id = req.headers().get(&self.request_id_header).cloned();
         let upgrade = forwarding::is_upgrade(req.headers());
         let client_upgrade = upgrade.then(|| hyper::upgrade::on(&mut req));
-        self.rewrite_head(&mut req, client, upgrade);
+        let (mut head, body) = req.into_parts();
+        forwarding::rewrite_request_head(&mut head, client, upgrade, &self.host, self.authority.as_str());
+        let req = Request::from_parts(head, body);
 
         let result = match tokio::time::timeout(self.response_timeout, self.pool.send(req)).await {
             Err(_) => Err(ForwardError::Timeout),
@@ -117,34 +119,6 @@ impl Forwarder {
         self.metrics.response(response.status(), started.elapsed());
         in_flight.answered = true;
         response
-    }
-
-    /// Rewrites the request head for the backend.
-    fn rewrite_head(&self, req: &mut Request<RequestBody>, client: &ClientFacts, upgrade: bool) {
-        let original_host = req
-            .headers()
-            .get(header::HOST)
-            .cloned()
-            .or_else(|| req.uri().authority().and_then(|a| HeaderValue::from_str(a.as_str()).ok()));
-        // Origin form (`/path?query`): the backend is addressed by the connection, not the URI.
-        let path = req.uri().path_and_query().cloned().unwrap_or_else(|| PathAndQuery::from_static("/"));
-        *req.uri_mut() = Uri::from(path);
-        *req.version_mut() = Version::HTTP_11;
-
-        let headers = req.headers_mut();
-        forwarding::strip_hop_by_hop(headers, upgrade);
-        forwarding::join_cookie_crumbs(headers);
-        forwarding::set_forwarding_headers(headers, client, original_host.as_ref());
-        let host = match &self.host {
-            HostRewrite::Preserve => {
-                original_host.or_else(|| HeaderValue::from_str(self.authority.as_str()).ok())
-            }
-            HostRewrite::Backend => HeaderValue::from_str(self.authority.as_str()).ok(),
-            HostRewrite::Fixed(v) => Some(v.clone()),
-        };
-        if let Some(host) = host {
-            headers.insert(header::HOST, host);
-        }
     }
 }
 

@@ -1,0 +1,61 @@
+//! Settings and secrets from `wasi:config` (Spin variables), read per request; nothing is baked
+//! into the component.
+//!
+//! | variable | meaning |
+//! |---|---|
+//! | `policy` | the policy TOML, the same file native Doorman reads (required) |
+//! | `hash_key` | the e-mail hash key, as `DOORMAN_HASH_KEY` natively (for `hash = "hmac"`) |
+//! | `session_key` | the session-cookie key, as `DOORMAN_SESSION_KEY` (HS256 secret or PEM public key) |
+//! | `kv_store` | the key-value store label to open (default `default`) |
+//! | any other, e.g. `backend_url` | a policy override, as the environment variable `DOORMAN_BACKEND_URL` natively |
+
+use doorman::app::secrets;
+use doorman::core::blacklist::session::SessionVerifier;
+use doorman::core::blacklist::BlacklistPolicy;
+use doorman::core::email_hash::EmailHasher;
+use doorman::core::policy::Policy;
+
+use crate::bindings::wasi::config::store as config;
+
+/// What one request needs from the settings.
+pub struct Settings {
+    /// The validated policy.
+    pub policy: Policy,
+    /// The blacklist, its hasher and its session-cookie verifier, when the policy has one.
+    pub blacklist: Option<(BlacklistPolicy, EmailHasher, Option<SessionVerifier>)>,
+    /// The key-value store label.
+    pub store_label: String,
+}
+
+/// Reads and validates the settings; the error names the variable or policy field.
+pub fn load() -> Result<Settings, String> {
+    let all = config::get_all().map_err(|e| match e {
+        config::Error::Upstream(m) | config::Error::Io(m) => format!("variables unavailable: {m}"),
+    })?;
+    let (mut text, mut hash_key, mut session_key, mut store_label) = (None, None, None, None);
+    let mut overrides = Vec::new();
+    for (name, value) in all {
+        // An empty secret is an unset one (Spin variables need a default to be optional).
+        let secret = || Some(value.clone()).filter(|v| !v.is_empty());
+        match name.as_str() {
+            "policy" => text = Some(value),
+            "hash_key" => hash_key = secret(),
+            "session_key" => session_key = secret(),
+            "kv_store" => store_label = Some(value),
+            other => overrides.push((format!("DOORMAN_{}", other.to_ascii_uppercase()), value)),
+        }
+    }
+    let text = text.ok_or("the variable `policy` (the policy TOML) is not set")?;
+    let policy = Policy::from_toml_str("variable `policy`", &text, overrides).map_err(|e| e.to_string())?;
+    let blacklist = match &policy.blacklist {
+        None => None,
+        Some(b) => {
+            let hasher = secrets::email_hasher(b, hash_key.as_deref().map(str::as_bytes))
+                .map_err(|e| format!("variable `hash_key`: {e}"))?;
+            let session = secrets::session_verifier(b, session_key.as_deref().map(str::as_bytes))
+                .map_err(|e| format!("variable `session_key`: {e}"))?;
+            Some((b.clone(), hasher, session))
+        }
+    };
+    Ok(Settings { policy, blacklist, store_label: store_label.unwrap_or_else(|| "default".into()) })
+}

@@ -1,0 +1,63 @@
+//! The component end to end: forwarding, and a blacklisted checkout turned back, on a real
+//! Redis shared with the native store adapter.
+
+use bytes::Bytes;
+use doorman::adapters::store::RedisStore;
+use doorman::core::blacklist::{entry_key, Identity, Scope};
+use doorman::core::email_hash::EmailHasher;
+use doorman::ports::store::Store;
+
+use crate::host::EdgeHost;
+use crate::support::backend::Backend;
+use crate::support::doorman::HASH_KEY;
+use crate::support::redis::RedisServer;
+
+const BLACKLIST: &str = "[blacklist]\nemail_fields = [\"email\"]\n\
+    [[blacklist.checkout]]\nroute = \"POST /echo/{event}/checkout\"\nredirect = \"/echo/{event}\"\n";
+
+fn request(method: &str, path: &str, body: &'static str) -> http::Request<Bytes> {
+    http::Request::builder()
+        .method(method)
+        .uri(format!("http://shop.example{path}"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Bytes::from_static(body.as_bytes()))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_component_forwards_and_turns_back_a_blacklisted_checkout() {
+    let redis = RedisServer::start();
+    let backend = Backend::start();
+    let policy =
+        format!("[backend]\nurl = \"{}\"\n[store]\nurl = \"{}\"\n{BLACKLIST}", backend.url(), redis.url());
+    let host = EdgeHost::new(&redis.url(), &[("policy", &policy), ("hash_key", HASH_KEY)]).await;
+
+    let store = RedisStore::connect(&redis.url(), "doorman").unwrap();
+    let hasher = EmailHasher::hmac(HASH_KEY.as_bytes()).unwrap();
+    let mallory = Identity::EmailHash(hasher.hash_hex("mallory@example.com"));
+    store.set(&entry_key(&mallory, &Scope::Platform), b"{}", None).await.unwrap();
+
+    let page = host.handle(request("GET", "/echo/page?x=1", "")).await.unwrap();
+    assert_eq!(page.status(), 200);
+    let echo: serde_json::Value = serde_json::from_slice(page.body()).unwrap();
+    assert_eq!(echo["method"], "GET");
+    assert_eq!(echo["uri"], "/echo/page?x=1");
+    assert!(page.headers().contains_key("x-request-id"));
+
+    let ordered = host.handle(request("POST", "/echo/e1/checkout", "email=ada%40example.com")).await.unwrap();
+    assert_eq!(ordered.status(), 200);
+    let echo: serde_json::Value = serde_json::from_slice(ordered.body()).unwrap();
+    assert_eq!(echo["body"], "email=ada%40example.com", "the backend got the same body");
+
+    let before = backend.state.requests.load(std::sync::atomic::Ordering::SeqCst);
+    let blocked =
+        host.handle(request("POST", "/echo/e1/checkout", "email=Mallory%40Example.com")).await.unwrap();
+    assert_eq!(blocked.status(), 303, "{:?}", String::from_utf8_lossy(blocked.body()));
+    assert_eq!(blocked.headers()["location"], "/echo/e1");
+    assert!(blocked.body().is_empty());
+    assert_eq!(
+        backend.state.requests.load(std::sync::atomic::Ordering::SeqCst),
+        before,
+        "nothing reached the backend"
+    );
+}
