@@ -74,6 +74,8 @@ pub struct EdgeHost {
     pub stores: Vec<String>,
     /// When set, every key-value call waits this long first (a stalled store).
     pub kv_stall: Option<Duration>,
+    /// When set, every key-value call fails as a store that is down does.
+    pub kv_down: bool,
 }
 
 /// Per-request state of one instance.
@@ -85,6 +87,7 @@ pub struct State {
     variables: HashMap<String, String>,
     stores: Vec<String>,
     kv_stall: Option<Duration>,
+    kv_down: bool,
 }
 
 impl WasiView for State {
@@ -118,6 +121,7 @@ impl EdgeHost {
             variables: variables.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
             stores: vec!["default".into()],
             kv_stall: None,
+            kv_down: false,
         }
     }
 
@@ -132,8 +136,13 @@ impl EdgeHost {
             variables: self.variables.clone(),
             stores: self.stores.clone(),
             kv_stall: self.kv_stall,
+            kv_down: self.kv_down,
         };
         let mut store = Store::new(self.pre.engine(), state);
+        // As Spin does, the host tells the component who the client is (overwriting any value a
+        // client sent).
+        let mut req = req;
+        req.headers_mut().insert("spin-client-addr", http::HeaderValue::from_static("127.0.0.1:40000"));
         let req = req
             .map(|b| Full::new(b).map_err(|never: std::convert::Infallible| -> ErrorCode { match never {} }));
         let (sender, receiver) = tokio::sync::oneshot::channel();
@@ -174,11 +183,15 @@ fn other(e: impl std::fmt::Display) -> store::Error {
     store::Error::Other(e.to_string())
 }
 
-/// Waits `stall` first, when set (a stalled store).
-async fn stall(stall: Option<Duration>) {
+/// Waits `stall` first, when set (a stalled store); fails when the store is `down`.
+async fn stall(stall: Option<Duration>, down: bool) -> Result<(), store::Error> {
     if let Some(d) = stall {
         tokio::time::sleep(d).await;
     }
+    if down {
+        return Err(other("connection refused (the store is down)"));
+    }
+    Ok(())
 }
 
 impl store::Host for State {
@@ -192,22 +205,22 @@ impl store::Host for State {
 
 impl store::HostBucket for State {
     async fn get(&mut self, _b: Resource<Bucket>, key: String) -> Result<Option<Vec<u8>>, store::Error> {
-        stall(self.kv_stall).await;
+        stall(self.kv_stall, self.kv_down).await?;
         self.redis.get(key).await.map_err(other)
     }
 
     async fn set(&mut self, _b: Resource<Bucket>, key: String, value: Vec<u8>) -> Result<(), store::Error> {
-        stall(self.kv_stall).await;
+        stall(self.kv_stall, self.kv_down).await?;
         self.redis.set(key, value).await.map_err(other)
     }
 
     async fn delete(&mut self, _b: Resource<Bucket>, key: String) -> Result<(), store::Error> {
-        stall(self.kv_stall).await;
+        stall(self.kv_stall, self.kv_down).await?;
         self.redis.del(key).await.map_err(other)
     }
 
     async fn exists(&mut self, _b: Resource<Bucket>, key: String) -> Result<bool, store::Error> {
-        stall(self.kv_stall).await;
+        stall(self.kv_stall, self.kv_down).await?;
         self.redis.exists(key).await.map_err(other)
     }
 
@@ -232,7 +245,7 @@ impl atomics::Host for State {
         key: String,
         delta: i64,
     ) -> Result<i64, store::Error> {
-        stall(self.kv_stall).await;
+        stall(self.kv_stall, self.kv_down).await?;
         self.redis.incr(key, delta).await.map_err(other)
     }
 

@@ -61,3 +61,37 @@ async fn the_component_forwards_and_turns_back_a_blacklisted_checkout() {
         "nothing reached the backend"
     );
 }
+
+#[tokio::test]
+async fn missing_or_broken_settings_get_a_neutral_500_never_their_text() {
+    let redis = RedisServer::start();
+    let none = EdgeHost::new(&redis.url(), &[]).await;
+    let broken =
+        EdgeHost::new(&redis.url(), &[("policy", "[backend]\nurl = \"ftp://secret-backend.internal\"\n")])
+            .await;
+    let no_key = EdgeHost::new(
+        &redis.url(),
+        &[("policy", &format!("[backend]\nurl = \"http://127.0.0.1:9\"\n{BLACKLIST}"))],
+    )
+    .await;
+    for host in [none, broken, no_key] {
+        let answer =
+            host.handle(request("GET", "/events", "")).await.expect("an answer, not a trap or a hang");
+        assert_eq!(answer.status(), 500);
+        let text = String::from_utf8_lossy(answer.body());
+        assert!(text.contains("<h1>Error</h1>"), "{text}");
+        assert!(!text.contains("secret-backend") && !text.contains("policy"), "no internal detail: {text}");
+    }
+}
+
+#[tokio::test]
+async fn an_unreachable_backend_is_a_neutral_502() {
+    let redis = RedisServer::start();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let policy = format!("[backend]\nurl = \"http://127.0.0.1:{closed}\"\n");
+    let host = EdgeHost::new(&redis.url(), &[("policy", &policy)]).await;
+    let answer = host.handle(request("GET", "/events", "")).await.unwrap();
+    assert_eq!(answer.status(), 502);
+    assert!(String::from_utf8_lossy(answer.body()).contains("<h1>Bad Gateway</h1>"));
+    assert!(!String::from_utf8_lossy(answer.body()).contains(&closed.to_string()), "no backend address");
+}

@@ -1,0 +1,431 @@
+//! The conformance cases of `fixtures/conformance/` (format in its README), each run unchanged
+//! against the tower layer in-process, the `doorman` binary over loopback and the component in
+//! wasmtime, in front of the same recording backend and on the same `redis-server`. Every
+//! difference between a runtime and the case, and so between runtimes, is a failure.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use doorman::adapters::store::RedisStore;
+use doorman::core::blacklist::entry::Entry;
+use doorman::core::blacklist::{entry_key, event_key, organizer_event_key, Identity, Scope};
+use doorman::core::email::canonicalize;
+use doorman::core::email_hash::EmailHasher;
+use doorman::core::forwarding::ClientFacts;
+use doorman::core::policy::Policy;
+use doorman::hosts::layer::{Doorman as Layered, DoormanLayer};
+use doorman::hosts::metrics::Metrics;
+use doorman::hosts::proxy::forward::{ForwardService, Forwarder};
+use doorman::ports::store::Store;
+use http_body_util::{BodyExt, Either, Full};
+use serde::Deserialize;
+use tower::ServiceExt;
+
+use crate::host::EdgeHost;
+use crate::support::backend::Backend;
+use crate::support::client::{body, send};
+use crate::support::doorman::{policy, Doorman, HASH_KEY};
+use crate::support::redis::RedisServer;
+
+/// The HS256 key of the cases' session cookie `sid`.
+const SESSION_KEY: &str = "conformance-session-key-0123456789abcdef";
+const NAMESPACE: &str = "conf";
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Case {
+    description: String,
+    #[serde(default)]
+    blacklist: String,
+    #[serde(default = "up")]
+    store: String,
+    #[serde(default)]
+    session: bool,
+    #[serde(default)]
+    before: Vec<Seed>,
+    request: CaseRequest,
+    expect: Expect,
+}
+
+fn up() -> String {
+    "up".into()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Seed {
+    email: Option<String>,
+    account: Option<String>,
+    event: Option<String>,
+    organizer: Option<String>,
+    #[serde(default)]
+    expired: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CaseRequest {
+    method: String,
+    path: String,
+    #[serde(default)]
+    headers: Vec<(String, String)>,
+    #[serde(default)]
+    body: String,
+    #[serde(default = "one")]
+    body_repeat: usize,
+}
+
+fn one() -> usize {
+    1
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Expect {
+    status: u16,
+    #[serde(default)]
+    headers: BTreeMap<String, String>,
+    #[serde(default)]
+    absent: Vec<String>,
+    body: Option<String>,
+    body_contains: Option<String>,
+    backend_called: Option<bool>,
+    audit_blocks: Option<usize>,
+    backend: Option<BackendExpect>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BackendExpect {
+    method: Option<String>,
+    uri: Option<String>,
+    body: Option<String>,
+    #[serde(default)]
+    headers: BTreeMap<String, String>,
+    #[serde(default)]
+    absent: Vec<String>,
+}
+
+fn cases() -> Vec<(String, Case)> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/conformance");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|p| {
+            let name = p.file_stem().unwrap().to_string_lossy().into_owned();
+            let text = std::fs::read_to_string(&p).unwrap();
+            let case = toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            (name, case)
+        })
+        .collect()
+}
+
+/// The policy of a case: the shared base, the case's blacklist lines, its store.
+fn policy_text(case: &Case, backend: &str, redis_url: &str) -> String {
+    let session = if case.session { "session_cookie = \"sid\"\nsession_algorithm = \"HS256\"\n" } else { "" };
+    format!(
+        "{}[store]\nurl = \"{redis_url}\"\nnamespace = \"{NAMESPACE}\"\n\
+         [blacklist]\n{}\n{session}account_fields = [\"account\"]\nemail_fields = [\"email\", \"customer.email\"]\n\
+         strip_plus_tags = true\nmax_body_bytes = 4096\n\
+         [[blacklist.checkout]]\nroute = \"POST /echo/{{event}}/checkout\"\nredirect = \"/echo/{{event}}\"\n",
+        policy(backend, "", "host = \"backend\"\n"),
+        case.blacklist,
+    )
+}
+
+/// A Redis URL nobody answers on (a store that is down).
+fn dead_redis() -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    format!("redis://127.0.0.1:{port}/")
+}
+
+/// The three runtimes.
+enum Runtime {
+    Layer(Layered<ForwardService, RedisStore>),
+    Binary(Doorman),
+    Edge(EdgeHost),
+}
+
+impl Runtime {
+    fn name(&self) -> &'static str {
+        match self {
+            Self::Layer(_) => "tower layer",
+            Self::Binary(_) => "binary",
+            Self::Edge(_) => "component",
+        }
+    }
+
+    async fn start(which: usize, text: &str, case: &Case, redis_url: &str, live_redis: &str) -> Self {
+        match which {
+            0 => {
+                let policy = Policy::from_toml_str("conformance", text, std::iter::empty()).unwrap();
+                let blacklist = policy.blacklist.clone().unwrap();
+                let store = RedisStore::connect(redis_url, NAMESPACE).unwrap();
+                let hasher = EmailHasher::hmac(HASH_KEY.as_bytes()).unwrap();
+                let mut layer = DoormanLayer::blacklist(blacklist.clone(), hasher, store);
+                if case.session {
+                    let secret = SESSION_KEY.as_bytes();
+                    layer = layer.session(
+                        doorman::app::secrets::session_verifier(&blacklist, Some(secret)).unwrap().unwrap(),
+                    );
+                }
+                let forwarder = Arc::new(Forwarder::new(&policy, Metrics::new(), None));
+                let facts = Arc::new(ClientFacts::new([127, 0, 0, 1].into(), "http", &policy.forwarding));
+                Self::Layer(tower::Layer::layer(&layer.build(), ForwardService::new(forwarder, facts)))
+            }
+            1 => Self::Binary(Doorman::start_with_env(text, &[("DOORMAN_SESSION_KEY", SESSION_KEY)])),
+            _ => {
+                // The host's store is told to fail (`kv_down`); the connection itself is to the live server.
+                let mut host = EdgeHost::new(
+                    live_redis,
+                    &[("policy", text), ("hash_key", HASH_KEY), ("session_key", SESSION_KEY)],
+                )
+                .await;
+                host.kv_down = case.store == "down";
+                Self::Edge(host)
+            }
+        }
+    }
+
+    async fn send(&self, req: http::Request<Bytes>) -> Result<http::Response<Bytes>, String> {
+        match self {
+            Self::Layer(service) => {
+                // Composed as the proxy composes it: the request id first, then the layer.
+                let mut req = req.map(|b| Either::Right(Full::new(b)));
+                let name = http::HeaderName::from_static("x-request-id");
+                let id = doorman::app::request_id::ensure(req.headers_mut(), &name);
+                let Ok(mut response) = service.clone().oneshot(req).await;
+                response.headers_mut().insert(name, id);
+                let (parts, body) = response.into_parts();
+                let bytes = body.collect().await.map_err(|e| e.to_string())?.to_bytes();
+                Ok(http::Response::from_parts(parts, bytes))
+            }
+            Self::Binary(doorman) => {
+                let (parts, body_bytes) = req.into_parts();
+                let mut builder = http::Request::builder()
+                    .method(parts.method)
+                    .uri(doorman.url(parts.uri.path_and_query().unwrap().as_str()));
+                for (name, value) in &parts.headers {
+                    builder = builder.header(name, value);
+                }
+                let (response, bytes) = send(builder.body(body(body_bytes)).unwrap()).await;
+                Ok(response.map(|()| bytes))
+            }
+            Self::Edge(host) => host.handle(req).await,
+        }
+    }
+}
+
+fn request(case: &Case) -> http::Request<Bytes> {
+    let r = &case.request;
+    let mut builder = http::Request::builder()
+        .method(r.method.as_str())
+        .uri(format!("http://shop.example{}", r.path))
+        .header("host", "shop.example");
+    for (name, value) in &r.headers {
+        builder = builder.header(name.as_str(), value.as_str());
+    }
+    builder.body(Bytes::from(r.body.repeat(r.body_repeat))).unwrap()
+}
+
+async fn seed(case: &Case, redis: &mut redis::aio::ConnectionManager, store: &RedisStore) {
+    let _: () = redis::cmd("FLUSHDB").query_async(redis).await.unwrap();
+    let hasher = EmailHasher::hmac(HASH_KEY.as_bytes()).unwrap();
+    for s in &case.before {
+        if let Some(event) = &s.event {
+            let org = s.organizer.as_deref().expect("an event seed names its organizer");
+            store.set(&event_key(event), org.as_bytes(), None).await.unwrap();
+            store.set(&organizer_event_key(org, event), b"", None).await.unwrap();
+            continue;
+        }
+        let identity = match (&s.email, &s.account) {
+            (Some(e), None) => {
+                Identity::EmailHash(hasher.hash_hex(&canonicalize(e, Default::default()).unwrap()))
+            }
+            (None, Some(a)) => Identity::Account(a.clone()),
+            _ => panic!("a seed is one email, one account or one event"),
+        };
+        let scope = s.organizer.clone().map_or(Scope::Platform, Scope::Organizer);
+        let entry = Entry {
+            kind: identity.kind().into(),
+            value: identity.value().into(),
+            scope: scope.as_str().into(),
+            reason: String::new(),
+            added_by: "operator".into(),
+            added_at: 0,
+            expires_at: None,
+        };
+        let ttl = s.expired.then_some(Duration::from_millis(1));
+        store.set(&entry_key(&identity, &scope), &serde_json::to_vec(&entry).unwrap(), ttl).await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(5)).await;
+}
+
+async fn audit_blocks(store: &RedisStore, want: usize) -> usize {
+    // Blocked checkouts are audited in the background: wait for the count, briefly.
+    let mut seen = 0;
+    for _ in 0..100 {
+        let records = store.scan_prefix("audit:", 1000).await.unwrap_or_default();
+        seen = records
+            .iter()
+            .filter(|r| String::from_utf8_lossy(&r.value).contains("\"action\":\"block\""))
+            .count();
+        if seen >= want && (want > 0 || seen > 0) {
+            break;
+        }
+        if want == 0 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    seen
+}
+
+/// What is wrong with `response` against the case.
+fn check(
+    case: &Case,
+    response: &http::Response<Bytes>,
+    backend_calls: u64,
+    blocks: Option<usize>,
+) -> Vec<String> {
+    let e = &case.expect;
+    let mut wrong = Vec::new();
+    if response.status().as_u16() != e.status {
+        wrong.push(format!(
+            "status {} instead of {} ({:?})",
+            response.status(),
+            e.status,
+            String::from_utf8_lossy(response.body())
+        ));
+    }
+    for (name, value) in &e.headers {
+        let got =
+            response.headers().get(name.as_str()).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        if got.as_deref() != Some(value.as_str()) {
+            wrong.push(format!("response `{name}`: {got:?} instead of {value:?}"));
+        }
+    }
+    for name in &e.absent {
+        if response.headers().contains_key(name.as_str()) {
+            wrong.push(format!("response carries `{name}`"));
+        }
+    }
+    if !response.headers().contains_key("x-request-id") {
+        wrong.push("no x-request-id on the answer".into());
+    }
+    let text = String::from_utf8_lossy(response.body());
+    if let Some(body) = &e.body {
+        if text != *body {
+            wrong.push(format!("body {text:?} instead of {body:?}"));
+        }
+    }
+    if let Some(part) = &e.body_contains {
+        if !text.contains(part.as_str()) {
+            wrong.push(format!("body {text:?} lacks {part:?}"));
+        }
+    }
+    if let Some(called) = e.backend_called {
+        if called != (backend_calls > 0) {
+            wrong.push(format!("the backend saw {backend_calls} requests"));
+        }
+    }
+    if let (Some(want), Some(got)) = (e.audit_blocks, blocks) {
+        if want != got {
+            wrong.push(format!("{got} block records audited instead of {want}"));
+        }
+    }
+    if let Some(b) = &e.backend {
+        match serde_json::from_slice::<serde_json::Value>(response.body()) {
+            Err(_) => wrong.push("the answer is not the backend's echo".into()),
+            Ok(echo) => {
+                let field = |k: &str| echo[k].as_str().unwrap_or_default().to_owned();
+                for (k, want) in [("method", &b.method), ("uri", &b.uri), ("body", &b.body)] {
+                    if let Some(want) = want {
+                        if field(k) != *want {
+                            wrong.push(format!("the backend got {k} {:?} instead of {want:?}", field(k)));
+                        }
+                    }
+                }
+                let got: Vec<(String, String)> =
+                    serde_json::from_value(echo["headers"].clone()).unwrap_or_default();
+                let all = |n: &str| {
+                    got.iter().filter(|(k, _)| k == n).map(|(_, v)| v.as_str()).collect::<Vec<_>>().join(", ")
+                };
+                for (name, want) in &b.headers {
+                    if all(name) != *want {
+                        wrong.push(format!("the backend got `{name}: {}` instead of {want:?}", all(name)));
+                    }
+                }
+                for name in &b.absent {
+                    if got.iter().any(|(k, _)| k == name) {
+                        wrong.push(format!("the backend got `{name}`"));
+                    }
+                }
+            }
+        }
+    }
+    wrong
+}
+
+#[tokio::test]
+async fn every_case_gives_the_same_answer_on_every_runtime() {
+    let mut redis_server = RedisServer::start();
+    let backend = Backend::start();
+    let client = redis::Client::open(redis_server.url()).unwrap();
+    let mut raw = client.get_connection_manager().await.unwrap();
+    let store = RedisStore::connect(&redis_server.url(), NAMESPACE).unwrap();
+    let dead = dead_redis();
+    let cases = cases();
+    assert!(cases.len() >= 15, "the cases are in fixtures/conformance");
+    let mut binaries: HashMap<String, Runtime> = HashMap::new();
+    let mut failures = Vec::new();
+    for (name, case) in &cases {
+        let redis_url = if case.store == "down" { dead.clone() } else { redis_server.url() };
+        let text = policy_text(case, &backend.url(), &redis_url);
+        for which in 0..3 {
+            seed(case, &mut raw, &store).await;
+            let runtime = if which == 1 {
+                // One process per distinct policy.
+                if !binaries.contains_key(&text) {
+                    binaries.insert(
+                        text.clone(),
+                        Runtime::start(1, &text, case, &redis_url, &redis_server.url()).await,
+                    );
+                }
+                None
+            } else {
+                Some(Runtime::start(which, &text, case, &redis_url, &redis_server.url()).await)
+            };
+            let runtime = runtime.as_ref().unwrap_or_else(|| &binaries[&text]);
+            let before = backend.state.requests.load(Ordering::SeqCst);
+            let answer = runtime.send(request(case)).await;
+            let calls = backend.state.requests.load(Ordering::SeqCst) - before;
+            let wrong = match answer {
+                Err(e) => vec![format!("no answer: {e}")],
+                Ok(response) => {
+                    let blocks = match (case.expect.audit_blocks, case.store.as_str()) {
+                        (Some(want), "up") => Some(audit_blocks(&store, want).await),
+                        _ => None,
+                    };
+                    check(case, &response, calls, blocks)
+                }
+            };
+            for w in wrong {
+                failures.push(format!("{name} ({}), {}: {w}", case.description, runtime.name()));
+            }
+        }
+    }
+    drop(binaries);
+    redis_server.kill();
+    assert!(failures.is_empty(), "{} differences:\n{}", failures.len(), failures.join("\n"));
+}
