@@ -15,6 +15,7 @@
 //! an [`App`]; per request it asks [`App::classify`] and, for an action, runs [`App::run`]. The
 //! tower layer (`hosts::layer`) is the reference host.
 
+pub mod admin;
 pub mod audit;
 pub mod blacklist;
 pub mod body;

@@ -14,11 +14,12 @@ use tokio::sync::watch;
 
 use crate::adapters::store::AnyStore;
 use crate::adapters::store::StoreFactory;
+use crate::app::admin::{Admin, BlacklistAdmin};
 use crate::app::Ports;
 use crate::core::blacklist::session::SessionVerifier;
 use crate::core::email_hash::EmailHasher;
 use crate::core::policy::Policy;
-use crate::hosts::admin::{self, AdminState, AdminToken, BlacklistAdmin};
+use crate::hosts::admin::{self, AdminState, AdminToken};
 use crate::hosts::layer::{DoormanLayer, TokioTasks};
 use crate::hosts::metrics::Metrics;
 use crate::hosts::proxy::server::{self, WorkerContext};
@@ -132,11 +133,13 @@ pub fn start(policy: Policy, options: ServeOptions) -> Result<Running, StartErro
     let admin_draining = draining.clone();
     let admin_state = move || -> Result<AdminState, StoreError> {
         Ok(AdminState {
-            ports: Ports::new(admin_stores.connect()?, Arc::new(TokioTasks)),
+            admin: Arc::new(Admin::new(
+                Ports::new(admin_stores.connect()?, Arc::new(TokioTasks)),
+                blacklist_admin,
+            )),
             metrics,
             token: options.admin_token,
             draining: admin_draining,
-            blacklist: blacklist_admin,
         })
     };
     let admin_thread = std::thread::Builder::new()

@@ -152,7 +152,7 @@ fn dead_redis() -> String {
 enum Runtime {
     Layer(Layered<ForwardService, RedisStore>),
     Binary(Doorman),
-    Edge(EdgeHost),
+    Edge(Box<EdgeHost>),
 }
 
 impl Runtime {
@@ -191,7 +191,7 @@ impl Runtime {
                 )
                 .await;
                 host.kv_down = case.store == "down";
-                Self::Edge(host)
+                Self::Edge(Box::new(host))
             }
         }
     }

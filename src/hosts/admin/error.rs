@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
+use crate::app::admin::AdminError;
 use crate::ports::store::StoreError;
 
 /// An admin API error: status and a message for the caller.
@@ -41,12 +42,15 @@ impl From<StoreError> for ApiError {
     }
 }
 
-/// Checks that `value` of `field` is a slug (organizer or event id), else a 400 saying so.
-pub fn slug<'a>(field: &str, value: &'a str) -> Result<&'a str, ApiError> {
-    if crate::core::blacklist::is_slug(value) {
-        Ok(value)
-    } else {
-        Err(ApiError::bad(format!("{field}: 1 to 64 of a-z, 0-9, '-', '_'")))
+impl From<AdminError> for ApiError {
+    fn from(e: AdminError) -> Self {
+        match e {
+            AdminError::BadInput(m) => Self(StatusCode::BAD_REQUEST, m),
+            AdminError::Forbidden(m) => Self(StatusCode::FORBIDDEN, m),
+            AdminError::NotFound(m) => Self(StatusCode::NOT_FOUND, m),
+            AdminError::Conflict(m) => Self(StatusCode::CONFLICT, m),
+            AdminError::Unavailable(e) => e.into(),
+        }
     }
 }
 

@@ -22,9 +22,8 @@ use axum::{Json, Router};
 pub use auth::{random_token, AdminToken, TokenError, MIN_TOKEN_LEN};
 
 use crate::adapters::store::AnyStore;
-use crate::app::Ports;
-use crate::core::email::CanonicalRules;
-use crate::core::email_hash::EmailHasher;
+use crate::app::admin::Admin;
+pub use crate::app::admin::BlacklistAdmin;
 use crate::hosts::metrics::Metrics;
 use crate::ports::store::Store;
 
@@ -34,25 +33,14 @@ pub const OPENAPI: &str = include_str!("../../../openapi/admin.json");
 /// What the admin handlers share.
 #[derive(Clone)]
 pub struct AdminState {
-    /// The store (for readiness and the admin API), clock and randomness.
-    pub ports: Ports<AnyStore>,
+    /// The admin use cases, over the store, clock and randomness.
+    pub admin: Arc<Admin<AnyStore>>,
     /// Metrics to render.
     pub metrics: Metrics,
     /// The operator token; without one, only organizer tokens (issued earlier) are accepted.
     pub token: Option<AdminToken>,
     /// Set when shutdown begins, so `/readyz` turns away new traffic.
     pub draining: Arc<AtomicBool>,
-    /// Hashing for the blacklist endpoints, when the policy has a blacklist.
-    pub blacklist: Option<BlacklistAdmin>,
-}
-
-/// What the blacklist endpoints need to turn addresses into hashes.
-#[derive(Clone)]
-pub struct BlacklistAdmin {
-    /// The same hasher the checkout path uses.
-    pub hasher: EmailHasher,
-    /// The same canonicalization rules.
-    pub rules: CanonicalRules,
 }
 
 /// The admin router: `/healthz` and `/readyz` open, everything else behind the bearer token.
@@ -89,13 +77,15 @@ async fn readyz(State(state): State<AdminState>) -> Response {
         )
             .into_response();
     }
-    match state.ports.store.ping().await {
-        Ok(()) => Json(serde_json::json!({"ready": true, "store": state.ports.store.kind()})).into_response(),
+    match state.admin.ports.store.ping().await {
+        Ok(()) => {
+            Json(serde_json::json!({"ready": true, "store": state.admin.ports.store.kind()})).into_response()
+        }
         Err(e) => {
             tracing::warn!(error = %e, "readiness: store unavailable");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                Json(serde_json::json!({"ready": false, "reason": "store unavailable", "store": state.ports.store.kind()})),
+                Json(serde_json::json!({"ready": false, "reason": "store unavailable", "store": state.admin.ports.store.kind()})),
             )
                 .into_response()
         }
@@ -107,7 +97,7 @@ async fn metrics(
     axum::extract::Extension(who): axum::extract::Extension<principal::Principal>,
 ) -> Response {
     if let Err(e) = who.require_operator() {
-        return e.into_response();
+        return error::ApiError::from(e).into_response();
     }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], state.metrics.render())
         .into_response()

@@ -19,10 +19,10 @@ use http_body_util::BodyExt;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::blacklist::{entry_json, new_entry, EntryRequest};
 use super::error::{ApiError, Params};
 use super::principal::Principal;
 use super::AdminState;
+use crate::app::admin::{entry_json, EntryRequest, NewEntry};
 use crate::app::audit::record_item;
 use crate::core::blacklist::audit::{AuditAction, AuditRecord};
 use crate::core::blacklist::entry::Entry;
@@ -184,9 +184,9 @@ impl Import<'_> {
             Ok(r) => r,
             Err(e) => return self.reject(e),
         };
-        let now_ms = self.state.ports.clock.unix_ms();
-        match new_entry(self.state, self.who, &request, now_ms / 1000) {
-            Ok((identity, scope, entry, ttl)) => {
+        let now_ms = self.state.admin.ports.clock.unix_ms();
+        match self.state.admin.new_entry(self.who, &request, now_ms / 1000) {
+            Ok(NewEntry { identity, scope, entry, ttl }) => {
                 let value = serde_json::to_vec(&entry).expect("an entry serializes");
                 self.batch.push(SetItem { key: entry_key(&identity, &scope), value, ttl });
                 let record = AuditRecord {
@@ -199,9 +199,9 @@ impl Import<'_> {
                     event: None,
                     route: None,
                 };
-                self.batch.push(record_item(&self.state.ports, &record));
+                self.batch.push(record_item(&self.state.admin.ports, &record));
             }
-            Err(ApiError(_, message)) => self.reject(message),
+            Err(e) => self.reject(e.to_string()),
         }
     }
 
@@ -211,7 +211,7 @@ impl Import<'_> {
             return Ok(());
         }
         let entries = self.batch.len() / 2;
-        if let Err(e) = self.state.ports.store.set_many(&self.batch).await {
+        if let Err(e) = self.state.admin.ports.store.set_many(&self.batch).await {
             tracing::warn!(error = %e, added = self.added, "import stopped: store failed");
             return Err(ApiError(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -235,7 +235,7 @@ pub async fn import(
     headers: HeaderMap,
     body: AxumBody,
 ) -> Result<Response, ApiError> {
-    if state.blacklist.is_none() {
+    if state.admin.blacklist.is_none() {
         return Err(ApiError(StatusCode::CONFLICT, "the policy has no [blacklist] section".into()));
     }
     let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
@@ -340,7 +340,7 @@ pub async fn export(
         out.push_str("kind,value,organizer,reason,expires_at,added_by,added_at\n");
     }
     let mut writer = csv::WriterBuilder::new().has_headers(false).from_writer(Vec::new());
-    for item in state.ports.store.scan_prefix(ENTRY_PREFIX, usize::MAX).await? {
+    for item in state.admin.ports.store.scan_prefix(ENTRY_PREFIX, usize::MAX).await? {
         let Ok(entry) = serde_json::from_slice::<Entry>(&item.value) else { continue };
         if scope.as_ref().is_some_and(|s| *s != entry.scope()) {
             continue;

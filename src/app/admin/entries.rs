@@ -1,0 +1,193 @@
+//! Blacklist entries: add, remove, list, and the hash an address would have. Addresses are
+//! hashed on arrival and never stored, logged or echoed.
+
+use std::time::{Duration, UNIX_EPOCH};
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{Admin, AdminError, Principal};
+use crate::core::blacklist::audit::AuditAction;
+use crate::core::blacklist::entry::Entry;
+use crate::core::blacklist::{
+    entry_key, is_account_id, organizer_events_prefix, Identity, Scope, ENTRY_PREFIX,
+};
+use crate::core::email::canonicalize;
+use crate::core::email_hash::is_hash_hex;
+use crate::ports::store::Store;
+
+/// Longest `reason` accepted.
+const MAX_REASON: usize = 500;
+/// Most entries one list call returns.
+pub const MAX_LIST: usize = 10_000;
+
+/// Who an add or remove is about (exactly one of the three), and the entry's details.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EntryRequest {
+    /// An account id.
+    pub account: Option<String>,
+    /// A guest's e-mail address (hashed at once).
+    pub email: Option<String>,
+    /// An e-mail hash computed elsewhere.
+    pub email_hash: Option<String>,
+    /// The organizer scope (default: platform-wide for the operator, one's own for an organizer).
+    pub organizer: Option<String>,
+    /// Why (one line of text).
+    pub reason: Option<String>,
+    /// A duration such as `30d` or `12h`.
+    pub expires_in: Option<String>,
+    /// An RFC 3339 time such as `2027-01-31T00:00:00Z`.
+    pub expires_at: Option<String>,
+}
+
+/// A checked add request: what to store where, for how long.
+pub struct NewEntry {
+    /// Who.
+    pub identity: Identity,
+    /// Where it applies.
+    pub scope: Scope,
+    /// The stored form.
+    pub entry: Entry,
+    /// Until it expires.
+    pub ttl: Option<Duration>,
+}
+
+/// The API's view of an entry.
+pub fn entry_json(e: &Entry) -> Value {
+    let time = |t: u64| humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(t)).to_string();
+    json!({
+        "kind": e.kind, "value": e.value,
+        "organizer": if e.scope == "*" { None } else { Some(&e.scope) },
+        "reason": e.reason, "added_by": e.added_by, "added_at": time(e.added_at),
+        "expires_at": e.expires_at.map(time),
+    })
+}
+
+impl<S: Store> Admin<S> {
+    fn identity(&self, req: &EntryRequest) -> Result<Identity, AdminError> {
+        let blacklist = self.blacklist()?;
+        match (&req.account, &req.email, &req.email_hash) {
+            (Some(a), None, None) if is_account_id(a) => Ok(Identity::Account(a.clone())),
+            (Some(_), None, None) => {
+                Err(AdminError::bad("account: 1 to 256 characters, no control characters or outer spaces"))
+            }
+            (None, Some(e), None) => {
+                let canonical =
+                    canonicalize(e, blacklist.rules).map_err(|e| AdminError::bad(format!("email: {e}")))?;
+                Ok(Identity::EmailHash(blacklist.hasher.hash_hex(&canonical)))
+            }
+            (None, None, Some(h)) if is_hash_hex(h) => Ok(Identity::EmailHash(h.clone())),
+            (None, None, Some(_)) => Err(AdminError::bad("email_hash: 64 lowercase hex digits")),
+            _ => Err(AdminError::bad("give exactly one of account, email, email_hash")),
+        }
+    }
+
+    /// Checks an add request from `who` at `now` (Unix seconds) and makes the entry.
+    pub fn new_entry(&self, who: &Principal, req: &EntryRequest, now: u64) -> Result<NewEntry, AdminError> {
+        let identity = self.identity(req)?;
+        let scope = who.scope(req.organizer.as_deref())?;
+        let reason = req.reason.clone().unwrap_or_default();
+        if reason.len() > MAX_REASON || reason.chars().any(char::is_control) {
+            return Err(AdminError::bad(format!("reason: at most {MAX_REASON} bytes of text on one line")));
+        }
+        let ttl = match (&req.expires_in, &req.expires_at) {
+            (Some(_), Some(_)) => return Err(AdminError::bad("give expires_in or expires_at, not both")),
+            (Some(d), None) => Some(
+                humantime::parse_duration(d)
+                    .map_err(|e| AdminError::bad(format!("expires_in: `{d}`: {e}")))?,
+            ),
+            (None, Some(t)) => {
+                let at = humantime::parse_rfc3339_weak(t).map_err(|e| {
+                    AdminError::bad(format!("expires_at: `{t}` is not an RFC 3339 time: {e}"))
+                })?;
+                let at = at.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+                Some(Duration::from_secs(at.saturating_sub(now)))
+            }
+            (None, None) => None,
+        };
+        if ttl.is_some_and(|t| t.is_zero() || t > Duration::from_secs(100 * 365 * 86_400)) {
+            return Err(AdminError::bad("the expiry must be in the future and at most 100 years away"));
+        }
+        let entry = Entry {
+            kind: identity.kind().into(),
+            value: identity.value().into(),
+            scope: scope.as_str().into(),
+            reason,
+            added_by: who.label(),
+            added_at: now,
+            expires_at: ttl.map(|t| now + t.as_secs()),
+        };
+        Ok(NewEntry { identity, scope, entry, ttl })
+    }
+
+    /// Adds an entry; answers it (with a `warning` when no event maps to its organizer yet, so
+    /// it blocks nothing until one does).
+    pub async fn add_entry(&self, who: &Principal, req: &EntryRequest) -> Result<Value, AdminError> {
+        let NewEntry { identity, scope, entry, ttl } = self.new_entry(who, req, self.now())?;
+        let value = serde_json::to_vec(&entry).expect("an entry serializes");
+        self.ports.store.set(&entry_key(&identity, &scope), &value, ttl).await?;
+        tracing::info!(kind = entry.kind, scope = entry.scope, by = entry.added_by, "blacklist: entry added");
+        self.record(who, AuditAction::Add, identity.kind(), identity.value(), &scope).await;
+        let mut answer = entry_json(&entry);
+        if let Scope::Organizer(org) = &scope {
+            if self.ports.store.scan_prefix(&organizer_events_prefix(org), 1).await?.is_empty() {
+                answer["warning"] = json!(format!(
+                    "no event is mapped to organizer `{org}` yet, so this entry blocks nothing until one is \
+                     (PUT /v1/events/{{event}} with {{\"organizer\": \"{org}\"}})"
+                ));
+            }
+        }
+        Ok(answer)
+    }
+
+    /// Removes an entry; `NotFound` when there was none.
+    pub async fn remove_entry(&self, who: &Principal, req: &EntryRequest) -> Result<Value, AdminError> {
+        if req.reason.is_some() || req.expires_in.is_some() || req.expires_at.is_some() {
+            return Err(AdminError::bad("remove takes only account, email or email_hash, and organizer"));
+        }
+        let identity = self.identity(req)?;
+        let scope = who.scope(req.organizer.as_deref())?;
+        if !self.ports.store.delete(&entry_key(&identity, &scope)).await? {
+            return Err(AdminError::NotFound("no such entry".into()));
+        }
+        tracing::info!(
+            kind = identity.kind(),
+            scope = scope.as_str(),
+            by = who.label(),
+            "blacklist: entry removed"
+        );
+        self.record(who, AuditAction::Remove, identity.kind(), identity.value(), &scope).await;
+        Ok(json!({ "removed": true }))
+    }
+
+    /// The entries `who` may see (of one organizer, or all for the operator), at most `limit`.
+    pub async fn list_entries(
+        &self,
+        who: &Principal,
+        organizer: Option<&str>,
+        limit: Option<usize>,
+    ) -> Result<Value, AdminError> {
+        let scope = who.filter(organizer)?;
+        let limit = limit.unwrap_or(1000).min(MAX_LIST);
+        let mut entries = Vec::new();
+        for item in self.ports.store.scan_prefix(ENTRY_PREFIX, MAX_LIST * 4).await? {
+            let Ok(entry) = serde_json::from_slice::<Entry>(&item.value) else { continue };
+            if entries.len() >= limit {
+                break;
+            }
+            if scope.as_ref().is_none_or(|s| *s == entry.scope()) {
+                entries.push(entry_json(&entry));
+            }
+        }
+        Ok(json!({ "entries": entries }))
+    }
+
+    /// The hash the blacklist would store for `email`.
+    pub fn hash_email(&self, email: &str) -> Result<Value, AdminError> {
+        let blacklist = self.blacklist()?;
+        let canonical =
+            canonicalize(email, blacklist.rules).map_err(|e| AdminError::bad(format!("email: {e}")))?;
+        Ok(json!({ "email_hash": blacklist.hasher.hash_hex(&canonical) }))
+    }
+}

@@ -1,0 +1,93 @@
+//! The admin use cases, for every host of the admin API: who may act on what (organizer
+//! scopes), blacklist entries (add, remove, list, hash), the event → organizer map, organizers
+//! and their tokens, and the audit log of every change.
+//!
+//! The HTTP plumbing (routes, extractors, status codes) is the host's (`hosts::admin`); the
+//! rules are here. Every change is audited; a failing audit write is logged, never turned into
+//! an error for a change that has happened.
+
+mod entries;
+mod events;
+mod log;
+mod organizers;
+mod principal;
+
+use crate::app::Ports;
+use crate::core::email::CanonicalRules;
+use crate::core::email_hash::EmailHasher;
+use crate::ports::store::StoreError;
+
+pub use self::entries::{entry_json, EntryRequest, NewEntry};
+pub use self::organizers::{NewOrganizer, OrganizerRecord};
+pub use self::principal::{token_digest, Principal};
+
+/// What the admin use cases share: the world, and the blacklist's hashing when there is one.
+pub struct Admin<S> {
+    /// Store, clock, randomness.
+    pub ports: Ports<S>,
+    /// Hashing for the blacklist, when the policy has a blacklist.
+    pub blacklist: Option<BlacklistAdmin>,
+}
+
+/// What the blacklist endpoints need to turn addresses into hashes.
+#[derive(Clone)]
+pub struct BlacklistAdmin {
+    /// The same hasher the checkout path uses.
+    pub hasher: EmailHasher,
+    /// The same canonicalization rules.
+    pub rules: CanonicalRules,
+}
+
+/// Why an admin request did not happen, by kind; the host picks the status.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    /// The input is wrong; the message says which field and how.
+    #[error("{0}")]
+    BadInput(String),
+    /// The caller may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// There is no such thing.
+    #[error("{0}")]
+    NotFound(String),
+    /// It clashes with what is there (or the policy has no blacklist to manage).
+    #[error("{0}")]
+    Conflict(String),
+    /// The store failed; try again.
+    #[error("the store is unavailable: {0}")]
+    Unavailable(#[from] StoreError),
+}
+
+impl AdminError {
+    /// A bad-input error.
+    pub fn bad(msg: impl Into<String>) -> Self {
+        Self::BadInput(msg.into())
+    }
+}
+
+/// Checks that `value` of `field` is a slug (organizer or event id).
+pub fn slug<'a>(field: &str, value: &'a str) -> Result<&'a str, AdminError> {
+    if crate::core::blacklist::is_slug(value) {
+        Ok(value)
+    } else {
+        Err(AdminError::bad(format!("{field}: 1 to 64 of a-z, 0-9, '-', '_'")))
+    }
+}
+
+impl<S> Admin<S> {
+    /// The admin use cases over `ports`.
+    pub fn new(ports: Ports<S>, blacklist: Option<BlacklistAdmin>) -> Self {
+        Self { ports, blacklist }
+    }
+
+    fn blacklist(&self) -> Result<&BlacklistAdmin, AdminError> {
+        self.blacklist.as_ref().ok_or_else(|| {
+            AdminError::Conflict("the policy has no [blacklist] section: nothing to manage".into())
+        })
+    }
+
+    /// Now, in Unix seconds.
+    fn now(&self) -> u64 {
+        self.ports.clock.unix_ms() / 1000
+    }
+}
