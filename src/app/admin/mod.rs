@@ -11,6 +11,7 @@ mod events;
 mod log;
 mod organizers;
 mod principal;
+pub mod transfer;
 
 use crate::app::Ports;
 use crate::core::email::CanonicalRules;

@@ -1,0 +1,304 @@
+//! Bulk import and export of blacklist entries: the rows, their checks and their batches.
+//!
+//! Imports are CSV (a header row naming the columns) or NDJSON (one JSON object a line), fed
+//! line by line by the host (which reads the upload as a stream, never whole). Rows are written in
+//! batches of [`BATCH`] entries (one disk commit or one Redis round trip each), with their audit
+//! records, and the report names every rejected line. Columns and fields: `account`, `email`,
+//! `email_hash` (exactly one), or `kind` + `value` as exported; `organizer`, `reason`,
+//! `expires_in` or `expires_at`; `added_by` and `added_at` are accepted and ignored, so an export
+//! imports again.
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::entries::{entry_json, EntryRequest, NewEntry};
+use super::{Admin, AdminError, Principal};
+use crate::app::audit::record_item;
+use crate::core::blacklist::audit::{AuditAction, AuditRecord};
+use crate::core::blacklist::entry::Entry;
+use crate::core::blacklist::{entry_key, ENTRY_PREFIX};
+use crate::ports::store::{SetItem, Store};
+
+/// Entries written per store batch.
+pub const BATCH: usize = 1000;
+/// Longest line accepted, in bytes.
+pub const MAX_LINE: usize = 8 * 1024;
+/// Rejected lines reported in full (the count is always complete).
+pub const MAX_REPORTED: usize = 1000;
+
+/// The shape of an import or export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// CSV with a header row.
+    Csv,
+    /// One JSON object a line.
+    Ndjson,
+}
+
+/// One import row, before validation.
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Row {
+    account: Option<String>,
+    email: Option<String>,
+    email_hash: Option<String>,
+    kind: Option<String>,
+    value: Option<String>,
+    organizer: Option<String>,
+    reason: Option<String>,
+    expires_in: Option<String>,
+    expires_at: Option<String>,
+    #[allow(dead_code)]
+    added_by: Option<String>,
+    #[allow(dead_code)]
+    added_at: Option<String>,
+}
+
+impl Row {
+    fn into_request(self) -> Result<EntryRequest, String> {
+        let (mut account, mut email_hash) = (self.account, self.email_hash);
+        match (self.kind.as_deref(), self.value) {
+            (None, None) => {}
+            (Some("account"), Some(v)) if account.is_none() => account = Some(v),
+            (Some("email_hash"), Some(v)) if email_hash.is_none() => email_hash = Some(v),
+            _ => return Err("kind must be account or email_hash, with a value, and no other identity".into()),
+        }
+        Ok(EntryRequest {
+            account,
+            email: self.email,
+            email_hash,
+            organizer: self.organizer,
+            reason: self.reason,
+            expires_in: self.expires_in,
+            expires_at: self.expires_at,
+        })
+    }
+}
+
+const CSV_COLUMNS: &[&str] = &[
+    "account",
+    "email",
+    "email_hash",
+    "kind",
+    "value",
+    "organizer",
+    "reason",
+    "expires_in",
+    "expires_at",
+    "added_by",
+    "added_at",
+];
+
+fn csv_record(line: &str) -> Result<Vec<String>, String> {
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(line.as_bytes());
+    match reader.records().next() {
+        Some(Ok(r)) => Ok(r.iter().map(str::to_owned).collect()),
+        Some(Err(e)) => Err(format!("not a CSV line: {e}")),
+        None => Ok(Vec::new()),
+    }
+}
+
+fn csv_row(columns: &[String], line: &str) -> Result<Row, String> {
+    let fields = csv_record(line)?;
+    if fields.len() != columns.len() {
+        return Err(format!("{} fields where the header has {}", fields.len(), columns.len()));
+    }
+    let mut row = Row::default();
+    for (col, val) in columns.iter().zip(fields) {
+        if val.is_empty() {
+            continue;
+        }
+        let slot = match col.as_str() {
+            "account" => &mut row.account,
+            "email" => &mut row.email,
+            "email_hash" => &mut row.email_hash,
+            "kind" => &mut row.kind,
+            "value" => &mut row.value,
+            "organizer" => &mut row.organizer,
+            "reason" => &mut row.reason,
+            "expires_in" => &mut row.expires_in,
+            "expires_at" => &mut row.expires_at,
+            _ => continue, // added_by, added_at
+        };
+        *slot = Some(val);
+    }
+    Ok(row)
+}
+
+/// One import in progress.
+pub struct Import<'a, S> {
+    admin: &'a Admin<S>,
+    who: &'a Principal,
+    format: Format,
+    columns: Option<Vec<String>>,
+    batch: Vec<SetItem>,
+    added: usize,
+    rejected: usize,
+    errors: Vec<serde_json::Value>,
+    line_no: usize,
+    /// The last line whose entry (if any) is durably stored.
+    committed_through: usize,
+}
+
+impl<'a, S: Store> Import<'a, S> {
+    /// A new import of `format` by `who`.
+    pub fn new(admin: &'a Admin<S>, who: &'a Principal, format: Format) -> Result<Self, AdminError> {
+        admin.blacklist()?;
+        Ok(Self {
+            admin,
+            who,
+            format,
+            columns: None,
+            batch: Vec::new(),
+            added: 0,
+            rejected: 0,
+            errors: Vec::new(),
+            line_no: 0,
+            committed_through: 0,
+        })
+    }
+
+    /// Counts a rejected line (and reports it, up to [`MAX_REPORTED`]).
+    pub fn reject(&mut self, message: String) {
+        self.rejected += 1;
+        if self.errors.len() < MAX_REPORTED {
+            self.errors.push(json!({ "line": self.line_no, "error": message }));
+        }
+    }
+
+    /// Takes one line (without its `\n`).
+    pub fn line(&mut self, raw: &[u8]) {
+        self.line_no += 1;
+        let Ok(line) = std::str::from_utf8(raw) else { return self.reject("not UTF-8".into()) };
+        let line = line.trim_end_matches('\r');
+        if line.trim().is_empty() {
+            return;
+        }
+        if self.format == Format::Csv && self.columns.is_none() {
+            match csv_record(line) {
+                Ok(cols) if !cols.is_empty() && cols.iter().all(|c| CSV_COLUMNS.contains(&c.trim())) => {
+                    self.columns = Some(cols.into_iter().map(|c| c.trim().to_owned()).collect());
+                }
+                _ => self.reject(format!(
+                    "the first line must name the columns, from: {}",
+                    CSV_COLUMNS.join(", ")
+                )),
+            }
+            return;
+        }
+        let row = match self.format {
+            Format::Ndjson => serde_json::from_str::<Row>(line).map_err(|e| format!("not a JSON entry: {e}")),
+            Format::Csv => csv_row(self.columns.as_deref().unwrap_or_default(), line),
+        };
+        let request = match row.and_then(Row::into_request) {
+            Ok(r) => r,
+            Err(e) => return self.reject(e),
+        };
+        let now_ms = self.admin.ports.clock.unix_ms();
+        match self.admin.new_entry(self.who, &request, now_ms / 1000) {
+            Ok(NewEntry { identity, scope, entry, ttl }) => {
+                let value = serde_json::to_vec(&entry).expect("an entry serializes");
+                self.batch.push(SetItem { key: entry_key(&identity, &scope), value, ttl });
+                let record = AuditRecord {
+                    at_ms: now_ms,
+                    scope: scope.as_str().into(),
+                    action: AuditAction::Add,
+                    actor: self.who.label(),
+                    kind: identity.kind().into(),
+                    value: identity.value().into(),
+                    event: None,
+                    route: None,
+                };
+                self.batch.push(record_item(&self.admin.ports, &record));
+            }
+            Err(e) => self.reject(e.to_string()),
+        }
+    }
+
+    /// Takes a line that was too long (it counts, and is rejected).
+    pub fn overlong(&mut self) {
+        self.line_no += 1;
+        self.reject(format!("longer than {MAX_LINE} bytes"));
+    }
+
+    /// Whether a batch is full and should be written now.
+    pub fn batch_full(&self) -> bool {
+        self.batch.len() >= 2 * BATCH
+    }
+
+    /// Entries durably added so far, and the last line they cover.
+    pub fn progress(&self) -> (usize, usize) {
+        (self.added, self.committed_through)
+    }
+
+    /// The report: added, rejected, and the rejected lines.
+    pub fn report(&self) -> Value {
+        json!({ "added": self.added, "rejected": self.rejected, "errors": self.errors })
+    }
+
+    /// Writes the pending batch; on failure the message says how far the import got.
+    pub async fn flush(&mut self) -> Result<(), String> {
+        if self.batch.is_empty() {
+            self.committed_through = self.line_no;
+            return Ok(());
+        }
+        let entries = self.batch.len() / 2;
+        if let Err(e) = self.admin.ports.store.set_many(&self.batch).await {
+            tracing::warn!(error = %e, added = self.added, "import stopped: store failed");
+            return Err(format!(
+                "the store failed after {} entries were added; lines after {} were not imported",
+                self.added, self.committed_through
+            ));
+        }
+        self.added += entries;
+        self.committed_through = self.line_no;
+        self.batch.clear();
+        Ok(())
+    }
+}
+
+impl<S: Store> Admin<S> {
+    /// Every entry `who` may see (one organizer's, or all for the operator), as `format`.
+    pub async fn export(
+        &self,
+        who: &Principal,
+        organizer: Option<&str>,
+        format: Format,
+    ) -> Result<String, AdminError> {
+        let scope = who.filter(organizer)?;
+        let mut out = String::new();
+        if format == Format::Csv {
+            out.push_str("kind,value,organizer,reason,expires_at,added_by,added_at\n");
+        }
+        let mut writer = csv::WriterBuilder::new().has_headers(false).from_writer(Vec::new());
+        for item in self.ports.store.scan_prefix(ENTRY_PREFIX, usize::MAX).await? {
+            let Ok(entry) = serde_json::from_slice::<Entry>(&item.value) else { continue };
+            if scope.as_ref().is_some_and(|s| *s != entry.scope()) {
+                continue;
+            }
+            let json = entry_json(&entry);
+            match format {
+                Format::Ndjson => {
+                    out.push_str(&json.to_string());
+                    out.push('\n');
+                }
+                Format::Csv => {
+                    let field = |k: &str| json[k].as_str().unwrap_or("").to_owned();
+                    let _ = writer.write_record([
+                        field("kind"),
+                        field("value"),
+                        field("organizer"),
+                        field("reason"),
+                        field("expires_at"),
+                        field("added_by"),
+                        field("added_at"),
+                    ]);
+                }
+            }
+        }
+        if format == Format::Csv {
+            out.push_str(&String::from_utf8_lossy(&writer.into_inner().unwrap_or_default()));
+        }
+        Ok(out)
+    }
+}
