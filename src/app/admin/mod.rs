@@ -11,6 +11,7 @@ mod events;
 mod log;
 mod organizers;
 mod principal;
+mod token;
 pub mod transfer;
 
 use crate::app::Ports;
@@ -21,6 +22,7 @@ use crate::ports::store::StoreError;
 pub use self::entries::{entry_json, EntryRequest, NewEntry};
 pub use self::organizers::{NewOrganizer, OrganizerRecord};
 pub use self::principal::{token_digest, Principal};
+pub use self::token::{random_token, strip_bearer, AdminToken, TokenError, MIN_TOKEN_LEN};
 
 /// What the admin use cases share: the world, and the blacklist's hashing when there is one.
 pub struct Admin<S> {

@@ -1,7 +1,6 @@
 //! The operations and admin listener: health, readiness, Prometheus metrics, and (behind a
 //! bearer token) the admin API. It never shares the public listener.
 
-mod auth;
 pub mod blacklist;
 mod error;
 pub mod organizers;
@@ -19,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 
-pub use auth::{random_token, AdminToken, TokenError, MIN_TOKEN_LEN};
+pub use crate::app::admin::{random_token, AdminToken, TokenError, MIN_TOKEN_LEN};
 
 use crate::adapters::store::AnyStore;
 use crate::app::admin::Admin;

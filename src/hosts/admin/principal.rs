@@ -7,9 +7,9 @@ use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::auth::strip_bearer;
 use super::error::ApiError;
 use super::AdminState;
+use crate::app::admin::strip_bearer;
 pub use crate::app::admin::{token_digest, Principal};
 
 /// Middleware: finds the caller, or answers 401. Puts the [`Principal`] into the request.

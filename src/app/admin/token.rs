@@ -1,4 +1,4 @@
-//! Bearer-token checks for the admin API, in constant time.
+//! The operator's bearer token for the admin API, checked in constant time.
 //!
 //! Tokens are compared as SHA-256 digests with `subtle`, so neither content nor length leaks
 //! through timing.
@@ -65,8 +65,9 @@ pub fn strip_bearer(v: &[u8]) -> Option<&[u8]> {
 
 /// A random token for the demo: 32 hex digits.
 pub fn random_token() -> String {
+    use crate::ports::random::{Random, SystemRandom};
     let mut b = [0u8; 16];
-    getrandom::fill(&mut b).expect("the OS has a random source");
+    SystemRandom.fill(&mut b);
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
