@@ -6,21 +6,31 @@
 //!
 //! This is not a mock of Doorman: it is the runtime the component runs on, so the component's
 //! own code (and the application tier inside it) is what the tests exercise.
+//!
+//! How outgoing requests are sent is the host's choice (`EdgeHost::outgoing`): by default as
+//! wasmtime-wasi-http sends them, one new TCP connection per request; `Outgoing::pooled()` sends
+//! them over one keep-alive pool shared by every instance of the host, as an edge runtime
+//! would. `benches/edge.rs` includes this file and measures both.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
 use redis::AsyncCommands;
 use wasmtime::component::{Component, HasSelf, Linker, Resource, ResourceTable};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, Store};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::p2::bindings::http::types::{ErrorCode, Scheme};
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
-use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+use wasmtime_wasi_http::{
+    RequestOptions, WasiBody, WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView,
+};
 
 mod kv {
     wasmtime::component::bindgen!({
@@ -76,6 +86,99 @@ pub struct EdgeHost {
     pub kv_stall: Option<Duration>,
     /// When set, every key-value call fails as a store that is down does.
     pub kv_down: bool,
+    /// How the component's outgoing requests are sent.
+    pub outgoing: Outgoing,
+}
+
+/// How the component's outgoing `wasi:http` requests are sent (`WasiHttpHooks::send_request`).
+#[derive(Clone, Default)]
+pub enum Outgoing {
+    /// wasmtime-wasi-http's default outgoing handler: a new TCP connection for every request.
+    #[default]
+    PerRequest,
+    /// hyper-util's legacy `Client` with keep-alive, one pool shared by every instance of the
+    /// host (`http://` only; `https://` goes the default way). The guest's connect and
+    /// first-byte timeouts bound the whole exchange; the between-bytes timeout is not applied.
+    Pooled(std::sync::Arc<PooledClient>),
+}
+
+/// The keep-alive client behind `Outgoing::Pooled`.
+pub type PooledClient = hyper_util::client::legacy::Client<HttpConnector, WasiBody>;
+
+impl Outgoing {
+    /// A fresh keep-alive pool (call it inside the tokio runtime that serves the requests).
+    #[allow(dead_code)] // used by benches/edge.rs
+    pub fn pooled() -> Self {
+        let mut connector = HttpConnector::new();
+        connector.set_nodelay(true);
+        let client = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
+            .pool_idle_timeout(Duration::from_secs(90))
+            .build(connector);
+        Self::Pooled(std::sync::Arc::new(client))
+    }
+}
+
+/// The `wasi:http` hooks of one instance: only `send_request` differs from the defaults.
+struct Hooks {
+    outgoing: Outgoing,
+}
+
+type SendFuture = Box<
+    dyn Future<
+            Output = wasmtime_wasi_http::Result<(
+                http::Response<WasiBody>,
+                Box<dyn Future<Output = wasmtime_wasi_http::Result<()>> + Send>,
+            )>,
+        > + Send,
+>;
+
+impl WasiHttpHooks for Hooks {
+    fn send_request(
+        &mut self,
+        request: http::Request<WasiBody>,
+        options: Option<RequestOptions>,
+        _fut: Box<dyn Future<Output = wasmtime_wasi_http::Result<()>> + Send>,
+    ) -> SendFuture {
+        match &self.outgoing {
+            Outgoing::Pooled(client) if request.uri().scheme() == Some(&http::uri::Scheme::HTTP) => {
+                Box::new(pooled_send(std::sync::Arc::clone(client), request, options))
+            }
+            _ => Box::new(async move {
+                let (response, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
+                Ok((
+                    response.map(BodyExt::boxed_unsync),
+                    Box::new(io) as Box<dyn Future<Output = wasmtime_wasi_http::Result<()>> + Send>,
+                ))
+            }),
+        }
+    }
+}
+
+/// One request over the shared pool, with the error codes the default handler gives.
+async fn pooled_send(
+    client: std::sync::Arc<PooledClient>,
+    request: http::Request<WasiBody>,
+    options: Option<RequestOptions>,
+) -> wasmtime_wasi_http::Result<(
+    http::Response<WasiBody>,
+    Box<dyn Future<Output = wasmtime_wasi_http::Result<()>> + Send>,
+)> {
+    use wasmtime_wasi_http::Error;
+    let connect = options.and_then(|o| o.connect_timeout).unwrap_or(Duration::from_secs(600));
+    let first_byte = options.and_then(|o| o.first_byte_timeout).unwrap_or(Duration::from_secs(600));
+    let response = match tokio::time::timeout(connect + first_byte, client.request(request)).await {
+        Err(_) => return Err(Error::ConnectionReadTimeout),
+        Ok(Err(e)) if e.is_connect() => return Err(Error::ConnectionRefused),
+        Ok(Err(e)) => {
+            return Err(match std::error::Error::source(&e).and_then(|s| s.downcast_ref::<hyper::Error>()) {
+                Some(h) if h.is_timeout() => Error::HttpResponseTimeout,
+                _ => Error::HttpProtocolError,
+            })
+        }
+        Ok(Ok(response)) => response,
+    };
+    let response = response.map(|body| body.map_err(Error::from).boxed_unsync());
+    Ok((response, Box::new(async { Ok(()) })))
 }
 
 /// Per-request state of one instance.
@@ -88,6 +191,7 @@ pub struct State {
     stores: Vec<String>,
     kv_stall: Option<Duration>,
     kv_down: bool,
+    hooks: Hooks,
 }
 
 impl WasiView for State {
@@ -98,7 +202,7 @@ impl WasiView for State {
 
 impl WasiHttpView for State {
     fn http(&mut self) -> WasiHttpCtxView<'_> {
-        WasiHttpCtxView { ctx: &mut self.http, table: &mut self.table, hooks: Default::default() }
+        WasiHttpCtxView { ctx: &mut self.http, table: &mut self.table, hooks: &mut self.hooks }
     }
 }
 
@@ -122,13 +226,13 @@ impl EdgeHost {
             stores: vec!["default".into()],
             kv_stall: None,
             kv_down: false,
+            outgoing: Outgoing::default(),
         }
     }
 
-    /// Serves one request through a fresh instance and collects the whole answer. A trap or a
-    /// guest that never answers is an `Err`.
-    pub async fn handle(&self, req: http::Request<Bytes>) -> Result<http::Response<Bytes>, String> {
-        let state = State {
+    /// The state of a fresh instance.
+    fn state(&self) -> State {
+        State {
             wasi: WasiCtx::builder().inherit_stderr().build(),
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
@@ -137,8 +241,30 @@ impl EdgeHost {
             stores: self.stores.clone(),
             kv_stall: self.kv_stall,
             kv_down: self.kv_down,
-        };
-        let mut store = Store::new(self.pre.engine(), state);
+            hooks: Hooks { outgoing: self.outgoing.clone() },
+        }
+    }
+
+    /// A new store and instance, as every request gets, dropped at once (what instantiation
+    /// costs on its own).
+    #[allow(dead_code)] // used by benches/edge.rs
+    pub async fn instantiate(&self) -> wasmtime::Result<()> {
+        let mut store = Store::new(self.pre.engine(), self.state());
+        self.pre.instantiate_async(&mut store).await.map(drop)
+    }
+
+    /// Serves one request through a fresh instance and collects the whole answer. A trap or a
+    /// guest that never answers is an `Err`.
+    pub async fn handle(&self, req: http::Request<Bytes>) -> Result<http::Response<Bytes>, String> {
+        let (response, rest) = self.answer(req).await?;
+        rest.finish().await?;
+        Ok(response)
+    }
+
+    /// Serves one request through a fresh instance and collects the whole answer, as the client
+    /// has it; what the guest does after answering (audit writes) is in `Rest`.
+    pub async fn answer(&self, req: http::Request<Bytes>) -> Result<(http::Response<Bytes>, Rest), String> {
+        let mut store = Store::new(self.pre.engine(), self.state());
         // As Spin does, the host tells the component who the client is (overwriting any value a
         // client sent).
         let mut req = req;
@@ -167,13 +293,21 @@ impl EdgeHost {
         };
         let (parts, body) = response.into_parts();
         let bytes = body.collect().await.map_err(|e| format!("the answer's body failed: {e:?}"))?.to_bytes();
-        // The guest may go on after its answer (audit writes): let it finish.
-        match task.await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => return Err(format!("the guest trapped after answering: {e:?}")),
-            Err(e) => return Err(format!("the host task failed: {e}")),
+        Ok((http::Response::from_parts(parts, bytes), Rest(task)))
+    }
+}
+
+/// The rest of an instance's work after its answer.
+pub struct Rest(tokio::task::JoinHandle<wasmtime::Result<()>>);
+
+impl Rest {
+    /// Waits for the guest to finish; a trap after answering is an `Err`.
+    pub async fn finish(self) -> Result<(), String> {
+        match self.0.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(format!("the guest trapped after answering: {e:?}")),
+            Err(e) => Err(format!("the host task failed: {e}")),
         }
-        Ok(http::Response::from_parts(parts, bytes))
     }
 }
 
