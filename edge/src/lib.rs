@@ -69,8 +69,9 @@ async fn serve(request: IncomingRequest, out: ResponseOutparam) {
     // A store that cannot be opened fails each lookup, so `on_store_error` decides.
     let store = kv::KvStore::open(&settings.store_label, settings.policy.store.namespace());
     let ports = Ports::new(store, Arc::new(tasks::WstdTasks));
-    let blacklist =
-        settings.blacklist.map(|(policy, hasher, session)| Blacklist::new(policy, hasher, session, ports));
+    let blacklist = settings
+        .blacklist
+        .map(|(policy, hasher, session)| Blacklist::new(policy, hasher, session, ports).single_request());
     let app = App::new(blacklist);
 
     let mut answer = match app.classify(&head.method, head.uri.path()) {

@@ -95,3 +95,35 @@ async fn an_unreachable_backend_is_a_neutral_502() {
     assert!(String::from_utf8_lossy(answer.body()).contains("<h1>Bad Gateway</h1>"));
     assert!(!String::from_utf8_lossy(answer.body()).contains(&closed.to_string()), "no backend address");
 }
+
+#[tokio::test]
+async fn the_edge_covers_blocked_checkouts_with_the_shared_timing_samples() {
+    let redis = RedisServer::start();
+    let backend = Backend::start();
+    let blacklist = BLACKLIST.replace("[blacklist]\n", "[blacklist]\nblocked_delay = \"3s\"\n");
+    let policy = format!("[backend]\nurl = \"{}\"\n[store]\nurl = \"{}\"\n{blacklist}", backend.url(), redis.url());
+    let host = EdgeHost::new(&redis.url(), &[("policy", &policy), ("hash_key", HASH_KEY)]).await;
+    let store = RedisStore::connect(&redis.url(), "doorman").unwrap();
+    let hasher = EmailHasher::hmac(HASH_KEY.as_bytes()).unwrap();
+    let mallory = Identity::EmailHash(hasher.hash_hex("mallory@example.com"));
+    store.set(&entry_key(&mallory, &Scope::Platform), b"{}", None).await.unwrap();
+
+    // No sample saved yet: a block waits the policy's fallback.
+    let started = std::time::Instant::now();
+    let blocked = host.handle(request("POST", "/echo/e1/checkout", "email=mallory%40example.com")).await.unwrap();
+    assert_eq!(blocked.status(), 303);
+    assert!(started.elapsed() >= std::time::Duration::from_millis(2900), "{:?}", started.elapsed());
+
+    // Forwarded checkouts at the edge add their durations to the shared samples...
+    for _ in 0..3 {
+        let ok = host.handle(request("POST", "/echo/e1/checkout", "email=ada%40example.com")).await.unwrap();
+        assert_eq!(ok.status(), 200);
+    }
+    let saved = store.get("tm:POST /echo/_event_/checkout").await.unwrap().expect("samples saved");
+    assert_eq!(String::from_utf8_lossy(&saved).split(',').count(), 3);
+    // ...so the next block takes as long as they did, not the fallback.
+    let started = std::time::Instant::now();
+    let blocked = host.handle(request("POST", "/echo/e1/checkout", "email=mallory%40example.com")).await.unwrap();
+    assert_eq!(blocked.status(), 303);
+    assert!(started.elapsed() < std::time::Duration::from_secs(1), "{:?}", started.elapsed());
+}

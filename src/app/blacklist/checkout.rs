@@ -74,7 +74,9 @@ impl<S: Store + Clone> Blacklist<S> {
             events.client_error(ClientFaultKind::TooLarge);
             return Step::refuse(StatusCode::PAYLOAD_TOO_LARGE, true);
         }
-        self.restore_timing().await;
+        if self.policy.match_timing && !self.single_request {
+            self.restore_timing().await;
+        }
 
         // Phase "buffer": the whole body, within the size limit and the read deadline.
         let within = self.policy.reading.body_read_timeout;
@@ -120,6 +122,9 @@ impl<S: Store + Clone> Blacklist<S> {
         tracing::info!(%event, identities = ?kinds, "blacklist: checkout quietly turned back");
         self.audit.push(&self.ports, self.block_records(&found, &ids, &event, route));
         if self.policy.match_timing {
+            if self.single_request {
+                self.restore_timing().await;
+            }
             let cover = self.timing[route].cover(self.policy.blocked_delay, &*self.ports.random);
             let waited = self.ports.clock.monotonic().saturating_sub(body_done);
             if let Some(rest) = cover.checked_sub(waited).filter(|d| !d.is_zero()) {
@@ -138,6 +143,11 @@ impl<S: Store + Clone> Blacklist<S> {
             return;
         }
         let took = self.ports.clock.monotonic().saturating_sub(ticket.body_done);
+        if self.single_request {
+            // Nothing later in this instance would use what it learns; the sample goes to the
+            // shared store, after the answer.
+            return self.share_timing(ticket.route, took);
+        }
         self.record_timing(ticket.route, took);
         self.learned[ticket.route].learn(status, headers);
     }

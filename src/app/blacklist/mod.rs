@@ -39,6 +39,9 @@ pub struct Blacklist<S> {
     learned: Vec<LearnedHeaders>,
     audit: Arc<AuditQueue>,
     restored: OnceLock<()>,
+    /// Serves one request and ends (the edge component's instances): timing samples are read
+    /// only when a block needs them, and nothing is learned or saved for later requests.
+    single_request: bool,
 }
 
 /// A request that may complete a purchase: which checkout route, and its event as the
@@ -74,7 +77,17 @@ impl<S: Store + Clone> Blacklist<S> {
             learned,
             audit: Arc::default(),
             restored: OnceLock::new(),
+            single_request: false,
         }
+    }
+
+    /// For hosts whose instance serves one request and ends (the WebAssembly component): the
+    /// saved timing samples are read only for a block, which needs them for its cover, so a
+    /// forwarded checkout costs no extra store round trip before its answer; its duration is
+    /// added to the saved samples afterwards (in the background), and nothing else is learned.
+    pub fn single_request(mut self) -> Self {
+        self.single_request = true;
+        self
     }
 
     /// The policy's `[blacklist]`.
@@ -124,6 +137,25 @@ impl<S: Store + Clone> Blacklist<S> {
             }
         }
         let _ = self.restored.set(());
+    }
+
+    /// Adds a forwarded checkout's duration to the route's saved samples, in the background
+    /// (single-request hosts: read, add, write back; a sample lost to a concurrent writer only
+    /// thins the ring).
+    fn share_timing(&self, route: usize, took: std::time::Duration) {
+        let store = self.ports.store.clone();
+        let key = RouteTiming::saved(&self.policy.checkout[route].route.to_string());
+        self.ports.tasks.spawn(Box::pin(async move {
+            let ring = RouteTiming::default();
+            if let Ok(Some(saved)) = store.get(&key).await {
+                ring.restore(&saved);
+            }
+            ring.record(took);
+            let ttl = std::time::Duration::from_secs(30 * 86_400);
+            if let Err(e) = store.set(&key, &ring.snapshot(), Some(ttl)).await {
+                tracing::debug!(error = %e, "timing samples not saved");
+            }
+        }));
     }
 
     /// Records a forwarded checkout's duration and, now and then, saves the samples.

@@ -53,6 +53,11 @@ impl RouteTiming {
         }
     }
 
+    /// The samples in their saved form.
+    pub fn snapshot(&self) -> Vec<u8> {
+        encode(&self.ring.lock().unwrap_or_else(|p| p.into_inner()).samples)
+    }
+
     /// Whether the route has no samples yet.
     pub fn is_cold(&self) -> bool {
         self.ring.lock().unwrap_or_else(|p| p.into_inner()).samples.is_empty()
