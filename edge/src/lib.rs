@@ -31,7 +31,7 @@ mod tasks;
 use std::sync::Arc;
 
 use doorman::app::blacklist::{Blacklist, Step};
-use doorman::app::{App, Ports};
+use doorman::app::{App, Clock, Ports, SystemClock};
 use http::StatusCode;
 use wasip2::exports::http::incoming_handler::Guest;
 use wasip2::http::types::{IncomingRequest, ResponseOutparam};
@@ -74,6 +74,7 @@ async fn serve(request: IncomingRequest, out: ResponseOutparam) {
         .map(|(policy, hasher, session)| Blacklist::new(policy, hasher, session, ports).single_request());
     let app = App::new(blacklist);
 
+    let mut learned = None;
     let mut answer = match app.classify(&head.method, head.uri.path()) {
         None => forward::send(&settings.policy, head, body.into_streaming()).await,
         Some(action) => {
@@ -82,9 +83,10 @@ async fn serve(request: IncomingRequest, out: ResponseOutparam) {
                 Step::Answer { response, .. } => Answer::from(response),
                 Step::Forward { body: bytes, ticket } => {
                     let answer = forward::send(&settings.policy, head, forward::Outgoing::Bytes(bytes)).await;
-                    if let Some((status, headers)) = answer.backend_head() {
-                        app.forwarded(ticket, status, headers);
-                    }
+                    let head_at = SystemClock.monotonic();
+                    learned = answer
+                        .backend_head()
+                        .map(|(status, headers)| (ticket, status, headers.clone(), head_at));
                     answer
                 }
             }
@@ -92,7 +94,10 @@ async fn serve(request: IncomingRequest, out: ResponseOutparam) {
     };
     answer.set_request_id(&settings.policy.forwarding.request_id_header, request_id);
     incoming::respond(out, answer).await;
-    // Spawned work (audit records of a block) runs on the reactor before `handle` returns;
-    // whatever still waits is written now.
+    // After the answer: what the forwarded checkout teaches, the audit records of a block.
+    if let Some((ticket, status, headers, head_at)) = learned {
+        app.forwarded_at(ticket, status, &headers, head_at);
+    }
+    tasks::run_deferred().await;
     app.flush().await;
 }

@@ -1,12 +1,18 @@
-//! The tasks port on `wstd`'s reactor: sleeps on `wasi:clocks` (nanosecond deadlines), and
-//! background work as tasks of the same reactor, which `handle` runs to the end before it
-//! returns (after the answer has been sent).
+//! The tasks port at the edge: sleeps on `wasi:clocks` through `wstd` (nanosecond deadlines),
+//! and background work deferred until the answer has been sent. Key-value calls are blocking
+//! host calls, so work running beside the answer would hold it up; [`run_deferred`] runs it
+//! after [`crate::incoming::respond`], before `handle` returns.
 
+use std::cell::RefCell;
 use std::time::Duration;
 
 use doorman::ports::tasks::{Sleep, Task, Tasks};
 
-/// Sleeps and spawns on the current `wstd` reactor.
+thread_local! {
+    static DEFERRED: RefCell<Vec<Task>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Sleeps on the current `wstd` reactor; background work waits for [`run_deferred`].
 pub struct WstdTasks;
 
 impl Tasks for WstdTasks {
@@ -17,6 +23,19 @@ impl Tasks for WstdTasks {
     }
 
     fn spawn(&self, task: Task) {
-        wstd::runtime::spawn(task).detach();
+        DEFERRED.with(|d| d.borrow_mut().push(task));
+    }
+}
+
+/// Runs the deferred work, including work it defers in turn.
+pub async fn run_deferred() {
+    loop {
+        let tasks = DEFERRED.with(|d| std::mem::take(&mut *d.borrow_mut()));
+        if tasks.is_empty() {
+            return;
+        }
+        for task in tasks {
+            task.await;
+        }
     }
 }

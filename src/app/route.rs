@@ -59,6 +59,20 @@ impl<S: Store + Clone> App<S> {
         }
     }
 
+    /// Reports the backend's answer later than it came: its head arrived at `head_at`, a
+    /// monotonic reading of the app's clock (hosts that report only after answering).
+    pub fn forwarded_at(
+        &self,
+        ticket: Ticket,
+        status: StatusCode,
+        headers: &HeaderMap,
+        head_at: std::time::Duration,
+    ) {
+        if let Some(b) = &self.blacklist {
+            b.forwarded_at(ticket, status, headers, head_at);
+        }
+    }
+
     /// Writes what waits to be written (audit records): when a host stops, or after each answer
     /// on a host without background tasks.
     pub async fn flush(&self) {

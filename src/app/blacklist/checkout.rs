@@ -139,10 +139,16 @@ impl<S: Store + Clone> Blacklist<S> {
     /// Learns from the backend's answer to a forwarded checkout: how long the backend takes to
     /// complete one (2xx, 3xx only), and the shapes of its redirects and JSON answers.
     pub fn forwarded(&self, ticket: Ticket, status: StatusCode, headers: &HeaderMap) {
+        self.forwarded_at(ticket, status, headers, self.ports.clock.monotonic());
+    }
+
+    /// [`Blacklist::forwarded`] for a host that reports later: `head_at` is the
+    /// [`crate::ports::clock::Clock::monotonic`] reading when the backend's response head came.
+    pub fn forwarded_at(&self, ticket: Ticket, status: StatusCode, headers: &HeaderMap, head_at: Duration) {
         if !(status.is_success() || status.is_redirection()) {
             return;
         }
-        let took = self.ports.clock.monotonic().saturating_sub(ticket.body_done);
+        let took = head_at.saturating_sub(ticket.body_done);
         if self.single_request {
             // Nothing later in this instance would use what it learns; the sample goes to the
             // shared store, after the answer.
