@@ -264,13 +264,30 @@ impl EdgeHost {
     /// Serves one request through a fresh instance and collects the whole answer, as the client
     /// has it; what the guest does after answering (audit writes) is in `Rest`.
     pub async fn answer(&self, req: http::Request<Bytes>) -> Result<(http::Response<Bytes>, Rest), String> {
+        let req = req
+            .map(|b| Full::new(b).map_err(|never: std::convert::Infallible| -> ErrorCode { match never {} }));
+        self.answer_body(req).await
+    }
+
+    /// Like [`EdgeHost::handle`], with a request body of any kind (one that breaks off, say).
+    pub async fn handle_body<B>(&self, req: http::Request<B>) -> Result<http::Response<Bytes>, String>
+    where
+        B: hyper::body::Body<Data = Bytes, Error = ErrorCode> + Send + 'static,
+    {
+        let (response, rest) = self.answer_body(req).await?;
+        rest.finish().await?;
+        Ok(response)
+    }
+
+    async fn answer_body<B>(&self, req: http::Request<B>) -> Result<(http::Response<Bytes>, Rest), String>
+    where
+        B: hyper::body::Body<Data = Bytes, Error = ErrorCode> + Send + 'static,
+    {
         let mut store = Store::new(self.pre.engine(), self.state());
         // As Spin does, the host tells the component who the client is (overwriting any value a
         // client sent).
         let mut req = req;
         req.headers_mut().insert("spin-client-addr", http::HeaderValue::from_static("127.0.0.1:40000"));
-        let req = req
-            .map(|b| Full::new(b).map_err(|never: std::convert::Infallible| -> ErrorCode { match never {} }));
         let (sender, receiver) = tokio::sync::oneshot::channel();
         let incoming =
             store.data_mut().http().new_incoming_request(Scheme::Http, req).map_err(|e| e.to_string())?;

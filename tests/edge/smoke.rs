@@ -101,7 +101,8 @@ async fn the_edge_covers_blocked_checkouts_with_the_shared_timing_samples() {
     let redis = RedisServer::start();
     let backend = Backend::start();
     let blacklist = BLACKLIST.replace("[blacklist]\n", "[blacklist]\nblocked_delay = \"3s\"\n");
-    let policy = format!("[backend]\nurl = \"{}\"\n[store]\nurl = \"{}\"\n{blacklist}", backend.url(), redis.url());
+    let policy =
+        format!("[backend]\nurl = \"{}\"\n[store]\nurl = \"{}\"\n{blacklist}", backend.url(), redis.url());
     let host = EdgeHost::new(&redis.url(), &[("policy", &policy), ("hash_key", HASH_KEY)]).await;
     let store = RedisStore::connect(&redis.url(), "doorman").unwrap();
     let hasher = EmailHasher::hmac(HASH_KEY.as_bytes()).unwrap();
@@ -110,7 +111,8 @@ async fn the_edge_covers_blocked_checkouts_with_the_shared_timing_samples() {
 
     // No sample saved yet: a block waits the policy's fallback.
     let started = std::time::Instant::now();
-    let blocked = host.handle(request("POST", "/echo/e1/checkout", "email=mallory%40example.com")).await.unwrap();
+    let blocked =
+        host.handle(request("POST", "/echo/e1/checkout", "email=mallory%40example.com")).await.unwrap();
     assert_eq!(blocked.status(), 303);
     assert!(started.elapsed() >= std::time::Duration::from_millis(2900), "{:?}", started.elapsed());
 
@@ -123,7 +125,64 @@ async fn the_edge_covers_blocked_checkouts_with_the_shared_timing_samples() {
     assert_eq!(String::from_utf8_lossy(&saved).split(',').count(), 3);
     // ...so the next block takes as long as they did, not the fallback.
     let started = std::time::Instant::now();
-    let blocked = host.handle(request("POST", "/echo/e1/checkout", "email=mallory%40example.com")).await.unwrap();
+    let blocked =
+        host.handle(request("POST", "/echo/e1/checkout", "email=mallory%40example.com")).await.unwrap();
     assert_eq!(blocked.status(), 303);
     assert!(started.elapsed() < std::time::Duration::from_secs(1), "{:?}", started.elapsed());
+}
+
+#[tokio::test]
+async fn a_checkout_body_cut_short_at_the_edge_is_the_clients_fault() {
+    use http_body_util::StreamBody;
+    use hyper::body::Frame;
+    use wasmtime_wasi_http::p2::bindings::http::types::ErrorCode;
+    let redis = RedisServer::start();
+    let backend = Backend::start();
+    let policy =
+        format!("[backend]\nurl = \"{}\"\n[store]\nurl = \"{}\"\n{BLACKLIST}", backend.url(), redis.url());
+    let host = EdgeHost::new(&redis.url(), &[("policy", &policy), ("hash_key", HASH_KEY)]).await;
+    let parts: Vec<Result<Frame<Bytes>, ErrorCode>> =
+        vec![Ok(Frame::data(Bytes::from_static(b"email=mallory%40exa"))), Err(ErrorCode::HttpProtocolError)];
+    let req = http::Request::post("http://shop.example/echo/e1/checkout")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("content-length", "40")
+        .body(StreamBody::new(futures_util::stream::iter(parts)))
+        .unwrap();
+    let answer = host.handle_body(req).await.expect("an answer, not a trap");
+    assert_eq!(answer.status(), 400);
+    assert!(String::from_utf8_lossy(answer.body()).contains("<h1>Bad Request</h1>"));
+    assert_eq!(
+        backend.state.requests.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "nothing reached the backend"
+    );
+}
+
+#[tokio::test]
+async fn a_stalled_store_delays_the_checkout_but_never_hangs_it() {
+    let redis = RedisServer::start();
+    let backend = Backend::start();
+    let blacklist = BLACKLIST.replace("[blacklist]\n", "[blacklist]\nmatch_timing = false\n");
+    let policy =
+        format!("[backend]\nurl = \"{}\"\n[store]\nurl = \"{}\"\n{blacklist}", backend.url(), redis.url());
+    let mut host = EdgeHost::new(&redis.url(), &[("policy", &policy), ("hash_key", HASH_KEY)]).await;
+    let store = RedisStore::connect(&redis.url(), "doorman").unwrap();
+    let hasher = EmailHasher::hmac(HASH_KEY.as_bytes()).unwrap();
+    let mallory = Identity::EmailHash(hasher.hash_hex("mallory@example.com"));
+    store.set(&entry_key(&mallory, &Scope::Platform), b"{}", None).await.unwrap();
+    host.kv_stall = Some(std::time::Duration::from_millis(300));
+    let started = std::time::Instant::now();
+    let answer = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        host.handle(request("POST", "/echo/e1/checkout", "email=mallory%40example.com")),
+    )
+    .await
+    .expect("no hang")
+    .unwrap();
+    assert_eq!(answer.status(), 303, "the stalled store still answered: blocked");
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(600),
+        "two lookups waited: {:?}",
+        started.elapsed()
+    );
 }
