@@ -2,13 +2,12 @@
 //! checkout now, waitlist pages next) and lets everything else through untouched.
 
 use http::request::Parts;
-use http::Method;
+use http::{HeaderMap, Method, StatusCode};
 
 use super::blacklist::{Blacklist, Classified, Step, Ticket};
 use crate::core::error_page::error_response;
 use crate::ports::body::BodyStream;
 use crate::ports::store::Store;
-use http::{HeaderMap, StatusCode};
 
 /// What the tier does with a request.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -93,14 +93,7 @@ async fn more_session_cookies_than_the_cap_are_refused_over_h2c_and_never_reach_
     let (status, _) = crate::admin_call(&doorman, "POST", "/v1/blacklist", r#"{"account": "eve"}"#).await;
     assert_eq!(status, 201);
 
-    let tcp = tokio::net::TcpStream::connect(doorman.public).await.unwrap();
-    let (mut sender, conn) = hyper::client::conn::http2::handshake(
-        crate::support::backend::executor(),
-        hyper_util::rt::TokioIo::new(tcp),
-    )
-    .await
-    .expect("h2c prior-knowledge handshake");
-    tokio::spawn(conn);
+    let mut sender = crate::support::client::h2c(doorman.public).await;
     let requests = || backend.state.requests.load(std::sync::atomic::Ordering::SeqCst);
     let mut checkout = |crumbs: Vec<String>| {
         let mut req = Request::post("http://shop/echo/e1/checkout")

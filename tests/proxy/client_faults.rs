@@ -96,14 +96,7 @@ async fn badly_framed_and_cut_short_bodies_over_http1_are_the_clients_fault() {
 async fn a_body_cut_short_over_h2c_is_the_clients_fault() {
     let backend = Backend::start();
     let doorman = Doorman::start(&policy(&backend.url(), "", ""));
-    let tcp = tokio::net::TcpStream::connect(doorman.public).await.unwrap();
-    let (mut sender, conn) = hyper::client::conn::http2::handshake(
-        crate::support::backend::executor(),
-        hyper_util::rt::TokioIo::new(tcp),
-    )
-    .await
-    .unwrap();
-    tokio::spawn(conn);
+    let mut sender = crate::support::client::h2c(doorman.public).await;
     let (tx, rx) = tokio::sync::mpsc::channel(4);
     let req = Request::post("http://shop/echo")
         .header("content-length", "1000")

@@ -128,14 +128,7 @@ async fn backend_connections_are_pooled_and_kept_alive() {
 async fn http2_clients_are_served_over_h2c() {
     let backend = Backend::start();
     let doorman = Doorman::start(&policy(&backend.url(), "", ""));
-    let tcp = tokio::net::TcpStream::connect(doorman.public).await.unwrap();
-    let (mut sender, conn) = hyper::client::conn::http2::handshake(
-        crate::support::backend::executor(),
-        hyper_util::rt::TokioIo::new(tcp),
-    )
-    .await
-    .expect("h2c prior-knowledge handshake");
-    tokio::spawn(conn);
+    let mut sender = crate::support::client::h2c(doorman.public).await;
     let req = Request::get("http://shop.example:8080/echo?h2=1").body(body("")).unwrap();
     let resp = sender.send_request(req).await.unwrap();
     assert_eq!(resp.status(), 200);
@@ -170,14 +163,7 @@ async fn http2_cookie_crumbs_reach_the_backend_as_one_cookie_line() {
     // backend must get them joined with "; " into one.
     let backend = Backend::start();
     let doorman = Doorman::start(&policy(&backend.url(), "", ""));
-    let tcp = tokio::net::TcpStream::connect(doorman.public).await.unwrap();
-    let (mut sender, conn) = hyper::client::conn::http2::handshake(
-        crate::support::backend::executor(),
-        hyper_util::rt::TokioIo::new(tcp),
-    )
-    .await
-    .expect("h2c prior-knowledge handshake");
-    tokio::spawn(conn);
+    let mut sender = crate::support::client::h2c(doorman.public).await;
     let req = Request::get("http://shop.example/echo")
         .header("cookie", "shop_session=abc")
         .header("cookie", "theme=dark")

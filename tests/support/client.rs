@@ -74,3 +74,19 @@ impl Echo {
         all.into_iter().next()
     }
 }
+
+/// An HTTP/2 (h2c, prior knowledge) connection to `addr`, its driver spawned.
+pub async fn h2c<B>(addr: SocketAddr) -> hyper::client::conn::http2::SendRequest<B>
+where
+    B: hyper::body::Body + Send + Unpin + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (sender, conn) =
+        hyper::client::conn::http2::handshake(super::backend::executor(), hyper_util::rt::TokioIo::new(tcp))
+            .await
+            .expect("h2c prior-knowledge handshake");
+    tokio::spawn(conn);
+    sender
+}
