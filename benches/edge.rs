@@ -505,26 +505,17 @@ async fn bench() {
         size as f64 / 1048576.0
     );
     println!("| compile + link, once per process (cranelift) | {:.0} ms |", first_host.as_secs_f64() * 1e3);
-    println!(
-        "| instantiate: new `Store` + `instantiate_async`, pooling allocator, p50 / p99 | **{:.1} / {:.1} µs** |",
-        percentile(&instantiate, 0.5),
-        percentile(&instantiate, 0.99)
-    );
-    println!(
-        "| Redis `PING` round trip, p50 / p99 | {:.1} / {:.1} µs |",
-        percentile(&ping, 0.5),
-        percentile(&ping, 0.99)
-    );
-    println!(
-        "| backend `GET /small` straight over a pooled hyper client, p50 / p99 | {:.1} / {:.1} µs |",
-        percentile(&backend, 0.5),
-        percentile(&backend, 0.99)
-    );
-    println!(
-        "| the policy read and validated natively (`Policy::from_toml_str`), p50 / p99 | {:.1} / {:.1} µs |",
-        percentile(&parse, 0.5),
-        percentile(&parse, 0.99)
-    );
+    let latency_row = |what: &str, samples: &[Duration]| {
+        println!(
+            "| {what}, p50 / p99 | {:.1} / {:.1} µs |",
+            percentile(samples, 0.5),
+            percentile(samples, 0.99)
+        );
+    };
+    latency_row("**instantiate**: new `Store` + `instantiate_async`, pooling allocator", &instantiate);
+    latency_row("Redis `PING` round trip", &ping);
+    latency_row("backend `GET /small` straight over a pooled hyper client", &backend);
+    latency_row("the policy read and validated natively (`Policy::from_toml_str`)", &parse);
     println!();
     println!(
         "| request | target | p50 µs | p99 µs | p99 until the instance is done µs | p50 vs native | p99 vs native | Redis commands / request | backend connections / request |"

@@ -13,17 +13,17 @@
 //! (repeatable). The blacklist lives in an embedded store in a temporary folder; the e-mail hash
 //! key comes from `DOORMAN_HASH_KEY`, or a random one for this run.
 
+use std::sync::Arc;
+
 use axum::extract::Path;
 use axum::routing::{get, post};
 use axum::Router;
 use doorman::adapters::store::EmbeddedStore;
-use doorman::core::blacklist::entry::Entry;
-use doorman::core::blacklist::{entry_key, Identity, Scope};
-use doorman::core::email::canonicalize;
+use doorman::app::admin::{Admin, BlacklistAdmin, EntryRequest, Principal};
+use doorman::app::Ports;
 use doorman::core::email_hash::EmailHasher;
 use doorman::core::policy::Policy;
-use doorman::hosts::layer::DoormanLayer;
-use doorman::ports::store::Store;
+use doorman::hosts::layer::{DoormanLayer, TokioTasks};
 
 /// Which requests complete a purchase, and where a blocked buyer is sent.
 const POLICY: &str = r#"
@@ -58,18 +58,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let hasher = EmailHasher::hmac(&key)?;
     let dir = tempfile::tempdir()?;
     let store = EmbeddedStore::open(&dir.path().join("doorman.redb"), "shop")?;
-    for email in &block {
-        let id = Identity::EmailHash(hasher.hash_hex(&canonicalize(email, blacklist.rules)?));
-        let entry = Entry {
-            kind: id.kind().into(),
-            value: id.value().into(),
-            scope: "*".into(),
-            reason: "example".into(),
-            added_by: "operator".into(),
-            added_at: 0,
-            expires_at: None,
-        };
-        store.set(&entry_key(&id, &Scope::Platform), &serde_json::to_vec(&entry)?, None).await?;
+    // The entries are added as the admin API adds them (hashed, audited).
+    let admin = Admin::new(
+        Ports::new(store.clone(), Arc::new(TokioTasks)),
+        Some(BlacklistAdmin { hasher: hasher.clone(), rules: blacklist.rules }),
+    );
+    for email in block {
+        let request =
+            EntryRequest { email: Some(email), reason: Some("example".into()), ..Default::default() };
+        admin.add_entry(&Principal::Operator, &request).await?;
     }
 
     let shop = Router::new()

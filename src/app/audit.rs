@@ -63,6 +63,9 @@ struct QueueState {
 impl AuditQueue {
     /// Queues `records` without waiting for the store; starts a writer when none runs.
     pub fn push<S: Store + Clone>(self: &Arc<Self>, ports: &Ports<S>, records: Vec<AuditRecord>) {
+        if records.is_empty() {
+            return;
+        }
         let start = {
             let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
             for record in records {
@@ -78,16 +81,18 @@ impl AuditQueue {
         if start {
             let queue = self.clone();
             let ports = ports.clone();
-            ports.tasks.clone().spawn(Box::pin(async move { queue.write_all(&ports).await }));
+            ports.tasks.clone().spawn(Box::pin(async move { queue.write_queued(&ports, true).await }));
         }
     }
 
     /// How many records wait.
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.state.lock().unwrap_or_else(|p| p.into_inner()).records.len()
     }
 
     /// Whether nothing waits.
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -96,22 +101,16 @@ impl AuditQueue {
     /// stopping, or one without background tasks once its answer is sent). Hosts bound it in
     /// time.
     pub async fn flush<S: Store>(&self, ports: &Ports<S>) {
-        loop {
-            let batch = self.take(false);
-            if !batch.is_empty() {
-                self.write_batch(ports, &batch).await;
-            } else if self.state.lock().unwrap_or_else(|p| p.into_inner()).in_flight > 0 {
-                ports.tasks.sleep(Duration::from_millis(2)).await;
-            } else {
-                return;
-            }
+        self.write_queued(ports, false).await;
+        while self.state.lock().unwrap_or_else(|p| p.into_inner()).in_flight > 0 {
+            ports.tasks.sleep(Duration::from_millis(2)).await;
         }
     }
 
-    /// The writer: batches until the queue is empty, then marks itself stopped.
-    async fn write_all<S: Store>(&self, ports: &Ports<S>) {
+    /// Writes batches until the queue is empty; the `writer` task then marks itself stopped.
+    async fn write_queued<S: Store>(&self, ports: &Ports<S>, writer: bool) {
         loop {
-            let batch = self.take(true);
+            let batch = self.take(writer);
             if batch.is_empty() {
                 return;
             }
@@ -201,7 +200,8 @@ mod tests {
         queue.push(&ports, (0..AUDIT_QUEUE as u64 + 10).map(record).collect());
         assert_eq!(queue.len(), AUDIT_QUEUE);
         assert_eq!(dropped.0.load(Ordering::Relaxed), 10, "the overflow is counted, not hidden");
-        queue.push(&ports, vec![]);
+        queue.push(&ports, vec![record(9)]);
+        assert_eq!(dropped.0.load(Ordering::Relaxed), 11);
         assert_eq!(tasks.run_spawned().await, 1, "one writer, however many pushes");
         assert!(queue.is_empty());
         let written = store.scan_prefix(&scope_prefix("*"), 10 * AUDIT_QUEUE).await.unwrap();

@@ -41,13 +41,13 @@ pub async fn read_bounded<B: BodyStream>(
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use std::collections::VecDeque;
 
     use super::*;
     use crate::app::testing::{block_on, InstantTasks};
 
-    /// A body of ready chunks; `pending` makes it stall after them.
+    /// A body of ready chunks; `stall` makes it wait forever after them.
     pub struct Chunks {
         pub chunks: VecDeque<Result<Bytes, ClientFaultKind>>,
         pub declared: Option<u64>,

@@ -66,12 +66,6 @@ impl<S> Ports<S> {
         self.events = events;
         self
     }
-
-    /// Reads time from `clock` (tests use a fake one).
-    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
-        self
-    }
 }
 
 impl<S: Clone> Clone for Ports<S> {

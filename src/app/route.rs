@@ -27,11 +27,6 @@ impl<S: Store + Clone> App<S> {
         Self { blacklist }
     }
 
-    /// The blacklist, when the policy has one.
-    pub fn blacklist(&self) -> Option<&Blacklist<S>> {
-        self.blacklist.as_ref()
-    }
-
     /// The action for a request, or `None` to pass it on untouched (no allocation then).
     pub fn classify(&self, method: &Method, path: &str) -> Option<Action> {
         let blacklist = self.blacklist.as_ref()?;

@@ -153,16 +153,10 @@ async fn checkouts_the_backend_refuses_or_fails_are_not_timed() {
         .replace("route = \"POST /echo/{event}/checkout\"", "route = \"POST /status/{event}/checkout\"");
     let shop = Shop::start_with(StoreKind::Embedded, &blacklist, "");
     shop.admin("POST", "/v1/blacklist", r#"{"email": "mallory@example.com"}"#).await;
+    let url = |code: u16| shop.doorman.url(&format!("/status/{code}/checkout"));
     let checkout = |code: u16, email: &'static str| {
-        let req = Request::post(shop.doorman.url(&format!("/status/{code}/checkout")))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(body(format!("email={email}")))
-            .unwrap();
-        async move {
-            let started = Instant::now();
-            let (resp, _) = send(req).await;
-            (resp.status().as_u16(), started.elapsed())
-        }
+        let url = url(code);
+        async move { timed(&url, email).await }
     };
     for code in [404, 409, 422, 500, 503] {
         for _ in 0..4 {

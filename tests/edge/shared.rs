@@ -22,11 +22,8 @@ async fn admin(doorman: &Doorman, path: &str, json: &str) -> u16 {
     send(req).await.0.status().as_u16()
 }
 
-fn checkout(form: &'static str) -> Request<Bytes> {
-    Request::post("http://shop.example/echo/spring-gala/checkout")
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(Bytes::from_static(form.as_bytes()))
-        .unwrap()
+fn checkout(form: &'static str) -> http::Request<Bytes> {
+    crate::smoke::request("POST", "/echo/spring-gala/checkout", form)
 }
 
 #[tokio::test]

@@ -15,7 +15,7 @@ use crate::support::redis::RedisServer;
 const BLACKLIST: &str = "[blacklist]\nemail_fields = [\"email\"]\n\
     [[blacklist.checkout]]\nroute = \"POST /echo/{event}/checkout\"\nredirect = \"/echo/{event}\"\n";
 
-fn request(method: &str, path: &str, body: &'static str) -> http::Request<Bytes> {
+pub fn request(method: &str, path: &str, body: &'static str) -> http::Request<Bytes> {
     http::Request::builder()
         .method(method)
         .uri(format!("http://shop.example{path}"))
@@ -24,18 +24,34 @@ fn request(method: &str, path: &str, body: &'static str) -> http::Request<Bytes>
         .unwrap()
 }
 
-#[tokio::test]
-async fn the_component_forwards_and_turns_back_a_blacklisted_checkout() {
+/// A component in front of a real backend on a real Redis, with `mallory@example.com` blacklisted
+/// platform-wide (written as native Doorman writes it); `extra` goes into `[blacklist]`.
+struct Edge {
+    /// Kept running for the test.
+    _redis: RedisServer,
+    backend: Backend,
+    host: EdgeHost,
+    store: RedisStore,
+}
+
+async fn edge_with_mallory(extra: &str) -> Edge {
     let redis = RedisServer::start();
     let backend = Backend::start();
+    let blacklist = BLACKLIST.replace("[blacklist]\n", &format!("[blacklist]\n{extra}\n"));
     let policy =
-        format!("[backend]\nurl = \"{}\"\n[store]\nurl = \"{}\"\n{BLACKLIST}", backend.url(), redis.url());
+        format!("[backend]\nurl = \"{}\"\n[store]\nurl = \"{}\"\n{blacklist}", backend.url(), redis.url());
     let host = EdgeHost::new(&redis.url(), &[("policy", &policy), ("hash_key", HASH_KEY)]).await;
-
     let store = RedisStore::connect(&redis.url(), "doorman").unwrap();
     let hasher = EmailHasher::hmac(HASH_KEY.as_bytes()).unwrap();
     let mallory = Identity::EmailHash(hasher.hash_hex("mallory@example.com"));
     store.set(&entry_key(&mallory, &Scope::Platform), b"{}", None).await.unwrap();
+    Edge { _redis: redis, backend, host, store }
+}
+
+#[tokio::test]
+async fn the_component_forwards_and_turns_back_a_blacklisted_checkout() {
+    let edge = edge_with_mallory("").await;
+    let (host, backend) = (&edge.host, &edge.backend);
 
     let page = host.handle(request("GET", "/echo/page?x=1", "")).await.unwrap();
     assert_eq!(page.status(), 200);
@@ -98,16 +114,8 @@ async fn an_unreachable_backend_is_a_neutral_502() {
 
 #[tokio::test]
 async fn the_edge_covers_blocked_checkouts_with_the_shared_timing_samples() {
-    let redis = RedisServer::start();
-    let backend = Backend::start();
-    let blacklist = BLACKLIST.replace("[blacklist]\n", "[blacklist]\nblocked_delay = \"3s\"\n");
-    let policy =
-        format!("[backend]\nurl = \"{}\"\n[store]\nurl = \"{}\"\n{blacklist}", backend.url(), redis.url());
-    let host = EdgeHost::new(&redis.url(), &[("policy", &policy), ("hash_key", HASH_KEY)]).await;
-    let store = RedisStore::connect(&redis.url(), "doorman").unwrap();
-    let hasher = EmailHasher::hmac(HASH_KEY.as_bytes()).unwrap();
-    let mallory = Identity::EmailHash(hasher.hash_hex("mallory@example.com"));
-    store.set(&entry_key(&mallory, &Scope::Platform), b"{}", None).await.unwrap();
+    let edge = edge_with_mallory("blocked_delay = \"3s\"").await;
+    let (host, store) = (&edge.host, &edge.store);
 
     // No sample saved yet: a block waits the policy's fallback.
     let started = std::time::Instant::now();
@@ -136,11 +144,8 @@ async fn a_checkout_body_cut_short_at_the_edge_is_the_clients_fault() {
     use http_body_util::StreamBody;
     use hyper::body::Frame;
     use wasmtime_wasi_http::p2::bindings::http::types::ErrorCode;
-    let redis = RedisServer::start();
-    let backend = Backend::start();
-    let policy =
-        format!("[backend]\nurl = \"{}\"\n[store]\nurl = \"{}\"\n{BLACKLIST}", backend.url(), redis.url());
-    let host = EdgeHost::new(&redis.url(), &[("policy", &policy), ("hash_key", HASH_KEY)]).await;
+    let edge = edge_with_mallory("").await;
+    let (host, backend) = (&edge.host, &edge.backend);
     let parts: Vec<Result<Frame<Bytes>, ErrorCode>> =
         vec![Ok(Frame::data(Bytes::from_static(b"email=mallory%40exa"))), Err(ErrorCode::HttpProtocolError)];
     let req = http::Request::post("http://shop.example/echo/e1/checkout")
@@ -160,16 +165,8 @@ async fn a_checkout_body_cut_short_at_the_edge_is_the_clients_fault() {
 
 #[tokio::test]
 async fn a_stalled_store_delays_the_checkout_but_never_hangs_it() {
-    let redis = RedisServer::start();
-    let backend = Backend::start();
-    let blacklist = BLACKLIST.replace("[blacklist]\n", "[blacklist]\nmatch_timing = false\n");
-    let policy =
-        format!("[backend]\nurl = \"{}\"\n[store]\nurl = \"{}\"\n{blacklist}", backend.url(), redis.url());
-    let mut host = EdgeHost::new(&redis.url(), &[("policy", &policy), ("hash_key", HASH_KEY)]).await;
-    let store = RedisStore::connect(&redis.url(), "doorman").unwrap();
-    let hasher = EmailHasher::hmac(HASH_KEY.as_bytes()).unwrap();
-    let mallory = Identity::EmailHash(hasher.hash_hex("mallory@example.com"));
-    store.set(&entry_key(&mallory, &Scope::Platform), b"{}", None).await.unwrap();
+    let mut edge = edge_with_mallory("match_timing = false").await;
+    let host = &mut edge.host;
     host.kv_stall = Some(std::time::Duration::from_millis(300));
     let started = std::time::Instant::now();
     let answer = tokio::time::timeout(

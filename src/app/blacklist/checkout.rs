@@ -148,13 +148,10 @@ impl<S: Store + Clone> Blacklist<S> {
         if !(status.is_success() || status.is_redirection()) {
             return;
         }
-        let took = head_at.saturating_sub(ticket.body_done);
-        if self.single_request {
-            // Nothing later in this instance would use what it learns; the sample goes to the
-            // shared store, after the answer.
-            return self.share_timing(ticket.route, took);
+        self.record_timing(ticket.route, head_at.saturating_sub(ticket.body_done));
+        // A single-request instance ends with this answer: nothing would use the shapes.
+        if !self.single_request {
+            self.learned[ticket.route].learn(status, headers);
         }
-        self.record_timing(ticket.route, took);
-        self.learned[ticket.route].learn(status, headers);
     }
 }

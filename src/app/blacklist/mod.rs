@@ -90,11 +90,6 @@ impl<S: Store + Clone> Blacklist<S> {
         self
     }
 
-    /// The policy's `[blacklist]`.
-    pub fn policy(&self) -> &BlacklistPolicy {
-        &self.policy
-    }
-
     /// The checkout route and event a request may complete, if it may be a checkout. Plain
     /// paths that match no route cost no allocation.
     pub fn classify(&self, method: &Method, path: &str) -> Option<Classified> {
@@ -120,11 +115,6 @@ impl<S: Store + Clone> Blacklist<S> {
         self.audit.flush(&self.ports).await;
     }
 
-    /// How many blocked-checkout audit records wait to be written.
-    pub fn audit_backlog(&self) -> usize {
-        self.audit.len()
-    }
-
     /// Loads the timing samples an earlier run saved, once.
     async fn restore_timing(&self) {
         if self.restored.get().is_some() {
@@ -139,36 +129,31 @@ impl<S: Store + Clone> Blacklist<S> {
         let _ = self.restored.set(());
     }
 
-    /// Adds a forwarded checkout's duration to the route's saved samples, in the background
-    /// (single-request hosts: read, add, write back; a sample lost to a concurrent writer only
-    /// thins the ring).
-    fn share_timing(&self, route: usize, took: std::time::Duration) {
+    /// Records a forwarded checkout's duration; now and then (single-request hosts: every time,
+    /// merged into what is saved) the route's samples are saved, in the background. A sample lost
+    /// to a concurrent writer only thins the ring.
+    fn record_timing(&self, route: usize, took: std::time::Duration) {
+        let saved = if self.single_request { None } else { self.timing[route].record(took) };
+        if !self.single_request && saved.is_none() {
+            return;
+        }
         let store = self.ports.store.clone();
         let key = RouteTiming::saved(&self.policy.checkout[route].route.to_string());
         self.ports.tasks.spawn(Box::pin(async move {
-            let ring = RouteTiming::default();
-            if let Ok(Some(saved)) = store.get(&key).await {
-                ring.restore(&saved);
-            }
-            ring.record(took);
-            let ttl = std::time::Duration::from_secs(30 * 86_400);
-            if let Err(e) = store.set(&key, &ring.snapshot(), Some(ttl)).await {
+            let samples = match saved {
+                Some(samples) => samples,
+                None => {
+                    let ring = RouteTiming::default();
+                    if let Ok(Some(earlier)) = store.get(&key).await {
+                        ring.restore(&earlier);
+                    }
+                    ring.record(took);
+                    ring.snapshot()
+                }
+            };
+            if let Err(e) = store.set(&key, &samples, Some(timing::SAVED_FOR)).await {
                 tracing::debug!(error = %e, "timing samples not saved");
             }
         }));
-    }
-
-    /// Records a forwarded checkout's duration and, now and then, saves the samples.
-    fn record_timing(&self, route: usize, took: std::time::Duration) {
-        if let Some(saved) = self.timing[route].record(took) {
-            let store = self.ports.store.clone();
-            let key = RouteTiming::saved(&self.policy.checkout[route].route.to_string());
-            self.ports.tasks.spawn(Box::pin(async move {
-                let ttl = std::time::Duration::from_secs(30 * 86_400);
-                if let Err(e) = store.set(&key, &saved, Some(ttl)).await {
-                    tracing::debug!(error = %e, "timing samples not saved");
-                }
-            }));
-        }
     }
 }

@@ -18,6 +18,8 @@ use crate::ports::random::Random;
 pub const SAMPLES: usize = 64;
 /// Forwarded checkouts between two saves of a route's samples.
 pub const SAVE_EVERY: u32 = 16;
+/// How long saved samples are kept.
+pub const SAVED_FOR: Duration = Duration::from_secs(30 * 86_400);
 
 /// Recent forwarded-checkout durations of one route.
 #[derive(Default)]
@@ -59,6 +61,7 @@ impl RouteTiming {
     }
 
     /// Whether the route has no samples yet.
+    #[cfg(test)]
     pub fn is_cold(&self) -> bool {
         self.ring.lock().unwrap_or_else(|p| p.into_inner()).samples.is_empty()
     }

@@ -41,7 +41,7 @@ pub use body::BodyFromBytes;
 pub use buffer::{HyperBody, LINGER_BYTES, LINGER_TIME};
 pub use future::ResponseFuture;
 pub use service::Doorman;
-pub use tasks::{wait_until, TokioTasks};
+pub use tasks::TokioTasks;
 
 use crate::app::blacklist::Blacklist;
 use crate::app::{App, Events, Ports};

@@ -21,7 +21,7 @@ impl Tasks for TokioTasks {
 
 /// Waits until `deadline`, to within a few microseconds: the timer wheel ticks in whole
 /// milliseconds, so the last stretch yields to other tasks until the deadline has passed.
-pub async fn wait_until(deadline: Instant) {
+async fn wait_until(deadline: Instant) {
     const TICK: Duration = Duration::from_millis(2);
     if let Some(early) = deadline.checked_sub(TICK) {
         if early > Instant::now() {
