@@ -8,7 +8,9 @@
 //! - expiry: values written here carry no expiry (the interface has none); lookups still see
 //!   native entries expire, because Redis expires them;
 //! - `set_many` is one `set` per item, not all or nothing;
-//! - `exists_many` is one `exists` per key (Spin's Redis `get-many` cannot be relied on);
+//! - `exists_many` and `get_many` are one call per key (Spin's Redis `get-many` cannot be relied
+//!   on);
+//! - `claim` is a first `increment` (the interface's CAS is not atomic on Spin's Redis store);
 //! - `scan_prefix` is refused: listing keys is the native admin API's work, never the edge's.
 
 use std::sync::Arc;
@@ -76,6 +78,16 @@ impl Store for KvStore {
         let existed = bucket.exists(&key).map_err(failure)?;
         bucket.delete(&key).map_err(failure)?;
         Ok(existed)
+    }
+
+    async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        let bucket = self.bucket()?;
+        keys.iter().map(|k| bucket.get(&self.key(k)).map_err(failure)).collect()
+    }
+
+    async fn claim(&self, key: &str, _ttl: Option<Duration>) -> Result<bool, StoreError> {
+        // The first increment wins, here and against native Doorman's `SET NX` of "1".
+        Ok(atomics::increment(self.bucket()?, &self.key(key), 1).map_err(failure)? == 1)
     }
 
     async fn exists_many(&self, keys: &[String]) -> Result<Vec<bool>, StoreError> {

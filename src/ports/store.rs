@@ -63,6 +63,23 @@ pub trait Store: Send + Sync + 'static {
     /// Removes `key`; answers whether it existed.
     fn delete(&self, key: &str) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
+    /// The values under `keys`, in their order (`None` for a missing or expired key), in one
+    /// round trip where the store can.
+    fn get_many(
+        &self,
+        keys: &[String],
+    ) -> impl Future<Output = Result<Vec<Option<Vec<u8>>>, StoreError>> + Send;
+
+    /// Claims `key`: answers `true` for exactly one caller until the key is deleted or, with
+    /// `ttl`, expires; every other caller gets `false`. A claim is a marker with no value of its
+    /// own (single-use links, one signup per address, one sender per message). It works like a
+    /// counter's first increment, so every store, `wasi:keyvalue` included, agrees on who won.
+    fn claim(
+        &self,
+        key: &str,
+        ttl: Option<Duration>,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
     /// For each key, whether it exists, in one round trip (the checkout decision's lookup).
     fn exists_many(&self, keys: &[String]) -> impl Future<Output = Result<Vec<bool>, StoreError>> + Send;
 

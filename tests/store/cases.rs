@@ -78,6 +78,47 @@ pub async fn exists_many(s: &impl Store) {
     assert!(s.exists_many(&[]).await.unwrap().is_empty());
 }
 
+pub async fn get_many(s: &impl Store) {
+    s.set("a", b"1", None).await.unwrap();
+    s.set("c", b"", None).await.unwrap();
+    s.set("gone", b"x", Some(Duration::from_millis(1))).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let keys: Vec<String> = ["a", "b", "c", "gone", "a"].map(String::from).to_vec();
+    let got = s.get_many(&keys).await.unwrap();
+    assert_eq!(got, [Some(b"1".to_vec()), None, Some(Vec::new()), None, Some(b"1".to_vec())]);
+    assert!(s.get_many(&[]).await.unwrap().is_empty());
+}
+
+pub async fn claims_are_exclusive_until_deleted_or_expired(s: &impl Store) {
+    assert!(s.claim("once", None).await.unwrap(), "the first claim wins");
+    assert!(!s.claim("once", None).await.unwrap(), "a second claim loses");
+    assert!(s.delete("once").await.unwrap(), "a claim is a key that can be deleted");
+    assert!(s.claim("once", None).await.unwrap(), "deleting frees the claim");
+    s.set("taken", b"a value", None).await.unwrap();
+    assert!(!s.claim("taken", None).await.unwrap(), "a key holding a value is taken");
+    assert!(s.claim("brief", Some(Duration::from_millis(150))).await.unwrap());
+    assert!(!s.claim("brief", Some(Duration::from_millis(150))).await.unwrap());
+    assert!(eventually_gone(s, "brief").await, "the claim never expired");
+    assert!(s.claim("brief", None).await.unwrap(), "an expired claim can be claimed again");
+    // The edge claims by incrementing: a native claim must read as an increment already made.
+    assert!(s.claim("shared", None).await.unwrap());
+    assert_eq!(s.increment("shared", 1, None).await.unwrap(), 2, "a claim is a counter at 1");
+}
+
+pub async fn concurrent_claims_have_one_winner(s: &(impl Store + Clone)) {
+    let tasks: Vec<_> = (0..50)
+        .map(|_| {
+            let s = s.clone();
+            tokio::spawn(async move { s.claim("race", None).await.unwrap() })
+        })
+        .collect();
+    let mut winners = 0;
+    for t in tasks {
+        winners += usize::from(t.await.unwrap());
+    }
+    assert_eq!(winners, 1, "exactly one of 50 concurrent claims wins");
+}
+
 pub async fn counters(s: &impl Store) {
     assert_eq!(s.increment("n", 1, None).await.unwrap(), 1);
     assert_eq!(s.increment("n", 5, None).await.unwrap(), 6);

@@ -139,6 +139,35 @@ impl Store for EmbeddedStore {
         .await
     }
 
+    async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        let now = now_ms();
+        self.read(|t| {
+            keys.iter()
+                .map(|k| {
+                    let k = self.key(k);
+                    Ok(t.get(k.as_str())
+                        .map_err(failed)?
+                        .and_then(|v| live(v.value(), now).map(<[u8]>::to_vec)))
+                })
+                .collect()
+        })
+    }
+
+    async fn claim(&self, key: &str, ttl: Option<Duration>) -> Result<bool, StoreError> {
+        let key = self.key(key);
+        self.write(move |t| {
+            let taken =
+                t.get(key.as_str()).map_err(failed)?.is_some_and(|v| live(v.value(), now_ms()).is_some());
+            if !taken {
+                // A counter at 1, as a first increment leaves it.
+                t.insert(key.as_str(), encode(expiry_of(ttl), &1i64.to_le_bytes()).as_slice())
+                    .map_err(failed)?;
+            }
+            Ok(!taken)
+        })
+        .await
+    }
+
     async fn exists_many(&self, keys: &[String]) -> Result<Vec<bool>, StoreError> {
         let now = now_ms();
         self.read(|t| {

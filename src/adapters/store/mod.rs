@@ -101,6 +101,12 @@ impl Store for AnyStore {
     async fn delete(&self, key: &str) -> Result<bool, StoreError> {
         dispatch!(self, s => s.delete(key).await)
     }
+    async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        dispatch!(self, s => s.get_many(keys).await)
+    }
+    async fn claim(&self, key: &str, ttl: Option<Duration>) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.claim(key, ttl).await)
+    }
     async fn exists_many(&self, keys: &[String]) -> Result<Vec<bool>, StoreError> {
         dispatch!(self, s => s.exists_many(keys).await)
     }

@@ -118,6 +118,32 @@ impl Store for RedisStore {
         Ok(n > 0)
     }
 
+    async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        // One GET per key in a pipeline rather than MGET: the keys need not share a cluster slot.
+        let mut pipe = redis::pipe();
+        for k in keys {
+            pipe.get(self.key(k));
+        }
+        let mut c = self.conn.clone();
+        pipe.query_async(&mut c).await.map_err(error)
+    }
+
+    async fn claim(&self, key: &str, ttl: Option<Duration>) -> Result<bool, StoreError> {
+        // The value is "1", as the first INCRBY of a counter leaves it: the edge claims by
+        // incrementing and sees this claim as taken.
+        let mut cmd = redis::cmd("SET");
+        cmd.arg(self.key(key)).arg("1").arg("NX");
+        if let Some(ttl) = ttl {
+            cmd.arg("PX").arg(ttl.as_millis().max(1) as u64);
+        }
+        let mut c = self.conn.clone();
+        let set: Option<String> = cmd.query_async(&mut c).await.map_err(error)?;
+        Ok(set.is_some())
+    }
+
     async fn exists_many(&self, keys: &[String]) -> Result<Vec<bool>, StoreError> {
         if keys.is_empty() {
             return Ok(Vec::new());
