@@ -1,3 +1,4 @@
 //! Adapters: implementations of the ports against real systems.
 
+pub mod mail;
 pub mod store;

@@ -19,11 +19,13 @@ pub mod admin;
 pub mod audit;
 pub mod blacklist;
 pub mod body;
+pub mod outbox;
 pub mod request_id;
 pub mod route;
 pub mod secrets;
 #[cfg(test)]
 pub(crate) mod testing;
+pub mod waitlist;
 
 use std::sync::Arc;
 

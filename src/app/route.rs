@@ -1,10 +1,12 @@
 //! One table of actions for every request: the tier looks at what it has an action for (a
-//! checkout now, waitlist pages next) and lets everything else through untouched.
+//! checkout, a waitlist page) and lets everything else through untouched.
 
 use http::request::Parts;
 use http::{HeaderMap, Method, StatusCode};
 
 use super::blacklist::{Blacklist, Classified, Step, Ticket};
+use super::waitlist::http::Route;
+use super::waitlist::Waitlist;
 use crate::core::error_page::error_response;
 use crate::ports::body::BodyStream;
 use crate::ports::store::Store;
@@ -14,21 +16,33 @@ use crate::ports::store::Store;
 pub enum Action {
     /// A request that may complete a purchase: the blacklist decides.
     Checkout(Classified),
+    /// A page of the waitlist: answered by Doorman, never forwarded.
+    Waitlist(Route),
 }
 
 /// Doorman's application: the features a policy turns on, behind one route table.
 pub struct App<S> {
     blacklist: Option<Blacklist<S>>,
+    waitlist: Option<Waitlist<S>>,
 }
 
 impl<S: Store + Clone> App<S> {
     /// An application with the features given (none: everything passes).
     pub fn new(blacklist: Option<Blacklist<S>>) -> Self {
-        Self { blacklist }
+        Self { blacklist, waitlist: None }
+    }
+
+    /// Serves the waitlist's pages too.
+    pub fn with_waitlist(mut self, waitlist: Waitlist<S>) -> Self {
+        self.waitlist = Some(waitlist);
+        self
     }
 
     /// The action for a request, or `None` to pass it on untouched (no allocation then).
     pub fn classify(&self, method: &Method, path: &str) -> Option<Action> {
+        if let Some(route) = self.waitlist.as_ref().and_then(|w| w.route(method, path)) {
+            return Some(Action::Waitlist(route));
+        }
         let blacklist = self.blacklist.as_ref()?;
         blacklist.classify(method, path).map(Action::Checkout)
     }
@@ -39,6 +53,16 @@ impl<S: Store + Clone> App<S> {
             Action::Checkout(c) => match &self.blacklist {
                 Some(b) => b.checkout(c, head, body).await,
                 // Only the blacklist makes checkout actions; without one there is nothing to run.
+                None => {
+                    Step::Answer { response: error_response(StatusCode::INTERNAL_SERVER_ERROR), linger: true }
+                }
+            },
+            Action::Waitlist(route) => match &self.waitlist {
+                // `linger`: a refused form may leave body bytes unread.
+                Some(w) => Step::Answer {
+                    response: w.serve(route, head, body, self.blacklist.as_ref()).await,
+                    linger: true,
+                },
                 None => {
                     Step::Answer { response: error_response(StatusCode::INTERNAL_SERVER_ERROR), linger: true }
                 }

@@ -5,6 +5,7 @@
 use crate::core::blacklist::session::{JwtAlgorithm, SessionVerifier};
 use crate::core::blacklist::{BlacklistPolicy, HashMode};
 use crate::core::email_hash::EmailHasher;
+use crate::core::waitlist::link::Signer;
 
 /// The e-mail hasher `policy` asks for. For HMAC, `key` is required; it is trimmed of ASCII
 /// whitespace, so a key pasted with a newline hashes like the key itself.
@@ -28,4 +29,9 @@ pub fn session_verifier(
     let key = key.ok_or("the session cookie needs its key (the HS256 secret or the public key)")?;
     let key = if settings.algorithm == JwtAlgorithm::Hs256 { key.trim_ascii() } else { key };
     SessionVerifier::new(settings, key).map(Some).map_err(|e| e.to_string())
+}
+
+/// The signer of the waitlist's links and forms over `key`, trimmed like the hash key.
+pub fn link_signer(key: &[u8]) -> Result<Signer, String> {
+    Signer::new(key.trim_ascii()).map_err(|e| e.to_string())
 }

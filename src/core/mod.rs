@@ -11,3 +11,4 @@ pub mod fields;
 pub mod forwarding;
 pub mod policy;
 pub mod route;
+pub mod waitlist;

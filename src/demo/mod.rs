@@ -80,6 +80,17 @@ fn demo_hasher(data_dir: &std::path::Path) -> Result<EmailHasher, Failure> {
     EmailHasher::hmac(key.as_bytes()).map_err(|e| Failure::Usage(format!("demo hash key: {e}")))
 }
 
+/// The demo's link key lives in the data folder (`link.key`), like the hash key, so mailed
+/// links keep working across restarts. `DOORMAN_LINK_KEY` wins.
+fn demo_link_signer(data_dir: &std::path::Path) -> Result<crate::core::waitlist::link::Signer, Failure> {
+    let key = match std::env::var("DOORMAN_LINK_KEY") {
+        Ok(k) => k,
+        Err(_) => demo_secret(data_dir, "link.key")?,
+    };
+    crate::app::secrets::link_signer(key.as_bytes())
+        .map_err(|e| Failure::Usage(format!("demo link key: {e}")))
+}
+
 /// A secret kept in the data folder under `name`, made on first start.
 fn demo_secret(data_dir: &std::path::Path, name: &str) -> Result<String, Failure> {
     std::fs::create_dir_all(data_dir)
@@ -96,7 +107,8 @@ fn demo_secret(data_dir: &std::path::Path, name: &str) -> Result<String, Failure
     }
 }
 
-/// Maps every demo event to its organizer through the admin API, so organizer entries apply.
+/// Maps every demo event to its organizer through the admin API, so organizer entries apply,
+/// and opens the waitlist of every sold-out event.
 fn map_events(admin: SocketAddr, token: &str) -> Result<(), Failure> {
     let catalog = shop::Catalog::from_toml_str(EVENTS_TOML)
         .map_err(|e| Failure::Runtime(format!("demo catalogue: {e}")))?;
@@ -112,6 +124,16 @@ fn map_events(admin: SocketAddr, token: &str) -> Result<(), Failure> {
                 .call(http::Method::PUT, &format!("/v1/events/{}", event.id), Some(body))
                 .await
                 .map_err(|e| Failure::Runtime(format!("cannot map demo event {}: {e}", event.id)))?;
+            if event.seats_left == 0 {
+                // Sold out: its waitlist is open, as an organizer's admin would set it.
+                let body = serde_json::json!({ "sold_out": true, "active": true, "title": event.title });
+                client
+                    .call(http::Method::PATCH, &format!("/v1/events/{}/waitlist", event.id), Some(body))
+                    .await
+                    .map_err(|e| {
+                        Failure::Runtime(format!("cannot open the waitlist of {}: {e}", event.id))
+                    })?;
+            }
         }
         Ok(())
     })
@@ -137,6 +159,7 @@ pub fn run(listen: &str, admin_listen: &str, data_dir: Option<PathBuf>) -> Resul
         ("DOORMAN_SERVER_LISTEN", listen.to_owned()),
         ("DOORMAN_SERVER_ADMIN_LISTEN", admin_listen.to_owned()),
         ("DOORMAN_BACKEND_URL", format!("http://{}", shop.addr)),
+        ("DOORMAN_WAITLIST_PUBLIC_URL", format!("http://{listen}")),
     ]
     .map(|(k, v)| (k.to_owned(), v));
     let policy = Policy::from_toml_str("policies/demo.toml", POLICY_TOML, overrides)
@@ -165,6 +188,7 @@ pub fn run(listen: &str, admin_listen: &str, data_dir: Option<PathBuf>) -> Resul
             backend_tls: None,
             email_hasher: Some(email_hasher),
             session,
+            link_signer: Some(demo_link_signer(&data_dir)?),
         },
     )
     .map_err(|e| Failure::Runtime(e.to_string()))?;
@@ -186,6 +210,9 @@ pub fn run(listen: &str, admin_listen: &str, data_dir: Option<PathBuf>) -> Resul
          \x20 {exe} blacklist add --email ada@example.com --reason 'chargebacks'\n\
          \x20 curl -si -X POST -d 'email=ada@example.com&quantity=2' http://{public}/events/spring-concert/checkout\n\
          \x20 {exe} blacklist remove --email ada@example.com\n\n\
+         Join the waitlist of the sold-out Summer Gala (the mails land as .eml files in the outbox):\n\
+         \x20 http://{public}/waitlist/summer-gala\n\
+         \x20 ls {data}/outbox\n\n\
          Operations:\n\
          \x20 curl -s http://{admin}/readyz\n\
          \x20 curl -s -H 'Authorization: Bearer {shown_token}' http://{admin}/metrics\n\n\

@@ -12,13 +12,17 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
+use crate::adapters::mail::FileMailer;
 use crate::adapters::store::AnyStore;
 use crate::adapters::store::StoreFactory;
 use crate::app::admin::{Admin, BlacklistAdmin};
-use crate::app::Ports;
+use crate::app::outbox::Sender;
+use crate::app::waitlist::{Waitlist, WaitlistConfig};
+use crate::app::{App, Ports};
 use crate::core::blacklist::session::SessionVerifier;
 use crate::core::email_hash::EmailHasher;
-use crate::core::policy::Policy;
+use crate::core::policy::{MailTransport, Policy, WaitlistPolicy};
+use crate::core::waitlist::link::Signer;
 use crate::hosts::admin::{self, AdminState, AdminToken};
 use crate::hosts::layer::{DoormanLayer, TokioTasks};
 use crate::hosts::metrics::Metrics;
@@ -40,6 +44,8 @@ pub struct ServeOptions {
     pub email_hasher: Option<EmailHasher>,
     /// Verifies session-cookie JWTs, when the policy's blacklist names a session cookie.
     pub session: Option<SessionVerifier>,
+    /// Signs the waitlist's links and forms (required when the policy has a waitlist).
+    pub link_signer: Option<Signer>,
 }
 
 /// Why Doorman could not start.
@@ -59,6 +65,12 @@ pub enum StartError {
     /// The policy has a blacklist but no e-mail hasher was given.
     #[error("the blacklist needs an e-mail hash key (DOORMAN_HASH_KEY or blacklist.hash_key_file)")]
     NoHasher,
+    /// The policy has a waitlist but no link key was given.
+    #[error("the waitlist needs a link key (DOORMAN_LINK_KEY or waitlist.link_key_file)")]
+    NoLinkKey,
+    /// The mail outbox folder cannot be used.
+    #[error("cannot use the mail outbox {0}")]
+    Outbox(String),
     /// A thread could not be started.
     #[error("cannot start a thread: {0}")]
     Thread(std::io::Error),
@@ -103,16 +115,44 @@ pub fn start(policy: Policy, options: ServeOptions) -> Result<Running, StartErro
     };
     let blacklist_admin =
         blacklist.as_ref().map(|(b, hasher)| BlacklistAdmin { hasher: hasher.clone(), rules: b.rules });
+    let waitlist = match (&policy.waitlist, options.link_signer) {
+        (None, _) => None,
+        (Some(w), Some(signer)) => Some((waitlist_config(w), signer)),
+        (Some(_), None) => return Err(StartError::NoLinkKey),
+    };
+    let mailer = match &policy.waitlist {
+        None => None,
+        Some(w) => match &w.mail {
+            MailTransport::File { dir } => {
+                let dir = options.data_dir.join(dir);
+                let mailer = FileMailer::new(&dir)
+                    .map_err(|e| StartError::Outbox(format!("{}: {e}", dir.display())))?;
+                tracing::info!(outbox = %dir.display(), "waitlist mail goes to a folder of .eml files");
+                Some(mailer)
+            }
+        },
+    };
     let make_layer = {
         let (stores, metrics, session) = (stores.clone(), metrics.clone(), options.session);
         move || -> Result<DoormanLayer<AnyStore>, StoreError> {
             Ok(match &blacklist {
-                None => DoormanLayer::passthrough(),
+                None => match &waitlist {
+                    None => DoormanLayer::passthrough(),
+                    Some((config, signer)) => {
+                        let ports = Ports::new(stores.connect()?, Arc::new(TokioTasks));
+                        let wl =
+                            Waitlist::new(config.clone(), signer.clone(), Default::default(), None, ports);
+                        DoormanLayer::new(Arc::new(App::new(None).with_waitlist(wl)))
+                    }
+                },
                 Some((b, hasher)) => {
                     let mut layer = DoormanLayer::blacklist(b.clone(), hasher.clone(), stores.connect()?)
                         .events(Arc::new(metrics.clone()));
                     if let Some(session) = &session {
                         layer = layer.session(session.clone());
+                    }
+                    if let Some((config, signer)) = &waitlist {
+                        layer = layer.waitlist(config.clone(), signer.clone());
                     }
                     layer.build()
                 }
@@ -144,16 +184,44 @@ pub fn start(policy: Policy, options: ServeOptions) -> Result<Running, StartErro
     };
     let admin_thread = std::thread::Builder::new()
         .name("doorman-admin".into())
-        .spawn(move || run_admin(admin_listener, admin_state, stop_rx))
+        .spawn(move || run_admin(admin_listener, admin_state, mailer, stop_rx))
         .map_err(StartError::Thread)?;
     threads.push(admin_thread);
     tracing::info!(%public_addr, %admin_addr, workers, backend = %policy.backend.url, "doorman started");
     Ok(Running { public_addr, admin_addr, tls, stop, draining, threads })
 }
 
+/// The waitlist's settings as the app tier takes them.
+fn waitlist_config(w: &WaitlistPolicy) -> WaitlistConfig {
+    let mut config = WaitlistConfig::new(&w.public_url, &w.from);
+    config.mount = w.mount.clone();
+    config.event_page = w.event_page.clone();
+    config
+}
+
+/// Drains the mail outbox every second until `stop`, then once more.
+async fn send_mail(sender: Sender<AnyStore>, mailer: FileMailer, mut stop: watch::Receiver<bool>) {
+    loop {
+        match sender.drain(&mailer).await {
+            Ok(d) if d.sent + d.retried + d.failed > 0 => {
+                tracing::debug!(sent = d.sent, retried = d.retried, failed = d.failed, "outbox drained");
+                continue; // more may be waiting
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "outbox: store unavailable"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            _ = stop.wait_for(|s| *s) => break,
+        }
+    }
+    let _ = sender.drain(&mailer).await;
+}
+
 fn run_admin(
     listener: std::net::TcpListener,
     state: impl FnOnce() -> Result<AdminState, StoreError>,
+    mailer: Option<FileMailer>,
     mut stop: watch::Receiver<bool>,
 ) {
     let runtime =
@@ -164,6 +232,10 @@ fn run_admin(
             Err(e) => return tracing::error!(error = %e, "admin listener cannot reach the store"),
         };
         let metrics = state.metrics.clone();
+        let mail_task = mailer.map(|mailer| {
+            let sender = Sender::new(state.admin.ports.store.clone(), Arc::new(crate::app::SystemClock));
+            tokio::spawn(send_mail(sender, mailer, stop.clone()))
+        });
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(5));
             loop {
@@ -178,6 +250,9 @@ fn run_admin(
         };
         if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
             tracing::error!(error = %e, "admin listener failed");
+        }
+        if let Some(task) = mail_task {
+            let _ = task.await;
         }
     });
 }

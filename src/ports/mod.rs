@@ -6,6 +6,7 @@
 pub mod body;
 pub mod clock;
 pub mod events;
+pub mod mail;
 pub mod random;
 pub mod store;
 pub mod tasks;

@@ -83,7 +83,8 @@ pub trait Store: Send + Sync + 'static {
     /// For each key, whether it exists, in one round trip (the checkout decision's lookup).
     fn exists_many(&self, keys: &[String]) -> impl Future<Output = Result<Vec<bool>, StoreError>> + Send;
 
-    /// Adds `by` to the counter under `key` (missing counts as 0) and answers the new value. With
+    /// Adds `by` to the counter under `key` (missing counts as 0) and answers the new value.
+    /// Counters are decimal text on every store, so `get` reads one as `b"12"`. With
     /// `ttl`, a counter created by this call expires after that long (fixed-window rate limits).
     fn increment(
         &self,

@@ -124,6 +124,9 @@ pub async fn counters(s: &impl Store) {
     assert_eq!(s.increment("n", 5, None).await.unwrap(), 6);
     assert_eq!(s.increment("n", -2, None).await.unwrap(), 4);
     assert_eq!(s.increment("other", 0, None).await.unwrap(), 0);
+    assert_eq!(s.get("n").await.unwrap().as_deref(), Some(&b"4"[..]), "counters are decimal text");
+    s.set("text-counter", b"41", None).await.unwrap();
+    assert_eq!(s.increment("text-counter", 1, None).await.unwrap(), 42, "text written by others counts");
 }
 
 pub async fn counters_with_expiry(s: &impl Store) {

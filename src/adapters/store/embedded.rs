@@ -46,6 +46,15 @@ fn live(raw: &[u8], now: u64) -> Option<&[u8]> {
     live_parts(raw, now).map(|(_, payload)| payload)
 }
 
+/// A counter's value: decimal text, as Redis keeps it (and as `get` shows it); files written
+/// before counters were text hold 8 little-endian bytes.
+fn read_counter(payload: &[u8]) -> Option<i64> {
+    match std::str::from_utf8(payload).ok().and_then(|t| t.parse().ok()) {
+        Some(n) => Some(n),
+        None => <[u8; 8]>::try_from(payload).ok().map(i64::from_le_bytes),
+    }
+}
+
 fn encode(expiry: u64, payload: &[u8]) -> Vec<u8> {
     let mut v = Vec::with_capacity(8 + payload.len());
     v.extend_from_slice(&expiry.to_be_bytes());
@@ -160,8 +169,7 @@ impl Store for EmbeddedStore {
                 t.get(key.as_str()).map_err(failed)?.is_some_and(|v| live(v.value(), now_ms()).is_some());
             if !taken {
                 // A counter at 1, as a first increment leaves it.
-                t.insert(key.as_str(), encode(expiry_of(ttl), &1i64.to_le_bytes()).as_slice())
-                    .map_err(failed)?;
+                t.insert(key.as_str(), encode(expiry_of(ttl), b"1").as_slice()).map_err(failed)?;
             }
             Ok(!taken)
         })
@@ -186,17 +194,17 @@ impl Store for EmbeddedStore {
             let now = now_ms();
             let stored = t.get(key.as_str()).map_err(failed)?;
             let (current, expiry) = match stored.as_ref().and_then(|v| live_parts(v.value(), now)) {
-                Some((expiry, payload)) => {
-                    let n = <[u8; 8]>::try_from(payload)
-                        .map_err(|_| StoreError::Failed(format!("{key} is not a counter")))?;
-                    (i64::from_le_bytes(n), expiry)
-                }
+                Some((expiry, payload)) => (
+                    read_counter(payload)
+                        .ok_or_else(|| StoreError::Failed(format!("{key} is not a counter")))?,
+                    expiry,
+                ),
                 None => (0, expiry_of(ttl)),
             };
             drop(stored);
             let next =
                 current.checked_add(by).ok_or_else(|| StoreError::Failed(format!("{key} overflows")))?;
-            t.insert(key.as_str(), encode(expiry, &next.to_le_bytes()).as_slice()).map_err(failed)?;
+            t.insert(key.as_str(), encode(expiry, next.to_string().as_bytes()).as_slice()).map_err(failed)?;
             Ok(next)
         })
         .await

@@ -13,6 +13,7 @@ mod organizers;
 mod principal;
 mod token;
 pub mod transfer;
+mod waitlist;
 
 use crate::app::Ports;
 use crate::core::email::CanonicalRules;

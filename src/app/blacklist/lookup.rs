@@ -5,6 +5,7 @@
 use super::Blacklist;
 use crate::core::blacklist::audit::{AuditAction, AuditRecord};
 use crate::core::blacklist::decide::{lookup_keys, Lookup};
+use crate::core::blacklist::session::SessionVerifier;
 use crate::core::blacklist::{event_key, is_slug, Identity};
 use crate::ports::store::Store;
 
@@ -99,5 +100,31 @@ impl<S: Store + Clone> Blacklist<S> {
                 route: Some(route.clone()),
             })
             .collect()
+    }
+}
+
+impl<S: Store + Clone> Blacklist<S> {
+    /// Whether a customer (by e-mail address, account, or both) is blacklisted at `event`, as
+    /// a checkout would find: the waitlist asks this before storing a signup. `None` when the
+    /// store could not answer.
+    pub async fn is_listed(&self, event: &str, email: Option<&str>, account: Option<&str>) -> Option<bool> {
+        let mut identities = Vec::new();
+        if let Some(canonical) =
+            email.and_then(|e| crate::core::email::canonicalize(e, self.policy.rules).ok())
+        {
+            identities.push(Identity::EmailHash(self.hasher.hash_hex(&canonical)));
+        }
+        if let Some(a) = account {
+            identities.push(Identity::Account(a.to_owned()));
+        }
+        match self.lookup(Some(event), &identities).await.lookup {
+            Lookup::Answered(listed) => Some(listed),
+            Lookup::Failed => None,
+        }
+    }
+
+    /// The session-cookie verifier the blacklist recognises signed-in customers with.
+    pub fn session(&self) -> Option<&SessionVerifier> {
+        self.session.as_ref()
     }
 }

@@ -13,11 +13,20 @@ use toml::{Table, Value};
 use super::PolicyError;
 
 /// The policy's top-level sections, in the order they are tried when splitting a variable name.
-pub const SECTIONS: &[&str] = &["server", "backend", "forwarding", "store", "admin", "blacklist"];
+pub const SECTIONS: &[&str] = &["server", "backend", "forwarding", "store", "admin", "blacklist", "waitlist"];
 
 /// `DOORMAN_` variables that are not policy overrides.
-pub const RESERVED: &[&str] =
-    &["ADMIN_TOKEN", "ADMIN_URL", "LOG", "LOG_FORMAT", "POLICY", "DATA_DIR", "HASH_KEY", "SESSION_KEY"];
+pub const RESERVED: &[&str] = &[
+    "ADMIN_TOKEN",
+    "ADMIN_URL",
+    "LOG",
+    "LOG_FORMAT",
+    "POLICY",
+    "DATA_DIR",
+    "HASH_KEY",
+    "SESSION_KEY",
+    "LINK_KEY",
+];
 
 /// The prefix of every Doorman environment variable.
 pub const PREFIX: &str = "DOORMAN_";

@@ -45,10 +45,39 @@ pub struct Policy {
     pub admin: AdminPolicy,
     /// The blacklist, when the policy declares checkout routes.
     pub blacklist: Option<crate::core::blacklist::BlacklistPolicy>,
+    /// The waitlist, when the policy has a `[waitlist]` section.
+    pub waitlist: Option<WaitlistPolicy>,
     /// Environment variables that overrode fields of the file.
     pub overrides: Vec<Override>,
     /// `DOORMAN_*` service links (Kubernetes, Docker) that were left alone, by name.
     pub ignored_env: Vec<String>,
+}
+
+/// `[waitlist]`: where the waitlist's pages live and how it mails.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WaitlistPolicy {
+    /// The shop's public address, for links in mails (`https://shop.example`).
+    pub public_url: String,
+    /// The mails' sender (`Shop <waitlist@shop.example>`).
+    pub from: String,
+    /// Where the pages live (default `/waitlist`).
+    pub mount: String,
+    /// The backend's event page with `{event}`, for "back" links.
+    pub event_page: Option<String>,
+    /// The file holding the key that signs links and forms (else `DOORMAN_LINK_KEY`).
+    pub link_key_file: Option<PathBuf>,
+    /// How mail leaves.
+    pub mail: MailTransport,
+}
+
+/// `[waitlist.mail]`: how the outbox's mail leaves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MailTransport {
+    /// One `.eml` file per message in a folder (relative: under the data folder).
+    File {
+        /// The folder (default `outbox`).
+        dir: PathBuf,
+    },
 }
 
 /// `[server]`: listeners, workers and client-facing limits.

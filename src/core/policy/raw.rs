@@ -17,6 +17,27 @@ pub struct RawPolicy {
     #[serde(default)]
     pub admin: RawAdmin,
     pub blacklist: Option<RawBlacklist>,
+    pub waitlist: Option<RawWaitlist>,
+}
+
+/// `[waitlist]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWaitlist {
+    pub public_url: Option<String>,
+    pub from: Option<String>,
+    pub mount: Option<String>,
+    pub event_page: Option<String>,
+    pub link_key_file: Option<String>,
+    pub mail: Option<RawMail>,
+}
+
+/// `[waitlist.mail]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMail {
+    pub transport: Option<String>,
+    pub outbox_dir: Option<String>,
 }
 
 /// `[blacklist]`

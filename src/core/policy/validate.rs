@@ -101,6 +101,7 @@ pub fn validate(src: &str, raw: RawPolicy) -> Result<Policy, PolicyError> {
 
     let admin = AdminPolicy { token_file: raw.admin.token_file.map(Into::into) };
     let blacklist = raw.blacklist.map(|b| blacklist(src, b)).transpose()?;
+    let waitlist = raw.waitlist.map(|w| waitlist(src, w)).transpose()?;
     Ok(Policy {
         server,
         backend,
@@ -108,8 +109,63 @@ pub fn validate(src: &str, raw: RawPolicy) -> Result<Policy, PolicyError> {
         store,
         admin,
         blacklist,
+        waitlist,
         overrides: Vec::new(),
         ignored_env: Vec::new(),
+    })
+}
+
+fn waitlist(src: &str, w: super::raw::RawWaitlist) -> Result<WaitlistPolicy, PolicyError> {
+    let err = |field: &str, msg: String| PolicyError::new(src, field, msg);
+    let public_url = w.public_url.ok_or_else(|| {
+        err(
+            "waitlist.public_url",
+            "missing: the shop's public address, for links in mails (https://shop.example)".into(),
+        )
+    })?;
+    let url: http::Uri =
+        public_url.parse().map_err(|_| err("waitlist.public_url", format!("`{public_url}` is not a URL")))?;
+    let scheme_ok = matches!(url.scheme_str(), Some("http" | "https"));
+    if !scheme_ok || url.authority().is_none() || url.query().is_some() {
+        return Err(err(
+            "waitlist.public_url",
+            format!("`{public_url}` is not an http:// or https:// address without a query"),
+        ));
+    }
+    let from = w.from.ok_or_else(|| {
+        err("waitlist.from", "missing: the mails' sender (Shop <waitlist@shop.example>)".into())
+    })?;
+    if from.parse::<lettre::message::Mailbox>().is_err() {
+        return Err(err("waitlist.from", format!("`{from}` is not a mailbox (Name <address@domain>)")));
+    }
+    let mount = w.mount.unwrap_or_else(|| "/waitlist".into());
+    let mount_ok = mount.starts_with('/')
+        && mount.len() > 1
+        && !mount.ends_with('/')
+        && mount[1..].split('/').all(crate::core::blacklist::is_slug);
+    if !mount_ok {
+        return Err(err("waitlist.mount", format!("`{mount}` is not a path like /waitlist")));
+    }
+    if let Some(p) = &w.event_page {
+        if !p.starts_with('/') || p.starts_with("//") || p.contains(['\\', '\r', '\n']) {
+            return Err(err(
+                "waitlist.event_page",
+                format!("`{p}` is not a path on the shop (/events/{{event}})"),
+            ));
+        }
+    }
+    let mail = w.mail.unwrap_or_default();
+    let mail = match mail.transport.as_deref().unwrap_or("file") {
+        "file" => MailTransport::File { dir: mail.outbox_dir.unwrap_or_else(|| "outbox".into()).into() },
+        other => return Err(err("waitlist.mail.transport", format!("`{other}` is not \"file\""))),
+    };
+    Ok(WaitlistPolicy {
+        public_url,
+        from,
+        mount,
+        event_page: w.event_page,
+        link_key_file: w.link_key_file.map(Into::into),
+        mail,
     })
 }
 

@@ -6,6 +6,7 @@ mod error;
 pub mod organizers;
 pub mod principal;
 pub mod transfer;
+pub mod waitlist;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -49,6 +50,7 @@ pub fn router(state: AdminState) -> Router {
         .route("/v1/blacklist", post(blacklist::add).get(blacklist::list))
         .route("/v1/blacklist/remove", post(blacklist::remove))
         .route("/v1/events/{event}", put(blacklist::put_event).get(blacklist::get_event))
+        .route("/v1/events/{event}/waitlist", get(waitlist::get_settings).patch(waitlist::change_settings))
         .route("/v1/hash-email", post(blacklist::hash_email))
         .route("/v1/audit", get(blacklist::audit_log))
         .route("/v1/organizers", post(organizers::create).get(organizers::list))

@@ -16,7 +16,8 @@ mod secrets;
 use blacklist::{blacklist_cmd, hash_email_cmd};
 pub use blacklist::{BlacklistAction, Who};
 pub use secrets::{
-    load_admin_token, load_email_hasher, load_policy, load_session_verifier, load_tls, SERVICE_LINK,
+    load_admin_token, load_email_hasher, load_link_signer, load_policy, load_session_verifier, load_tls,
+    SERVICE_LINK,
 };
 
 /// Doorman: edge middleware for ticket shops.
@@ -128,9 +129,10 @@ fn serve_cmd(policy_path: &Path, data_dir: PathBuf) -> Result<(), Failure> {
     let (tls, backend_tls) = load_tls(&policy, policy_path)?;
     let email_hasher = load_email_hasher(&policy, policy_path)?;
     let session = load_session_verifier(&policy, policy_path)?;
-    let running =
-        serve::start(policy, ServeOptions { data_dir, admin_token, tls, backend_tls, email_hasher, session })
-            .map_err(|e| Failure::Runtime(e.to_string()))?;
+    let link_signer = load_link_signer(&policy, policy_path)?;
+    let options =
+        ServeOptions { data_dir, admin_token, tls, backend_tls, email_hasher, session, link_signer };
+    let running = serve::start(policy, options).map_err(|e| Failure::Runtime(e.to_string()))?;
     let scheme = if running.tls { "https" } else { "http" };
     println!(
         "doorman: listening on {scheme}://{} (admin http://{})",

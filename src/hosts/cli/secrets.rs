@@ -10,6 +10,7 @@ use crate::core::blacklist::session::{JwtAlgorithm, SessionVerifier};
 use crate::core::blacklist::HashMode;
 use crate::core::email_hash::EmailHasher;
 use crate::core::policy::Policy;
+use crate::core::waitlist::link::Signer;
 use crate::hosts::admin::AdminToken;
 use crate::hosts::proxy::tls;
 
@@ -127,4 +128,25 @@ pub fn load_session_verifier(
     };
     let blacklist = policy.blacklist.as_ref().expect("checked above");
     secrets::session_verifier(blacklist, Some(&key)).map_err(|e| Failure::Usage(format!("{source}: {e}")))
+}
+
+/// The signer of the waitlist's links and forms: its key from `DOORMAN_LINK_KEY` or the file
+/// named by `waitlist.link_key_file`. `None` when the policy has no waitlist.
+pub fn load_link_signer(policy: &Policy, policy_path: &Path) -> Result<Option<Signer>, Failure> {
+    let Some(waitlist) = &policy.waitlist else { return Ok(None) };
+    let (key, source) = if let Ok(key) = std::env::var("DOORMAN_LINK_KEY") {
+        (key.into_bytes(), "DOORMAN_LINK_KEY".to_owned())
+    } else if let Some(file) = &waitlist.link_key_file {
+        let file = policy_path.parent().unwrap_or(Path::new(".")).join(file);
+        let what = format!("{}: field `waitlist.link_key_file`: {}", policy_path.display(), file.display());
+        let bytes = std::fs::read(&file).map_err(|e| Failure::Usage(format!("{what}: {e}")))?;
+        (bytes, what)
+    } else {
+        return Err(Failure::Usage(format!(
+            "{}: the waitlist signs its links and needs a key of at least 32 bytes: set DOORMAN_LINK_KEY or \
+             waitlist.link_key_file",
+            policy_path.display()
+        )));
+    };
+    secrets::link_signer(&key).map(Some).map_err(|e| Failure::Usage(format!("{source}: {e}")))
 }

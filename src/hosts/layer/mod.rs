@@ -44,10 +44,12 @@ pub use service::Doorman;
 pub use tasks::TokioTasks;
 
 use crate::app::blacklist::Blacklist;
+use crate::app::waitlist::{Waitlist, WaitlistConfig};
 use crate::app::{App, Events, Ports};
 use crate::core::blacklist::session::SessionVerifier;
 use crate::core::blacklist::BlacklistPolicy;
 use crate::core::email_hash::EmailHasher;
+use crate::core::waitlist::link::Signer;
 use crate::ports::store::Store;
 
 /// Makes [`Doorman`] services around an application. Cheap to clone: state is shared.
@@ -75,7 +77,7 @@ impl<St: Store + Clone> DoormanLayer<St> {
     /// A layer that checks checkouts against the blacklist in `store`, set up by the returned
     /// builder (session cookie, metrics).
     pub fn blacklist(policy: BlacklistPolicy, hasher: EmailHasher, store: St) -> BlacklistLayerBuilder<St> {
-        BlacklistLayerBuilder { policy, hasher, store, session: None, events: Arc::new(()) }
+        BlacklistLayerBuilder { policy, hasher, store, session: None, events: Arc::new(()), waitlist: None }
     }
 
     /// The application behind the layer (to flush it at shutdown, say).
@@ -91,6 +93,7 @@ pub struct BlacklistLayerBuilder<St> {
     store: St,
     session: Option<SessionVerifier>,
     events: Arc<dyn Events>,
+    waitlist: Option<(WaitlistConfig, Signer)>,
 }
 
 impl<St: Store + Clone> BlacklistLayerBuilder<St> {
@@ -107,11 +110,25 @@ impl<St: Store + Clone> BlacklistLayerBuilder<St> {
         self
     }
 
+    /// Serves the waitlist's pages as well (see [`crate::app::waitlist`]), signing links with
+    /// `signer`; signed-in customers are recognised by the blacklist's session cookie.
+    pub fn waitlist(mut self, config: WaitlistConfig, signer: Signer) -> Self {
+        self.waitlist = Some((config, signer));
+        self
+    }
+
     /// The layer. It sleeps and spawns on the tokio runtime it runs on.
     pub fn build(self) -> DoormanLayer<St> {
         let ports = Ports::new(self.store, Arc::new(TokioTasks)).with_events(self.events);
+        let waitlist = self.waitlist.map(|(config, signer)| {
+            Waitlist::new(config, signer, self.policy.rules, self.session.clone(), ports.clone())
+        });
         let blacklist = Blacklist::new(self.policy, self.hasher, self.session, ports);
-        DoormanLayer::new(Arc::new(App::new(Some(blacklist))))
+        let mut app = App::new(Some(blacklist));
+        if let Some(w) = waitlist {
+            app = app.with_waitlist(w);
+        }
+        DoormanLayer::new(Arc::new(app))
     }
 }
 

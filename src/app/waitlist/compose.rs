@@ -1,0 +1,104 @@
+//! The waitlist's mails: multipart text + HTML in the signup's language, with the organizer's
+//! own text, built with `lettre`'s message builder (which encodes every header, so no field
+//! can inject one).
+
+use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
+use lettre::Message;
+
+use super::i18n::{Arg, Tr};
+use super::pages::MailParts;
+use super::Waitlist;
+use crate::core::waitlist::{Signup, WaitlistSettings};
+use crate::ports::mail::Mail;
+
+/// Which mail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailKind {
+    /// "Confirm your place" with the confirmation link.
+    Confirm,
+    /// "You are on the waitlist" with the place and the manage link.
+    Confirmed,
+    /// "You are already on the waitlist" with the manage link.
+    Already,
+}
+
+/// Why a mail could not be composed (an address lettre refuses, a broken `from`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("cannot compose the mail: {0}")]
+pub struct ComposeError(String);
+
+/// The mail of `kind` for `signup`.
+pub fn mail<S>(
+    wl: &Waitlist<S>,
+    kind: MailKind,
+    signup: &Signup,
+    settings: &WaitlistSettings,
+    place: Option<u64>,
+) -> Result<Mail, ComposeError>
+where
+    S: crate::ports::store::Store + Clone,
+{
+    let tr = Tr::new(signup.lang);
+    let event = Arg::Text(&settings.title);
+    let count = tr.tickets(signup.tickets);
+    let base = format!("{}{}", wl.config.public_url, wl.config.mount);
+    let manage = (tr.t("mail-manage-action"), format!("{base}/manage?t={}", wl.manage_token(signup)));
+    let (subject, intro, actions) = match kind {
+        MailKind::Confirm => (
+            tr.with("mail-confirm-subject", &[("event", event)]),
+            tr.with(
+                "mail-confirm-intro",
+                &[
+                    ("event", event),
+                    ("count", Arg::Text(&count)),
+                    ("hours", Arg::Number(settings.confirm_within_secs.div_ceil(3600))),
+                ],
+            ),
+            vec![
+                (tr.t("mail-confirm-action"), format!("{base}/confirm?t={}", wl.confirm_token(signup))),
+                manage,
+            ],
+        ),
+        MailKind::Confirmed => (
+            tr.with("mail-confirmed-subject", &[("event", event)]),
+            tr.with(
+                "mail-confirmed-intro",
+                &[("event", event), ("count", Arg::Text(&count)), ("place", Arg::Number(place.unwrap_or(0)))],
+            ),
+            vec![manage],
+        ),
+        MailKind::Already => (
+            tr.with("mail-already-subject", &[("event", event)]),
+            tr.with("mail-already-intro", &[("event", event)]),
+            vec![manage],
+        ),
+    };
+    let parts = MailParts {
+        lang: signup.lang.code(),
+        greeting: tr.with("mail-greeting", &[("name", Arg::Text(&signup.name))]),
+        intro,
+        organizer_text: settings.mail_text.get(&signup.lang).cloned(),
+        actions,
+        footer: tr.with("mail-footer", &[("event", event)]),
+        subject,
+    };
+    let (text, html) = parts.render().map_err(|e| ComposeError(e.to_string()))?;
+    let from: Mailbox = wl.config.from.parse().map_err(|e| ComposeError(format!("from: {e}")))?;
+    let to_address = signup.email.parse().map_err(|e| ComposeError(format!("to: {e}")))?;
+    let to = Mailbox::new(Some(signup.name.clone()), to_address);
+    let domain = from.email.domain().to_owned();
+    let id = format!("{}.{}@{domain}", signup.id, wl.random_id());
+    let message = Message::builder()
+        .from(from.clone())
+        .to(to.clone())
+        .subject(parts.subject)
+        .message_id(Some(format!("<{id}>")))
+        .multipart(
+            MultiPart::alternative()
+                .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(text))
+                .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(html)),
+        )
+        .map_err(|e| ComposeError(e.to_string()))?;
+    let message = String::from_utf8(message.formatted()).map_err(|e| ComposeError(e.to_string()))?;
+    Ok(Mail { id, from: from.email.to_string(), to: to.email.to_string(), message })
+}

@@ -1,0 +1,527 @@
+//! The waitlist's use cases over the store. Each answers an outcome for the page to show; none
+//! scans a list: a place in line is one `get_many` of at most 24 counters.
+//!
+//! Writes that belong together go in one `set_many` (a signup, its address marker, its mail).
+//! Claims decide races: one signup per address (`addr`), one numbered confirmation per signup
+//! (`confirming`, with a lease so a crashed confirmation can be retried), one counted
+//! cancellation (`cancelling`).
+
+use std::time::Duration;
+
+use super::compose::{self, MailKind};
+use super::Waitlist;
+use crate::app::blacklist::Blacklist;
+use crate::app::outbox;
+use crate::core::waitlist::form::CheckedSignup;
+use crate::core::waitlist::link::{self, Kind, TokenError};
+use crate::core::waitlist::{keys, line, Lang, Signup, Status, WaitlistSettings};
+use crate::ports::store::{SetItem, Store, StoreError};
+
+/// How long a confirmation holds its claim; a confirmation that died can be retried after it.
+const CONFIRM_LEASE: Duration = Duration::from_secs(60);
+/// Pending signups stay readable this long past their link's expiry (for a clear "expired").
+const PENDING_GRACE: u64 = 24 * 3600;
+/// How long a manage link lives.
+pub const MANAGE_FOR: u64 = 400 * 24 * 3600;
+/// Signups shown on "my signups" (the newest).
+pub const MINE_LIMIT: u64 = 50;
+
+/// A signup as the form sent it, checked.
+#[derive(Debug, Clone)]
+pub struct SignupRequest {
+    /// The event.
+    pub event: String,
+    /// The checked fields.
+    pub fields: CheckedSignup,
+    /// The page's language.
+    pub lang: Lang,
+    /// The signed-in customer, if any.
+    pub account: Option<String>,
+    /// Made by box-office staff.
+    pub box_office: bool,
+}
+
+/// What a signup attempt came to. Customers see the same "check your mail" whether a signup
+/// was stored, already existed, or was quietly dropped (blacklisted, honeypot).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignupOutcome {
+    /// "Check your mail".
+    CheckMail,
+    /// The event takes no signups.
+    Closed,
+    /// Too many attempts for this address.
+    Limited,
+    /// The address is one mail cannot be composed for.
+    BadAddress,
+}
+
+/// What following a confirmation link came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfirmOutcome {
+    /// In line at `place`.
+    Confirmed {
+        /// The signup.
+        signup: Signup,
+        /// Its place.
+        place: u64,
+    },
+    /// The link was used before; the signup is at `place`.
+    AlreadyUsed {
+        /// The signup.
+        signup: Signup,
+        /// Its place, if still in line.
+        place: Option<u64>,
+    },
+    /// The link or the signup has expired.
+    Expired {
+        /// The event, to sign up again.
+        event: String,
+    },
+    /// Not a link of ours.
+    Invalid,
+    /// The list is at its cap.
+    Full {
+        /// The event.
+        event: String,
+    },
+    /// The waitlist is deactivated (the signup stays pending).
+    Closed {
+        /// The event.
+        event: String,
+    },
+    /// The signup was cancelled.
+    Cancelled {
+        /// The signup.
+        signup: Signup,
+    },
+}
+
+/// What a cancellation came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CancelOutcome {
+    /// Cancelled now (or before: cancelling twice is harmless).
+    Cancelled {
+        /// The signup.
+        signup: Box<Signup>,
+    },
+    /// No such signup (or not the caller's).
+    NotFound,
+}
+
+fn decode<T: serde::de::DeserializeOwned>(raw: Option<Vec<u8>>) -> Option<T> {
+    raw.and_then(|v| serde_json::from_slice(&v).ok())
+}
+
+fn encode<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
+    serde_json::to_vec(value).map_err(|e| StoreError::Failed(format!("encoding: {e}")))
+}
+
+fn item(key: String, value: Vec<u8>, ttl: Option<Duration>) -> SetItem {
+    SetItem { key, value, ttl }
+}
+
+fn counter_value(raw: &Option<Vec<u8>>) -> u64 {
+    raw.as_deref()
+        .and_then(|v| std::str::from_utf8(v).ok())
+        .and_then(|t| t.parse::<i64>().ok())
+        .unwrap_or(0)
+        .max(0) as u64
+}
+
+impl<S: Store + Clone> Waitlist<S> {
+    /// The event's settings (`None`: never set up).
+    pub async fn settings(&self, event: &str) -> Result<Option<WaitlistSettings>, StoreError> {
+        Ok(decode(self.ports.store.get(&keys::settings(event)).await?))
+    }
+
+    /// Stores the event's settings.
+    pub async fn save_settings(&self, event: &str, settings: &WaitlistSettings) -> Result<(), StoreError> {
+        self.ports.store.set(&keys::settings(event), &encode(settings)?, None).await
+    }
+
+    /// A signup's record.
+    pub async fn signup_record(&self, event: &str, id: &str) -> Result<Option<Signup>, StoreError> {
+        Ok(decode(self.ports.store.get(&keys::signup(event, id)).await?))
+    }
+
+    fn address_hash(&self, event: &str, canonical: &str) -> String {
+        self.signer.digest("address", &format!("{event}\n{canonical}"))
+    }
+
+    fn account_hash(&self, account: &str) -> String {
+        self.signer.digest("account", account)
+    }
+
+    /// A fixed-window limit: whether `who` is still within `limit` per `window` seconds.
+    async fn within(&self, what: &str, who: &str, limit: u32, window: u64) -> Result<bool, StoreError> {
+        let slot = self.now() / window;
+        let n = self
+            .ports
+            .store
+            .increment(&keys::rate(what, who, slot), 1, Some(Duration::from_secs(window)))
+            .await?;
+        Ok(n <= i64::from(limit))
+    }
+
+    /// Whether a client address may post another form now.
+    pub async fn client_within_limit(&self, client: &str) -> Result<bool, StoreError> {
+        self.within("ip", client, self.config.per_client_per_10_minutes, 600).await
+    }
+
+    /// Signs `request` up: pending until confirmed, its confirmation mail queued with it.
+    pub async fn signup(
+        &self,
+        request: SignupRequest,
+        blacklist: Option<&Blacklist<S>>,
+    ) -> Result<SignupOutcome, StoreError> {
+        let event = request.event.as_str();
+        let Some(settings) = self.settings(event).await?.filter(WaitlistSettings::takes_signups) else {
+            return Ok(SignupOutcome::Closed);
+        };
+        let address = self.address_hash(event, &request.fields.canonical_email);
+        if !self.within("mail", &address, self.config.per_address_per_hour, 3600).await? {
+            return Ok(SignupOutcome::Limited);
+        }
+        if let Some(b) = blacklist {
+            let listed = b.is_listed(event, Some(&request.fields.email), request.account.as_deref()).await;
+            match listed {
+                // Blacklisted: the normal answer, nothing stored, no mail.
+                Some(true) => return Ok(SignupOutcome::CheckMail),
+                Some(false) => {}
+                None => return Err(StoreError::Unavailable("blacklist lookup failed".into())),
+            }
+        }
+        let store = &self.ports.store;
+        let now = self.now();
+        let pending_for = settings.confirm_within_secs;
+        let claim_key = keys::address_claim(event, &address);
+        let mut claimed = store.claim(&claim_key, Some(Duration::from_secs(pending_for))).await?;
+        if !claimed {
+            match self.existing(event, &address, now).await? {
+                Some(existing) => return self.remind(existing, &settings).await,
+                None => {
+                    // A marker without a live signup (an expired one where keys do not expire,
+                    // or a writer that failed halfway): free it and try once more.
+                    store.delete(&claim_key).await?;
+                    store.delete(&keys::address_signup(event, &address)).await?;
+                    claimed = store.claim(&claim_key, Some(Duration::from_secs(pending_for))).await?;
+                    if !claimed {
+                        return Ok(SignupOutcome::CheckMail);
+                    }
+                }
+            }
+        }
+        let f = request.fields;
+        let signup = Signup {
+            id: self.random_id(),
+            event: event.to_owned(),
+            email: f.email,
+            name: f.name,
+            phone: f.phone,
+            tickets: f.tickets,
+            lang: request.lang,
+            account: request.account,
+            status: Status::Pending,
+            created: now,
+            expires: now + pending_for,
+            confirmed: None,
+            cancelled: None,
+            seq: None,
+            box_office: request.box_office,
+            note: f.note,
+        };
+        let Ok(mail) = compose::mail(self, MailKind::Confirm, &signup, &settings, None) else {
+            store.delete(&claim_key).await?;
+            return Ok(SignupOutcome::BadAddress);
+        };
+        let ttl = Some(Duration::from_secs(pending_for + PENDING_GRACE));
+        let mut items = vec![
+            item(keys::signup(event, &signup.id), encode(&signup)?, ttl),
+            item(keys::address_signup(event, &address), signup.id.clone().into_bytes(), ttl),
+        ];
+        if let Some(account) = &signup.account {
+            let h = self.account_hash(account);
+            let n = store.increment(&keys::account_count(&h), 1, None).await?.max(1) as u64;
+            items.push(item(
+                keys::account_item(&h, n),
+                link::signup_body(event, &signup.id).into_bytes(),
+                None,
+            ));
+        }
+        let number = outbox::reserve(store).await?;
+        items.push(outbox::queue_item(number, mail));
+        store.set_many(&items).await?;
+        Ok(SignupOutcome::CheckMail)
+    }
+
+    /// The live signup holding an address's marker, if any.
+    async fn existing(&self, event: &str, address: &str, now: u64) -> Result<Option<Signup>, StoreError> {
+        let Some(id) = self.ports.store.get(&keys::address_signup(event, address)).await? else {
+            return Ok(None);
+        };
+        let id = String::from_utf8_lossy(&id).into_owned();
+        Ok(self.signup_record(event, &id).await?.filter(|s| s.is_active(now)))
+    }
+
+    /// A second signup for an address that has one: a fresh confirmation link while pending, a
+    /// note with the manage link once confirmed. The page says the same as for a new signup.
+    async fn remind(
+        &self,
+        existing: Signup,
+        settings: &WaitlistSettings,
+    ) -> Result<SignupOutcome, StoreError> {
+        let kind = match existing.status {
+            Status::Pending => MailKind::Confirm,
+            _ => MailKind::Already,
+        };
+        let place = match existing.seq {
+            Some(seq) if existing.status == Status::Confirmed => {
+                Some(self.place(&existing.event, seq).await?)
+            }
+            _ => None,
+        };
+        if let Ok(mail) = compose::mail(self, kind, &existing, settings, place) {
+            let number = outbox::reserve(&self.ports.store).await?;
+            self.ports.store.set_many(&[outbox::queue_item(number, mail)]).await?;
+        }
+        Ok(SignupOutcome::CheckMail)
+    }
+
+    /// The confirmation link for a signup.
+    pub fn confirm_token(&self, signup: &Signup) -> String {
+        self.signer.seal(Kind::Confirm, &link::signup_body(&signup.event, &signup.id), signup.expires)
+    }
+
+    /// The manage link for a signup.
+    pub fn manage_token(&self, signup: &Signup) -> String {
+        self.signer.seal(Kind::Manage, &link::signup_body(&signup.event, &signup.id), self.now() + MANAGE_FOR)
+    }
+
+    /// The signup a link of `kind` points to.
+    async fn signup_of(&self, kind: Kind, token: &str) -> Result<Result<Signup, TokenError>, StoreError> {
+        let body = match self.signer.open(kind, token, self.now()) {
+            Ok(b) => b,
+            Err(e) => return Ok(Err(e)),
+        };
+        let Some((event, id)) = link::parse_signup_body(body) else { return Ok(Err(TokenError::Malformed)) };
+        Ok(self.signup_record(event, id).await?.ok_or(TokenError::Expired))
+    }
+
+    /// The event a (possibly expired) link names, for "sign up again".
+    pub fn event_of_token(token: &str) -> Option<String> {
+        let body = token.rsplit_once('.')?.0.rsplit_once('.')?.0;
+        link::parse_signup_body(body).map(|(e, _)| e.to_owned())
+    }
+
+    /// The signup a confirmation link shows before it is followed.
+    pub async fn preview(&self, token: &str) -> Result<Result<Signup, TokenError>, StoreError> {
+        self.signup_of(Kind::Confirm, token).await
+    }
+
+    /// Follows a confirmation link: the signup gets the next number, the customer their place.
+    pub async fn confirm(&self, token: &str) -> Result<ConfirmOutcome, StoreError> {
+        let expired = || ConfirmOutcome::Expired { event: Self::event_of_token(token).unwrap_or_default() };
+        let mut signup = match self.signup_of(Kind::Confirm, token).await? {
+            Ok(s) => s,
+            Err(TokenError::Expired) => return Ok(expired()),
+            Err(_) => return Ok(ConfirmOutcome::Invalid),
+        };
+        let store = &self.ports.store;
+        let event = signup.event.clone();
+        let tag = token.rsplit_once('.').map(|(_, t)| t).unwrap_or_default();
+        if store.get(&keys::link_used(&event, tag)).await?.is_some() {
+            let place = match signup.seq {
+                Some(seq) if signup.status == Status::Confirmed => Some(self.place(&event, seq).await?),
+                _ => None,
+            };
+            return Ok(ConfirmOutcome::AlreadyUsed { signup, place });
+        }
+        match signup.status {
+            Status::Cancelled => return Ok(ConfirmOutcome::Cancelled { signup }),
+            Status::Confirmed => {
+                let place = self.place(&event, signup.seq.unwrap_or(1)).await?;
+                return Ok(ConfirmOutcome::Confirmed { signup, place });
+            }
+            Status::Pending if !signup.is_active(self.now()) => return Ok(expired()),
+            Status::Pending => {}
+        }
+        let settings = self.settings(&event).await?.unwrap_or_else(|| WaitlistSettings::new(&event));
+        if !settings.active {
+            return Ok(ConfirmOutcome::Closed { event });
+        }
+        let claim = keys::confirm_claim(&event, &signup.id);
+        if !store.claim(&claim, Some(CONFIRM_LEASE)).await? {
+            // Confirming at this moment elsewhere (a double click): wait for it to land.
+            for _ in 0..20 {
+                self.ports.tasks.sleep(Duration::from_millis(50)).await;
+                if let Some(s) = self.signup_record(&event, &signup.id).await? {
+                    if let (Status::Confirmed, Some(seq)) = (s.status, s.seq) {
+                        let place = self.place(&event, seq).await?;
+                        return Ok(ConfirmOutcome::Confirmed { signup: s, place });
+                    }
+                }
+            }
+            return Err(StoreError::Unavailable("a confirmation of this signup is still under way".into()));
+        }
+        if !self.reserve_capacity(&event, &settings, signup.tickets).await? {
+            store.delete(&claim).await?;
+            return Ok(ConfirmOutcome::Full { event });
+        }
+        let seq = store.increment(&keys::line_counter(&event), 1, None).await?.max(1) as u64;
+        signup.status = Status::Confirmed;
+        signup.seq = Some(seq);
+        signup.confirmed = Some(self.now());
+        let address = self.address_hash(
+            &event,
+            &crate::core::email::canonicalize(&signup.email, self.rules).unwrap_or_default(),
+        );
+        let place = self.place(&event, seq).await?;
+        let mut items = vec![
+            item(keys::signup(&event, &signup.id), encode(&signup)?, None),
+            item(keys::line_entry(&event, seq), signup.id.clone().into_bytes(), None),
+            item(keys::address_claim(&event, &address), b"1".to_vec(), None),
+            item(keys::address_signup(&event, &address), signup.id.clone().into_bytes(), None),
+            item(
+                keys::link_used(&event, tag),
+                b"1".to_vec(),
+                Some(Duration::from_secs(signup.expires.saturating_sub(self.now()) + PENDING_GRACE)),
+            ),
+        ];
+        if let Ok(mail) = compose::mail(self, MailKind::Confirmed, &signup, &settings, Some(place)) {
+            items.push(outbox::queue_item(outbox::reserve(store).await?, mail));
+        }
+        store.set_many(&items).await?;
+        Ok(ConfirmOutcome::Confirmed { signup, place })
+    }
+
+    /// Counts a confirmation against the event's caps; `false` (and nothing counted) when full.
+    async fn reserve_capacity(
+        &self,
+        event: &str,
+        settings: &WaitlistSettings,
+        tickets: u32,
+    ) -> Result<bool, StoreError> {
+        let store = &self.ports.store;
+        let signups = store.increment(&keys::signups_count(event), 1, None).await?;
+        let total = store.increment(&keys::tickets_count(event), i64::from(tickets), None).await?;
+        let over = settings.max_signups.is_some_and(|m| signups > i64::from(m))
+            || settings.max_tickets_total.is_some_and(|m| total > i64::from(m));
+        if over {
+            store.increment(&keys::signups_count(event), -1, None).await?;
+            store.increment(&keys::tickets_count(event), -i64::from(tickets), None).await?;
+        }
+        Ok(!over)
+    }
+
+    /// The place in line of number `seq` at `event`: one read of at most 24 counters.
+    pub async fn place(&self, event: &str, seq: u64) -> Result<u64, StoreError> {
+        let nodes: Vec<String> = line::nodes_to_read(seq.saturating_sub(1))
+            .into_iter()
+            .map(|n| keys::left_node(event, n))
+            .collect();
+        let left: u64 = self.ports.store.get_many(&nodes).await?.iter().map(counter_value).sum();
+        Ok(line::place(seq, left))
+    }
+
+    /// The signup a manage link shows, with its place when in line.
+    pub async fn view(&self, token: &str) -> Result<Result<(Signup, Option<u64>), TokenError>, StoreError> {
+        let signup = match self.signup_of(Kind::Manage, token).await? {
+            Ok(s) => s,
+            Err(e) => return Ok(Err(e)),
+        };
+        let place = match (signup.status, signup.seq) {
+            (Status::Confirmed, Some(seq)) => Some(self.place(&signup.event, seq).await?),
+            _ => None,
+        };
+        Ok(Ok((signup, place)))
+    }
+
+    /// Cancels the signup a manage link points to.
+    pub async fn cancel_by_link(&self, token: &str) -> Result<CancelOutcome, StoreError> {
+        match self.signup_of(Kind::Manage, token).await? {
+            Ok(s) => self.cancel(s).await,
+            Err(_) => Ok(CancelOutcome::NotFound),
+        }
+    }
+
+    /// Cancels `event`'s signup `id` for the signed-in `account`, if it is theirs.
+    pub async fn cancel_for_account(
+        &self,
+        account: &str,
+        event: &str,
+        id: &str,
+    ) -> Result<CancelOutcome, StoreError> {
+        match self.signup_record(event, id).await? {
+            Some(s) if s.account.as_deref() == Some(account) => self.cancel(s).await,
+            _ => Ok(CancelOutcome::NotFound),
+        }
+    }
+
+    /// Cancels a whole signup; places behind it move up. Twice is harmless.
+    pub async fn cancel(&self, mut signup: Signup) -> Result<CancelOutcome, StoreError> {
+        let store = &self.ports.store;
+        let event = signup.event.clone();
+        if signup.status == Status::Cancelled {
+            return Ok(CancelOutcome::Cancelled { signup: Box::new(signup) });
+        }
+        let was = signup.status;
+        if !store.claim(&keys::cancel_claim(&event, &signup.id), None).await? {
+            signup.status = Status::Cancelled;
+            return Ok(CancelOutcome::Cancelled { signup: Box::new(signup) });
+        }
+        signup.status = Status::Cancelled;
+        signup.cancelled = Some(self.now());
+        store.set(&keys::signup(&event, &signup.id), &encode(&signup)?, None).await?;
+        let canonical = crate::core::email::canonicalize(&signup.email, self.rules).unwrap_or_default();
+        let address = self.address_hash(&event, &canonical);
+        store.delete(&keys::address_signup(&event, &address)).await?;
+        store.delete(&keys::address_claim(&event, &address)).await?;
+        if let (Status::Confirmed, Some(seq)) = (was, signup.seq) {
+            for node in line::nodes_to_bump(seq) {
+                store.increment(&keys::left_node(&event, node), 1, None).await?;
+            }
+            store.increment(&keys::signups_count(&event), -1, None).await?;
+            store.increment(&keys::tickets_count(&event), -i64::from(signup.tickets), None).await?;
+        }
+        Ok(CancelOutcome::Cancelled { signup: Box::new(signup) })
+    }
+
+    /// The signed-in customer's signups, newest first, with their places.
+    pub async fn mine(&self, account: &str) -> Result<Vec<(Signup, Option<u64>)>, StoreError> {
+        let store = &self.ports.store;
+        let h = self.account_hash(account);
+        let n = store.increment(&keys::account_count(&h), 0, None).await?.max(0) as u64;
+        let first = n.saturating_sub(MINE_LIMIT - 1).max(1);
+        let item_keys: Vec<String> = (first..=n).rev().map(|i| keys::account_item(&h, i)).collect();
+        let refs: Vec<(String, String)> = store
+            .get_many(&item_keys)
+            .await?
+            .into_iter()
+            .flatten()
+            .filter_map(|v| {
+                let text = String::from_utf8(v).ok()?;
+                link::parse_signup_body(&text).map(|(e, i)| (e.to_owned(), i.to_owned()))
+            })
+            .collect();
+        let signup_keys: Vec<String> = refs.iter().map(|(e, i)| keys::signup(e, i)).collect();
+        let now = self.now();
+        let mut out = Vec::new();
+        for raw in store.get_many(&signup_keys).await? {
+            let Some(s) = decode::<Signup>(raw) else { continue };
+            if s.account.as_deref() != Some(account) || (s.status == Status::Pending && !s.is_active(now)) {
+                continue;
+            }
+            let place = match (s.status, s.seq) {
+                (Status::Confirmed, Some(seq)) => Some(self.place(&s.event, seq).await?),
+                _ => None,
+            };
+            out.push((s, place));
+        }
+        Ok(out)
+    }
+
+    /// The signed-in customer's account in `headers`, if the session cookie holds a valid one.
+    pub fn account(&self, headers: &http::HeaderMap) -> Option<String> {
+        self.session.as_ref()?.accounts(headers, 4).ok()?.into_iter().next()
+    }
+}

@@ -1,0 +1,92 @@
+# Doorman-Warteliste: Deutsch.
+language-switch = Sprache
+back-to-event = Zurück zur Veranstaltung
+tickets-count = { $tickets ->
+    [one] 1 Karte
+   *[other] { $tickets } Karten
+}
+
+form-title = Warteliste: { $event }
+form-intro = { $event } ist ausverkauft. Tragen Sie sich in die Warteliste ein, dann schreiben wir Ihnen, sobald Plätze frei werden. Bestätigte Anmeldungen kommen in der Reihenfolge der Anmeldung dran.
+form-required = Mit * markierte Felder sind Pflichtfelder.
+field-email = E-Mail-Adresse *
+field-email-hint = Wir senden einen Bestätigungslink an diese Adresse.
+field-name = Name *
+field-phone = Telefonnummer
+field-phone-hint = Freiwillig. Ziffern, Leerzeichen, + und - sind erlaubt.
+field-tickets = Anzahl Karten *
+field-tickets-hint = 1 bis { $max }
+field-box-office = Die Adresse der Abendkasse statt der des Kunden verwenden (dann ist eine Telefonnummer nötig)
+field-note = Interne Notiz (nur für Mitarbeitende, nie für den Kunden sichtbar)
+honeypot = Dieses Feld leer lassen
+submit-signup = In die Warteliste eintragen
+errors-heading = Bitte korrigieren Sie Folgendes:
+error-email = Geben Sie eine gültige E-Mail-Adresse ein, etwa name@beispiel.de.
+error-name-missing = Geben Sie einen Namen ein.
+error-name-invalid = Der Name ist zu lang (höchstens 100 Zeichen) oder enthält Zeichen, die wir nicht verwenden können.
+error-phone = Geben Sie eine Telefonnummer aus Ziffern ein (Leerzeichen, +, - und Klammern sind erlaubt).
+error-phone-required = Mit der Adresse der Abendkasse ist eine Telefonnummer nötig.
+error-tickets = Wählen Sie eine Anzahl Karten von 1 bis { $max }.
+error-note = Die Notiz ist zu lang (höchstens 500 Zeichen) oder enthält Zeichen, die wir nicht verwenden können.
+
+check-mail-title = Sehen Sie in Ihr Postfach
+check-mail-body = Wir haben eine Nachricht an die angegebene Adresse geschickt. Folgen Sie dem Link darin, um Ihren Platz auf der Warteliste zu bestätigen. Der Link gilt { $hours } Stunden.
+closed-title = Die Warteliste ist nicht geöffnet
+closed-body = Für diese Veranstaltung gibt es zurzeit keine offene Warteliste.
+full-title = Die Warteliste ist voll
+full-body = Die Warteliste für { $event } hat keinen Platz mehr. Versuchen Sie es später noch einmal: Plätze werden frei, wenn andere absagen.
+limited-title = Zu viele Versuche
+limited-body = Bitte warten Sie ein paar Minuten und versuchen Sie es dann erneut.
+bad-form-title = Das Formular ist abgelaufen
+bad-form-body = Bitte gehen Sie zurück, laden Sie die Seite neu und senden Sie das Formular noch einmal.
+
+confirm-title = Bestätigen Sie Ihren Platz
+confirm-body = Bestätigen Sie Ihre Anmeldung für { $event }: { $count } für { $name }.
+confirm-button = Meinen Platz bestätigen
+confirmed-title = Sie stehen auf der Warteliste
+confirmed-body = Ihre Anmeldung für { $event } ist bestätigt.
+place-in-line = Ihr Platz in der Reihe: { $place }
+link-expired-title = Dieser Link ist abgelaufen
+link-expired-body = Unbestätigte Anmeldungen werden nach einiger Zeit gelöscht. Melden Sie sich erneut an, um einen neuen Link zu erhalten.
+link-invalid-title = Dieser Link funktioniert nicht
+link-invalid-body = Kopieren Sie den ganzen Link aus der E-Mail in Ihren Browser, oder melden Sie sich erneut an.
+link-used-title = Dieser Link wurde bereits verwendet
+link-used-body = Ihre Anmeldung wurde mit diesem Link schon bestätigt. Der Link in der Bestätigungsmail zeigt Ihre Anmeldung.
+
+status-title = Ihre Anmeldung zur Warteliste
+label-event = Veranstaltung
+label-name = Name
+label-status = Status
+label-tickets = Karten
+label-place = Platz in der Reihe
+label-actions = Aktionen
+status-pending = Wartet auf Bestätigung
+status-confirmed = Bestätigt
+status-cancelled = Storniert
+cancel-hint = Eine Stornierung gilt für die ganze Anmeldung mit allen Karten. Sie lässt sich nicht rückgängig machen.
+cancel-button = Anmeldung stornieren
+cancelled-title = Ihre Anmeldung ist storniert
+cancelled-body = Ihre Anmeldung für { $event } ist storniert. Alle hinter Ihnen rücken einen Platz auf.
+
+mine-title = Meine Anmeldungen zu Wartelisten
+mine-empty = Sie haben keine Anmeldungen zu Wartelisten.
+mine-signed-out = Melden Sie sich im Shop an, um Ihre Anmeldungen zu sehen. Als Gast finden Sie den Link zu Ihrer Anmeldung in jeder E-Mail von uns.
+
+staff-title = Anmeldung für die Abendkasse
+staff-intro = Mitarbeitende der Abendkasse melden Kunden in deren Namen an. Melden Sie sich mit dem Kassen-Token Ihres Veranstalters an.
+staff-token = Kassen-Token
+staff-submit = Anmelden
+staff-invalid = Dieser Token ist nicht gültig.
+staff-signed-in = Angemeldet als Kassenpersonal von { $organizer }.
+staff-sign-out = Abmelden
+
+mail-confirm-subject = Bestätigen Sie Ihren Platz auf der Warteliste für { $event }
+mail-confirm-intro = Sie möchten mit { $count } auf die Warteliste für { $event }. Bitte bestätigen Sie innerhalb von { $hours } Stunden; bis dahin zählt die Anmeldung nicht.
+mail-confirm-action = Meinen Platz bestätigen
+mail-confirmed-subject = Sie stehen auf der Warteliste für { $event }
+mail-confirmed-intro = Ihre Anmeldung für { $event } ({ $count }) ist bestätigt. Ihr Platz in der Reihe ist { $place }; wir schreiben Ihnen, sobald Plätze frei werden.
+mail-already-subject = Sie stehen bereits auf der Warteliste für { $event }
+mail-already-intro = Jemand hat versucht, diese Adresse erneut für { $event } anzumelden. Sie stehen bereits auf der Warteliste; nichts hat sich geändert.
+mail-manage-action = Meine Anmeldung ansehen oder stornieren
+mail-greeting = Hallo { $name },
+mail-footer = Sie erhalten diese Mail, weil diese Adresse für die Warteliste von { $event } angegeben wurde. Waren Sie das nicht, ignorieren Sie diese Mail: Ohne Bestätigung geschieht nichts.

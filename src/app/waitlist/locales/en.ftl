@@ -1,0 +1,92 @@
+# Doorman waitlist: English. Every file holds the same message ids (a test checks).
+language-switch = Language
+back-to-event = Back to the event
+tickets-count = { $tickets ->
+    [one] 1 ticket
+   *[other] { $tickets } tickets
+}
+
+form-title = Waitlist: { $event }
+form-intro = { $event } is sold out. Join the waitlist and we will e-mail you when seats come free. Confirmed signups are served first come, first served.
+form-required = Fields marked * are required.
+field-email = E-mail address *
+field-email-hint = We send a confirmation link to this address.
+field-name = Name *
+field-phone = Phone number
+field-phone-hint = Optional. Digits, spaces, + and - are fine.
+field-tickets = Number of tickets *
+field-tickets-hint = 1 to { $max }
+field-box-office = Use the box-office address instead of the customer's (then a phone number is required)
+field-note = Internal note (staff only, never shown to the customer)
+honeypot = Leave this field empty
+submit-signup = Join the waitlist
+errors-heading = Please correct the following:
+error-email = Enter a valid e-mail address, like name@example.com.
+error-name-missing = Enter a name.
+error-name-invalid = The name is too long (at most 100 characters) or holds characters we cannot use.
+error-phone = Enter a phone number of digits (spaces, +, - and brackets are fine).
+error-phone-required = A phone number is required when the box-office address is used.
+error-tickets = Choose a number of tickets from 1 to { $max }.
+error-note = The note is too long (at most 500 characters) or holds characters we cannot use.
+
+check-mail-title = Check your mail
+check-mail-body = We sent a message to the address you gave. Follow the link in it to confirm your place on the waitlist. The link works for { $hours } hours.
+closed-title = The waitlist is not open
+closed-body = This event has no open waitlist at the moment.
+full-title = The waitlist is full
+full-body = The waitlist for { $event } has no room left. You can try again later: places come free when others cancel.
+limited-title = Too many attempts
+limited-body = Please wait a few minutes, then try again.
+bad-form-title = The form has expired
+bad-form-body = Please go back, reload the page and send the form again.
+
+confirm-title = Confirm your place
+confirm-body = Confirm your signup for { $event }: { $count } for { $name }.
+confirm-button = Confirm my place
+confirmed-title = You are on the waitlist
+confirmed-body = Your signup for { $event } is confirmed.
+place-in-line = Your place in line: { $place }
+link-expired-title = This link has expired
+link-expired-body = Unconfirmed signups are removed after a while. Sign up again to get a new link.
+link-invalid-title = This link does not work
+link-invalid-body = Copy the whole link from the e-mail into your browser, or sign up again.
+link-used-title = This link was already used
+link-used-body = Your signup was confirmed with this link before. The link in the confirmation mail shows your signup.
+
+status-title = Your waitlist signup
+label-event = Event
+label-name = Name
+label-status = Status
+label-tickets = Tickets
+label-place = Place in line
+label-actions = Actions
+status-pending = Waiting for confirmation
+status-confirmed = Confirmed
+status-cancelled = Cancelled
+cancel-hint = Cancelling gives up the whole signup, all its tickets. It cannot be undone.
+cancel-button = Cancel the signup
+cancelled-title = Your signup is cancelled
+cancelled-body = Your signup for { $event } is cancelled. Everyone behind you moved up one place.
+
+mine-title = My waitlist signups
+mine-empty = You have no waitlist signups.
+mine-signed-out = Sign in to the shop to see your waitlist signups. A guest finds the link to their signup in every e-mail we send.
+
+staff-title = Box-office sign-in
+staff-intro = Box-office staff sign customers up on their behalf. Sign in with the box-office token of your organizer.
+staff-token = Box-office token
+staff-submit = Sign in
+staff-invalid = That token is not valid.
+staff-signed-in = Signed in as box-office staff of { $organizer }.
+staff-sign-out = Sign out
+
+mail-confirm-subject = Confirm your place on the waitlist for { $event }
+mail-confirm-intro = You asked to join the waitlist for { $event } with { $count }. Please confirm within { $hours } hours; until then the signup does not count.
+mail-confirm-action = Confirm my place
+mail-confirmed-subject = You are on the waitlist for { $event }
+mail-confirmed-intro = Your signup for { $event } ({ $count }) is confirmed. Your place in line is { $place }; we will e-mail you when seats come free.
+mail-already-subject = You are already on the waitlist for { $event }
+mail-already-intro = Someone tried to sign this address up for { $event } again. You are already on the waitlist; nothing has changed.
+mail-manage-action = See or cancel my signup
+mail-greeting = Hello { $name },
+mail-footer = You get this mail because this address was entered on the waitlist of { $event }. If that was not you, ignore this mail: nothing happens without confirmation.

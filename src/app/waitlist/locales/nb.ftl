@@ -1,0 +1,92 @@
+# Doorman-venteliste: norsk bokmål.
+language-switch = Språk
+back-to-event = Tilbake til arrangementet
+tickets-count = { $tickets ->
+    [one] 1 billett
+   *[other] { $tickets } billetter
+}
+
+form-title = Venteliste: { $event }
+form-intro = { $event } er utsolgt. Sett deg på ventelisten, så sender vi deg e-post når det blir ledige plasser. Bekreftede påmeldinger får tilbud i den rekkefølgen de kom.
+form-required = Felt merket med * må fylles ut.
+field-email = E-postadresse *
+field-email-hint = Vi sender en bekreftelseslenke til denne adressen.
+field-name = Navn *
+field-phone = Telefonnummer
+field-phone-hint = Valgfritt. Sifre, mellomrom, + og - går fint.
+field-tickets = Antall billetter *
+field-tickets-hint = 1 til { $max }
+field-box-office = Bruk billettkontorets adresse i stedet for kundens (da må telefonnummer fylles ut)
+field-note = Intern merknad (bare for ansatte, vises aldri for kunden)
+honeypot = La dette feltet stå tomt
+submit-signup = Sett meg på ventelisten
+errors-heading = Rett opp følgende:
+error-email = Skriv inn en gyldig e-postadresse, for eksempel navn@eksempel.no.
+error-name-missing = Skriv inn et navn.
+error-name-invalid = Navnet er for langt (høyst 100 tegn) eller inneholder tegn vi ikke kan bruke.
+error-phone = Skriv inn et telefonnummer med sifre (mellomrom, +, - og parenteser går fint).
+error-phone-required = Med billettkontorets adresse må telefonnummer fylles ut.
+error-tickets = Velg et antall billetter fra 1 til { $max }.
+error-note = Merknaden er for lang (høyst 500 tegn) eller inneholder tegn vi ikke kan bruke.
+
+check-mail-title = Sjekk e-posten din
+check-mail-body = Vi har sendt en melding til adressen du oppga. Følg lenken i den for å bekrefte plassen din på ventelisten. Lenken virker i { $hours } timer.
+closed-title = Ventelisten er ikke åpen
+closed-body = Dette arrangementet har ingen åpen venteliste akkurat nå.
+full-title = Ventelisten er full
+full-body = Ventelisten for { $event } har ikke plass til flere. Prøv igjen senere: det blir ledige plasser når andre melder seg av.
+limited-title = For mange forsøk
+limited-body = Vent noen minutter, og prøv igjen.
+bad-form-title = Skjemaet er utløpt
+bad-form-body = Gå tilbake, last inn siden på nytt og send skjemaet igjen.
+
+confirm-title = Bekreft plassen din
+confirm-body = Bekreft påmeldingen din til { $event }: { $count } for { $name }.
+confirm-button = Bekreft plassen min
+confirmed-title = Du står på ventelisten
+confirmed-body = Påmeldingen din til { $event } er bekreftet.
+place-in-line = Din plass i køen: { $place }
+link-expired-title = Denne lenken er utløpt
+link-expired-body = Ubekreftede påmeldinger slettes etter en stund. Meld deg på igjen for å få en ny lenke.
+link-invalid-title = Denne lenken virker ikke
+link-invalid-body = Kopier hele lenken fra e-posten inn i nettleseren, eller meld deg på igjen.
+link-used-title = Denne lenken er allerede brukt
+link-used-body = Påmeldingen din er allerede bekreftet med denne lenken. Lenken i bekreftelsesmeldingen viser påmeldingen din.
+
+status-title = Påmeldingen din til ventelisten
+label-event = Arrangement
+label-name = Navn
+label-status = Status
+label-tickets = Billetter
+label-place = Plass i køen
+label-actions = Handlinger
+status-pending = Venter på bekreftelse
+status-confirmed = Bekreftet
+status-cancelled = Avmeldt
+cancel-hint = Avmelding gjelder hele påmeldingen, med alle billettene. Det kan ikke angres.
+cancel-button = Meld av
+cancelled-title = Du er meldt av
+cancelled-body = Påmeldingen din til { $event } er avmeldt. Alle bak deg rykker én plass fram.
+
+mine-title = Mine påmeldinger til ventelister
+mine-empty = Du har ingen påmeldinger til ventelister.
+mine-signed-out = Logg inn i butikken for å se påmeldingene dine. Som gjest finner du lenken til påmeldingen din i hver e-post fra oss.
+
+staff-title = Innlogging for billettkontoret
+staff-intro = Ansatte i billettkontoret melder på kunder på deres vegne. Logg inn med billettkontor-tokenet til arrangøren din.
+staff-token = Billettkontor-token
+staff-submit = Logg inn
+staff-invalid = Dette tokenet er ikke gyldig.
+staff-signed-in = Logget inn som ansatt i billettkontoret til { $organizer }.
+staff-sign-out = Logg ut
+
+mail-confirm-subject = Bekreft plassen din på ventelisten for { $event }
+mail-confirm-intro = Du ba om å komme på ventelisten for { $event } med { $count }. Bekreft innen { $hours } timer; fram til da teller ikke påmeldingen.
+mail-confirm-action = Bekreft plassen min
+mail-confirmed-subject = Du står på ventelisten for { $event }
+mail-confirmed-intro = Påmeldingen din til { $event } ({ $count }) er bekreftet. Plassen din i køen er { $place }; vi sender deg e-post når det blir ledige plasser.
+mail-already-subject = Du står allerede på ventelisten for { $event }
+mail-already-intro = Noen prøvde å melde på denne adressen til { $event } igjen. Du står allerede på ventelisten; ingenting er endret.
+mail-manage-action = Se eller meld av påmeldingen min
+mail-greeting = Hei { $name },
+mail-footer = Du får denne e-posten fordi denne adressen ble oppgitt på ventelisten for { $event }. Var det ikke deg, kan du se bort fra den: uten bekreftelse skjer det ingenting.

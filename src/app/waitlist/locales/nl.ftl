@@ -1,0 +1,92 @@
+# Doorman-wachtlijst: Nederlands.
+language-switch = Taal
+back-to-event = Terug naar het evenement
+tickets-count = { $tickets ->
+    [one] 1 kaartje
+   *[other] { $tickets } kaartjes
+}
+
+form-title = Wachtlijst: { $event }
+form-intro = { $event } is uitverkocht. Zet je op de wachtlijst, dan mailen we je zodra er plaatsen vrijkomen. Wie bevestigd heeft, komt aan de beurt op volgorde van aanmelding.
+form-required = Velden met * zijn verplicht.
+field-email = E-mailadres *
+field-email-hint = We sturen een bevestigingslink naar dit adres.
+field-name = Naam *
+field-phone = Telefoonnummer
+field-phone-hint = Niet verplicht. Cijfers, spaties, + en - mogen.
+field-tickets = Aantal kaartjes *
+field-tickets-hint = 1 tot en met { $max }
+field-box-office = Het adres van de kassa gebruiken in plaats van dat van de klant (dan is een telefoonnummer verplicht)
+field-note = Interne notitie (alleen voor medewerkers, nooit zichtbaar voor de klant)
+honeypot = Laat dit veld leeg
+submit-signup = Op de wachtlijst
+errors-heading = Verbeter het volgende:
+error-email = Vul een geldig e-mailadres in, zoals naam@voorbeeld.nl.
+error-name-missing = Vul een naam in.
+error-name-invalid = De naam is te lang (hoogstens 100 tekens) of bevat tekens die we niet kunnen gebruiken.
+error-phone = Vul een telefoonnummer in cijfers in (spaties, +, - en haakjes mogen).
+error-phone-required = Met het adres van de kassa is een telefoonnummer verplicht.
+error-tickets = Kies een aantal kaartjes van 1 tot en met { $max }.
+error-note = De notitie is te lang (hoogstens 500 tekens) of bevat tekens die we niet kunnen gebruiken.
+
+check-mail-title = Kijk in je mailbox
+check-mail-body = We hebben een bericht gestuurd naar het adres dat je opgaf. Volg de link daarin om je plaats op de wachtlijst te bevestigen. De link werkt { $hours } uur.
+closed-title = De wachtlijst is niet open
+closed-body = Dit evenement heeft op dit moment geen open wachtlijst.
+full-title = De wachtlijst is vol
+full-body = De wachtlijst voor { $event } heeft geen plaats meer. Probeer het later nog eens: er komen plaatsen vrij als anderen annuleren.
+limited-title = Te veel pogingen
+limited-body = Wacht een paar minuten en probeer het dan opnieuw.
+bad-form-title = Het formulier is verlopen
+bad-form-body = Ga terug, laad de pagina opnieuw en verstuur het formulier nog eens.
+
+confirm-title = Bevestig je plaats
+confirm-body = Bevestig je aanmelding voor { $event }: { $count } voor { $name }.
+confirm-button = Mijn plaats bevestigen
+confirmed-title = Je staat op de wachtlijst
+confirmed-body = Je aanmelding voor { $event } is bevestigd.
+place-in-line = Je plaats in de rij: { $place }
+link-expired-title = Deze link is verlopen
+link-expired-body = Onbevestigde aanmeldingen worden na een tijd verwijderd. Meld je opnieuw aan voor een nieuwe link.
+link-invalid-title = Deze link werkt niet
+link-invalid-body = Kopieer de hele link uit de e-mail naar je browser, of meld je opnieuw aan.
+link-used-title = Deze link is al gebruikt
+link-used-body = Je aanmelding is met deze link al bevestigd. De link in de bevestigingsmail laat je aanmelding zien.
+
+status-title = Je aanmelding voor de wachtlijst
+label-event = Evenement
+label-name = Naam
+label-status = Status
+label-tickets = Kaartjes
+label-place = Plaats in de rij
+label-actions = Acties
+status-pending = Wacht op bevestiging
+status-confirmed = Bevestigd
+status-cancelled = Geannuleerd
+cancel-hint = Annuleren geldt voor de hele aanmelding, met alle kaartjes. Dit kan niet ongedaan worden gemaakt.
+cancel-button = Aanmelding annuleren
+cancelled-title = Je aanmelding is geannuleerd
+cancelled-body = Je aanmelding voor { $event } is geannuleerd. Iedereen achter je schuift een plaats op.
+
+mine-title = Mijn aanmeldingen voor wachtlijsten
+mine-empty = Je hebt geen aanmeldingen voor wachtlijsten.
+mine-signed-out = Log in bij de winkel om je aanmeldingen te zien. Als gast vind je de link naar je aanmelding in elke e-mail van ons.
+
+staff-title = Inloggen voor de kassa
+staff-intro = Kassamedewerkers melden klanten namens hen aan. Log in met de kassatoken van je organisator.
+staff-token = Kassatoken
+staff-submit = Inloggen
+staff-invalid = Deze token is niet geldig.
+staff-signed-in = Ingelogd als kassamedewerker van { $organizer }.
+staff-sign-out = Uitloggen
+
+mail-confirm-subject = Bevestig je plaats op de wachtlijst voor { $event }
+mail-confirm-intro = Je wilde op de wachtlijst voor { $event } met { $count }. Bevestig binnen { $hours } uur; tot dan telt de aanmelding niet.
+mail-confirm-action = Mijn plaats bevestigen
+mail-confirmed-subject = Je staat op de wachtlijst voor { $event }
+mail-confirmed-intro = Je aanmelding voor { $event } ({ $count }) is bevestigd. Je plaats in de rij is { $place }; we mailen je zodra er plaatsen vrijkomen.
+mail-already-subject = Je staat al op de wachtlijst voor { $event }
+mail-already-intro = Iemand probeerde dit adres opnieuw aan te melden voor { $event }. Je staat al op de wachtlijst; er is niets veranderd.
+mail-manage-action = Mijn aanmelding bekijken of annuleren
+mail-greeting = Hallo { $name },
+mail-footer = Je krijgt deze mail omdat dit adres is opgegeven voor de wachtlijst van { $event }. Was jij dat niet, negeer deze mail dan: zonder bevestiging gebeurt er niets.

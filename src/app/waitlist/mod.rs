@@ -1,0 +1,97 @@
+//! The waitlist of sold-out events, for every runtime: signup with a ticket count, e-mail
+//! double opt-in, the place in line, "my signups", cancel, and the mail outbox.
+//!
+//! - [`flows`]: the use cases over the store (signup, confirm, view, cancel, my signups).
+//! - [`compose`]: the mails (multipart text + HTML, per language, with the organizer's text).
+//! - [`http`]: the public pages: which request runs which flow, and the page it answers.
+//! - [`pages`], [`i18n`]: askama templates and the Fluent texts in four languages.
+//!
+//! The rules (settings, form checks, signed links, line arithmetic, keys) are in
+//! `core::waitlist`; this tier adds the store, the clock and randomness.
+
+pub mod compose;
+pub mod flows;
+pub mod http;
+pub mod i18n;
+pub mod pages;
+
+use crate::app::Ports;
+use crate::core::blacklist::session::SessionVerifier;
+use crate::core::email::CanonicalRules;
+use crate::core::waitlist::link::Signer;
+
+pub use self::flows::{CancelOutcome, ConfirmOutcome, SignupOutcome, SignupRequest};
+
+/// How the waitlist is reached and how it mails.
+#[derive(Debug, Clone)]
+pub struct WaitlistConfig {
+    /// Where the pages live on the public listener (`/waitlist`).
+    pub mount: String,
+    /// The shop's public address, for links in mails (`https://shop.example`).
+    pub public_url: String,
+    /// The sender of the mails (`Shop <waitlist@shop.example>`).
+    pub from: String,
+    /// The backend's event page, `{event}` for the event (`/events/{event}`), for "back" links.
+    pub event_page: Option<String>,
+    /// Cookies only over HTTPS (`Secure`); on unless the public address is `http://`.
+    pub secure_cookies: bool,
+    /// Signups one address may attempt per hour.
+    pub per_address_per_hour: u32,
+    /// Form posts one client address may make per 10 minutes.
+    pub per_client_per_10_minutes: u32,
+}
+
+impl WaitlistConfig {
+    /// The defaults for a shop at `public_url` sending from `from`.
+    pub fn new(public_url: &str, from: &str) -> Self {
+        let public_url = public_url.trim_end_matches('/').to_owned();
+        Self {
+            mount: "/waitlist".into(),
+            secure_cookies: !public_url.starts_with("http://"),
+            public_url,
+            from: from.to_owned(),
+            event_page: None,
+            per_address_per_hour: 5,
+            per_client_per_10_minutes: 30,
+        }
+    }
+}
+
+/// The waitlist feature: its configuration, its keys and the ports it works through.
+pub struct Waitlist<S> {
+    config: WaitlistConfig,
+    signer: Signer,
+    rules: CanonicalRules,
+    session: Option<SessionVerifier>,
+    ports: Ports<S>,
+}
+
+impl<S> Waitlist<S> {
+    /// A waitlist signing its links with `signer`; `session` recognises signed-in customers
+    /// (the blacklist's, when it has one), `rules` decide when two addresses are one.
+    pub fn new(
+        config: WaitlistConfig,
+        signer: Signer,
+        rules: CanonicalRules,
+        session: Option<SessionVerifier>,
+        ports: Ports<S>,
+    ) -> Self {
+        Self { config, signer, rules, session, ports }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &WaitlistConfig {
+        &self.config
+    }
+
+    fn now(&self) -> u64 {
+        self.ports.clock.unix_ms() / 1000
+    }
+
+    fn random_id(&self) -> String {
+        use base64::Engine;
+        let mut bytes = [0u8; 16];
+        self.ports.random.fill(&mut bytes);
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    }
+}

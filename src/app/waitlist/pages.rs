@@ -1,0 +1,314 @@
+//! The waitlist's pages and mails, rendered from the askama templates in `templates/` (checked
+//! at compile time, HTML escaped by the engine) with the texts of [`super::i18n`].
+
+use askama::Template;
+
+use super::i18n::{Arg, Tr};
+use crate::core::waitlist::Lang;
+
+impl Tr {
+    /// Message `id` with one text argument (for templates).
+    pub fn with_text(&self, id: &str, name: &str, value: &str) -> String {
+        self.with(id, &[(name, Arg::Text(value))])
+    }
+}
+
+/// One entry of the language switch.
+pub struct LangLink {
+    /// The code.
+    pub code: &'static str,
+    /// The language's own name.
+    pub name: &'static str,
+    /// The same page in that language.
+    pub href: String,
+    /// Whether it is the page's language.
+    pub current: bool,
+}
+
+/// What every page has.
+pub struct Page {
+    /// The texts.
+    pub tr: Tr,
+    /// The language code (`<html lang>`).
+    pub lang: &'static str,
+    /// The page title (and its heading).
+    pub title: String,
+    /// The language switch.
+    pub switch: Vec<LangLink>,
+    /// The event page to go back to, if any.
+    pub back: Option<String>,
+}
+
+impl Page {
+    /// A page in `lang` titled `title`; `path` is the page's own path, for the switch (a `lang`
+    /// query parameter is added), and `offered` the languages to offer.
+    pub fn new(lang: Lang, title: String, path: &str, offered: &[Lang]) -> Self {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let switch = offered
+            .iter()
+            .map(|l| LangLink {
+                code: l.code(),
+                name: l.native_name(),
+                href: format!("{path}{sep}lang={}", l.code()),
+                current: *l == lang,
+            })
+            .collect();
+        Self { tr: Tr::new(lang), lang: lang.code(), title, switch, back: None }
+    }
+}
+
+/// A field's error, for the form.
+pub struct ShownError {
+    /// The field's id.
+    pub field: &'static str,
+    /// The message.
+    pub text: String,
+}
+
+/// The values typed, shown again after an error.
+#[derive(Default)]
+pub struct Values {
+    /// E-mail.
+    pub email: String,
+    /// Name.
+    pub name: String,
+    /// Phone.
+    pub phone: String,
+    /// Tickets.
+    pub tickets: String,
+    /// Staff: box-office address used.
+    pub box_office_address: bool,
+    /// Staff: note.
+    pub note: String,
+}
+
+/// The signup form.
+#[derive(Template)]
+#[template(path = "form.html")]
+pub struct FormPage {
+    /// Common parts.
+    pub page: Page,
+    /// The sold-out text.
+    pub intro: String,
+    /// Where the form posts.
+    pub action: String,
+    /// The CSRF token.
+    pub csrf: String,
+    /// Most tickets.
+    pub max_tickets: u32,
+    /// "1 to 4".
+    pub tickets_hint: String,
+    /// What was typed.
+    pub values: Values,
+    /// What is wrong.
+    pub errors: Vec<ShownError>,
+    /// The staff's organizer, when a box-office session fills it in.
+    pub staff: Option<String>,
+}
+
+impl FormPage {
+    /// The error shown at `field`, if any.
+    pub fn error_for(&self, field: &str) -> Option<&str> {
+        self.errors.iter().find(|e| e.field == field).map(|e| e.text.as_str())
+    }
+}
+
+/// A form of one button (confirm, cancel, sign out).
+pub struct ButtonForm {
+    /// Where it posts.
+    pub action: String,
+    /// Hidden fields.
+    pub hidden: Vec<(&'static str, String)>,
+    /// Text above the button.
+    pub hint: Option<String>,
+    /// The button's text.
+    pub button: String,
+    /// A less prominent button.
+    pub secondary: bool,
+}
+
+/// A page of paragraphs, a place, a link or one button.
+#[derive(Template)]
+#[template(path = "message.html")]
+pub struct MessagePage {
+    /// Common parts.
+    pub page: Page,
+    /// Paragraphs.
+    pub paragraphs: Vec<String>,
+    /// "Your place in line: 3".
+    pub place: Option<String>,
+    /// A link and its text.
+    pub link: Option<(String, String)>,
+    /// A button.
+    pub form: Option<ButtonForm>,
+}
+
+/// One row of a list of signups.
+pub struct SignupRow {
+    /// The event's title.
+    pub event: String,
+    /// The status, in words.
+    pub status: String,
+    /// Tickets.
+    pub tickets: u32,
+    /// Place in line, when confirmed.
+    pub place: Option<u64>,
+    /// The cancel button, when it can still be cancelled.
+    pub cancel: Option<ButtonForm>,
+}
+
+/// "My signups" and a guest's status page.
+#[derive(Template)]
+#[template(path = "signups.html")]
+pub struct SignupsPage {
+    /// Common parts.
+    pub page: Page,
+    /// Paragraphs above the table.
+    pub paragraphs: Vec<String>,
+    /// The signups.
+    pub rows: Vec<SignupRow>,
+}
+
+impl SignupsPage {
+    /// Whether any row has a cancel button.
+    pub fn any_cancellable(&self) -> bool {
+        self.rows.iter().any(|r| r.cancel.is_some())
+    }
+}
+
+/// The box-office sign-in.
+#[derive(Template)]
+#[template(path = "staff.html")]
+pub struct StaffPage {
+    /// Common parts.
+    pub page: Page,
+    /// Where it posts.
+    pub action: String,
+    /// The CSRF token.
+    pub csrf: String,
+    /// The organizer signed in as, if any.
+    pub signed_in: Option<String>,
+    /// The token given was wrong.
+    pub invalid: bool,
+}
+
+/// A mail's parts, rendered as text and as HTML.
+pub struct MailParts {
+    /// The language.
+    pub lang: &'static str,
+    /// Subject.
+    pub subject: String,
+    /// "Hello Ada,".
+    pub greeting: String,
+    /// What happened.
+    pub intro: String,
+    /// The organizer's own text.
+    pub organizer_text: Option<String>,
+    /// Links: text and address.
+    pub actions: Vec<(String, String)>,
+    /// Why the mail came.
+    pub footer: String,
+}
+
+#[derive(Template)]
+#[template(path = "mail.txt")]
+struct MailText<'a> {
+    greeting: &'a str,
+    intro: &'a str,
+    organizer_text: Option<&'a str>,
+    actions: &'a [(String, String)],
+    footer: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail.html")]
+struct MailHtml<'a> {
+    lang: &'a str,
+    subject: &'a str,
+    greeting: &'a str,
+    intro: &'a str,
+    organizer_text: Option<&'a str>,
+    actions: &'a [(String, String)],
+    footer: &'a str,
+}
+
+impl MailParts {
+    /// The plain-text and HTML bodies.
+    pub fn render(&self) -> Result<(String, String), askama::Error> {
+        let text = MailText {
+            greeting: &self.greeting,
+            intro: &self.intro,
+            organizer_text: self.organizer_text.as_deref(),
+            actions: &self.actions,
+            footer: &self.footer,
+        }
+        .render()?;
+        let html = MailHtml {
+            lang: self.lang,
+            subject: &self.subject,
+            greeting: &self.greeting,
+            intro: &self.intro,
+            organizer_text: self.organizer_text.as_deref(),
+            actions: &self.actions,
+            footer: &self.footer,
+        }
+        .render()?;
+        Ok((text, html))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_escape_what_users_typed() {
+        let mut form = FormPage {
+            page: Page::new(Lang::En, "Waitlist: <b>gala</b>".into(), "/waitlist/gala", &Lang::ALL),
+            intro: "intro".into(),
+            action: "/waitlist/gala".into(),
+            csrf: "t\"ok".into(),
+            max_tickets: 4,
+            tickets_hint: "1 to 4".into(),
+            values: Values {
+                name: "<script>alert(1)</script>".into(),
+                email: "\"><img>".into(),
+                ..Default::default()
+            },
+            errors: vec![ShownError { field: "email", text: "bad".into() }],
+            staff: None,
+        };
+        let html = form.render().unwrap();
+        assert!(!html.contains("<script>alert") && !html.contains("\"><img>") && !html.contains("<b>gala"));
+        assert!(html.contains("&#60;script&#62;"), "escaped, not dropped");
+        assert!(html.contains("aria-invalid=\"true\""), "the wrong field is marked");
+        assert!(!html.contains("name=\"note\""), "customers see no staff fields");
+        form.staff = Some("acme".into());
+        let staff = form.render().unwrap();
+        assert!(staff.contains("name=\"note\"") && staff.contains("box_office_address"));
+        for lang in ["nl", "de", "nb"] {
+            assert!(html.contains(&format!("?lang={lang}")), "the switch offers {lang}");
+        }
+        assert!(html.contains("aria-current=\"true\"><strong>English"), "the page's own language is marked");
+    }
+
+    #[test]
+    fn mails_render_in_both_parts() {
+        let parts = MailParts {
+            lang: "en",
+            subject: "Confirm".into(),
+            greeting: "Hello <Ada>,".into(),
+            intro: "intro".into(),
+            organizer_text: Some("Doors open at 8.\nBring ID.".into()),
+            actions: vec![("Confirm".into(), "https://shop.example/waitlist/confirm?t=a.b&x=1".into())],
+            footer: "footer".into(),
+        };
+        let (text, html) = parts.render().unwrap();
+        assert!(text.contains("Hello <Ada>,") && text.contains("t=a.b&x=1") && text.contains("Bring ID."));
+        assert!(
+            html.contains("Hello &#60;Ada&#62;,")
+                && html.contains("t=a.b&#38;x=1")
+                && html.contains("<p>Bring ID.</p>")
+        );
+    }
+}

@@ -1,0 +1,77 @@
+//! The store keys of the waitlist. Every key of one event carries the event as its Redis Cluster
+//! hash tag (`wl:{gala}:…`), so one event's keys share a slot and one `set_many` may span them.
+
+/// The event's settings.
+pub fn settings(event: &str) -> String {
+    format!("wl:{{{event}}}:settings")
+}
+
+/// A signup's record.
+pub fn signup(event: &str, id: &str) -> String {
+    format!("wl:{{{event}}}:s:{id}")
+}
+
+/// The claim that makes one active signup per address (keyed hash of the canonical address).
+pub fn address_claim(event: &str, address_hash: &str) -> String {
+    format!("wl:{{{event}}}:addr:{address_hash}")
+}
+
+/// Which signup holds an address's claim.
+pub fn address_signup(event: &str, address_hash: &str) -> String {
+    format!("wl:{{{event}}}:addr-id:{address_hash}")
+}
+
+/// The claim of the one confirmation of a signup that gets a number.
+pub fn confirm_claim(event: &str, id: &str) -> String {
+    format!("wl:{{{event}}}:confirming:{id}")
+}
+
+/// The claim of the one cancellation of a signup that counts it out of line.
+pub fn cancel_claim(event: &str, id: &str) -> String {
+    format!("wl:{{{event}}}:cancelling:{id}")
+}
+
+/// The marker of a used confirmation link (`tag`: the link's MAC).
+pub fn link_used(event: &str, tag: &str) -> String {
+    format!("wl:{{{event}}}:used:{tag}")
+}
+
+/// The counter handing out line numbers.
+pub fn line_counter(event: &str) -> String {
+    format!("wl:{{{event}}}:seq")
+}
+
+/// Which signup holds line number `seq` (exports walk these in order).
+pub fn line_entry(event: &str, seq: u64) -> String {
+    format!("wl:{{{event}}}:line:{seq:08}")
+}
+
+/// One node of the counter tree of numbers that left the line ([`super::line`]).
+pub fn left_node(event: &str, node: u64) -> String {
+    format!("wl:{{{event}}}:left:{node}")
+}
+
+/// Confirmed signups on the list now (for the cap).
+pub fn signups_count(event: &str) -> String {
+    format!("wl:{{{event}}}:signups")
+}
+
+/// Tickets over all confirmed signups now (for the cap).
+pub fn tickets_count(event: &str) -> String {
+    format!("wl:{{{event}}}:tickets")
+}
+
+/// How many signups an account has made (its list's length).
+pub fn account_count(account_hash: &str) -> String {
+    format!("wl:acct:{{{account_hash}}}:n")
+}
+
+/// The `i`-th signup of an account, as `{event}.{id}`.
+pub fn account_item(account_hash: &str, i: u64) -> String {
+    format!("wl:acct:{{{account_hash}}}:{i}")
+}
+
+/// A fixed-window rate-limit counter (`what`: `ip` or `mail`; `who`: address or hash).
+pub fn rate(what: &str, who: &str, window: u64) -> String {
+    format!("rl:wl:{what}:{{{who}}}:{window}")
+}

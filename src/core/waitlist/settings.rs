@@ -1,0 +1,215 @@
+//! An event's waitlist settings, as its organizer's admins set them.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::Lang;
+
+/// Most tickets one signup may ask for, whatever an event allows.
+pub const MAX_TICKETS_LIMIT: u32 = 50;
+/// Longest organizer mail text per language, in characters.
+pub const MAX_MAIL_TEXT: usize = 4000;
+/// Longest event title, in characters.
+pub const MAX_TITLE: usize = 200;
+/// Shortest and longest life of a confirmation link, in seconds (10 minutes, 14 days).
+pub const CONFIRM_WITHIN_RANGE: (u64, u64) = (600, 14 * 24 * 3600);
+
+/// How an event's waitlist behaves. Deactivating keeps every signup; reactivating carries on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WaitlistSettings {
+    /// The event is sold out (the waitlist is shown only then).
+    pub sold_out: bool,
+    /// The waitlist takes signups.
+    pub active: bool,
+    /// The event's name on pages and in mails (default: its id).
+    pub title: String,
+    /// Most tickets one signup may ask for (1 to [`MAX_TICKETS_LIMIT`]).
+    pub max_tickets: u32,
+    /// Most confirmed signups on the list, if capped.
+    pub max_signups: Option<u32>,
+    /// Most tickets over all confirmed signups, if capped.
+    pub max_tickets_total: Option<u32>,
+    /// Seconds a confirmation link lives; unconfirmed signups expire with it.
+    pub confirm_within_secs: u64,
+    /// The languages offered, the first being the default.
+    pub languages: Vec<Lang>,
+    /// The organizer's own text, per language, put into every mail at its placeholder.
+    pub mail_text: BTreeMap<Lang, String>,
+}
+
+impl WaitlistSettings {
+    /// The settings of an event nobody has set up: not sold out, inactive.
+    pub fn new(event: &str) -> Self {
+        Self {
+            sold_out: false,
+            active: false,
+            title: event.to_owned(),
+            max_tickets: 4,
+            max_signups: None,
+            max_tickets_total: None,
+            confirm_within_secs: 48 * 3600,
+            languages: Lang::ALL.to_vec(),
+            mail_text: BTreeMap::new(),
+        }
+    }
+
+    /// Whether customers can sign up now.
+    pub fn takes_signups(&self) -> bool {
+        self.sold_out && self.active
+    }
+
+    /// What is wrong with these settings, if anything.
+    pub fn check(&self) -> Result<(), String> {
+        if !(1..=MAX_TICKETS_LIMIT).contains(&self.max_tickets) {
+            return Err(format!("max_tickets must be 1 to {MAX_TICKETS_LIMIT}"));
+        }
+        if self.max_signups == Some(0) || self.max_tickets_total == Some(0) {
+            return Err("a cap of 0 would close the list: deactivate it instead".into());
+        }
+        let (lo, hi) = CONFIRM_WITHIN_RANGE;
+        if !(lo..=hi).contains(&self.confirm_within_secs) {
+            return Err(format!("confirm_within_secs must be {lo} to {hi}"));
+        }
+        if self.languages.is_empty() {
+            return Err("offer at least one language".into());
+        }
+        let mut seen = self.languages.clone();
+        seen.sort();
+        seen.dedup();
+        if seen.len() != self.languages.len() {
+            return Err("a language is listed twice".into());
+        }
+        let title = self.title.trim();
+        if title.is_empty() || title.chars().count() > MAX_TITLE || title.chars().any(char::is_control) {
+            return Err(format!("title must be 1 to {MAX_TITLE} characters, no control characters"));
+        }
+        for (lang, text) in &self.mail_text {
+            if text.chars().count() > MAX_MAIL_TEXT {
+                return Err(format!("mail_text.{} is longer than {MAX_MAIL_TEXT} characters", lang.code()));
+            }
+            if text.chars().any(|c| c.is_control() && c != '\n') {
+                return Err(format!("mail_text.{} holds control characters", lang.code()));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A change to an event's settings: every field is optional, and only those given change.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsChange {
+    /// See [`WaitlistSettings::sold_out`].
+    pub sold_out: Option<bool>,
+    /// See [`WaitlistSettings::active`].
+    pub active: Option<bool>,
+    /// See [`WaitlistSettings::title`].
+    pub title: Option<String>,
+    /// See [`WaitlistSettings::max_tickets`].
+    pub max_tickets: Option<u32>,
+    /// See [`WaitlistSettings::max_signups`]; `null` removes the cap.
+    #[serde(default, deserialize_with = "nullable")]
+    pub max_signups: Option<Option<u32>>,
+    /// See [`WaitlistSettings::max_tickets_total`]; `null` removes the cap.
+    #[serde(default, deserialize_with = "nullable")]
+    pub max_tickets_total: Option<Option<u32>>,
+    /// See [`WaitlistSettings::confirm_within_secs`].
+    pub confirm_within_secs: Option<u64>,
+    /// See [`WaitlistSettings::languages`].
+    pub languages: Option<Vec<Lang>>,
+    /// See [`WaitlistSettings::mail_text`]; replaces the texts of the languages given.
+    pub mail_text: Option<BTreeMap<Lang, String>>,
+}
+
+fn nullable<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<u32>>, D::Error> {
+    Option::<u32>::deserialize(d).map(Some)
+}
+
+impl SettingsChange {
+    /// `current` with this change applied, checked.
+    pub fn apply(self, mut current: WaitlistSettings) -> Result<WaitlistSettings, String> {
+        let s = &mut current;
+        if let Some(v) = self.sold_out {
+            s.sold_out = v;
+        }
+        if let Some(v) = self.active {
+            s.active = v;
+        }
+        if let Some(v) = self.title {
+            s.title = v.trim().to_owned();
+        }
+        if let Some(v) = self.max_tickets {
+            s.max_tickets = v;
+        }
+        if let Some(v) = self.max_signups {
+            s.max_signups = v;
+        }
+        if let Some(v) = self.max_tickets_total {
+            s.max_tickets_total = v;
+        }
+        if let Some(v) = self.confirm_within_secs {
+            s.confirm_within_secs = v;
+        }
+        if let Some(v) = self.languages {
+            s.languages = v;
+        }
+        if let Some(texts) = self.mail_text {
+            for (lang, text) in texts {
+                if text.trim().is_empty() {
+                    s.mail_text.remove(&lang);
+                } else {
+                    s.mail_text.insert(lang, text.replace("\r\n", "\n"));
+                }
+            }
+        }
+        current.check()?;
+        Ok(current)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(json: &str) -> Result<WaitlistSettings, String> {
+        let c: SettingsChange = serde_json::from_str(json).map_err(|e| e.to_string())?;
+        c.apply(WaitlistSettings::new("gala"))
+    }
+
+    #[test]
+    fn changes_apply_and_are_checked() {
+        let s =
+            change(r#"{"sold_out": true, "active": true, "max_tickets": 6, "max_signups": 100}"#).unwrap();
+        assert!(s.takes_signups());
+        assert_eq!((s.max_tickets, s.max_signups), (6, Some(100)));
+        let c: SettingsChange = serde_json::from_str(r#"{"max_signups": null}"#).unwrap();
+        assert_eq!(c.apply(s).unwrap().max_signups, None, "null removes a cap");
+        for bad in [
+            r#"{"max_tickets": 0}"#,
+            r#"{"max_tickets": 51}"#,
+            r#"{"max_signups": 0}"#,
+            r#"{"confirm_within_secs": 5}"#,
+            r#"{"languages": []}"#,
+            r#"{"languages": ["en", "en"]}"#,
+            r#"{"languages": ["fr"]}"#,
+            r#"{"title": " "}"#,
+            r#"{"title": "a\u0007b"}"#,
+            r#"{"mail_text": {"en": "bell\u0007"}}"#,
+            r#"{"unknown": 1}"#,
+            r#"{"max_tickets": -1}"#,
+            r#"{"max_tickets": "4"}"#,
+        ] {
+            assert!(change(bad).is_err(), "{bad} was accepted");
+        }
+        let long = format!(r#"{{"mail_text": {{"en": "{}"}}}}"#, "x".repeat(MAX_MAIL_TEXT + 1));
+        assert!(change(&long).is_err());
+    }
+
+    #[test]
+    fn inactive_or_not_sold_out_takes_no_signups() {
+        assert!(!change(r#"{"sold_out": true}"#).unwrap().takes_signups());
+        assert!(!change(r#"{"active": true}"#).unwrap().takes_signups());
+    }
+}

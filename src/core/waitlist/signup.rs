@@ -1,0 +1,83 @@
+//! One signup on an event's waitlist, as stored.
+
+use serde::{Deserialize, Serialize};
+
+use super::Lang;
+
+/// Where a signup stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Waiting for the customer to follow the confirmation link.
+    Pending,
+    /// Confirmed: in line.
+    Confirmed,
+    /// Cancelled by the customer (or staff): out of line for good.
+    Cancelled,
+}
+
+impl Status {
+    /// The lowercase name, as in exports and the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Confirmed => "confirmed",
+            Self::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// A signup. Times are seconds since the Unix epoch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Signup {
+    /// Random id, unguessable (22 base64url characters).
+    pub id: String,
+    /// The event.
+    pub event: String,
+    /// The address mails go to, as typed (trimmed).
+    pub email: String,
+    /// The customer's name.
+    pub name: String,
+    /// Phone number, if given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// Tickets wanted.
+    pub tickets: u32,
+    /// The language of the customer's pages and mails.
+    pub lang: Lang,
+    /// The signed-in customer's account, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    /// Where it stands.
+    pub status: Status,
+    /// When it was made.
+    pub created: u64,
+    /// Until when a pending signup can be confirmed.
+    pub expires: u64,
+    /// When it was confirmed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirmed: Option<u64>,
+    /// When it was cancelled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancelled: Option<u64>,
+    /// Its number in line, once confirmed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<u64>,
+    /// Made by box-office staff on the customer's behalf.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub box_office: bool,
+    /// Staff's internal note: shown to staff and in staff exports only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl Signup {
+    /// Whether it still holds (or waits for) a place: pending and not expired, or confirmed.
+    pub fn is_active(&self, now: u64) -> bool {
+        match self.status {
+            Status::Pending => now < self.expires,
+            Status::Confirmed => true,
+            Status::Cancelled => false,
+        }
+    }
+}
