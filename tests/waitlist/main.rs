@@ -1,0 +1,295 @@
+//! The waitlist end to end: the `doorman` binary in front of a real backend, with the embedded
+//! store and with a real Redis; mail through the file outbox, read back as a customer's mail
+//! client would (quoted-printable decoded), links followed as a customer would.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod bad_input;
+mod flow;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use http::Request;
+use support::backend::Backend;
+use support::client::{body, send};
+use support::doorman::{policy, Doorman, TOKEN};
+
+/// The key the test Doorman signs links with (the tests seal an expired link with it).
+pub const LINK_KEY: &str = "test-link-key-0123456789abcdef0123456789";
+/// Where links in mails point.
+pub const PUBLIC_URL: &str = "http://shop.test";
+
+const KEYS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/jwt");
+
+/// Where state lives in a test.
+pub enum StoreKind {
+    Embedded,
+    Redis(support::redis::RedisServer),
+}
+
+/// A backend, and Doorman with the blacklist (accounts from an ES256 session cookie) and the
+/// waitlist in front of it.
+pub struct Shop {
+    pub backend: Backend,
+    pub doorman: Doorman,
+    _store: StoreKind,
+}
+
+/// A browser's cookies, as far as the waitlist sets them.
+#[derive(Default, Clone)]
+pub struct Jar(pub Vec<(String, String)>);
+
+impl Jar {
+    fn header(&self) -> String {
+        self.0.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+    }
+
+    fn take(&mut self, resp: &http::Response<()>) {
+        for v in resp.headers().get_all("set-cookie") {
+            let text = v.to_str().unwrap();
+            let pair = text.split(';').next().unwrap();
+            let (k, val) = pair.split_once('=').unwrap();
+            self.0.retain(|(name, _)| name != k);
+            self.0.push((k.to_owned(), val.to_owned()));
+        }
+    }
+
+    /// A cookie's value.
+    pub fn get(&self, name: &str) -> Option<String> {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+    }
+
+    /// Adds a cookie of the shop's own (the session).
+    pub fn set(&mut self, name: &str, value: &str) {
+        self.0.retain(|(k, _)| k != name);
+        self.0.push((name.to_owned(), value.to_owned()));
+    }
+}
+
+/// An answer: status and body text.
+pub struct Page {
+    pub status: u16,
+    pub html: String,
+    pub headers: http::HeaderMap,
+}
+
+impl Shop {
+    pub fn start(store: StoreKind) -> Self {
+        let backend = Backend::start();
+        let store_toml = match &store {
+            StoreKind::Embedded => String::new(),
+            StoreKind::Redis(r) => format!("[store]\nurl = \"{}\"\n", r.url()),
+        };
+        let text = format!(
+            "{}{store_toml}[blacklist]\nemail_fields = [\"email\"]\nsession_cookie = \"shop_session\"\n\
+             session_algorithm = \"ES256\"\nsession_key_file = \"{KEYS}/es256.pub\"\nsession_issuer = \"shop\"\n\
+             [[blacklist.checkout]]\nroute = \"POST /echo/{{event}}/checkout\"\nredirect = \"/echo/{{event}}\"\n\
+             [waitlist]\npublic_url = \"{PUBLIC_URL}\"\nfrom = \"Test Shop <waitlist@shop.test>\"\n\
+             event_page = \"/echo/{{event}}\"\n",
+            policy(&backend.url(), "", "")
+        );
+        let doorman = Doorman::start_with_env(&text, &[("DOORMAN_LINK_KEY", LINK_KEY)]);
+        Self { backend, doorman, _store: store }
+    }
+
+    /// Calls the admin API with the operator token.
+    pub async fn admin(&self, method: &str, path: &str, json: &str) -> (u16, serde_json::Value) {
+        let req = Request::builder()
+            .method(method)
+            .uri(self.doorman.admin_url(path))
+            .header("authorization", format!("Bearer {TOKEN}"))
+            .header("content-type", "application/json")
+            .body(body(json.to_owned()))
+            .unwrap();
+        let (resp, bytes) = send(req).await;
+        (resp.status().as_u16(), serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null))
+    }
+
+    /// Opens `event`'s waitlist (sold out, active) with `extra` settings.
+    pub async fn open(&self, event: &str, extra: &str) {
+        let json = format!(r#"{{"sold_out": true, "active": true, "title": "The {event} night"{extra}}}"#);
+        let (status, answer) = self.admin("PATCH", &format!("/v1/events/{event}/waitlist"), &json).await;
+        assert_eq!(status, 200, "{answer}");
+    }
+
+    /// A GET with the jar's cookies; the jar takes what is set.
+    pub async fn get(&self, jar: &mut Jar, path: &str) -> Page {
+        let req = Request::get(self.doorman.url(path)).header("cookie", jar.header()).body(body("")).unwrap();
+        let (resp, bytes) = send(req).await;
+        jar.take(&resp);
+        Page {
+            status: resp.status().as_u16(),
+            html: String::from_utf8_lossy(&bytes).into_owned(),
+            headers: resp.headers().clone(),
+        }
+    }
+
+    /// A form POST with the jar's cookies.
+    pub async fn post(&self, jar: &mut Jar, path: &str, form: &[(&str, &str)]) -> Page {
+        let encoded: String = form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
+        self.post_raw(jar, path, encoded.into_bytes()).await
+    }
+
+    /// A POST of raw form bytes.
+    pub async fn post_raw(&self, jar: &mut Jar, path: &str, bytes: Vec<u8>) -> Page {
+        let req = Request::post(self.doorman.url(path))
+            .header("cookie", jar.header())
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body(bytes))
+            .unwrap();
+        let (resp, bytes) = send(req).await;
+        jar.take(&resp);
+        Page {
+            status: resp.status().as_u16(),
+            html: String::from_utf8_lossy(&bytes).into_owned(),
+            headers: resp.headers().clone(),
+        }
+    }
+
+    /// Opens the form (for its CSRF cookie) and signs up with `fields` (tickets, name given).
+    pub async fn sign_up(&self, jar: &mut Jar, event: &str, email: &str, tickets: &str) -> Page {
+        let form = self.get(jar, &format!("/waitlist/{event}")).await;
+        assert_eq!(form.status, 200, "{}", form.html);
+        let csrf = jar.get("doorman_csrf").expect("the form sets its CSRF cookie");
+        self.post(
+            jar,
+            &format!("/waitlist/{event}"),
+            &[
+                ("csrf", &csrf),
+                ("email", email),
+                ("name", "Ada Lovelace"),
+                ("tickets", tickets),
+                ("lang", "en"),
+            ],
+        )
+        .await
+    }
+
+    /// Requests the backend made so far.
+    pub fn backend_requests(&self) -> u64 {
+        self.backend.state.requests.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// The status the backend itself answers `path` with.
+    pub async fn backend_status(&self, path: &str) -> u16 {
+        support::client::get(&format!("{}{path}", self.backend.url())).await.0.status().as_u16()
+    }
+
+    fn outbox(&self) -> PathBuf {
+        self.doorman.data_dir().join("data").join("outbox")
+    }
+
+    /// Every mail in the outbox so far, decoded.
+    pub fn mails(&self) -> Vec<Mail> {
+        let Ok(dir) = std::fs::read_dir(self.outbox()) else { return Vec::new() };
+        let mut mails: Vec<Mail> = dir
+            .flatten()
+            .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+            .map(|e| Mail::parse(&std::fs::read(e.path()).unwrap()))
+            .collect();
+        mails.sort_by(|a, b| a.date.cmp(&b.date));
+        mails
+    }
+
+    /// Waits until the outbox holds `n` mails (the sender drains it every second).
+    pub async fn wait_mails(&self, n: usize) -> Vec<Mail> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let mails = self.mails();
+            if mails.len() >= n || Instant::now() > deadline {
+                assert_eq!(
+                    mails.len(),
+                    n,
+                    "mails in the outbox: {:?}",
+                    mails.iter().map(|m| &m.subject).collect::<Vec<_>>()
+                );
+                return mails;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+/// A mail as a mail client shows it.
+#[derive(Debug, Clone)]
+pub struct Mail {
+    pub to: String,
+    pub subject: String,
+    pub date: String,
+    pub message_id: String,
+    /// Headers and bodies, quoted-printable decoded.
+    pub text: String,
+    pub raw: String,
+}
+
+impl Mail {
+    fn parse(raw: &[u8]) -> Self {
+        let raw = String::from_utf8(raw.to_vec()).unwrap();
+        let header = |name: &str| {
+            raw.lines()
+                .find_map(|l| l.strip_prefix(&format!("{name}: ")).map(str::to_owned))
+                .unwrap_or_default()
+        };
+        let text = String::from_utf8(
+            quoted_printable::decode(raw.as_bytes(), quoted_printable::ParseMode::Robust).unwrap(),
+        )
+        .unwrap();
+        Mail {
+            to: header("To"),
+            subject: header("Subject"),
+            date: header("Date"),
+            message_id: header("Message-ID"),
+            text,
+            raw,
+        }
+    }
+
+    /// The path and query of the first link to `{PUBLIC_URL}/waitlist/{what}`.
+    pub fn link(&self, what: &str) -> String {
+        let prefix = format!("{PUBLIC_URL}/waitlist/{what}?t=");
+        let start = self.text.find(&prefix).unwrap_or_else(|| panic!("no {what} link in:\n{}", self.text));
+        let link: String =
+            self.text[start..].chars().take_while(|c| !c.is_whitespace() && *c != '"').collect();
+        link.strip_prefix(PUBLIC_URL).unwrap().replace("&#38;", "&")
+    }
+
+    /// The token of the first `{what}` link.
+    pub fn token(&self, what: &str) -> String {
+        let link = self.link(what);
+        let t = link.split_once("?t=").unwrap().1;
+        form_urlencoded::parse(format!("t={t}").as_bytes()).next().unwrap().1.into_owned()
+    }
+}
+
+/// Runs each listed case of a module against the embedded store and against Redis.
+macro_rules! both_stores {
+    ($module:ident => $name:ident: $($case:ident),* $(,)?) => {
+        mod $name {
+            mod embedded {
+                $(#[tokio::test] async fn $case() { crate::$module::$case(crate::StoreKind::Embedded).await; })*
+            }
+            mod on_redis {
+                $(#[tokio::test] async fn $case() {
+                    crate::$module::$case(crate::StoreKind::Redis(crate::support::redis::RedisServer::start())).await;
+                })*
+            }
+        }
+    };
+}
+
+both_stores!(flow => flow_cases:
+    join_confirm_by_mail_see_the_place_and_cancel,
+    one_signup_per_address_and_a_second_signup_gets_a_mail_not_a_place,
+    signed_in_customers_see_their_signups_and_cancel_them,
+    blacklisted_customers_get_the_normal_answer_and_nothing_is_kept,
+    caps_deactivation_and_languages,
+);
+
+both_stores!(bad_input => bad_input_cases:
+    malformed_fields_are_refused_field_by_field_and_nothing_is_stored,
+    forms_without_a_valid_csrf_token_are_refused,
+    links_that_are_replayed_expired_tampered_or_guessed,
+    requests_that_are_not_forms_of_ours,
+);
