@@ -32,7 +32,8 @@ pub const REACH: u64 = 512;
 pub const GAP_GRACE_MS: u64 = 60_000;
 /// How long a sender holds a message.
 pub const LEASE: Duration = Duration::from_secs(120);
-/// Attempts before a message is given up (with back-off from 30 s doubling to 1 h: about a day).
+/// Attempts before a message is given up (with the default back-off, 30 s doubling to 1 h:
+/// about a day).
 pub const MAX_ATTEMPTS: u32 = 30;
 /// How long settled messages stay readable (for operators), then expire.
 pub const KEEP_SETTLED: Duration = Duration::from_secs(7 * 24 * 3600);
@@ -112,16 +113,26 @@ pub struct Sender<S> {
     clock: std::sync::Arc<dyn Clock>,
     /// Missing numbers, with when this sender first saw them missing.
     gaps: Mutex<HashMap<u64, u64>>,
+    /// The first retry's delay, in ms.
+    retry_ms: u64,
 }
 
-fn backoff_ms(attempts: u32) -> u64 {
-    (30_000u64 << attempts.saturating_sub(1).min(7)).min(3_600_000)
+/// The delay before attempt `attempts + 1`: `first` doubling, at most an hour.
+fn backoff_ms(first: u64, attempts: u32) -> u64 {
+    (first << attempts.saturating_sub(1).min(16)).clamp(1, 3_600_000)
 }
 
 impl<S: Store> Sender<S> {
     /// A sender over `store`.
     pub fn new(store: S, clock: std::sync::Arc<dyn Clock>) -> Self {
-        Self { store, clock, gaps: Mutex::default() }
+        Self { store, clock, gaps: Mutex::default(), retry_ms: 30_000 }
+    }
+
+    /// Retries a message the transport refused for now after `first` (default 30 s), doubling
+    /// up to an hour.
+    pub fn retry_after(mut self, first: Duration) -> Self {
+        self.retry_ms = (first.as_millis() as u64).max(1);
+        self
     }
 
     async fn counter(&self, key: &str) -> Result<u64, StoreError> {
@@ -202,7 +213,7 @@ impl<S: Store> Sender<S> {
             }
             Err(MailError::Transient(e)) if item.attempts < MAX_ATTEMPTS => {
                 tracing::warn!(message = n, attempts = item.attempts, error = %e, "outbox: will retry");
-                item.next_at = now + backoff_ms(item.attempts);
+                item.next_at = now + backoff_ms(self.retry_ms, item.attempts);
                 item.error = Some(e);
                 report.retried += 1;
                 false
@@ -232,9 +243,10 @@ mod tests {
 
     #[test]
     fn backoff_doubles_to_an_hour() {
-        assert_eq!(backoff_ms(1), 30_000);
-        assert_eq!(backoff_ms(2), 60_000);
-        assert_eq!(backoff_ms(8), 3_600_000);
-        assert_eq!(backoff_ms(30), 3_600_000);
+        assert_eq!(backoff_ms(30_000, 1), 30_000);
+        assert_eq!(backoff_ms(30_000, 2), 60_000);
+        assert_eq!(backoff_ms(30_000, 8), 3_600_000);
+        assert_eq!(backoff_ms(30_000, 30), 3_600_000);
+        assert_eq!(backoff_ms(1_000, 3), 4_000);
     }
 }

@@ -189,6 +189,7 @@ pub fn run(listen: &str, admin_listen: &str, data_dir: Option<PathBuf>) -> Resul
             email_hasher: Some(email_hasher),
             session,
             link_signer: Some(demo_link_signer(&data_dir)?),
+            smtp: None,
         },
     )
     .map_err(|e| Failure::Runtime(e.to_string()))?;

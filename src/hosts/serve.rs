@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use crate::adapters::mail::FileMailer;
+use crate::adapters::mail::{FileMailer, SmtpMailer};
 use crate::adapters::store::AnyStore;
 use crate::adapters::store::StoreFactory;
 use crate::app::admin::{Admin, BlacklistAdmin};
@@ -27,6 +27,7 @@ use crate::hosts::admin::{self, AdminState, AdminToken};
 use crate::hosts::layer::{DoormanLayer, TokioTasks};
 use crate::hosts::metrics::Metrics;
 use crate::hosts::proxy::server::{self, WorkerContext};
+use crate::ports::mail::Mailer;
 use crate::ports::store::StoreError;
 
 /// What [`start`] needs besides the policy.
@@ -46,6 +47,9 @@ pub struct ServeOptions {
     pub session: Option<SessionVerifier>,
     /// Signs the waitlist's links and forms (required when the policy has a waitlist).
     pub link_signer: Option<Signer>,
+    /// The SMTP transport, when the waitlist mails through SMTP (built with its secrets by the
+    /// caller).
+    pub smtp: Option<SmtpMailer>,
 }
 
 /// Why Doorman could not start.
@@ -128,7 +132,13 @@ pub fn start(policy: Policy, options: ServeOptions) -> Result<Running, StartErro
                 let mailer = FileMailer::new(&dir)
                     .map_err(|e| StartError::Outbox(format!("{}: {e}", dir.display())))?;
                 tracing::info!(outbox = %dir.display(), "waitlist mail goes to a folder of .eml files");
-                Some(mailer)
+                Some((Arc::new(mailer) as Arc<dyn Mailer>, w.retry_after))
+            }
+            MailTransport::Smtp(smtp) => {
+                let mailer =
+                    options.smtp.ok_or(StartError::Outbox("the SMTP transport was not set up".into()))?;
+                tracing::info!(server = %format!("{}:{}", smtp.host, smtp.port), "waitlist mail goes through SMTP");
+                Some((Arc::new(mailer) as Arc<dyn Mailer>, w.retry_after))
             }
         },
     };
@@ -200,9 +210,9 @@ fn waitlist_config(w: &WaitlistPolicy) -> WaitlistConfig {
 }
 
 /// Drains the mail outbox every second until `stop`, then once more.
-async fn send_mail(sender: Sender<AnyStore>, mailer: FileMailer, mut stop: watch::Receiver<bool>) {
+async fn send_mail(sender: Sender<AnyStore>, mailer: Arc<dyn Mailer>, mut stop: watch::Receiver<bool>) {
     loop {
-        match sender.drain(&mailer).await {
+        match sender.drain(&*mailer).await {
             Ok(d) if d.sent + d.retried + d.failed > 0 => {
                 tracing::debug!(sent = d.sent, retried = d.retried, failed = d.failed, "outbox drained");
                 continue; // more may be waiting
@@ -215,13 +225,13 @@ async fn send_mail(sender: Sender<AnyStore>, mailer: FileMailer, mut stop: watch
             _ = stop.wait_for(|s| *s) => break,
         }
     }
-    let _ = sender.drain(&mailer).await;
+    let _ = sender.drain(&*mailer).await;
 }
 
 fn run_admin(
     listener: std::net::TcpListener,
     state: impl FnOnce() -> Result<AdminState, StoreError>,
-    mailer: Option<FileMailer>,
+    mailer: Option<(Arc<dyn Mailer>, Duration)>,
     mut stop: watch::Receiver<bool>,
 ) {
     let runtime =
@@ -232,8 +242,9 @@ fn run_admin(
             Err(e) => return tracing::error!(error = %e, "admin listener cannot reach the store"),
         };
         let metrics = state.metrics.clone();
-        let mail_task = mailer.map(|mailer| {
-            let sender = Sender::new(state.admin.ports.store.clone(), Arc::new(crate::app::SystemClock));
+        let mail_task = mailer.map(|(mailer, retry_after)| {
+            let sender = Sender::new(state.admin.ports.store.clone(), Arc::new(crate::app::SystemClock))
+                .retry_after(retry_after);
             tokio::spawn(send_mail(sender, mailer, stop.clone()))
         });
         tokio::spawn(async move {

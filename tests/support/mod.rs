@@ -1,5 +1,5 @@
 //! Real parts for the integration tests, each on a free loopback port and stopped on drop:
-//! the `doorman` binary as a child process, and a real HTTP backend.
+//! the `doorman` binary as a child process, a real HTTP backend, Redis, an SMTP server, Chromium.
 #![allow(dead_code)]
 
 pub mod backend;
@@ -7,6 +7,7 @@ pub mod browser;
 pub mod client;
 pub mod doorman;
 pub mod redis;
+pub mod smtp;
 
 use std::pin::Pin;
 use std::task::{Context, Poll};

@@ -7,6 +7,7 @@ mod support;
 
 mod bad_input;
 mod flow;
+mod smtp;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -27,6 +28,8 @@ const KEYS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/jwt");
 pub enum StoreKind {
     Embedded,
     Redis(support::redis::RedisServer),
+    /// A Redis server the test itself keeps (to outlive one Doorman).
+    Url(String),
 }
 
 /// A backend, and Doorman with the blacklist (accounts from an ES256 session cookie) and the
@@ -77,20 +80,34 @@ pub struct Page {
 
 impl Shop {
     pub fn start(store: StoreKind) -> Self {
+        Self::start_with(store, "", &[], None)
+    }
+
+    /// With `mail` (a `[waitlist.mail]` section), more environment, and a data folder to share
+    /// between runs.
+    pub fn start_with(
+        store: StoreKind,
+        mail: &str,
+        env: &[(&str, &str)],
+        data_dir: Option<&std::path::Path>,
+    ) -> Self {
         let backend = Backend::start();
         let store_toml = match &store {
             StoreKind::Embedded => String::new(),
             StoreKind::Redis(r) => format!("[store]\nurl = \"{}\"\n", r.url()),
+            StoreKind::Url(url) => format!("[store]\nurl = \"{url}\"\n"),
         };
         let text = format!(
             "{}{store_toml}[blacklist]\nemail_fields = [\"email\"]\nsession_cookie = \"shop_session\"\n\
              session_algorithm = \"ES256\"\nsession_key_file = \"{KEYS}/es256.pub\"\nsession_issuer = \"shop\"\n\
              [[blacklist.checkout]]\nroute = \"POST /echo/{{event}}/checkout\"\nredirect = \"/echo/{{event}}\"\n\
              [waitlist]\npublic_url = \"{PUBLIC_URL}\"\nfrom = \"Test Shop <waitlist@shop.test>\"\n\
-             event_page = \"/echo/{{event}}\"\n",
+             event_page = \"/echo/{{event}}\"\n{mail}",
             policy(&backend.url(), "", "")
         );
-        let doorman = Doorman::start_with_env(&text, &[("DOORMAN_LINK_KEY", LINK_KEY)]);
+        let mut env = env.to_vec();
+        env.push(("DOORMAN_LINK_KEY", LINK_KEY));
+        let doorman = Doorman::start_full(&text, &env, data_dir);
         Self { backend, doorman, _store: store }
     }
 
@@ -181,6 +198,12 @@ impl Shop {
         self.doorman.data_dir().join("data").join("outbox")
     }
 
+    /// Stops Doorman (SIGTERM) and waits for it.
+    pub fn stop(mut self) {
+        self.doorman.terminate();
+        assert!(self.doorman.wait_exit(Duration::from_secs(10)).success());
+    }
+
     /// Every mail in the outbox so far, decoded.
     pub fn mails(&self) -> Vec<Mail> {
         let Ok(dir) = std::fs::read_dir(self.outbox()) else { return Vec::new() };
@@ -225,7 +248,8 @@ pub struct Mail {
 }
 
 impl Mail {
-    fn parse(raw: &[u8]) -> Self {
+    /// A mail as received (by the file outbox or an SMTP server).
+    pub fn parse(raw: &[u8]) -> Self {
         let raw = String::from_utf8(raw.to_vec()).unwrap();
         let header = |name: &str| {
             raw.lines()
@@ -285,6 +309,11 @@ both_stores!(flow => flow_cases:
     signed_in_customers_see_their_signups_and_cancel_them,
     blacklisted_customers_get_the_normal_answer_and_nothing_is_kept,
     caps_deactivation_and_languages,
+);
+
+both_stores!(smtp => smtp_cases:
+    mail_reaches_a_real_smtp_server_over_starttls_with_a_login,
+    nothing_is_lost_or_sent_twice_while_the_server_is_down_or_doorman_restarts,
 );
 
 both_stores!(bad_input => bad_input_cases:

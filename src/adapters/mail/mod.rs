@@ -1,6 +1,8 @@
-//! Mail transports: a folder of `.eml` files (the embedded default for one node and the demo).
-//! SMTP through `lettre` comes next; see `ports::mail`.
+//! Mail transports: a folder of `.eml` files (the embedded default for one node and the demo)
+//! and SMTP through `lettre`; see `ports::mail`.
 
 mod file;
+mod smtp;
 
 pub use self::file::FileMailer;
+pub use self::smtp::{SmtpMailer, SYSTEM_CA_BUNDLE};

@@ -26,6 +26,7 @@ pub const RESERVED: &[&str] = &[
     "HASH_KEY",
     "SESSION_KEY",
     "LINK_KEY",
+    "SMTP_PASSWORD",
 ];
 
 /// The prefix of every Doorman environment variable.

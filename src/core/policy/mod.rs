@@ -68,6 +68,8 @@ pub struct WaitlistPolicy {
     pub link_key_file: Option<PathBuf>,
     /// How mail leaves.
     pub mail: MailTransport,
+    /// The first retry of a message the transport refused for now; doubling up to an hour.
+    pub retry_after: Duration,
 }
 
 /// `[waitlist.mail]`: how the outbox's mail leaves.
@@ -78,6 +80,39 @@ pub enum MailTransport {
         /// The folder (default `outbox`).
         dir: PathBuf,
     },
+    /// An SMTP server.
+    Smtp(SmtpPolicy),
+}
+
+/// How the SMTP connection is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpSecurity {
+    /// Plain connection upgraded with STARTTLS, which is required (port 587).
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Implicit,
+    /// No TLS at all: only for a relay on loopback.
+    None,
+}
+
+/// `[waitlist.mail]` with `transport = "smtp"`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmtpPolicy {
+    /// The server's host name (also the name its certificate must carry).
+    pub host: String,
+    /// The port (default 587, or 465 for implicit TLS, 25 without TLS).
+    pub port: u16,
+    /// STARTTLS, implicit TLS, or none.
+    pub security: SmtpSecurity,
+    /// The user to authenticate as, if any (the password from `DOORMAN_SMTP_PASSWORD` or
+    /// `password_file`).
+    pub username: Option<String>,
+    /// The file holding the password.
+    pub password_file: Option<PathBuf>,
+    /// CAs to trust (PEM), instead of the system's bundle.
+    pub ca_file: Option<PathBuf>,
+    /// Connect and command timeout (default 10 s).
+    pub timeout: Duration,
 }
 
 /// `[server]`: listeners, workers and client-facing limits.

@@ -38,6 +38,14 @@ pub struct RawWaitlist {
 pub struct RawMail {
     pub transport: Option<String>,
     pub outbox_dir: Option<String>,
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub security: Option<String>,
+    pub username: Option<String>,
+    pub password_file: Option<String>,
+    pub ca_file: Option<String>,
+    pub timeout: Option<String>,
+    pub retry_after: Option<String>,
 }
 
 /// `[blacklist]`

@@ -155,9 +155,64 @@ fn waitlist(src: &str, w: super::raw::RawWaitlist) -> Result<WaitlistPolicy, Pol
         }
     }
     let mail = w.mail.unwrap_or_default();
-    let mail = match mail.transport.as_deref().unwrap_or("file") {
+    let retry_after = duration(src, "waitlist.mail.retry_after", mail.retry_after.clone(), "30s")?;
+    let transport = mail.transport.as_deref().unwrap_or("file");
+    if transport == "file" {
+        let smtp_only = [
+            ("host", mail.host.is_some()),
+            ("port", mail.port.is_some()),
+            ("security", mail.security.is_some()),
+            ("username", mail.username.is_some()),
+            ("password_file", mail.password_file.is_some()),
+            ("ca_file", mail.ca_file.is_some()),
+            ("timeout", mail.timeout.is_some()),
+        ];
+        if let Some((field, _)) = smtp_only.iter().find(|(_, set)| *set) {
+            return Err(err(&format!("waitlist.mail.{field}"), "only for transport = \"smtp\"".into()));
+        }
+    }
+    let mail = match transport {
         "file" => MailTransport::File { dir: mail.outbox_dir.unwrap_or_else(|| "outbox".into()).into() },
-        other => return Err(err("waitlist.mail.transport", format!("`{other}` is not \"file\""))),
+        "smtp" => {
+            let host = mail
+                .host
+                .filter(|h| !h.trim().is_empty())
+                .ok_or_else(|| err("waitlist.mail.host", "missing: the SMTP server's host name".into()))?;
+            let security = match mail.security.as_deref().unwrap_or("starttls") {
+                "starttls" => SmtpSecurity::Starttls,
+                "implicit" => SmtpSecurity::Implicit,
+                "none" => SmtpSecurity::None,
+                other => {
+                    return Err(err(
+                        "waitlist.mail.security",
+                        format!("`{other}` is not \"starttls\", \"implicit\" or \"none\""),
+                    ))
+                }
+            };
+            if security == SmtpSecurity::None && mail.username.is_some() {
+                return Err(err(
+                    "waitlist.mail.security",
+                    "a password is never sent without TLS: use \"starttls\" or \"implicit\"".into(),
+                ));
+            }
+            let port = mail.port.unwrap_or(match security {
+                SmtpSecurity::Starttls => 587,
+                SmtpSecurity::Implicit => 465,
+                SmtpSecurity::None => 25,
+            });
+            MailTransport::Smtp(SmtpPolicy {
+                host,
+                port,
+                security,
+                username: mail.username,
+                password_file: mail.password_file.map(Into::into),
+                ca_file: mail.ca_file.map(Into::into),
+                timeout: duration(src, "waitlist.mail.timeout", mail.timeout, "10s")?,
+            })
+        }
+        other => {
+            return Err(err("waitlist.mail.transport", format!("`{other}` is neither \"file\" nor \"smtp\"")))
+        }
     };
     Ok(WaitlistPolicy {
         public_url,
@@ -166,6 +221,7 @@ fn waitlist(src: &str, w: super::raw::RawWaitlist) -> Result<WaitlistPolicy, Pol
         event_page: w.event_page,
         link_key_file: w.link_key_file.map(Into::into),
         mail,
+        retry_after,
     })
 }
 
@@ -499,6 +555,48 @@ mod tests {
     }
 
     #[track_caller]
+    #[test]
+    fn waitlist_sections_are_checked() {
+        let w = "[waitlist]\npublic_url = \"https://shop.example\"\nfrom = \"Shop <w@shop.example>\"\n";
+        let p = load(&format!("{MIN}{w}")).unwrap().waitlist.unwrap();
+        assert_eq!((p.mount.as_str(), p.retry_after), ("/waitlist", Duration::from_secs(30)));
+        assert_eq!(p.mail, MailTransport::File { dir: "outbox".into() });
+        let smtp = format!(
+            "{MIN}{w}[waitlist.mail]\ntransport = \"smtp\"\nhost = \"mail.example\"\nusername = \"u\"\n"
+        );
+        let MailTransport::Smtp(s) = load(&smtp).unwrap().waitlist.unwrap().mail else { panic!() };
+        assert_eq!((s.port, s.security, s.timeout), (587, SmtpSecurity::Starttls, Duration::from_secs(10)));
+        let implicit =
+            format!("{MIN}{w}[waitlist.mail]\ntransport = \"smtp\"\nhost = \"m\"\nsecurity = \"implicit\"\n");
+        let MailTransport::Smtp(s) = load(&implicit).unwrap().waitlist.unwrap().mail else { panic!() };
+        assert_eq!(s.port, 465);
+        fails(&format!("{MIN}[waitlist]\nfrom = \"a <a@b.c>\"\n"), "waitlist.public_url", "missing");
+        fails(
+            &format!("{MIN}[waitlist]\npublic_url = \"ftp://x\"\nfrom = \"a <a@b.c>\"\n"),
+            "waitlist.public_url",
+            "not an http",
+        );
+        fails(
+            &format!("{MIN}[waitlist]\npublic_url = \"https://x\"\nfrom = \"nobody\"\n"),
+            "waitlist.from",
+            "not a mailbox",
+        );
+        fails(&format!("{MIN}{w}mount = \"waitlist/\"\n"), "waitlist.mount", "not a path");
+        fails(&format!("{MIN}{w}event_page = \"//evil.example/\"\n"), "waitlist.event_page", "not a path");
+        fails(&format!("{MIN}{w}[waitlist.mail]\ntransport = \"smtp\"\n"), "waitlist.mail.host", "missing");
+        fails(
+            &format!("{MIN}{w}[waitlist.mail]\ntransport = \"pigeon\"\n"),
+            "waitlist.mail.transport",
+            "neither",
+        );
+        fails(&format!("{MIN}{w}[waitlist.mail]\nhost = \"m\"\n"), "waitlist.mail.host", "only for");
+        fails(
+            &format!("{MIN}{w}[waitlist.mail]\ntransport = \"smtp\"\nhost = \"m\"\nsecurity = \"none\"\nusername = \"u\"\n"),
+            "waitlist.mail.security",
+            "never sent without TLS",
+        );
+    }
+
     fn fails(text: &str, field: &str, needle: &str) {
         let e = load(text).unwrap_err();
         assert_eq!(e.field, field, "{e}");

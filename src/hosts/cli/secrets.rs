@@ -5,11 +5,13 @@
 use std::path::Path;
 
 use super::Failure;
+use crate::adapters::mail::{SmtpMailer, SYSTEM_CA_BUNDLE};
 use crate::app::secrets;
 use crate::core::blacklist::session::{JwtAlgorithm, SessionVerifier};
 use crate::core::blacklist::HashMode;
 use crate::core::email_hash::EmailHasher;
 use crate::core::policy::Policy;
+use crate::core::policy::{MailTransport, SmtpSecurity};
 use crate::core::waitlist::link::Signer;
 use crate::hosts::admin::AdminToken;
 use crate::hosts::proxy::tls;
@@ -149,4 +151,41 @@ pub fn load_link_signer(policy: &Policy, policy_path: &Path) -> Result<Option<Si
         )));
     };
     secrets::link_signer(&key).map(Some).map_err(|e| Failure::Usage(format!("{source}: {e}")))
+}
+
+/// The SMTP transport the policy's waitlist mails through, if it names one: the password from
+/// `DOORMAN_SMTP_PASSWORD` or `waitlist.mail.password_file`, the CAs from
+/// `waitlist.mail.ca_file` or the system's bundle.
+pub fn load_smtp(policy: &Policy, policy_path: &Path) -> Result<Option<SmtpMailer>, Failure> {
+    let Some(MailTransport::Smtp(smtp)) = policy.waitlist.as_ref().map(|w| &w.mail) else { return Ok(None) };
+    let relative = |f: &Path| policy_path.parent().unwrap_or(Path::new(".")).join(f);
+    let password = match (std::env::var("DOORMAN_SMTP_PASSWORD"), &smtp.password_file) {
+        (Ok(p), _) => Some(p),
+        (Err(_), Some(file)) => {
+            let file = relative(file);
+            let text = std::fs::read_to_string(&file).map_err(|e| {
+                Failure::Usage(format!(
+                    "{}: field `waitlist.mail.password_file`: {}: {e}",
+                    policy_path.display(),
+                    file.display()
+                ))
+            })?;
+            Some(text.trim_end_matches(['\r', '\n']).to_owned())
+        }
+        (Err(_), None) => None,
+    };
+    let (cas, what) = match &smtp.ca_file {
+        Some(f) => (relative(f), "field `waitlist.mail.ca_file`"),
+        None => (SYSTEM_CA_BUNDLE.into(), "the system's CA bundle"),
+    };
+    let cas = if smtp.security == SmtpSecurity::None {
+        Vec::new()
+    } else {
+        std::fs::read(&cas).map_err(|e| {
+            Failure::Usage(format!("{}: {what}: {}: {e}", policy_path.display(), cas.display()))
+        })?
+    };
+    SmtpMailer::new(smtp, password, &cas)
+        .map(Some)
+        .map_err(|e| Failure::Usage(format!("{}: waitlist.mail: {e}", policy_path.display())))
 }
