@@ -5,6 +5,7 @@ use http::request::Parts;
 use http::{HeaderMap, Method, StatusCode};
 
 use super::blacklist::{Blacklist, Classified, Step, Ticket};
+use super::waitlist::button::{Button, PageRewriter};
 use super::waitlist::http::Route;
 use super::waitlist::Waitlist;
 use crate::core::error_page::error_response;
@@ -68,6 +69,22 @@ impl<S: Store + Clone> App<S> {
                 }
             },
         }
+    }
+
+    /// The event of a request for a backend event page that may get the waitlist button
+    /// (route matching only; no store access).
+    pub fn event_page(&self, method: &Method, path: &str) -> Option<String> {
+        self.waitlist.as_ref()?.event_page(method, path)
+    }
+
+    /// The waitlist button for `event`'s page, when its waitlist takes signups.
+    pub async fn button(&self, event: &str, request: &HeaderMap) -> Option<Button> {
+        self.waitlist.as_ref()?.button(event, request).await
+    }
+
+    /// The streaming rewriter that puts `button` into the page.
+    pub fn page_rewriter(&self, button: Button) -> Option<PageRewriter> {
+        self.waitlist.as_ref()?.rewriter(button)
     }
 
     /// Reports the backend's answer to a request forwarded after [`Step::Forward`].

@@ -206,6 +206,7 @@ fn waitlist_config(w: &WaitlistPolicy) -> WaitlistConfig {
     let mut config = WaitlistConfig::new(&w.public_url, &w.from);
     config.mount = w.mount.clone();
     config.event_page = w.event_page.clone();
+    config.button = w.button.clone();
     config
 }
 

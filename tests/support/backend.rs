@@ -136,6 +136,16 @@ impl Drop for Backend {
     }
 }
 
+/// The chunks of `/page/…`.
+pub const PAGE_CHUNKS: [&str; 3] = [
+    "<html><body><h1>Gala</h1><div id=\"tic",
+    "kets\"><p>Sold out</p></div>",
+    "<footer>&copy; shop</footer></body></html>",
+];
+
+/// The (pretend) gzip bytes of `/gzpage/…`.
+pub const GZ_PAGE: &[u8] = b"\x1f\x8b\x08\x00not really a gzip stream";
+
 fn full(status: StatusCode, body: impl Into<Bytes>) -> Response<BoxBody> {
     let mut r = Response::new(Full::new(body.into()).map_err(|never: Infallible| match never {}).boxed());
     *r.status_mut() = status;
@@ -173,6 +183,29 @@ async fn route(req: Request<Incoming>, st: Arc<State>) -> Result<Response<BoxBod
             });
             let mut r = full(StatusCode::OK, json.to_string());
             r.headers_mut().insert("content-type", "application/json".parse().unwrap());
+            r
+        }
+        p if p.starts_with("/page/") => {
+            // An event page in three chunks, split inside the element a waitlist button goes
+            // into; it reports the Accept-Encoding it was asked with.
+            let seen = req.headers().get("accept-encoding").map(|v| v.to_str().unwrap_or("").to_owned());
+            let (tx, rx) = tokio::sync::mpsc::channel(4);
+            for chunk in PAGE_CHUNKS {
+                tx.try_send(Ok(Bytes::from_static(chunk.as_bytes()))).unwrap();
+            }
+            let mut r = full_stream(rx);
+            let h = r.headers_mut();
+            h.insert("content-type", "text/html; charset=utf-8".parse().unwrap());
+            h.insert("content-length", PAGE_CHUNKS.concat().len().to_string().parse().unwrap());
+            h.insert("etag", "\"page-1\"".parse().unwrap());
+            h.insert("x-seen-accept-encoding", seen.unwrap_or_else(|| "none".into()).parse().unwrap());
+            r
+        }
+        p if p.starts_with("/gzpage/") => {
+            // A backend that compresses whatever it is asked.
+            let mut r = full(StatusCode::OK, GZ_PAGE);
+            r.headers_mut().insert("content-type", "text/html".parse().unwrap());
+            r.headers_mut().insert("content-encoding", "gzip".parse().unwrap());
             r
         }
         p if p.starts_with("/status/") => {

@@ -6,6 +6,7 @@
 mod support;
 
 mod bad_input;
+mod button;
 mod flow;
 mod smtp;
 

@@ -4,11 +4,14 @@
 //! - [`flows`]: the use cases over the store (signup, confirm, view, cancel, my signups).
 //! - [`compose`]: the mails (multipart text + HTML, per language, with the organizer's text).
 //! - [`http`]: the public pages: which request runs which flow, and the page it answers.
+//! - [`button`]: the "Join the waitlist" button put into the backend's event pages as they
+//!   stream through.
 //! - [`pages`], [`i18n`]: askama templates and the Fluent texts in four languages.
 //!
 //! The rules (settings, form checks, signed links, line arithmetic, keys) are in
 //! `core::waitlist`; this tier adds the store, the clock and randomness.
 
+pub mod button;
 pub mod compose;
 pub mod flows;
 pub mod http;
@@ -39,6 +42,9 @@ pub struct WaitlistConfig {
     pub per_address_per_hour: u32,
     /// Form posts one client address may make per 10 minutes.
     pub per_client_per_10_minutes: u32,
+    /// Where the "Join the waitlist" button goes in the backend's event pages, if Doorman puts
+    /// it in.
+    pub button: Option<crate::core::waitlist::button::ButtonPlacement>,
 }
 
 impl WaitlistConfig {
@@ -53,6 +59,7 @@ impl WaitlistConfig {
             event_page: None,
             per_address_per_hour: 5,
             per_client_per_10_minutes: 30,
+            button: None,
         }
     }
 }

@@ -70,6 +70,8 @@ pub struct WaitlistPolicy {
     pub mail: MailTransport,
     /// The first retry of a message the transport refused for now; doubling up to an hour.
     pub retry_after: Duration,
+    /// Where Doorman inserts the "Join the waitlist" button into the backend's event pages.
+    pub button: Option<crate::core::waitlist::button::ButtonPlacement>,
 }
 
 /// `[waitlist.mail]`: how the outbox's mail leaves.

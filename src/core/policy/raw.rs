@@ -30,6 +30,16 @@ pub struct RawWaitlist {
     pub event_page: Option<String>,
     pub link_key_file: Option<String>,
     pub mail: Option<RawMail>,
+    pub button: Option<RawButton>,
+}
+
+/// `[waitlist.button]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawButton {
+    pub route: Option<String>,
+    pub selector: Option<String>,
+    pub place: Option<String>,
 }
 
 /// `[waitlist.mail]`

@@ -214,7 +214,44 @@ fn waitlist(src: &str, w: super::raw::RawWaitlist) -> Result<WaitlistPolicy, Pol
             return Err(err("waitlist.mail.transport", format!("`{other}` is neither \"file\" nor \"smtp\"")))
         }
     };
+    let button = match w.button {
+        None => None,
+        Some(b) => {
+            use crate::core::waitlist::button::{ButtonPlacement, Place};
+            let route = b.route.ok_or_else(|| {
+                err("waitlist.button.route", "missing: the event page's route (GET /events/{event})".into())
+            })?;
+            let route =
+                RoutePattern::parse(&route).map_err(|e| err("waitlist.button.route", e.to_string()))?;
+            if route.method() != http::Method::GET {
+                return Err(err("waitlist.button.route", "the event page is a GET route".into()));
+            }
+            let selector = b.selector.ok_or_else(|| {
+                err("waitlist.button.selector", "missing: a CSS selector of the page (#tickets)".into())
+            })?;
+            let place = match b.place.as_deref().unwrap_or("append") {
+                "append" => Place::Append,
+                "prepend" => Place::Prepend,
+                "before" => Place::Before,
+                "after" => Place::After,
+                "replace" => Place::Replace,
+                other => {
+                    return Err(err(
+                        "waitlist.button.place",
+                        format!("`{other}` is not append, prepend, before, after or replace"),
+                    ))
+                }
+            };
+            let placement = ButtonPlacement::new(route, selector, place)
+                .map_err(|e| err("waitlist.button.selector", e))?;
+            if !placement.has_event_capture() {
+                return Err(err("waitlist.button.route", "the route needs an {event} capture".into()));
+            }
+            Some(placement)
+        }
+    };
     Ok(WaitlistPolicy {
+        button,
         public_url,
         from,
         mount,
@@ -595,6 +632,22 @@ mod tests {
             "waitlist.mail.security",
             "never sent without TLS",
         );
+        let button = |b: &str| format!("{MIN}{w}[waitlist.button]\n{b}");
+        let ok = load(&button("route = \"GET /e/{event}\"\nselector = \"#t\"\n")).unwrap();
+        assert!(ok.waitlist.unwrap().button.is_some());
+        fails(&button("route = \"POST /e/{event}\"\nselector = \"#t\"\n"), "waitlist.button.route", "GET");
+        fails(&button("route = \"GET /e/{id}\"\nselector = \"#t\"\n"), "waitlist.button.route", "{event}");
+        fails(
+            &button("route = \"GET /e/{event}\"\nselector = \"#[\"\n"),
+            "waitlist.button.selector",
+            "not a selector",
+        );
+        fails(
+            &button("route = \"GET /e/{event}\"\nselector = \"#t\"\nplace = \"inside\"\n"),
+            "waitlist.button.place",
+            "append",
+        );
+        fails(&button("selector = \"#t\"\n"), "waitlist.button.route", "missing");
     }
 
     fn fails(text: &str, field: &str, needle: &str) {

@@ -32,12 +32,13 @@ mod body;
 mod buffer;
 mod checkout;
 mod future;
+mod page;
 mod service;
 mod tasks;
 
 use std::sync::Arc;
 
-pub use body::BodyFromBytes;
+pub use body::{BodyFromBytes, BoxError, MadeBody};
 pub use buffer::{HyperBody, LINGER_BYTES, LINGER_TIME};
 pub use future::ResponseFuture;
 pub use service::Doorman;

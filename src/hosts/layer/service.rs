@@ -45,7 +45,8 @@ where
     St: Store + Clone,
     B: hyper::body::Body<Data = Bytes> + BodyFromBytes + Unpin + Send + 'static,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-    R: BodyFromBytes + Send + 'static,
+    R: BodyFromBytes + hyper::body::Body<Data = Bytes> + Send + 'static,
+    R::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     type Response = S::Response;
     type Error = S::Error;
@@ -64,6 +65,19 @@ where
             let fresh = self.inner.clone();
             let ready = std::mem::replace(&mut self.inner, fresh);
             return ResponseFuture::checkout(Box::pin(run(self.app.clone(), ready, req, action)));
+        }
+        // An event page that may get the waitlist button (only for body types that can stream).
+        if R::STREAMS {
+            if let Some(event) = self.app.event_page(req.method(), req.uri().path()) {
+                let fresh = self.inner.clone();
+                let ready = std::mem::replace(&mut self.inner, fresh);
+                return ResponseFuture::checkout(Box::pin(super::page::run(
+                    self.app.clone(),
+                    ready,
+                    req,
+                    event,
+                )));
+            }
         }
         ResponseFuture::inner(self.inner.call(req))
     }

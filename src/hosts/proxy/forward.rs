@@ -30,7 +30,7 @@ use crate::hosts::metrics::{ClientFaultKind, Metrics};
 /// layer that had to read them (checkout routes).
 pub type RequestBody = Either<Incoming, Full<Bytes>>;
 /// Response bodies on the way to the client: streamed from the backend, or made by Doorman.
-pub type ResponseBody = Either<Incoming, Full<Bytes>>;
+pub type ResponseBody = Either<Incoming, crate::hosts::layer::MadeBody>;
 
 /// What every connection of one worker shares: the pooled client and the rules.
 pub struct Forwarder {

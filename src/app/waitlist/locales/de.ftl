@@ -1,6 +1,7 @@
 # Doorman-Warteliste: Deutsch.
 language-switch = Sprache
 back-to-event = Zurück zur Veranstaltung
+button-join = In die Warteliste eintragen
 tickets-count = { $tickets ->
     [one] 1 Karte
    *[other] { $tickets } Karten

@@ -1,6 +1,7 @@
 # Doorman waitlist: English. Every file holds the same message ids (a test checks).
 language-switch = Language
 back-to-event = Back to the event
+button-join = Join the waitlist
 tickets-count = { $tickets ->
     [one] 1 ticket
    *[other] { $tickets } tickets

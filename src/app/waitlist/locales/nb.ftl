@@ -1,6 +1,7 @@
 # Doorman-venteliste: norsk bokmål.
 language-switch = Språk
 back-to-event = Tilbake til arrangementet
+button-join = Sett meg på ventelisten
 tickets-count = { $tickets ->
     [one] 1 billett
    *[other] { $tickets } billetter

@@ -1,6 +1,7 @@
 # Doorman-wachtlijst: Nederlands.
 language-switch = Taal
 back-to-event = Terug naar het evenement
+button-join = Op de wachtlijst
 tickets-count = { $tickets ->
     [one] 1 kaartje
    *[other] { $tickets } kaartjes
