@@ -107,6 +107,17 @@ fn demo_secret(data_dir: &std::path::Path, name: &str) -> Result<String, Failure
     }
 }
 
+/// `listen` with a free port in place of port 0.
+fn concrete_port(listen: &str) -> Result<String, Failure> {
+    let addr: SocketAddr = listen.parse().map_err(|e| Failure::Usage(format!("--listen {listen}: {e}")))?;
+    if addr.port() != 0 {
+        return Ok(listen.to_owned());
+    }
+    let probe = std::net::TcpListener::bind(addr)
+        .map_err(|e| Failure::Runtime(format!("cannot listen on {listen}: {e}")))?;
+    Ok(probe.local_addr().map_err(|e| Failure::Runtime(e.to_string()))?.to_string())
+}
+
 /// Maps every demo event to its organizer through the admin API, so organizer entries apply,
 /// and opens the waitlist of every sold-out event.
 fn map_events(admin: SocketAddr, token: &str) -> Result<(), Failure> {
@@ -152,6 +163,8 @@ pub fn run(listen: &str, admin_listen: &str, data_dir: Option<PathBuf>) -> Resul
             temp.path().to_owned()
         }
     };
+    // Links in the waitlist's mails name the public address, so a port 0 is chosen here.
+    let listen = concrete_port(listen)?;
     let session_secret = demo_secret(&data_dir, "session.key")?;
     let shop = ShopServer::start(([127, 0, 0, 1], 0).into(), session_secret.as_bytes())
         .map_err(|e| Failure::Runtime(format!("cannot start the demo shop: {e}")))?;
@@ -211,8 +224,9 @@ pub fn run(listen: &str, admin_listen: &str, data_dir: Option<PathBuf>) -> Resul
          \x20 {exe} blacklist add --email ada@example.com --reason 'chargebacks'\n\
          \x20 curl -si -X POST -d 'email=ada@example.com&quantity=2' http://{public}/events/spring-concert/checkout\n\
          \x20 {exe} blacklist remove --email ada@example.com\n\n\
-         Join the waitlist of the sold-out Summer Gala (the mails land as .eml files in the outbox):\n\
-         \x20 http://{public}/waitlist/summer-gala\n\
+         Join the waitlist of the sold-out Summer Gala (Doorman puts the button into the shop's page;\n\
+         sign in at /login first to see it under /waitlist/mine; the mails land as .eml files):\n\
+         \x20 http://{public}/events/summer-gala\n\
          \x20 ls {data}/outbox\n\n\
          Operations:\n\
          \x20 curl -s http://{admin}/readyz\n\

@@ -308,6 +308,7 @@ struct Demo {
     shop: String,
     admin: String,
     token: String,
+    data: std::path::PathBuf,
 }
 
 impl Demo {
@@ -324,9 +325,10 @@ impl Demo {
             banner_url(&mut lines, "Ticket shop (through Doorman):").trim_end_matches("/events").to_owned();
         let admin = banner_url(&mut lines, "Admin and operations:");
         let token = banner_url(&mut lines, "Admin token:");
+        let data = banner_url(&mut lines, "Data folder:").into();
         // Keep reading, so the demo never writes into a closed pipe.
         std::thread::spawn(move || lines.for_each(drop));
-        Self { child, shop, admin, token }
+        Self { child, shop, admin, token, data }
     }
 
     fn cli(&self, args: &[&str]) {
@@ -392,5 +394,84 @@ async fn in_a_real_browser_a_blacklisted_buyer_lands_back_on_the_event_page_with
     browser.fill("input[name=email]", "mallory@example.com").await;
     browser.click("button[type=submit]").await;
     browser.wait_for_text("the order confirmation", |t| t.contains("DM-")).await;
+    browser.quit().await;
+}
+
+/// The mails in the demo's outbox, quoted-printable decoded, oldest first.
+fn demo_mails(demo: &Demo) -> Vec<String> {
+    let Ok(dir) = std::fs::read_dir(demo.data.join("outbox")) else { return Vec::new() };
+    let mut files: Vec<_> =
+        dir.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "eml")).collect();
+    files.sort_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok());
+    files
+        .iter()
+        .map(|p| {
+            let raw = std::fs::read(p).unwrap();
+            String::from_utf8(quoted_printable::decode(&raw, quoted_printable::ParseMode::Robust).unwrap())
+                .unwrap()
+        })
+        .collect()
+}
+
+/// Waits for the `n`-th mail of the outbox and answers the first link in it to `what`.
+async fn demo_link(demo: &Demo, n: usize, what: &str) -> String {
+    let prefix = format!("{}/waitlist/{what}?t=", demo.shop);
+    for _ in 0..100 {
+        if let Some(mail) = demo_mails(demo).get(n - 1) {
+            let start = mail.find(&prefix).unwrap_or_else(|| panic!("no {what} link in {mail}"));
+            return mail[start..].chars().take_while(|c| !c.is_whitespace()).collect();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("mail {n} never arrived in {}", demo.data.display());
+}
+
+#[tokio::test]
+async fn in_a_real_browser_a_customer_joins_the_summer_gala_waitlist_confirms_sees_it_and_cancels() {
+    let demo = Demo::start();
+    let browser = support::browser::Browser::start().await;
+    // Signed in to the shop with its own session cookie.
+    browser.goto(&format!("{}/login", demo.shop)).await;
+    browser.fill("input[name=account]", "ada").await;
+    browser.mark_page().await;
+    browser.click("button[type=submit]").await;
+    browser.wait_for_new_page().await;
+
+    // The sold-out event page carries the button Doorman put in; it leads to the form.
+    browser.goto(&format!("{}/events/summer-gala", demo.shop)).await;
+    let page = browser.wait_for_text("the event page", |t| t.contains("Join the waitlist")).await;
+    assert!(page.contains("Sold out."), "{page}");
+    browser.mark_page().await;
+    browser.click("a.doorman-waitlist-button").await;
+    browser.wait_for_new_page().await;
+    browser.wait_for_text("the form", |t| t.contains("Number of tickets")).await;
+    browser.fill("input[name=email]", "ada@example.com").await;
+    browser.fill("input[name=name]", "Ada Lovelace").await;
+    browser.fill("input[name=tickets]", "2").await;
+    browser.mark_page().await;
+    browser.click("button[type=submit]").await;
+    browser.wait_for_new_page().await;
+    browser.wait_for_text("the answer", |t| t.contains("Check your mail")).await;
+
+    // The link in the mail, then the button on its page.
+    let link = demo_link(&demo, 1, "confirm").await;
+    browser.goto(&link).await;
+    browser.wait_for_text("the confirmation page", |t| t.contains("2 tickets for Ada Lovelace")).await;
+    browser.mark_page().await;
+    browser.click("button[type=submit]").await;
+    browser.wait_for_new_page().await;
+    browser.wait_for_text("the place", |t| t.contains("Your place in line: 1")).await;
+
+    // My signups, then cancel.
+    browser.goto(&format!("{}/waitlist/mine", demo.shop)).await;
+    let mine = browser.wait_for_text("my signups", |t| t.contains("Summer Gala Night")).await;
+    assert!(mine.contains("Confirmed"), "{mine}");
+    browser.mark_page().await;
+    browser.click("form[action='/waitlist/mine/cancel'] button").await;
+    browser.wait_for_new_page().await;
+    browser.wait_for_text("the cancellation", |t| t.contains("Your signup is cancelled")).await;
+    browser.goto(&format!("{}/waitlist/mine", demo.shop)).await;
+    let mine = browser.wait_for_text("my signups", |t| t.contains("Summer Gala Night")).await;
+    assert!(mine.contains("Cancelled") && !mine.contains("Cancel the signup"), "{mine}");
     browser.quit().await;
 }
