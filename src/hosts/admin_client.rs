@@ -69,6 +69,21 @@ impl AdminClient {
         content_type: &str,
         body: Bytes,
     ) -> Result<Bytes, ClientError> {
+        self.call_full(method, path, content_type, body).await.map(|(_, b)| b)
+    }
+
+    /// `GET path`: the reply's header fields and body.
+    pub async fn get_with_headers(&self, path: &str) -> Result<(http::HeaderMap, Bytes), ClientError> {
+        self.call_full(Method::GET, path, "text/plain", Bytes::new()).await
+    }
+
+    async fn call_full(
+        &self,
+        method: Method,
+        path: &str,
+        content_type: &str,
+        body: Bytes,
+    ) -> Result<(http::HeaderMap, Bytes), ClientError> {
         let url = format!("{}{path}", self.base);
         let req = Request::builder()
             .method(method)
@@ -86,9 +101,10 @@ impl AdminClient {
                 unreachable(std::error::Error::source(&e).map(|s| s.to_string()).unwrap_or(e.to_string()))
             })?;
         let status = resp.status();
+        let headers = resp.headers().clone();
         let text = resp.into_body().collect().await.map_err(|e| unreachable(e.to_string()))?.to_bytes();
         if status.is_success() {
-            return Ok(text);
+            return Ok((headers, text));
         }
         let json: serde_json::Value = serde_json::from_slice(&text).unwrap_or(serde_json::Value::Null);
         let message = json["error"]

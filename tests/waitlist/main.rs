@@ -7,6 +7,7 @@ mod support;
 
 mod bad_input;
 mod button;
+mod export;
 mod flow;
 mod smtp;
 
@@ -310,6 +311,11 @@ both_stores!(flow => flow_cases:
     signed_in_customers_see_their_signups_and_cancel_them,
     blacklisted_customers_get_the_normal_answer_and_nothing_is_kept,
     caps_deactivation_and_languages,
+);
+
+both_stores!(export => export_cases:
+    the_list_in_line_order_paged_as_json_and_csv_and_by_the_cli,
+    only_the_events_organizer_and_the_operator_may_export,
 );
 
 both_stores!(smtp => smtp_cases:

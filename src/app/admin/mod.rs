@@ -13,7 +13,7 @@ mod organizers;
 mod principal;
 mod token;
 pub mod transfer;
-mod waitlist;
+pub mod waitlist;
 
 use crate::app::Ports;
 use crate::core::email::CanonicalRules;

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use super::{slug, Admin, AdminError, Principal};
 use crate::core::blacklist::event_key;
 use crate::core::waitlist::settings::SettingsChange;
-use crate::core::waitlist::{keys, WaitlistSettings};
+use crate::core::waitlist::{keys, Signup, Status, WaitlistSettings};
 use crate::ports::store::Store;
 
 impl<S: Store> Admin<S> {
@@ -56,5 +56,208 @@ impl<S: Store> Admin<S> {
         self.ports.store.set(&keys::settings(event), &value, None).await?;
         tracing::info!(who = %who.label(), event, active = settings.active, sold_out = settings.sold_out, "waitlist settings changed");
         self.settings_answer(event, &settings).await
+    }
+}
+
+/// Most signups in one page of an export.
+pub const MAX_PAGE: usize = 1000;
+
+/// One signup of an export, in line order.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ExportRow {
+    /// Place in line (confirmed signups only).
+    pub place: Option<u64>,
+    /// Its line number (the cursor of the next page starts after the last one).
+    pub number: u64,
+    /// `confirmed` or `cancelled`.
+    pub status: &'static str,
+    /// Tickets.
+    pub tickets: u32,
+    /// Name.
+    pub name: String,
+    /// E-mail address.
+    pub email: String,
+    /// Phone, if given.
+    pub phone: Option<String>,
+    /// Staff's note (exports are for the organizer's admins and staff).
+    pub note: Option<String>,
+    /// Language.
+    pub lang: &'static str,
+    /// The signed-in customer's account, if any.
+    pub account: Option<String>,
+    /// Made by box-office staff.
+    pub box_office: bool,
+    /// When it was made, confirmed and cancelled (RFC 3339).
+    pub created: String,
+    /// See [`ExportRow::created`].
+    pub confirmed: Option<String>,
+    /// See [`ExportRow::created`].
+    pub cancelled: Option<String>,
+}
+
+/// One page of an export: its rows, and the cursor of the next page (`None` at the end).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ExportPage {
+    /// The rows, in line order.
+    pub signups: Vec<ExportRow>,
+    /// Pass as `after` for the next page.
+    pub next: Option<u64>,
+}
+
+fn rfc3339(secs: u64) -> String {
+    humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
+        .to_string()
+}
+
+impl<S: Store> Admin<S> {
+    /// Up to `limit` confirmed (and since cancelled) signups of `event` after line number
+    /// `after`, in line order: two `get_many`s and one place lookup per page, whatever the
+    /// list's length.
+    pub async fn waitlist_export(
+        &self,
+        who: &Principal,
+        event: &str,
+        after: u64,
+        limit: usize,
+    ) -> Result<ExportPage, AdminError> {
+        self.require_event(who, event).await?;
+        let store = &self.ports.store;
+        let limit = limit.clamp(1, MAX_PAGE);
+        let top = store.increment(&keys::line_counter(event), 0, None).await?.max(0) as u64;
+        let numbers: Vec<u64> = (after.saturating_add(1)..=top).take(limit).collect();
+        let line_keys: Vec<String> = numbers.iter().map(|n| keys::line_entry(event, *n)).collect();
+        let ids = store.get_many(&line_keys).await?;
+        let held: Vec<(u64, String)> =
+            numbers.iter().zip(ids).filter_map(|(n, id)| Some((*n, String::from_utf8(id?).ok()?))).collect();
+        let signup_keys: Vec<String> = held.iter().map(|(_, id)| keys::signup(event, id)).collect();
+        let records = store.get_many(&signup_keys).await?;
+        let mut next_place = None;
+        let mut signups = Vec::with_capacity(held.len());
+        for ((number, _), raw) in held.iter().zip(records) {
+            let Some(s) = raw.and_then(|v| serde_json::from_slice::<Signup>(&v).ok()) else { continue };
+            let place = match s.status {
+                Status::Confirmed => {
+                    let p = match next_place {
+                        Some(p) => p,
+                        None => crate::app::waitlist::flows::place_of(store, event, *number).await?,
+                    };
+                    next_place = Some(p + 1);
+                    Some(p)
+                }
+                _ => None,
+            };
+            signups.push(ExportRow {
+                place,
+                number: *number,
+                status: s.status.as_str(),
+                tickets: s.tickets,
+                name: s.name,
+                email: s.email,
+                phone: s.phone,
+                note: s.note,
+                lang: s.lang.code(),
+                account: s.account,
+                box_office: s.box_office,
+                created: rfc3339(s.created),
+                confirmed: s.confirmed.map(rfc3339),
+                cancelled: s.cancelled.map(rfc3339),
+            });
+        }
+        let last = numbers.last().copied();
+        let next = last.filter(|l| *l < top);
+        Ok(ExportPage { signups, next })
+    }
+}
+
+/// The CSV columns of an export.
+pub const CSV_HEADER: [&str; 13] = [
+    "place",
+    "status",
+    "tickets",
+    "name",
+    "email",
+    "phone",
+    "note",
+    "language",
+    "account",
+    "box_office",
+    "created",
+    "confirmed",
+    "cancelled",
+];
+
+/// A cell as a spreadsheet cannot take it for a formula: text starting with `=`, `+`, `-`, `@`,
+/// a tab or a carriage return gets a leading `'`.
+pub fn neutral_cell(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}").into()
+    } else {
+        text.into()
+    }
+}
+
+/// `page` as CSV rows (RFC 4180 quoting by the `csv` crate), with the header row when `header`.
+pub fn csv_page(page: &ExportPage, header: bool) -> String {
+    let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(Vec::new());
+    if header {
+        let _ = w.write_record(CSV_HEADER);
+    }
+    for r in &page.signups {
+        let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+        let row = [
+            r.place.map(|p| p.to_string()).unwrap_or_default(),
+            r.status.to_owned(),
+            r.tickets.to_string(),
+            r.name.clone(),
+            r.email.clone(),
+            opt(&r.phone),
+            opt(&r.note),
+            r.lang.to_owned(),
+            opt(&r.account),
+            r.box_office.to_string(),
+            r.created.clone(),
+            opt(&r.confirmed),
+            opt(&r.cancelled),
+        ];
+        let _ = w.write_record(row.iter().map(|c| neutral_cell(c).into_owned()));
+    }
+    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_that_look_like_formulas_are_neutralised() {
+        assert_eq!(neutral_cell("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(neutral_cell("+31 6 1234"), "'+31 6 1234");
+        assert_eq!(neutral_cell("@SUM"), "'@SUM");
+        assert_eq!(neutral_cell("Ada"), "Ada");
+        let page = ExportPage {
+            signups: vec![ExportRow {
+                place: Some(1),
+                number: 1,
+                status: "confirmed",
+                tickets: 2,
+                name: "=cmd|' /C calc'!A0".into(),
+                email: "a@b.co".into(),
+                phone: None,
+                note: Some("line one\nline \"two\"".into()),
+                lang: "en",
+                account: None,
+                box_office: false,
+                created: "2026-01-01T00:00:00Z".into(),
+                confirmed: None,
+                cancelled: None,
+            }],
+            next: None,
+        };
+        let csv = csv_page(&page, true);
+        assert!(csv.starts_with("place,status,tickets,name,email"));
+        assert!(
+            csv.contains("'=cmd|' /C calc'!A0") && csv.contains("\"line one\nline \"\"two\"\"\""),
+            "{csv}"
+        );
     }
 }

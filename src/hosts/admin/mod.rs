@@ -51,6 +51,7 @@ pub fn router(state: AdminState) -> Router {
         .route("/v1/blacklist/remove", post(blacklist::remove))
         .route("/v1/events/{event}", put(blacklist::put_event).get(blacklist::get_event))
         .route("/v1/events/{event}/waitlist", get(waitlist::get_settings).patch(waitlist::change_settings))
+        .route("/v1/events/{event}/waitlist/signups", get(waitlist::export))
         .route("/v1/hash-email", post(blacklist::hash_email))
         .route("/v1/audit", get(blacklist::audit_log))
         .route("/v1/organizers", post(organizers::create).get(organizers::list))

@@ -12,6 +12,7 @@ use crate::hosts::serve::{self, ServeOptions};
 
 mod blacklist;
 mod secrets;
+mod waitlist;
 
 use blacklist::{blacklist_cmd, hash_email_cmd};
 pub use blacklist::{BlacklistAction, Who};
@@ -61,6 +62,12 @@ pub enum Command {
         #[command(subcommand)]
         action: BlacklistAction,
     },
+    /// An event's waitlist through the admin API (DOORMAN_ADMIN_URL, DOORMAN_ADMIN_TOKEN).
+    Waitlist {
+        /// What to do.
+        #[command(subcommand)]
+        action: waitlist::WaitlistAction,
+    },
     /// Run a demo ticket shop with Doorman in front of it, on the embedded store.
     Demo {
         /// Public address of Doorman.
@@ -100,6 +107,7 @@ pub fn run() -> ExitCode {
         }
         Command::HashEmail { address, policy } => hash_email_cmd(&address, policy.as_deref()),
         Command::Blacklist { action } => blacklist_cmd(action),
+        Command::Waitlist { action } => waitlist::waitlist_cmd(action),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

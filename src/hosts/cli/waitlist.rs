@@ -1,0 +1,96 @@
+//! `doorman waitlist …`: an event's waitlist through the admin API (DOORMAN_ADMIN_URL,
+//! DOORMAN_ADMIN_TOKEN). Exports page through the list and write each page as it arrives, so
+//! no list is ever held whole.
+
+use std::io::Write;
+
+use clap::Subcommand;
+
+use super::Failure;
+use crate::hosts::admin_client::{AdminClient, ClientError};
+
+/// What `doorman waitlist` does.
+#[derive(Debug, Subcommand)]
+pub enum WaitlistAction {
+    /// Write an event's list in line order to stdout.
+    Export {
+        /// The event.
+        event: String,
+        /// `csv` (default) or `json`.
+        #[arg(long, default_value = "csv")]
+        format: String,
+        /// Signups fetched per request (1 to 1000).
+        #[arg(long, default_value_t = 500)]
+        page: usize,
+    },
+    /// Show an event's waitlist settings and totals.
+    Show {
+        /// The event.
+        event: String,
+    },
+}
+
+fn urlencode(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+pub(super) fn waitlist_cmd(action: WaitlistAction) -> Result<(), Failure> {
+    let client = AdminClient::from_env().map_err(|e| Failure::Usage(e.to_string()))?;
+    let runtime =
+        tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime");
+    let fail = |e: ClientError| match e {
+        ClientError::Config(m) => Failure::Usage(m),
+        other => Failure::Runtime(other.to_string()),
+    };
+    let write_failed = |e: std::io::Error| Failure::Runtime(format!("cannot write the export: {e}"));
+    match action {
+        WaitlistAction::Show { event } => {
+            let path = format!("/v1/events/{}/waitlist", urlencode(&event));
+            let answer = runtime.block_on(client.call(http::Method::GET, &path, None)).map_err(fail)?;
+            println!("{}", serde_json::to_string_pretty(&answer).unwrap_or_default());
+            Ok(())
+        }
+        WaitlistAction::Export { event, format, page } => {
+            let csv = match format.as_str() {
+                "csv" => true,
+                "json" => false,
+                other => return Err(Failure::Usage(format!("--format `{other}`: csv or json"))),
+            };
+            let mut out = std::io::stdout().lock();
+            let mut after = 0u64;
+            let mut first = true;
+            if !csv {
+                out.write_all(b"[").map_err(write_failed)?;
+            }
+            loop {
+                let path = format!(
+                    "/v1/events/{}/waitlist/signups?after={after}&limit={page}&format={format}",
+                    urlencode(&event)
+                );
+                let (headers, body) = runtime.block_on(client.get_with_headers(&path)).map_err(fail)?;
+                let next = if csv {
+                    out.write_all(&body).map_err(write_failed)?;
+                    headers.get("doorman-next").and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+                } else {
+                    let page: serde_json::Value = serde_json::from_slice(&body)
+                        .map_err(|e| Failure::Runtime(format!("the admin API answered no JSON: {e}")))?;
+                    for row in page["signups"].as_array().into_iter().flatten() {
+                        let sep: &[u8] = if first { b"\n" } else { b",\n" };
+                        first = false;
+                        out.write_all(sep).map_err(write_failed)?;
+                        out.write_all(row.to_string().as_bytes()).map_err(write_failed)?;
+                    }
+                    page["next"].as_u64()
+                };
+                match next {
+                    Some(n) if n > after => after = n,
+                    _ => break,
+                }
+            }
+            if !csv {
+                out.write_all(b"\n]\n").map_err(write_failed)?;
+            }
+            out.flush().map_err(write_failed)
+        }
+    }
+}
