@@ -27,6 +27,8 @@ const HOP_BY_HOP: [&HeaderName; 5] =
 /// What Doorman knows of the client end of a connection, computed once per connection.
 #[derive(Debug, Clone)]
 pub struct ClientFacts {
+    /// The peer's address.
+    pub ip: IpAddr,
     /// The peer's address, as a header value (`192.0.2.1`, `2001:db8::1`).
     pub peer: HeaderValue,
     /// The RFC 7239 `for=` node plus `proto=`: `for=192.0.2.1;proto=http`.
@@ -47,6 +49,7 @@ impl ClientFacts {
             IpAddr::V6(v6) => format!("\"[{v6}]\""),
         };
         Self {
+            ip: peer,
             peer: HeaderValue::from_str(&peer.to_string()).expect("an IP address is a valid header value"),
             forwarded_element: format!("for={node};proto={proto}"),
             proto,
@@ -61,6 +64,31 @@ fn canonical(ip: IpAddr) -> IpAddr {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
         v4 => v4,
     }
+}
+
+/// The client's address for rate limits: the peer, or, when the peer is a trusted proxy, the
+/// nearest address in `X-Forwarded-For` that is not a trusted proxy itself (entries further
+/// left were written by the client and prove nothing).
+pub fn client_ip(client: &ClientFacts, policy: &ForwardingPolicy, headers: &HeaderMap) -> IpAddr {
+    if !client.trusted {
+        return client.ip;
+    }
+    let mut nearest = client.ip;
+    let entries: Vec<&str> = headers
+        .get_all(&X_FORWARDED_FOR)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .collect();
+    for entry in entries.iter().rev() {
+        let Ok(ip) = entry.trim().parse::<IpAddr>() else { return nearest };
+        let ip = canonical(ip);
+        nearest = ip;
+        if !policy.trusted_proxies.iter().any(|net| net.contains(&ip)) {
+            return ip;
+        }
+    }
+    nearest
 }
 
 /// Whether a request asks to switch protocols (`Connection: upgrade` and an `Upgrade` field).
@@ -292,6 +320,28 @@ mod tests {
         assert_eq!(h["x-forwarded-proto"], "http");
         assert_eq!(h["x-forwarded-host"], "shop.example");
         assert_eq!(h["forwarded"], "for=203.0.113.9;proto=http;host=\"shop.example\"");
+    }
+
+    #[test]
+    fn the_client_ip_is_the_nearest_untrusted_address() {
+        let policy = policy(&["10.0.0.0/8"]);
+        let mut h = HeaderMap::new();
+        h.append("x-forwarded-for", "203.0.113.9, 198.51.100.7".parse().unwrap());
+        h.append("x-forwarded-for", "10.1.1.1".parse().unwrap());
+        let from_proxy = ClientFacts::new("10.0.0.7".parse().unwrap(), "http", &policy);
+        assert_eq!(
+            client_ip(&from_proxy, &policy, &h).to_string(),
+            "198.51.100.7",
+            "the client wrote 203.0.113.9"
+        );
+        let direct = ClientFacts::new("192.0.2.1".parse().unwrap(), "http", &policy);
+        assert_eq!(
+            client_ip(&direct, &policy, &h).to_string(),
+            "192.0.2.1",
+            "an untrusted peer's header counts for nothing"
+        );
+        h.insert("x-forwarded-for", "junk".parse().unwrap());
+        assert_eq!(client_ip(&from_proxy, &policy, &h).to_string(), "10.0.0.7");
     }
 
     #[test]

@@ -207,6 +207,8 @@ fn waitlist_config(w: &WaitlistPolicy) -> WaitlistConfig {
     config.mount = w.mount.clone();
     config.event_page = w.event_page.clone();
     config.button = w.button.clone();
+    config.per_address_per_hour = w.signups_per_address_per_hour;
+    config.per_client_per_10_minutes = w.posts_per_client_per_10_minutes;
     config
 }
 

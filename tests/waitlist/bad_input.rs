@@ -216,3 +216,40 @@ pub async fn requests_that_are_not_forms_of_ours(store: StoreKind) {
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
     assert!(shop.mails().is_empty(), "nothing mailed");
 }
+
+pub async fn rate_limits_per_address_and_per_client(store: StoreKind) {
+    let shop = Shop::start_with(store, "", &[], None);
+    shop.open("gala", "").await;
+    let mut jar = Jar::default();
+    let csrf = form_csrf(&shop, &mut jar, "gala").await;
+    // The same address: the sixth attempt within the hour is refused.
+    for i in 0..6 {
+        let page = shop
+            .post(
+                &mut jar,
+                "/waitlist/gala",
+                &[("csrf", &csrf), ("email", "ada@example.com"), ("name", "Ada"), ("tickets", "1")],
+            )
+            .await;
+        if i < 5 {
+            assert_eq!(page.status, 200, "attempt {i}");
+        } else {
+            assert_eq!(page.status, 429);
+            assert!(page.html.contains("Too many attempts") && page.headers.contains_key("retry-after"));
+        }
+    }
+    // One client address: 30 posts per 10 minutes, whatever the addresses.
+    let mut refused = 0;
+    for i in 0..30 {
+        let email = format!("guest{i}@example.com");
+        let page = shop
+            .post(
+                &mut jar,
+                "/waitlist/gala",
+                &[("csrf", &csrf), ("email", &email), ("name", "G"), ("tickets", "1")],
+            )
+            .await;
+        refused += usize::from(page.status == 429);
+    }
+    assert_eq!(refused, 6, "24 of the 30 fit after the first 6 posts");
+}

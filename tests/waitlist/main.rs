@@ -328,4 +328,5 @@ both_stores!(bad_input => bad_input_cases:
     forms_without_a_valid_csrf_token_are_refused,
     links_that_are_replayed_expired_tampered_or_guessed,
     requests_that_are_not_forms_of_ours,
+    rate_limits_per_address_and_per_client,
 );

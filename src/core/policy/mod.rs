@@ -66,6 +66,10 @@ pub struct WaitlistPolicy {
     pub event_page: Option<String>,
     /// The file holding the key that signs links and forms (else `DOORMAN_LINK_KEY`).
     pub link_key_file: Option<PathBuf>,
+    /// Signups one address may attempt per hour per event (default 5).
+    pub signups_per_address_per_hour: u32,
+    /// Form posts one client address may make per 10 minutes (default 30).
+    pub posts_per_client_per_10_minutes: u32,
     /// How mail leaves.
     pub mail: MailTransport,
     /// The first retry of a message the transport refused for now; doubling up to an hour.

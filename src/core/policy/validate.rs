@@ -250,7 +250,17 @@ fn waitlist(src: &str, w: super::raw::RawWaitlist) -> Result<WaitlistPolicy, Pol
             Some(placement)
         }
     };
+    let limit = |field: &str, v: Option<u32>, default: u32| match v.unwrap_or(default) {
+        n @ 1..=10_000_000 => Ok(n),
+        n => Err(err(&format!("waitlist.{field}"), format!("{n} is outside 1..=10000000"))),
+    };
+    let signups_per_address_per_hour =
+        limit("signups_per_address_per_hour", w.signups_per_address_per_hour, 5)?;
+    let posts_per_client_per_10_minutes =
+        limit("posts_per_client_per_10_minutes", w.posts_per_client_per_10_minutes, 30)?;
     Ok(WaitlistPolicy {
+        signups_per_address_per_hour,
+        posts_per_client_per_10_minutes,
         button,
         public_url,
         from,

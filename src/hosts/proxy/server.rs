@@ -230,9 +230,12 @@ fn connection_service(
     facts: Arc<ClientFacts>,
 ) -> ConnectionService {
     ConnectionService {
-        inner: tower::Layer::layer(layer, ForwardService::new(forwarder, facts)),
+        inner: tower::Layer::layer(layer, ForwardService::new(forwarder, facts.clone())),
         request_id_header: ctx.policy.forwarding.request_id_header.clone(),
         metrics: ctx.metrics.clone(),
+        waitlist_mount: ctx.policy.waitlist.as_ref().map(|w| Arc::from(w.mount.as_str())),
+        facts,
+        policy: ctx.policy.clone(),
     }
 }
 
@@ -242,6 +245,10 @@ struct ConnectionService {
     inner: Doorman<ForwardService, AnyStore>,
     request_id_header: http::HeaderName,
     metrics: crate::hosts::metrics::Metrics,
+    /// The waitlist's pages: their form posts get the client's address (for rate limits).
+    waitlist_mount: Option<Arc<str>>,
+    facts: Arc<ClientFacts>,
+    policy: Arc<crate::core::policy::Policy>,
 }
 
 impl hyper::service::Service<Request<Incoming>> for ConnectionService {
@@ -254,6 +261,13 @@ impl hyper::service::Service<Request<Incoming>> for ConnectionService {
     fn call(&self, req: Request<Incoming>) -> Self::Future {
         let mut req = req.map(Either::Left);
         let id = request_id::ensure(req.headers_mut(), &self.request_id_header);
+        if let Some(mount) = &self.waitlist_mount {
+            if req.method() == http::Method::POST && req.uri().path().starts_with(&**mount) {
+                let ip =
+                    crate::core::forwarding::client_ip(&self.facts, &self.policy.forwarding, req.headers());
+                req.extensions_mut().insert(crate::app::waitlist::http::ClientAddr(ip));
+            }
+        }
         // Every answer carries the id, whether the backend or Doorman itself made it; a panic
         // while handling the request is Doorman's fault and answered 500, not a dropped connection.
         request_id::EchoId::new(
