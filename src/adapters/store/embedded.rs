@@ -2,8 +2,11 @@
 //!
 //! Values are stored as an 8-byte big-endian expiry (milliseconds since the Unix epoch, 0 for
 //! none) followed by the payload. Expired entries are invisible to reads and removed by the next
-//! write to their key. Reads run inline (they are memory-speed); writes, which wait for `fsync`,
-//! run on tokio's blocking pool.
+//! write to their key. Reads run inline (they are memory-speed). Writes go to one writer thread
+//! that commits them in groups: every write waiting when a commit starts (up to
+//! [`GROUP_LIMIT`]) is applied in order in one transaction with one `fsync`, and each caller is
+//! answered only after that commit. Concurrent writers share the cost of the disk flush instead
+//! of queueing behind one flush each.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -15,11 +18,83 @@ use crate::ports::store::{Entry, SetItem, Store, StoreError};
 
 const TABLE: TableDefinition<&str, &[u8]> = TableDefinition::new("kv");
 
-/// The embedded store. Cloning shares the open file.
+/// Most writes committed together.
+pub const GROUP_LIMIT: usize = 512;
+
+type Table<'t> = redb::Table<'t, &'static str, &'static [u8]>;
+type Answer = Result<Box<dyn std::any::Any + Send>, StoreError>;
+
+/// One write waiting for the writer thread: its work, and where its answer goes.
+struct Job {
+    work: Box<dyn FnOnce(&mut Table<'_>) -> Answer + Send>,
+    reply: tokio::sync::oneshot::Sender<Answer>,
+}
+
+/// The embedded store. Cloning shares the open file and its writer thread.
 #[derive(Clone)]
 pub struct EmbeddedStore {
     db: Arc<Database>,
     prefix: Arc<str>,
+    writer: Arc<Writer>,
+}
+
+/// The writer thread and the way to it. Dropping the last store handle ends the thread and
+/// waits for it, so the file is closed (and can be opened again) once the store is gone.
+struct Writer {
+    jobs: Option<std::sync::mpsc::Sender<Job>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        drop(self.jobs.take());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// The writer thread: takes every job waiting, applies them in order in one transaction, commits
+/// once, then answers each (with the commit's error if it failed). Ends when the last handle of
+/// the store is dropped.
+fn write_groups(db: Arc<Database>, jobs: std::sync::mpsc::Receiver<Job>) {
+    while let Ok(first) = jobs.recv() {
+        let mut group = vec![first];
+        while group.len() < GROUP_LIMIT {
+            match jobs.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
+        }
+        let mut answers = Vec::with_capacity(group.len());
+        let mut replies = Vec::with_capacity(group.len());
+        let committed = (|| -> Result<(), StoreError> {
+            let tx = db.begin_write().map_err(failed)?;
+            {
+                let mut table = tx.open_table(TABLE).map_err(failed)?;
+                for job in group.drain(..) {
+                    // A job's own failure (a counter that is not one) is its answer alone; it
+                    // checks before it writes, so it leaves nothing half-written.
+                    answers.push((job.work)(&mut table));
+                    replies.push(job.reply);
+                }
+            }
+            tx.commit().map_err(failed)
+        })();
+        match committed {
+            Ok(()) => {
+                for (reply, answer) in replies.into_iter().zip(answers) {
+                    let _ = reply.send(answer);
+                }
+            }
+            Err(e) => {
+                let jobs_left = group.into_iter().map(|j| j.reply);
+                for reply in replies.into_iter().chain(jobs_left) {
+                    let _ = reply.send(Err(StoreError::Failed(format!("commit: {e}"))));
+                }
+            }
+        }
+    }
 }
 
 fn failed(e: impl std::fmt::Display) -> StoreError {
@@ -65,38 +140,47 @@ fn encode(expiry: u64, payload: &[u8]) -> Vec<u8> {
 impl EmbeddedStore {
     /// Opens (or creates) the store file at `path`; keys are prefixed with `namespace:`.
     pub fn open(path: &Path, namespace: &str) -> Result<Self, StoreError> {
-        let db = Database::create(path)
-            .map_err(|e| StoreError::Unavailable(format!("cannot open {}: {e}", path.display())))?;
-        let store = Self { db: Arc::new(db), prefix: format!("{namespace}:").into() };
-        store.write_blocking(|_| Ok(()))?; // creates the table, so reads never miss it
-        Ok(store)
+        let db = Arc::new(
+            Database::create(path)
+                .map_err(|e| StoreError::Unavailable(format!("cannot open {}: {e}", path.display())))?,
+        );
+        // Creates the table, so reads never miss it.
+        let tx = db.begin_write().map_err(failed)?;
+        tx.open_table(TABLE).map_err(failed)?;
+        tx.commit().map_err(failed)?;
+        let (sender, jobs) = std::sync::mpsc::channel();
+        let for_writer = db.clone();
+        let thread = std::thread::Builder::new()
+            .name("doorman-store-writer".into())
+            .spawn(move || write_groups(for_writer, jobs))
+            .map_err(|e| StoreError::Unavailable(format!("cannot start the store's writer: {e}")))?;
+        let writer = Arc::new(Writer { jobs: Some(sender), thread: Some(thread) });
+        Ok(Self { db, prefix: format!("{namespace}:").into(), writer })
     }
 
     fn key(&self, key: &str) -> String {
         format!("{}{key}", self.prefix)
     }
 
-    fn write_blocking<T>(
-        &self,
-        f: impl FnOnce(&mut redb::Table<&str, &[u8]>) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
-        let tx = self.db.begin_write().map_err(failed)?;
-        let out = {
-            let mut table = tx.open_table(TABLE).map_err(failed)?;
-            f(&mut table)?
-        };
-        tx.commit().map_err(failed)?;
-        Ok(out)
-    }
-
     async fn write<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut redb::Table<&str, &[u8]>) -> Result<T, StoreError> + Send + 'static,
+        f: impl FnOnce(&mut Table<'_>) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        let this = self.clone();
-        tokio::task::spawn_blocking(move || this.write_blocking(f))
-            .await
-            .map_err(|e| StoreError::Failed(format!("write task: {e}")))?
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let work =
+            Box::new(move |t: &mut Table<'_>| f(t).map(|v| Box::new(v) as Box<dyn std::any::Any + Send>));
+        self.writer
+            .jobs
+            .as_ref()
+            .ok_or_else(|| StoreError::Unavailable("the store's writer has stopped".into()))?
+            .send(Job { work, reply })
+            .map_err(|_| StoreError::Unavailable("the store's writer has stopped".into()))?;
+        let answer =
+            answer.await.map_err(|_| StoreError::Unavailable("the store's writer has stopped".into()))??;
+        answer
+            .downcast::<T>()
+            .map(|v| *v)
+            .map_err(|_| StoreError::Failed("write answer of the wrong type".into()))
     }
 
     fn read<T>(

@@ -1,0 +1,270 @@
+//! Waitlist spike benchmark: many concurrent signups for one event through a running Doorman
+//! (`bench/waitlist.sh` starts it, on Redis or the embedded store), then their confirmations by
+//! the links in the mails, then a check that every acknowledged signup is stored exactly once
+//! with a unique place and had each of its two mails queued exactly once.
+//!
+//! ```sh
+//! cargo bench --bench waitlist -- --public http://127.0.0.1:8080 --admin http://127.0.0.1:8081 \
+//!     --token TOKEN --outbox DATA/outbox --signups 5000 --concurrency 64
+//! ```
+//! Prints markdown rows: throughput and p50/p99 of each phase, and the check's result.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::{Method, Request};
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+
+type HttpClient = Client<HttpConnector, Full<Bytes>>;
+
+fn arg(name: &str, default: &str) -> String {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
+        .unwrap_or_else(|| default.into())
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1e3
+}
+
+async fn send(
+    client: &HttpClient,
+    method: Method,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: String,
+) -> (u16, String) {
+    let mut req = Request::builder().method(method).uri(url);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let resp =
+        client.request(req.body(Full::new(Bytes::from(body))).unwrap()).await.expect("doorman answers");
+    let status = resp.status().as_u16();
+    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// Runs `n` jobs with `concurrency` workers; answers each job's latency and the wall time.
+async fn phase<F, Fut>(n: usize, concurrency: usize, job: F) -> (Vec<Duration>, Duration)
+where
+    F: Fn(usize) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    let job = Arc::new(job);
+    let next = Arc::new(AtomicUsize::new(0));
+    let start = Instant::now();
+    let workers: Vec<_> = (0..concurrency)
+        .map(|_| {
+            let (job, next) = (job.clone(), next.clone());
+            tokio::spawn(async move {
+                let mut lat = Vec::new();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= n {
+                        return lat;
+                    }
+                    let t = Instant::now();
+                    job(i).await;
+                    lat.push(t.elapsed());
+                }
+            })
+        })
+        .collect();
+    let mut all = Vec::with_capacity(n);
+    for w in workers {
+        all.extend(w.await.unwrap());
+    }
+    let wall = start.elapsed();
+    all.sort();
+    (all, wall)
+}
+
+/// The outbox's mails: recipient and subject and the body, quoted-printable decoded.
+fn mails(dir: &str) -> Vec<(String, String, String)> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    entries
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+        .filter_map(|e| {
+            let raw = std::fs::read(e.path()).ok()?;
+            let text =
+                String::from_utf8(quoted_printable::decode(&raw, quoted_printable::ParseMode::Robust).ok()?)
+                    .ok()?;
+            let header =
+                |name: &str| text.lines().find_map(|l| l.strip_prefix(name)).unwrap_or("").to_owned();
+            Some((header("To: "), header("Subject: "), text))
+        })
+        .collect()
+}
+
+async fn wait_for_mails(dir: &str, n: usize) -> Duration {
+    let start = Instant::now();
+    while mails(dir).len() < n {
+        assert!(start.elapsed() < Duration::from_secs(600), "the outbox never reached {n} mails");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    start.elapsed()
+}
+
+fn row(what: &str, n: usize, lat: &[Duration], wall: Duration) {
+    println!(
+        "| {what} | {n} | {:.0}/s | {:.1} ms | {:.1} ms | {:.1} ms |",
+        n as f64 / wall.as_secs_f64(),
+        percentile(lat, 0.5),
+        percentile(lat, 0.99),
+        percentile(lat, 1.0)
+    );
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let public = arg("--public", "http://127.0.0.1:8080");
+    let admin = arg("--admin", "http://127.0.0.1:8081");
+    let token = arg("--token", "");
+    let outbox = arg("--outbox", "outbox");
+    let n: usize = arg("--signups", "5000").parse().unwrap();
+    let concurrency: usize = arg("--concurrency", "64").parse().unwrap();
+    let event = arg("--event", "spike");
+    let mut connector = HttpConnector::new();
+    connector.set_nodelay(true);
+    let client: HttpClient =
+        Client::builder(TokioExecutor::new()).pool_max_idle_per_host(concurrency).build(connector);
+
+    let auth = format!("Bearer {token}");
+    let settings = r#"{"sold_out": true, "active": true, "max_tickets": 4}"#.to_owned();
+    let url = format!("{admin}/v1/events/{event}/waitlist");
+    let (status, body) = send(
+        &client,
+        Method::PATCH,
+        &url,
+        &[("authorization", &auth), ("content-type", "application/json")],
+        settings,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+
+    // One form load for its CSRF cookie (each of the spike's browsers would load one).
+    let form = client
+        .request(Request::get(format!("{public}/waitlist/{event}")).body(Full::default()).unwrap())
+        .await
+        .unwrap();
+    let cookie = form.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let csrf = cookie.split_once('=').unwrap().1.to_owned();
+
+    let shared = Arc::new((client.clone(), public.clone(), event.clone(), cookie.clone(), csrf.clone()));
+    let s = shared.clone();
+    let (lat, wall) = phase(n, concurrency, move |i| {
+        let s = s.clone();
+        async move {
+            let (client, public, event, cookie, csrf) = &*s;
+            let body =
+                format!("csrf={csrf}&email=spike{i}%40example.com&name=Spike+{i}&tickets={}", 1 + i % 4);
+            let headers =
+                [("cookie", cookie.as_str()), ("content-type", "application/x-www-form-urlencoded")];
+            let (status, html) =
+                send(client, Method::POST, &format!("{public}/waitlist/{event}"), &headers, body).await;
+            assert!(status == 200 && html.contains("Check your mail"), "signup {i}: {status}");
+        }
+    })
+    .await;
+    println!("| phase | requests | throughput | p50 | p99 | max |");
+    println!("|---|---|---|---|---|---|");
+    row("signups (acknowledged)", n, &lat, wall);
+    let mailed = wait_for_mails(&outbox, n).await;
+
+    // The confirmation links, as the customers find them in their mail.
+    let tokens: Vec<String> = mails(&outbox)
+        .into_iter()
+        .filter(|(_, subject, _)| subject.starts_with("Confirm"))
+        .map(|(_, _, text)| {
+            let start = text.find("/waitlist/confirm?t=").unwrap() + "/waitlist/confirm?t=".len();
+            text[start..].chars().take_while(|c| !c.is_whitespace()).collect()
+        })
+        .collect();
+    assert_eq!(tokens.len(), n, "one confirmation mail per acknowledged signup");
+    let tokens = Arc::new(tokens);
+    let places = Arc::new(std::sync::Mutex::new(Vec::with_capacity(n)));
+    let (s, t, p) = (shared.clone(), tokens.clone(), places.clone());
+    let (lat, wall) = phase(n, concurrency, move |i| {
+        let (s, t, p) = (s.clone(), t.clone(), p.clone());
+        async move {
+            let (client, public, ..) = &*s;
+            let body = format!("t={}", t[i]);
+            let headers = [("content-type", "application/x-www-form-urlencoded")];
+            let (status, html) =
+                send(client, Method::POST, &format!("{public}/waitlist/confirm"), &headers, body).await;
+            let place: u64 = html
+                .split("Your place in line: ")
+                .nth(1)
+                .and_then(|r| r.split('<').next()?.parse().ok())
+                .unwrap_or_else(|| panic!("confirmation {i}: {status} {html}"));
+            p.lock().unwrap().push(place);
+        }
+    })
+    .await;
+    row("confirmations", n, &lat, wall);
+    let mailed_again = wait_for_mails(&outbox, 2 * n).await;
+
+    // The check: every signup stored once, confirmed, with a unique place; each mail once.
+    let mut places = places.lock().unwrap().clone();
+    places.sort();
+    let unique: HashSet<u64> = places.iter().copied().collect();
+    let shown_ok = unique.len() == n && places.first() == Some(&1) && places.last() == Some(&(n as u64));
+    let mut exported = Vec::new();
+    let mut after = 0u64;
+    loop {
+        let url = format!("{admin}/v1/events/{event}/waitlist/signups?after={after}&limit=1000");
+        let (status, body) =
+            send(&client, Method::GET, &url, &[("authorization", &auth)], String::new()).await;
+        assert_eq!(status, 200, "{body}");
+        let page: serde_json::Value = serde_json::from_str(&body).unwrap();
+        exported.extend(page["signups"].as_array().unwrap().iter().map(|r| {
+            (
+                r["email"].as_str().unwrap().to_owned(),
+                r["place"].as_u64().unwrap_or(0),
+                r["status"].as_str().unwrap().to_owned(),
+            )
+        }));
+        match page["next"].as_u64() {
+            Some(next) => after = next,
+            None => break,
+        }
+    }
+    let emails: HashSet<&str> = exported.iter().map(|(e, _, _)| e.as_str()).collect();
+    let stored_places: HashSet<u64> = exported.iter().map(|(_, p, _)| *p).collect();
+    let stored_ok = exported.len() == n
+        && emails.len() == n
+        && stored_places.len() == n
+        && exported.iter().all(|(_, p, s)| s == "confirmed" && (1..=n as u64).contains(p));
+    let mut per_recipient: HashMap<String, (usize, usize)> = HashMap::new();
+    for (to, subject, _) in mails(&outbox) {
+        let e = per_recipient.entry(to).or_default();
+        if subject.starts_with("Confirm") {
+            e.0 += 1;
+        } else if subject.starts_with("You are on") {
+            e.1 += 1;
+        }
+    }
+    let mails_ok = per_recipient.len() == n && per_recipient.values().all(|c| *c == (1, 1));
+    println!();
+    println!(
+        "Outbox: {n} confirmation mails written {:.1} s after the last signup was acknowledged, {n} \"on the list\" mails {:.1} s after the last confirmation.",
+        mailed.as_secs_f64(),
+        mailed_again.as_secs_f64()
+    );
+    println!(
+        "Check: places shown unique 1..{n}: {shown_ok}; stored once each, confirmed, unique places: {stored_ok} ({} rows); each recipient one mail of each kind: {mails_ok}.",
+        exported.len()
+    );
+    assert!(shown_ok && stored_ok && mails_ok, "the spike lost or doubled something");
+}
