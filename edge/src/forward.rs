@@ -106,6 +106,11 @@ fn status_of(code: Option<&ErrorCode>) -> StatusCode {
 }
 
 /// What the edge knows of the client: its address from the host, the scheme it used.
+/// The client's address for rate limits, as the edge host reports it (through trusted proxies).
+pub fn client_ip(head: &http::request::Parts, policy: &Policy) -> IpAddr {
+    forwarding::client_ip(&client_facts(head, policy), &policy.forwarding, &head.headers)
+}
+
 fn client_facts(head: &http::request::Parts, policy: &Policy) -> ClientFacts {
     let peer = head
         .headers

@@ -6,14 +6,17 @@
 //! | `policy` | the policy TOML, the same file native Doorman reads (required) |
 //! | `hash_key` | the e-mail hash key, as `DOORMAN_HASH_KEY` natively (for `hash = "hmac"`) |
 //! | `session_key` | the session-cookie key, as `DOORMAN_SESSION_KEY` (HS256 secret or PEM public key) |
+//! | `link_key` | the key signing the waitlist's links and forms, as `DOORMAN_LINK_KEY` (for a `[waitlist]`) |
 //! | `kv_store` | the key-value store label to open (default `default`) |
 //! | any other, e.g. `backend_url` | a policy override, as the environment variable `DOORMAN_BACKEND_URL` natively |
 
 use doorman::app::secrets;
+use doorman::app::waitlist::WaitlistConfig;
 use doorman::core::blacklist::session::SessionVerifier;
 use doorman::core::blacklist::BlacklistPolicy;
 use doorman::core::email_hash::EmailHasher;
 use doorman::core::policy::Policy;
+use doorman::core::waitlist::link::Signer;
 
 use crate::bindings::wasi::config::store as config;
 
@@ -23,6 +26,8 @@ pub struct Settings {
     pub policy: Policy,
     /// The blacklist, its hasher and its session-cookie verifier, when the policy has one.
     pub blacklist: Option<(BlacklistPolicy, EmailHasher, Option<SessionVerifier>)>,
+    /// The waitlist's configuration and link signer, when the policy has a `[waitlist]`.
+    pub waitlist: Option<(WaitlistConfig, Signer)>,
     /// The key-value store label.
     pub store_label: String,
 }
@@ -33,6 +38,7 @@ pub fn load() -> Result<Settings, String> {
         config::Error::Upstream(m) | config::Error::Io(m) => format!("variables unavailable: {m}"),
     })?;
     let (mut text, mut hash_key, mut session_key, mut store_label) = (None, None, None, None);
+    let mut link_key = None;
     let mut overrides = Vec::new();
     for (name, value) in all {
         // An empty secret is an unset one (Spin variables need a default to be optional).
@@ -41,6 +47,7 @@ pub fn load() -> Result<Settings, String> {
             "policy" => text = Some(value),
             "hash_key" => hash_key = secret(),
             "session_key" => session_key = secret(),
+            "link_key" => link_key = secret(),
             "kv_store" => store_label = Some(value),
             other => overrides.push((format!("DOORMAN_{}", other.to_ascii_uppercase()), value)),
         }
@@ -57,5 +64,14 @@ pub fn load() -> Result<Settings, String> {
             Some((b.clone(), hasher, session))
         }
     };
-    Ok(Settings { policy, blacklist, store_label: store_label.unwrap_or_else(|| "default".into()) })
+    let waitlist = match &policy.waitlist {
+        None => None,
+        Some(w) => {
+            let key = link_key.ok_or("variable `link_key`: the waitlist signs its links and needs a key")?;
+            let signer =
+                secrets::link_signer(key.as_bytes()).map_err(|e| format!("variable `link_key`: {e}"))?;
+            Some((WaitlistConfig::from_policy(w), signer))
+        }
+    };
+    Ok(Settings { policy, blacklist, waitlist, store_label: store_label.unwrap_or_else(|| "default".into()) })
 }

@@ -21,7 +21,7 @@ use crate::app::waitlist::{Waitlist, WaitlistConfig};
 use crate::app::{App, Ports};
 use crate::core::blacklist::session::SessionVerifier;
 use crate::core::email_hash::EmailHasher;
-use crate::core::policy::{MailTransport, Policy, WaitlistPolicy};
+use crate::core::policy::{MailTransport, Policy};
 use crate::core::waitlist::link::Signer;
 use crate::hosts::admin::{self, AdminState, AdminToken};
 use crate::hosts::layer::{DoormanLayer, TokioTasks};
@@ -121,7 +121,7 @@ pub fn start(policy: Policy, options: ServeOptions) -> Result<Running, StartErro
         blacklist.as_ref().map(|(b, hasher)| BlacklistAdmin { hasher: hasher.clone(), rules: b.rules });
     let waitlist = match (&policy.waitlist, options.link_signer) {
         (None, _) => None,
-        (Some(w), Some(signer)) => Some((waitlist_config(w), signer)),
+        (Some(w), Some(signer)) => Some((WaitlistConfig::from_policy(w), signer)),
         (Some(_), None) => return Err(StartError::NoLinkKey),
     };
     let mailer = match &policy.waitlist {
@@ -199,17 +199,6 @@ pub fn start(policy: Policy, options: ServeOptions) -> Result<Running, StartErro
     threads.push(admin_thread);
     tracing::info!(%public_addr, %admin_addr, workers, backend = %policy.backend.url, "doorman started");
     Ok(Running { public_addr, admin_addr, tls, stop, draining, threads })
-}
-
-/// The waitlist's settings as the app tier takes them.
-fn waitlist_config(w: &WaitlistPolicy) -> WaitlistConfig {
-    let mut config = WaitlistConfig::new(&w.public_url, &w.from);
-    config.mount = w.mount.clone();
-    config.event_page = w.event_page.clone();
-    config.button = w.button.clone();
-    config.per_address_per_hour = w.signups_per_address_per_hour;
-    config.per_client_per_10_minutes = w.posts_per_client_per_10_minutes;
-    config
 }
 
 /// Drains the mail outbox every second until `stop`, then once more.

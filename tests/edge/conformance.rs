@@ -34,6 +34,8 @@ use crate::support::redis::RedisServer;
 /// The HS256 key of the cases' session cookie `sid`.
 const SESSION_KEY: &str = "conformance-session-key-0123456789abcdef";
 const NAMESPACE: &str = "conf";
+/// The key of the waitlist's links and forms on every runtime.
+const LINK_KEY: &str = "conformance-link-key-0123456789abcdef0123";
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -64,6 +66,10 @@ struct Seed {
     organizer: Option<String>,
     #[serde(default)]
     expired: bool,
+    /// Opens this event's waitlist (sold out, active).
+    waitlist: Option<String>,
+    /// A pending signup of ada@example.com, as `event.id`.
+    signup: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -96,6 +102,8 @@ struct Expect {
     backend_called: Option<bool>,
     audit_blocks: Option<usize>,
     backend: Option<BackendExpect>,
+    /// Signups stored for the event `gala` afterwards.
+    signups: Option<usize>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -136,7 +144,8 @@ fn policy_text(case: &Case, backend: &str, redis_url: &str) -> String {
         "{}[store]\nurl = \"{redis_url}\"\nnamespace = \"{NAMESPACE}\"\n\
          [blacklist]\n{}\n{session}account_fields = [\"account\"]\nemail_fields = [\"email\", \"customer.email\"]\n\
          strip_plus_tags = true\nmax_body_bytes = 4096\n\
-         [[blacklist.checkout]]\nroute = \"POST /echo/{{event}}/checkout\"\nredirect = \"/echo/{{event}}\"\n",
+         [[blacklist.checkout]]\nroute = \"POST /echo/{{event}}/checkout\"\nredirect = \"/echo/{{event}}\"\n\
+         [waitlist]\npublic_url = \"http://shop.example\"\nfrom = \"Shop <waitlist@shop.example>\"\n",
         policy(backend, "", "host = \"backend\"\n"),
         case.blacklist,
     )
@@ -178,16 +187,27 @@ impl Runtime {
                         doorman::app::secrets::session_verifier(&blacklist, Some(secret)).unwrap().unwrap(),
                     );
                 }
+                let waitlist = policy.waitlist.as_ref().unwrap();
+                let signer = doorman::app::secrets::link_signer(LINK_KEY.as_bytes()).unwrap();
+                layer = layer.waitlist(doorman::app::waitlist::WaitlistConfig::from_policy(waitlist), signer);
                 let forwarder = Arc::new(Forwarder::new(&policy, Metrics::new(), None));
                 let facts = Arc::new(ClientFacts::new([127, 0, 0, 1].into(), "http", &policy.forwarding));
                 Self::Layer(tower::Layer::layer(&layer.build(), ForwardService::new(forwarder, facts)))
             }
-            1 => Self::Binary(Doorman::start_with_env(text, &[("DOORMAN_SESSION_KEY", SESSION_KEY)])),
+            1 => Self::Binary(Doorman::start_with_env(
+                text,
+                &[("DOORMAN_SESSION_KEY", SESSION_KEY), ("DOORMAN_LINK_KEY", LINK_KEY)],
+            )),
             _ => {
                 // The host's store is told to fail (`kv_down`); the connection itself is to the live server.
                 let mut host = EdgeHost::new(
                     live_redis,
-                    &[("policy", text), ("hash_key", HASH_KEY), ("session_key", SESSION_KEY)],
+                    &[
+                        ("policy", text),
+                        ("hash_key", HASH_KEY),
+                        ("session_key", SESSION_KEY),
+                        ("link_key", LINK_KEY),
+                    ],
                 )
                 .await;
                 host.kv_down = case.store == "down";
@@ -225,6 +245,28 @@ impl Runtime {
     }
 }
 
+/// Fills in the waitlist's tokens, signed with [`LINK_KEY`]: `{csrf}`, `{confirm:EVENT.ID}`,
+/// `{manage:EVENT.ID}`, `{expired_confirm:EVENT.ID}`.
+fn tokens(text: &str) -> String {
+    use doorman::core::waitlist::link::Kind;
+    let signer = doorman::app::secrets::link_signer(LINK_KEY.as_bytes()).unwrap();
+    let far = 4_000_000_000;
+    let mut out = text.replace("{csrf}", &signer.seal(Kind::Csrf, "conformance", far));
+    for (name, kind, expires) in [
+        ("confirm", Kind::Confirm, far),
+        ("manage", Kind::Manage, far),
+        ("expired_confirm", Kind::Confirm, 1_000_000),
+    ] {
+        let open = format!("{{{name}:");
+        while let Some(start) = out.find(&open) {
+            let end = start + out[start..].find('}').expect("a closed placeholder");
+            let token = signer.seal(kind, &out[start + open.len()..end], expires);
+            out.replace_range(start..=end, &token);
+        }
+    }
+    out
+}
+
 fn request(case: &Case) -> http::Request<Bytes> {
     let r = &case.request;
     let mut builder = http::Request::builder()
@@ -232,15 +274,50 @@ fn request(case: &Case) -> http::Request<Bytes> {
         .uri(format!("http://shop.example{}", r.path))
         .header("host", "shop.example");
     for (name, value) in &r.headers {
-        builder = builder.header(name.as_str(), value.as_str());
+        builder = builder.header(name.as_str(), tokens(value));
     }
-    builder.body(Bytes::from(r.body.repeat(r.body_repeat))).unwrap()
+    builder.body(Bytes::from(tokens(&r.body).repeat(r.body_repeat))).unwrap()
 }
 
 async fn seed(case: &Case, redis: &mut redis::aio::ConnectionManager, store: &RedisStore) {
     let _: () = redis::cmd("FLUSHDB").query_async(redis).await.unwrap();
     let hasher = EmailHasher::hmac(HASH_KEY.as_bytes()).unwrap();
     for s in &case.before {
+        if let Some(event) = &s.waitlist {
+            let settings = doorman::core::waitlist::WaitlistSettings {
+                sold_out: true,
+                active: true,
+                ..doorman::core::waitlist::WaitlistSettings::new(event)
+            };
+            let key = doorman::core::waitlist::keys::settings(event);
+            store.set(&key, &serde_json::to_vec(&settings).unwrap(), None).await.unwrap();
+            continue;
+        }
+        if let Some(signup) = &s.signup {
+            use doorman::core::waitlist::{keys, Lang, Signup, Status};
+            let (event, id) = signup.split_once('.').unwrap();
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+            let record = Signup {
+                id: id.into(),
+                event: event.into(),
+                email: "ada@example.com".into(),
+                name: "Ada".into(),
+                phone: None,
+                tickets: 2,
+                lang: Lang::En,
+                account: None,
+                status: Status::Pending,
+                created: now,
+                expires: now + 3600,
+                confirmed: None,
+                cancelled: None,
+                seq: None,
+                box_office: false,
+                note: None,
+            };
+            store.set(&keys::signup(event, id), &serde_json::to_vec(&record).unwrap(), None).await.unwrap();
+            continue;
+        }
         if let Some(event) = &s.event {
             let org = s.organizer.as_deref().expect("an event seed names its organizer");
             store.set(&event_key(event), org.as_bytes(), None).await.unwrap();
@@ -417,7 +494,14 @@ async fn every_case_gives_the_same_answer_on_every_runtime() {
                         (Some(want), "up") => Some(audit_blocks(&store, want).await),
                         _ => None,
                     };
-                    check(case, &response, calls, blocks)
+                    let mut wrong = check(case, &response, calls, blocks);
+                    if let Some(want) = case.expect.signups {
+                        let got = store.scan_prefix("wl:{gala}:s:", 1000).await.unwrap().len();
+                        if got != want {
+                            wrong.push(format!("{got} signups stored instead of {want}"));
+                        }
+                    }
+                    wrong
                 }
             };
             for w in wrong {

@@ -62,6 +62,17 @@ impl WaitlistConfig {
             button: None,
         }
     }
+
+    /// The configuration `[waitlist]` of a policy asks for.
+    pub fn from_policy(w: &crate::core::policy::WaitlistPolicy) -> Self {
+        let mut config = Self::new(&w.public_url, &w.from);
+        config.mount = w.mount.clone();
+        config.event_page = w.event_page.clone();
+        config.button = w.button.clone();
+        config.per_address_per_hour = w.signups_per_address_per_hour;
+        config.per_client_per_10_minutes = w.posts_per_client_per_10_minutes;
+        config
+    }
 }
 
 /// The waitlist feature: its configuration, its keys and the ports it works through.
