@@ -119,22 +119,6 @@ pub async fn admin_call_as(
     (resp.status().as_u16(), serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null))
 }
 
-/// Runs each listed case of a module against the embedded store and against Redis.
-macro_rules! both_stores {
-    ($module:ident => $name:ident: $($case:ident),* $(,)?) => {
-        mod $name {
-            mod embedded {
-                $(#[tokio::test] async fn $case() { crate::$module::$case(crate::StoreKind::Embedded).await; })*
-            }
-            mod on_redis {
-                $(#[tokio::test] async fn $case() {
-                    crate::$module::$case(crate::StoreKind::Redis(crate::support::redis::RedisServer::start())).await;
-                })*
-            }
-        }
-    };
-}
-
 both_stores!(checkout => checkout_cases:
     blacklisted_guest_lands_back_on_the_event_page_and_nothing_reaches_the_backend,
     everyone_else_is_forwarded_byte_for_byte,

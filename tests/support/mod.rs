@@ -2,6 +2,24 @@
 //! the `doorman` binary as a child process, a real HTTP backend, Redis, an SMTP server, Chromium.
 #![allow(dead_code)]
 
+/// Runs each listed case of a module against the embedded store and against Redis: the test
+/// binary names its own `StoreKind` with `Embedded` and `Redis(RedisServer)`.
+#[macro_export]
+macro_rules! both_stores {
+    ($module:ident => $name:ident: $($case:ident),* $(,)?) => {
+        mod $name {
+            mod embedded {
+                $(#[tokio::test] async fn $case() { $crate::$module::$case($crate::StoreKind::Embedded).await; })*
+            }
+            mod on_redis {
+                $(#[tokio::test] async fn $case() {
+                    $crate::$module::$case($crate::StoreKind::Redis($crate::support::redis::RedisServer::start())).await;
+                })*
+            }
+        }
+    };
+}
+
 pub mod backend;
 pub mod browser;
 pub mod client;

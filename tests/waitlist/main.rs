@@ -133,16 +133,20 @@ impl Shop {
         assert_eq!(status, 200, "{answer}");
     }
 
-    /// A GET with the jar's cookies; the jar takes what is set.
-    pub async fn get(&self, jar: &mut Jar, path: &str) -> Page {
-        let req = Request::get(self.doorman.url(path)).header("cookie", jar.header()).body(body("")).unwrap();
-        let (resp, bytes) = send(req).await;
+    /// Sends `req` with the jar's cookies; the jar takes what is set.
+    async fn exchange(&self, jar: &mut Jar, req: http::request::Builder, body_bytes: Vec<u8>) -> Page {
+        let (resp, bytes) = send(req.header("cookie", jar.header()).body(body(body_bytes)).unwrap()).await;
         jar.take(&resp);
         Page {
             status: resp.status().as_u16(),
             html: String::from_utf8_lossy(&bytes).into_owned(),
             headers: resp.headers().clone(),
         }
+    }
+
+    /// A GET with the jar's cookies.
+    pub async fn get(&self, jar: &mut Jar, path: &str) -> Page {
+        self.exchange(jar, Request::get(self.doorman.url(path)), Vec::new()).await
     }
 
     /// A form POST with the jar's cookies.
@@ -153,18 +157,9 @@ impl Shop {
 
     /// A POST of raw form bytes.
     pub async fn post_raw(&self, jar: &mut Jar, path: &str, bytes: Vec<u8>) -> Page {
-        let req = Request::post(self.doorman.url(path))
-            .header("cookie", jar.header())
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(body(bytes))
-            .unwrap();
-        let (resp, bytes) = send(req).await;
-        jar.take(&resp);
-        Page {
-            status: resp.status().as_u16(),
-            html: String::from_utf8_lossy(&bytes).into_owned(),
-            headers: resp.headers().clone(),
-        }
+        let req =
+            Request::post(self.doorman.url(path)).header("content-type", "application/x-www-form-urlencoded");
+        self.exchange(jar, req, bytes).await
     }
 
     /// Opens the form (for its CSRF cookie) and signs up with `fields` (tickets, name given).
@@ -287,22 +282,6 @@ impl Mail {
         let t = link.split_once("?t=").unwrap().1;
         form_urlencoded::parse(format!("t={t}").as_bytes()).next().unwrap().1.into_owned()
     }
-}
-
-/// Runs each listed case of a module against the embedded store and against Redis.
-macro_rules! both_stores {
-    ($module:ident => $name:ident: $($case:ident),* $(,)?) => {
-        mod $name {
-            mod embedded {
-                $(#[tokio::test] async fn $case() { crate::$module::$case(crate::StoreKind::Embedded).await; })*
-            }
-            mod on_redis {
-                $(#[tokio::test] async fn $case() {
-                    crate::$module::$case(crate::StoreKind::Redis(crate::support::redis::RedisServer::start())).await;
-                })*
-            }
-        }
-    };
 }
 
 both_stores!(flow => flow_cases:

@@ -20,11 +20,6 @@ impl FileMailer {
         Ok(Self { dir: dir.to_owned() })
     }
 
-    /// The folder.
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
     fn write(&self, mail: &Mail) -> std::io::Result<()> {
         // Message ids are ours: base64url, dots and one `@`; anything else is replaced.
         let name: String = mail

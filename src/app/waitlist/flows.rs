@@ -64,6 +64,8 @@ pub enum ConfirmOutcome {
         signup: Signup,
         /// Its place.
         place: u64,
+        /// The event's title.
+        title: String,
     },
     /// The link was used before; the signup is at `place`.
     AlreadyUsed {
@@ -83,6 +85,8 @@ pub enum ConfirmOutcome {
     Full {
         /// The event.
         event: String,
+        /// The event's title.
+        title: String,
     },
     /// The waitlist is deactivated (the signup stays pending).
     Closed {
@@ -142,11 +146,6 @@ impl<S: Store + Clone> Waitlist<S> {
         Ok(decode(self.ports.store.get(&keys::settings(event)).await?))
     }
 
-    /// Stores the event's settings.
-    pub async fn save_settings(&self, event: &str, settings: &WaitlistSettings) -> Result<(), StoreError> {
-        self.ports.store.set(&keys::settings(event), &encode(settings)?, None).await
-    }
-
     /// A signup's record.
     pub async fn signup_record(&self, event: &str, id: &str) -> Result<Option<Signup>, StoreError> {
         Ok(decode(self.ports.store.get(&keys::signup(event, id)).await?))
@@ -154,6 +153,12 @@ impl<S: Store + Clone> Waitlist<S> {
 
     fn address_hash(&self, event: &str, canonical: &str) -> String {
         self.signer.digest("address", &format!("{event}\n{canonical}"))
+    }
+
+    /// The address hash of a stored signup (its address was checked when it was made).
+    fn address_of(&self, signup: &Signup) -> String {
+        let canonical = crate::core::email::canonicalize(&signup.email, self.rules).unwrap_or_default();
+        self.address_hash(&signup.event, &canonical)
     }
 
     fn account_hash(&self, account: &str) -> String {
@@ -176,16 +181,18 @@ impl<S: Store + Clone> Waitlist<S> {
         self.within("ip", client, self.config.per_client_per_10_minutes, 600).await
     }
 
-    /// Signs `request` up: pending until confirmed, its confirmation mail queued with it.
+    /// Signs `request` up for the event whose `settings` the caller has read: pending until
+    /// confirmed, its confirmation mail queued with it.
     pub async fn signup(
         &self,
         request: SignupRequest,
+        settings: &WaitlistSettings,
         blacklist: Option<&Blacklist<S>>,
     ) -> Result<SignupOutcome, StoreError> {
         let event = request.event.as_str();
-        let Some(settings) = self.settings(event).await?.filter(WaitlistSettings::takes_signups) else {
+        if !settings.takes_signups() {
             return Ok(SignupOutcome::Closed);
-        };
+        }
         let address = self.address_hash(event, &request.fields.canonical_email);
         if !self.within("mail", &address, self.config.per_address_per_hour, 3600).await? {
             return Ok(SignupOutcome::Limited);
@@ -206,7 +213,7 @@ impl<S: Store + Clone> Waitlist<S> {
         let mut claimed = store.claim(&claim_key, Some(Duration::from_secs(pending_for))).await?;
         if !claimed {
             match self.existing(event, &address, now).await? {
-                Some(existing) => return self.remind(existing, &settings).await,
+                Some(existing) => return self.remind(existing, settings).await,
                 None => {
                     // A marker without a live signup (an expired one where keys do not expire,
                     // or a writer that failed halfway): free it and try once more.
@@ -238,7 +245,7 @@ impl<S: Store + Clone> Waitlist<S> {
             box_office: request.box_office,
             note: f.note,
         };
-        let Ok(mail) = compose::mail(self, MailKind::Confirm, &signup, &settings, None) else {
+        let Ok(mail) = compose::mail(self, MailKind::Confirm, &signup, settings, None) else {
             store.delete(&claim_key).await?;
             return Ok(SignupOutcome::BadAddress);
         };
@@ -344,16 +351,18 @@ impl<S: Store + Clone> Waitlist<S> {
             };
             return Ok(ConfirmOutcome::AlreadyUsed { signup, place });
         }
-        match signup.status {
-            Status::Cancelled => return Ok(ConfirmOutcome::Cancelled { signup }),
-            Status::Confirmed => {
-                let place = self.place(&event, signup.seq.unwrap_or(1)).await?;
-                return Ok(ConfirmOutcome::Confirmed { signup, place });
-            }
-            Status::Pending if !signup.is_active(self.now()) => return Ok(expired()),
-            Status::Pending => {}
+        if signup.status == Status::Cancelled {
+            return Ok(ConfirmOutcome::Cancelled { signup });
+        }
+        if signup.status == Status::Pending && !signup.is_active(self.now()) {
+            return Ok(expired());
         }
         let settings = self.settings(&event).await?.unwrap_or_else(|| WaitlistSettings::new(&event));
+        let title = settings.title.clone();
+        if signup.status == Status::Confirmed {
+            let place = self.place(&event, signup.seq.unwrap_or(1)).await?;
+            return Ok(ConfirmOutcome::Confirmed { signup, place, title });
+        }
         if !settings.active {
             return Ok(ConfirmOutcome::Closed { event });
         }
@@ -365,7 +374,7 @@ impl<S: Store + Clone> Waitlist<S> {
                 if let Some(s) = self.signup_record(&event, &signup.id).await? {
                     if let (Status::Confirmed, Some(seq)) = (s.status, s.seq) {
                         let place = self.place(&event, seq).await?;
-                        return Ok(ConfirmOutcome::Confirmed { signup: s, place });
+                        return Ok(ConfirmOutcome::Confirmed { signup: s, place, title });
                     }
                 }
             }
@@ -373,16 +382,13 @@ impl<S: Store + Clone> Waitlist<S> {
         }
         if !self.reserve_capacity(&event, &settings, signup.tickets).await? {
             store.delete(&claim).await?;
-            return Ok(ConfirmOutcome::Full { event });
+            return Ok(ConfirmOutcome::Full { event, title });
         }
         let seq = store.increment(&keys::line_counter(&event), 1, None).await?.max(1) as u64;
         signup.status = Status::Confirmed;
         signup.seq = Some(seq);
         signup.confirmed = Some(self.now());
-        let address = self.address_hash(
-            &event,
-            &crate::core::email::canonicalize(&signup.email, self.rules).unwrap_or_default(),
-        );
+        let address = self.address_of(&signup);
         let place = self.place(&event, seq).await?;
         let mut items = vec![
             item(keys::signup(&event, &signup.id), encode(&signup)?, None),
@@ -399,7 +405,7 @@ impl<S: Store + Clone> Waitlist<S> {
             items.push(outbox::queue_item(outbox::reserve(store).await?, mail));
         }
         store.set_many(&items).await?;
-        Ok(ConfirmOutcome::Confirmed { signup, place })
+        Ok(ConfirmOutcome::Confirmed { signup, place, title })
     }
 
     /// Counts a confirmation against the event's caps; `false` (and nothing counted) when full.
@@ -480,8 +486,7 @@ impl<S: Store + Clone> Waitlist<S> {
         signup.status = Status::Cancelled;
         signup.cancelled = Some(self.now());
         store.set(&keys::signup(&event, &signup.id), &encode(&signup)?, None).await?;
-        let canonical = crate::core::email::canonicalize(&signup.email, self.rules).unwrap_or_default();
-        let address = self.address_hash(&event, &canonical);
+        let address = self.address_of(&signup);
         store.delete(&keys::address_signup(&event, &address)).await?;
         store.delete(&keys::address_claim(&event, &address)).await?;
         if let (Status::Confirmed, Some(seq)) = (was, signup.seq) {

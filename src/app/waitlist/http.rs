@@ -34,7 +34,7 @@ use crate::app::blacklist::Blacklist;
 use crate::app::body::{declared_too_large, read_bounded};
 use crate::core::blacklist::is_slug;
 use crate::core::error_page::error_response;
-use crate::core::waitlist::form::{self, Filler, SignupFields, MAX_FORM_BYTES};
+use crate::core::waitlist::form::{self, Filler, Form, SignupFields, MAX_FORM_BYTES};
 use crate::core::waitlist::link::{Kind, TokenError};
 use crate::core::waitlist::{Lang, Signup, Status, WaitlistSettings};
 use crate::ports::body::BodyStream;
@@ -115,10 +115,6 @@ fn cookie(head: &Parts, name: &str) -> Option<String> {
     })
 }
 
-fn form_field(body: &[u8], name: &str) -> Option<String> {
-    form_urlencoded::parse(body).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
-}
-
 /// An HTML answer with the waitlist's headers.
 fn html(status: StatusCode, body: Result<String, askama::Error>) -> Response<Bytes> {
     let Ok(body) = body else { return error_response(StatusCode::INTERNAL_SERVER_ERROR) };
@@ -148,27 +144,34 @@ impl<S: Store + Clone> Waitlist<S> {
         body: &mut B,
         blacklist: Option<&Blacklist<S>>,
     ) -> Response<Bytes> {
-        let body = match &route {
+        // A form is read once, whole and strictly; the handlers take its fields.
+        let form = match &route {
             Route::Signup(_) | Route::Confirm | Route::Cancel | Route::MineCancel => {
                 if declared_too_large(body, MAX_FORM_BYTES) {
                     return error_response(StatusCode::PAYLOAD_TOO_LARGE);
                 }
-                match read_bounded(body, MAX_FORM_BYTES, FORM_WITHIN, &*self.ports.tasks).await {
+                let bytes = match read_bounded(body, MAX_FORM_BYTES, FORM_WITHIN, &*self.ports.tasks).await {
                     Ok(b) => b,
                     Err(fault) => return error_response(fault.status()),
+                };
+                match Form::parse(&bytes) {
+                    Some(form) => form,
+                    None => return error_response(StatusCode::BAD_REQUEST),
                 }
             }
-            _ => Bytes::new(),
+            _ => Form::default(),
         };
         let answer = match route {
             Route::Form(event) => self.form_page(head, &event).await,
-            Route::Signup(event) => self.signup_post(head, &event, &body, blacklist).await,
+            Route::Signup(event) => self.signup_post(head, &event, &form, blacklist).await,
             Route::ConfirmPage => self.confirm_page(head).await,
-            Route::Confirm => self.confirm_post(head, &body).await,
+            Route::Confirm => {
+                self.confirm_post(head, form.get("t").unwrap_or_default(), form.get("lang")).await
+            }
             Route::Manage => self.manage_page(head).await,
-            Route::Cancel => self.cancel_post(head, &body).await,
+            Route::Cancel => self.cancel_post(head, &form).await,
             Route::Mine => self.mine_page(head).await,
-            Route::MineCancel => self.mine_cancel(head, &body).await,
+            Route::MineCancel => self.mine_cancel(head, &form).await,
             Route::NotHere(status) => Ok(error_response(status)),
         };
         match answer {
@@ -227,8 +230,8 @@ impl<S: Store + Clone> Waitlist<S> {
         (token, HeaderValue::from_str(&c.to_string()).ok())
     }
 
-    fn csrf_ok(&self, head: &Parts, body: &[u8]) -> bool {
-        let (Some(c), Some(f)) = (cookie(head, CSRF_COOKIE), form_field(body, "csrf")) else { return false };
+    fn csrf_ok(&self, head: &Parts, form: &Form) -> bool {
+        let (Some(c), Some(f)) = (cookie(head, CSRF_COOKIE), form.get("csrf")) else { return false };
         use subtle::ConstantTimeEq;
         bool::from(c.as_bytes().ct_eq(f.as_bytes())) && self.signer.open(Kind::Csrf, &c, self.now()).is_ok()
     }
@@ -296,15 +299,13 @@ impl<S: Store + Clone> Waitlist<S> {
         &self,
         head: &Parts,
         event: &str,
-        body: &[u8],
+        form: &Form,
         blacklist: Option<&Blacklist<S>>,
     ) -> Result<Response<Bytes>, StoreError> {
         let settings = self.settings(event).await?.unwrap_or_else(|| WaitlistSettings::new(event));
-        let Some(fields) = SignupFields::parse(body) else {
-            return Ok(error_response(StatusCode::BAD_REQUEST));
-        };
+        let fields = SignupFields::from_form(form);
         let lang = self.lang_for(head, Some(&fields.lang), &settings.languages, None);
-        if !self.csrf_ok(head, body) {
+        if !self.csrf_ok(head, form) {
             return Ok(self.bad_form(lang));
         }
         if !settings.takes_signups() {
@@ -357,7 +358,7 @@ impl<S: Store + Clone> Waitlist<S> {
             account: self.account(&head.headers),
             box_office: false,
         };
-        Ok(match self.signup(request, blacklist).await? {
+        Ok(match self.signup(request, &settings, blacklist).await? {
             SignupOutcome::CheckMail => check_mail(),
             SignupOutcome::Closed => self.closed(lang, event, &settings),
             SignupOutcome::Limited => self.limited(lang, &path, &settings, event),
@@ -404,7 +405,7 @@ impl<S: Store + Clone> Waitlist<S> {
             Err(e) => return Ok(self.link_problem(head, e, Self::event_of_token(&token))),
         };
         if signup.status != Status::Pending {
-            return self.confirm_post(head, format!("t={}", urlencode(&token)).as_bytes()).await;
+            return self.confirm_post(head, &token, None).await;
         }
         let settings =
             self.settings(&signup.event).await?.unwrap_or_else(|| WaitlistSettings::new(&signup.event));
@@ -431,28 +432,27 @@ impl<S: Store + Clone> Waitlist<S> {
         Ok(html(StatusCode::OK, m.render()))
     }
 
-    async fn confirm_post(&self, head: &Parts, body: &[u8]) -> Result<Response<Bytes>, StoreError> {
-        let token = form_field(body, "t").unwrap_or_default();
-        let form_lang = form_field(body, "lang");
-        let outcome = self.confirm(&token).await?;
+    async fn confirm_post(
+        &self,
+        head: &Parts,
+        token: &str,
+        form_lang: Option<&str>,
+    ) -> Result<Response<Bytes>, StoreError> {
+        let outcome = self.confirm(token).await?;
         let signup_lang = match &outcome {
             ConfirmOutcome::Confirmed { signup, .. }
             | ConfirmOutcome::AlreadyUsed { signup, .. }
             | ConfirmOutcome::Cancelled { signup } => Some(signup.lang),
             _ => None,
         };
-        let lang = self.lang_for(head, form_lang.as_deref(), &Lang::ALL, signup_lang);
+        let lang = self.lang_for(head, form_lang, &Lang::ALL, signup_lang);
         let tr = Tr::new(lang);
         let mount = &self.config.mount;
         let (status, m) = match outcome {
-            ConfirmOutcome::Confirmed { signup, place } => {
-                let settings = self
-                    .settings(&signup.event)
-                    .await?
-                    .unwrap_or_else(|| WaitlistSettings::new(&signup.event));
+            ConfirmOutcome::Confirmed { signup, place, title } => {
                 let page = self.page(lang, tr.t("confirmed-title"), mount, &[lang], Some(&signup.event));
-                let mut m = self
-                    .message(page, vec![tr.with("confirmed-body", &[("event", Arg::Text(&settings.title))])]);
+                let mut m =
+                    self.message(page, vec![tr.with("confirmed-body", &[("event", Arg::Text(&title))])]);
                 m.place = Some(tr.with("place-in-line", &[("place", Arg::Number(place))]));
                 m.link = Some((
                     format!("{mount}/manage?t={}", self.manage_token(&signup)),
@@ -478,12 +478,11 @@ impl<S: Store + Clone> Waitlist<S> {
                 ))
             }
             ConfirmOutcome::Invalid => return Ok(self.link_problem(head, TokenError::Forged, None)),
-            ConfirmOutcome::Full { event } => {
-                let settings = self.settings(&event).await?.unwrap_or_else(|| WaitlistSettings::new(&event));
+            ConfirmOutcome::Full { event, title } => {
                 let page = self.page(lang, tr.t("full-title"), mount, &[lang], Some(&event));
                 (
                     StatusCode::CONFLICT,
-                    self.message(page, vec![tr.with("full-body", &[("event", Arg::Text(&settings.title))])]),
+                    self.message(page, vec![tr.with("full-body", &[("event", Arg::Text(&title))])]),
                 )
             }
             ConfirmOutcome::Closed { event } => {
@@ -550,14 +549,13 @@ impl<S: Store + Clone> Waitlist<S> {
     async fn cancelled_page(
         &self,
         head: &Parts,
-        body: &[u8],
+        form: &Form,
         outcome: CancelOutcome,
     ) -> Result<Response<Bytes>, StoreError> {
-        let form_lang = form_field(body, "lang");
         let CancelOutcome::Cancelled { signup } = outcome else {
             return Ok(error_response(StatusCode::NOT_FOUND));
         };
-        let lang = self.lang_for(head, form_lang.as_deref(), &Lang::ALL, Some(signup.lang));
+        let lang = self.lang_for(head, form.get("lang"), &Lang::ALL, Some(signup.lang));
         let tr = Tr::new(lang);
         let title =
             self.settings(&signup.event).await?.map(|s| s.title).unwrap_or_else(|| signup.event.clone());
@@ -568,18 +566,18 @@ impl<S: Store + Clone> Waitlist<S> {
         ))
     }
 
-    async fn cancel_post(&self, head: &Parts, body: &[u8]) -> Result<Response<Bytes>, StoreError> {
-        if !self.csrf_ok(head, body) {
-            return Ok(self.bad_form(self.lang_for(
-                head,
-                form_field(body, "lang").as_deref(),
-                &Lang::ALL,
-                None,
-            )));
+    /// The answer to a form whose CSRF token is missing or not ours, if it is one of those.
+    fn refused(&self, head: &Parts, form: &Form) -> Option<Response<Bytes>> {
+        (!self.csrf_ok(head, form))
+            .then(|| self.bad_form(self.lang_for(head, form.get("lang"), &Lang::ALL, None)))
+    }
+
+    async fn cancel_post(&self, head: &Parts, form: &Form) -> Result<Response<Bytes>, StoreError> {
+        if let Some(refusal) = self.refused(head, form) {
+            return Ok(refusal);
         }
-        let token = form_field(body, "t").unwrap_or_default();
-        let outcome = self.cancel_by_link(&token).await?;
-        self.cancelled_page(head, body, outcome).await
+        let outcome = self.cancel_by_link(form.get("t").unwrap_or_default()).await?;
+        self.cancelled_page(head, form, outcome).await
     }
 
     async fn mine_page(&self, head: &Parts) -> Result<Response<Bytes>, StoreError> {
@@ -618,25 +616,19 @@ impl<S: Store + Clone> Waitlist<S> {
         Ok(r)
     }
 
-    async fn mine_cancel(&self, head: &Parts, body: &[u8]) -> Result<Response<Bytes>, StoreError> {
-        if !self.csrf_ok(head, body) {
-            return Ok(self.bad_form(self.lang_for(
-                head,
-                form_field(body, "lang").as_deref(),
-                &Lang::ALL,
-                None,
-            )));
+    async fn mine_cancel(&self, head: &Parts, form: &Form) -> Result<Response<Bytes>, StoreError> {
+        if let Some(refusal) = self.refused(head, form) {
+            return Ok(refusal);
         }
         let Some(account) = self.account(&head.headers) else {
             return Ok(error_response(StatusCode::FORBIDDEN));
         };
-        let (event, id) =
-            (form_field(body, "event").unwrap_or_default(), form_field(body, "id").unwrap_or_default());
-        if !is_slug(&event) || id.is_empty() || id.len() > 64 {
+        let (event, id) = (form.get("event").unwrap_or_default(), form.get("id").unwrap_or_default());
+        if !is_slug(event) || id.is_empty() || id.len() > 64 {
             return Ok(error_response(StatusCode::NOT_FOUND));
         }
-        let outcome = self.cancel_for_account(&account, &event, &id).await?;
-        self.cancelled_page(head, body, outcome).await
+        let outcome = self.cancel_for_account(&account, event, id).await?;
+        self.cancelled_page(head, form, outcome).await
     }
 }
 

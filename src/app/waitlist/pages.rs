@@ -176,22 +176,6 @@ impl SignupsPage {
     }
 }
 
-/// The box-office sign-in.
-#[derive(Template)]
-#[template(path = "staff.html")]
-pub struct StaffPage {
-    /// Common parts.
-    pub page: Page,
-    /// Where it posts.
-    pub action: String,
-    /// The CSRF token.
-    pub csrf: String,
-    /// The organizer signed in as, if any.
-    pub signed_in: Option<String>,
-    /// The token given was wrong.
-    pub invalid: bool,
-}
-
 /// A mail's parts, rendered as text and as HTML.
 pub struct MailParts {
     /// The language.

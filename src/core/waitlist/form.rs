@@ -12,6 +12,35 @@ pub const MAX_NOTE: usize = 500;
 /// Longest form body read, in bytes.
 pub const MAX_FORM_BYTES: usize = 16 * 1024;
 
+/// A form posted to one of Doorman's own pages, read once: its fields by name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Form(Vec<(String, String)>);
+
+impl Form {
+    /// Reads an `application/x-www-form-urlencoded` body (`form_urlencoded`). `None` when a
+    /// field repeats (a form never sends one twice, so a repeat is an attempt to be read two
+    /// ways) or the text is not UTF-8 once percent-decoded (nothing is read with replacement
+    /// characters).
+    pub fn parse(body: &[u8]) -> Option<Self> {
+        // Separators are ASCII, so the whole body decodes to UTF-8 exactly when every name and
+        // value does.
+        percent_encoding::percent_decode(body).decode_utf8().ok()?;
+        let mut fields: Vec<(String, String)> = Vec::new();
+        for (k, v) in form_urlencoded::parse(body) {
+            if fields.iter().any(|(name, _)| *name == k) {
+                return None;
+            }
+            fields.push((k.into_owned(), v.into_owned()));
+        }
+        Some(Self(fields))
+    }
+
+    /// The value of field `name`, if sent.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+}
+
 /// The fields of a submitted signup form, as sent (urlencoded).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SignupFields {
@@ -36,30 +65,20 @@ pub struct SignupFields {
 }
 
 impl SignupFields {
-    /// Reads an `application/x-www-form-urlencoded` body; `None` if a field repeats (a form
-    /// never sends one twice, so a repeat is an attempt to be read two ways).
-    pub fn parse(body: &[u8]) -> Option<Self> {
-        let mut f = Self::default();
-        let mut seen = std::collections::HashSet::new();
-        for (k, v) in form_urlencoded::parse(body) {
-            if !seen.insert(k.clone()) {
-                return None;
-            }
-            let v = v.into_owned();
-            match &*k {
-                "email" => f.email = v,
-                "name" => f.name = v,
-                "phone" => f.phone = v,
-                "tickets" => f.tickets = v,
-                "website" => f.website = v,
-                "csrf" => f.csrf = v,
-                "lang" => f.lang = v,
-                "box_office_address" => f.box_office_address = v == "on",
-                "note" => f.note = v,
-                _ => {}
-            }
+    /// The signup fields of `form` (missing ones empty).
+    pub fn from_form(form: &Form) -> Self {
+        let text = |name: &str| form.get(name).unwrap_or_default().to_owned();
+        Self {
+            email: text("email"),
+            name: text("name"),
+            phone: text("phone"),
+            tickets: text("tickets"),
+            website: text("website"),
+            csrf: text("csrf"),
+            lang: text("lang"),
+            box_office_address: form.get("box_office_address") == Some("on"),
+            note: text("note"),
         }
-        Some(f)
     }
 }
 
@@ -319,9 +338,14 @@ mod tests {
     }
 
     #[test]
-    fn repeated_fields_are_refused() {
-        assert!(SignupFields::parse(b"email=a%40b.co&tickets=1&tickets=2").is_none());
-        let f = SignupFields::parse(b"email=a%40b.co&name=A+B&tickets=2&extra=x").unwrap();
+    fn repeated_fields_and_broken_text_are_refused() {
+        assert!(Form::parse(b"email=a%40b.co&tickets=1&tickets=2").is_none());
+        assert!(Form::parse(b"name=Jos%E9").is_none(), "Latin-1, not UTF-8");
+        assert!(Form::parse(b"name=\xff").is_none());
+        let form = Form::parse(b"email=a%40b.co&name=A+B&tickets=2&extra=x&name2=Jos%C3%A9").unwrap();
+        let f = SignupFields::from_form(&form);
         assert_eq!((f.email.as_str(), f.name.as_str(), f.tickets.as_str()), ("a@b.co", "A B", "2"));
+        assert_eq!(form.get("name2"), Some("José"));
+        assert_eq!(Form::parse(b"").unwrap().get("csrf"), None);
     }
 }

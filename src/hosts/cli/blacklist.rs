@@ -112,16 +112,10 @@ pub(super) fn hash_email_cmd(address: &str, policy_path: Option<&Path>) -> Resul
 }
 
 pub(super) fn blacklist_cmd(action: BlacklistAction) -> Result<(), Failure> {
-    use crate::hosts::admin_client::{AdminClient, ClientError};
     use serde_json::json;
 
-    let client = AdminClient::from_env().map_err(|e| Failure::Usage(e.to_string()))?;
-    let runtime =
-        tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime");
-    let fail = |e: ClientError| match e {
-        ClientError::Config(m) => Failure::Usage(m),
-        other => Failure::Runtime(other.to_string()),
-    };
+    let (client, runtime) = super::admin_client()?;
+    let fail = super::client_failure;
     let who = |w: &Who| json!({ "account": w.account, "email": w.email, "email_hash": w.email_hash });
     let (method, path, body) = match &action {
         BlacklistAction::Import { file, format } => {

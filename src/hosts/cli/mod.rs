@@ -131,6 +131,26 @@ pub enum Failure {
     Runtime(String),
 }
 
+/// The admin API's client from `DOORMAN_ADMIN_URL` and `DOORMAN_ADMIN_TOKEN`, and a runtime to
+/// call it on (the `blacklist` and `waitlist` commands).
+fn admin_client() -> Result<(crate::hosts::admin_client::AdminClient, tokio::runtime::Runtime), Failure> {
+    let client =
+        crate::hosts::admin_client::AdminClient::from_env().map_err(|e| Failure::Usage(e.to_string()))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::Runtime(format!("cannot start a runtime: {e}")))?;
+    Ok((client, runtime))
+}
+
+/// A failed admin API call: a usage error when the client was set up wrong, else a runtime one.
+fn client_failure(e: crate::hosts::admin_client::ClientError) -> Failure {
+    match e {
+        crate::hosts::admin_client::ClientError::Config(m) => Failure::Usage(m),
+        other => Failure::Runtime(other.to_string()),
+    }
+}
+
 fn serve_cmd(policy_path: &Path, data_dir: PathBuf) -> Result<(), Failure> {
     let policy = load_policy(policy_path)?;
     let admin_token = load_admin_token(&policy, policy_path)?;

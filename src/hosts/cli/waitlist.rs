@@ -7,7 +7,6 @@ use std::io::Write;
 use clap::Subcommand;
 
 use super::Failure;
-use crate::hosts::admin_client::{AdminClient, ClientError};
 
 /// What `doorman waitlist` does.
 #[derive(Debug, Subcommand)]
@@ -35,13 +34,8 @@ fn urlencode(s: &str) -> String {
 }
 
 pub(super) fn waitlist_cmd(action: WaitlistAction) -> Result<(), Failure> {
-    let client = AdminClient::from_env().map_err(|e| Failure::Usage(e.to_string()))?;
-    let runtime =
-        tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime");
-    let fail = |e: ClientError| match e {
-        ClientError::Config(m) => Failure::Usage(m),
-        other => Failure::Runtime(other.to_string()),
-    };
+    let (client, runtime) = super::admin_client()?;
+    let fail = super::client_failure;
     let write_failed = |e: std::io::Error| Failure::Runtime(format!("cannot write the export: {e}"));
     match action {
         WaitlistAction::Show { event } => {
