@@ -17,7 +17,7 @@ use crate::core::blacklist::session::SessionVerifier;
 use crate::core::email_hash::EmailHasher;
 use crate::core::policy::Policy;
 use crate::hosts::admin::{random_token, AdminToken};
-use crate::hosts::admin_client::AdminClient;
+use crate::hosts::admin_client::{AdminClient, ClientError};
 use crate::hosts::cli::Failure;
 use crate::hosts::serve::{self, ServeOptions};
 
@@ -118,9 +118,13 @@ fn concrete_port(listen: &str) -> Result<String, Failure> {
     Ok(probe.local_addr().map_err(|e| Failure::Runtime(e.to_string()))?.to_string())
 }
 
+/// The organizer whose box office the demo sets up: summer-gala's.
+const DEMO_BOX_OFFICE: (&str, &str) = ("city-arts-society", "City Arts Society");
+
 /// Maps every demo event to its organizer through the admin API, so organizer entries apply,
-/// and opens the waitlist of every sold-out event.
-fn map_events(admin: SocketAddr, token: &str) -> Result<(), Failure> {
+/// opens the waitlist of every sold-out event, and sets up summer-gala's organizer's box office
+/// as its admin would: answers the box-office token for the banner.
+fn map_events(admin: SocketAddr, token: &str) -> Result<String, Failure> {
     let catalog = shop::Catalog::from_toml_str(EVENTS_TOML)
         .map_err(|e| Failure::Runtime(format!("demo catalogue: {e}")))?;
     let client = AdminClient::new(format!("http://{admin}"), token.to_owned());
@@ -146,7 +150,26 @@ fn map_events(admin: SocketAddr, token: &str) -> Result<(), Failure> {
                     })?;
             }
         }
-        Ok(())
+        let (id, name) = DEMO_BOX_OFFICE;
+        let failed = |e: ClientError| Failure::Runtime(format!("cannot set up the demo box office: {e}"));
+        let created = client
+            .call(http::Method::POST, "/v1/organizers", Some(serde_json::json!({ "id": id, "name": name })))
+            .await;
+        match created {
+            Ok(_) => {}
+            Err(ClientError::Api { status, .. }) if status == http::StatusCode::CONFLICT => {} // used before
+            Err(e) => return Err(failed(e)),
+        }
+        let address = serde_json::json!({ "box_office_address": format!("box-office@{id}.example") });
+        client
+            .call(http::Method::PATCH, &format!("/v1/organizers/{id}"), Some(address))
+            .await
+            .map_err(failed)?;
+        let issued = client
+            .call(http::Method::POST, &format!("/v1/organizers/{id}/box-office-token"), None)
+            .await
+            .map_err(failed)?;
+        Ok(issued["token"].as_str().unwrap_or_default().to_owned())
     })
 }
 
@@ -207,7 +230,7 @@ pub fn run(listen: &str, admin_listen: &str, data_dir: Option<PathBuf>) -> Resul
     )
     .map_err(|e| Failure::Runtime(e.to_string()))?;
     let (public, admin) = (running.public_addr, running.admin_addr);
-    map_events(admin, &token)?;
+    let box_office_token = map_events(admin, &token)?;
     let shown_token = if generated { token.as_str() } else { "$DOORMAN_ADMIN_TOKEN" };
     let exe = std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_else(|_| "doorman".into());
     let banner = format!(
@@ -228,6 +251,11 @@ pub fn run(listen: &str, admin_listen: &str, data_dir: Option<PathBuf>) -> Resul
          sign in at /login first to see it under /waitlist/mine; the mails land as .eml files):\n\
          \x20 http://{public}/events/summer-gala\n\
          \x20 ls {data}/outbox\n\n\
+         Box office: sign in as City Arts Society's staff, then sign a walk-in customer up with the\n\
+         box-office address and a note (staff see the note, customers never do):\n\
+         \x20 http://{public}/waitlist/staff?event=summer-gala\n\
+         \x20 Box-office token:  {box_office_token}\n\
+         \x20 {exe} waitlist export summer-gala   (with DOORMAN_ADMIN_TOKEN set to either token)\n\n\
          Operations:\n\
          \x20 curl -s http://{admin}/readyz\n\
          \x20 curl -s -H 'Authorization: Bearer {shown_token}' http://{admin}/metrics\n\n\

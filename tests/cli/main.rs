@@ -309,6 +309,8 @@ struct Demo {
     admin: String,
     token: String,
     data: std::path::PathBuf,
+    /// summer-gala's organizer's box-office token.
+    box_office: String,
 }
 
 impl Demo {
@@ -326,9 +328,10 @@ impl Demo {
         let admin = banner_url(&mut lines, "Admin and operations:");
         let token = banner_url(&mut lines, "Admin token:");
         let data = banner_url(&mut lines, "Data folder:").into();
+        let box_office = banner_url(&mut lines, "Box-office token:");
         // Keep reading, so the demo never writes into a closed pipe.
         std::thread::spawn(move || lines.for_each(drop));
-        Self { child, shop, admin, token, data }
+        Self { child, shop, admin, token, data, box_office }
     }
 
     fn cli(&self, args: &[&str]) {
@@ -337,10 +340,15 @@ impl Demo {
 
     /// Runs the CLI against the demo; answers stdout and stderr.
     fn cli_output(&self, args: &[&str]) -> String {
+        self.cli_as(&self.token, args)
+    }
+
+    /// Runs the CLI against the demo with `token`; answers stdout and stderr.
+    fn cli_as(&self, token: &str, args: &[&str]) -> String {
         let out = Command::new(binary())
             .args(args)
             .env("DOORMAN_ADMIN_URL", &self.admin)
-            .env("DOORMAN_ADMIN_TOKEN", &self.token)
+            .env("DOORMAN_ADMIN_TOKEN", token)
             .output()
             .unwrap();
         assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
@@ -473,5 +481,50 @@ async fn in_a_real_browser_a_customer_joins_the_summer_gala_waitlist_confirms_se
     browser.goto(&format!("{}/waitlist/mine", demo.shop)).await;
     let mine = browser.wait_for_text("my signups", |t| t.contains("Summer Gala Night")).await;
     assert!(mine.contains("Cancelled") && !mine.contains("Cancel the signup"), "{mine}");
+    browser.quit().await;
+}
+
+#[tokio::test]
+async fn in_a_real_browser_box_office_staff_sign_a_walk_in_up_with_a_note_only_staff_see() {
+    let demo = Demo::start();
+    assert!(demo.box_office.starts_with("box.city-arts-society."), "{}", demo.box_office);
+    let browser = support::browser::Browser::start().await;
+    // The sign-in page, as the banner says; the token field does not echo.
+    browser.goto(&format!("{}/waitlist/staff?event=summer-gala", demo.shop)).await;
+    browser.wait_for_text("the sign-in page", |t| t.contains("Box-office token")).await;
+    browser.fill("input[name=token]", &demo.box_office).await;
+    browser.mark_page().await;
+    browser.click("button[type=submit]").await;
+    browser.wait_for_new_page().await;
+    // Straight on to summer-gala's form, with the box-office fields.
+    let form = browser
+        .wait_for_text("the staff form", |t| t.contains("Signed in as box-office staff of City Arts Society"))
+        .await;
+    assert!(form.contains("box-office@city-arts-society.example"), "{form}");
+    browser.click("input[name=box_office_address]").await;
+    browser.fill("input[name=name]", "Walk-in Wim").await;
+    browser.fill("input[name=phone]", "+31 6 1234 5678").await;
+    browser.fill("input[name=tickets]", "3").await;
+    browser.fill("textarea[name=note]", "Pays cash at the door").await;
+    browser.mark_page().await;
+    browser.click("button[type=submit]").await;
+    browser.wait_for_new_page().await;
+    let placed = browser.wait_for_text("the place", |t| t.contains("Your place in line: 1")).await;
+    assert!(placed.contains("Internal note: Pays cash at the door"), "{placed}");
+
+    // The box office's mail has no note; the staff export through the CLI has it.
+    let manage = demo_link(&demo, 1, "manage").await;
+    assert!(!demo_mails(&demo)[0].contains("Pays cash"), "no note in mails");
+    let csv = demo.cli_as(&demo.box_office, &["waitlist", "export", "summer-gala", "--format", "csv"]);
+    assert!(
+        csv.contains(
+            "Walk-in Wim,box-office@city-arts-society.example,'+31 6 1234 5678,Pays cash at the door"
+        ),
+        "{csv}"
+    );
+    // The signup's own page (the manage link in the mail) has no note either.
+    browser.goto(&manage).await;
+    let status = browser.wait_for_text("the signup's page", |t| t.contains("Summer Gala Night")).await;
+    assert!(status.contains("Confirmed") && !status.contains("Pays cash"), "{status}");
     browser.quit().await;
 }

@@ -313,6 +313,7 @@ async fn seed(case: &Case, redis: &mut redis::aio::ConnectionManager, store: &Re
                 cancelled: None,
                 seq: None,
                 box_office: false,
+                box_office_address: false,
                 note: None,
             };
             store.set(&keys::signup(event, id), &serde_json::to_vec(&record).unwrap(), None).await.unwrap();

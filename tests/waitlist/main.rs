@@ -6,6 +6,7 @@
 mod support;
 
 mod bad_input;
+mod box_office;
 mod button;
 mod export;
 mod flow;
@@ -115,10 +116,21 @@ impl Shop {
 
     /// Calls the admin API with the operator token.
     pub async fn admin(&self, method: &str, path: &str, json: &str) -> (u16, serde_json::Value) {
+        self.admin_as(TOKEN, method, path, json).await
+    }
+
+    /// Calls the admin API with `token`.
+    pub async fn admin_as(
+        &self,
+        token: &str,
+        method: &str,
+        path: &str,
+        json: &str,
+    ) -> (u16, serde_json::Value) {
         let req = Request::builder()
             .method(method)
             .uri(self.doorman.admin_url(path))
-            .header("authorization", format!("Bearer {TOKEN}"))
+            .header("authorization", format!("Bearer {token}"))
             .header("content-type", "application/json")
             .body(body(json.to_owned()))
             .unwrap();
@@ -300,6 +312,12 @@ both_stores!(export => export_cases:
 both_stores!(smtp => smtp_cases:
     mail_reaches_a_real_smtp_server_over_starttls_with_a_login,
     nothing_is_lost_or_sent_twice_while_the_server_is_down_or_doorman_restarts,
+);
+
+both_stores!(box_office => box_office_cases:
+    staff_sign_in_and_sign_customers_up_with_notes_kept_from_customers,
+    box_office_tokens_reach_waitlists_only_and_rotating_one_ends_its_sessions,
+    box_office_fields_without_a_staff_session_are_refused_and_nothing_is_stored,
 );
 
 both_stores!(bad_input => bad_input_cases:

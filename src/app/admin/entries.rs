@@ -183,8 +183,9 @@ impl<S: Store> Admin<S> {
         Ok(json!({ "entries": entries }))
     }
 
-    /// The hash the blacklist would store for `email`.
-    pub fn hash_email(&self, email: &str) -> Result<Value, AdminError> {
+    /// The hash the blacklist would store for `email` (not for box-office tokens).
+    pub fn hash_email(&self, who: &Principal, email: &str) -> Result<Value, AdminError> {
+        who.require_admin()?;
         let blacklist = self.blacklist()?;
         let canonical =
             canonicalize(email, blacklist.rules).map_err(|e| AdminError::bad(format!("email: {e}")))?;

@@ -9,8 +9,8 @@
 mod entries;
 mod events;
 mod log;
-mod organizers;
-mod principal;
+pub mod organizers;
+pub mod principal;
 mod token;
 pub mod transfer;
 pub mod waitlist;
@@ -21,8 +21,8 @@ use crate::core::email_hash::EmailHasher;
 use crate::ports::store::StoreError;
 
 pub use self::entries::{entry_json, EntryRequest, NewEntry};
-pub use self::organizers::{NewOrganizer, OrganizerRecord};
-pub use self::principal::{token_digest, Principal};
+pub use self::organizers::{NewOrganizer, OrganizerChange, OrganizerRecord};
+pub use self::principal::{token_digest, Access, Principal};
 pub use self::token::{random_token, strip_bearer, AdminToken, TokenError, MIN_TOKEN_LEN};
 
 /// What the admin use cases share: the world, and the blacklist's hashing when there is one.

@@ -1,13 +1,16 @@
-//! Organizers and their tokens (operator only). An organizer's record (`org:<id>`) holds the
-//! digest of its one valid token, so there is never a valid token the record does not name.
+//! Organizers and their tokens. An organizer's record (`org:<id>`) holds the digest of its one
+//! valid admin token and of its one valid box-office token, so there is never a valid token the
+//! record does not name. The operator creates organizers and issues admin tokens; the operator
+//! or the organizer's admin sets up the box office (its address and its token).
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::principal::token_digest;
+use super::principal::{token_digest, Role};
 use super::{slug, Admin, AdminError, Principal};
 use crate::core::blacklist::audit::AuditAction;
 use crate::core::blacklist::Scope;
+use crate::core::waitlist::form::is_mailbox;
 use crate::ports::store::{Store, StoreError};
 
 /// An organizer as stored under `org:<id>`.
@@ -19,8 +22,70 @@ pub struct OrganizerRecord {
     pub name: String,
     /// When it was created, Unix milliseconds.
     pub created_at_ms: u64,
-    /// SHA-256 (hex) of the one valid token.
+    /// SHA-256 (hex) of the one valid admin token.
     pub token_digest: String,
+    /// SHA-256 (hex) of the one valid box-office token, once one was issued.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub box_office_digest: Option<String>,
+    /// The organizer's general box-office address, which staff may sign customers up with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub box_office_address: Option<String>,
+}
+
+impl OrganizerRecord {
+    /// A short fingerprint of the current box-office token (what staff sessions carry).
+    pub fn box_office_fingerprint(&self) -> Option<&str> {
+        self.box_office_digest.as_deref().map(|d| &d[..16.min(d.len())])
+    }
+}
+
+/// A change to an organizer's record; fields left out stay, a `null` address removes it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrganizerChange {
+    /// A new display name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The general box-office address (`null` removes it).
+    #[serde(default, deserialize_with = "present")]
+    pub box_office_address: Option<Option<String>>,
+}
+
+/// Tells a field sent as `null` (`Some(None)`) from one left out (`None`).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
+}
+
+/// The record of organizer `id` in `store`, if any.
+pub async fn organizer_record(store: &impl Store, id: &str) -> Result<Option<OrganizerRecord>, StoreError> {
+    let Some(raw) = store.get(&org_key(id)).await? else { return Ok(None) };
+    serde_json::from_slice(&raw).map(Some).map_err(|e| StoreError::Failed(format!("organizer {id}: {e}")))
+}
+
+fn check_name(name: &str) -> Result<String, AdminError> {
+    let name = name.trim();
+    if name.is_empty() || name.len() > 200 || name.chars().any(char::is_control) {
+        return Err(AdminError::bad("name: 1 to 200 characters of text"));
+    }
+    Ok(name.to_owned())
+}
+
+fn check_address(address: &str) -> Result<String, AdminError> {
+    let address = address.trim();
+    let canonical = crate::core::email::canonicalize(address, Default::default());
+    match canonical {
+        Ok(c) if address.len() <= crate::core::email::MAX_LEN && is_mailbox(&c) => Ok(address.to_owned()),
+        _ => Err(AdminError::bad("box_office_address: an e-mail address, like box-office@example.com")),
+    }
+}
+
+fn organizer_json(org: &OrganizerRecord) -> Value {
+    json!({
+        "id": org.id,
+        "name": org.name,
+        "box_office_address": org.box_office_address,
+        "box_office_token": org.box_office_digest.is_some(),
+    })
 }
 
 /// A request to create an organizer.
@@ -38,18 +103,22 @@ fn org_key(id: &str) -> String {
 }
 
 impl<S: Store> Admin<S> {
-    /// A new token for organizer `id`: `org.<id>.<64 hex digits>`.
-    fn new_token(&self, id: &str) -> String {
+    /// A new token of `role` for organizer `id`: `org.<id>.<64 hex digits>` or `box.…`.
+    fn new_token(&self, role: Role, id: &str) -> String {
         let mut secret = [0u8; 32];
         self.ports.random.fill(&mut secret);
         let hex: String = secret.iter().map(|b| format!("{b:02x}")).collect();
-        format!("org.{id}.{hex}")
+        format!("{}.{id}.{hex}", role.prefix())
     }
 
     /// The record of organizer `id`, if any.
     pub async fn organizer(&self, id: &str) -> Result<Option<OrganizerRecord>, StoreError> {
-        let Some(raw) = self.ports.store.get(&org_key(id)).await? else { return Ok(None) };
-        serde_json::from_slice(&raw).map(Some).map_err(|e| StoreError::Failed(format!("organizer {id}: {e}")))
+        organizer_record(&self.ports.store, id).await
+    }
+
+    async fn existing(&self, id: &str) -> Result<OrganizerRecord, AdminError> {
+        slug("id", id)?;
+        self.organizer(id).await?.ok_or_else(|| AdminError::NotFound("no such organizer".into()))
     }
 
     async fn save(&self, org: &OrganizerRecord) -> Result<(), StoreError> {
@@ -61,21 +130,21 @@ impl<S: Store> Admin<S> {
     pub async fn create_organizer(&self, who: &Principal, req: &NewOrganizer) -> Result<Value, AdminError> {
         who.require_operator()?;
         slug("id", &req.id)?;
-        if req.name.trim().is_empty() || req.name.len() > 200 || req.name.chars().any(char::is_control) {
-            return Err(AdminError::bad("name: 1 to 200 characters of text"));
-        }
+        let name = check_name(&req.name)?;
         if self.organizer(&req.id).await?.is_some() {
             return Err(AdminError::Conflict(format!(
                 "organizer `{}` exists; rotate its token instead",
                 req.id
             )));
         }
-        let token = self.new_token(&req.id);
+        let token = self.new_token(Role::Admin, &req.id);
         let org = OrganizerRecord {
             id: req.id.clone(),
-            name: req.name.trim().to_owned(),
+            name,
             created_at_ms: self.ports.clock.unix_ms(),
             token_digest: token_digest(&token),
+            box_office_digest: None,
+            box_office_address: None,
         };
         self.save(&org).await?;
         tracing::info!(organizer = org.id, "organizer created");
@@ -108,15 +177,55 @@ impl<S: Store> Admin<S> {
     /// Issues organizer `id` a new token; the old one stops working with the same write.
     pub async fn rotate_token(&self, who: &Principal, id: &str) -> Result<Value, AdminError> {
         who.require_operator()?;
-        slug("id", id)?;
-        let Some(mut org) = self.organizer(id).await? else {
-            return Err(AdminError::NotFound("no such organizer".into()));
-        };
-        let token = self.new_token(id);
+        let mut org = self.existing(id).await?;
+        let token = self.new_token(Role::Admin, id);
         org.token_digest = token_digest(&token);
         self.save(&org).await?;
         tracing::info!(organizer = id, "organizer token rotated");
         self.record(who, AuditAction::RotateToken, "organizer", id, &Scope::Organizer(id.to_owned())).await;
+        Ok(json!({ "id": id, "token": token }))
+    }
+
+    /// Organizer `id` as its admin sees it: name, box-office address, whether a box-office
+    /// token was issued.
+    pub async fn organizer_view(&self, who: &Principal, id: &str) -> Result<Value, AdminError> {
+        who.require_organizer_admin(id)?;
+        Ok(organizer_json(&self.existing(id).await?))
+    }
+
+    /// Changes organizer `id`'s name or box-office address.
+    pub async fn change_organizer(
+        &self,
+        who: &Principal,
+        id: &str,
+        change: OrganizerChange,
+    ) -> Result<Value, AdminError> {
+        who.require_organizer_admin(id)?;
+        let mut org = self.existing(id).await?;
+        if let Some(name) = &change.name {
+            org.name = check_name(name)?;
+        }
+        if let Some(address) = change.box_office_address {
+            org.box_office_address = address.as_deref().map(check_address).transpose()?;
+        }
+        self.save(&org).await?;
+        tracing::info!(who = %who.label(), organizer = id, "organizer changed");
+        self.record(who, AuditAction::ChangeOrganizer, "organizer", id, &Scope::Organizer(id.to_owned()))
+            .await;
+        Ok(organizer_json(&org))
+    }
+
+    /// Issues organizer `id` a box-office token, shown this once; the old one, and every staff
+    /// session signed in with it, stop working with the same write.
+    pub async fn rotate_box_office_token(&self, who: &Principal, id: &str) -> Result<Value, AdminError> {
+        who.require_organizer_admin(id)?;
+        let mut org = self.existing(id).await?;
+        let token = self.new_token(Role::BoxOffice, id);
+        org.box_office_digest = Some(token_digest(&token));
+        self.save(&org).await?;
+        tracing::info!(who = %who.label(), organizer = id, "box-office token issued");
+        let scope = Scope::Organizer(id.to_owned());
+        self.record(who, AuditAction::RotateBoxOfficeToken, "organizer", id, &scope).await;
         Ok(json!({ "id": id, "token": token }))
     }
 }

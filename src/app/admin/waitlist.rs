@@ -3,23 +3,23 @@
 
 use serde_json::{json, Value};
 
-use super::{slug, Admin, AdminError, Principal};
+use super::{slug, Access, Admin, AdminError, Principal};
 use crate::core::blacklist::event_key;
 use crate::core::waitlist::settings::SettingsChange;
 use crate::core::waitlist::{keys, Signup, Status, WaitlistSettings};
 use crate::ports::store::Store;
 
 impl<S: Store> Admin<S> {
-    /// Fails unless `who` is the operator or the organizer `event` is mapped to.
-    async fn require_event(&self, who: &Principal, event: &str) -> Result<(), AdminError> {
+    /// Fails unless `who` may `access` the waitlist of `event`: the operator, or a token of
+    /// the organizer `event` is mapped to (box-office tokens only to read).
+    async fn require_event(&self, who: &Principal, event: &str, access: Access) -> Result<(), AdminError> {
         slug("event", event)?;
-        let Principal::Organizer(own) = who else { return Ok(()) };
-        let organizer = self.ports.store.get(&event_key(event)).await?;
-        if organizer.as_deref() == Some(own.as_bytes()) {
-            Ok(())
-        } else {
-            Err(AdminError::Forbidden("an organizer token reaches only its own organizer's events".into()))
+        if who.organizer().is_none() {
+            return who.require_waitlist(None, access);
         }
+        let organizer = self.ports.store.get(&event_key(event)).await?;
+        let organizer = organizer.as_deref().and_then(|o| std::str::from_utf8(o).ok());
+        who.require_waitlist(organizer, access)
     }
 
     async fn stored_settings(&self, event: &str) -> Result<WaitlistSettings, AdminError> {
@@ -38,7 +38,7 @@ impl<S: Store> Admin<S> {
 
     /// The waitlist settings of `event` (defaults when never set), with its confirmed totals.
     pub async fn waitlist_settings(&self, who: &Principal, event: &str) -> Result<Value, AdminError> {
-        self.require_event(who, event).await?;
+        self.require_event(who, event, Access::Read).await?;
         let settings = self.stored_settings(event).await?;
         self.settings_answer(event, &settings).await
     }
@@ -50,7 +50,7 @@ impl<S: Store> Admin<S> {
         event: &str,
         change: SettingsChange,
     ) -> Result<Value, AdminError> {
-        self.require_event(who, event).await?;
+        self.require_event(who, event, Access::Change).await?;
         let settings = change.apply(self.stored_settings(event).await?).map_err(AdminError::bad)?;
         let value = serde_json::to_vec(&settings).map_err(|e| AdminError::bad(e.to_string()))?;
         self.ports.store.set(&keys::settings(event), &value, None).await?;
@@ -120,7 +120,7 @@ impl<S: Store> Admin<S> {
         after: u64,
         limit: usize,
     ) -> Result<ExportPage, AdminError> {
-        self.require_event(who, event).await?;
+        self.require_event(who, event, Access::Read).await?;
         let store = &self.ports.store;
         let limit = limit.clamp(1, MAX_PAGE);
         let top = store.increment(&keys::line_counter(event), 0, None).await?.max(0) as u64;

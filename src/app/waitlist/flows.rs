@@ -53,6 +53,17 @@ pub enum SignupOutcome {
     Limited,
     /// The address is one mail cannot be composed for.
     BadAddress,
+    /// Staff signed a customer up with the box-office address: confirmed at once, at `place`.
+    Placed {
+        /// The signup.
+        signup: Box<Signup>,
+        /// Its place.
+        place: u64,
+    },
+    /// Staff: the customer is on the list already (a reminder went to their address).
+    AlreadyListed,
+    /// Staff's signup confirmed at once found the list at its cap; nothing was stored.
+    Full,
 }
 
 /// What following a confirmation link came to.
@@ -155,10 +166,23 @@ impl<S: Store + Clone> Waitlist<S> {
         self.signer.digest("address", &format!("{event}\n{canonical}"))
     }
 
-    /// The address hash of a stored signup (its address was checked when it was made).
+    /// What makes a signup one of a kind at `event`: the canonical address, or for signups
+    /// with the box-office address (which many share) the phone number's digits.
+    fn identity_hash(&self, event: &str, canonical: &str, box_office_phone: Option<&str>) -> String {
+        match box_office_phone {
+            Some(phone) => {
+                let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+                self.signer.digest("box-office-phone", &format!("{event}\n{digits}"))
+            }
+            None => self.address_hash(event, canonical),
+        }
+    }
+
+    /// The identity hash of a stored signup (its fields were checked when it was made).
     fn address_of(&self, signup: &Signup) -> String {
         let canonical = crate::core::email::canonicalize(&signup.email, self.rules).unwrap_or_default();
-        self.address_hash(&signup.event, &canonical)
+        let phone = signup.phone.as_deref().filter(|_| signup.box_office_address);
+        self.identity_hash(&signup.event, &canonical, phone)
     }
 
     fn account_hash(&self, account: &str) -> String {
@@ -182,7 +206,9 @@ impl<S: Store + Clone> Waitlist<S> {
     }
 
     /// Signs `request` up for the event whose `settings` the caller has read: pending until
-    /// confirmed, its confirmation mail queued with it.
+    /// confirmed, its confirmation mail queued with it. Staff signups with the box-office
+    /// address are confirmed at once (the address is the organizer's own), and staff's signups
+    /// are not rate limited per address.
     pub async fn signup(
         &self,
         request: SignupRequest,
@@ -193,11 +219,16 @@ impl<S: Store + Clone> Waitlist<S> {
         if !settings.takes_signups() {
             return Ok(SignupOutcome::Closed);
         }
-        let address = self.address_hash(event, &request.fields.canonical_email);
-        if !self.within("mail", &address, self.config.per_address_per_hour, 3600).await? {
+        let f = &request.fields;
+        let box_office_phone = f.phone.as_deref().filter(|_| f.box_office_address);
+        let address = self.identity_hash(event, &f.canonical_email, box_office_phone);
+        if !request.box_office
+            && !self.within("mail", &address, self.config.per_address_per_hour, 3600).await?
+        {
             return Ok(SignupOutcome::Limited);
         }
-        if let Some(b) = blacklist {
+        // The blacklist knows customers' addresses, not the organizer's box-office one.
+        if let Some(b) = blacklist.filter(|_| !f.box_office_address) {
             let listed = b.is_listed(event, Some(&request.fields.email), request.account.as_deref()).await;
             match listed {
                 // Blacklisted: the normal answer, nothing stored, no mail.
@@ -213,7 +244,14 @@ impl<S: Store + Clone> Waitlist<S> {
         let mut claimed = store.claim(&claim_key, Some(Duration::from_secs(pending_for))).await?;
         if !claimed {
             match self.existing(event, &address, now).await? {
-                Some(existing) => return self.remind(existing, settings).await,
+                Some(existing) => {
+                    self.remind(existing, settings).await?;
+                    return Ok(if request.box_office {
+                        SignupOutcome::AlreadyListed
+                    } else {
+                        SignupOutcome::CheckMail
+                    });
+                }
                 None => {
                     // A marker without a live signup (an expired one where keys do not expire,
                     // or a writer that failed halfway): free it and try once more.
@@ -243,8 +281,23 @@ impl<S: Store + Clone> Waitlist<S> {
             cancelled: None,
             seq: None,
             box_office: request.box_office,
+            box_office_address: f.box_office_address,
             note: f.note,
         };
+        if signup.box_office_address {
+            return Ok(match self.confirm_pending(signup, settings, None).await? {
+                ConfirmOutcome::Confirmed { signup, place, .. } => {
+                    SignupOutcome::Placed { signup: Box::new(signup), place }
+                }
+                other => {
+                    store.delete(&claim_key).await?;
+                    match other {
+                        ConfirmOutcome::Full { .. } => SignupOutcome::Full,
+                        _ => SignupOutcome::Closed,
+                    }
+                }
+            });
+        }
         let Ok(mail) = compose::mail(self, MailKind::Confirm, &signup, settings, None) else {
             store.delete(&claim_key).await?;
             return Ok(SignupOutcome::BadAddress);
@@ -280,11 +333,7 @@ impl<S: Store + Clone> Waitlist<S> {
 
     /// A second signup for an address that has one: a fresh confirmation link while pending, a
     /// note with the manage link once confirmed. The page says the same as for a new signup.
-    async fn remind(
-        &self,
-        existing: Signup,
-        settings: &WaitlistSettings,
-    ) -> Result<SignupOutcome, StoreError> {
+    async fn remind(&self, existing: Signup, settings: &WaitlistSettings) -> Result<(), StoreError> {
         let kind = match existing.status {
             Status::Pending => MailKind::Confirm,
             _ => MailKind::Already,
@@ -299,7 +348,7 @@ impl<S: Store + Clone> Waitlist<S> {
             let number = outbox::reserve(&self.ports.store).await?;
             self.ports.store.set_many(&[outbox::queue_item(number, mail)]).await?;
         }
-        Ok(SignupOutcome::CheckMail)
+        Ok(())
     }
 
     /// The confirmation link for a signup.
@@ -336,7 +385,7 @@ impl<S: Store + Clone> Waitlist<S> {
     /// Follows a confirmation link: the signup gets the next number, the customer their place.
     pub async fn confirm(&self, token: &str) -> Result<ConfirmOutcome, StoreError> {
         let expired = || ConfirmOutcome::Expired { event: Self::event_of_token(token).unwrap_or_default() };
-        let mut signup = match self.signup_of(Kind::Confirm, token).await? {
+        let signup = match self.signup_of(Kind::Confirm, token).await? {
             Ok(s) => s,
             Err(TokenError::Expired) => return Ok(expired()),
             Err(_) => return Ok(ConfirmOutcome::Invalid),
@@ -363,6 +412,21 @@ impl<S: Store + Clone> Waitlist<S> {
             let place = self.place(&event, signup.seq.unwrap_or(1)).await?;
             return Ok(ConfirmOutcome::Confirmed { signup, place, title });
         }
+        self.confirm_pending(signup, &settings, Some(tag)).await
+    }
+
+    /// Confirms a pending signup of an event whose `settings` the caller has read: the next
+    /// number in line, the caps counted, the "you are on the list" mail queued, all in one
+    /// write; `link` is the MAC of the confirmation link followed, marked used in that write.
+    async fn confirm_pending(
+        &self,
+        mut signup: Signup,
+        settings: &WaitlistSettings,
+        link: Option<&str>,
+    ) -> Result<ConfirmOutcome, StoreError> {
+        let store = &self.ports.store;
+        let event = signup.event.clone();
+        let title = settings.title.clone();
         if !settings.active {
             return Ok(ConfirmOutcome::Closed { event });
         }
@@ -380,7 +444,7 @@ impl<S: Store + Clone> Waitlist<S> {
             }
             return Err(StoreError::Unavailable("a confirmation of this signup is still under way".into()));
         }
-        if !self.reserve_capacity(&event, &settings, signup.tickets).await? {
+        if !self.reserve_capacity(&event, settings, signup.tickets).await? {
             store.delete(&claim).await?;
             return Ok(ConfirmOutcome::Full { event, title });
         }
@@ -395,13 +459,12 @@ impl<S: Store + Clone> Waitlist<S> {
             item(keys::line_entry(&event, seq), signup.id.clone().into_bytes(), None),
             item(keys::address_claim(&event, &address), b"1".to_vec(), None),
             item(keys::address_signup(&event, &address), signup.id.clone().into_bytes(), None),
-            item(
-                keys::link_used(&event, tag),
-                b"1".to_vec(),
-                Some(Duration::from_secs(signup.expires.saturating_sub(self.now()) + PENDING_GRACE)),
-            ),
         ];
-        if let Ok(mail) = compose::mail(self, MailKind::Confirmed, &signup, &settings, Some(place)) {
+        if let Some(tag) = link {
+            let keep = Duration::from_secs(signup.expires.saturating_sub(self.now()) + PENDING_GRACE);
+            items.push(item(keys::link_used(&event, tag), b"1".to_vec(), Some(keep)));
+        }
+        if let Ok(mail) = compose::mail(self, MailKind::Confirmed, &signup, settings, Some(place)) {
             items.push(outbox::queue_item(outbox::reserve(store).await?, mail));
         }
         store.set_many(&items).await?;

@@ -12,6 +12,13 @@
 //! | `POST /cancel` | cancels by manage link |
 //! | `GET /mine` | a signed-in customer's signups |
 //! | `POST /mine/cancel` | cancels one of them |
+//! | `GET /staff` | box-office sign-in (or who is signed in, and sign out) |
+//! | `POST /staff` | exchanges a box-office token for a staff session cookie |
+//! | `POST /staff/out` | ends the staff session |
+//!
+//! With a staff session of the event's organizer, the signup form shows the box-office fields
+//! (the organizer's box-office address instead of the customer's, an internal note); sent
+//! without one, they are refused (403) and nothing is stored.
 //!
 //! Links open in the signup's language; other pages negotiate `Accept-Language` unless `?lang=`
 //! chooses. Every answer is `no-store`, framed by nobody, and sends no `Referer` onwards (links
@@ -28,7 +35,10 @@ use http::{Method, Response, StatusCode};
 
 use super::flows::{CancelOutcome, ConfirmOutcome, SignupOutcome, SignupRequest};
 use super::i18n::{Arg, Tr};
-use super::pages::{ButtonForm, FormPage, MessagePage, Page, ShownError, SignupRow, SignupsPage, Values};
+use super::pages::{
+    ButtonForm, FormPage, MessagePage, Page, ShownError, SignupRow, SignupsPage, StaffFields, Values,
+};
+use super::staff::StaffSession;
 use super::Waitlist;
 use crate::app::blacklist::Blacklist;
 use crate::app::body::{declared_too_large, read_bounded};
@@ -71,6 +81,12 @@ pub enum Route {
     Mine,
     /// `POST /mine/cancel`.
     MineCancel,
+    /// `GET /staff`.
+    StaffPage,
+    /// `POST /staff`.
+    StaffSignIn,
+    /// `POST /staff/out`.
+    StaffSignOut,
     /// Under the mount, but nothing here (404), or the wrong method (405).
     NotHere(StatusCode),
 }
@@ -94,7 +110,10 @@ impl<S> Waitlist<S> {
             "cancel" if post => Route::Cancel,
             "mine" if get => Route::Mine,
             "mine/cancel" if post => Route::MineCancel,
-            "confirm" | "manage" | "cancel" | "mine" | "mine/cancel" => wrong,
+            "staff" if get => Route::StaffPage,
+            "staff" if post => Route::StaffSignIn,
+            "staff/out" if post => Route::StaffSignOut,
+            "confirm" | "manage" | "cancel" | "mine" | "mine/cancel" | "staff" | "staff/out" => wrong,
             event if is_slug(event) && get => Route::Form(event.to_owned()),
             event if is_slug(event) && post => Route::Signup(event.to_owned()),
             event if is_slug(event) => wrong,
@@ -103,12 +122,12 @@ impl<S> Waitlist<S> {
     }
 }
 
-fn query_param(head: &Parts, name: &str) -> Option<String> {
+pub(super) fn query_param(head: &Parts, name: &str) -> Option<String> {
     let q = head.uri.query()?;
     form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
 }
 
-fn cookie(head: &Parts, name: &str) -> Option<String> {
+pub(super) fn cookie(head: &Parts, name: &str) -> Option<String> {
     head.headers.get_all(header::COOKIE).iter().find_map(|v| {
         let text = v.to_str().ok()?;
         cookie::Cookie::split_parse(text).flatten().find(|c| c.name() == name).map(|c| c.value().to_owned())
@@ -116,7 +135,7 @@ fn cookie(head: &Parts, name: &str) -> Option<String> {
 }
 
 /// An HTML answer with the waitlist's headers.
-fn html(status: StatusCode, body: Result<String, askama::Error>) -> Response<Bytes> {
+pub(super) fn html(status: StatusCode, body: Result<String, askama::Error>) -> Response<Bytes> {
     let Ok(body) = body else { return error_response(StatusCode::INTERNAL_SERVER_ERROR) };
     let mut r = Response::new(Bytes::from(body));
     *r.status_mut() = status;
@@ -146,7 +165,12 @@ impl<S: Store + Clone> Waitlist<S> {
     ) -> Response<Bytes> {
         // A form is read once, whole and strictly; the handlers take its fields.
         let form = match &route {
-            Route::Signup(_) | Route::Confirm | Route::Cancel | Route::MineCancel => {
+            Route::Signup(_)
+            | Route::Confirm
+            | Route::Cancel
+            | Route::MineCancel
+            | Route::StaffSignIn
+            | Route::StaffSignOut => {
                 if declared_too_large(body, MAX_FORM_BYTES) {
                     return error_response(StatusCode::PAYLOAD_TOO_LARGE);
                 }
@@ -172,6 +196,9 @@ impl<S: Store + Clone> Waitlist<S> {
             Route::Cancel => self.cancel_post(head, &form).await,
             Route::Mine => self.mine_page(head).await,
             Route::MineCancel => self.mine_cancel(head, &form).await,
+            Route::StaffPage => self.staff_get(head).await,
+            Route::StaffSignIn => self.staff_sign_in(head, &form).await,
+            Route::StaffSignOut => Ok(self.staff_sign_out(head, &form)),
             Route::NotHere(status) => Ok(error_response(status)),
         };
         match answer {
@@ -183,7 +210,7 @@ impl<S: Store + Clone> Waitlist<S> {
         }
     }
 
-    fn lang_for(
+    pub(super) fn lang_for(
         &self,
         head: &Parts,
         form_lang: Option<&str>,
@@ -201,18 +228,25 @@ impl<S: Store + Clone> Waitlist<S> {
         Lang::negotiate(accept, offered)
     }
 
-    fn page(&self, lang: Lang, title: String, path: &str, offered: &[Lang], event: Option<&str>) -> Page {
+    pub(super) fn page(
+        &self,
+        lang: Lang,
+        title: String,
+        path: &str,
+        offered: &[Lang],
+        event: Option<&str>,
+    ) -> Page {
         let mut page = Page::new(lang, title, path, offered);
         page.back = event.and_then(|e| self.config.event_page.as_ref().map(|p| p.replace("{event}", e)));
         page
     }
 
-    fn message(&self, page: Page, paragraphs: Vec<String>) -> MessagePage {
+    pub(super) fn message(&self, page: Page, paragraphs: Vec<String>) -> MessagePage {
         MessagePage { page, paragraphs, place: None, link: None, form: None }
     }
 
     /// A CSRF token: the one in the request's cookie when valid, else a new one to set.
-    fn csrf(&self, head: &Parts) -> (String, Option<HeaderValue>) {
+    pub(super) fn csrf(&self, head: &Parts) -> (String, Option<HeaderValue>) {
         let now = self.now();
         if let Some(c) = cookie(head, CSRF_COOKIE) {
             if self.signer.open(Kind::Csrf, &c, now + 3600).is_ok() {
@@ -248,10 +282,11 @@ impl<S: Store + Clone> Waitlist<S> {
         if !settings.takes_signups() {
             return Ok(self.closed(lang, event, &settings));
         }
+        let staff = self.staff_for(head, event).await?;
         let (csrf, set_cookie) = self.csrf(head);
         let mut r = html(
             StatusCode::OK,
-            self.form(lang, event, &settings, csrf, Values::default(), Vec::new()).render(),
+            self.form(lang, event, &settings, csrf, Default::default(), staff.as_ref()).render(),
         );
         if let Some(c) = set_cookie {
             r.headers_mut().append(header::SET_COOKIE, c);
@@ -259,15 +294,17 @@ impl<S: Store + Clone> Waitlist<S> {
         Ok(r)
     }
 
+    /// The signup form, with what was `entered` (values and their errors) shown again.
     fn form(
         &self,
         lang: Lang,
         event: &str,
         settings: &WaitlistSettings,
         csrf: String,
-        values: Values,
-        errors: Vec<ShownError>,
+        entered: (Values, Vec<ShownError>),
+        staff: Option<&StaffSession>,
     ) -> FormPage {
+        let (values, errors) = entered;
         let tr = Tr::new(lang);
         let path = format!("{}/{event}", self.config.mount);
         let title = tr.with("form-title", &[("event", Arg::Text(&settings.title))]);
@@ -284,7 +321,10 @@ impl<S: Store + Clone> Waitlist<S> {
                 ..values
             },
             errors,
-            staff: None,
+            staff: staff.map(|s| StaffFields {
+                organizer: s.name.clone(),
+                box_office_address: s.box_office_address.clone(),
+            }),
         }
     }
 
@@ -311,9 +351,13 @@ impl<S: Store + Clone> Waitlist<S> {
         if !settings.takes_signups() {
             return Ok(self.closed(lang, event, &settings));
         }
+        let staff = self.staff_for(head, event).await?;
+        if staff.is_none() && fields.has_staff_fields() {
+            return Ok(self.staff_only(lang, event));
+        }
         let tr = Tr::new(lang);
         let path = format!("{}/{event}", self.config.mount);
-        if let Some(ClientAddr(ip)) = head.extensions.get::<ClientAddr>() {
+        if let (None, Some(ClientAddr(ip))) = (&staff, head.extensions.get::<ClientAddr>()) {
             if !self.client_within_limit(&ip.to_string()).await? {
                 return Ok(self.limited(lang, &path, &settings, event));
             }
@@ -329,7 +373,11 @@ impl<S: Store + Clone> Waitlist<S> {
         if !fields.website.is_empty() {
             return Ok(check_mail()); // the honeypot: a bot, answered as a person, nothing kept
         }
-        let checked = match form::check(&fields, &settings, Filler::Customer, self.rules) {
+        let filler = match &staff {
+            Some(s) => Filler::Staff { box_office_address: s.box_office_address.as_deref() },
+            None => Filler::Customer,
+        };
+        let checked = match form::check(&fields, &settings, filler, self.rules) {
             Ok(c) => c,
             Err(errors) => {
                 let max = Arg::Number(settings.max_tickets.into());
@@ -342,23 +390,29 @@ impl<S: Store + Clone> Waitlist<S> {
                     name: fields.name,
                     phone: fields.phone,
                     tickets: fields.tickets,
-                    ..Values::default()
+                    box_office_address: fields.box_office_address,
+                    note: fields.note,
                 };
                 let (csrf, _) = self.csrf(head);
                 return Ok(html(
                     StatusCode::UNPROCESSABLE_ENTITY,
-                    self.form(lang, event, &settings, csrf, values, shown).render(),
+                    self.form(lang, event, &settings, csrf, (values, shown), staff.as_ref()).render(),
                 ));
             }
         };
         let request = SignupRequest {
             event: event.to_owned(),
-            fields: checked,
+            fields: checked.clone(),
             lang,
-            account: self.account(&head.headers),
-            box_office: false,
+            // Staff sign customers up: not on the account of whoever is signed in to the shop.
+            account: if staff.is_some() { None } else { self.account(&head.headers) },
+            box_office: staff.is_some(),
         };
-        Ok(match self.signup(request, &settings, blacklist).await? {
+        let outcome = self.signup(request, &settings, blacklist).await?;
+        if staff.is_some() {
+            return Ok(self.staff_answer(lang, event, &settings, &checked, outcome));
+        }
+        Ok(match outcome {
             SignupOutcome::CheckMail => check_mail(),
             SignupOutcome::Closed => self.closed(lang, event, &settings),
             SignupOutcome::Limited => self.limited(lang, &path, &settings, event),
@@ -367,10 +421,69 @@ impl<S: Store + Clone> Waitlist<S> {
                 let (csrf, _) = self.csrf(head);
                 html(
                     StatusCode::UNPROCESSABLE_ENTITY,
-                    self.form(lang, event, &settings, csrf, Values::default(), shown).render(),
+                    self.form(lang, event, &settings, csrf, (Values::default(), shown), None).render(),
                 )
             }
+            // Only staff signups come to these.
+            SignupOutcome::Placed { .. } | SignupOutcome::AlreadyListed | SignupOutcome::Full => check_mail(),
         })
+    }
+
+    /// What staff see after signing a customer up: the place (box-office address), the mail
+    /// sent (customer's address) or that the customer is listed already; the note with it.
+    fn staff_answer(
+        &self,
+        lang: Lang,
+        event: &str,
+        settings: &WaitlistSettings,
+        checked: &form::CheckedSignup,
+        outcome: SignupOutcome,
+    ) -> Response<Bytes> {
+        let tr = Tr::new(lang);
+        let path = format!("{}/{event}", self.config.mount);
+        let title = Arg::Text(&settings.title);
+        let count = tr.tickets(checked.tickets);
+        let name = Arg::Text(&checked.name);
+        let (status, heading, body, place) = match outcome {
+            SignupOutcome::Placed { place, .. } => (
+                StatusCode::OK,
+                "staff-placed-title",
+                tr.with(
+                    "staff-placed-body",
+                    &[("name", name), ("event", title), ("count", Arg::Text(&count))],
+                ),
+                Some(tr.with("place-in-line", &[("place", Arg::Number(place))])),
+            ),
+            SignupOutcome::CheckMail => (
+                StatusCode::OK,
+                "staff-mailed-title",
+                tr.with("staff-mailed-body", &[("name", name), ("email", Arg::Text(&checked.email))]),
+                None,
+            ),
+            SignupOutcome::AlreadyListed => (
+                StatusCode::OK,
+                "staff-already-title",
+                tr.with("staff-already-body", &[("event", title)]),
+                None,
+            ),
+            SignupOutcome::Full => {
+                (StatusCode::CONFLICT, "full-title", tr.with("full-body", &[("event", title)]), None)
+            }
+            SignupOutcome::Closed => return self.closed(lang, event, settings),
+            SignupOutcome::Limited => return self.limited(lang, &path, settings, event),
+            SignupOutcome::BadAddress => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "errors-heading", tr.t("error-email"), None)
+            }
+        };
+        let page = self.page(lang, tr.t(heading), &path, &[lang], Some(event));
+        let mut paragraphs = vec![body];
+        if let Some(note) = &checked.note {
+            paragraphs.push(tr.with("staff-note-shown", &[("note", Arg::Text(note))]));
+        }
+        let mut m = self.message(page, paragraphs);
+        m.place = place;
+        m.link = Some((path.clone(), tr.t("staff-another")));
+        html(status, m.render())
     }
 
     fn limited(&self, lang: Lang, path: &str, settings: &WaitlistSettings, event: &str) -> Response<Bytes> {
@@ -567,7 +680,7 @@ impl<S: Store + Clone> Waitlist<S> {
     }
 
     /// The answer to a form whose CSRF token is missing or not ours, if it is one of those.
-    fn refused(&self, head: &Parts, form: &Form) -> Option<Response<Bytes>> {
+    pub(super) fn refused(&self, head: &Parts, form: &Form) -> Option<Response<Bytes>> {
         (!self.csrf_ok(head, form))
             .then(|| self.bad_form(self.lang_for(head, form.get("lang"), &Lang::ALL, None)))
     }

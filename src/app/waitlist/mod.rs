@@ -6,6 +6,8 @@
 //! - [`http`]: the public pages: which request runs which flow, and the page it answers.
 //! - [`button`]: the "Join the waitlist" button put into the backend's event pages as they
 //!   stream through.
+//! - [`staff`]: box-office staff: sign-in with the organizer's box-office token, the session
+//!   cookie, sign-out.
 //! - [`pages`], [`i18n`]: askama templates and the Fluent texts in four languages.
 //!
 //! The rules (settings, form checks, signed links, line arithmetic, keys) are in
@@ -17,6 +19,7 @@ pub mod flows;
 pub mod http;
 pub mod i18n;
 pub mod pages;
+pub mod staff;
 
 use crate::app::Ports;
 use crate::core::blacklist::session::SessionVerifier;

@@ -102,8 +102,36 @@ pub struct FormPage {
     pub values: Values,
     /// What is wrong.
     pub errors: Vec<ShownError>,
-    /// The staff's organizer, when a box-office session fills it in.
-    pub staff: Option<String>,
+    /// The box-office fields, when a staff session fills the form in.
+    pub staff: Option<StaffFields>,
+}
+
+/// What the form shows box-office staff.
+pub struct StaffFields {
+    /// The staff's organizer, by name.
+    pub organizer: String,
+    /// The organizer's box-office address, if set up (else no checkbox).
+    pub box_office_address: Option<String>,
+}
+
+/// The box-office sign-in page, or the signed-in staff's page with its sign-out button.
+#[derive(Template)]
+#[template(path = "staff.html")]
+pub struct StaffPage {
+    /// Common parts.
+    pub page: Page,
+    /// Paragraphs.
+    pub paragraphs: Vec<String>,
+    /// Why the last sign-in failed.
+    pub error: Option<String>,
+    /// Where the sign-in form posts.
+    pub action: String,
+    /// The CSRF token.
+    pub csrf: String,
+    /// The event whose form to open after signing in.
+    pub event: Option<String>,
+    /// The sign-out button, when signed in (instead of the sign-in form).
+    pub sign_out: Option<ButtonForm>,
 }
 
 impl FormPage {
@@ -267,9 +295,16 @@ mod tests {
         assert!(html.contains("&#60;script&#62;"), "escaped, not dropped");
         assert!(html.contains("aria-invalid=\"true\""), "the wrong field is marked");
         assert!(!html.contains("name=\"note\""), "customers see no staff fields");
-        form.staff = Some("acme".into());
+        form.staff = Some(StaffFields { organizer: "acme".into(), box_office_address: None });
         let staff = form.render().unwrap();
-        assert!(staff.contains("name=\"note\"") && staff.contains("box_office_address"));
+        assert!(
+            staff.contains("name=\"note\"") && !staff.contains("box_office_address"),
+            "no address set up"
+        );
+        form.staff =
+            Some(StaffFields { organizer: "acme".into(), box_office_address: Some("box@a.example".into()) });
+        let staff = form.render().unwrap();
+        assert!(staff.contains("box_office_address") && staff.contains("box@a.example"));
         for lang in ["nl", "de", "nb"] {
             assert!(html.contains(&format!("?lang={lang}")), "the switch offers {lang}");
         }

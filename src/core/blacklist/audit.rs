@@ -22,6 +22,10 @@ pub enum AuditAction {
     CreateOrganizer,
     /// An organizer's token was replaced (`kind` is `organizer`).
     RotateToken,
+    /// An organizer's box-office token was issued or replaced (`kind` is `organizer`).
+    RotateBoxOfficeToken,
+    /// An organizer's record changed: name or box-office address (`kind` is `organizer`).
+    ChangeOrganizer,
 }
 
 /// One audit record.

@@ -58,7 +58,8 @@ pub struct SignupFields {
     pub csrf: String,
     /// `lang`: the page's language.
     pub lang: String,
-    /// `box_office_address`: staff use the organizer's box-office address (`on`).
+    /// `box_office_address`: staff use the organizer's box-office address (the checkbox sent,
+    /// whatever its value).
     pub box_office_address: bool,
     /// `note`: staff's internal note.
     pub note: String,
@@ -76,9 +77,14 @@ impl SignupFields {
             website: text("website"),
             csrf: text("csrf"),
             lang: text("lang"),
-            box_office_address: form.get("box_office_address") == Some("on"),
+            box_office_address: form.get("box_office_address").is_some(),
             note: text("note"),
         }
+    }
+
+    /// Whether the form carries a field only staff may fill in (an empty note is no field).
+    pub fn has_staff_fields(&self) -> bool {
+        self.box_office_address || !self.note.trim().is_empty()
     }
 }
 
@@ -99,13 +105,15 @@ pub enum FieldError {
     Tickets,
     /// The note is too long or holds control characters.
     Note,
+    /// Staff chose the box-office address, but their organizer has none set up.
+    NoBoxOfficeAddress,
 }
 
 impl FieldError {
     /// The form field it belongs to.
     pub fn field(self) -> &'static str {
         match self {
-            Self::Email => "email",
+            Self::Email | Self::NoBoxOfficeAddress => "email",
             Self::NameMissing | Self::NameInvalid => "name",
             Self::Phone | Self::PhoneRequired => "phone",
             Self::Tickets => "tickets",
@@ -123,6 +131,7 @@ impl FieldError {
             Self::PhoneRequired => "error-phone-required",
             Self::Tickets => "error-tickets",
             Self::Note => "error-note",
+            Self::NoBoxOfficeAddress => "error-no-box-office",
         }
     }
 }
@@ -142,6 +151,8 @@ pub struct CheckedSignup {
     pub tickets: u32,
     /// Staff's note, if any.
     pub note: Option<String>,
+    /// Staff used the organizer's box-office address (`email` is that address).
+    pub box_office_address: bool,
 }
 
 /// Who fills the form in: staff may use the box-office address and add a note.
@@ -149,16 +160,16 @@ pub struct CheckedSignup {
 pub enum Filler<'a> {
     /// A customer.
     Customer,
-    /// Box-office staff, with their organizer's box-office address.
+    /// Box-office staff, with their organizer's box-office address (if one is set up).
     Staff {
         /// The organizer's general box-office address.
-        box_office_address: &'a str,
+        box_office_address: Option<&'a str>,
     },
 }
 
 /// Whether a canonical address is one mail can go to: a dot-atom local part (RFC 5322 `atext`,
 /// or non-ASCII letters and digits) and a domain with a dot.
-fn is_mailbox(canonical: &str) -> bool {
+pub fn is_mailbox(canonical: &str) -> bool {
     let Some((local, domain)) = canonical.rsplit_once('@') else { return false };
     let atext = |c: char| c.is_alphanumeric() || "!#$%&'*+-/=?^_`{|}~".contains(c);
     let dot_atom = |s: &str| !s.is_empty() && s.split('.').all(|p| !p.is_empty() && p.chars().all(atext));
@@ -186,11 +197,15 @@ pub fn check(
     let mut errors = Vec::new();
     let use_box_office = matches!(filler, Filler::Staff { .. }) && fields.box_office_address;
     let email = match filler {
-        Filler::Staff { box_office_address } if use_box_office => box_office_address.trim(),
+        Filler::Staff { box_office_address } if use_box_office => box_office_address.unwrap_or("").trim(),
         _ => fields.email.trim(),
     };
     let canonical_email = match canonicalize(email, rules) {
         Ok(c) if email.len() <= crate::core::email::MAX_LEN && is_mailbox(&c) => c,
+        _ if use_box_office && email.is_empty() => {
+            errors.push(FieldError::NoBoxOfficeAddress);
+            String::new()
+        }
         _ => {
             errors.push(FieldError::Email);
             String::new()
@@ -246,6 +261,7 @@ pub fn check(
         phone: (!phone.is_empty()).then(|| phone.to_owned()),
         tickets,
         note,
+        box_office_address: use_box_office,
     })
 }
 
@@ -325,11 +341,14 @@ mod tests {
         f.box_office_address = true;
         f.note = "pays cash".into();
         assert_eq!(errors(&f, Filler::Customer), [FieldError::Email], "customers have no box-office address");
-        let staff = Filler::Staff { box_office_address: "box@gala.example" };
+        let staff = Filler::Staff { box_office_address: Some("box@gala.example") };
         assert_eq!(errors(&f, staff), [FieldError::PhoneRequired]);
         f.phone = "+31 6 1234 5678".into();
         let c = check(&f, &settings(), staff, Default::default()).unwrap();
         assert_eq!((c.email.as_str(), c.note.as_deref()), ("box@gala.example", Some("pays cash")));
+        assert!(c.box_office_address);
+        let unset = Filler::Staff { box_office_address: None };
+        assert_eq!(errors(&f, unset), [FieldError::NoBoxOfficeAddress], "no address set up");
         let customer =
             check(&fields("a@b.co", "A", "1"), &settings(), Filler::Customer, Default::default()).unwrap();
         assert_eq!(customer.note, None, "a customer's form carries no note");

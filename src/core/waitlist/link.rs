@@ -141,6 +141,21 @@ pub fn parse_signup_body(body: &str) -> Option<(&str, &str)> {
     ok.then_some((event, signup))
 }
 
+/// The body of a staff session: `{organizer}:{fingerprint}`, the fingerprint naming the
+/// box-office token it was opened with (so issuing a new token ends every session of the old).
+pub fn staff_body(organizer: &str, fingerprint: &str) -> String {
+    format!("{organizer}:{fingerprint}")
+}
+
+/// The organizer and token fingerprint of a staff session's body.
+pub fn parse_staff_body(body: &str) -> Option<(&str, &str)> {
+    let (organizer, fingerprint) = body.split_once(':')?;
+    let ok = crate::core::blacklist::is_slug(organizer)
+        && (8..=64).contains(&fingerprint.len())
+        && fingerprint.bytes().all(|b| b.is_ascii_hexdigit());
+    ok.then_some((organizer, fingerprint))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,6 +191,15 @@ mod tests {
         let last = flipped.len() - 1;
         flipped[last] = if flipped[last] == b'A' { b'B' } else { b'A' };
         assert!(s.open(Kind::Manage, std::str::from_utf8(&flipped).unwrap(), 10).is_err());
+    }
+
+    #[test]
+    fn staff_bodies() {
+        let body = staff_body("harbour-hall", "0123456789abcdef");
+        assert_eq!(parse_staff_body(&body), Some(("harbour-hall", "0123456789abcdef")));
+        for bad in ["harbour-hall", "Hall:0123456789abcdef", "h:0123", "h:0123456789abcdeg", ":0123456789"] {
+            assert_eq!(parse_staff_body(bad), None, "{bad}");
+        }
     }
 
     #[test]

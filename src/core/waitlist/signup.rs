@@ -66,6 +66,10 @@ pub struct Signup {
     /// Made by box-office staff on the customer's behalf.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub box_office: bool,
+    /// Staff used the organizer's box-office address: mails go to the box office, and the
+    /// phone number (not the address) makes the signup one of a kind.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub box_office_address: bool,
     /// Staff's internal note: shown to staff and in staff exports only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,

@@ -98,9 +98,10 @@ pub struct HashRequest {
 /// `POST /v1/hash-email`: the hash the blacklist would store for an address.
 pub async fn hash_email(
     State(state): State<AdminState>,
+    Extension(who): Extension<Principal>,
     Body(req): Body<HashRequest>,
 ) -> Result<Response, ApiError> {
-    Ok(Json(state.admin.hash_email(&req.email)?).into_response())
+    Ok(Json(state.admin.hash_email(&who, &req.email)?).into_response())
 }
 
 /// `GET /v1/audit?organizer=&limit=`: the newest records, oldest first.

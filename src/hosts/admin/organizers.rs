@@ -5,6 +5,9 @@
 //! | `POST /v1/organizers` | `{id, name}` | 201 `{id, name, token}`: the token is shown once |
 //! | `GET /v1/organizers` | | `{organizers: [...]}` |
 //! | `POST /v1/organizers/{id}/token` | | a new token; the old one stops working with the same write |
+//! | `GET /v1/organizers/{id}` | | `{id, name, box_office_address, box_office_token}` (operator or the organizer's admin) |
+//! | `PATCH /v1/organizers/{id}` | `{name?, box_office_address?}` | the organizer; `null` removes the address |
+//! | `POST /v1/organizers/{id}/box-office-token` | | a new box-office token, shown once; the old one and its staff sessions stop working |
 
 use axum::extract::{Extension, Path, State};
 use axum::http::StatusCode;
@@ -14,7 +17,7 @@ use axum::Json;
 use super::error::{ApiError, Body};
 use super::principal::Principal;
 use super::AdminState;
-use crate::app::admin::NewOrganizer;
+use crate::app::admin::{NewOrganizer, OrganizerChange};
 
 /// `POST /v1/organizers`
 pub async fn create(
@@ -42,4 +45,34 @@ pub async fn rotate(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     Ok(Json(state.admin.rotate_token(&who, &id).await?).into_response())
+}
+
+/// `GET /v1/organizers/{id}`
+pub async fn show(
+    State(state): State<AdminState>,
+    Extension(who): Extension<Principal>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    Ok(Json(state.admin.organizer_view(&who, &id).await?).into_response())
+}
+
+/// `PATCH /v1/organizers/{id}`
+pub async fn change(
+    State(state): State<AdminState>,
+    Extension(who): Extension<Principal>,
+    Path(id): Path<String>,
+    body: Result<Body<OrganizerChange>, ApiError>,
+) -> Result<Response, ApiError> {
+    who.require_organizer_admin(&id)?;
+    let Body(change) = body?;
+    Ok(Json(state.admin.change_organizer(&who, &id, change).await?).into_response())
+}
+
+/// `POST /v1/organizers/{id}/box-office-token`
+pub async fn rotate_box_office(
+    State(state): State<AdminState>,
+    Extension(who): Extension<Principal>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    Ok(Json(state.admin.rotate_box_office_token(&who, &id).await?).into_response())
 }

@@ -1,0 +1,199 @@
+//! Box-office staff on the waitlist's pages: signing in with the organizer's box-office token
+//! (exchanged for a signed, expiring cookie), the session each staff request is checked
+//! against, and signing out.
+//!
+//! The cookie holds the organizer and a fingerprint of the box-office token it was opened with;
+//! every staff request reads the organizer's record, so issuing a new box-office token ends
+//! every session of the old one at once. The token itself is never stored or sent back.
+
+use bytes::Bytes;
+use http::header::{self, HeaderValue};
+use http::request::Parts;
+use http::{Response, StatusCode};
+
+use super::http::{cookie, html, ClientAddr};
+use super::i18n::{Arg, Tr};
+use super::pages::{ButtonForm, StaffPage};
+use super::Waitlist;
+use crate::app::admin::organizers::organizer_record;
+use crate::app::admin::principal::{token_holder, Role};
+use crate::core::blacklist::{event_key, is_slug};
+use crate::core::waitlist::form::Form;
+use crate::core::waitlist::link::{self, Kind};
+use crate::core::waitlist::Lang;
+use crate::ports::store::{Store, StoreError};
+
+/// The staff session cookie.
+pub const STAFF_COOKIE: &str = "doorman_staff";
+/// How long a staff session lasts: a working day.
+pub const STAFF_FOR: u64 = 10 * 3600;
+
+/// A signed-in member of an organizer's box-office staff.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffSession {
+    /// The organizer.
+    pub organizer: String,
+    /// The organizer's display name.
+    pub name: String,
+    /// The organizer's general box-office address, if set up.
+    pub box_office_address: Option<String>,
+}
+
+impl<S: Store + Clone> Waitlist<S> {
+    /// The staff session in the request's cookie: signed by us, not expired, and opened with
+    /// the organizer's current box-office token.
+    pub async fn staff_session(&self, head: &Parts) -> Result<Option<StaffSession>, StoreError> {
+        let Some(value) = cookie(head, STAFF_COOKIE) else { return Ok(None) };
+        let Ok(body) = self.signer.open(Kind::Staff, &value, self.now()) else { return Ok(None) };
+        let Some((organizer, fingerprint)) = link::parse_staff_body(body) else { return Ok(None) };
+        let Some(org) = organizer_record(&self.ports.store, organizer).await? else { return Ok(None) };
+        if org.box_office_fingerprint() != Some(fingerprint) {
+            return Ok(None); // a newer box-office token was issued since
+        }
+        Ok(Some(StaffSession {
+            organizer: org.id,
+            name: org.name,
+            box_office_address: org.box_office_address,
+        }))
+    }
+
+    /// The staff session, if it belongs to the organizer `event` is mapped to.
+    pub async fn staff_for(&self, head: &Parts, event: &str) -> Result<Option<StaffSession>, StoreError> {
+        let Some(session) = self.staff_session(head).await? else { return Ok(None) };
+        let organizer = self.ports.store.get(&event_key(event)).await?;
+        Ok((organizer.as_deref() == Some(session.organizer.as_bytes())).then_some(session))
+    }
+
+    fn staff_cookie(&self, value: &str, max_age: i64) -> Option<HeaderValue> {
+        let c = cookie::Cookie::build((STAFF_COOKIE, value.to_owned()))
+            .path(self.config.mount.clone())
+            .http_only(true)
+            .secure(self.config.secure_cookies)
+            .same_site(cookie::SameSite::Strict)
+            .max_age(cookie::time::Duration::seconds(max_age))
+            .build();
+        HeaderValue::from_str(&c.to_string()).ok()
+    }
+
+    fn staff_page(
+        &self,
+        head: &Parts,
+        lang: Lang,
+        session: Option<&StaffSession>,
+        event: Option<&str>,
+        error: Option<String>,
+    ) -> (StaffPage, Option<HeaderValue>) {
+        let tr = Tr::new(lang);
+        let mount = &self.config.mount;
+        let path = format!("{mount}/staff");
+        let page = self.page(lang, tr.t("staff-title"), &path, &Lang::ALL, None);
+        let (csrf, set_cookie) = self.csrf(head);
+        let (paragraphs, sign_out) = match session {
+            Some(s) => (
+                vec![tr.with("staff-signed-in", &[("organizer", Arg::Text(&s.name))]), tr.t("staff-next")],
+                Some(ButtonForm {
+                    action: format!("{mount}/staff/out"),
+                    hidden: vec![("csrf", csrf.clone()), ("lang", lang.code().to_owned())],
+                    hint: None,
+                    button: tr.t("staff-sign-out"),
+                    secondary: true,
+                }),
+            ),
+            None => (vec![tr.t("staff-intro")], None),
+        };
+        let event = event.filter(|e| is_slug(e)).map(str::to_owned);
+        (StaffPage { page, paragraphs, error, action: path, csrf, event, sign_out }, set_cookie)
+    }
+
+    /// `GET /staff`: the sign-in form, or who is signed in and the sign-out button.
+    pub(super) async fn staff_get(&self, head: &Parts) -> Result<Response<Bytes>, StoreError> {
+        let lang = self.lang_for(head, None, &Lang::ALL, None);
+        let session = self.staff_session(head).await?;
+        let event = super::http::query_param(head, "event");
+        let (page, set_cookie) = self.staff_page(head, lang, session.as_ref(), event.as_deref(), None);
+        let mut r = html(StatusCode::OK, askama::Template::render(&page));
+        if let Some(c) = set_cookie {
+            r.headers_mut().append(header::SET_COOKIE, c);
+        }
+        Ok(r)
+    }
+
+    /// `POST /staff`: exchanges a box-office token for a staff session, then opens the event's
+    /// form (or the staff page).
+    pub(super) async fn staff_sign_in(
+        &self,
+        head: &Parts,
+        form: &Form,
+    ) -> Result<Response<Bytes>, StoreError> {
+        if let Some(refusal) = self.refused(head, form) {
+            return Ok(refusal);
+        }
+        let lang = self.lang_for(head, form.get("lang"), &Lang::ALL, None);
+        if let Some(ClientAddr(ip)) = head.extensions.get::<ClientAddr>() {
+            if !self.client_within_limit(&ip.to_string()).await? {
+                let tr = Tr::new(lang);
+                let page = self.page(lang, tr.t("limited-title"), &self.config.mount, &[lang], None);
+                let mut r = html(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    askama::Template::render(&self.message(page, vec![tr.t("limited-body")])),
+                );
+                r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("600"));
+                return Ok(r);
+            }
+        }
+        let token = form.get("token").unwrap_or_default().trim();
+        let event = form.get("event").filter(|e| is_slug(e));
+        let holder = token_holder(&self.ports.store, token.as_bytes(), Role::BoxOffice).await?;
+        let Some(fingerprint) = holder.as_ref().and_then(|o| o.box_office_fingerprint()) else {
+            tracing::info!("waitlist: a box-office sign-in with a token that is not valid");
+            let error = Some(Tr::new(lang).t("staff-invalid"));
+            let (page, _) = self.staff_page(head, lang, None, event, error);
+            return Ok(html(StatusCode::FORBIDDEN, askama::Template::render(&page)));
+        };
+        let organizer = holder.as_ref().map(|o| o.id.as_str()).unwrap_or_default();
+        let value =
+            self.signer.seal(Kind::Staff, &link::staff_body(organizer, fingerprint), self.now() + STAFF_FOR);
+        tracing::info!(organizer, "waitlist: box-office staff signed in");
+        let mount = &self.config.mount;
+        let next = match event {
+            Some(e) => format!("{mount}/{e}?lang={}", lang.code()),
+            None => format!("{mount}/staff?lang={}", lang.code()),
+        };
+        let mut r = Response::new(Bytes::new());
+        *r.status_mut() = StatusCode::SEE_OTHER;
+        let h = r.headers_mut();
+        h.insert(header::LOCATION, HeaderValue::from_str(&next).expect("a slug and a mount make a header"));
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+        if let Some(c) = self.staff_cookie(&value, STAFF_FOR as i64) {
+            h.append(header::SET_COOKIE, c);
+        }
+        Ok(r)
+    }
+
+    /// `POST /staff/out`: ends the staff session in this browser.
+    pub(super) fn staff_sign_out(&self, head: &Parts, form: &Form) -> Response<Bytes> {
+        if let Some(refusal) = self.refused(head, form) {
+            return refusal;
+        }
+        let lang = self.lang_for(head, form.get("lang"), &Lang::ALL, None);
+        let tr = Tr::new(lang);
+        let page = self.page(lang, tr.t("staff-title"), &self.config.mount, &[lang], None);
+        let mut m = self.message(page, vec![tr.t("staff-signed-out")]);
+        m.link = Some((format!("{}/staff", self.config.mount), tr.t("staff-sign-in-link")));
+        let mut r = html(StatusCode::OK, askama::Template::render(&m));
+        if let Some(c) = self.staff_cookie("", 0) {
+            r.headers_mut().append(header::SET_COOKIE, c);
+        }
+        r
+    }
+
+    /// The answer to box-office fields sent without a staff session of the event's organizer.
+    pub(super) fn staff_only(&self, lang: Lang, event: &str) -> Response<Bytes> {
+        let tr = Tr::new(lang);
+        let page = self.page(lang, tr.t("staff-only-title"), &self.config.mount, &[lang], Some(event));
+        let mut m = self.message(page, vec![tr.t("staff-only-body")]);
+        m.link = Some((format!("{}/staff?event={event}", self.config.mount), tr.t("staff-sign-in-link")));
+        html(StatusCode::FORBIDDEN, askama::Template::render(&m))
+    }
+}
