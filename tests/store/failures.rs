@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use doorman::adapters::store::{EmbeddedStore, RedisStore};
-use doorman::ports::store::{Store, StoreError};
+use doorman::ports::store::{SetItem, Store, StoreError};
 
 #[tokio::test]
 async fn embedded_writes_survive_a_restart() {
@@ -90,4 +90,67 @@ async fn redis_that_never_ran_is_unavailable_not_hanging() {
     let started = Instant::now();
     assert!(matches!(s.ping().await, Err(StoreError::Unavailable(_))));
     assert!(started.elapsed() < Duration::from_secs(3));
+}
+
+/// Writes `rounds` batches of `rows` expiring rows into the store file at `path`, each gone
+/// before the next is written, and answers the file's size after the first batch and after the
+/// last.
+async fn file_growth(
+    path: &std::path::Path,
+    sweep_every: Duration,
+    rounds: usize,
+    rows: usize,
+) -> (u64, u64) {
+    let store = EmbeddedStore::open_sweeping(path, "test", sweep_every).unwrap();
+    let value = vec![b'a'; 400];
+    let mut first = 0;
+    for round in 0..rounds {
+        let items: Vec<SetItem> = (0..rows)
+            .map(|i| SetItem {
+                key: format!("audit:hh:{round:03}:{i:08}"),
+                value: value.clone(),
+                ttl: Some(Duration::from_millis(50)),
+            })
+            .collect();
+        for chunk in items.chunks(1000) {
+            store.set_many(chunk).await.unwrap();
+        }
+        if round == 0 {
+            first = std::fs::metadata(path).unwrap().len();
+        }
+        // Past the expiry and a few sweeps.
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        assert!(store.scan_prefix(&format!("audit:hh:{round:03}:"), 10).await.unwrap().is_empty());
+    }
+    (first, std::fs::metadata(path).unwrap().len())
+}
+
+#[tokio::test]
+async fn embedded_expiry_frees_space_that_later_writes_reuse_and_compaction_returns() {
+    let dir = tempfile::tempdir().unwrap();
+    // Swept: four batches of expired rows take about the room of one.
+    let swept = dir.path().join("swept.redb");
+    let (first, last) = file_growth(&swept, Duration::from_millis(50), 4, 10_000).await;
+    assert!(last < first * 2, "swept: {first} bytes after one batch, {last} after four");
+    // Not swept (the sweeper waits an hour): the same writes keep growing the file, so the
+    // sweeper is what frees it.
+    let kept = dir.path().join("kept.redb");
+    let (first_kept, last_kept) = file_growth(&kept, Duration::from_secs(3600), 4, 10_000).await;
+    assert!(
+        last_kept > first_kept * 3,
+        "unswept: {first_kept} bytes after one batch, {last_kept} after four"
+    );
+    // Opened again, the sweeper empties it; opened once more, the free room goes back to the disk.
+    let store = EmbeddedStore::open_sweeping(&kept, "test", Duration::from_millis(20)).unwrap();
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    drop(store);
+    let before = std::fs::metadata(&kept).unwrap().len();
+    let store = EmbeddedStore::open(&kept, "test").unwrap();
+    let compacted = std::fs::metadata(&kept).unwrap().len();
+    assert!(
+        compacted < before * 3 / 4 && compacted < last_kept / 3,
+        "compacted at open: {last_kept} bytes at most, {before} closed, then {compacted}"
+    );
+    store.set("still", b"works", None).await.unwrap();
+    assert_eq!(store.get("still").await.unwrap().as_deref(), Some(&b"works"[..]));
 }

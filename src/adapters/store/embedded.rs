@@ -1,32 +1,85 @@
 //! The embedded durable store: one redb file, each write committed to disk before it returns.
 //!
 //! Values are stored as an 8-byte big-endian expiry (milliseconds since the Unix epoch, 0 for
-//! none) followed by the payload. Expired entries are invisible to reads and removed by the next
-//! write to their key. Reads run inline (they are memory-speed). Writes go to one writer thread
-//! that commits them in groups: every write waiting when a commit starts (up to
-//! [`GROUP_LIMIT`]) is applied in order in one transaction with one `fsync`, and each caller is
-//! answered only after that commit. Concurrent writers share the cost of the disk flush instead
-//! of queueing behind one flush each.
+//! none) followed by the payload. Expired entries are invisible to reads at once; a second
+//! table (`due`) lists every key with an expiry by its expiry, and the writer thread sweeps what
+//! is due every [`SWEEP_EVERY`] (at most [`SWEEP_BATCH`] keys a transaction, so writes never
+//! wait long behind it), so expired rows leave the file and their pages are reused: audit
+//! records past their retention and unconfirmed signups free their space. A file written before
+//! the `due` table existed gets it built once, when it is opened.
+//!
+//! Reads run inline (they are memory-speed). Writes go to one writer thread that commits them in
+//! groups: every write waiting when a commit starts (up to [`GROUP_LIMIT`]) is applied in order
+//! in one transaction with one `fsync`, and each caller is answered only after that commit.
+//! Concurrent writers share the cost of the disk flush instead of queueing behind one flush each.
 
 use std::path::Path;
+use std::sync::mpsc::RecvTimeoutError;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 
 use crate::ports::store::{Entry, SetItem, Store, StoreError};
 
 const TABLE: TableDefinition<&str, &[u8]> = TableDefinition::new("kv");
+/// Every key with an expiry, by `(expiry, key)`: what the sweeper removes once due.
+const DUE: TableDefinition<(u64, &str), ()> = TableDefinition::new("due");
+/// The file's own facts (`due-index`: the `due` table is complete).
+const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 
 /// Most writes committed together.
 pub const GROUP_LIMIT: usize = 512;
+/// How often the writer thread sweeps expired rows.
+pub const SWEEP_EVERY: Duration = Duration::from_secs(5);
+/// Most expired rows removed in one transaction; a full batch is followed by another at once.
+pub const SWEEP_BATCH: usize = 10_000;
 
-type Table<'t> = redb::Table<'t, &'static str, &'static [u8]>;
 type Answer = Result<Box<dyn std::any::Any + Send>, StoreError>;
+
+/// The tables a write works on: the values, and the `due` index kept in step with their expiry.
+pub struct Tables<'t> {
+    kv: redb::Table<'t, &'static str, &'static [u8]>,
+    due: redb::Table<'t, (u64, &'static str), ()>,
+}
+
+/// The expiry in a stored value's head (0: none, or malformed).
+fn expiry_in(raw: &[u8]) -> u64 {
+    raw.first_chunk::<8>().map(|h| u64::from_be_bytes(*h)).unwrap_or(0)
+}
+
+impl Tables<'_> {
+    /// The stored value (head and payload) under `key`, expired or not.
+    fn raw(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.kv.get(key).map_err(failed)?.map(|v| v.value().to_vec()))
+    }
+
+    /// Stores `raw` (head and payload) under `key`, keeping `due` in step.
+    fn put(&mut self, key: &str, raw: &[u8]) -> Result<(), StoreError> {
+        let expiry = expiry_in(raw);
+        let old = self.kv.insert(key, raw).map_err(failed)?.map(|v| expiry_in(v.value()));
+        if let Some(old) = old.filter(|e| *e != 0 && *e != expiry) {
+            self.due.remove((old, key)).map_err(failed)?;
+        }
+        if expiry != 0 {
+            self.due.insert((expiry, key), ()).map_err(failed)?;
+        }
+        Ok(())
+    }
+
+    /// Removes `key`; answers what was stored (head and payload).
+    fn remove(&mut self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let old = self.kv.remove(key).map_err(failed)?.map(|v| v.value().to_vec());
+        if let Some(e) = old.as_deref().map(expiry_in).filter(|e| *e != 0) {
+            self.due.remove((e, key)).map_err(failed)?;
+        }
+        Ok(old)
+    }
+}
 
 /// One write waiting for the writer thread: its work, and where its answer goes.
 struct Job {
-    work: Box<dyn FnOnce(&mut Table<'_>) -> Answer + Send>,
+    work: Box<dyn FnOnce(&mut Tables<'_>) -> Answer + Send>,
     reply: tokio::sync::oneshot::Sender<Answer>,
 }
 
@@ -55,10 +108,129 @@ impl Drop for Writer {
 }
 
 /// The writer thread: takes every job waiting, applies them in order in one transaction, commits
-/// once, then answers each (with the commit's error if it failed). Ends when the last handle of
-/// the store is dropped.
-fn write_groups(db: Arc<Database>, jobs: std::sync::mpsc::Receiver<Job>) {
-    while let Ok(first) = jobs.recv() {
+/// once, then answers each (with the commit's error if it failed); sweeps expired rows every
+/// `sweep_every`. Ends when the last handle of the store is dropped.
+fn write_groups(db: Arc<Database>, jobs: std::sync::mpsc::Receiver<Job>, sweep_every: Duration) {
+    let mut next_sweep = Instant::now() + sweep_every;
+    loop {
+        let first = match jobs.recv_timeout(next_sweep.saturating_duration_since(Instant::now())) {
+            Ok(job) => Some(job),
+            Err(RecvTimeoutError::Timeout) => None,
+            Err(RecvTimeoutError::Disconnected) => break,
+        };
+        if let Some(first) = first {
+            commit_group(&db, first, &jobs);
+        }
+        if Instant::now() >= next_sweep {
+            next_sweep = match sweep(&db, now_ms(), SWEEP_BATCH) {
+                // More is due: go on right after the writes that wait.
+                Ok(n) if n == SWEEP_BATCH => Instant::now(),
+                Ok(_) => Instant::now() + sweep_every,
+                Err(e) => {
+                    tracing::warn!(error = %e, "embedded store: sweeping expired rows failed");
+                    Instant::now() + sweep_every
+                }
+            };
+        }
+    }
+}
+
+/// Removes up to `batch` rows whose expiry is at or before `now`, in one transaction; answers
+/// how many.
+fn sweep(db: &Database, now: u64, batch: usize) -> Result<usize, StoreError> {
+    let tx = db.begin_write().map_err(failed)?;
+    let swept = {
+        let mut t =
+            Tables { kv: tx.open_table(TABLE).map_err(failed)?, due: tx.open_table(DUE).map_err(failed)? };
+        let mut due: Vec<(u64, String)> = Vec::new();
+        for item in t.due.range((0, "")..(now.saturating_add(1), "")).map_err(failed)?.take(batch) {
+            let (k, _) = item.map_err(failed)?;
+            let (expiry, key) = k.value();
+            due.push((expiry, key.to_owned()));
+        }
+        for (expiry, key) in &due {
+            t.due.remove((*expiry, key.as_str())).map_err(failed)?;
+            // Written again since with another expiry (its own `due` row) or none: it stays.
+            if t.raw(key)?.is_some_and(|raw| expiry_in(&raw) == *expiry) {
+                t.kv.remove(key.as_str()).map_err(failed)?;
+            }
+        }
+        due.len()
+    };
+    tx.commit().map_err(failed)?;
+    Ok(swept)
+}
+
+/// Free room in a file worth a compaction at open: at least this much, and a quarter of it.
+pub const COMPACT_ABOVE: u64 = 1 << 20;
+
+/// Compacts the file at open, before anything reads it, when much of it is free room (after bulk
+/// loads and sweeps; the room is reused while running, but only compaction gives it back to the
+/// disk). A failed compaction is logged; the file stays as it was.
+fn compact_if_worthwhile(db: &mut Database, path: &Path) {
+    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let used = match db.begin_write().and_then(|tx| {
+        let stats = tx.stats();
+        tx.abort()?;
+        Ok(stats)
+    }) {
+        Ok(Ok(stats)) => stats.allocated_pages() * stats.page_size() as u64,
+        _ => return,
+    };
+    let free = size.saturating_sub(used);
+    if free < COMPACT_ABOVE || free < size / 4 {
+        return;
+    }
+    let started = Instant::now();
+    // Each pass moves what it can towards the file's start; a pass that moved nothing is the last.
+    let mut passes = Ok(0);
+    for _ in 0..16 {
+        match db.compact() {
+            Ok(true) => passes = passes.map(|n| n + 1),
+            Ok(false) => break,
+            Err(e) => {
+                passes = Err(e);
+                break;
+            }
+        }
+    }
+    match passes {
+        Ok(passes) => tracing::info!(
+            passes,
+            file = %path.display(),
+            before = size,
+            after = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0),
+            took_ms = started.elapsed().as_millis() as u64,
+            "embedded store compacted"
+        ),
+        Err(e) => tracing::warn!(file = %path.display(), error = %e, "embedded store: compaction failed"),
+    }
+}
+
+/// Builds the `due` table of a file written before it existed (once; `META` remembers).
+fn index_expiries(db: &Database) -> Result<(), StoreError> {
+    let tx = db.begin_write().map_err(failed)?;
+    {
+        let mut meta = tx.open_table(META).map_err(failed)?;
+        if meta.get("due-index").map_err(failed)?.is_none() {
+            let kv = tx.open_table(TABLE).map_err(failed)?;
+            let mut due = tx.open_table(DUE).map_err(failed)?;
+            for item in kv.iter().map_err(failed)? {
+                let (k, v) = item.map_err(failed)?;
+                let expiry = expiry_in(v.value());
+                if expiry != 0 {
+                    due.insert((expiry, k.value()), ()).map_err(failed)?;
+                }
+            }
+            meta.insert("due-index", 1).map_err(failed)?;
+        }
+    }
+    tx.commit().map_err(failed)
+}
+
+/// Applies `first` and every job waiting behind it (up to [`GROUP_LIMIT`]) in one transaction.
+fn commit_group(db: &Database, first: Job, jobs: &std::sync::mpsc::Receiver<Job>) {
+    {
         let mut group = vec![first];
         while group.len() < GROUP_LIMIT {
             match jobs.try_recv() {
@@ -71,11 +243,14 @@ fn write_groups(db: Arc<Database>, jobs: std::sync::mpsc::Receiver<Job>) {
         let committed = (|| -> Result<(), StoreError> {
             let tx = db.begin_write().map_err(failed)?;
             {
-                let mut table = tx.open_table(TABLE).map_err(failed)?;
+                let mut tables = Tables {
+                    kv: tx.open_table(TABLE).map_err(failed)?,
+                    due: tx.open_table(DUE).map_err(failed)?,
+                };
                 for job in group.drain(..) {
                     // A job's own failure (a counter that is not one) is its answer alone; it
                     // checks before it writes, so it leaves nothing half-written.
-                    answers.push((job.work)(&mut table));
+                    answers.push((job.work)(&mut tables));
                     replies.push(job.reply);
                 }
             }
@@ -140,19 +315,26 @@ fn encode(expiry: u64, payload: &[u8]) -> Vec<u8> {
 impl EmbeddedStore {
     /// Opens (or creates) the store file at `path`; keys are prefixed with `namespace:`.
     pub fn open(path: &Path, namespace: &str) -> Result<Self, StoreError> {
-        let db = Arc::new(
-            Database::create(path)
-                .map_err(|e| StoreError::Unavailable(format!("cannot open {}: {e}", path.display())))?,
-        );
-        // Creates the table, so reads never miss it.
+        Self::open_sweeping(path, namespace, SWEEP_EVERY)
+    }
+
+    /// [`EmbeddedStore::open`], sweeping expired rows every `sweep_every` (tests sweep often).
+    pub fn open_sweeping(path: &Path, namespace: &str, sweep_every: Duration) -> Result<Self, StoreError> {
+        let mut db = Database::create(path)
+            .map_err(|e| StoreError::Unavailable(format!("cannot open {}: {e}", path.display())))?;
+        compact_if_worthwhile(&mut db, path);
+        let db = Arc::new(db);
+        // Creates the tables, so reads never miss them.
         let tx = db.begin_write().map_err(failed)?;
         tx.open_table(TABLE).map_err(failed)?;
+        tx.open_table(DUE).map_err(failed)?;
         tx.commit().map_err(failed)?;
+        index_expiries(&db)?;
         let (sender, jobs) = std::sync::mpsc::channel();
         let for_writer = db.clone();
         let thread = std::thread::Builder::new()
             .name("doorman-store-writer".into())
-            .spawn(move || write_groups(for_writer, jobs))
+            .spawn(move || write_groups(for_writer, jobs, sweep_every))
             .map_err(|e| StoreError::Unavailable(format!("cannot start the store's writer: {e}")))?;
         let writer = Arc::new(Writer { jobs: Some(sender), thread: Some(thread) });
         Ok(Self { db, prefix: format!("{namespace}:").into(), writer })
@@ -164,11 +346,11 @@ impl EmbeddedStore {
 
     async fn write<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut Table<'_>) -> Result<T, StoreError> + Send + 'static,
+        f: impl FnOnce(&mut Tables<'_>) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
         let (reply, answer) = tokio::sync::oneshot::channel();
         let work =
-            Box::new(move |t: &mut Table<'_>| f(t).map(|v| Box::new(v) as Box<dyn std::any::Any + Send>));
+            Box::new(move |t: &mut Tables<'_>| f(t).map(|v| Box::new(v) as Box<dyn std::any::Any + Send>));
         self.writer
             .jobs
             .as_ref()
@@ -208,7 +390,7 @@ impl Store for EmbeddedStore {
 
     async fn set(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<(), StoreError> {
         let (key, value) = (self.key(key), encode(expiry_of(ttl), value));
-        self.write(move |t| t.insert(key.as_str(), value.as_slice()).map(drop).map_err(failed)).await
+        self.write(move |t| t.put(&key, &value)).await
     }
 
     async fn set_many(&self, items: &[SetItem]) -> Result<(), StoreError> {
@@ -216,7 +398,7 @@ impl Store for EmbeddedStore {
             items.iter().map(|i| (self.key(&i.key), encode(expiry_of(i.ttl), &i.value))).collect();
         self.write(move |t| {
             for (k, v) in &items {
-                t.insert(k.as_str(), v.as_slice()).map_err(failed)?;
+                t.put(k, v)?;
             }
             Ok(())
         })
@@ -225,11 +407,7 @@ impl Store for EmbeddedStore {
 
     async fn delete(&self, key: &str) -> Result<bool, StoreError> {
         let key = self.key(key);
-        self.write(move |t| {
-            let old = t.remove(key.as_str()).map_err(failed)?;
-            Ok(old.is_some_and(|v| live(v.value(), now_ms()).is_some()))
-        })
-        .await
+        self.write(move |t| Ok(t.remove(&key)?.is_some_and(|v| live(&v, now_ms()).is_some()))).await
     }
 
     async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
@@ -249,11 +427,10 @@ impl Store for EmbeddedStore {
     async fn claim(&self, key: &str, ttl: Option<Duration>) -> Result<bool, StoreError> {
         let key = self.key(key);
         self.write(move |t| {
-            let taken =
-                t.get(key.as_str()).map_err(failed)?.is_some_and(|v| live(v.value(), now_ms()).is_some());
+            let taken = t.raw(&key)?.is_some_and(|v| live(&v, now_ms()).is_some());
             if !taken {
                 // A counter at 1, as a first increment leaves it.
-                t.insert(key.as_str(), encode(expiry_of(ttl), b"1").as_slice()).map_err(failed)?;
+                t.put(&key, &encode(expiry_of(ttl), b"1"))?;
             }
             Ok(!taken)
         })
@@ -276,8 +453,8 @@ impl Store for EmbeddedStore {
         let key = self.key(key);
         self.write(move |t| {
             let now = now_ms();
-            let stored = t.get(key.as_str()).map_err(failed)?;
-            let (current, expiry) = match stored.as_ref().and_then(|v| live_parts(v.value(), now)) {
+            let stored = t.raw(&key)?;
+            let (current, expiry) = match stored.as_deref().and_then(|v| live_parts(v, now)) {
                 Some((expiry, payload)) => (
                     read_counter(payload)
                         .ok_or_else(|| StoreError::Failed(format!("{key} is not a counter")))?,
@@ -285,10 +462,9 @@ impl Store for EmbeddedStore {
                 ),
                 None => (0, expiry_of(ttl)),
             };
-            drop(stored);
             let next =
                 current.checked_add(by).ok_or_else(|| StoreError::Failed(format!("{key} overflows")))?;
-            t.insert(key.as_str(), encode(expiry, next.to_string().as_bytes()).as_slice()).map_err(failed)?;
+            t.put(&key, &encode(expiry, next.to_string().as_bytes()))?;
             Ok(next)
         })
         .await
@@ -311,5 +487,74 @@ impl Store for EmbeddedStore {
             }
             Ok(out)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use redb::ReadableTableMetadata;
+
+    use super::*;
+
+    fn rows(store: &EmbeddedStore) -> (usize, usize) {
+        let tx = store.db.begin_read().unwrap();
+        let kv = tx.open_table(TABLE).unwrap().len().unwrap() as usize;
+        let due = tx.open_table(DUE).unwrap().len().unwrap() as usize;
+        (kv, due)
+    }
+
+    #[tokio::test]
+    async fn expired_rows_are_swept_and_live_ones_stay() {
+        let dir = tempfile::tempdir().unwrap();
+        let store =
+            EmbeddedStore::open_sweeping(&dir.path().join("s.redb"), "t", Duration::from_secs(3600)).unwrap();
+        let short = Some(Duration::from_millis(1));
+        for i in 0..50 {
+            store.set(&format!("gone:{i}"), b"x", short).await.unwrap();
+        }
+        store.increment("rate", 1, short).await.unwrap();
+        store.claim("claim", short).await.unwrap();
+        store.set("kept", b"x", None).await.unwrap();
+        store.set("later", b"x", Some(Duration::from_secs(3600))).await.unwrap();
+        // Written with an expiry, then again without: the old `due` row must not remove it.
+        store.set("renewed", b"x", short).await.unwrap();
+        store.set("renewed", b"y", None).await.unwrap();
+        // Written again with a later expiry.
+        store.set("extended", b"x", short).await.unwrap();
+        store.set("extended", b"y", Some(Duration::from_secs(3600))).await.unwrap();
+        store.set("deleted", b"x", short).await.unwrap();
+        store.delete("deleted").await.unwrap();
+        assert_eq!(rows(&store), (56, 54), "every row with an expiry is due once");
+        std::thread::sleep(Duration::from_millis(5));
+        let swept = sweep(&store.db, now_ms(), 20).unwrap();
+        assert_eq!(swept, 20, "a batch at most");
+        while sweep(&store.db, now_ms(), 20).unwrap() > 0 {}
+        assert_eq!(rows(&store), (4, 2), "kept, later, renewed, extended; later's and extended's due rows");
+        for key in ["kept", "later", "renewed", "extended"] {
+            assert!(store.get(key).await.unwrap().is_some(), "{key}");
+        }
+        assert_eq!(store.get("renewed").await.unwrap().as_deref(), Some(&b"y"[..]));
+    }
+
+    #[tokio::test]
+    async fn a_file_without_the_due_table_gets_it_when_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.redb");
+        {
+            // A file as earlier versions wrote it: values only.
+            let db = Database::create(&path).unwrap();
+            let tx = db.begin_write().unwrap();
+            {
+                let mut kv = tx.open_table(TABLE).unwrap();
+                kv.insert("t:gone", encode(now_ms() - 1000, b"x").as_slice()).unwrap();
+                kv.insert("t:kept", encode(0, b"x").as_slice()).unwrap();
+            }
+            tx.commit().unwrap();
+        }
+        let store = EmbeddedStore::open_sweeping(&path, "t", Duration::from_secs(3600)).unwrap();
+        assert_eq!(rows(&store), (2, 1));
+        assert_eq!(sweep(&store.db, now_ms(), 100).unwrap(), 1);
+        assert_eq!(rows(&store), (1, 0));
+        assert!(store.get("kept").await.unwrap().is_some());
     }
 }
