@@ -220,6 +220,18 @@ async fn send_mail(sender: Sender<AnyStore>, mailer: Arc<dyn Mailer>, mut stop: 
     let _ = sender.drain(&*mailer).await;
 }
 
+/// Logs what the store promises about acknowledged writes once it answers (a warning when a
+/// restart of it could lose some); tries for a minute.
+async fn report_durability(store: AnyStore) {
+    for _ in 0..60 {
+        match store.durability().await {
+            Ok(d) if d.safe => return tracing::info!(store = store.kind(), level = d.level, "{}", d.detail),
+            Ok(d) => return tracing::warn!(store = store.kind(), level = d.level, "{}", d.detail),
+            Err(_) => tokio::time::sleep(Duration::from_secs(1)).await,
+        }
+    }
+}
+
 fn run_admin(
     listener: std::net::TcpListener,
     state: impl FnOnce() -> Result<AdminState, StoreError>,
@@ -234,6 +246,7 @@ fn run_admin(
             Err(e) => return tracing::error!(error = %e, "admin listener cannot reach the store"),
         };
         let metrics = state.metrics.clone();
+        tokio::spawn(report_durability(state.admin.ports.store.clone()));
         let mail_task = mailer.map(|(mailer, retry_after)| {
             let sender = Sender::new(state.admin.ports.store.clone(), Arc::new(crate::app::SystemClock))
                 .retry_after(retry_after);

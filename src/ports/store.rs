@@ -1,8 +1,10 @@
 //! The store port: a small durable key-value interface with expiry and counters.
 //!
 //! Keys are UTF-8 strings chosen by Doorman's features (e.g. `bl:acct:{org}:alice`); the adapter
-//! adds its namespace. A write has returned `Ok` only once it is durable (the embedded store has
-//! committed to disk, Redis has acknowledged it), so nothing acknowledged to a user is lost.
+//! adds its namespace. A write has returned `Ok` only once the store has taken it: the embedded
+//! store has committed it to disk with an `fsync`; Redis has acknowledged it, which survives a
+//! Redis restart only as far as its persistence settings say (everything with `appendonly yes`
+//! and `appendfsync always`; `adapters::store::Durability` reads and reports them).
 //!
 //! Futures are `Send` so hosts can hold a store in multi-threaded runtimes.
 
@@ -56,8 +58,10 @@ pub trait Store: Send + Sync + 'static {
         ttl: Option<Duration>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// Stores many values at once, all or nothing, durably before it returns (bulk imports:
-    /// one disk commit or one Redis round trip for the whole batch).
+    /// Stores many values at once, before it returns: one disk commit or one Redis round trip
+    /// for the whole batch. All or nothing on the embedded store and on one Redis server
+    /// (`MULTI`); a Redis Cluster takes one batch only within one hash slot, so callers keep a
+    /// batch's keys under one hash tag where all-or-nothing matters.
     fn set_many(&self, items: &[SetItem]) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Removes `key`; answers whether it existed.

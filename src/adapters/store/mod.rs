@@ -5,12 +5,14 @@
 //! Redis connection, so no request waits on another thread). Both pass the same suite in
 //! `tests/store`.
 
+mod durability;
 mod embedded;
 mod redis;
 
 use std::path::Path;
 use std::time::Duration;
 
+pub use self::durability::Durability;
 pub use self::embedded::EmbeddedStore;
 pub use self::redis::RedisStore;
 use crate::core::policy::StorePolicy;
@@ -72,6 +74,14 @@ impl AnyStore {
         match self {
             Self::Embedded(_) => "embedded",
             Self::Redis(_) => "redis",
+        }
+    }
+
+    /// What the store promises about acknowledged writes, read from it now.
+    pub async fn durability(&self) -> Result<Durability, StoreError> {
+        match self {
+            Self::Embedded(_) => Ok(Durability::embedded()),
+            Self::Redis(r) => r.durability().await,
         }
     }
 }

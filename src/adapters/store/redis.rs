@@ -1,9 +1,14 @@
 //! The Redis store: shared state for several Doorman instances.
 //!
-//! One multiplexed connection per process, re-established by itself when Redis comes back
-//! (`ConnectionManager`). Every key is `namespace:key`; features put a `{hash tag}` into their
+//! One multiplexed connection per store handle, re-established by itself when Redis comes back
+//! (`ConnectionManager`); `StoreFactory` gives each runtime (each proxy worker, the admin
+//! thread) a handle of its own, so a process holds one connection per runtime. Every key is `namespace:key`; features put a `{hash tag}` into their
 //! keys where several keys must share a Redis Cluster slot. Each operation is one round trip
 //! (pipelines where it takes several commands).
+//!
+//! A write Redis acknowledged survives a Redis restart only with `appendonly yes` and
+//! `appendfsync always`; [`RedisStore::durability`] reads what the server is set to, and Doorman
+//! reports it in the log and `/readyz`.
 
 use std::time::Duration;
 
@@ -71,6 +76,25 @@ impl RedisStore {
 
     fn key(&self, key: &str) -> String {
         format!("{}{key}", self.prefix)
+    }
+
+    /// What the server's persistence settings promise about acknowledged writes (`CONFIG GET`;
+    /// a server that refuses `CONFIG` is `unknown`, not an error).
+    pub async fn durability(&self) -> Result<super::Durability, StoreError> {
+        let mut c = self.conn.clone();
+        let mut setting = async |name: &str| -> Result<Result<String, String>, StoreError> {
+            match redis::cmd("CONFIG").arg("GET").arg(name).query_async::<Vec<String>>(&mut c).await {
+                Ok(pair) => Ok(Ok(pair.get(1).cloned().unwrap_or_default())),
+                Err(e) if matches!(error(e.clone()), StoreError::Unavailable(_)) => Err(error(e)),
+                Err(e) => Ok(Err(e.to_string())),
+            }
+        };
+        let (aof, fsync, save) =
+            (setting("appendonly").await?, setting("appendfsync").await?, setting("save").await?);
+        Ok(match (aof, fsync, save) {
+            (Ok(aof), Ok(fsync), Ok(save)) => super::Durability::of_redis(&aof, &fsync, &save),
+            (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => super::Durability::unknown(&e),
+        })
     }
 }
 

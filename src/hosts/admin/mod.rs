@@ -81,9 +81,12 @@ async fn readyz(State(state): State<AdminState>) -> Response {
         )
             .into_response();
     }
-    match state.admin.ports.store.ping().await {
+    let store = &state.admin.ports.store;
+    match store.ping().await {
         Ok(()) => {
-            Json(serde_json::json!({"ready": true, "store": state.admin.ports.store.kind()})).into_response()
+            let durability = store.durability().await.ok();
+            Json(serde_json::json!({"ready": true, "store": store.kind(), "durability": durability}))
+                .into_response()
         }
         Err(e) => {
             tracing::warn!(error = %e, "readiness: store unavailable");
