@@ -1,6 +1,9 @@
-//! The command line's client of the admin API (`doorman blacklist …`).
+//! The command line's client of the admin API (`doorman blacklist …`, `doorman waitlist …`).
 //!
-//! Reads `DOORMAN_ADMIN_URL` (default `http://127.0.0.1:8081`) and `DOORMAN_ADMIN_TOKEN`.
+//! Reads `DOORMAN_ADMIN_URL` (default `http://127.0.0.1:8081`) and `DOORMAN_ADMIN_TOKEN`. An
+//! `https://` URL (the admin listener behind a TLS-terminating proxy) is verified against the
+//! system's certificate authorities or the PEM file `DOORMAN_ADMIN_CA_FILE`, so the token never
+//! travels in clear text past that proxy.
 
 use std::time::Duration;
 
@@ -38,27 +41,98 @@ pub enum ClientError {
 pub struct AdminClient {
     base: String,
     token: String,
-    client: Client<HttpConnector, Full<Bytes>>,
+    transport: Transport,
 }
+
+/// How requests reach the admin listener.
+enum Transport {
+    /// `http://`: a pooled client.
+    Plain(Box<Client<HttpConnector, Full<Bytes>>>),
+    /// `https://`: a verified TLS connection per request.
+    Tls {
+        connector: tokio_rustls::TlsConnector,
+        server_name: tokio_rustls::rustls::pki_types::ServerName<'static>,
+        address: String,
+    },
+}
+
+/// How long connecting (TCP and TLS) may take.
+const CONNECT_WITHIN: Duration = Duration::from_secs(5);
 
 impl AdminClient {
     /// From `DOORMAN_ADMIN_URL` and `DOORMAN_ADMIN_TOKEN`.
     pub fn from_env() -> Result<Self, ClientError> {
         let base = std::env::var("DOORMAN_ADMIN_URL").unwrap_or_else(|_| "http://127.0.0.1:8081".into());
         let base = base.trim_end_matches('/').to_owned();
-        if !base.starts_with("http://") || base.parse::<http::Uri>().is_err() {
-            return Err(ClientError::Config(format!("DOORMAN_ADMIN_URL `{base}` is not an http:// URL")));
-        }
         let token = std::env::var("DOORMAN_ADMIN_TOKEN")
             .map_err(|_| ClientError::Config("DOORMAN_ADMIN_TOKEN is not set".into()))?;
-        Ok(Self::new(base, token))
+        let ca_file = std::env::var_os("DOORMAN_ADMIN_CA_FILE").map(std::path::PathBuf::from);
+        Self::with_ca(base, token, ca_file.as_deref())
     }
 
     /// A client of the admin API at `base` (`http://host:port`) with the bearer `token`.
     pub fn new(base: String, token: String) -> Self {
         let mut connector = HttpConnector::new();
-        connector.set_connect_timeout(Some(Duration::from_secs(5)));
-        Self { base, token, client: Client::builder(TokioExecutor::new()).build(connector) }
+        connector.set_connect_timeout(Some(CONNECT_WITHIN));
+        Self {
+            base,
+            token,
+            transport: Transport::Plain(Box::new(Client::builder(TokioExecutor::new()).build(connector))),
+        }
+    }
+
+    /// A client of the admin API at `base`, `http://` or `https://` (verified against `ca_file`,
+    /// or the system's authorities).
+    pub fn with_ca(
+        base: String,
+        token: String,
+        ca_file: Option<&std::path::Path>,
+    ) -> Result<Self, ClientError> {
+        let bad =
+            || ClientError::Config(format!("DOORMAN_ADMIN_URL `{base}` is not an http:// or https:// URL"));
+        let uri = base.parse::<http::Uri>().map_err(|_| bad())?;
+        match uri.scheme_str() {
+            Some("http") if uri.host().is_some() => Ok(Self::new(base, token)),
+            Some("https") => {
+                let host =
+                    uri.host().ok_or_else(bad)?.trim_start_matches('[').trim_end_matches(']').to_owned();
+                let port = uri.port_u16().unwrap_or(443);
+                let (roots, _) = crate::hosts::proxy::tls::ca_roots(ca_file).map_err(|(path, why)| {
+                    ClientError::Config(format!("DOORMAN_ADMIN_CA_FILE {}: {why}", path.display()))
+                })?;
+                let connector =
+                    crate::hosts::proxy::tls::client_connector(roots).map_err(ClientError::Config)?;
+                let server_name =
+                    tokio_rustls::rustls::pki_types::ServerName::try_from(host.clone()).map_err(|_| bad())?;
+                let address =
+                    if host.contains(':') { format!("[{host}]:{port}") } else { format!("{host}:{port}") };
+                Ok(Self { base, token, transport: Transport::Tls { connector, server_name, address } })
+            }
+            _ => Err(bad()),
+        }
+    }
+
+    /// Sends `req` over a fresh verified TLS connection.
+    async fn send_tls(
+        &self,
+        req: Request<Full<Bytes>>,
+    ) -> Result<http::Response<hyper::body::Incoming>, String> {
+        let Transport::Tls { connector, server_name, address } = &self.transport else {
+            return Err("not a TLS client".into());
+        };
+        let connect = async {
+            let tcp = tokio::net::TcpStream::connect(address.as_str()).await.map_err(|e| e.to_string())?;
+            let _ = tcp.set_nodelay(true);
+            connector.connect(server_name.clone(), tcp).await.map_err(|e| format!("TLS: {e}"))
+        };
+        let tls = tokio::time::timeout(CONNECT_WITHIN, connect)
+            .await
+            .map_err(|_| format!("no connection within {} s", CONNECT_WITHIN.as_secs()))??;
+        let (mut sender, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tls))
+            .await
+            .map_err(|e| e.to_string())?;
+        tokio::spawn(conn);
+        sender.send_request(req).await.map_err(|e| e.to_string())
     }
 
     /// Sends `body` as `content_type` and answers the raw reply body.
@@ -94,12 +168,18 @@ impl AdminClient {
             .map_err(|e| ClientError::Config(format!("bad request to {url}: {e}")))?;
         let unreachable = |reason: String| ClientError::Unreachable { url: self.base.clone(), reason };
         // Imports may be large: the deadline is generous.
-        let resp = tokio::time::timeout(Duration::from_secs(600), self.client.request(req))
+        let sent = async {
+            match &self.transport {
+                Transport::Plain(client) => client.request(req).await.map_err(|e| {
+                    std::error::Error::source(&e).map(|s| s.to_string()).unwrap_or(e.to_string())
+                }),
+                Transport::Tls { .. } => self.send_tls(req).await,
+            }
+        };
+        let resp = tokio::time::timeout(Duration::from_secs(600), sent)
             .await
             .map_err(|_| unreachable("no answer within 600 s".into()))?
-            .map_err(|e| {
-                unreachable(std::error::Error::source(&e).map(|s| s.to_string()).unwrap_or(e.to_string()))
-            })?;
+            .map_err(unreachable)?;
         let status = resp.status();
         let headers = resp.headers().clone();
         let text = resp.into_body().collect().await.map_err(|e| unreachable(e.to_string()))?.to_bytes();

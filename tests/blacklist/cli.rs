@@ -176,3 +176,46 @@ async fn serve_reads_a_hash_key_with_a_pasted_newline_as_the_trimmed_key() {
     assert_eq!(checkout(&fixed, "mallory%40example.com").await, 303, "the entry no longer matches");
     assert_eq!(checkout(&fixed, "ada%40example.com").await, 200);
 }
+
+/// The admin listener behind a TLS-terminating proxy (here a second Doorman with a certificate
+/// from the test CA): the CLI speaks `https://`, verifies the proxy's certificate, and refuses
+/// one it cannot verify, so the token never crosses the network in clear text.
+#[tokio::test]
+async fn the_cli_reaches_the_admin_api_over_verified_https() {
+    const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/tls");
+    let shop = Shop::start(StoreKind::Embedded, "");
+    let admin = format!("http://{}", shop.doorman.admin);
+    let proxy = crate::support::doorman::Doorman::start(&crate::support::doorman::policy(
+        &admin,
+        &format!("tls_cert_file = \"{DIR}/localhost.crt\"\ntls_key_file = \"{DIR}/localhost.key\""),
+        "",
+    ));
+    let url = format!("https://localhost:{}", proxy.public.port());
+    let ca = format!("{DIR}/ca.crt");
+    let env = [
+        ("DOORMAN_ADMIN_URL", url.as_str()),
+        ("DOORMAN_ADMIN_TOKEN", TOKEN),
+        ("DOORMAN_ADMIN_CA_FILE", ca.as_str()),
+    ];
+    let out = doorman(&["blacklist", "add", "--account", "eve-42", "--reason", "over https"], &env);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = doorman(&["blacklist", "list"], &env);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("over https"));
+    assert_eq!(shop.checkout_form("e1", "account=eve-42").await.0.status(), 303, "the entry is real");
+
+    // A certificate the system does not trust (the test CA is not in it): refused, not sent.
+    let out = doorman(&["blacklist", "list"], &env[..2]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot reach") && err.contains("certificate"), "{err}");
+    // What is no admin URL at all.
+    for bad in ["ftp://localhost:1", "localhost:8081", "https://"] {
+        let out = doorman(&["blacklist", "list"], &[("DOORMAN_ADMIN_URL", bad), env[1]]);
+        assert_eq!(out.status.code(), Some(2), "{bad}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let out =
+        doorman(&["blacklist", "list"], &[env[0], env[1], ("DOORMAN_ADMIN_CA_FILE", "/nonexistent.pem")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("DOORMAN_ADMIN_CA_FILE"));
+}

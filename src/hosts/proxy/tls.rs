@@ -77,6 +77,48 @@ pub struct BackendConnector {
     pub server_name: rustls::pki_types::ServerName<'static>,
 }
 
+/// The certificate authorities in the PEM file `ca_file`, or in the system's bundle; answers
+/// them with the file they came from. The error says what is wrong with which file.
+pub fn ca_roots(
+    ca_file: Option<&Path>,
+) -> Result<(rustls::RootCertStore, std::path::PathBuf), (std::path::PathBuf, String)> {
+    let ca_path = match ca_file {
+        Some(file) => file.to_path_buf(),
+        None => SYSTEM_CA_BUNDLES.iter().map(Path::new).find(|p| p.is_file()).map(Path::to_path_buf).ok_or_else(
+            || {
+                (
+                    Path::new(SYSTEM_CA_BUNDLES[0]).to_path_buf(),
+                    "not set, and no system certificate bundle found (install ca-certificates, or name a PEM file)"
+                        .to_owned(),
+                )
+            },
+        )?,
+    };
+    let pem = std::fs::read(&ca_path).map_err(|e| (ca_path.clone(), e.to_string()))?;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(&pem) {
+        let cert = cert.map_err(|e| (ca_path.clone(), format!("not a PEM bundle: {e}")))?;
+        // A bundle may hold certificates rustls cannot use; the usable ones are enough.
+        let _ = roots.add(cert);
+    }
+    if roots.is_empty() {
+        return Err((ca_path, "holds no usable certificate".into()));
+    }
+    Ok((roots, ca_path))
+}
+
+/// A TLS client trusting `roots`, offering `http/1.1` only (ring, safe default versions).
+pub fn client_connector(roots: rustls::RootCertStore) -> Result<tokio_rustls::TlsConnector, String> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(tokio_rustls::TlsConnector::from(Arc::new(config)))
+}
+
 /// Builds the backend connector; a relative `ca_file` is resolved against `base_dir`.
 pub fn connector(
     tls: &crate::core::policy::BackendTls,
@@ -84,30 +126,9 @@ pub fn connector(
 ) -> Result<BackendConnector, TlsError> {
     let fail =
         |field, path: &Path, message: String| TlsError { field, path: path.display().to_string(), message };
-    let ca_path = match &tls.ca_file {
-        Some(file) => base_dir.join(file),
-        None => SYSTEM_CA_BUNDLES.iter().map(Path::new).find(|p| p.is_file()).map(Path::to_path_buf).ok_or_else(
-            || {
-                fail(
-                    "backend.tls_ca_file",
-                    Path::new(SYSTEM_CA_BUNDLES[0]),
-                    "not set, and no system certificate bundle found (install ca-certificates, or name a PEM file)"
-                        .into(),
-                )
-            },
-        )?,
-    };
-    let pem = std::fs::read(&ca_path).map_err(|e| fail("backend.tls_ca_file", &ca_path, e.to_string()))?;
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in CertificateDer::pem_slice_iter(&pem) {
-        let cert =
-            cert.map_err(|e| fail("backend.tls_ca_file", &ca_path, format!("not a PEM bundle: {e}")))?;
-        // A bundle may hold certificates rustls cannot use; the usable ones are enough.
-        let _ = roots.add(cert);
-    }
-    if roots.is_empty() {
-        return Err(fail("backend.tls_ca_file", &ca_path, "holds no usable certificate".into()));
-    }
+    let ca_file = tls.ca_file.as_ref().map(|f| base_dir.join(f));
+    let (roots, ca_path) = ca_roots(ca_file.as_deref())
+        .map_err(|(path, message)| fail("backend.tls_ca_file", &path, message))?;
     let server_name = rustls::pki_types::ServerName::try_from(tls.server_name.clone()).map_err(|e| {
         fail(
             "backend.tls_server_name",
@@ -115,12 +136,6 @@ pub fn connector(
             format!("not a host name or address: {e}"),
         )
     })?;
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| fail("backend.tls_ca_file", &ca_path, e.to_string()))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(BackendConnector { connector: tokio_rustls::TlsConnector::from(Arc::new(config)), server_name })
+    let connector = client_connector(roots).map_err(|e| fail("backend.tls_ca_file", &ca_path, e))?;
+    Ok(BackendConnector { connector, server_name })
 }
