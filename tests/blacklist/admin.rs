@@ -157,6 +157,39 @@ async fn organizer_tokens_reach_only_their_own_organizer() {
 }
 
 #[tokio::test]
+async fn organizers_are_created_once_when_raced_and_deleted_with_their_tokens() {
+    let shop = Shop::start(StoreKind::Embedded, "");
+    // Ten creations of one organizer at once: exactly one wins.
+    let tries = (0..10).map(|i| {
+        let body = format!(r#"{{"id": "river-club", "name": "River Club {i}"}}"#);
+        let shop = &shop;
+        async move { shop.admin("POST", "/v1/organizers", &body).await }
+    });
+    let answers = futures_util::future::join_all(tries).await;
+    let statuses: Vec<u16> = answers.iter().map(|(s, _)| *s).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 9, "{statuses:?}");
+    let token = answers.iter().find(|(s, _)| *s == 201).unwrap().1["token"].as_str().unwrap().to_owned();
+    assert_eq!(call_as(&shop, &token, "GET", "/v1/blacklist", "").await.0, 200, "the winner's token works");
+    let (_, issued) = call_as(&shop, &token, "POST", "/v1/organizers/river-club/box-office-token", "").await;
+    let box_office = issued["token"].as_str().unwrap().to_owned();
+
+    // Only the operator deletes; then both tokens stop at once, and the id is free again.
+    assert_eq!(call_as(&shop, &token, "DELETE", "/v1/organizers/river-club", "").await.0, 403);
+    let (status, deleted) = shop.admin("DELETE", "/v1/organizers/river-club", "").await;
+    assert_eq!((status, deleted["deleted"].as_bool()), (200, Some(true)), "{deleted}");
+    assert_eq!(call_as(&shop, &token, "GET", "/v1/blacklist", "").await.0, 401);
+    assert_eq!(call_as(&shop, &box_office, "GET", "/v1/events/x/waitlist", "").await.0, 401);
+    assert_eq!(shop.admin("DELETE", "/v1/organizers/river-club", "").await.0, 404);
+    assert_eq!(shop.admin("DELETE", "/v1/organizers/Bad%20Id", "").await.0, 400);
+    let (status, again) =
+        shop.admin("POST", "/v1/organizers", r#"{"id": "river-club", "name": "River Club"}"#).await;
+    assert_eq!(status, 201, "{again}");
+    let (_, audit) = shop.admin("GET", "/v1/audit?organizer=river-club", "").await;
+    assert!(audit.to_string().contains("delete_organizer"), "{audit}");
+}
+
+#[tokio::test]
 async fn the_audit_log_records_changes_and_blocked_attempts_without_addresses() {
     let shop = Shop::start(StoreKind::Embedded, "");
     shop.admin("PUT", "/v1/events/spring-concert", r#"{"organizer": "harbour-hall"}"#).await;

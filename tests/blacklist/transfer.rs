@@ -136,3 +136,50 @@ async fn imports_are_streamed_in_batches_and_scoped_for_organizers() {
     assert_eq!(report["added"], 0);
     assert!(report["errors"][0]["error"].as_str().unwrap().contains("name the columns"));
 }
+
+#[tokio::test]
+async fn csv_exports_cannot_run_as_formulas_and_still_import_unchanged() {
+    let shop = Shop::start(StoreKind::Embedded, "");
+    for body in [
+        r#"{"account": "=HYPERLINK(\"http://evil.example\",\"x\")", "reason": "+cmd|' /C calc'!A0"}"#,
+        r#"{"account": "@alice", "reason": "-1"}"#,
+        r#"{"account": "plain", "reason": "fine"}"#,
+    ] {
+        assert_eq!(shop.admin("POST", "/v1/blacklist", body).await.0, 201, "{body}");
+    }
+    let csv = export(&shop, "").await;
+    for cell in ["'=HYPERLINK", "'+cmd", "'@alice", "'-1", ",plain,"] {
+        assert!(csv.contains(cell), "no {cell} in {csv}");
+    }
+    for line in csv.lines().skip(1) {
+        for cell in line.split(',') {
+            assert!(
+                !cell.trim_start_matches('"').starts_with(['=', '+', '-', '@']),
+                "a live formula: {line}"
+            );
+        }
+    }
+    // Imported again, the same identities are blocked: the quote is taken off.
+    let copy = Shop::start(StoreKind::Embedded, "");
+    let (status, report) = import(&copy, TOKEN, "text/csv", csv.into_bytes()).await;
+    assert_eq!((status, report["added"].as_u64()), (200, Some(3)), "{report}");
+    assert_eq!(copy.checkout_form("summer-gala", "account=%40alice").await.0.status(), 303);
+    assert_eq!(copy.checkout_form("summer-gala", "account=%27%40alice").await.0.status(), 200);
+    let (_, listed) = copy.admin("GET", "/v1/blacklist", "").await;
+    assert!(listed.to_string().contains("+cmd|' /C calc'!A0"), "reasons come back as written: {listed}");
+
+    // A report names what is wrong with a line without repeating what it holds.
+    let ndjson = concat!(
+        r#"{"account": 42, "reason": "mallory@example.com"}"#,
+        "\n",
+        r#"{"email": "mallory@example.com", "colour": "mallory@example.com"}"#,
+        "\n",
+        r#"{"account": "eve", "expires_in": "mallory@example.com"}"#,
+        "\n",
+    );
+    let (_, report) = import(&copy, TOKEN, "application/x-ndjson", ndjson.as_bytes().to_vec()).await;
+    assert_eq!(report["rejected"], 3, "{report}");
+    let messages = report["errors"].to_string();
+    assert!(!messages.contains("mallory") && !messages.contains("42"), "{messages}");
+    assert!(messages.contains("wrong type") && messages.contains("unknown field"), "{messages}");
+}

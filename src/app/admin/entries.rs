@@ -91,21 +91,23 @@ impl<S: Store> Admin<S> {
         if reason.len() > MAX_REASON || reason.chars().any(char::is_control) {
             return Err(AdminError::bad(format!("reason: at most {MAX_REASON} bytes of text on one line")));
         }
-        let ttl = match (&req.expires_in, &req.expires_at) {
-            (Some(_), Some(_)) => return Err(AdminError::bad("give expires_in or expires_at, not both")),
-            (Some(d), None) => Some(
-                humantime::parse_duration(d)
-                    .map_err(|e| AdminError::bad(format!("expires_in: `{d}`: {e}")))?,
-            ),
-            (None, Some(t)) => {
-                let at = humantime::parse_rfc3339_weak(t).map_err(|e| {
-                    AdminError::bad(format!("expires_at: `{t}` is not an RFC 3339 time: {e}"))
-                })?;
-                let at = at.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-                Some(Duration::from_secs(at.saturating_sub(now)))
-            }
-            (None, None) => None,
-        };
+        let ttl =
+            match (&req.expires_in, &req.expires_at) {
+                (Some(_), Some(_)) => return Err(AdminError::bad("give expires_in or expires_at, not both")),
+                (Some(d), None) => Some(humantime::parse_duration(d).map_err(|e| {
+                    AdminError::bad(format!("expires_in: not a duration like 90d or 12h: {e}"))
+                })?),
+                (None, Some(t)) => {
+                    let at = humantime::parse_rfc3339_weak(t).map_err(|e| {
+                        AdminError::bad(format!(
+                            "expires_at: not an RFC 3339 time like 2027-01-01T00:00:00Z: {e}"
+                        ))
+                    })?;
+                    let at = at.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+                    Some(Duration::from_secs(at.saturating_sub(now)))
+                }
+                (None, None) => None,
+            };
         if ttl.is_some_and(|t| t.is_zero() || t > Duration::from_secs(100 * 365 * 86_400)) {
             return Err(AdminError::bad("the expiry must be in the future and at most 100 years away"));
         }

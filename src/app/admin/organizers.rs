@@ -102,6 +102,11 @@ fn org_key(id: &str) -> String {
     format!("org:{id}")
 }
 
+/// The claim that makes one creation of organizer `id` win when two race.
+fn org_claim_key(id: &str) -> String {
+    format!("org-claim:{id}")
+}
+
 impl<S: Store> Admin<S> {
     /// A new token of `role` for organizer `id`: `org.<id>.<64 hex digits>` or `box.…`.
     fn new_token(&self, role: Role, id: &str) -> String {
@@ -131,11 +136,13 @@ impl<S: Store> Admin<S> {
         who.require_operator()?;
         slug("id", &req.id)?;
         let name = check_name(&req.name)?;
-        if self.organizer(&req.id).await?.is_some() {
-            return Err(AdminError::Conflict(format!(
-                "organizer `{}` exists; rotate its token instead",
-                req.id
-            )));
+        let exists =
+            || AdminError::Conflict(format!("organizer `{}` exists; rotate its token instead", req.id));
+        // Organizers made before claims existed have a record and no claim.
+        if self.organizer(&req.id).await?.is_some()
+            || !self.ports.store.claim(&org_claim_key(&req.id), None).await?
+        {
+            return Err(exists());
         }
         let token = self.new_token(Role::Admin, &req.id);
         let org = OrganizerRecord {
@@ -184,6 +191,20 @@ impl<S: Store> Admin<S> {
         tracing::info!(organizer = id, "organizer token rotated");
         self.record(who, AuditAction::RotateToken, "organizer", id, &Scope::Organizer(id.to_owned())).await;
         Ok(json!({ "id": id, "token": token }))
+    }
+
+    /// Deletes organizer `id`: its tokens stop working at once and its staff sessions end. Its
+    /// blacklist entries, event mappings and audit log stay (the operator removes entries and
+    /// maps events anew); an organizer of the same id can be created again.
+    pub async fn delete_organizer(&self, who: &Principal, id: &str) -> Result<Value, AdminError> {
+        who.require_operator()?;
+        self.existing(id).await?;
+        self.ports.store.delete(&org_key(id)).await?;
+        self.ports.store.delete(&org_claim_key(id)).await?;
+        tracing::info!(organizer = id, "organizer deleted");
+        self.record(who, AuditAction::DeleteOrganizer, "organizer", id, &Scope::Organizer(id.to_owned()))
+            .await;
+        Ok(json!({ "id": id, "deleted": true }))
     }
 
     /// Organizer `id` as its admin sees it: name, box-office address, whether a box-office

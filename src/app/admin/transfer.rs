@@ -89,6 +89,24 @@ const CSV_COLUMNS: &[&str] = &[
     "added_at",
 ];
 
+/// What is wrong with an NDJSON line, without the line's text: `serde_json` quotes the values it
+/// could not take, and a report must not carry addresses or account ids back.
+fn json_problem(e: serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let what = match e.classify() {
+        Category::Syntax | Category::Eof | Category::Io => "not valid JSON",
+        Category::Data if e.to_string().starts_with("unknown field") => {
+            return format!(
+                "not a JSON entry: an unknown field (at column {}); the fields are: {}",
+                e.column(),
+                CSV_COLUMNS.join(", ")
+            );
+        }
+        Category::Data => "a field of the wrong type (every field is a string)",
+    };
+    format!("not a JSON entry: {what}, at column {}", e.column())
+}
+
 fn csv_record(line: &str) -> Result<Vec<String>, String> {
     let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(line.as_bytes());
     match reader.records().next() {
@@ -108,6 +126,8 @@ fn csv_row(columns: &[String], line: &str) -> Result<Row, String> {
         if val.is_empty() {
             continue;
         }
+        // An export's neutralised formula cell (`'=…`) reads back as it was.
+        let val = super::cells::plain_cell(&val).to_owned();
         let slot = match col.as_str() {
             "account" => &mut row.account,
             "email" => &mut row.email,
@@ -187,7 +207,7 @@ impl<'a, S: Store> Import<'a, S> {
             return;
         }
         let row = match self.format {
-            Format::Ndjson => serde_json::from_str::<Row>(line).map_err(|e| format!("not a JSON entry: {e}")),
+            Format::Ndjson => serde_json::from_str::<Row>(line).map_err(json_problem),
             Format::Csv => csv_row(self.columns.as_deref().unwrap_or_default(), line),
         };
         let request = match row.and_then(Row::into_request) {
@@ -283,7 +303,9 @@ impl<S: Store> Admin<S> {
                     out.push('\n');
                 }
                 Format::Csv => {
-                    let field = |k: &str| json[k].as_str().unwrap_or("").to_owned();
+                    // Cells a spreadsheet would run get a leading `'`; import takes it off again.
+                    let field =
+                        |k: &str| super::cells::neutral_cell(json[k].as_str().unwrap_or("")).into_owned();
                     let _ = writer.write_record([
                         field("kind"),
                         field("value"),

@@ -186,15 +186,7 @@ pub const CSV_HEADER: [&str; 13] = [
     "cancelled",
 ];
 
-/// A cell as a spreadsheet cannot take it for a formula: text starting with `=`, `+`, `-`, `@`,
-/// a tab or a carriage return gets a leading `'`.
-pub fn neutral_cell(text: &str) -> std::borrow::Cow<'_, str> {
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{text}").into()
-    } else {
-        text.into()
-    }
-}
+pub use super::cells::neutral_cell;
 
 /// `page` as CSV rows (RFC 4180 quoting by the `csv` crate), with the header row when `header`.
 pub fn csv_page(page: &ExportPage, header: bool) -> String {

@@ -26,6 +26,8 @@ pub enum AuditAction {
     RotateBoxOfficeToken,
     /// An organizer's record changed: name or box-office address (`kind` is `organizer`).
     ChangeOrganizer,
+    /// An organizer was deleted, its tokens with it (`kind` is `organizer`).
+    DeleteOrganizer,
 }
 
 /// One audit record.

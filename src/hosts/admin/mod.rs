@@ -55,7 +55,10 @@ pub fn router(state: AdminState) -> Router {
         .route("/v1/hash-email", post(blacklist::hash_email))
         .route("/v1/audit", get(blacklist::audit_log))
         .route("/v1/organizers", post(organizers::create).get(organizers::list))
-        .route("/v1/organizers/{id}", get(organizers::show).patch(organizers::change))
+        .route(
+            "/v1/organizers/{id}",
+            get(organizers::show).patch(organizers::change).delete(organizers::delete),
+        )
         .route("/v1/organizers/{id}/token", post(organizers::rotate))
         .route("/v1/organizers/{id}/box-office-token", post(organizers::rotate_box_office))
         .layer(DefaultBodyLimit::max(64 * 1024))

@@ -5,6 +5,7 @@
 //! | `POST /v1/organizers` | `{id, name}` | 201 `{id, name, token}`: the token is shown once |
 //! | `GET /v1/organizers` | | `{organizers: [...]}` |
 //! | `POST /v1/organizers/{id}/token` | | a new token; the old one stops working with the same write |
+//! | `DELETE /v1/organizers/{id}` | | deletes it (operator): its tokens stop working at once |
 //! | `GET /v1/organizers/{id}` | | `{id, name, box_office_address, box_office_token}` (operator or the organizer's admin) |
 //! | `PATCH /v1/organizers/{id}` | `{name?, box_office_address?}` | the organizer; `null` removes the address |
 //! | `POST /v1/organizers/{id}/box-office-token` | | a new box-office token, shown once; the old one and its staff sessions stop working |
@@ -75,4 +76,13 @@ pub async fn rotate_box_office(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     Ok(Json(state.admin.rotate_box_office_token(&who, &id).await?).into_response())
+}
+
+/// `DELETE /v1/organizers/{id}`
+pub async fn delete(
+    State(state): State<AdminState>,
+    Extension(who): Extension<Principal>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    Ok(Json(state.admin.delete_organizer(&who, &id).await?).into_response())
 }
