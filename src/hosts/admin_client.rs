@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::{header, Method, Request, StatusCode};
+use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::{connect::HttpConnector, Client};
 use hyper_util::rt::TokioExecutor;
@@ -47,7 +48,7 @@ pub struct AdminClient {
 /// How requests reach the admin listener.
 enum Transport {
     /// `http://`: a pooled client.
-    Plain(Box<Client<HttpConnector, Full<Bytes>>>),
+    Plain(Box<Client<HttpConnector, RequestBody>>),
     /// `https://`: a verified TLS connection per request.
     Tls {
         connector: tokio_rustls::TlsConnector,
@@ -55,6 +56,9 @@ enum Transport {
         address: String,
     },
 }
+
+/// A request's body: bytes at hand, or a file as it is read.
+pub type RequestBody = BoxBody<Bytes, std::io::Error>;
 
 /// How long connecting (TCP and TLS) may take.
 const CONNECT_WITHIN: Duration = Duration::from_secs(5);
@@ -115,7 +119,7 @@ impl AdminClient {
     /// Sends `req` over a fresh verified TLS connection.
     async fn send_tls(
         &self,
-        req: Request<Full<Bytes>>,
+        req: Request<RequestBody>,
     ) -> Result<http::Response<hyper::body::Incoming>, String> {
         let Transport::Tls { connector, server_name, address } = &self.transport else {
             return Err("not a TLS client".into());
@@ -143,12 +147,23 @@ impl AdminClient {
         content_type: &str,
         body: Bytes,
     ) -> Result<Bytes, ClientError> {
+        self.call_full(method, path, content_type, bytes_body(body)).await.map(|(_, b)| b)
+    }
+
+    /// Sends `body` (read as it goes: a file is never held whole) and answers the raw reply.
+    pub async fn call_streaming(
+        &self,
+        method: Method,
+        path: &str,
+        content_type: &str,
+        body: RequestBody,
+    ) -> Result<Bytes, ClientError> {
         self.call_full(method, path, content_type, body).await.map(|(_, b)| b)
     }
 
     /// `GET path`: the reply's header fields and body.
     pub async fn get_with_headers(&self, path: &str) -> Result<(http::HeaderMap, Bytes), ClientError> {
-        self.call_full(Method::GET, path, "text/plain", Bytes::new()).await
+        self.call_full(Method::GET, path, "text/plain", bytes_body(Bytes::new())).await
     }
 
     async fn call_full(
@@ -156,7 +171,7 @@ impl AdminClient {
         method: Method,
         path: &str,
         content_type: &str,
-        body: Bytes,
+        body: RequestBody,
     ) -> Result<(http::HeaderMap, Bytes), ClientError> {
         let url = format!("{}{path}", self.base);
         let req = Request::builder()
@@ -164,7 +179,7 @@ impl AdminClient {
             .uri(&url)
             .header(header::AUTHORIZATION, format!("Bearer {}", self.token))
             .header(header::CONTENT_TYPE, content_type)
-            .body(Full::new(body))
+            .body(body)
             .map_err(|e| ClientError::Config(format!("bad request to {url}: {e}")))?;
         let unreachable = |reason: String| ClientError::Unreachable { url: self.base.clone(), reason };
         // Imports may be large: the deadline is generous.
@@ -205,4 +220,27 @@ impl AdminClient {
         let text = self.call_raw(method, path, "application/json", bytes).await?;
         Ok(serde_json::from_slice(&text).unwrap_or(serde_json::Value::Null))
     }
+}
+
+/// Bytes at hand as a request body.
+pub fn bytes_body(bytes: Bytes) -> RequestBody {
+    Full::new(bytes).map_err(|never| match never {}).boxed()
+}
+
+/// A file as a request body, read 64 KiB at a time as the request is sent.
+pub fn file_body(file: tokio::fs::File) -> RequestBody {
+    use tokio::io::AsyncReadExt;
+    let chunks = futures_util::stream::unfold(Some(file), |file| async move {
+        let mut file = file?;
+        let mut buf = vec![0u8; 64 * 1024];
+        match file.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok(hyper::body::Frame::data(Bytes::from(buf))), Some(file)))
+            }
+            Err(e) => Some((Err(e), None)),
+        }
+    });
+    http_body_util::StreamBody::new(chunks).boxed()
 }

@@ -219,3 +219,55 @@ async fn the_cli_reaches_the_admin_api_over_verified_https() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("DOORMAN_ADMIN_CA_FILE"));
 }
+
+/// Runs the CLI with `input` on its standard input.
+fn doorman_with_input(args: &[&str], env: &[(&str, &str)], input: &str) -> Output {
+    use std::io::Write;
+    let mut cmd = Command::new(binary());
+    cmd.args(args).env_remove("DOORMAN_ADMIN_TOKEN").env_remove("DOORMAN_HASH_KEY");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[tokio::test]
+async fn addresses_can_come_from_standard_input_and_imports_stream_from_the_file() {
+    let shop = Shop::start(StoreKind::Embedded, "");
+    let url = shop.doorman.admin_url("");
+    let env = [("DOORMAN_ADMIN_URL", url.as_str()), ("DOORMAN_ADMIN_TOKEN", TOKEN)];
+    let out = doorman_with_input(&["blacklist", "add", "--email", "-"], &env, " Mallory@Example.com\n");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(shop.checkout_form("e1", "email=mallory%40example.com").await.0.status(), 303);
+    let hashed =
+        doorman_with_input(&["hash-email", "-"], &[("DOORMAN_HASH_KEY", HASH_KEY)], "mallory@example.com\n");
+    let direct = doorman(&["hash-email", "mallory@example.com"], &[("DOORMAN_HASH_KEY", HASH_KEY)]);
+    assert_eq!(hashed.stdout, direct.stdout);
+    let out = doorman_with_input(&["blacklist", "remove", "--email", "-"], &env, "mallory@example.com");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(shop.checkout_form("e1", "email=mallory%40example.com").await.0.status(), 200);
+    let out = doorman_with_input(&["blacklist", "add", "--email", "-"], &env, "\n");
+    assert_eq!(out.status.code(), Some(2), "nothing on standard input");
+
+    // A file of 30,000 lines goes up as it is read.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("accounts.csv");
+    let mut text = String::from("account,reason\n");
+    for i in 0..30_000 {
+        text.push_str(&format!("acct-{i:05},bulk\n"));
+    }
+    std::fs::write(&path, text).unwrap();
+    let out = doorman(&["blacklist", "import", path.to_str().unwrap()], &env);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "added 30000, rejected 0");
+    assert_eq!(shop.checkout_form("e1", "account=acct-29999").await.0.status(), 303);
+    let out = doorman(&["blacklist", "import", "/nonexistent.csv"], &env);
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -15,7 +15,8 @@ pub struct Who {
     /// A customer account id.
     #[arg(long)]
     pub account: Option<String>,
-    /// A guest e-mail address (hashed by Doorman on arrival).
+    /// A guest e-mail address (hashed by Doorman on arrival); `-` reads it from standard
+    /// input, so it stays out of the shell's history.
     #[arg(long)]
     pub email: Option<String>,
     /// A ready-made e-mail hash (64 hex digits).
@@ -50,8 +51,8 @@ pub enum BlacklistAction {
         #[arg(long)]
         organizer: Option<String>,
     },
-    /// Import entries from a CSV (header row naming the columns) or NDJSON file; prints what
-    /// was added and every rejected line.
+    /// Import entries from a CSV (header row naming the columns) or NDJSON file, streamed as it
+    /// is read; prints what was added and every rejected line.
     Import {
         /// The file.
         file: PathBuf,
@@ -79,7 +80,26 @@ pub enum BlacklistAction {
     },
 }
 
+/// `text`, or for `-` the first line of standard input (trimmed): addresses typed on the command
+/// line end up in the shell's history.
+pub(super) fn or_stdin(text: &str) -> Result<String, Failure> {
+    if text != "-" {
+        return Ok(text.to_owned());
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .map_err(|e| Failure::Usage(format!("cannot read standard input: {e}")))?;
+    let line = line.trim();
+    if line.is_empty() {
+        return Err(Failure::Usage("standard input holds no address".into()));
+    }
+    Ok(line.to_owned())
+}
+
 pub(super) fn hash_email_cmd(address: &str, policy_path: Option<&Path>) -> Result<(), Failure> {
+    let address = or_stdin(address)?;
+    let address = address.as_str();
     let (hasher, rules) = match policy_path {
         Some(path) => {
             let policy = load_policy(path)?;
@@ -111,9 +131,14 @@ pub(super) fn hash_email_cmd(address: &str, policy_path: Option<&Path>) -> Resul
     Ok(())
 }
 
-pub(super) fn blacklist_cmd(action: BlacklistAction) -> Result<(), Failure> {
+pub(super) fn blacklist_cmd(mut action: BlacklistAction) -> Result<(), Failure> {
     use serde_json::json;
 
+    if let BlacklistAction::Add { who, .. } | BlacklistAction::Remove { who, .. } = &mut action {
+        if let Some(email) = &who.email {
+            who.email = Some(or_stdin(email)?);
+        }
+    }
     let (client, runtime) = super::admin_client()?;
     let fail = super::client_failure;
     let who = |w: &Who| json!({ "account": w.account, "email": w.email, "email_hash": w.email_hash });
@@ -125,17 +150,19 @@ pub(super) fn blacklist_cmd(action: BlacklistAction) -> Result<(), Failure> {
                 Some(other) => return Err(Failure::Usage(format!("--format `{other}`: csv or ndjson"))),
                 None => file.extension().is_some_and(|e| e == "ndjson" || e == "jsonl"),
             };
-            let bytes = std::fs::read(file)
-                .map_err(|e| Failure::Usage(format!("cannot read {}: {e}", file.display())))?;
             let content_type = if ndjson { "application/x-ndjson" } else { "text/csv" };
-            let answer = runtime
-                .block_on(client.call_raw(
-                    http::Method::POST,
-                    "/v1/blacklist/import",
-                    content_type,
-                    bytes.into(),
-                ))
-                .map_err(fail)?;
+            // Streamed from the file as it is sent: an import of millions of lines is never
+            // held in memory.
+            let answer = runtime.block_on(async {
+                let opened = tokio::fs::File::open(file)
+                    .await
+                    .map_err(|e| Failure::Usage(format!("cannot read {}: {e}", file.display())))?;
+                let body = crate::hosts::admin_client::file_body(opened);
+                client
+                    .call_streaming(http::Method::POST, "/v1/blacklist/import", content_type, body)
+                    .await
+                    .map_err(fail)
+            })?;
             let report: serde_json::Value = serde_json::from_slice(&answer).unwrap_or_default();
             println!("added {}, rejected {}", report["added"], report["rejected"]);
             for e in report["errors"].as_array().into_iter().flatten() {

@@ -49,7 +49,7 @@ pub enum Command {
     },
     /// Print the hash the blacklist stores for an e-mail address.
     HashEmail {
-        /// The address.
+        /// The address (`-`: read it from standard input, out of the shell's history).
         address: String,
         /// Take the hash mode, key and canonicalization rules from this policy (default:
         /// HMAC with DOORMAN_HASH_KEY, no provider rules).
