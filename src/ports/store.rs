@@ -31,6 +31,9 @@ pub struct Entry {
     pub value: Vec<u8>,
 }
 
+/// What [`Store::get_and_exists`] answers: the values, then whether each key exists.
+pub type GotAndExists = (Vec<Option<Vec<u8>>>, Vec<bool>);
+
 /// One write of [`Store::set_many`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SetItem {
@@ -86,6 +89,17 @@ pub trait Store: Send + Sync + 'static {
 
     /// For each key, whether it exists, in one round trip (the checkout decision's lookup).
     fn exists_many(&self, keys: &[String]) -> impl Future<Output = Result<Vec<bool>, StoreError>> + Send;
+
+    /// The values under `get` and, for each of `exists`, whether it exists: in one round trip
+    /// where the store can (the checkout's lookup of its event's organizer and its entry keys
+    /// together). By default [`Store::get_many`], then [`Store::exists_many`].
+    fn get_and_exists(
+        &self,
+        get: &[String],
+        exists: &[String],
+    ) -> impl Future<Output = Result<GotAndExists, StoreError>> + Send {
+        async move { Ok((self.get_many(get).await?, self.exists_many(exists).await?)) }
+    }
 
     /// Adds `by` to the counter under `key` (missing counts as 0) and answers the new value.
     /// Counters are decimal text on every store, so `get` reads one as `b"12"`. With

@@ -16,7 +16,7 @@ pub use self::durability::Durability;
 pub use self::embedded::EmbeddedStore;
 pub use self::redis::RedisStore;
 use crate::core::policy::StorePolicy;
-use crate::ports::store::{Entry, SetItem, Store, StoreError};
+use crate::ports::store::{Entry, GotAndExists, SetItem, Store, StoreError};
 
 /// Opens the store the policy names, and hands out handles to it per runtime.
 #[derive(Clone)]
@@ -123,6 +123,10 @@ impl Store for AnyStore {
     async fn increment(&self, key: &str, by: i64, ttl: Option<Duration>) -> Result<i64, StoreError> {
         dispatch!(self, s => s.increment(key, by, ttl).await)
     }
+    async fn get_and_exists(&self, get: &[String], exists: &[String]) -> Result<GotAndExists, StoreError> {
+        dispatch!(self, s => s.get_and_exists(get, exists).await)
+    }
+
     async fn scan_prefix(&self, prefix: &str, limit: usize) -> Result<Vec<Entry>, StoreError> {
         dispatch!(self, s => s.scan_prefix(prefix, limit).await)
     }

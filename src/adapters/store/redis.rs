@@ -15,7 +15,7 @@ use std::time::Duration;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{AsyncCommands, ErrorKind, RedisError};
 
-use crate::ports::store::{Entry, SetItem, Store, StoreError};
+use crate::ports::store::{Entry, GotAndExists, SetItem, Store, StoreError};
 
 /// The Redis store. Cloning shares the connection.
 #[derive(Clone)]
@@ -178,6 +178,35 @@ impl Store for RedisStore {
         }
         let mut c = self.conn.clone();
         pipe.query_async(&mut c).await.map_err(error)
+    }
+
+    async fn get_and_exists(&self, get: &[String], exists: &[String]) -> Result<GotAndExists, StoreError> {
+        // One pipeline, one round trip: the GETs, then the EXISTSes.
+        let mut pipe = redis::pipe();
+        for k in get {
+            pipe.get(self.key(k));
+        }
+        for k in exists {
+            pipe.exists(self.key(k));
+        }
+        let mut c = self.conn.clone();
+        let values: Vec<redis::Value> = pipe.query_async(&mut c).await.map_err(error)?;
+        let (gets, hits) = values.split_at(get.len().min(values.len()));
+        let gets = gets
+            .iter()
+            .map(|v| {
+                redis::from_redis_value_ref::<Option<Vec<u8>>>(v)
+                    .map_err(|e| StoreError::Failed(e.to_string()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let hits = hits
+            .iter()
+            .map(|v| redis::from_redis_value_ref::<bool>(v).map_err(|e| StoreError::Failed(e.to_string())))
+            .collect::<Result<Vec<_>, _>>()?;
+        if gets.len() != get.len() || hits.len() != exists.len() {
+            return Err(StoreError::Failed("a pipeline answered the wrong number of replies".into()));
+        }
+        Ok((gets, hits))
     }
 
     async fn increment(&self, key: &str, by: i64, ttl: Option<Duration>) -> Result<i64, StoreError> {

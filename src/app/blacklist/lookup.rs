@@ -1,6 +1,16 @@
 //! The phase "look up": is any of a checkout's identities blacklisted for its event?
 //! Platform-wide entries always count; the event's organizer's own entries when the event is
 //! mapped to one. Then the audit records of a block.
+//!
+//! One round trip in the steady state: the event's mapping and the entry keys go to the store
+//! together, the organizer's keys for the organizer the event was last found mapped to (no
+//! organizer the first time). The answer is used only when the mapping read in the same round
+//! trip agrees with that guess; when it does not (a first checkout of an event mapped to an
+//! organizer, or a changed mapping), a second round trip asks for the right organizer's keys.
+//! A guess is never trusted, so a changed mapping applies at once.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
 
 use super::Blacklist;
 use crate::core::blacklist::audit::{AuditAction, AuditRecord};
@@ -20,6 +30,30 @@ pub struct Found {
     pub matched: Vec<(Identity, String)>,
 }
 
+/// Most events whose organizer is remembered; past it, the memory starts afresh.
+const GUESSES: usize = 10_000;
+
+/// The organizer each event was last found mapped to (`None`: to none).
+#[derive(Debug, Default)]
+pub struct OrganizerGuess(Mutex<HashMap<String, Option<String>>>);
+
+impl OrganizerGuess {
+    fn get(&self, event: &str) -> Option<String> {
+        self.0.lock().ok().and_then(|m| m.get(event).cloned().flatten())
+    }
+
+    fn remember(&self, event: &str, organizer: Option<&str>) {
+        let Ok(mut m) = self.0.lock() else { return };
+        if m.get(event).map(Option::as_deref) == Some(organizer) {
+            return;
+        }
+        if m.len() >= GUESSES {
+            m.clear();
+        }
+        m.insert(event.to_owned(), organizer.map(str::to_owned));
+    }
+}
+
 impl<S: Store + Clone> Blacklist<S> {
     /// Asks the store about `identities` at the event `slug`.
     pub async fn lookup(&self, slug: Option<&str>, identities: &[Identity]) -> Found {
@@ -27,47 +61,64 @@ impl<S: Store + Clone> Blacklist<S> {
         if identities.is_empty() {
             return found;
         }
+        let failed = |found: &mut Found, e: crate::ports::store::StoreError| {
+            tracing::warn!(error = %e, "blacklist: store unavailable for a checkout");
+            found.lookup = Lookup::Failed;
+        };
         let store = &self.ports.store;
-        found.organizer = match slug {
-            None => None,
-            Some(slug) => match store.get(&event_key(slug)).await {
-                Ok(org) => org.and_then(|o| String::from_utf8(o).ok()).filter(|o| is_slug(o)),
-                Err(e) => {
-                    tracing::warn!(error = %e, "blacklist: store unavailable for a checkout");
-                    found.lookup = Lookup::Failed;
-                    return found;
+        let answer = match slug {
+            None => store.exists_many(&lookup_keys(identities, None)).await.map(|hits| (None, hits)),
+            Some(slug) => {
+                let guess = self.organizer_guess.get(slug);
+                let keys = lookup_keys(identities, guess.as_deref());
+                match store.get_and_exists(&[event_key(slug)], &keys).await {
+                    Ok((mut mapping, hits)) => {
+                        let organizer = mapping
+                            .pop()
+                            .flatten()
+                            .and_then(|o| String::from_utf8(o).ok())
+                            .filter(|o| is_slug(o));
+                        self.organizer_guess.remember(slug, organizer.as_deref());
+                        if organizer == guess {
+                            Ok((organizer, hits))
+                        } else {
+                            // The guess was wrong: ask for the right organizer's entries.
+                            let keys = lookup_keys(identities, organizer.as_deref());
+                            store.exists_many(&keys).await.map(|hits| (organizer, hits))
+                        }
+                    }
+                    Err(e) => Err(e),
                 }
-            },
+            }
+        };
+        let hits = match answer {
+            Ok((organizer, hits)) => {
+                found.organizer = organizer;
+                hits
+            }
+            Err(e) => {
+                failed(&mut found, e);
+                return found;
+            }
         };
         if found.organizer.is_none() {
             // Organizer entries cannot apply here: the operator should map the event.
             self.ports.events.unmapped_event();
         }
-        let keys = lookup_keys(identities, found.organizer.as_deref());
-        let per_identity = keys.len() / identities.len();
-        match store.exists_many(&keys).await {
-            Ok(hits) => {
-                // Per identity the keys are [platform, organizer?]: an organizer's own entry wins,
-                // so its audit record goes to that organizer, and platform matches stay the
-                // operator's.
-                found.matched = identities
-                    .iter()
-                    .zip(hits.chunks(per_identity))
-                    .filter_map(|(id, h)| match (h.first(), h.get(1)) {
-                        (_, Some(true)) => {
-                            Some((id.clone(), found.organizer.clone().unwrap_or_else(|| "*".into())))
-                        }
-                        (Some(true), _) => Some((id.clone(), "*".to_owned())),
-                        _ => None,
-                    })
-                    .collect();
-                found.lookup = Lookup::Answered(!found.matched.is_empty());
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "blacklist: store unavailable for a checkout");
-                found.lookup = Lookup::Failed;
-            }
-        }
+        let per_identity = if found.organizer.is_some() { 2 } else { 1 };
+        // Per identity the keys are [platform, organizer?]: an organizer's own entry wins,
+        // so its audit record goes to that organizer, and platform matches stay the
+        // operator's.
+        found.matched = identities
+            .iter()
+            .zip(hits.chunks(per_identity))
+            .filter_map(|(id, h)| match (h.first(), h.get(1)) {
+                (_, Some(true)) => Some((id.clone(), found.organizer.clone().unwrap_or_else(|| "*".into()))),
+                (Some(true), _) => Some((id.clone(), "*".to_owned())),
+                _ => None,
+            })
+            .collect();
+        found.lookup = Lookup::Answered(!found.matched.is_empty());
         found
     }
 
@@ -126,5 +177,116 @@ impl<S: Store + Clone> Blacklist<S> {
     /// The session-cookie verifier the blacklist recognises signed-in customers with.
     pub fn session(&self) -> Option<&SessionVerifier> {
         self.session.as_ref()
+    }
+}
+
+#[cfg(all(test, feature = "native"))]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::adapters::store::EmbeddedStore;
+    use crate::app::testing::InstantTasks;
+    use crate::app::Ports;
+    use crate::core::blacklist::{entry_key, Scope};
+    use crate::core::email_hash::EmailHasher;
+    use crate::ports::store::{Entry, GotAndExists, SetItem, StoreError};
+
+    /// The embedded store, counting the calls that reach a store (what a round trip is on Redis).
+    #[derive(Clone)]
+    struct Counted(EmbeddedStore, Arc<AtomicUsize>);
+
+    impl Counted {
+        fn calls(&self) -> usize {
+            self.1.swap(0, Ordering::SeqCst)
+        }
+        fn count(&self) {
+            self.1.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    impl Store for Counted {
+        async fn ping(&self) -> Result<(), StoreError> {
+            self.0.ping().await
+        }
+        async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+            self.count();
+            self.0.get(key).await
+        }
+        async fn set(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<(), StoreError> {
+            self.0.set(key, value, ttl).await
+        }
+        async fn set_many(&self, items: &[SetItem]) -> Result<(), StoreError> {
+            self.0.set_many(items).await
+        }
+        async fn delete(&self, key: &str) -> Result<bool, StoreError> {
+            self.0.delete(key).await
+        }
+        async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+            self.count();
+            self.0.get_many(keys).await
+        }
+        async fn claim(&self, key: &str, ttl: Option<Duration>) -> Result<bool, StoreError> {
+            self.0.claim(key, ttl).await
+        }
+        async fn exists_many(&self, keys: &[String]) -> Result<Vec<bool>, StoreError> {
+            self.count();
+            self.0.exists_many(keys).await
+        }
+        async fn get_and_exists(
+            &self,
+            get: &[String],
+            exists: &[String],
+        ) -> Result<GotAndExists, StoreError> {
+            self.count();
+            Ok((self.0.get_many(get).await?, self.0.exists_many(exists).await?))
+        }
+        async fn increment(&self, key: &str, by: i64, ttl: Option<Duration>) -> Result<i64, StoreError> {
+            self.0.increment(key, by, ttl).await
+        }
+        async fn scan_prefix(&self, prefix: &str, limit: usize) -> Result<Vec<Entry>, StoreError> {
+            self.0.scan_prefix(prefix, limit).await
+        }
+    }
+
+    #[tokio::test]
+    async fn one_round_trip_once_the_mapping_is_known_and_a_changed_mapping_applies_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Counted(EmbeddedStore::open(&dir.path().join("l.redb"), "t").unwrap(), Arc::default());
+        let text = "[backend]\nurl = \"http://127.0.0.1:1\"\n[blacklist]\nemail_fields = [\"email\"]\n\
+                    [[blacklist.checkout]]\nroute = \"POST /events/{event}/checkout\"\nredirect = \"/events/{event}\"\n";
+        let policy = crate::core::policy::Policy::from_toml_str("t.toml", text, []).unwrap();
+        let hasher = EmailHasher::hmac(&[7u8; 32]).unwrap();
+        let ports = Ports::new(store.clone(), Arc::new(InstantTasks::default()));
+        let blacklist = Blacklist::new(policy.blacklist.unwrap(), hasher, None, ports);
+        let eve = [Identity::Account("eve".into())];
+        let listed = |org: &str| entry_key(&eve[0], &Scope::Organizer(org.into()));
+        store.set(&listed("harbour"), b"{}", None).await.unwrap();
+
+        // Unmapped: platform entries only, one round trip from the first checkout on.
+        assert_eq!(blacklist.lookup(Some("gala"), &eve).await.lookup, Lookup::Answered(false));
+        assert_eq!(store.calls(), 1);
+        // Mapped to harbour: the first checkout finds the guess wrong and asks again.
+        store.set(&event_key("gala"), b"harbour", None).await.unwrap();
+        let found = blacklist.lookup(Some("gala"), &eve).await;
+        assert_eq!((found.lookup, found.organizer.as_deref()), (Lookup::Answered(true), Some("harbour")));
+        assert_eq!(store.calls(), 2);
+        for _ in 0..3 {
+            assert_eq!(blacklist.lookup(Some("gala"), &eve).await.lookup, Lookup::Answered(true));
+            assert_eq!(store.calls(), 1, "one round trip in the steady state");
+        }
+        // Mapped elsewhere: the very next checkout reads the new organizer's entries.
+        store.set(&event_key("gala"), b"river", None).await.unwrap();
+        assert_eq!(blacklist.lookup(Some("gala"), &eve).await.lookup, Lookup::Answered(false));
+        assert_eq!(store.calls(), 2);
+        store.delete(&event_key("gala")).await.unwrap();
+        store.set(&listed("river"), b"{}", None).await.unwrap();
+        assert_eq!(
+            blacklist.lookup(Some("gala"), &eve).await.lookup,
+            Lookup::Answered(false),
+            "unmapped again"
+        );
     }
 }

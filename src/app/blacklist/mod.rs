@@ -42,6 +42,9 @@ pub struct Blacklist<S> {
     /// Serves one request and ends (the edge component's instances): timing samples are read
     /// only when a block needs them, and nothing is learned or saved for later requests.
     single_request: bool,
+    /// The organizer each event was last found mapped to: the lookup asks for that organizer's
+    /// entries in the same round trip as the mapping, and again only when the mapping changed.
+    pub(crate) organizer_guess: lookup::OrganizerGuess,
 }
 
 /// A request that may complete a purchase: which checkout route, and its event as the
@@ -78,6 +81,7 @@ impl<S: Store + Clone> Blacklist<S> {
             audit: Arc::default(),
             restored: OnceLock::new(),
             single_request: false,
+            organizer_guess: lookup::OrganizerGuess::default(),
         }
     }
 
