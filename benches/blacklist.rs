@@ -57,6 +57,10 @@ fn address(i: u64) -> String {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
+    let export_from = arg("--export-loop", "");
+    if !export_from.is_empty() {
+        return export_loop(&export_from).await;
+    }
     let entries: u64 = arg("--entries", "100000").parse().expect("--entries N");
     let store_arg = arg("--store", "embedded");
     let samples: usize = arg("--samples", "20000").parse().expect("--samples N");
@@ -130,32 +134,38 @@ async fn main() {
         ("checkout, not blacklisted", 1),
         ("checkout, blacklisted (e-mail)", 2),
     ] {
-        let mut times = Vec::with_capacity(samples);
-        for i in 0..samples as u64 {
-            let req = match make {
-                0 => Request::get("/events/e1").body(Full::new(Bytes::new())).unwrap(),
-                _ => {
-                    // Blacklisted: an even index below `entries`; not: an address never added.
-                    let addr = if make == 2 {
-                        address((i * 2) % entries.max(2))
-                    } else {
-                        format!("free{i}@example.org")
-                    };
-                    let form = format!("email={}&quantity=1", addr.replace('@', "%40"));
-                    Request::post("/events/e1/checkout")
-                        .header("content-type", "application/x-www-form-urlencoded")
-                        .body(Full::new(Bytes::from(form)))
-                        .unwrap()
-                }
-            };
-            let t = Instant::now();
-            let resp = service.clone().oneshot(req).await.unwrap();
-            times.push(t.elapsed());
-            let expected = if make == 2 { 303 } else { 200 };
-            assert_eq!(resp.status().as_u16(), expected, "{name}");
-        }
-        times.sort();
+        let times = checkouts(&service, samples, entries, make).await;
         rows.push((name, percentile(&times, 0.5), percentile(&times, 0.99)));
+    }
+    // Admin reads beside checkouts (Redis, where one server serves both): an export of every
+    // entry looping on its own thread and connection, as the admin listener's would.
+    if store_arg != "embedded" {
+        // Its own process, on the CPU given in --export-cpu (Redis's, so it never takes the
+        // measured thread's).
+        let cpu = arg("--export-cpu", "0");
+        let exe = std::env::current_exe().unwrap();
+        let mut exporter = std::process::Command::new("taskset")
+            .args(["-c", &cpu])
+            .arg(exe)
+            .args(["--export-loop", &store_arg])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("taskset");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let times = checkouts(&service, samples, entries, 1).await;
+        let _ = exporter.kill();
+        let out = exporter.wait_with_output().unwrap();
+        rows.push((
+            "checkout, not blacklisted, an export looping beside",
+            percentile(&times, 0.5),
+            percentile(&times, 0.99),
+        ));
+        let idle99 = rows[1].2;
+        println!(
+            "export beside: {} entries exported while the row was measured; checkout p99 {:.2}x the idle figure",
+            String::from_utf8_lossy(&out.stdout).lines().last().unwrap_or("0"),
+            percentile(&times, 0.99) / idle99
+        );
     }
     println!("\n| store | entries | request through the layer | p50 µs | p99 µs | added p50 | added p99 |");
     println!("|---|---:|---|---:|---:|---:|---:|");
@@ -167,6 +177,59 @@ async fn main() {
             p50 - base50,
             p99 - base99
         );
+    }
+}
+
+/// Times `samples` requests of one kind through `service` (0: not a checkout, 1: a checkout by
+/// someone not blacklisted, 2: a blacklisted one), sorted.
+async fn checkouts<S, B>(service: &S, samples: usize, entries: u64, make: u8) -> Vec<Duration>
+where
+    S: tower::Service<Request<Full<Bytes>>, Response = Response<B>> + Clone,
+    S::Error: std::fmt::Debug,
+{
+    let mut times = Vec::with_capacity(samples);
+    for i in 0..samples as u64 {
+        let req = match make {
+            0 => Request::get("/events/e1").body(Full::new(Bytes::new())).unwrap(),
+            _ => {
+                // Blacklisted: an even index below `entries`; not: an address never added.
+                let addr = if make == 2 {
+                    address((i * 2) % entries.max(2))
+                } else {
+                    format!("free{i}@example.org")
+                };
+                let form = format!("email={}&quantity=1", addr.replace('@', "%40"));
+                Request::post("/events/e1/checkout")
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .body(Full::new(Bytes::from(form)))
+                    .unwrap()
+            }
+        };
+        let t = Instant::now();
+        let resp = service.clone().oneshot(req).await.unwrap();
+        times.push(t.elapsed());
+        let expected = if make == 2 { 303 } else { 200 };
+        assert_eq!(resp.status().as_u16(), expected, "request kind {make}");
+    }
+    times.sort();
+    times
+}
+
+/// `--export-loop URL`: exports every entry again and again, a page at a time as
+/// `GET /v1/blacklist/export` does, printing the running count after each page, until killed.
+async fn export_loop(url: &str) {
+    use doorman::app::admin::transfer::Format;
+    use doorman::app::admin::{Admin, Principal};
+    let store = AnyStore::Redis(RedisStore::connect(url, "bench").unwrap());
+    let ports = doorman::app::Ports::new(store, std::sync::Arc::new(doorman::hosts::layer::TokioTasks));
+    let admin = std::sync::Arc::new(Admin { ports, blacklist: None });
+    let mut lines = 0;
+    loop {
+        let mut export = admin.export(&Principal::Operator, None, Format::Ndjson).unwrap();
+        while let Some(chunk) = export.next_chunk().await {
+            lines += chunk.unwrap().lines().count();
+            println!("{lines}");
+        }
     }
 }
 

@@ -11,12 +11,12 @@
 //! - `exists_many` and `get_many` are one call per key (Spin's Redis `get-many` cannot be relied
 //!   on);
 //! - `claim` is a first `increment` (the interface's CAS is not atomic on Spin's Redis store);
-//! - `scan_prefix` is refused: listing keys is the native admin API's work, never the edge's.
+//! - `scan_page` is refused: listing keys is the native admin API's work, never the edge's.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use doorman::ports::store::{Entry, SetItem, Store, StoreError};
+use doorman::ports::store::{ScanPage, SetItem, Store, StoreError};
 
 use crate::bindings::wasi::keyvalue::{atomics, store};
 
@@ -99,7 +99,7 @@ impl Store for KvStore {
         atomics::increment(self.bucket()?, &self.key(key), by).map_err(failure)
     }
 
-    async fn scan_prefix(&self, _prefix: &str, _limit: usize) -> Result<Vec<Entry>, StoreError> {
+    async fn scan_page(&self, _prefix: &str, _cursor: &str, _count: usize) -> Result<ScanPage, StoreError> {
         Err(StoreError::Failed("listing keys is not offered at the edge".into()))
     }
 }

@@ -1,5 +1,6 @@
 //! The audit log through the store: records of every blacklist change and every blocked
-//! checkout, kept [`RETENTION`], keyed by [`audit_key`] (scope, time, nonce).
+//! checkout, kept [`RETENTION`], in numbered logs ([`Log`]): each record in its scope's log and
+//! its place in the log of all scopes, so both read newest first a page at a time.
 //!
 //! Blocked checkouts are recorded through an [`AuditQueue`], so a flood of blocked attempts
 //! costs bounded memory and one store write per batch: records wait in the queue (at most
@@ -7,12 +8,12 @@
 //! the store refuses is tried again [`WRITE_ATTEMPTS`] times before it is counted as dropped.
 //! Hosts call [`AuditQueue::flush`] when they stop, so nothing queued is lost at shutdown.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::app::Ports;
-use crate::core::blacklist::audit::{audit_key, AuditRecord};
+use crate::core::blacklist::audit::{page_numbers, parse_place, place, AuditRecord, Log};
 use crate::ports::store::{SetItem, Store, StoreError};
 
 /// How long audit records are kept.
@@ -24,25 +25,96 @@ pub const AUDIT_BATCH: usize = 128;
 /// Tries of one batch before its records are counted as dropped.
 pub const WRITE_ATTEMPTS: u32 = 3;
 
-/// The store item of `record`, under a fresh nonce (for batches that carry other writes too).
-pub fn record_item<S>(ports: &Ports<S>, record: &AuditRecord) -> SetItem {
-    SetItem {
-        key: audit_key(record, ports.random.next_u64()),
-        value: serde_json::to_vec(record).expect("an audit record serializes"),
-        ttl: Some(RETENTION),
+/// The store items of `records`, in their order: each record under the next number of its
+/// scope's log, and its place under the next number of the log of all scopes. The numbers are
+/// taken here (one counter step per scope in the batch, one for all scopes); a batch that is then
+/// not written leaves gaps, which readers skip.
+pub async fn items<S: Store>(ports: &Ports<S>, records: &[AuditRecord]) -> Result<Vec<SetItem>, StoreError> {
+    let mut next: BTreeMap<&str, u64> = BTreeMap::new();
+    for r in records {
+        *next.entry(r.scope.as_str()).or_default() += 1;
     }
+    for (scope, first) in next.iter_mut() {
+        *first = reserve(ports, &Log::Scope((*scope).to_owned()), *first).await?;
+    }
+    let mut all = reserve(ports, &Log::All, records.len() as u64).await?;
+    let mut items = Vec::with_capacity(records.len() * 2);
+    for r in records {
+        let n = next.get_mut(r.scope.as_str()).expect("every scope has numbers");
+        items.push(SetItem {
+            key: Log::Scope(r.scope.clone()).key(*n),
+            value: serde_json::to_vec(r).expect("an audit record serializes"),
+            ttl: Some(RETENTION),
+        });
+        items.push(SetItem {
+            key: Log::All.key(all),
+            value: place(&r.scope, *n).into_bytes(),
+            ttl: Some(RETENTION),
+        });
+        *n += 1;
+        all += 1;
+    }
+    Ok(items)
+}
+
+/// Takes `count` numbers of `log`; answers the first.
+async fn reserve<S: Store>(ports: &Ports<S>, log: &Log, count: u64) -> Result<u64, StoreError> {
+    let last = ports.store.increment(&log.seq_key(), count as i64, None).await?;
+    u64::try_from(last)
+        .ok()
+        .and_then(|last| last.checked_sub(count))
+        .map(|before| before + 1)
+        .ok_or_else(|| StoreError::Failed(format!("{} is not a log counter", log.seq_key())))
 }
 
 /// Stores `record`, durably before it returns.
 pub async fn write<S: Store>(ports: &Ports<S>, record: &AuditRecord) -> Result<(), StoreError> {
-    let item = record_item(ports, record);
-    ports.store.set(&item.key, &item.value, item.ttl).await
+    write_many(ports, std::slice::from_ref(record)).await
 }
 
-/// Stores `records` in one batch (one commit or round trip), durably before it returns.
+/// Stores `records` in one batch (one commit or round trip, after the counter steps), durably
+/// before it returns.
 pub async fn write_many<S: Store>(ports: &Ports<S>, records: &[AuditRecord]) -> Result<(), StoreError> {
-    let items: Vec<SetItem> = records.iter().map(|r| record_item(ports, r)).collect();
-    ports.store.set_many(&items).await
+    ports.store.set_many(&items(ports, records).await?).await
+}
+
+/// One page of a log, newest first: the records numbered below `before` (from the newest when
+/// `None`), at most `limit` numbers read (one `get` of the counter, one `get_many` of the
+/// records, and for [`Log::All`] one more of the places), and the cursor of the next page. A
+/// page of nothing but gaps ends the log: records expire oldest first.
+pub async fn page<S: Store>(
+    ports: &Ports<S>,
+    log: &Log,
+    before: Option<u64>,
+    limit: usize,
+) -> Result<(Vec<AuditRecord>, Option<u64>), StoreError> {
+    let last = match ports.store.get(&log.seq_key()).await? {
+        None => 0,
+        Some(v) => std::str::from_utf8(&v)
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok())
+            .ok_or_else(|| StoreError::Failed(format!("{} is not a log counter", log.seq_key())))?,
+    };
+    let numbers = page_numbers(before, last, limit);
+    let keys: Vec<String> = numbers.iter().map(|&n| log.key(n)).collect();
+    let mut values = ports.store.get_many(&keys).await?;
+    if *log == Log::All {
+        let places: Vec<String> = values
+            .iter()
+            .map(|v| match v.as_deref().and_then(parse_place) {
+                Some((scope, n)) => Log::Scope(scope).key(n),
+                None => String::new(),
+            })
+            .collect();
+        let wanted: Vec<String> = places.iter().filter(|k| !k.is_empty()).cloned().collect();
+        let mut found = ports.store.get_many(&wanted).await?.into_iter();
+        values = places.iter().map(|k| if k.is_empty() { None } else { found.next().flatten() }).collect();
+    }
+    let lowest = numbers.last().copied().unwrap_or(1);
+    let all_gaps = values.iter().all(Option::is_none) && numbers.len() == limit;
+    let records = values.into_iter().flatten().filter_map(|v| serde_json::from_slice(&v).ok()).collect();
+    let next = (lowest > 1 && !all_gaps).then_some(lowest);
+    Ok((records, next))
 }
 
 /// Blocked-checkout records on their way to the store.
@@ -161,7 +233,7 @@ mod tests {
     use super::*;
     use crate::adapters::store::{EmbeddedStore, RedisStore};
     use crate::app::testing::InstantTasks;
-    use crate::core::blacklist::audit::{scope_prefix, AuditAction};
+    use crate::core::blacklist::audit::AuditAction;
     use crate::ports::events::Events;
 
     #[derive(Default)]
@@ -191,6 +263,50 @@ mod tests {
         (ports, tasks, dropped)
     }
 
+    /// Every record of `log`, paging `size` at a time, and how many pages it took.
+    async fn read_all<S: Store>(ports: &Ports<S>, log: &Log, size: usize) -> (Vec<u64>, usize) {
+        let (mut seen, mut pages, mut before) = (Vec::new(), 0, None);
+        loop {
+            let (records, next) = page(ports, log, before, size).await.unwrap();
+            pages += 1;
+            seen.extend(records.iter().map(|r| r.at_ms - 1_700_000_000_000));
+            match next {
+                Some(n) => before = Some(n),
+                None => return (seen, pages),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn logs_read_newest_first_a_page_at_a_time_per_scope_and_for_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = EmbeddedStore::open(&dir.path().join("a.redb"), "t").unwrap();
+        let (ports, _, _) = fake_ports(store.clone());
+        let in_scope = |n: u64, scope: &str| AuditRecord { scope: scope.into(), ..record(n) };
+        // Two batches, the scopes interleaved.
+        let first: Vec<_> = (0..5).map(|n| in_scope(n, if n % 2 == 0 { "hh" } else { "*" })).collect();
+        write_many(&ports, &first).await.unwrap();
+        let second: Vec<_> = (5..9).map(|n| in_scope(n, if n % 2 == 0 { "hh" } else { "*" })).collect();
+        write_many(&ports, &second).await.unwrap();
+        write(&ports, &in_scope(9, "hh")).await.unwrap();
+
+        assert_eq!(read_all(&ports, &Log::Scope("hh".into()), 2).await, (vec![9, 8, 6, 4, 2, 0], 3));
+        assert_eq!(read_all(&ports, &Log::Scope("*".into()), 10).await, (vec![7, 5, 3, 1], 1));
+        assert_eq!(read_all(&ports, &Log::All, 4).await, ((0..10).rev().collect(), 3));
+        assert_eq!(read_all(&ports, &Log::Scope("none".into()), 4).await, (vec![], 1));
+        // A cursor from a page carries on where it ended, also past records written since.
+        let (_, next) = page(&ports, &Log::All, None, 3).await.unwrap();
+        write(&ports, &in_scope(10, "hh")).await.unwrap();
+        let (records, _) = page(&ports, &Log::All, next, 3).await.unwrap();
+        assert_eq!(records.iter().map(|r| r.value.as_str()).collect::<Vec<_>>(), ["eve-6", "eve-5", "eve-4"]);
+        // Expired records leave gaps: a page of nothing but gaps ends the log.
+        let expired: Vec<_> = (0..4).map(|n| Log::Scope("hh".into()).key(n + 1)).collect();
+        for key in &expired {
+            store.delete(key).await.unwrap();
+        }
+        assert_eq!(read_all(&ports, &Log::Scope("hh".into()), 2).await, (vec![10, 9, 8], 3));
+    }
+
     #[tokio::test]
     async fn every_record_below_the_bound_is_written_and_the_overflow_is_counted() {
         let dir = tempfile::tempdir().unwrap();
@@ -204,8 +320,10 @@ mod tests {
         assert_eq!(dropped.0.load(Ordering::Relaxed), 11);
         assert_eq!(tasks.run_spawned().await, 1, "one writer, however many pushes");
         assert!(queue.is_empty());
-        let written = store.scan_prefix(&scope_prefix("*"), 10 * AUDIT_QUEUE).await.unwrap();
+        let (written, _) = page(&ports, &Log::Scope("*".into()), None, 10 * AUDIT_QUEUE).await.unwrap();
         assert_eq!(written.len(), AUDIT_QUEUE);
+        let (all, _) = page(&ports, &Log::All, None, 10 * AUDIT_QUEUE).await.unwrap();
+        assert_eq!(all, written, "the log of all scopes finds the same records");
         queue.push(&ports, vec![record(1)]);
         assert_eq!(tasks.run_spawned().await, 1, "a stopped writer is started again");
     }
@@ -219,7 +337,7 @@ mod tests {
         queue.push(&ports, vec![record(1), record(2)]);
         // The writer task has not run (a host stopping before it got a turn): flush writes.
         queue.flush(&ports).await;
-        assert_eq!(store.scan_prefix(&scope_prefix("*"), 10).await.unwrap().len(), 2);
+        assert_eq!(page(&ports, &Log::Scope("*".into()), None, 10).await.unwrap().0.len(), 2);
 
         // A Redis nobody listens on: every attempt fails, each record is counted once.
         let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

@@ -173,6 +173,44 @@ impl AdminClient {
         content_type: &str,
         body: RequestBody,
     ) -> Result<(http::HeaderMap, Bytes), ClientError> {
+        let resp = self.send(method, path, content_type, body).await?;
+        let headers = resp.headers().clone();
+        let text = resp.into_body().collect().await.map_err(|e| self.unreachable(e.to_string()))?.to_bytes();
+        Ok((headers, text))
+    }
+
+    /// `GET path`, handing the reply's body to `sink` piece by piece as it arrives (an export
+    /// of millions of lines is never held whole).
+    pub async fn get_streaming(
+        &self,
+        path: &str,
+        mut sink: impl FnMut(&[u8]) -> std::io::Result<()>,
+    ) -> Result<(), ClientError> {
+        let mut body =
+            self.send(Method::GET, path, "text/plain", bytes_body(Bytes::new())).await?.into_body();
+        while let Some(frame) = body.frame().await {
+            // A body cut short (the server's store failed midway) is an error, never a short list.
+            let frame = frame.map_err(|e| self.unreachable(format!("the answer was cut short: {e}")))?;
+            if let Some(data) = frame.data_ref() {
+                sink(data).map_err(|e| ClientError::Config(format!("cannot write the answer: {e}")))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn unreachable(&self, reason: String) -> ClientError {
+        ClientError::Unreachable { url: self.base.clone(), reason }
+    }
+
+    /// Sends the request; a success answers the response with its body still to read, anything
+    /// else the API's error.
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        content_type: &str,
+        body: RequestBody,
+    ) -> Result<http::Response<hyper::body::Incoming>, ClientError> {
         let url = format!("{}{path}", self.base);
         let req = Request::builder()
             .method(method)
@@ -181,7 +219,6 @@ impl AdminClient {
             .header(header::CONTENT_TYPE, content_type)
             .body(body)
             .map_err(|e| ClientError::Config(format!("bad request to {url}: {e}")))?;
-        let unreachable = |reason: String| ClientError::Unreachable { url: self.base.clone(), reason };
         // Imports may be large: the deadline is generous.
         let sent = async {
             match &self.transport {
@@ -193,14 +230,13 @@ impl AdminClient {
         };
         let resp = tokio::time::timeout(Duration::from_secs(600), sent)
             .await
-            .map_err(|_| unreachable("no answer within 600 s".into()))?
-            .map_err(unreachable)?;
+            .map_err(|_| self.unreachable("no answer within 600 s".into()))?
+            .map_err(|e| self.unreachable(e))?;
         let status = resp.status();
-        let headers = resp.headers().clone();
-        let text = resp.into_body().collect().await.map_err(|e| unreachable(e.to_string()))?.to_bytes();
         if status.is_success() {
-            return Ok((headers, text));
+            return Ok(resp);
         }
+        let text = resp.into_body().collect().await.map_err(|e| self.unreachable(e.to_string()))?.to_bytes();
         let json: serde_json::Value = serde_json::from_slice(&text).unwrap_or(serde_json::Value::Null);
         let message = json["error"]
             .as_str()

@@ -31,6 +31,15 @@ pub struct Entry {
     pub value: Vec<u8>,
 }
 
+/// One page of [`Store::scan_page`]: the live entries found, and where the next page starts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ScanPage {
+    /// The live entries of this page (possibly none, even when more follow).
+    pub entries: Vec<Entry>,
+    /// The cursor of the next page; `None` when the scan is complete.
+    pub next: Option<String>,
+}
+
 /// What [`Store::get_and_exists`] answers: the values, then whether each key exists.
 pub type GotAndExists = (Vec<Option<Vec<u8>>>, Vec<bool>);
 
@@ -111,10 +120,45 @@ pub trait Store: Send + Sync + 'static {
         ttl: Option<Duration>,
     ) -> impl Future<Output = Result<i64, StoreError>> + Send;
 
-    /// Up to `limit` live entries whose key starts with `prefix`, in key order.
+    /// One page of the live entries whose key starts with `prefix`, from `cursor` (`""` for the
+    /// start; otherwise a page's `next`). Bounded work: about `count` keys are looked at, matching
+    /// or not, in one round trip (Redis: one `SCAN`, then one `MGET` of what it found); a page
+    /// may hold none, and the scan is complete only when `next` is `None`. The order is the
+    /// store's own (key order on the embedded store; Redis's `SCAN` order, where a key may be
+    /// seen twice while the keyspace is resized, never missed). Admin reads page through this,
+    /// so they never hold the store for long.
+    fn scan_page(
+        &self,
+        prefix: &str,
+        cursor: &str,
+        count: usize,
+    ) -> impl Future<Output = Result<ScanPage, StoreError>> + Send;
+
+    /// Up to `limit` live entries whose key starts with `prefix`, sorted by key, read through
+    /// [`Store::scan_page`] a bounded page at a time (for small key families: organizers, tests).
     fn scan_prefix(
         &self,
         prefix: &str,
         limit: usize,
-    ) -> impl Future<Output = Result<Vec<Entry>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Vec<Entry>, StoreError>> + Send {
+        async move {
+            let mut found = Vec::new();
+            let mut cursor = String::new();
+            loop {
+                let page = self.scan_page(prefix, &cursor, SCAN_COUNT).await?;
+                found.extend(page.entries);
+                match page.next {
+                    Some(next) if found.len() < limit => cursor = next,
+                    _ => break,
+                }
+            }
+            found.sort_by(|a, b| a.key.cmp(&b.key));
+            found.dedup_by(|a, b| a.key == b.key);
+            found.truncate(limit);
+            Ok(found)
+        }
+    }
 }
+
+/// Keys looked at per [`Store::scan_page`] call where callers have no better size.
+pub const SCAN_COUNT: usize = 1000;

@@ -97,7 +97,13 @@ async fn addresses_are_hashed_on_arrival_and_never_stored_or_returned() {
     assert!(!shop.doorman.log().to_lowercase().contains("victor"), "the raw address is in the log");
 }
 
-async fn call_as(shop: &Shop, token: &str, method: &str, path: &str, json: &str) -> (u16, serde_json::Value) {
+pub(crate) async fn call_as(
+    shop: &Shop,
+    token: &str,
+    method: &str,
+    path: &str,
+    json: &str,
+) -> (u16, serde_json::Value) {
     crate::admin_call_as(&shop.doorman, token, method, path, json).await
 }
 
@@ -214,13 +220,31 @@ async fn the_audit_log_records_changes_and_blocked_attempts_without_addresses() 
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     };
     let actions: Vec<_> = records.iter().map(|r| r["action"].as_str().unwrap()).collect();
-    assert_eq!(actions, ["map_event", "add", "block", "remove"], "{records:?}");
-    assert_eq!(records[2]["event"], "spring-concert");
-    assert_eq!(records[2]["route"], "POST /echo/{event}/checkout");
-    assert_eq!(records[2]["kind"], "email_hash");
-    assert_eq!(records[1]["actor"], "operator");
+    assert_eq!(actions, ["remove", "block", "add", "map_event"], "newest first: {records:?}");
+    assert_eq!(records[1]["event"], "spring-concert");
+    assert_eq!(records[1]["route"], "POST /echo/{event}/checkout");
+    assert_eq!(records[1]["kind"], "email_hash");
+    assert_eq!(records[2]["actor"], "operator");
     assert!(records[0]["at"].as_str().unwrap().ends_with('Z'));
     assert!(!serde_json::to_string(&records).unwrap().contains("mallory"));
+
+    // Paged: two at a time, newest first, each page going on below the last.
+    let (_, first) = shop.admin("GET", "/v1/audit?organizer=harbour-hall&limit=2", "").await;
+    let next = first["next"].as_str().expect("a cursor while older records remain").to_owned();
+    let (_, second) =
+        shop.admin("GET", &format!("/v1/audit?organizer=harbour-hall&limit=2&before={next}"), "").await;
+    let paged: Vec<_> = [&first, &second]
+        .iter()
+        .flat_map(|p| {
+            p["records"].as_array().unwrap().iter().map(|r| r["action"].as_str().unwrap().to_owned())
+        })
+        .collect();
+    assert_eq!(paged, actions, "two pages hold what one did, in the same order");
+    assert!(second["next"].is_null(), "the oldest page says it is the last: {second}");
+    for bad in ["before=x", "before=0", "before=-1", "limit=x"] {
+        let (status, answer) = shop.admin("GET", &format!("/v1/audit?{bad}"), "").await;
+        assert_eq!(status, 400, "{bad}: {answer}");
+    }
 }
 
 #[tokio::test]

@@ -75,6 +75,13 @@ impl Shop {
     }
 
     /// The test's Redis server (panics on the embedded store).
+    pub fn redis_ref(&self) -> &support::redis::RedisServer {
+        match &self.store {
+            StoreKind::Redis(r) => r,
+            StoreKind::Embedded => panic!("this shop runs on the embedded store"),
+        }
+    }
+
     pub fn redis(&mut self) -> &mut support::redis::RedisServer {
         match &mut self.store {
             StoreKind::Redis(r) => r,
@@ -132,6 +139,10 @@ both_stores!(checkout => checkout_cases:
     multipart_checkouts_are_checked_and_forwarded_intact,
     slow_bodies_time_out_and_bursts_of_blocked_attempts_are_all_audited,
     json_or_redirect_follows_the_policys_json_answer_rule,
+);
+
+both_stores!(transfer => transfer_cases:
+    lists_page_through_every_entry_and_exports_stream_them_all,
 );
 
 both_stores!(bypass => bypass_cases:

@@ -80,3 +80,90 @@ async fn redis_down_fails_closed_when_the_policy_says_so() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// The admin API must never starve checkouts: before pages, an export `SCAN`ned the whole
+/// keyspace and sent one `MGET` of every entry, which held Redis (single-threaded) for as long
+/// as that took, and every checkout behind it waited, past the response timeout on a busy
+/// server (and with `on_store_error = "open"` forwarded unchecked). With a million entries,
+/// exports looping beside a checkout load must leave every checkout decided by the store, and
+/// no command of theirs may hold Redis for 10 ms (Redis's own slow log says, whatever the test
+/// machine's load). How much the export costs checkout latency is a benchmark figure
+/// (`bench/blacklist.sh`).
+#[tokio::test]
+async fn a_million_entries_exported_in_a_loop_never_starve_checkouts() {
+    use doorman::core::blacklist::entry::Entry;
+    use doorman::core::blacklist::{entry_key, Identity, Scope};
+
+    let shop = Shop::start(StoreKind::Redis(RedisServer::start()), "");
+    // A million platform-wide entries as Doorman stores them, written straight into Redis (the
+    // admin API of a debug build would take minutes).
+    let entries = 1_000_000;
+    shop.redis_ref().pipe((0..entries).map(|i| {
+        let identity = Identity::Account(format!("acct-{i}"));
+        let entry = Entry {
+            kind: "account".into(),
+            value: identity.value().into(),
+            scope: "*".into(),
+            reason: "bulk".into(),
+            added_by: "operator".into(),
+            added_at: 1_700_000_000,
+            expires_at: None,
+        };
+        let key = format!("doorman:{}", entry_key(&identity, &Scope::Platform));
+        vec!["SET".into(), key, serde_json::to_string(&entry).unwrap()]
+    }));
+    assert_eq!(
+        shop.checkout_form("e1", "account=acct-777").await.0.status(),
+        303,
+        "the fill is what Doorman reads"
+    );
+    let redis = shop.redis_ref();
+    redis.cli(&["CONFIG", "SET", "slowlog-log-slower-than", "10000"]);
+    redis.cli(&["SLOWLOG", "RESET"]);
+
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut exports = tokio::task::JoinSet::new();
+    for _ in 0..2 {
+        let (url, stop) = (shop.doorman.admin_url("/v1/blacklist/export?format=ndjson"), stop.clone());
+        exports.spawn(async move {
+            let mut lines = 0u64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let req = http::Request::get(&url)
+                    .header("authorization", format!("Bearer {}", crate::support::doorman::TOKEN))
+                    .body(crate::support::client::body(""))
+                    .unwrap();
+                let (_, bytes) = crate::support::client::send(req).await;
+                lines += bytes.iter().filter(|&&b| b == b'\n').count() as u64;
+            }
+            lines
+        });
+    }
+    // Checkouts while the exports run: blacklisted and not, every one decided by the store.
+    let until = std::time::Instant::now() + Duration::from_secs(20);
+    let mut checked = 0;
+    while std::time::Instant::now() < until {
+        let i = checked % 2000;
+        let (blocked, free) = (format!("account=acct-{}", i * 499), format!("account=someone-{i}"));
+        assert_eq!(shop.checkout_form("e1", &blocked).await.0.status(), 303, "{blocked}");
+        assert_eq!(shop.checkout_form("e1", &free).await.0.status(), 200, "{free}");
+        checked += 1;
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut exported = 0;
+    while let Some(lines) = exports.join_next().await {
+        exported += lines.unwrap();
+    }
+    assert!(exported >= entries, "the exports went through at least one whole list: {exported} lines");
+    let metrics = shop.metrics().await;
+    assert!(
+        metrics.contains("doorman_checkouts_total{outcome=\"store_error\"} 0"),
+        "a checkout met a store error beside the export:\n{metrics}"
+    );
+    assert!(checked > 50, "only {checked} rounds of checkouts in 20 s");
+    assert_eq!(
+        redis.cli(&["SLOWLOG", "LEN"]),
+        "0",
+        "commands held Redis for over 10 ms:\n{}",
+        redis.cli(&["SLOWLOG", "GET", "5"])
+    );
+}

@@ -162,6 +162,39 @@ pub async fn scan_prefix_is_ordered_bounded_and_literal(s: &impl Store) {
     assert!(s.scan_prefix("none:", 10).await.unwrap().is_empty());
 }
 
+pub async fn scan_pages_are_bounded_and_together_see_every_live_key(s: &impl Store) {
+    let live: Vec<String> = (0..2500).map(|i| format!("pg:{i:05}")).collect();
+    let items: Vec<SetItem> =
+        live.iter().map(|k| SetItem { key: k.clone(), value: k.as_bytes().to_vec(), ttl: None }).collect();
+    s.set_many(&items).await.unwrap();
+    for i in 0..300 {
+        s.set(&format!("pg:gone:{i}"), b"", Some(Duration::from_millis(1))).await.unwrap();
+        s.set(&format!("other:{i}"), b"", None).await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(20)).await;
+
+    let (mut seen, mut cursor, mut pages) = (std::collections::BTreeSet::new(), String::new(), 0);
+    loop {
+        let page = s.scan_page("pg:", &cursor, 100).await.unwrap();
+        pages += 1;
+        // Bounded: a page of about 100 keys looked at holds about that many at most.
+        assert!(page.entries.len() <= 200, "a page of {} entries for a count of 100", page.entries.len());
+        for e in &page.entries {
+            assert_eq!(e.value, e.key.as_bytes(), "each entry carries its own value");
+            seen.insert(e.key.clone());
+        }
+        match page.next {
+            Some(next) => cursor = next,
+            None => break,
+        }
+        assert!(pages < 10_000, "the scan never ends");
+    }
+    assert_eq!(seen.into_iter().collect::<Vec<_>>(), live, "every live key once, nothing else");
+    assert!(pages >= 25, "2500 keys in pages of about 100 took only {pages} pages");
+    let nothing = s.scan_page("none:", "", 100).await.unwrap();
+    assert!(nothing.entries.is_empty());
+}
+
 pub async fn concurrent_increments_are_atomic(s: &(impl Store + Clone)) {
     let tasks: Vec<_> = (0..50)
         .map(|_| {

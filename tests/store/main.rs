@@ -61,6 +61,7 @@ suite!(
     counters_with_expiry,
     counter_on_a_non_counter_fails_cleanly,
     scan_prefix_is_ordered_bounded_and_literal,
+    scan_pages_are_bounded_and_together_see_every_live_key,
     concurrent_increments_are_atomic,
     ping,
 );

@@ -80,6 +80,42 @@ impl RedisServer {
     }
 }
 
+impl RedisServer {
+    /// Runs one command through `redis-cli` and answers what it printed.
+    pub fn cli(&self, args: &[&str]) -> String {
+        let out = Command::new("redis-cli")
+            .args(["-h", "127.0.0.1", "-p", &self.addr.port().to_string()])
+            .args(args)
+            .output()
+            .expect("redis-cli (installed with redis-server)");
+        assert!(out.status.success(), "redis-cli {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+
+    /// Sends `commands` (each a list of arguments) through `redis-cli --pipe`: millions of
+    /// writes in seconds, as Redis's own mass-insertion tool does it.
+    pub fn pipe(&self, commands: impl Iterator<Item = Vec<String>>) {
+        let mut protocol = Vec::new();
+        for args in commands {
+            protocol.extend_from_slice(format!("*{}\r\n", args.len()).as_bytes());
+            for a in args {
+                protocol.extend_from_slice(format!("${}\r\n{a}\r\n", a.len()).as_bytes());
+            }
+        }
+        let mut cli = Command::new("redis-cli")
+            .args(["-h", "127.0.0.1", "-p", &self.addr.port().to_string(), "--pipe"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("redis-cli (installed with redis-server)");
+        cli.stdin.take().unwrap().write_all(&protocol).unwrap();
+        let out = cli.wait_with_output().unwrap();
+        let report = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success() && report.contains("errors: 0"), "redis-cli --pipe: {report}");
+    }
+}
+
 impl Drop for RedisServer {
     fn drop(&mut self) {
         self.kill();

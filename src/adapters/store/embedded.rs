@@ -20,7 +20,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 
-use crate::ports::store::{Entry, SetItem, Store, StoreError};
+use crate::ports::store::{Entry, ScanPage, SetItem, Store, StoreError};
 
 const TABLE: TableDefinition<&str, &[u8]> = TableDefinition::new("kv");
 /// Every key with an expiry, by `(expiry, key)`: what the sweeper removes once due.
@@ -470,22 +470,35 @@ impl Store for EmbeddedStore {
         .await
     }
 
-    async fn scan_prefix(&self, prefix: &str, limit: usize) -> Result<Vec<Entry>, StoreError> {
+    async fn scan_page(&self, prefix: &str, cursor: &str, count: usize) -> Result<ScanPage, StoreError> {
+        // Key order; the cursor is the last key looked at (without the namespace).
         let start = self.key(prefix);
+        let after = self.key(cursor);
         let now = now_ms();
         self.read(|t| {
-            let mut out = Vec::new();
-            for item in t.range(start.as_str()..).map_err(failed)? {
+            let range = if cursor.is_empty() {
+                t.range::<&str>(start.as_str()..)
+            } else {
+                t.range::<&str>((std::ops::Bound::Excluded(after.as_str()), std::ops::Bound::Unbounded))
+            };
+            let mut entries = Vec::new();
+            let mut last: Option<String> = None;
+            for (looked, item) in range.map_err(failed)?.enumerate() {
                 let (k, v) = item.map_err(failed)?;
-                let Some(rest) = k.value().strip_prefix(&*self.prefix) else { break };
-                if !rest.starts_with(prefix) || out.len() >= limit {
+                let Some(rest) = k.value().strip_prefix(&*self.prefix).filter(|r| r.starts_with(prefix))
+                else {
                     break;
+                };
+                if looked == count.max(1) {
+                    // More follow: the next page starts after the last key looked at.
+                    return Ok(ScanPage { entries, next: last });
                 }
                 if let Some(payload) = live(v.value(), now) {
-                    out.push(Entry { key: rest.to_owned(), value: payload.to_vec() });
+                    entries.push(Entry { key: rest.to_owned(), value: payload.to_vec() });
                 }
+                last = Some(rest.to_owned());
             }
-            Ok(out)
+            Ok(ScanPage { entries, next: None })
         })
     }
 }

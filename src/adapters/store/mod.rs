@@ -16,7 +16,7 @@ pub use self::durability::Durability;
 pub use self::embedded::EmbeddedStore;
 pub use self::redis::RedisStore;
 use crate::core::policy::StorePolicy;
-use crate::ports::store::{Entry, GotAndExists, SetItem, Store, StoreError};
+use crate::ports::store::{GotAndExists, ScanPage, SetItem, Store, StoreError};
 
 /// Opens the store the policy names, and hands out handles to it per runtime.
 #[derive(Clone)]
@@ -127,7 +127,7 @@ impl Store for AnyStore {
         dispatch!(self, s => s.get_and_exists(get, exists).await)
     }
 
-    async fn scan_prefix(&self, prefix: &str, limit: usize) -> Result<Vec<Entry>, StoreError> {
-        dispatch!(self, s => s.scan_prefix(prefix, limit).await)
+    async fn scan_page(&self, prefix: &str, cursor: &str, count: usize) -> Result<ScanPage, StoreError> {
+        dispatch!(self, s => s.scan_page(prefix, cursor, count).await)
     }
 }

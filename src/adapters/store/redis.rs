@@ -15,7 +15,7 @@ use std::time::Duration;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{AsyncCommands, ErrorKind, RedisError};
 
-use crate::ports::store::{Entry, GotAndExists, SetItem, Store, StoreError};
+use crate::ports::store::{Entry, GotAndExists, ScanPage, SetItem, Store, StoreError};
 
 /// The Redis store. Cloning shares the connection.
 #[derive(Clone)]
@@ -222,38 +222,37 @@ impl Store for RedisStore {
         Ok(n)
     }
 
-    async fn scan_prefix(&self, prefix: &str, limit: usize) -> Result<Vec<Entry>, StoreError> {
+    async fn scan_page(&self, prefix: &str, cursor: &str, count: usize) -> Result<ScanPage, StoreError> {
+        // One SCAN step (the cursor is Redis's own), then one MGET of the keys it found.
+        let from: u64 = match cursor {
+            "" => 0,
+            c => c.parse().map_err(|_| StoreError::Failed("not a scan cursor of this store".into()))?,
+        };
         let mut c = self.conn.clone();
         let pattern = format!("{}*", glob_escape(&self.key(prefix)));
-        let mut keys: Vec<String> = Vec::new();
-        let mut cursor: u64 = 0;
-        loop {
-            let (next, batch): (u64, Vec<String>) = redis::cmd("SCAN")
-                .arg(cursor)
-                .arg("MATCH")
-                .arg(&pattern)
-                .arg("COUNT")
-                .arg(1000)
-                .query_async(&mut c)
-                .await
-                .map_err(error)?;
-            keys.extend(batch);
-            if next == 0 {
-                break;
-            }
-            cursor = next;
-        }
-        keys.sort();
-        keys.dedup();
-        keys.truncate(limit);
-        if keys.is_empty() {
-            return Ok(Vec::new());
-        }
-        let values: Vec<Option<Vec<u8>>> = c.mget(&keys).await.map_err(error)?;
-        Ok(keys
+        let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+            .arg(from)
+            .arg("MATCH")
+            .arg(&pattern)
+            .arg("COUNT")
+            .arg(count.max(1))
+            .query_async(&mut c)
+            .await
+            .map_err(error)?;
+        let values: Vec<Option<Vec<u8>>> = if keys.is_empty() {
+            Vec::new()
+        } else {
+            let mut pipe = redis::pipe();
+            keys.iter().for_each(|k| {
+                pipe.get(k);
+            });
+            pipe.query_async(&mut c).await.map_err(error)?
+        };
+        let entries = keys
             .into_iter()
             .zip(values)
             .filter_map(|(k, v)| Some(Entry { key: k[self.prefix.len()..].to_owned(), value: v? }))
-            .collect())
+            .collect();
+        Ok(ScanPage { entries, next: (next != 0).then(|| next.to_string()) })
     }
 }

@@ -3,6 +3,8 @@
 
 use std::time::{Duration, UNIX_EPOCH};
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -14,12 +16,40 @@ use crate::core::blacklist::{
 };
 use crate::core::email::canonicalize;
 use crate::core::email_hash::is_hash_hex;
-use crate::ports::store::Store;
+use crate::ports::store::{Entry as StoredItem, Store, SCAN_COUNT};
 
 /// Longest `reason` accepted.
 const MAX_REASON: usize = 500;
-/// Most entries one list call returns.
+/// Most entries (or audit records) one list call returns.
 pub const MAX_LIST: usize = 10_000;
+/// Store pages one admin read looks through at most: a bound on its work, whatever it finds.
+pub const SCAN_PAGES: usize = 10;
+
+/// The entries among stored `items` that `scope` may see (all when `None`).
+pub(super) fn visible_entries<'a>(
+    items: &'a [StoredItem],
+    scope: Option<&'a Scope>,
+) -> impl Iterator<Item = Entry> + 'a {
+    items
+        .iter()
+        .filter_map(|item| serde_json::from_slice::<Entry>(&item.value).ok())
+        .filter(move |entry| scope.is_none_or(|s| *s == entry.scope()))
+}
+
+/// A store's scan cursor as the API hands it out (URL-safe, opaque).
+pub(super) fn encode_cursor(cursor: &str) -> String {
+    URL_SAFE_NO_PAD.encode(cursor)
+}
+
+/// Reads back an [`encode_cursor`]; none is the start.
+pub(super) fn decode_cursor(cursor: Option<&str>) -> Result<String, AdminError> {
+    let Some(cursor) = cursor.filter(|c| !c.is_empty()) else { return Ok(String::new()) };
+    URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .ok_or_else(|| AdminError::bad("cursor: not a cursor of this list (use a page's `next`)"))
+}
 
 /// Who an add or remove is about (exactly one of the three), and the entry's details.
 #[derive(Debug, Default, Deserialize)]
@@ -163,26 +193,32 @@ impl<S: Store> Admin<S> {
         Ok(json!({ "removed": true }))
     }
 
-    /// The entries `who` may see (of one organizer, or all for the operator), at most `limit`.
+    /// A page of the entries `who` may see (of one organizer, or all for the operator): about
+    /// `limit` (1000 by default, at most [`MAX_LIST`]) from `cursor` on (a page's `next`), and
+    /// the cursor of the next page. Bounded store work: at most [`SCAN_PAGES`] store pages, so a
+    /// page may hold fewer entries than asked, even none, with more to come; a few more than
+    /// asked where the store cannot stop mid-page. The order is the store's.
     pub async fn list_entries(
         &self,
         who: &Principal,
         organizer: Option<&str>,
         limit: Option<usize>,
+        cursor: Option<&str>,
     ) -> Result<Value, AdminError> {
         let scope = who.filter(organizer)?;
-        let limit = limit.unwrap_or(1000).min(MAX_LIST);
+        let limit = limit.unwrap_or(1000).clamp(1, MAX_LIST);
+        let mut cursor = decode_cursor(cursor)?;
         let mut entries = Vec::new();
-        for item in self.ports.store.scan_prefix(ENTRY_PREFIX, MAX_LIST * 4).await? {
-            let Ok(entry) = serde_json::from_slice::<Entry>(&item.value) else { continue };
-            if entries.len() >= limit {
-                break;
-            }
-            if scope.as_ref().is_none_or(|s| *s == entry.scope()) {
-                entries.push(entry_json(&entry));
+        for _ in 0..SCAN_PAGES {
+            let want = (limit.saturating_sub(entries.len())).clamp(100, SCAN_COUNT);
+            let page = self.ports.store.scan_page(ENTRY_PREFIX, &cursor, want).await?;
+            entries.extend(visible_entries(&page.entries, scope.as_ref()).map(|e| entry_json(&e)));
+            match page.next {
+                Some(next) if entries.len() < limit => cursor = next,
+                next => return Ok(json!({ "entries": entries, "next": next.map(|c| encode_cursor(&c)) })),
             }
         }
-        Ok(json!({ "entries": entries }))
+        Ok(json!({ "entries": entries, "next": encode_cursor(&cursor) }))
     }
 
     /// The hash the blacklist would store for `email` (not for box-office tokens).

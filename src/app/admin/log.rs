@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 
 use super::entries::MAX_LIST;
 use super::{Admin, AdminError, Principal};
-use crate::core::blacklist::audit::{scope_prefix, AuditAction, AuditRecord, AUDIT_PREFIX};
+use crate::core::blacklist::audit::{AuditAction, AuditRecord, Log};
 use crate::core::blacklist::Scope;
 use crate::ports::store::Store;
 
@@ -29,29 +29,30 @@ impl<S: Store> Admin<S> {
         }
     }
 
-    /// The newest records `who` may see (one organizer's, or all for the operator), oldest first.
+    /// A page of the records `who` may see (one organizer's, or all for the operator), newest
+    /// first: at most `limit` (100 by default, at most [`MAX_LIST`]) from below the cursor
+    /// `before` (a page's `next`), in a few store reads whatever the log's length.
     pub async fn audit_log(
         &self,
         who: &Principal,
         organizer: Option<&str>,
         limit: Option<usize>,
+        before: Option<&str>,
     ) -> Result<Value, AdminError> {
-        let prefix = match who.filter(organizer)? {
-            None => AUDIT_PREFIX.to_owned(),
-            Some(scope) => scope_prefix(scope.as_str()),
+        let log = match who.filter(organizer)? {
+            None => Log::All,
+            Some(scope) => Log::Scope(scope.as_str().to_owned()),
         };
-        let limit = limit.unwrap_or(100).min(MAX_LIST);
-        let mut records: Vec<AuditRecord> = self
-            .ports
-            .store
-            .scan_prefix(&prefix, MAX_LIST * 10)
-            .await?
-            .into_iter()
-            .filter_map(|e| serde_json::from_slice(&e.value).ok())
-            .collect();
-        records.sort_by_key(|r| r.at_ms);
-        let skip = records.len().saturating_sub(limit);
-        let records: Vec<_> = records[skip..]
+        let before =
+            match before {
+                None | Some("") => None,
+                Some(c) => Some(c.parse::<u64>().ok().filter(|&n| n > 0).ok_or_else(|| {
+                    AdminError::bad("before: not a cursor of this log (use a page's `next`)")
+                })?),
+            };
+        let limit = limit.unwrap_or(100).clamp(1, MAX_LIST);
+        let (records, next) = crate::app::audit::page(&self.ports, &log, before, limit).await?;
+        let records: Vec<_> = records
             .iter()
             .map(|r| {
                 let at = UNIX_EPOCH + Duration::from_millis(r.at_ms);
@@ -60,6 +61,6 @@ impl<S: Store> Admin<S> {
                 v
             })
             .collect();
-        Ok(json!({ "records": records }))
+        Ok(json!({ "records": records, "next": next.map(|n| n.to_string()) }))
     }
 }

@@ -8,16 +8,16 @@
 //! `expires_in` or `expires_at`; `added_by` and `added_at` are accepted and ignored, so an export
 //! imports again.
 
+use std::sync::Arc;
+
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::entries::{entry_json, EntryRequest, NewEntry};
+use super::entries::{entry_json, visible_entries, EntryRequest, NewEntry};
 use super::{Admin, AdminError, Principal};
-use crate::app::audit::record_item;
 use crate::core::blacklist::audit::{AuditAction, AuditRecord};
-use crate::core::blacklist::entry::Entry;
-use crate::core::blacklist::{entry_key, ENTRY_PREFIX};
-use crate::ports::store::{SetItem, Store};
+use crate::core::blacklist::{entry_key, Scope, ENTRY_PREFIX};
+use crate::ports::store::{SetItem, Store, SCAN_COUNT};
 
 /// Entries written per store batch.
 pub const BATCH: usize = 1000;
@@ -152,6 +152,8 @@ pub struct Import<'a, S> {
     format: Format,
     columns: Option<Vec<String>>,
     batch: Vec<SetItem>,
+    /// The audit records of the entries in `batch`.
+    records: Vec<AuditRecord>,
     added: usize,
     rejected: usize,
     errors: Vec<serde_json::Value>,
@@ -170,6 +172,7 @@ impl<'a, S: Store> Import<'a, S> {
             format,
             columns: None,
             batch: Vec::new(),
+            records: Vec::new(),
             added: 0,
             rejected: 0,
             errors: Vec::new(),
@@ -229,7 +232,7 @@ impl<'a, S: Store> Import<'a, S> {
                     event: None,
                     route: None,
                 };
-                self.batch.push(record_item(&self.admin.ports, &record));
+                self.records.push(record);
             }
             Err(e) => self.reject(e.to_string()),
         }
@@ -243,7 +246,7 @@ impl<'a, S: Store> Import<'a, S> {
 
     /// Whether a batch is full and should be written now.
     pub fn batch_full(&self) -> bool {
-        self.batch.len() >= 2 * BATCH
+        self.batch.len() >= BATCH
     }
 
     /// Entries durably added so far, and the last line they cover.
@@ -262,8 +265,13 @@ impl<'a, S: Store> Import<'a, S> {
             self.committed_through = self.line_no;
             return Ok(());
         }
-        let entries = self.batch.len() / 2;
-        if let Err(e) = self.admin.ports.store.set_many(&self.batch).await {
+        let entries = self.batch.len();
+        let written = async {
+            let mut items = std::mem::take(&mut self.batch);
+            items.extend(crate::app::audit::items(&self.admin.ports, &self.records).await?);
+            self.admin.ports.store.set_many(&items).await
+        };
+        if let Err(e) = written.await {
             tracing::warn!(error = %e, added = self.added, "import stopped: store failed");
             return Err(format!(
                 "the store failed after {} entries were added; lines after {} were not imported",
@@ -272,32 +280,42 @@ impl<'a, S: Store> Import<'a, S> {
         }
         self.added += entries;
         self.committed_through = self.line_no;
-        self.batch.clear();
+        self.records.clear();
         Ok(())
     }
 }
 
-impl<S: Store> Admin<S> {
-    /// Every entry `who` may see (one organizer's, or all for the operator), as `format`.
-    pub async fn export(
-        &self,
-        who: &Principal,
-        organizer: Option<&str>,
-        format: Format,
-    ) -> Result<String, AdminError> {
-        let scope = who.filter(organizer)?;
+/// The CSV export's header row.
+const CSV_HEADER: &str = "kind,value,organizer,reason,expires_at,added_by,added_at\n";
+
+/// An export in progress: the host asks for one chunk at a time and sends it before asking for
+/// the next, so the whole list is never in memory and every chunk is one bounded store page.
+pub struct Export<S> {
+    admin: Arc<Admin<S>>,
+    scope: Option<Scope>,
+    format: Format,
+    /// The store's cursor; `None` once the last page was read.
+    cursor: Option<String>,
+    started: bool,
+}
+
+impl<S: Store> Export<S> {
+    /// The next chunk of the export (possibly empty while the scan goes on), or `None` when done.
+    pub async fn next_chunk(&mut self) -> Option<Result<String, AdminError>> {
+        let cursor = self.cursor.take()?;
         let mut out = String::new();
-        if format == Format::Csv {
-            out.push_str("kind,value,organizer,reason,expires_at,added_by,added_at\n");
+        if !self.started && self.format == Format::Csv {
+            out.push_str(CSV_HEADER);
         }
+        self.started = true;
+        let page = match self.admin.ports.store.scan_page(ENTRY_PREFIX, &cursor, SCAN_COUNT).await {
+            Ok(page) => page,
+            Err(e) => return Some(Err(e.into())),
+        };
         let mut writer = csv::WriterBuilder::new().has_headers(false).from_writer(Vec::new());
-        for item in self.ports.store.scan_prefix(ENTRY_PREFIX, usize::MAX).await? {
-            let Ok(entry) = serde_json::from_slice::<Entry>(&item.value) else { continue };
-            if scope.as_ref().is_some_and(|s| *s != entry.scope()) {
-                continue;
-            }
+        for entry in visible_entries(&page.entries, self.scope.as_ref()) {
             let json = entry_json(&entry);
-            match format {
+            match self.format {
                 Format::Ndjson => {
                     out.push_str(&json.to_string());
                     out.push('\n');
@@ -318,9 +336,24 @@ impl<S: Store> Admin<S> {
                 }
             }
         }
-        if format == Format::Csv {
+        if self.format == Format::Csv {
             out.push_str(&String::from_utf8_lossy(&writer.into_inner().unwrap_or_default()));
         }
-        Ok(out)
+        self.cursor = page.next;
+        Some(Ok(out))
+    }
+}
+
+impl<S: Store> Admin<S> {
+    /// Starts an export of every entry `who` may see (one organizer's, or all for the
+    /// operator), as `format`; the caller takes it a chunk at a time ([`Export::next_chunk`]).
+    pub fn export(
+        self: &Arc<Self>,
+        who: &Principal,
+        organizer: Option<&str>,
+        format: Format,
+    ) -> Result<Export<S>, AdminError> {
+        let scope = who.filter(organizer)?;
+        Ok(Export { admin: self.clone(), scope, format, cursor: Some(String::new()), started: false })
     }
 }

@@ -192,7 +192,7 @@ mod tests {
     use crate::app::Ports;
     use crate::core::blacklist::{entry_key, Scope};
     use crate::core::email_hash::EmailHasher;
-    use crate::ports::store::{Entry, GotAndExists, SetItem, StoreError};
+    use crate::ports::store::{GotAndExists, ScanPage, SetItem, StoreError};
 
     /// The embedded store, counting the calls that reach a store (what a round trip is on Redis).
     #[derive(Clone)]
@@ -246,8 +246,8 @@ mod tests {
         async fn increment(&self, key: &str, by: i64, ttl: Option<Duration>) -> Result<i64, StoreError> {
             self.0.increment(key, by, ttl).await
         }
-        async fn scan_prefix(&self, prefix: &str, limit: usize) -> Result<Vec<Entry>, StoreError> {
-            self.0.scan_prefix(prefix, limit).await
+        async fn scan_page(&self, prefix: &str, cursor: &str, count: usize) -> Result<ScanPage, StoreError> {
+            self.0.scan_page(prefix, cursor, count).await
         }
     }
 

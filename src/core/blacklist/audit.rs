@@ -1,8 +1,12 @@
 //! The audit log: every change to the blacklist and every blocked checkout, per organizer.
 //!
-//! Records are stored under `audit:<scope>:<time, 13 digits of ms>:<nonce>`, so one organizer's
-//! records are one key range, in time order. They hold identities only as account ids or
-//! e-mail hashes.
+//! Records go into numbered logs, read newest first a page at a time with nothing but `get`,
+//! `get_many` and counters (so every store, `wasi:keyvalue` included, can write them and no read
+//! scans): each scope's log holds its records (`audit:{s:<scope>}:<n>`, numbered by the counter
+//! `audit:{s:<scope>}:seq`), and the log of all scopes holds, under its own numbers
+//! (`audit:{all}:<n>`), where each record is (`<scope> <n>`). A scope's keys share one hash
+//! tag, so one scope's batch is one Redis Cluster slot. Records hold identities only as account
+//! ids or e-mail hashes.
 
 use serde::{Deserialize, Serialize};
 
@@ -56,14 +60,51 @@ pub struct AuditRecord {
 /// Prefix of every audit key.
 pub const AUDIT_PREFIX: &str = "audit:";
 
-/// The key prefix of one scope's records.
-pub fn scope_prefix(scope: &str) -> String {
-    format!("{AUDIT_PREFIX}{scope}:")
+/// One numbered log of audit records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Log {
+    /// One scope's records (`*` for the platform, else the organizer slug).
+    Scope(String),
+    /// Every scope's records, as places in the scopes' logs.
+    All,
 }
 
-/// The store key of a record; `nonce` keeps records of the same millisecond apart.
-pub fn audit_key(record: &AuditRecord, nonce: u64) -> String {
-    format!("{}{:013}:{nonce:016x}", scope_prefix(&record.scope), record.at_ms)
+impl Log {
+    fn base(&self) -> String {
+        match self {
+            Self::Scope(scope) => format!("{AUDIT_PREFIX}{{s:{scope}}}"),
+            Self::All => format!("{AUDIT_PREFIX}{{all}}"),
+        }
+    }
+
+    /// The counter holding the log's last number.
+    pub fn seq_key(&self) -> String {
+        format!("{}:seq", self.base())
+    }
+
+    /// The key of the log's record (or, in [`Log::All`], place) number `n`.
+    pub fn key(&self, n: u64) -> String {
+        format!("{}:{n}", self.base())
+    }
+}
+
+/// What the log of all scopes stores for a record: where it is.
+pub fn place(scope: &str, n: u64) -> String {
+    format!("{scope} {n}")
+}
+
+/// Reads back a [`place`].
+pub fn parse_place(value: &[u8]) -> Option<(String, u64)> {
+    let (scope, n) = std::str::from_utf8(value).ok()?.split_once(' ')?;
+    Some((scope.to_owned(), n.parse().ok()?))
+}
+
+/// The numbers of one page of a log read newest first: below `before` (the newest when `None`,
+/// given the log's last number `last`), at most `limit` of them, highest first.
+pub fn page_numbers(before: Option<u64>, last: u64, limit: usize) -> Vec<u64> {
+    let top = before.unwrap_or(last.saturating_add(1)).min(last.saturating_add(1));
+    let low = top.saturating_sub(limit as u64).max(1);
+    (low..top).rev().collect()
 }
 
 #[cfg(test)]
@@ -71,18 +112,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn keys_sort_by_time_within_a_scope() {
-        let r = |at_ms| AuditRecord {
-            at_ms,
-            scope: "hh".into(),
-            action: AuditAction::Block,
-            actor: "checkout".into(),
-            kind: "account".into(),
-            value: "eve".into(),
-            event: None,
-            route: None,
-        };
-        assert!(audit_key(&r(999), 5) < audit_key(&r(1000), 1));
-        assert!(audit_key(&r(5), 0).starts_with("audit:hh:0000000000005:"));
+    fn logs_keep_scopes_apart_under_their_hash_tags() {
+        assert_eq!(Log::Scope("hh".into()).key(7), "audit:{s:hh}:7");
+        assert_eq!(Log::Scope("*".into()).seq_key(), "audit:{s:*}:seq");
+        // An organizer called `all` is still a scope of its own.
+        assert_ne!(Log::Scope("all".into()).key(1), Log::All.key(1));
+        assert_eq!(parse_place(place("hh", 12).as_bytes()), Some(("hh".into(), 12)));
+        assert_eq!(parse_place(b"hh"), None);
+        assert_eq!(parse_place(b"hh x"), None);
+    }
+
+    #[test]
+    fn pages_go_from_the_newest_down_to_the_first() {
+        assert_eq!(page_numbers(None, 5, 2), vec![5, 4]);
+        assert_eq!(page_numbers(Some(4), 5, 2), vec![3, 2]);
+        assert_eq!(page_numbers(Some(2), 5, 2), vec![1]);
+        assert!(page_numbers(Some(1), 5, 2).is_empty());
+        assert!(page_numbers(None, 0, 10).is_empty());
+        // A cursor past the end reads from the newest.
+        assert_eq!(page_numbers(Some(99), 3, 10), vec![3, 2, 1]);
     }
 }

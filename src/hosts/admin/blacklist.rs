@@ -5,11 +5,11 @@
 //! |---|---|---|
 //! | `POST /v1/blacklist` | `{account \| email \| email_hash, organizer?, reason?, expires_in?}` | 201 entry (with a `warning` when no event maps to the organizer) |
 //! | `POST /v1/blacklist/remove` | `{account \| email \| email_hash, organizer?}` | 200 / 404 |
-//! | `GET /v1/blacklist?organizer=&limit=` | | 200 `{entries: [...]}` |
+//! | `GET /v1/blacklist?organizer=&limit=&cursor=` | | 200 `{entries: [...], next}` (a page; go on with `cursor=next` while `next` is not null) |
 //! | `PUT /v1/events/{event}` | `{organizer}` | 200 |
 //! | `GET /v1/events/{event}` | | 200 / 404 |
 //! | `POST /v1/hash-email` | `{email}` | 200 `{email_hash}` |
-//! | `GET /v1/audit?organizer=&limit=` | | 200 `{records: [...]}` |
+//! | `GET /v1/audit?organizer=&limit=&before=` | | 200 `{records: [...], next}` (newest first; go on with `before=next`) |
 //!
 //! Errors are JSON `{"error": "..."}` with 400 (bad input), 403 (another organizer's data), 404,
 //! 409 (no blacklist in the policy) or 503 (store).
@@ -43,21 +43,32 @@ pub async fn remove(
     Ok(Json(state.admin.remove_entry(&who, &req).await?).into_response())
 }
 
-/// Query of `GET /v1/blacklist` and `GET /v1/audit`.
+/// Query of `GET /v1/blacklist`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ScopedQuery {
+pub struct ListQuery {
     organizer: Option<String>,
     limit: Option<usize>,
+    cursor: Option<String>,
+}
+
+/// Query of `GET /v1/audit`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    organizer: Option<String>,
+    limit: Option<usize>,
+    before: Option<String>,
 }
 
 /// `GET /v1/blacklist`
 pub async fn list(
     State(state): State<AdminState>,
     Extension(who): Extension<Principal>,
-    Params(q): Params<ScopedQuery>,
+    Params(q): Params<ListQuery>,
 ) -> Result<Response, ApiError> {
-    Ok(Json(state.admin.list_entries(&who, q.organizer.as_deref(), q.limit).await?).into_response())
+    let page = state.admin.list_entries(&who, q.organizer.as_deref(), q.limit, q.cursor.as_deref()).await?;
+    Ok(Json(page).into_response())
 }
 
 /// Body of `PUT /v1/events/{event}`.
@@ -104,11 +115,12 @@ pub async fn hash_email(
     Ok(Json(state.admin.hash_email(&who, &req.email)?).into_response())
 }
 
-/// `GET /v1/audit?organizer=&limit=`: the newest records, oldest first.
+/// `GET /v1/audit?organizer=&limit=&before=`: a page of records, newest first.
 pub async fn audit_log(
     State(state): State<AdminState>,
     Extension(who): Extension<Principal>,
-    Params(q): Params<ScopedQuery>,
+    Params(q): Params<AuditQuery>,
 ) -> Result<Response, ApiError> {
-    Ok(Json(state.admin.audit_log(&who, q.organizer.as_deref(), q.limit).await?).into_response())
+    let page = state.admin.audit_log(&who, q.organizer.as_deref(), q.limit, q.before.as_deref()).await?;
+    Ok(Json(page).into_response())
 }

@@ -115,7 +115,19 @@ pub async fn export(
         Some("ndjson") => Format::Ndjson,
         Some(other) => return Err(ApiError::bad(format!("format: `{other}` is neither csv nor ndjson"))),
     };
-    let out = state.admin.export(&who, q.organizer.as_deref(), format).await?;
+    let export = state.admin.export(&who, q.organizer.as_deref(), format)?;
+    // Streamed a store page at a time: the next page is read once the last chunk is sent. A
+    // store failure midway ends the body unfinished (the client sees the transfer cut short,
+    // never a shorter list that looks complete).
+    let chunks = futures_util::stream::unfold(export, |mut export| async move {
+        match export.next_chunk().await? {
+            Ok(chunk) => Some((Ok::<_, std::io::Error>(bytes::Bytes::from(chunk)), export)),
+            Err(e) => {
+                tracing::warn!(error = %e, "blacklist export cut short: the store failed");
+                Some((Err(std::io::Error::other("the store failed")), export))
+            }
+        }
+    });
     let content_type = if format == Format::Csv { "text/csv; charset=utf-8" } else { "application/x-ndjson" };
-    Ok(([(header::CONTENT_TYPE, content_type)], out).into_response())
+    Ok(([(header::CONTENT_TYPE, content_type)], axum::body::Body::from_stream(chunks)).into_response())
 }

@@ -74,7 +74,7 @@ pub enum BlacklistAction {
         /// Only this organizer's entries.
         #[arg(long)]
         organizer: Option<String>,
-        /// At most this many.
+        /// At most this many (the CLI pages through the API until it has them or the list ends).
         #[arg(long, default_value_t = 1000)]
         limit: usize,
     },
@@ -175,13 +175,10 @@ pub(super) fn blacklist_cmd(mut action: BlacklistAction) -> Result<(), Failure> 
             if let Some(o) = organizer {
                 path.push_str(&format!("&organizer={}", urlencode(o)));
             }
-            let answer = runtime
-                .block_on(client.call_raw(http::Method::GET, &path, "text/plain", Default::default()))
-                .map_err(fail)?;
             use std::io::Write;
-            std::io::stdout()
-                .write_all(&answer)
-                .map_err(|e| Failure::Runtime(format!("cannot write the export: {e}")))?;
+            let mut out = std::io::stdout().lock();
+            runtime.block_on(client.get_streaming(&path, |chunk| out.write_all(chunk))).map_err(fail)?;
+            out.flush().map_err(|e| Failure::Runtime(format!("cannot write the export: {e}")))?;
             return Ok(());
         }
         BlacklistAction::Add { who: w, organizer, reason, expires_in } => {
@@ -197,11 +194,7 @@ pub(super) fn blacklist_cmd(mut action: BlacklistAction) -> Result<(), Failure> 
             (http::Method::POST, "/v1/blacklist/remove".to_owned(), Some(body))
         }
         BlacklistAction::List { organizer, limit } => {
-            let mut path = format!("/v1/blacklist?limit={limit}");
-            if let Some(o) = organizer {
-                path.push_str(&format!("&organizer={}", urlencode(o)));
-            }
-            (http::Method::GET, path, None)
+            return runtime.block_on(list(&client, organizer.as_deref(), *limit)).map_err(fail);
         }
     };
     // JSON null fields are dropped so the API sees only what was given.
@@ -213,18 +206,6 @@ pub(super) fn blacklist_cmd(mut action: BlacklistAction) -> Result<(), Failure> 
     });
     let answer = runtime.block_on(client.call(method, &path, body)).map_err(fail)?;
     match action {
-        BlacklistAction::List { .. } => {
-            for e in answer["entries"].as_array().into_iter().flatten() {
-                println!(
-                    "{}\t{}\t{}\t{}\t{}",
-                    e["kind"].as_str().unwrap_or(""),
-                    e["value"].as_str().unwrap_or(""),
-                    e["organizer"].as_str().unwrap_or("*"),
-                    e["expires_at"].as_str().unwrap_or("never"),
-                    e["reason"].as_str().unwrap_or(""),
-                );
-            }
-        }
         BlacklistAction::Add { .. } => {
             println!(
                 "added {} {} ({})",
@@ -240,7 +221,40 @@ pub(super) fn blacklist_cmd(mut action: BlacklistAction) -> Result<(), Failure> 
             }
         }
         BlacklistAction::Remove { .. } => println!("removed"),
-        BlacklistAction::Import { .. } | BlacklistAction::Export { .. } => {}
+        BlacklistAction::Import { .. } | BlacklistAction::Export { .. } | BlacklistAction::List { .. } => {}
+    }
+    Ok(())
+}
+
+/// Prints up to `limit` entries a line each, paging through the API as it goes.
+async fn list(
+    client: &crate::hosts::admin_client::AdminClient,
+    organizer: Option<&str>,
+    limit: usize,
+) -> Result<(), crate::hosts::admin_client::ClientError> {
+    let (mut printed, mut cursor) = (0, String::new());
+    while printed < limit {
+        let mut path =
+            format!("/v1/blacklist?limit={}&cursor={}", (limit - printed).min(10_000), urlencode(&cursor));
+        if let Some(o) = organizer {
+            path.push_str(&format!("&organizer={}", urlencode(o)));
+        }
+        let page = client.call(http::Method::GET, &path, None).await?;
+        for e in page["entries"].as_array().into_iter().flatten().take(limit - printed) {
+            println!(
+                "{}\t{}\t{}\t{}\t{}",
+                e["kind"].as_str().unwrap_or(""),
+                e["value"].as_str().unwrap_or(""),
+                e["organizer"].as_str().unwrap_or("*"),
+                e["expires_at"].as_str().unwrap_or("never"),
+                e["reason"].as_str().unwrap_or(""),
+            );
+            printed += 1;
+        }
+        match page["next"].as_str() {
+            Some(next) => cursor = next.to_owned(),
+            None => break,
+        }
     }
     Ok(())
 }
