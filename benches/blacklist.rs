@@ -95,7 +95,7 @@ async fn main() {
         };
         batch.push(SetItem {
             key: entry_key(&identity, &Scope::Platform),
-            value: serde_json::to_vec(&entry).unwrap(),
+            value: entry.to_stored(),
             ttl: None,
         });
         if batch.len() == 10_000 {

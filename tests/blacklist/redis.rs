@@ -110,7 +110,7 @@ async fn a_million_entries_exported_in_a_loop_never_starve_checkouts() {
             expires_at: None,
         };
         let key = format!("doorman:{}", entry_key(&identity, &Scope::Platform));
-        vec!["SET".into(), key, serde_json::to_string(&entry).unwrap()]
+        vec!["SET".into(), key, String::from_utf8(entry.to_stored()).unwrap()]
     }));
     assert_eq!(
         shop.checkout_form("e1", "account=acct-777").await.0.status(),

@@ -343,7 +343,7 @@ async fn seed(case: &Case, redis: &mut redis::aio::ConnectionManager, store: &Re
             expires_at: None,
         };
         let ttl = s.expired.then_some(Duration::from_millis(1));
-        store.set(&entry_key(&identity, &scope), &serde_json::to_vec(&entry).unwrap(), ttl).await.unwrap();
+        store.set(&entry_key(&identity, &scope), &entry.to_stored(), ttl).await.unwrap();
     }
     tokio::time::sleep(Duration::from_millis(5)).await;
 }

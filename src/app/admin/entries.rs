@@ -32,7 +32,7 @@ pub(super) fn visible_entries<'a>(
 ) -> impl Iterator<Item = Entry> + 'a {
     items
         .iter()
-        .filter_map(|item| serde_json::from_slice::<Entry>(&item.value).ok())
+        .filter_map(|item| Entry::from_stored(&item.key, &item.value))
         .filter(move |entry| scope.is_none_or(|s| *s == entry.scope()))
 }
 
@@ -157,7 +157,7 @@ impl<S: Store> Admin<S> {
     /// it blocks nothing until one does).
     pub async fn add_entry(&self, who: &Principal, req: &EntryRequest) -> Result<Value, AdminError> {
         let NewEntry { identity, scope, entry, ttl } = self.new_entry(who, req, self.now())?;
-        let value = serde_json::to_vec(&entry).expect("an entry serializes");
+        let value = entry.to_stored();
         self.ports.store.set(&entry_key(&identity, &scope), &value, ttl).await?;
         tracing::info!(kind = entry.kind, scope = entry.scope, by = entry.added_by, "blacklist: entry added");
         self.record(who, AuditAction::Add, identity.kind(), identity.value(), &scope).await;

@@ -220,7 +220,7 @@ impl<'a, S: Store> Import<'a, S> {
         let now_ms = self.admin.ports.clock.unix_ms();
         match self.admin.new_entry(self.who, &request, now_ms / 1000) {
             Ok(NewEntry { identity, scope, entry, ttl }) => {
-                let value = serde_json::to_vec(&entry).expect("an entry serializes");
+                let value = entry.to_stored();
                 self.batch.push(SetItem { key: entry_key(&identity, &scope), value, ttl });
                 let record = AuditRecord {
                     at_ms: now_ms,

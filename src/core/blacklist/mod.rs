@@ -92,6 +92,23 @@ pub fn entry_key(identity: &Identity, scope: &Scope) -> String {
     format!("bl:{{{kind}:{}}}:{}", identity.value(), scope.as_str())
 }
 
+/// Reads an [`entry_key`] back: the identity and the scope.
+pub fn parse_entry_key(key: &str) -> Option<(Identity, Scope)> {
+    // The scope (`*` or a slug) never holds `}:`; an account id may.
+    let (inner, scope) = key.strip_prefix("bl:{")?.rsplit_once("}:")?;
+    let identity = match inner.split_at_checked(2)? {
+        ("a:", id) => Identity::Account(id.into()),
+        ("e:", hash) => Identity::EmailHash(hash.into()),
+        _ => return None,
+    };
+    let scope = match scope {
+        "*" => Scope::Platform,
+        slug if is_slug(slug) => Scope::Organizer(slug.into()),
+        _ => return None,
+    };
+    Some((identity, scope))
+}
+
 /// Prefix of every entry key.
 pub const ENTRY_PREFIX: &str = "bl:";
 
