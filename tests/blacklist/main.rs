@@ -29,6 +29,7 @@ pub const BLACKLIST: &str = "[blacklist]\naccount_header = \"x-account\"\naccoun
 pub enum StoreKind {
     Embedded,
     Redis(support::redis::RedisServer),
+    Cluster(support::redis_cluster::RedisCluster),
 }
 
 impl StoreKind {
@@ -36,6 +37,7 @@ impl StoreKind {
         match self {
             StoreKind::Embedded => String::new(),
             StoreKind::Redis(r) => format!("[store]\nurl = \"{}\"\n", r.url()),
+            StoreKind::Cluster(c) => format!("[store]\ncluster = {:?}\n", c.urls()),
         }
     }
 }
@@ -78,14 +80,14 @@ impl Shop {
     pub fn redis_ref(&self) -> &support::redis::RedisServer {
         match &self.store {
             StoreKind::Redis(r) => r,
-            StoreKind::Embedded => panic!("this shop runs on the embedded store"),
+            _ => panic!("this shop runs on no single Redis server"),
         }
     }
 
     pub fn redis(&mut self) -> &mut support::redis::RedisServer {
         match &mut self.store {
             StoreKind::Redis(r) => r,
-            StoreKind::Embedded => panic!("this shop runs on the embedded store"),
+            _ => panic!("this shop runs on no single Redis server"),
         }
     }
 
@@ -126,7 +128,7 @@ pub async fn admin_call_as(
     (resp.status().as_u16(), serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null))
 }
 
-both_stores!(checkout => checkout_cases:
+every_store!(checkout => checkout_cases:
     blacklisted_guest_lands_back_on_the_event_page_and_nothing_reaches_the_backend,
     everyone_else_is_forwarded_byte_for_byte,
     javascript_checkouts_get_the_json_answer,

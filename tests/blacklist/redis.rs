@@ -167,3 +167,51 @@ async fn a_million_entries_exported_in_a_loop_never_starve_checkouts() {
         redis.cli(&["SLOWLOG", "GET", "5"])
     );
 }
+
+/// A Redis Cluster primary dies during checkouts: with `on_store_error = "closed"` no checkout
+/// of the blacklisted customer reaches the shop meanwhile, none waits longer than the store's
+/// few seconds, and once the replica has taken over the entry made before is still there and
+/// blocks again, new entries are taken, and everybody else buys, without restarting Doorman.
+#[tokio::test]
+async fn checkouts_come_through_a_cluster_failover_without_a_way_around_the_block() {
+    use crate::support::redis_cluster::RedisCluster;
+
+    let blacklist =
+        BLACKLIST.replace("max_body_bytes = 4096", "max_body_bytes = 4096\non_store_error = \"closed\"");
+    let shop = Shop::start_with(StoreKind::Cluster(RedisCluster::start()), &blacklist, "");
+    assert_eq!(shop.admin("POST", "/v1/blacklist", r#"{"account": "eve"}"#).await.0, 201);
+    assert_eq!(shop.checkout_form("e1", "account=eve").await.0.status(), 303);
+    assert_eq!(shop.checkout_form("e1", "account=ada").await.0.status(), 200);
+    let StoreKind::Cluster(cluster) = &shop.store else { unreachable!() };
+
+    // The primary holding eve's entry (the account's hash tag) crashes.
+    let before = shop.backend_requests();
+    cluster.kill_primary_of("doorman:bl:{a:eve}:*");
+    let until = std::time::Instant::now() + Duration::from_secs(6);
+    let mut answers = 0;
+    while std::time::Instant::now() < until {
+        let started = std::time::Instant::now();
+        let status = shop.checkout_form("e1", "account=eve").await.0.status();
+        let took = started.elapsed();
+        assert_eq!(status, 303, "eve is turned back during the failover too");
+        assert!(took < Duration::from_secs(5), "a checkout waited {took:?} for the store");
+        answers += 1;
+    }
+    assert_eq!(shop.backend_requests(), before, "nothing of eve's reached the shop");
+    assert!(answers >= 2, "only {answers} checkouts answered in 6 s");
+
+    cluster.wait_ok();
+    // The client finds the new primary by itself: the entry survived on the replica.
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while shop.checkout_form("e1", "account=ada").await.0.status() != 200 {
+        assert!(std::time::Instant::now() < deadline, "checkouts never recovered after the failover");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        shop.checkout_form("e1", "account=eve").await.0.status(),
+        303,
+        "the entry outlived its primary"
+    );
+    assert_eq!(shop.admin("POST", "/v1/blacklist", r#"{"account": "mallet"}"#).await.0, 201);
+    assert_eq!(shop.checkout_form("e1", "account=mallet").await.0.status(), 303, "new entries land");
+}

@@ -1,6 +1,7 @@
-//! One suite for every store adapter: the embedded redb file and a real Redis server.
+//! One suite for every store adapter: the embedded redb file, a real Redis server and a real
+//! Redis Cluster (three primaries, three replicas).
 //!
-//! Each case in `cases` runs against both, through the same `Store` trait the features use.
+//! Each case in `cases` runs against all three, through the same `Store` trait the features use.
 
 #[path = "../support/mod.rs"]
 mod support;
@@ -24,6 +25,13 @@ pub fn redis(namespace: &str) -> (RedisStore, support::redis::RedisServer) {
     (store, server)
 }
 
+/// A Redis store on a fresh cluster; the cluster lives as long as the guard.
+pub fn cluster(namespace: &str) -> (RedisStore, support::redis_cluster::RedisCluster) {
+    let cluster = support::redis_cluster::RedisCluster::start();
+    let client = RedisStore::cluster_client(&cluster.urls()).unwrap();
+    (RedisStore::from_cluster_client(&client, namespace), cluster)
+}
+
 macro_rules! suite {
     ($($case:ident),* $(,)?) => {
         mod embedded {
@@ -40,6 +48,15 @@ macro_rules! suite {
                 #[tokio::test]
                 async fn $case() {
                     let (store, _guard) = super::redis("test");
+                    super::cases::$case(&store).await;
+                }
+            )*
+        }
+        mod cluster {
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    let (store, _guard) = super::cluster("test");
                     super::cases::$case(&store).await;
                 }
             )*

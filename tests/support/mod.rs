@@ -1,5 +1,6 @@
 //! Real parts for the integration tests, each on a free loopback port and stopped on drop:
-//! the `doorman` binary as a child process, a real HTTP backend, Redis, an SMTP server, Chromium.
+//! the `doorman` binary as a child process, a real HTTP backend, Redis (one server, or a cluster
+//! of six), an SMTP server, Chromium.
 #![allow(dead_code)]
 
 /// Runs each listed case of a module against the embedded store and against Redis: the test
@@ -20,11 +21,36 @@ macro_rules! both_stores {
     };
 }
 
+/// Like [`both_stores!`], and against a Redis Cluster too: the test binary's `StoreKind` also has
+/// `Cluster(RedisCluster)`.
+#[macro_export]
+macro_rules! every_store {
+    ($module:ident => $name:ident: $($case:ident),* $(,)?) => {
+        mod $name {
+            mod embedded {
+                $(#[tokio::test] async fn $case() { $crate::$module::$case($crate::StoreKind::Embedded).await; })*
+            }
+            mod on_redis {
+                $(#[tokio::test] async fn $case() {
+                    $crate::$module::$case($crate::StoreKind::Redis($crate::support::redis::RedisServer::start())).await;
+                })*
+            }
+            mod on_cluster {
+                $(#[tokio::test] async fn $case() {
+                    let cluster = $crate::support::redis_cluster::RedisCluster::start();
+                    $crate::$module::$case($crate::StoreKind::Cluster(cluster)).await;
+                })*
+            }
+        }
+    };
+}
+
 pub mod backend;
 pub mod browser;
 pub mod client;
 pub mod doorman;
 pub mod redis;
+pub mod redis_cluster;
 pub mod smtp;
 
 use std::pin::Pin;

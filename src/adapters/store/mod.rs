@@ -1,4 +1,5 @@
-//! Store adapters: the embedded redb file (default, one node) and Redis (many nodes).
+//! Store adapters: the embedded redb file (default, one node) and Redis, one server or a
+//! cluster (many nodes).
 //!
 //! [`StoreFactory`] opens the store the policy names once at start-up; each runtime that uses it
 //! then takes an [`AnyStore`] from it (the embedded file is shared; every runtime gets its own
@@ -30,6 +31,13 @@ pub enum StoreFactory {
         /// Key namespace.
         namespace: String,
     },
+    /// A Redis Cluster; each handle gets its own cluster connection.
+    RedisCluster {
+        /// The checked node URLs.
+        client: Box<::redis::cluster::ClusterClient>,
+        /// Key namespace.
+        namespace: String,
+    },
 }
 
 impl StoreFactory {
@@ -45,6 +53,10 @@ impl StoreFactory {
             StorePolicy::Redis { url, namespace } => {
                 Ok(Self::Redis { client: RedisStore::client(url)?, namespace: namespace.clone() })
             }
+            StorePolicy::RedisCluster { urls, namespace } => Ok(Self::RedisCluster {
+                client: Box::new(RedisStore::cluster_client(urls)?),
+                namespace: namespace.clone(),
+            }),
         }
     }
 
@@ -54,6 +66,9 @@ impl StoreFactory {
             Self::Embedded(s) => Ok(AnyStore::Embedded(s.clone())),
             Self::Redis { client, namespace } => {
                 Ok(AnyStore::Redis(RedisStore::from_client(client, namespace)?))
+            }
+            Self::RedisCluster { client, namespace } => {
+                Ok(AnyStore::Redis(RedisStore::from_cluster_client(client, namespace)))
             }
         }
     }
@@ -69,10 +84,11 @@ pub enum AnyStore {
 }
 
 impl AnyStore {
-    /// A short name for logs and metrics: `embedded` or `redis`.
+    /// A short name for logs and metrics: `embedded`, `redis` or `redis-cluster`.
     pub fn kind(&self) -> &'static str {
         match self {
             Self::Embedded(_) => "embedded",
+            Self::Redis(r) if r.is_cluster() => "redis-cluster",
             Self::Redis(_) => "redis",
         }
     }

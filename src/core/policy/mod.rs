@@ -211,10 +211,17 @@ pub enum StorePolicy {
         /// Key namespace.
         namespace: String,
     },
-    /// A Redis server or cluster.
+    /// A Redis server.
     Redis {
         /// `redis://` or `rediss://` URL.
         url: String,
+        /// Key namespace (prefix).
+        namespace: String,
+    },
+    /// A Redis Cluster, reached through any of its nodes.
+    RedisCluster {
+        /// `redis://` or `rediss://` URLs of nodes to learn the cluster from (one is enough).
+        urls: Vec<String>,
         /// Key namespace (prefix).
         namespace: String,
     },
@@ -224,7 +231,9 @@ impl StorePolicy {
     /// The key namespace: every key is `namespace:key`, on every store and runtime.
     pub fn namespace(&self) -> &str {
         match self {
-            Self::Embedded { namespace } | Self::Redis { namespace, .. } => namespace,
+            Self::Embedded { namespace }
+            | Self::Redis { namespace, .. }
+            | Self::RedisCluster { namespace, .. } => namespace,
         }
     }
 }

@@ -146,6 +146,7 @@ pub struct RawForwarding {
 #[serde(deny_unknown_fields)]
 pub struct RawStore {
     pub url: Option<String>,
+    pub cluster: Option<Vec<String>>,
     pub namespace: Option<String>,
 }
 

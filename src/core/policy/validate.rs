@@ -85,13 +85,32 @@ pub fn validate(src: &str, raw: RawPolicy) -> Result<Policy, PolicyError> {
     {
         return Err(err("store.namespace", "must be 1 to 64 letters, digits, '-' or '_'".into()));
     }
-    let store = match raw.store.url.as_deref() {
-        None | Some("embedded") => StorePolicy::Embedded { namespace },
-        Some(url) if url.starts_with("redis://") || url.starts_with("rediss://") => {
-            url.parse::<Uri>().map_err(|e| err("store.url", format!("`{url}` is not a URL: {e}")))?;
-            StorePolicy::Redis { url: url.to_owned(), namespace }
+    let redis_url = |field: &str, url: &str| -> Result<String, PolicyError> {
+        if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
+            return Err(err(field, format!("`{url}` is not a redis:// or rediss:// URL")));
         }
-        Some(other) => {
+        url.parse::<Uri>().map_err(|e| err(field, format!("`{url}` is not a URL: {e}")))?;
+        Ok(url.to_owned())
+    };
+    let store = match (raw.store.url.as_deref(), raw.store.cluster) {
+        (Some(_), Some(_)) => {
+            return Err(err(
+                "store.cluster",
+                "a store is either one Redis (`url`) or a cluster (`cluster`), not both".into(),
+            ))
+        }
+        (None, Some(urls)) if urls.is_empty() => {
+            return Err(err("store.cluster", "names no node (give one or more redis:// URLs)".into()))
+        }
+        (None, Some(urls)) => StorePolicy::RedisCluster {
+            urls: urls.iter().map(|u| redis_url("store.cluster", u)).collect::<Result<_, _>>()?,
+            namespace,
+        },
+        (None | Some("embedded"), None) => StorePolicy::Embedded { namespace },
+        (Some(url), None) if url.starts_with("redis://") || url.starts_with("rediss://") => {
+            StorePolicy::Redis { url: redis_url("store.url", url)?, namespace }
+        }
+        (Some(other), None) => {
             return Err(err(
                 "store.url",
                 format!("`{other}` is neither \"embedded\" nor a redis:// or rediss:// URL"),
@@ -719,6 +738,27 @@ mod tests {
             "nope",
         );
         fails(&format!("[store]\nurl = \"postgres://x\"\n{MIN}"), "store.url", "redis://");
+        fails(&format!("[store]\ncluster = []\n{MIN}"), "store.cluster", "no node");
+        fails(
+            &format!("[store]\ncluster = [\"redis://a:7000\", \"http://b\"]\n{MIN}"),
+            "store.cluster",
+            "http://b",
+        );
+        fails(
+            &format!("[store]\nurl = \"redis://a\"\ncluster = [\"redis://b\"]\n{MIN}"),
+            "store.cluster",
+            "not both",
+        );
+        let cluster = load(&format!(
+            "[store]\ncluster = [\"redis://10.0.0.1:7000/\", \"rediss://10.0.0.2:7000/\"]\n{MIN}"
+        ));
+        assert_eq!(
+            cluster.unwrap().store,
+            StorePolicy::RedisCluster {
+                urls: vec!["redis://10.0.0.1:7000/".into(), "rediss://10.0.0.2:7000/".into()],
+                namespace: "doorman".into()
+            }
+        );
         let bl = |extra: &str| {
             format!("{MIN}[blacklist]\n{extra}\n[[blacklist.checkout]]\nroute = \"POST /events/{{event}}/checkout\"\nredirect = \"/events/{{event}}\"\n")
         };
