@@ -264,18 +264,23 @@ pub fn bytes_body(bytes: Bytes) -> RequestBody {
 }
 
 /// A file as a request body, read 64 KiB at a time as the request is sent.
-pub fn file_body(file: tokio::fs::File) -> RequestBody {
+pub fn file_body(file: tokio::fs::File, on_read: impl Fn(usize) + Send + Sync + 'static) -> RequestBody {
     use tokio::io::AsyncReadExt;
-    let chunks = futures_util::stream::unfold(Some(file), |file| async move {
-        let mut file = file?;
-        let mut buf = vec![0u8; 64 * 1024];
-        match file.read(&mut buf).await {
-            Ok(0) => None,
-            Ok(n) => {
-                buf.truncate(n);
-                Some((Ok(hyper::body::Frame::data(Bytes::from(buf))), Some(file)))
+    let on_read = std::sync::Arc::new(on_read);
+    let chunks = futures_util::stream::unfold(Some(file), move |file| {
+        let on_read = on_read.clone();
+        async move {
+            let mut file = file?;
+            let mut buf = vec![0u8; 64 * 1024];
+            match file.read(&mut buf).await {
+                Ok(0) => None,
+                Ok(n) => {
+                    on_read(n);
+                    buf.truncate(n);
+                    Some((Ok(hyper::body::Frame::data(Bytes::from(buf))), Some(file)))
+                }
+                Err(e) => Some((Err(e), None)),
             }
-            Err(e) => Some((Err(e), None)),
         }
     });
     http_body_util::StreamBody::new(chunks).boxed()

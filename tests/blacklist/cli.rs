@@ -119,7 +119,9 @@ async fn import_and_export_files_through_the_cli() {
     let out = doorman(&["blacklist", "import", file.to_str().unwrap()], &env);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "added 1, rejected 1");
-    assert!(String::from_utf8_lossy(&out.stderr).contains("line 2:"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("line 2:"));
+    assert!(!stderr.contains("importing"), "no progress drawn into a pipe: {stderr}");
     assert_eq!(shop.checkout_form("e1", "account=eve").await.0.status(), 303);
 
     let out = doorman(&["blacklist", "export", "--format", "csv"], &env);
@@ -268,6 +270,23 @@ async fn addresses_can_come_from_standard_input_and_imports_stream_from_the_file
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "added 30000, rejected 0");
     assert_eq!(shop.checkout_form("e1", "account=acct-29999").await.0.status(), 303);
+
+    // On a terminal (a pseudo-terminal from `script`), imports and exports show their progress.
+    let on_terminal = |command: String| {
+        let out = Command::new("script")
+            .args(["-qec", &command, "/dev/null"])
+            .env("DOORMAN_ADMIN_URL", url.as_str())
+            .env("DOORMAN_ADMIN_TOKEN", TOKEN)
+            .output()
+            .expect("script (util-linux)");
+        assert!(out.status.success(), "{command}: {}", String::from_utf8_lossy(&out.stdout));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let bin = binary();
+    let shown = on_terminal(format!("{} blacklist import {}", bin.display(), path.display()));
+    assert!(shown.contains("importing") && shown.contains("added 30000"), "{shown}");
+    let shown = on_terminal(format!("{} blacklist export --format csv > /dev/null", bin.display()));
+    assert!(shown.contains("entries exported"), "{shown}");
     let out = doorman(&["blacklist", "import", "/nonexistent.csv"], &env);
     assert_eq!(out.status.code(), Some(2));
 }

@@ -157,11 +157,18 @@ pub(super) fn blacklist_cmd(mut action: BlacklistAction) -> Result<(), Failure> 
                 let opened = tokio::fs::File::open(file)
                     .await
                     .map_err(|e| Failure::Usage(format!("cannot read {}: {e}", file.display())))?;
-                let body = crate::hosts::admin_client::file_body(opened);
-                client
+                let size = opened.metadata().await.map(|m| m.len()).unwrap_or(0);
+                let bar = super::progress::bytes(size, "importing");
+                let body = crate::hosts::admin_client::file_body(opened, {
+                    let bar = bar.clone();
+                    move |n| bar.inc(n as u64)
+                });
+                let answer = client
                     .call_streaming(http::Method::POST, "/v1/blacklist/import", content_type, body)
                     .await
-                    .map_err(fail)
+                    .map_err(fail);
+                bar.finish_and_clear();
+                answer
             })?;
             let report: serde_json::Value = serde_json::from_slice(&answer).unwrap_or_default();
             println!("added {}, rejected {}", report["added"], report["rejected"]);
@@ -177,7 +184,13 @@ pub(super) fn blacklist_cmd(mut action: BlacklistAction) -> Result<(), Failure> 
             }
             use std::io::Write;
             let mut out = std::io::stdout().lock();
-            runtime.block_on(client.get_streaming(&path, |chunk| out.write_all(chunk))).map_err(fail)?;
+            let bar = super::progress::count("entries exported");
+            let written = runtime.block_on(client.get_streaming(&path, |chunk| {
+                bar.inc(memchr::memchr_iter(b'\n', chunk).count() as u64);
+                out.write_all(chunk)
+            }));
+            bar.finish_and_clear();
+            written.map_err(fail)?;
             out.flush().map_err(|e| Failure::Runtime(format!("cannot write the export: {e}")))?;
             return Ok(());
         }

@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 use crate::hosts::serve::{self, ServeOptions};
 
 mod blacklist;
+mod progress;
 mod secrets;
 mod waitlist;
 
