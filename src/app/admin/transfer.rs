@@ -13,11 +13,11 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::entries::{entry_json, visible_entries, EntryRequest, NewEntry};
+use super::entries::{entry_json, visible_entries, EntryRequest, NewEntry, ADMIN_PAGE};
 use super::{Admin, AdminError, Principal};
 use crate::core::blacklist::audit::{AuditAction, AuditRecord};
 use crate::core::blacklist::{entry_key, Scope, ENTRY_PREFIX};
-use crate::ports::store::{SetItem, Store, SCAN_COUNT};
+use crate::ports::store::{SetItem, Store};
 
 /// Entries written per store batch.
 pub const BATCH: usize = 1000;
@@ -308,7 +308,7 @@ impl<S: Store> Export<S> {
             out.push_str(CSV_HEADER);
         }
         self.started = true;
-        let page = match self.admin.ports.store.scan_page(ENTRY_PREFIX, &cursor, SCAN_COUNT).await {
+        let page = match self.admin.ports.store.scan_page(ENTRY_PREFIX, &cursor, ADMIN_PAGE).await {
             Ok(page) => page,
             Err(e) => return Some(Err(e.into())),
         };
