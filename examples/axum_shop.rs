@@ -61,7 +61,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The entries are added as the admin API adds them (hashed, audited).
     let admin = Admin::new(
         Ports::new(store.clone(), Arc::new(TokioTasks)),
-        Some(BlacklistAdmin { hasher: hasher.clone(), rules: blacklist.rules }),
+        Some(BlacklistAdmin {
+            hasher: hasher.clone(),
+            rules: blacklist.rules,
+            hash_accounts: blacklist.hash_accounts,
+        }),
     );
     for email in block {
         let request =

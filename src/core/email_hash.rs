@@ -54,6 +54,13 @@ impl EmailHasher {
         };
         hex(&digest)
     }
+
+    /// The hash of an account id, as 64 lowercase hex digits: the same keyed hash over
+    /// `account`, a NUL and the id, so no account id hashes like an address (canonical addresses
+    /// hold no control characters).
+    pub fn account_hex(&self, account: &str) -> String {
+        self.hash_hex(&format!("account\0{account}"))
+    }
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -117,8 +117,11 @@ pub fn start(policy: Policy, options: ServeOptions) -> Result<Running, StartErro
         (Some(b), Some(hasher)) => Some((b.clone(), hasher)),
         (Some(_), None) => return Err(StartError::NoHasher),
     };
-    let blacklist_admin =
-        blacklist.as_ref().map(|(b, hasher)| BlacklistAdmin { hasher: hasher.clone(), rules: b.rules });
+    let blacklist_admin = blacklist.as_ref().map(|(b, hasher)| BlacklistAdmin {
+        hasher: hasher.clone(),
+        rules: b.rules,
+        hash_accounts: b.hash_accounts,
+    });
     let waitlist = match (&policy.waitlist, options.link_signer) {
         (None, _) => None,
         (Some(w), Some(signer)) => Some((WaitlistConfig::from_policy(w), signer)),

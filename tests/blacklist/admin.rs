@@ -305,3 +305,82 @@ async fn platform_matches_stay_out_of_organizers_audit_logs() {
     let leaked = own["records"].as_array().unwrap().iter().any(|r| r["value"] == "eve");
     assert!(!leaked, "a platform entry leaked to the organizer: {own}");
 }
+
+/// With `account_ids = "hashed"` account ids are hashed on arrival (admin API, imports, every
+/// checkout reading): neither the store nor the audit log nor any answer holds a readable one,
+/// and the customer is turned back all the same.
+#[tokio::test]
+async fn hashed_account_ids_block_without_a_readable_id_anywhere() {
+    let blacklist = crate::BLACKLIST.replace("[blacklist]\n", "[blacklist]\naccount_ids = \"hashed\"\n");
+    let shop =
+        Shop::start_with(StoreKind::Redis(crate::support::redis::RedisServer::start()), &blacklist, "");
+    let (status, added) =
+        shop.admin("POST", "/v1/blacklist", r#"{"account": "eve-42", "reason": "fraud"}"#).await;
+    assert_eq!(status, 201, "{added}");
+    assert_eq!(added["kind"], "account_hash");
+    let hash = added["value"].as_str().unwrap().to_owned();
+    assert_eq!(hash.len(), 64);
+
+    // Every way a checkout names an account finds the hashed entry.
+    assert_eq!(shop.checkout_form("e1", "account=eve-42").await.0.status(), 303);
+    let by_header = Request::post(shop.doorman.url("/echo/e1/checkout"))
+        .header("x-account", "eve-42")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body("quantity=1"))
+        .unwrap();
+    assert_eq!(send(by_header).await.0.status(), 303);
+    assert_eq!(shop.checkout_form("e1", "account=bob").await.0.status(), 200);
+
+    // Nothing readable: not in answers, the audit log, an export, or anywhere in the store.
+    let (_, listed) = shop.admin("GET", "/v1/blacklist", "").await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let audit = loop {
+        let (_, audit) = shop.admin("GET", "/v1/audit", "").await;
+        if audit["records"].as_array().unwrap().iter().any(|r| r["action"] == "block") {
+            break audit;
+        }
+        assert!(std::time::Instant::now() < deadline, "the block was never audited: {audit}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    let export = {
+        let req = Request::get(shop.doorman.admin_url("/v1/blacklist/export?format=csv"))
+            .header("authorization", format!("Bearer {}", crate::support::doorman::TOKEN))
+            .body(body(""))
+            .unwrap();
+        String::from_utf8(send(req).await.1.to_vec()).unwrap()
+    };
+    assert!(export.contains(&format!("account_hash,{hash},")), "{export}");
+    let redis = shop.redis_ref();
+    let keys = redis.cli(&["KEYS", "*"]);
+    let values: Vec<String> = keys.lines().map(|k| redis.cli(&["GET", k])).collect();
+    for (what, text) in [
+        ("list", listed.to_string()),
+        ("audit", audit.to_string()),
+        ("export", export.clone()),
+        ("keys", keys.clone()),
+    ]
+    .into_iter()
+    .chain([("values", values.join("\n"))])
+    {
+        assert!(!text.contains("eve-42"), "a readable account id in the {what}: {text}");
+    }
+    assert!(audit.to_string().contains(&hash), "the audit log names the hash: {audit}");
+
+    // The export imports back; removing by the account id finds the hashed entry.
+    assert_eq!(shop.admin("POST", "/v1/blacklist/remove", r#"{"account": "eve-42"}"#).await.0, 200);
+    assert_eq!(shop.checkout_form("e1", "account=eve-42").await.0.status(), 200);
+    let import = Request::post(shop.doorman.admin_url("/v1/blacklist/import"))
+        .header("authorization", format!("Bearer {}", crate::support::doorman::TOKEN))
+        .header("content-type", "text/csv")
+        .body(body(export))
+        .unwrap();
+    let (resp, report) = send(import).await;
+    assert_eq!(resp.status(), 200, "{}", String::from_utf8_lossy(&report));
+    assert_eq!(shop.checkout_form("e1", "account=eve-42").await.0.status(), 303, "imported back");
+
+    // A plain-id policy refuses hashes it could never match.
+    let plain = Shop::start(StoreKind::Embedded, "");
+    let (status, answer) =
+        plain.admin("POST", "/v1/blacklist", &format!(r#"{{"account_hash": "{hash}"}}"#)).await;
+    assert_eq!(status, 400, "{answer}");
+}

@@ -57,12 +57,15 @@ pub(super) fn decode_cursor(cursor: Option<&str>) -> Result<String, AdminError> 
         .ok_or_else(|| AdminError::bad("cursor: not a cursor of this list (use a page's `next`)"))
 }
 
-/// Who an add or remove is about (exactly one of the three), and the entry's details.
+/// Who an add or remove is about (exactly one of the four), and the entry's details.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EntryRequest {
-    /// An account id.
+    /// An account id (hashed at once where the policy keeps account ids hashed).
     pub account: Option<String>,
+    /// An account-id hash, as a list or export shows it where account ids are kept hashed.
+    #[serde(default)]
+    pub account_hash: Option<String>,
     /// A guest's e-mail address (hashed at once).
     pub email: Option<String>,
     /// An e-mail hash computed elsewhere.
@@ -103,19 +106,29 @@ pub fn entry_json(e: &Entry) -> Value {
 impl<S: Store> Admin<S> {
     fn identity(&self, req: &EntryRequest) -> Result<Identity, AdminError> {
         let blacklist = self.blacklist()?;
-        match (&req.account, &req.email, &req.email_hash) {
-            (Some(a), None, None) if is_account_id(a) => Ok(Identity::Account(a.clone())),
-            (Some(_), None, None) => {
+        match (&req.account, &req.email, &req.email_hash, &req.account_hash) {
+            (Some(a), None, None, None) if is_account_id(a) && blacklist.hash_accounts => {
+                Ok(Identity::AccountHash(blacklist.hasher.account_hex(a)))
+            }
+            (Some(a), None, None, None) if is_account_id(a) => Ok(Identity::Account(a.clone())),
+            (Some(_), None, None, None) => {
                 Err(AdminError::bad("account: 1 to 256 characters, no control characters or outer spaces"))
             }
-            (None, Some(e), None) => {
+            (None, Some(e), None, None) => {
                 let canonical =
                     canonicalize(e, blacklist.rules).map_err(|e| AdminError::bad(format!("email: {e}")))?;
                 Ok(Identity::EmailHash(blacklist.hasher.hash_hex(&canonical)))
             }
-            (None, None, Some(h)) if is_hash_hex(h) => Ok(Identity::EmailHash(h.clone())),
-            (None, None, Some(_)) => Err(AdminError::bad("email_hash: 64 lowercase hex digits")),
-            _ => Err(AdminError::bad("give exactly one of account, email, email_hash")),
+            (None, None, Some(h), None) if is_hash_hex(h) => Ok(Identity::EmailHash(h.clone())),
+            (None, None, Some(_), None) => Err(AdminError::bad("email_hash: 64 lowercase hex digits")),
+            (None, None, None, Some(h)) if is_hash_hex(h) && blacklist.hash_accounts => {
+                Ok(Identity::AccountHash(h.clone()))
+            }
+            (None, None, None, Some(h)) if is_hash_hex(h) => Err(AdminError::bad(
+                "account_hash: this policy keeps account ids readable (blacklist.account_ids = \"plain\"); give the account",
+            )),
+            (None, None, None, Some(_)) => Err(AdminError::bad("account_hash: 64 lowercase hex digits")),
+            _ => Err(AdminError::bad("give exactly one of account, email, email_hash, account_hash")),
         }
     }
 

@@ -41,6 +41,8 @@ pub struct BlacklistAdmin {
     pub hasher: EmailHasher,
     /// The same canonicalization rules.
     pub rules: CanonicalRules,
+    /// Whether account ids are kept as keyed hashes (`blacklist.account_ids = "hashed"`).
+    pub hash_accounts: bool,
 }
 
 /// Why an admin request did not happen, by kind; the host picks the status.

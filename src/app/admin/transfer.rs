@@ -40,6 +40,7 @@ pub enum Format {
 #[serde(deny_unknown_fields)]
 struct Row {
     account: Option<String>,
+    account_hash: Option<String>,
     email: Option<String>,
     email_hash: Option<String>,
     kind: Option<String>,
@@ -56,15 +57,23 @@ struct Row {
 
 impl Row {
     fn into_request(self) -> Result<EntryRequest, String> {
-        let (mut account, mut email_hash) = (self.account, self.email_hash);
+        let (mut account, mut email_hash, mut account_hash) =
+            (self.account, self.email_hash, self.account_hash);
         match (self.kind.as_deref(), self.value) {
             (None, None) => {}
             (Some("account"), Some(v)) if account.is_none() => account = Some(v),
             (Some("email_hash"), Some(v)) if email_hash.is_none() => email_hash = Some(v),
-            _ => return Err("kind must be account or email_hash, with a value, and no other identity".into()),
+            (Some("account_hash"), Some(v)) if account_hash.is_none() => account_hash = Some(v),
+            _ => {
+                return Err(
+                    "kind must be account, email_hash or account_hash, with a value, and no other identity"
+                        .into(),
+                )
+            }
         }
         Ok(EntryRequest {
             account,
+            account_hash,
             email: self.email,
             email_hash,
             organizer: self.organizer,
@@ -77,6 +86,7 @@ impl Row {
 
 const CSV_COLUMNS: &[&str] = &[
     "account",
+    "account_hash",
     "email",
     "email_hash",
     "kind",
@@ -130,6 +140,7 @@ fn csv_row(columns: &[String], line: &str) -> Result<Row, String> {
         let val = super::cells::plain_cell(&val).to_owned();
         let slot = match col.as_str() {
             "account" => &mut row.account,
+            "account_hash" => &mut row.account_hash,
             "email" => &mut row.email,
             "email_hash" => &mut row.email_hash,
             "kind" => &mut row.kind,

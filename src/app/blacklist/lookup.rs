@@ -166,7 +166,7 @@ impl<S: Store + Clone> Blacklist<S> {
             identities.push(Identity::EmailHash(self.hasher.hash_hex(&canonical)));
         }
         if let Some(a) = account {
-            identities.push(Identity::Account(a.to_owned()));
+            identities.push(self.policy.account_identity(a, &self.hasher));
         }
         match self.lookup(Some(event), &identities).await.lookup {
             Lookup::Answered(listed) => Some(listed),

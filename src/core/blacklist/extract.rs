@@ -131,7 +131,7 @@ pub fn identities(
     if emails.len() + accounts.len() > cap {
         return Err(Refusal::TooManyIdentities(cap));
     }
-    let mut out: Vec<Identity> = accounts.into_iter().map(Identity::Account).collect();
+    let mut out: Vec<Identity> = accounts.iter().map(|a| policy.account_identity(a, hasher)).collect();
     for e in &emails {
         match canonicalize(e, policy.rules) {
             Ok(canonical) => out.push(Identity::EmailHash(hasher.hash_hex(&canonical))),
@@ -193,6 +193,7 @@ mod tests {
             reading: CheckoutReading::default(),
             json_answer: JsonAnswer::JsonBody,
             blocked_headers: Vec::new(),
+            hash_accounts: false,
         }
     }
 
@@ -269,6 +270,24 @@ mod tests {
         let mut strict = policy();
         strict.reading.field_case_sensitive = true;
         assert!(read_with(&strict, Some(FORM), None, "Email=a%40x.org").unwrap().is_empty());
+    }
+
+    #[test]
+    fn account_ids_are_hashed_where_the_policy_says_so() {
+        let mut hashed = policy();
+        hashed.hash_accounts = true;
+        let ids = read_with(&hashed, Some(FORM), None, "account=eve&email=eve%40x.org").unwrap();
+        let eve = EmailHasher::PlainSha256.account_hex("eve");
+        assert!(
+            ids.contains(&Identity::AccountHash(eve.clone())) && ids.contains(&email("eve@x.org")),
+            "{ids:?}"
+        );
+        assert!(!format!("{ids:?}").contains("\"eve\""), "no readable account id: {ids:?}");
+        // An account id never hashes like an address, nor like another account id.
+        assert_ne!(eve, EmailHasher::PlainSha256.hash_hex("eve"));
+        assert_ne!(eve, EmailHasher::PlainSha256.account_hex("eve2"));
+        let keyed = EmailHasher::hmac(&[7u8; 32]).unwrap();
+        assert_ne!(keyed.account_hex("eve"), eve, "keyed, the hash depends on the key");
     }
 
     #[test]

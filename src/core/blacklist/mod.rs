@@ -23,6 +23,9 @@ pub enum Identity {
     Account(String),
     /// The keyed hash (hex) of a guest's canonical e-mail address.
     EmailHash(String),
+    /// The keyed hash (hex) of an account id, where the policy keeps account ids hashed
+    /// (`blacklist.account_ids = "hashed"`).
+    AccountHash(String),
 }
 
 impl Identity {
@@ -31,13 +34,14 @@ impl Identity {
         match self {
             Self::Account(_) => "account",
             Self::EmailHash(_) => "email_hash",
+            Self::AccountHash(_) => "account_hash",
         }
     }
 
     /// The account id or the hash.
     pub fn value(&self) -> &str {
         match self {
-            Self::Account(v) | Self::EmailHash(v) => v,
+            Self::Account(v) | Self::EmailHash(v) | Self::AccountHash(v) => v,
         }
     }
 }
@@ -88,6 +92,7 @@ pub fn entry_key(identity: &Identity, scope: &Scope) -> String {
     let kind = match identity {
         Identity::Account(_) => 'a',
         Identity::EmailHash(_) => 'e',
+        Identity::AccountHash(_) => 'h',
     };
     format!("bl:{{{kind}:{}}}:{}", identity.value(), scope.as_str())
 }
@@ -99,6 +104,7 @@ pub fn parse_entry_key(key: &str) -> Option<(Identity, Scope)> {
     let identity = match inner.split_at_checked(2)? {
         ("a:", id) => Identity::Account(id.into()),
         ("e:", hash) => Identity::EmailHash(hash.into()),
+        ("h:", hash) => Identity::AccountHash(hash.into()),
         _ => return None,
     };
     let scope = match scope {

@@ -35,6 +35,10 @@ pub struct BlacklistPolicy {
     pub hash_key_file: Option<std::path::PathBuf>,
     /// Canonicalization rules for addresses.
     pub rules: CanonicalRules,
+    /// Whether account ids are kept as keyed hashes (`account_ids = "hashed"`): hashed on
+    /// arrival in the admin API, in imports and at checkout, so neither the store nor the audit
+    /// log holds a readable account id.
+    pub hash_accounts: bool,
     /// Largest checkout body buffered; beyond it the client gets 413 (default 64 KiB).
     pub max_body_bytes: usize,
     /// Answer blocked checkouts no faster than forwarded ones on the same route usually take
@@ -165,6 +169,22 @@ impl Template {
     /// The template as written.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+impl BlacklistPolicy {
+    /// The identity an account id is known by: the id itself, or its keyed hash where the policy
+    /// keeps account ids hashed.
+    pub fn account_identity(
+        &self,
+        account: &str,
+        hasher: &crate::core::email_hash::EmailHasher,
+    ) -> super::Identity {
+        if self.hash_accounts {
+            super::Identity::AccountHash(hasher.account_hex(account))
+        } else {
+            super::Identity::Account(account.to_owned())
+        }
     }
 }
 

@@ -67,6 +67,7 @@ pub struct RawBlacklist {
     pub checkout: Option<Vec<RawCheckout>>,
     pub hash: Option<String>,
     pub hash_key_file: Option<String>,
+    pub account_ids: Option<String>,
     pub strip_plus_tags: Option<bool>,
     pub gmail_dots: Option<bool>,
     pub max_body_bytes: Option<u64>,

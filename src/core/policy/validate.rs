@@ -318,6 +318,16 @@ fn blacklist(src: &str, mut b: super::raw::RawBlacklist) -> Result<BlacklistPoli
             return Err(err("blacklist.hash", format!("`{other}` is neither \"hmac\" nor \"sha256\"")))
         }
     };
+    let hash_accounts = match b.account_ids.as_deref() {
+        None | Some("plain") => false,
+        Some("hashed") => true,
+        Some(other) => {
+            return Err(err(
+                "blacklist.account_ids",
+                format!("`{other}` is neither \"plain\" nor \"hashed\""),
+            ))
+        }
+    };
     let on_store_error = match b.on_store_error.as_deref() {
         None | Some("open") => StoreFailureMode::Open,
         Some("closed") => StoreFailureMode::Closed,
@@ -420,6 +430,7 @@ fn blacklist(src: &str, mut b: super::raw::RawBlacklist) -> Result<BlacklistPoli
         checkout,
         hash,
         hash_key_file: b.hash_key_file.map(Into::into),
+        hash_accounts,
         rules: CanonicalRules {
             strip_plus_tags: b.strip_plus_tags.unwrap_or(false),
             gmail_dots: b.gmail_dots.unwrap_or(false),
