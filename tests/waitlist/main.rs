@@ -33,6 +33,7 @@ pub enum StoreKind {
     Redis(support::redis::RedisServer),
     /// A Redis server the test itself keeps (to outlive one Doorman).
     Url(String),
+    Cluster(support::redis_cluster::RedisCluster),
 }
 
 /// A backend, and Doorman with the blacklist (accounts from an ES256 session cookie) and the
@@ -99,6 +100,7 @@ impl Shop {
             StoreKind::Embedded => String::new(),
             StoreKind::Redis(r) => format!("[store]\nurl = \"{}\"\n", r.url()),
             StoreKind::Url(url) => format!("[store]\nurl = \"{url}\"\n"),
+            StoreKind::Cluster(c) => format!("[store]\ncluster = {:?}\n", c.urls()),
         };
         let text = format!(
             "{}{store_toml}[blacklist]\nemail_fields = [\"email\"]\nsession_cookie = \"shop_session\"\n\
@@ -296,7 +298,7 @@ impl Mail {
     }
 }
 
-both_stores!(flow => flow_cases:
+every_store!(flow => flow_cases:
     join_confirm_by_mail_see_the_place_and_cancel,
     one_signup_per_address_and_a_second_signup_gets_a_mail_not_a_place,
     signed_in_customers_see_their_signups_and_cancel_them,
@@ -304,7 +306,7 @@ both_stores!(flow => flow_cases:
     caps_deactivation_and_languages,
 );
 
-both_stores!(export => export_cases:
+every_store!(export => export_cases:
     the_list_in_line_order_paged_as_json_and_csv_and_by_the_cli,
     only_the_events_organizer_and_the_operator_may_export,
 );
@@ -314,13 +316,13 @@ both_stores!(smtp => smtp_cases:
     nothing_is_lost_or_sent_twice_while_the_server_is_down_or_doorman_restarts,
 );
 
-both_stores!(box_office => box_office_cases:
+every_store!(box_office => box_office_cases:
     staff_sign_in_and_sign_customers_up_with_notes_kept_from_customers,
     box_office_tokens_reach_waitlists_only_and_rotating_one_ends_its_sessions,
     box_office_fields_without_a_staff_session_are_refused_and_nothing_is_stored,
 );
 
-both_stores!(bad_input => bad_input_cases:
+every_store!(bad_input => bad_input_cases:
     malformed_fields_are_refused_field_by_field_and_nothing_is_stored,
     forms_without_a_valid_csrf_token_are_refused,
     links_that_are_replayed_expired_tampered_or_guessed,
