@@ -16,7 +16,7 @@ use crate::core::blacklist::{
 };
 use crate::core::email::canonicalize;
 use crate::core::email_hash::is_hash_hex;
-use crate::ports::store::{Entry as StoredItem, Store};
+use crate::ports::store::{Entry as StoredItem, Store, StoreError};
 
 /// Longest `reason` accepted.
 const MAX_REASON: usize = 500;
@@ -226,10 +226,17 @@ impl<S: Store> Admin<S> {
     ) -> Result<Value, AdminError> {
         let scope = who.filter(organizer)?;
         let limit = limit.unwrap_or(1000).clamp(1, MAX_LIST);
+        let given = cursor.is_some_and(|c| !c.is_empty());
         let mut cursor = decode_cursor(cursor)?;
         let mut entries = Vec::new();
-        for _ in 0..SCAN_PAGES {
-            let page = self.ports.store.scan_page(ENTRY_PREFIX, &cursor, ADMIN_PAGE).await?;
+        for round in 0..SCAN_PAGES {
+            let page = match self.ports.store.scan_page(ENTRY_PREFIX, &cursor, ADMIN_PAGE).await {
+                // The store refusing the caller's own cursor is the caller's mistake, not an outage.
+                Err(StoreError::Failed(_)) if round == 0 && given => {
+                    return Err(AdminError::bad("cursor: not a cursor of this list (use a page's `next`)"))
+                }
+                page => page?,
+            };
             entries.extend(visible_entries(&page.entries, scope.as_ref()).map(|e| entry_json(&e)));
             match page.next {
                 Some(next) if entries.len() < limit => cursor = next,
