@@ -17,7 +17,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use bytes::Bytes;
 use doorman::adapters::store::{AnyStore, EmbeddedStore, RedisStore};
 use doorman::core::blacklist::entry::Entry;
-use doorman::core::blacklist::{entry_key, Identity, Scope};
+use doorman::core::blacklist::{entry_key, event_key, Identity, Scope};
 use doorman::core::email_hash::EmailHasher;
 use doorman::core::policy::Policy;
 use doorman::hosts::layer::DoormanLayer;
@@ -137,6 +137,22 @@ async fn main() {
         let times = checkouts(&service, samples, entries, make).await;
         rows.push((name, percentile(&times, 0.5), percentile(&times, 0.99)));
     }
+    // The store's share: the one round trip a checkout makes (the event's organizer and the
+    // entry keys of one e-mail identity, as the lookup asks), timed alone.
+    let mut times = Vec::with_capacity(samples);
+    for i in 0..samples as u64 {
+        let identity = Identity::EmailHash(hasher.hash_hex(&format!("free{i}@example.org")));
+        let (get, exists) = ([event_key("e1")], [entry_key(&identity, &Scope::Platform)]);
+        let t = Instant::now();
+        store.get_and_exists(&get, &exists).await.unwrap();
+        times.push(t.elapsed());
+    }
+    times.sort();
+    rows.push((
+        "the store round trip alone (get_and_exists)",
+        percentile(&times, 0.5),
+        percentile(&times, 0.99),
+    ));
     // Admin reads beside checkouts (Redis, where one server serves both): an export of every
     // entry looping on its own thread and connection, as the admin listener's would.
     if store_arg != "embedded" {
