@@ -160,5 +160,6 @@ pub trait Store: Send + Sync + 'static {
     }
 }
 
-/// Keys looked at per [`Store::scan_page`] call where callers have no better size.
-pub const SCAN_COUNT: usize = 1000;
+/// Keys looked at per [`Store::scan_page`] call where callers have no better size: small, so a
+/// request waiting behind a page (a checkout on the same Redis) is answered soon.
+pub const SCAN_COUNT: usize = 100;

@@ -26,7 +26,7 @@ pub const MAX_LIST: usize = 10_000;
 /// answered soon (on Redis a page is one `SCAN` step and one pipelined `GET` of what it found;
 /// with pages of 1000 the checkout p99 beside a looping export was 5.8x the idle figure, with
 /// 100 it is 1.3-1.5x: BENCHMARKS.md).
-pub const ADMIN_PAGE: usize = 100;
+pub const ADMIN_PAGE: usize = crate::ports::store::SCAN_COUNT;
 /// Store pages one list call looks through at most: a bound on its work (10,000 keys),
 /// whatever it finds.
 pub const SCAN_PAGES: usize = 100;
