@@ -7,16 +7,20 @@
 /// binary names its own `StoreKind` with `Embedded` and `Redis(RedisServer)`.
 #[macro_export]
 macro_rules! both_stores {
+    // The two modules every store list starts with (shared with `every_store!`).
+    (@embedded_and_redis $module:ident: $($case:ident),*) => {
+        mod embedded {
+            $(#[tokio::test] async fn $case() { $crate::$module::$case($crate::StoreKind::Embedded).await; })*
+        }
+        mod on_redis {
+            $(#[tokio::test] async fn $case() {
+                $crate::$module::$case($crate::StoreKind::Redis($crate::support::redis::RedisServer::start())).await;
+            })*
+        }
+    };
     ($module:ident => $name:ident: $($case:ident),* $(,)?) => {
         mod $name {
-            mod embedded {
-                $(#[tokio::test] async fn $case() { $crate::$module::$case($crate::StoreKind::Embedded).await; })*
-            }
-            mod on_redis {
-                $(#[tokio::test] async fn $case() {
-                    $crate::$module::$case($crate::StoreKind::Redis($crate::support::redis::RedisServer::start())).await;
-                })*
-            }
+            $crate::both_stores!(@embedded_and_redis $module: $($case),*);
         }
     };
 }
@@ -27,14 +31,7 @@ macro_rules! both_stores {
 macro_rules! every_store {
     ($module:ident => $name:ident: $($case:ident),* $(,)?) => {
         mod $name {
-            mod embedded {
-                $(#[tokio::test] async fn $case() { $crate::$module::$case($crate::StoreKind::Embedded).await; })*
-            }
-            mod on_redis {
-                $(#[tokio::test] async fn $case() {
-                    $crate::$module::$case($crate::StoreKind::Redis($crate::support::redis::RedisServer::start())).await;
-                })*
-            }
+            $crate::both_stores!(@embedded_and_redis $module: $($case),*);
             mod on_cluster {
                 $(#[tokio::test] async fn $case() {
                     let cluster = $crate::support::redis_cluster::RedisCluster::start();
