@@ -12,7 +12,8 @@ use super::{Admin, AdminError, Principal};
 use crate::core::blacklist::audit::AuditAction;
 use crate::core::blacklist::entry::Entry;
 use crate::core::blacklist::{
-    entry_key, is_account_id, organizer_events_prefix, Identity, Scope, ENTRY_PREFIX,
+    entry_key, is_account_id, organizer_events_count_key, organizer_events_prefix, Identity, Scope,
+    ENTRY_PREFIX,
 };
 use crate::core::email::canonicalize;
 use crate::core::email_hash::is_hash_hex;
@@ -182,7 +183,7 @@ impl<S: Store> Admin<S> {
         self.record(who, AuditAction::Add, identity.kind(), identity.value(), &scope).await;
         let mut answer = entry_json(&entry);
         if let Scope::Organizer(org) = &scope {
-            if self.ports.store.scan_prefix(&organizer_events_prefix(org), 1).await?.is_empty() {
+            if !self.organizer_has_events(org).await? {
                 answer["warning"] = json!(format!(
                     "no event is mapped to organizer `{org}` yet, so this entry blocks nothing until one is \
                      (PUT /v1/events/{{event}} with {{\"organizer\": \"{org}\"}})"
@@ -246,6 +247,21 @@ impl<S: Store> Admin<S> {
         Ok(json!({ "entries": entries, "next": encode_cursor(&cursor) }))
     }
 
+    /// Whether any event is mapped to `org`: one read of its counter. A store written before the
+    /// counters existed has markers only: then they are counted once (a scan) and the count kept.
+    async fn organizer_has_events(&self, org: &str) -> Result<bool, AdminError> {
+        let store = &self.ports.store;
+        let key = organizer_events_count_key(org);
+        if let Some(count) = store.get(&key).await? {
+            return Ok(std::str::from_utf8(&count).ok().and_then(|c| c.parse::<i64>().ok()).unwrap_or(0) > 0);
+        }
+        let markers = store.scan_prefix(&organizer_events_prefix(org), MAX_LIST).await?.len();
+        if markers > 0 {
+            store.increment(&key, markers as i64, None).await?;
+        }
+        Ok(markers > 0)
+    }
+
     /// The hash the blacklist would store for `email` (not for box-office tokens).
     pub fn hash_email(&self, who: &Principal, email: &str) -> Result<Value, AdminError> {
         who.require_admin()?;
@@ -253,5 +269,51 @@ impl<S: Store> Admin<S> {
         let canonical =
             canonicalize(email, blacklist.rules).map_err(|e| AdminError::bad(format!("email: {e}")))?;
         Ok(json!({ "email_hash": blacklist.hasher.hash_hex(&canonical) }))
+    }
+}
+
+#[cfg(all(test, feature = "native"))]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::adapters::store::EmbeddedStore;
+    use crate::app::admin::BlacklistAdmin;
+    use crate::app::testing::{block_on, InstantTasks};
+    use crate::app::Ports;
+    use crate::core::blacklist::organizer_event_key;
+    use crate::core::email_hash::EmailHasher;
+
+    #[test]
+    fn stores_from_before_the_event_counters_still_know_an_organizers_events() {
+        block_on(async {
+            let dir = tempfile::tempdir().unwrap();
+            let store = EmbeddedStore::open(&dir.path().join("a.redb"), "t").unwrap();
+            // As an earlier version left it: the marker of a mapped event, no counter.
+            store.set(&organizer_event_key("legacy", "e1"), b"", None).await.unwrap();
+            store.set(&crate::core::blacklist::event_key("e1"), b"legacy", None).await.unwrap();
+            let blacklist = BlacklistAdmin {
+                hasher: EmailHasher::PlainSha256,
+                rules: Default::default(),
+                hash_accounts: false,
+            };
+            let admin =
+                Admin::new(Ports::new(store.clone(), Arc::new(InstantTasks::default())), Some(blacklist));
+            let add = |account: &str| EntryRequest {
+                account: Some(account.into()),
+                organizer: Some("legacy".into()),
+                ..Default::default()
+            };
+            let answer = admin.add_entry(&Principal::Operator, &add("eve")).await.unwrap();
+            assert!(answer.get("warning").is_none(), "the marker counts: {answer}");
+            assert_eq!(
+                store.get(&organizer_events_count_key("legacy")).await.unwrap().as_deref(),
+                Some(&b"1"[..])
+            );
+            // From then on the counter follows the mapping.
+            admin.map_event(&Principal::Operator, "e1", "elsewhere").await.unwrap();
+            let answer = admin.add_entry(&Principal::Operator, &add("bob")).await.unwrap();
+            assert!(answer.get("warning").is_some(), "its only event moved away: {answer}");
+        });
     }
 }

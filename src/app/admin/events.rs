@@ -4,7 +4,7 @@ use serde_json::{json, Value};
 
 use super::{slug, Admin, AdminError, Principal};
 use crate::core::blacklist::audit::AuditAction;
-use crate::core::blacklist::{event_key, organizer_event_key, Scope};
+use crate::core::blacklist::{event_key, organizer_event_key, organizer_events_count_key, Scope};
 use crate::ports::store::Store;
 
 impl<S: Store> Admin<S> {
@@ -22,8 +22,12 @@ impl<S: Store> Admin<S> {
         let previous = store.get(&event_key(event)).await?.and_then(|o| String::from_utf8(o).ok());
         store.set(&organizer_event_key(organizer, event), b"", None).await?;
         store.set(&event_key(event), organizer.as_bytes(), None).await?;
+        if previous.as_deref() != Some(organizer) {
+            store.increment(&organizer_events_count_key(organizer), 1, None).await?;
+        }
         if let Some(old) = previous.filter(|o| o != organizer) {
             store.delete(&organizer_event_key(&old, event)).await?;
+            store.increment(&organizer_events_count_key(&old), -1, None).await?;
         }
         self.record(who, AuditAction::MapEvent, "event", event, &Scope::Organizer(organizer.to_owned()))
             .await;

@@ -132,6 +132,12 @@ pub fn organizer_event_key(organizer: &str, event: &str) -> String {
     format!("{}{event}", organizer_events_prefix(organizer))
 }
 
+/// The counter of events mapped to `organizer` (so "does any event map to this organizer?" is
+/// one read).
+pub fn organizer_events_count_key(organizer: &str) -> String {
+    format!("evn:{organizer}")
+}
+
 /// Prefix of the markers of every event mapped to `organizer`.
 pub fn organizer_events_prefix(organizer: &str) -> String {
     format!("evo:{organizer}:")
