@@ -86,9 +86,11 @@ async fn redis_down_fails_closed_when_the_policy_says_so() {
 /// as that took, and every checkout behind it waited, past the response timeout on a busy
 /// server (and with `on_store_error = "open"` forwarded unchecked). With a million entries,
 /// exports looping beside a checkout load must leave every checkout decided by the store, and
-/// no command of theirs may hold Redis for 10 ms (Redis's own slow log says, whatever the test
-/// machine's load). How much the export costs checkout latency is a benchmark figure
-/// (`bench/blacklist.sh`).
+/// no command may hold Redis for a quarter of a second (Redis's own slow log says; the one `MGET`
+/// of a million entries took longer than the 1 s response timeout, while one page of the export
+/// takes well under a millisecond, so the bound leaves room for a loaded test machine pausing
+/// Redis mid-command: 20 ms was seen). How much the export costs checkout latency is a benchmark
+/// figure (`bench/blacklist.sh`).
 #[tokio::test]
 async fn a_million_entries_exported_in_a_loop_never_starve_checkouts() {
     use doorman::core::blacklist::entry::Entry;
@@ -118,7 +120,7 @@ async fn a_million_entries_exported_in_a_loop_never_starve_checkouts() {
         "the fill is what Doorman reads"
     );
     let redis = shop.redis_ref();
-    redis.cli(&["CONFIG", "SET", "slowlog-log-slower-than", "10000"]);
+    redis.cli(&["CONFIG", "SET", "slowlog-log-slower-than", "250000"]);
     redis.cli(&["SLOWLOG", "RESET"]);
 
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -163,7 +165,7 @@ async fn a_million_entries_exported_in_a_loop_never_starve_checkouts() {
     assert_eq!(
         redis.cli(&["SLOWLOG", "LEN"]),
         "0",
-        "commands held Redis for over 10 ms:\n{}",
+        "commands held Redis for over 250 ms:\n{}",
         redis.cli(&["SLOWLOG", "GET", "5"])
     );
 }
