@@ -98,20 +98,18 @@ pub async fn page<S: Store>(
     let numbers = page_numbers(before, last, limit);
     let keys: Vec<String> = numbers.iter().map(|&n| log.key(n)).collect();
     let mut values = ports.store.get_many(&keys).await?;
+    let all_gaps = values.iter().all(Option::is_none) && numbers.len() == limit;
     if *log == Log::All {
+        // The log of all scopes holds places: read the records they name, in the same order.
         let places: Vec<String> = values
             .iter()
-            .map(|v| match v.as_deref().and_then(parse_place) {
-                Some((scope, n)) => Log::Scope(scope).key(n),
-                None => String::new(),
-            })
+            .flatten()
+            .filter_map(|v| parse_place(v))
+            .map(|(scope, n)| Log::Scope(scope).key(n))
             .collect();
-        let wanted: Vec<String> = places.iter().filter(|k| !k.is_empty()).cloned().collect();
-        let mut found = ports.store.get_many(&wanted).await?.into_iter();
-        values = places.iter().map(|k| if k.is_empty() { None } else { found.next().flatten() }).collect();
+        values = ports.store.get_many(&places).await?;
     }
     let lowest = numbers.last().copied().unwrap_or(1);
-    let all_gaps = values.iter().all(Option::is_none) && numbers.len() == limit;
     let records = values.into_iter().flatten().filter_map(|v| serde_json::from_slice(&v).ok()).collect();
     let next = (lowest > 1 && !all_gaps).then_some(lowest);
     Ok((records, next))

@@ -125,7 +125,8 @@ pub trait Store: Send + Sync + 'static {
     /// or not, in one round trip (Redis: one `SCAN`, then one `MGET` of what it found); a page
     /// may hold none, and the scan is complete only when `next` is `None`. The order is the
     /// store's own (key order on the embedded store; Redis's `SCAN` order, where a key may be
-    /// seen twice while the keyspace is resized, never missed). Admin reads page through this,
+    /// seen twice while the keyspace is resized, never missed; on a Redis Cluster, primary by
+    /// primary, and one that fails over mid-scan may repeat or miss its part). Admin reads page through this,
     /// so they never hold the store for long.
     fn scan_page(
         &self,

@@ -331,8 +331,7 @@ impl Store for RedisStore {
     }
 
     async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
-        let commands = keys.iter().map(|k| keyed("GET", self.key(k))).collect();
-        self.pipeline(commands, false).await?.iter().map(parse).collect()
+        self.get_many_full(&keys.iter().map(|k| self.key(k)).collect::<Vec<_>>()).await
     }
 
     async fn claim(&self, key: &str, ttl: Option<Duration>) -> Result<bool, StoreError> {

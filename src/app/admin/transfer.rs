@@ -307,7 +307,6 @@ pub struct Export<S> {
     format: Format,
     /// The store's cursor; `None` once the last page was read.
     cursor: Option<String>,
-    started: bool,
 }
 
 impl<S: Store> Export<S> {
@@ -315,10 +314,10 @@ impl<S: Store> Export<S> {
     pub async fn next_chunk(&mut self) -> Option<Result<String, AdminError>> {
         let cursor = self.cursor.take()?;
         let mut out = String::new();
-        if !self.started && self.format == Format::Csv {
+        // The first page starts from the empty cursor; no later one does.
+        if cursor.is_empty() && self.format == Format::Csv {
             out.push_str(CSV_HEADER);
         }
-        self.started = true;
         let page = match self.admin.ports.store.scan_page(ENTRY_PREFIX, &cursor, ADMIN_PAGE).await {
             Ok(page) => page,
             Err(e) => return Some(Err(e.into())),
@@ -365,6 +364,6 @@ impl<S: Store> Admin<S> {
         format: Format,
     ) -> Result<Export<S>, AdminError> {
         let scope = who.filter(organizer)?;
-        Ok(Export { admin: self.clone(), scope, format, cursor: Some(String::new()), started: false })
+        Ok(Export { admin: self.clone(), scope, format, cursor: Some(String::new()) })
     }
 }
