@@ -8,7 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZES=${SIZES:-"1000000 10000000"}
-SAMPLES=${SAMPLES:-20000}
+SAMPLES=${SAMPLES:-10000}
+ROUNDS=${ROUNDS:-5}
 OUT=${OUT:-bench/results/blacklist-latest.md}
 CPU=${CPU:-1}
 
@@ -32,12 +33,12 @@ for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; slee
   echo "- date: $(date -u)"
   echo "- machine: $(nproc) CPUs, $(lscpu | sed -n 's/^Model name: *//p' | head -1), kernel $(uname -r)"
   echo "- $(redis-server --version | cut -d' ' -f1-3), on CPU 0; the benchmark (one thread) on CPU $CPU"
-  echo "- $SAMPLES requests per row, sequential, in-process through the Doorman layer around a trivial inner service"
+  echo "- $ROUNDS rounds of $SAMPLES requests per kind, the kinds taking turns; sequential, in-process through the Doorman layer around a trivial inner service; figures are medians over the rounds"
   echo
   for n in $SIZES; do
     for store in embedded "redis://127.0.0.1:$port/"; do
       redis-cli -p "$port" flushall >/dev/null
-      taskset -c "$CPU" "$bin" --entries "$n" --store "$store" --samples "$SAMPLES"
+      taskset -c "$CPU" "$bin" --entries "$n" --store "$store" --samples "$SAMPLES" --rounds "$ROUNDS"
       echo
     done
   done

@@ -52,7 +52,7 @@ impl EmailHasher {
             }
             Self::PlainSha256 => Sha256::digest(canonical.as_bytes()).into(),
         };
-        hex(&digest)
+        base16ct::lower::encode_string(&digest)
     }
 
     /// The hash of an account id, as 64 lowercase hex digits: the same keyed hash over
@@ -61,16 +61,6 @@ impl EmailHasher {
     pub fn account_hex(&self, account: &str) -> String {
         self.hash_hex(&format!("account\0{account}"))
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(DIGITS[(b >> 4) as usize] as char);
-        out.push(DIGITS[(b & 0xf) as usize] as char);
-    }
-    out
 }
 
 /// Whether `s` looks like a hash this module produces (64 lowercase hex digits).

@@ -16,6 +16,7 @@ use crate::adapters::mail::{FileMailer, SmtpMailer};
 use crate::adapters::store::AnyStore;
 use crate::adapters::store::StoreFactory;
 use crate::app::admin::{Admin, BlacklistAdmin};
+use crate::app::blacklist::layout;
 use crate::app::outbox::Sender;
 use crate::app::waitlist::{Waitlist, WaitlistConfig};
 use crate::app::{App, Ports};
@@ -235,6 +236,34 @@ async fn report_durability(store: AnyStore) {
     }
 }
 
+/// Moves the blacklist entries an earlier version stored to this version's key layout
+/// (`app::blacklist::layout`), logging how it went; answers whether it is done.
+async fn move_legacy_entries(store: &AnyStore) -> bool {
+    use crate::app::Clock;
+    let now = crate::app::SystemClock.unix_ms() / 1000;
+    let mut logged = std::time::Instant::now();
+    let progress = |moved: u64| {
+        if logged.elapsed() >= Duration::from_secs(5) {
+            logged = std::time::Instant::now();
+            tracing::info!(moved, "moving blacklist entries to this version's key layout");
+        }
+    };
+    match layout::move_legacy_entries(store, now, progress).await {
+        Ok(done) if done.already => {}
+        Ok(done) if done.moved + done.expired == 0 => tracing::debug!("blacklist key layout marked"),
+        Ok(done) => tracing::info!(
+            moved = done.moved,
+            expired = done.expired,
+            "blacklist entries of an earlier version moved to this version's key layout"
+        ),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot move blacklist entries to this version's key layout yet: the store failed; trying again in 5 s");
+            return false;
+        }
+    }
+    true
+}
+
 fn run_admin(
     listener: std::net::TcpListener,
     state: impl FnOnce() -> Result<AdminState, StoreError>,
@@ -250,6 +279,18 @@ fn run_admin(
         };
         let metrics = state.metrics.clone();
         tokio::spawn(report_durability(state.admin.ports.store.clone()));
+        if state.admin.blacklist.is_some() {
+            // Before the admin API answers, so no entry changes while it moves; when the store
+            // cannot be reached, in the background until it can.
+            let store = state.admin.ports.store.clone();
+            if !move_legacy_entries(&store).await {
+                tokio::spawn(async move {
+                    while !move_legacy_entries(&store).await {
+                        tokio::time::sleep(Duration::from_secs(5)).await;
+                    }
+                });
+            }
+        }
         let mail_task = mailer.map(|(mailer, retry_after)| {
             let sender = Sender::new(state.admin.ports.store.clone(), Arc::new(crate::app::SystemClock))
                 .retry_after(retry_after);

@@ -217,3 +217,67 @@ async fn checkouts_come_through_a_cluster_failover_without_a_way_around_the_bloc
     assert_eq!(shop.admin("POST", "/v1/blacklist", r#"{"account": "mallet"}"#).await.0, 201);
     assert_eq!(shop.checkout_form("e1", "account=mallet").await.0.status(), 303, "new entries land");
 }
+
+#[tokio::test]
+async fn entries_an_earlier_version_stored_keep_blocking_and_are_moved_at_start() {
+    let redis = RedisServer::start();
+    let backend = Backend::start();
+    let text = format!("{}[store]\nurl = \"{}\"\n{BLACKLIST}", policy(&backend.url(), "", ""), redis.url());
+    let hex = {
+        let first = Doorman::start(&text);
+        let (status, answer) =
+            admin_call(&first, "POST", "/v1/hash-email", r#"{"email": "mallory@example.com"}"#).await;
+        assert_eq!(status, 200);
+        answer["email_hash"].as_str().unwrap().to_owned()
+    };
+    // The store as a version before the compact keys left it: hashes in hex, no marker.
+    let old_platform = format!("doorman:bl:{{e:{hex}}}:*");
+    let old_own = format!("doorman:bl:{{e:{hex}}}:harbour");
+    redis.cli(&["SET", &old_platform, "1700000000\t\toperator\tchargebacks"]);
+    redis.cli(&["SET", &old_own, "1700000000\t4102444800\toperator\t", "EX", "3600"]);
+    redis.cli(&["DEL", "doorman:meta:blacklist-layout"]);
+    assert_eq!(redis.cli(&["EXISTS", &old_platform]), "1");
+
+    let node = Doorman::start(&text);
+    let post = |email: &'static str| {
+        let req = http::Request::post(node.url("/echo/e1/checkout"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(crate::support::client::body(format!("email={email}")))
+            .unwrap();
+        crate::support::client::send(req)
+    };
+    assert_eq!(post("mallory%40example.com").await.0.status(), 303, "the old entry still blocks");
+    assert_eq!(post("ada%40example.com").await.0.status(), 200);
+    // The admin API answers once the move is done: the old keys are gone, each entry is under
+    // its compact key with its expiry, and the list shows the hash as before, once per scope.
+    let (status, list) = admin_call(&node, "GET", "/v1/blacklist", "").await;
+    assert_eq!(status, 200);
+    let hashes: Vec<(&str, &str)> = list["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["value"].as_str().unwrap(), e["organizer"].as_str().unwrap_or("*")))
+        .collect();
+    assert_eq!(hashes.len(), 2, "{list}");
+    assert_eq!(hashes.iter().filter(|(h, _)| *h == hex).count(), 2, "{list}");
+    assert_ne!(hashes[0].1, hashes[1].1, "{list}");
+    assert_eq!(redis.cli(&["EXISTS", &old_platform, &old_own]), "0");
+    let keys = redis.cli(&["--scan", "--pattern", "doorman:bl:*"]);
+    let mut keys: Vec<&str> = keys.lines().collect();
+    keys.sort();
+    assert_eq!(keys.len(), 2, "{keys:?}");
+    for key in &keys {
+        let inner = key.strip_prefix("doorman:bl:{e:").and_then(|k| k.split_once('}')).unwrap().0;
+        assert_eq!(inner.len(), 43, "the hash in base64url: {key}");
+    }
+    let ttl: i64 =
+        redis.cli(&["TTL", keys.iter().find(|k| k.ends_with(":harbour")).unwrap()]).parse().unwrap();
+    assert!(ttl > 3600, "the expiry (2100) carried over, not the old key's TTL: {ttl}");
+    assert_eq!(redis.cli(&["GET", "doorman:meta:blacklist-layout"]), "2");
+    assert_eq!(post("mallory%40example.com").await.0.status(), 303, "and blocks after the move");
+    assert_eq!(
+        admin_call(&node, "POST", "/v1/blacklist/remove", r#"{"email": "mallory@example.com"}"#).await.0,
+        200
+    );
+    assert_eq!(post("mallory%40example.com").await.0.status(), 200, "removed under its new key");
+}

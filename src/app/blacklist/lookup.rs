@@ -14,9 +14,9 @@ use std::sync::Mutex;
 
 use super::Blacklist;
 use crate::core::blacklist::audit::{AuditAction, AuditRecord};
-use crate::core::blacklist::decide::{lookup_keys, Lookup};
+use crate::core::blacklist::decide::{Lookup, LookupKeys};
 use crate::core::blacklist::session::SessionVerifier;
-use crate::core::blacklist::{event_key, is_slug, Identity};
+use crate::core::blacklist::{event_key, is_slug, Identity, LAYOUT, LAYOUT_KEY};
 use crate::ports::store::Store;
 
 /// What the store said about a checkout.
@@ -66,35 +66,65 @@ impl<S: Store + Clone> Blacklist<S> {
             found.lookup = Lookup::Failed;
         };
         let store = &self.ports.store;
-        let answer = match slug {
-            None => store.exists_many(&lookup_keys(identities, None)).await.map(|hits| (None, hits)),
-            Some(slug) => {
-                let guess = self.organizer_guess.get(slug);
-                let keys = lookup_keys(identities, guess.as_deref());
-                match store.get_and_exists(&[event_key(slug)], &keys).await {
-                    Ok((mut mapping, hits)) => {
-                        let organizer = mapping
+        // Until the store is known to hold every entry in the current key layout, the lookup
+        // also asks for the keys of earlier versions and reads the marker that says they were
+        // moved, in the same round trip.
+        let mut legacy = !self.layout.is_current();
+        if legacy && self.single_request {
+            // The component's store answers key by key: the marker alone first costs one call
+            // where the keys of both layouts would cost one per key.
+            match store.get(LAYOUT_KEY).await {
+                Ok(marker) if marker.as_deref() == Some(LAYOUT) => {
+                    self.layout.mark_current();
+                    legacy = false;
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    failed(&mut found, e);
+                    return found;
+                }
+            }
+        }
+        let ask_marker = legacy && !self.single_request;
+        let guess = slug.and_then(|slug| self.organizer_guess.get(slug));
+        let keys = LookupKeys::new(identities, guess.as_deref(), legacy);
+        let gets: Vec<String> =
+            slug.map(event_key).into_iter().chain(ask_marker.then(|| LAYOUT_KEY.to_owned())).collect();
+        let first = if gets.is_empty() {
+            store.exists_many(&keys.keys).await.map(|hits| (Vec::new(), hits))
+        } else {
+            store.get_and_exists(&gets, &keys.keys).await
+        };
+        let answer = match first {
+            Err(e) => Err(e),
+            Ok((mut got, hits)) => {
+                if ask_marker && got.pop().flatten().as_deref() == Some(LAYOUT) {
+                    self.layout.mark_current();
+                }
+                match slug {
+                    None => Ok((None, keys, hits)),
+                    Some(slug) => {
+                        let organizer = got
                             .pop()
                             .flatten()
                             .and_then(|o| String::from_utf8(o).ok())
                             .filter(|o| is_slug(o));
                         self.organizer_guess.remember(slug, organizer.as_deref());
                         if organizer == guess {
-                            Ok((organizer, hits))
+                            Ok((organizer, keys, hits))
                         } else {
                             // The guess was wrong: ask for the right organizer's entries.
-                            let keys = lookup_keys(identities, organizer.as_deref());
-                            store.exists_many(&keys).await.map(|hits| (organizer, hits))
+                            let keys = LookupKeys::new(identities, organizer.as_deref(), legacy);
+                            store.exists_many(&keys.keys).await.map(|hits| (organizer, keys, hits))
                         }
                     }
-                    Err(e) => Err(e),
                 }
             }
         };
-        let hits = match answer {
-            Ok((organizer, hits)) => {
+        let (keys, hits) = match answer {
+            Ok((organizer, keys, hits)) => {
                 found.organizer = organizer;
-                hits
+                (keys, hits)
             }
             Err(e) => {
                 failed(&mut found, e);
@@ -105,17 +135,17 @@ impl<S: Store + Clone> Blacklist<S> {
             // Organizer entries cannot apply here: the operator should map the event.
             self.ports.events.unmapped_event();
         }
-        let per_identity = if found.organizer.is_some() { 2 } else { 1 };
-        // Per identity the keys are [platform, organizer?]: an organizer's own entry wins,
-        // so its audit record goes to that organizer, and platform matches stay the
-        // operator's.
-        found.matched = identities
-            .iter()
-            .zip(hits.chunks(per_identity))
-            .filter_map(|(id, h)| match (h.first(), h.get(1)) {
-                (_, Some(true)) => Some((id.clone(), found.organizer.clone().unwrap_or_else(|| "*".into()))),
-                (Some(true), _) => Some((id.clone(), "*".to_owned())),
-                _ => None,
+        // An organizer's own entry wins, so its audit record goes to that organizer, and
+        // platform matches stay the operator's.
+        found.matched = keys
+            .matched(&hits)
+            .into_iter()
+            .map(|(i, own)| {
+                let scope = match (&found.organizer, own) {
+                    (Some(org), true) => org.clone(),
+                    _ => "*".to_owned(),
+                };
+                (identities[i].clone(), scope)
             })
             .collect();
         found.lookup = Lookup::Answered(!found.matched.is_empty());

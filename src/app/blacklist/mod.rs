@@ -8,6 +8,7 @@
 
 mod answer;
 mod checkout;
+pub mod layout;
 mod lookup;
 pub mod timing;
 
@@ -45,6 +46,8 @@ pub struct Blacklist<S> {
     /// The organizer each event was last found mapped to: the lookup asks for that organizer's
     /// entries in the same round trip as the mapping, and again only when the mapping changed.
     pub(crate) organizer_guess: lookup::OrganizerGuess,
+    /// Whether the store is known to hold no entry keys of earlier versions.
+    layout: layout::KeyLayout,
 }
 
 /// A request that may complete a purchase: which checkout route, and its event as the
@@ -82,6 +85,7 @@ impl<S: Store + Clone> Blacklist<S> {
             restored: OnceLock::new(),
             single_request: false,
             organizer_guess: lookup::OrganizerGuess::default(),
+            layout: layout::KeyLayout::default(),
         }
     }
 

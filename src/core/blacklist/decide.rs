@@ -1,6 +1,6 @@
 //! The checkout decision: forward, or answer a quiet redirect back to the event page.
 
-use super::{entry_key, CheckoutRoute, Identity, Scope, StoreFailureMode};
+use super::{entry_key, legacy_entry_key, CheckoutRoute, Identity, Scope, StoreFailureMode};
 
 /// Everything but RFC 3986 unreserved characters is escaped in a redirect's event segment.
 const PATH_SEGMENT: &percent_encoding::AsciiSet =
@@ -29,17 +29,53 @@ pub enum Lookup {
     Failed,
 }
 
-/// The keys whose existence blocks `identities` at an event of `organizer` (platform-wide
-/// entries always; the organizer's own when the event has one).
-pub fn lookup_keys(identities: &[Identity], organizer: Option<&str>) -> Vec<String> {
-    let mut keys = Vec::with_capacity(identities.len() * 2);
-    for id in identities {
-        keys.push(entry_key(id, &Scope::Platform));
-        if let Some(org) = organizer {
-            keys.push(entry_key(id, &Scope::Organizer(org.to_owned())));
+/// The keys a checkout's lookup asks the store about, and whose they are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LookupKeys {
+    /// The keys, in the order the store's answer follows.
+    pub keys: Vec<String>,
+    /// Per key: the index of its identity, and whether it is the organizer's own entry (else
+    /// the platform's).
+    owners: Vec<(usize, bool)>,
+}
+
+impl LookupKeys {
+    /// The keys whose existence blocks `identities` at an event of `organizer` (platform-wide
+    /// entries always; the organizer's own when the event has one). With `legacy`, also the keys
+    /// hash identities had in the layout of earlier versions ([`legacy_entry_key`]), for a store
+    /// whose entries may not have been moved yet.
+    pub fn new(identities: &[Identity], organizer: Option<&str>, legacy: bool) -> Self {
+        let scopes: Vec<(Scope, bool)> = std::iter::once((Scope::Platform, false))
+            .chain(organizer.map(|o| (Scope::Organizer(o.to_owned()), true)))
+            .collect();
+        let mut keys = Vec::with_capacity(identities.len() * scopes.len() * 2);
+        let mut owners = Vec::with_capacity(keys.capacity());
+        for (i, id) in identities.iter().enumerate() {
+            for (scope, own) in &scopes {
+                keys.push(entry_key(id, scope));
+                owners.push((i, *own));
+                if let Some(old) = legacy.then(|| legacy_entry_key(id, scope)).flatten() {
+                    keys.push(old);
+                    owners.push((i, *own));
+                }
+            }
         }
+        Self { keys, owners }
     }
-    keys
+
+    /// The identities that matched, given whether each key exists (`hits`, in key order): each
+    /// identity's index once, with whether its match is the organizer's own entry, which wins
+    /// over a platform-wide one (so its audit record goes to that organizer).
+    pub fn matched(&self, hits: &[bool]) -> Vec<(usize, bool)> {
+        let mut matched: Vec<(usize, bool)> = Vec::new();
+        for (&(i, own), _) in self.owners.iter().zip(hits).filter(|(_, hit)| **hit) {
+            match matched.iter_mut().find(|(j, _)| *j == i) {
+                Some(m) => m.1 |= own,
+                None => matched.push((i, own)),
+            }
+        }
+        matched
+    }
 }
 
 /// Decides a checkout of `event` on `route`.
@@ -118,7 +154,28 @@ mod tests {
     #[test]
     fn keys_cover_platform_and_organizer() {
         let ids = [Identity::Account("alice".into())];
-        assert_eq!(lookup_keys(&ids, None), ["bl:{a:alice}:*"]);
-        assert_eq!(lookup_keys(&ids, Some("hh")), ["bl:{a:alice}:*", "bl:{a:alice}:hh"]);
+        assert_eq!(LookupKeys::new(&ids, None, true).keys, ["bl:{a:alice}:*"]);
+        assert_eq!(LookupKeys::new(&ids, Some("hh"), false).keys, ["bl:{a:alice}:*", "bl:{a:alice}:hh"]);
+    }
+
+    #[test]
+    fn legacy_keys_count_as_their_identity_and_scope() {
+        let hash = Identity::EmailHash("ab".repeat(32));
+        let ids = [Identity::Account("alice".into()), hash.clone()];
+        let current = LookupKeys::new(&ids, Some("hh"), false);
+        assert_eq!(current.keys.len(), 4);
+        let both = LookupKeys::new(&ids, Some("hh"), true);
+        let old_platform = legacy_entry_key(&hash, &Scope::Platform).unwrap();
+        let old_own = legacy_entry_key(&hash, &Scope::Organizer("hh".into())).unwrap();
+        assert_eq!(both.keys.len(), 6);
+        assert!(both.keys.contains(&old_platform) && both.keys.contains(&old_own));
+        let hit = |key: &str| both.keys.iter().map(|k| k == key).collect::<Vec<_>>();
+        assert_eq!(both.matched(&hit(&old_platform)), [(1, false)]);
+        assert_eq!(both.matched(&hit(&old_own)), [(1, true)]);
+        assert_eq!(both.matched(&hit("bl:{a:alice}:hh")), [(0, true)]);
+        // Platform and own entries of one identity: one match, the organizer's.
+        let all: Vec<bool> = both.keys.iter().map(|_| true).collect();
+        assert_eq!(both.matched(&all), [(0, true), (1, true)]);
+        assert_eq!(both.matched(&[false; 6]), []);
     }
 }

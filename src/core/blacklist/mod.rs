@@ -88,23 +88,86 @@ pub fn is_account_id(s: &str) -> bool {
 }
 
 /// The store key of an entry. All scopes of one identity share a Redis Cluster hash slot.
+///
+/// Hashes are written in base64url (43 characters), not in the 64 hex digits the API shows:
+/// on Redis the shorter key lands in a smaller allocation (about 32 bytes less per entry). Keys
+/// of versions before that ([`legacy_entry_key`]) are moved by [`crate::app::blacklist::layout`].
 pub fn entry_key(identity: &Identity, scope: &Scope) -> String {
-    let kind = match identity {
+    let kind = kind_char(identity);
+    let value = match identity {
+        Identity::Account(id) => id.clone(),
+        Identity::EmailHash(hex) | Identity::AccountHash(hex) => {
+            compact_hash(hex).unwrap_or_else(|| hex.clone())
+        }
+    };
+    format!("bl:{{{kind}:{value}}}:{}", scope.as_str())
+}
+
+/// The key a hash identity's entry had before hashes were written in base64url (the hex the
+/// API shows); `None` for account ids, whose keys did not change.
+pub fn legacy_entry_key(identity: &Identity, scope: &Scope) -> Option<String> {
+    match identity {
+        Identity::Account(_) => None,
+        Identity::EmailHash(hex) | Identity::AccountHash(hex) => {
+            Some(format!("bl:{{{}:{hex}}}:{}", kind_char(identity), scope.as_str()))
+        }
+    }
+}
+
+/// Whether `key` is an entry key in the layout before [`entry_key`]'s (a hash in hex).
+pub fn is_legacy_entry_key(key: &str) -> bool {
+    parse_entry_key(key)
+        .is_some_and(|(identity, scope)| legacy_entry_key(&identity, &scope).as_deref() == Some(key))
+}
+
+/// The marker saying every entry key of the store is in [`entry_key`]'s layout (written once the
+/// entries of earlier versions are moved).
+pub const LAYOUT_KEY: &str = "meta:blacklist-layout";
+
+/// [`LAYOUT_KEY`]'s value for the current layout.
+pub const LAYOUT: &[u8] = b"2";
+
+fn kind_char(identity: &Identity) -> char {
+    match identity {
         Identity::Account(_) => 'a',
         Identity::EmailHash(_) => 'e',
         Identity::AccountHash(_) => 'h',
-    };
-    format!("bl:{{{kind}:{}}}:{}", identity.value(), scope.as_str())
+    }
 }
 
-/// Reads an [`entry_key`] back: the identity and the scope.
+/// A hash's 64 lowercase hex digits as 43 base64url characters; `None` when `hex` is not such a
+/// hash.
+fn compact_hash(hex: &str) -> Option<String> {
+    use base64::Engine;
+    let mut bytes = [0u8; 32];
+    match base16ct::lower::decode(hex, &mut bytes) {
+        Ok(decoded) if decoded.len() == 32 => {
+            Some(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+        }
+        _ => None,
+    }
+}
+
+/// A key's hash back in hex: the 43 base64url characters of [`compact_hash`], or the hex of the
+/// earlier layout as it is.
+fn hash_hex(in_key: &str) -> String {
+    use base64::Engine;
+    let mut bytes = [0u8; 32];
+    match base64::engine::general_purpose::URL_SAFE_NO_PAD.decode_slice(in_key, &mut bytes) {
+        Ok(32) if in_key.len() == 43 => base16ct::lower::encode_string(&bytes),
+        _ => in_key.to_owned(),
+    }
+}
+
+/// Reads an [`entry_key`] (or a [`legacy_entry_key`]) back: the identity, hashes in hex, and the
+/// scope.
 pub fn parse_entry_key(key: &str) -> Option<(Identity, Scope)> {
     // The scope (`*` or a slug) never holds `}:`; an account id may.
     let (inner, scope) = key.strip_prefix("bl:{")?.rsplit_once("}:")?;
     let identity = match inner.split_at_checked(2)? {
         ("a:", id) => Identity::Account(id.into()),
-        ("e:", hash) => Identity::EmailHash(hash.into()),
-        ("h:", hash) => Identity::AccountHash(hash.into()),
+        ("e:", hash) => Identity::EmailHash(hash_hex(hash)),
+        ("h:", hash) => Identity::AccountHash(hash_hex(hash)),
         _ => return None,
     };
     let scope = match scope {
@@ -158,6 +221,41 @@ mod tests {
             entry_key(&Identity::EmailHash("alice".into()), &Scope::Platform)
         );
         assert!(entry_key(&e, &Scope::Platform).starts_with(ENTRY_PREFIX));
+    }
+
+    #[test]
+    fn hashes_are_keyed_in_base64url_and_read_back_in_hex() {
+        // SHA-256("abc"): the key holds the same 32 bytes in 43 characters instead of 64.
+        let hex = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+        for identity in [Identity::EmailHash(hex.into()), Identity::AccountHash(hex.into())] {
+            for scope in [Scope::Platform, Scope::Organizer("harbour-hall".into())] {
+                let key = entry_key(&identity, &scope);
+                let kind = if matches!(identity, Identity::EmailHash(_)) { 'e' } else { 'h' };
+                assert_eq!(
+                    key,
+                    format!("bl:{{{kind}:ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0}}:{}", scope.as_str())
+                );
+                assert_eq!(parse_entry_key(&key), Some((identity.clone(), scope.clone())));
+                let legacy = legacy_entry_key(&identity, &scope).unwrap();
+                assert_eq!(legacy, format!("bl:{{{kind}:{hex}}}:{}", scope.as_str()));
+                assert_eq!(
+                    parse_entry_key(&legacy),
+                    Some((identity.clone(), scope.clone())),
+                    "old keys still read"
+                );
+                assert!(is_legacy_entry_key(&legacy) && !is_legacy_entry_key(&key));
+            }
+        }
+        let account = Identity::Account("ada".into());
+        assert_eq!(legacy_entry_key(&account, &Scope::Platform), None, "account keys did not change");
+        assert!(!is_legacy_entry_key(&entry_key(&account, &Scope::Platform)));
+        // An account id that looks like a hash is still an account id.
+        assert!(!is_legacy_entry_key(&format!("bl:{{a:{hex}}}:*")));
+        // Not hashes: kept as they are, never mistaken for one.
+        for odd in ["ab", &hex.to_uppercase(), &"g".repeat(64)] {
+            let key = entry_key(&Identity::EmailHash(odd.to_string()), &Scope::Platform);
+            assert_eq!(key, format!("bl:{{e:{odd}}}:*"));
+        }
     }
 
     #[test]
