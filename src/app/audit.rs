@@ -34,12 +34,21 @@ pub async fn items<S: Store>(ports: &Ports<S>, records: &[AuditRecord]) -> Resul
     for r in records {
         *next.entry(r.scope.as_str()).or_default() += 1;
     }
-    for (scope, first) in next.iter_mut() {
-        *first = reserve(ports, &Log::Scope((*scope).to_owned()), *first).await?;
+    // Every log's numbers in one step: each scope's log, then the log of all scopes.
+    let logs: Vec<(Log, u64)> = next
+        .iter()
+        .map(|(scope, count)| (Log::Scope((*scope).to_owned()), *count))
+        .chain(std::iter::once((Log::All, records.len() as u64)))
+        .collect();
+    let steps: Vec<(String, i64)> = logs.iter().map(|(log, count)| (log.seq_key(), *count as i64)).collect();
+    let lasts = ports.store.increment_many(&steps).await?;
+    let mut firsts = logs.iter().zip(lasts).map(|((log, count), last)| first_number(log, *count, last));
+    for first in next.values_mut() {
+        *first = firsts.next().expect("a number for every scope")?;
     }
-    let mut all = reserve(ports, &Log::All, records.len() as u64).await?;
+    let first_of_all = firsts.next().expect("a number for the log of all scopes")?;
     let mut items = Vec::with_capacity(records.len() * 2);
-    for r in records {
+    for (all, r) in (first_of_all..).zip(records) {
         let n = next.get_mut(r.scope.as_str()).expect("every scope has numbers");
         items.push(SetItem {
             key: Log::Scope(r.scope.clone()).key(*n),
@@ -52,14 +61,12 @@ pub async fn items<S: Store>(ports: &Ports<S>, records: &[AuditRecord]) -> Resul
             ttl: Some(RETENTION),
         });
         *n += 1;
-        all += 1;
     }
     Ok(items)
 }
 
-/// Takes `count` numbers of `log`; answers the first.
-async fn reserve<S: Store>(ports: &Ports<S>, log: &Log, count: u64) -> Result<u64, StoreError> {
-    let last = ports.store.increment(&log.seq_key(), count as i64, None).await?;
+/// The first of the `count` numbers of `log` that ended at `last` (its counter after the step).
+fn first_number(log: &Log, count: u64, last: i64) -> Result<u64, StoreError> {
     u64::try_from(last)
         .ok()
         .and_then(|last| last.checked_sub(count))
@@ -72,7 +79,7 @@ pub async fn write<S: Store>(ports: &Ports<S>, record: &AuditRecord) -> Result<(
     write_many(ports, std::slice::from_ref(record)).await
 }
 
-/// Stores `records` in one batch (one commit or round trip, after the counter steps), durably
+/// Stores `records` in one batch (one commit or round trip, after one for the counters), durably
 /// before it returns.
 pub async fn write_many<S: Store>(ports: &Ports<S>, records: &[AuditRecord]) -> Result<(), StoreError> {
     ports.store.set_many(&items(ports, records).await?).await

@@ -120,6 +120,22 @@ pub trait Store: Send + Sync + 'static {
         ttl: Option<Duration>,
     ) -> impl Future<Output = Result<i64, StoreError>> + Send;
 
+    /// Adds each step's amount to its counter (no expiry), as [`Store::increment`] does, and
+    /// answers the new values in order: in one commit or one round trip where the store can.
+    /// Each step is atomic; together they are one transaction only on the embedded store.
+    fn increment_many(
+        &self,
+        steps: &[(String, i64)],
+    ) -> impl Future<Output = Result<Vec<i64>, StoreError>> + Send {
+        async move {
+            let mut values = Vec::with_capacity(steps.len());
+            for (key, by) in steps {
+                values.push(self.increment(key, *by, None).await?);
+            }
+            Ok(values)
+        }
+    }
+
     /// One page of the live entries whose key starts with `prefix`, from `cursor` (`""` for the
     /// start; otherwise a page's `next`). Bounded work: about `count` keys are looked at, matching
     /// or not, in one round trip (Redis: one `SCAN`, then one `MGET` of what it found); a page

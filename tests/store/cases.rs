@@ -127,6 +127,17 @@ pub async fn counters(s: &impl Store) {
     assert_eq!(s.get("n").await.unwrap().as_deref(), Some(&b"4"[..]), "counters are decimal text");
     s.set("text-counter", b"41", None).await.unwrap();
     assert_eq!(s.increment("text-counter", 1, None).await.unwrap(), 42, "text written by others counts");
+    // Several counters in one step (the audit log's numbers), in keys of different hash slots.
+    let steps = [("n".to_owned(), 3), ("{a}:new".to_owned(), 2), ("{b}:new".to_owned(), -1)];
+    assert_eq!(s.increment_many(&steps).await.unwrap(), [7, 2, -1]);
+    assert_eq!(s.get("{a}:new").await.unwrap().as_deref(), Some(&b"2"[..]));
+    assert_eq!(s.increment_many(&[]).await.unwrap(), Vec::<i64>::new());
+    s.set("text", b"not a number", None).await.unwrap();
+    assert!(
+        matches!(s.increment_many(&[("text".to_owned(), 1)]).await, Err(StoreError::Failed(_))),
+        "a step on a non-counter fails cleanly"
+    );
+    assert_eq!(s.get("text").await.unwrap().as_deref(), Some(&b"not a number"[..]), "value untouched");
 }
 
 pub async fn counters_with_expiry(s: &impl Store) {

@@ -451,23 +451,12 @@ impl Store for EmbeddedStore {
 
     async fn increment(&self, key: &str, by: i64, ttl: Option<Duration>) -> Result<i64, StoreError> {
         let key = self.key(key);
-        self.write(move |t| {
-            let now = now_ms();
-            let stored = t.raw(&key)?;
-            let (current, expiry) = match stored.as_deref().and_then(|v| live_parts(v, now)) {
-                Some((expiry, payload)) => (
-                    read_counter(payload)
-                        .ok_or_else(|| StoreError::Failed(format!("{key} is not a counter")))?,
-                    expiry,
-                ),
-                None => (0, expiry_of(ttl)),
-            };
-            let next =
-                current.checked_add(by).ok_or_else(|| StoreError::Failed(format!("{key} overflows")))?;
-            t.put(&key, &encode(expiry, next.to_string().as_bytes()))?;
-            Ok(next)
-        })
-        .await
+        self.write(move |t| step_counter(t, &key, by, ttl)).await
+    }
+
+    async fn increment_many(&self, steps: &[(String, i64)]) -> Result<Vec<i64>, StoreError> {
+        let steps: Vec<(String, i64)> = steps.iter().map(|(key, by)| (self.key(key), *by)).collect();
+        self.write(move |t| steps.iter().map(|(key, by)| step_counter(t, key, *by, None)).collect()).await
     }
 
     async fn scan_page(&self, prefix: &str, cursor: &str, count: usize) -> Result<ScanPage, StoreError> {
@@ -501,6 +490,23 @@ impl Store for EmbeddedStore {
             Ok(ScanPage { entries, next: None })
         })
     }
+}
+
+/// Adds `by` to the counter under the namespaced `key` in the write transaction `t`; a counter
+/// it creates gets `ttl`.
+fn step_counter(t: &mut Tables<'_>, key: &str, by: i64, ttl: Option<Duration>) -> Result<i64, StoreError> {
+    let now = now_ms();
+    let stored = t.raw(key)?;
+    let (current, expiry) = match stored.as_deref().and_then(|v| live_parts(v, now)) {
+        Some((expiry, payload)) => (
+            read_counter(payload).ok_or_else(|| StoreError::Failed(format!("{key} is not a counter")))?,
+            expiry,
+        ),
+        None => (0, expiry_of(ttl)),
+    };
+    let next = current.checked_add(by).ok_or_else(|| StoreError::Failed(format!("{key} overflows")))?;
+    t.put(key, &encode(expiry, next.to_string().as_bytes()))?;
+    Ok(next)
 }
 
 #[cfg(test)]

@@ -142,6 +142,9 @@ impl Store for AnyStore {
     async fn get_and_exists(&self, get: &[String], exists: &[String]) -> Result<GotAndExists, StoreError> {
         dispatch!(self, s => s.get_and_exists(get, exists).await)
     }
+    async fn increment_many(&self, steps: &[(String, i64)]) -> Result<Vec<i64>, StoreError> {
+        dispatch!(self, s => s.increment_many(steps).await)
+    }
 
     async fn scan_page(&self, prefix: &str, cursor: &str, count: usize) -> Result<ScanPage, StoreError> {
         dispatch!(self, s => s.scan_page(prefix, cursor, count).await)

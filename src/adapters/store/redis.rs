@@ -380,6 +380,19 @@ impl Store for RedisStore {
             .map_err(error)
     }
 
+    async fn increment_many(&self, steps: &[(String, i64)]) -> Result<Vec<i64>, StoreError> {
+        // INCRBY is atomic by itself; one pipeline (per slot on a cluster), one round trip.
+        let commands = steps
+            .iter()
+            .map(|(key, by)| {
+                let (key, mut cmd) = keyed("INCRBY", self.key(key));
+                cmd.arg(*by);
+                (key, cmd)
+            })
+            .collect();
+        self.pipeline(commands, false).await?.iter().map(parse).collect()
+    }
+
     async fn scan_page(&self, prefix: &str, cursor: &str, count: usize) -> Result<ScanPage, StoreError> {
         // One SCAN step (the cursor is Redis's own), then one GET of each key it found. On a
         // cluster each primary is scanned in turn (by address, in sorted order); the cursor
