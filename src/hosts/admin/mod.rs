@@ -250,7 +250,10 @@ async fn openapi_json() -> impl IntoResponse {
 /// The Prometheus text exposition: `doorman_responses_total{class}`,
 /// `doorman_response_head_seconds` (histogram),
 /// `doorman_backend_errors_total{kind="connect"|"timeout"|"protocol"}`,
-/// `doorman_checkouts_total{outcome="forwarded"|"blocked"|"store_error"}`. Operator token only.
+/// `doorman_client_errors_total{kind="framing"|"cut_short"|"too_slow"|"too_large"|"gone"}`,
+/// `doorman_checkouts_total{outcome="forwarded"|"blocked"|"store_error"|"refused"}`,
+/// `doorman_checkout_unmapped_events_total`, `doorman_audit_dropped_total`,
+/// `doorman_internal_errors_total`. Operator token only.
 #[utoipa::path(
     get, path = "/metrics", operation_id = "getMetrics", tag = "operations",
     responses(
