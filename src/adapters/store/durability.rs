@@ -10,14 +10,16 @@
 use serde::Serialize;
 
 /// How safe acknowledged writes are, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Durability {
     /// `fsync` (every write flushed before it is acknowledged), `aof-everysec`, `aof-os`,
     /// `snapshots`, `none` or `unknown`.
+    #[schema(value_type = String, pattern = "^(fsync|aof-everysec|aof-os|snapshots|none|unknown)$")]
     pub level: &'static str,
     /// Whether every acknowledged write survives a restart of the store.
     pub safe: bool,
-    /// What that means, in words (for `/readyz` and the log).
+    /// What that means, in words (for `/readyz` and the log), and the setting that would make
+    /// them safe.
     pub detail: String,
 }
 

@@ -5,8 +5,7 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 
 use super::{Admin, AdminError, Principal};
 use crate::core::blacklist::audit::AuditAction;
@@ -58,26 +57,61 @@ pub(super) fn decode_cursor(cursor: Option<&str>) -> Result<String, AdminError> 
         .ok_or_else(|| AdminError::bad("cursor: not a cursor of this list (use a page's `next`)"))
 }
 
-/// Who an add or remove is about (exactly one of the four), and the entry's details.
+/// A blacklist entry to add or remove. Give exactly one of `account`, `email`, `email_hash`
+/// and `account_hash` (otherwise 400), and at most one of `expires_in` and `expires_at`; without
+/// either the entry never expires. A field given as `null` counts as absent. Adding an entry that
+/// exists replaces it. To remove, name the entry and the organizer whose entry it is (none: the
+/// platform-wide entry for the operator, the caller's own organizer for an organizer token);
+/// `reason`, `expires_in` and `expires_at` are then refused with 400.
 #[derive(Debug, Default, Deserialize)]
+#[cfg_attr(feature = "native", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "native", schema(example = json!({
+    "email": "mallory@example.com", "organizer": "harbour-hall", "reason": "chargebacks", "expires_in": "90d"
+})))]
 #[serde(deny_unknown_fields)]
 pub struct EntryRequest {
-    /// An account id (hashed at once where the policy keeps account ids hashed).
+    /// A customer's account id: 1 to 256 bytes, no control characters, no leading or trailing
+    /// whitespace. Where the policy keeps account ids hashed (`blacklist.account_ids =
+    /// "hashed"`), it is hashed on arrival and only the hash is stored and returned (`kind`
+    /// `account_hash`).
+    #[cfg_attr(feature = "native", schema(min_length = 1, max_length = 256, example = "eve-42"))]
     pub account: Option<String>,
-    /// An account-id hash, as a list or export shows it where account ids are kept hashed.
+    /// An account-id hash as a list or export shows it (`kind` `account_hash`); only where the
+    /// policy keeps account ids hashed (`blacklist.account_ids = "hashed"`), else 400.
     #[serde(default)]
+    #[cfg_attr(feature = "native", schema(pattern = "^[0-9a-f]{64}$"))]
     pub account_hash: Option<String>,
-    /// A guest's e-mail address (hashed at once).
+    /// A guest's e-mail address. It is canonicalized and hashed on arrival; only the hash is
+    /// stored and returned (as `value` with `kind` `email_hash`).
+    #[cfg_attr(feature = "native", schema(example = "mallory@example.com"))]
     pub email: Option<String>,
-    /// An e-mail hash computed elsewhere.
+    /// The hash of a canonical address, as `POST /v1/hash-email` computes it: 64 lowercase hex
+    /// digits.
+    #[cfg_attr(
+        feature = "native",
+        schema(
+            pattern = "^[0-9a-f]{64}$",
+            example = "1b6554a0f7b3c4d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b0c9d8"
+        )
+    )]
     pub email_hash: Option<String>,
-    /// The organizer scope (default: platform-wide for the operator, one's own for an organizer).
+    /// The organizer slug (1 to 64 of `a-z`, `0-9`, `-`, `_`). Without it, operator requests act
+    /// on the whole platform and organizer-token requests on their own organizer; an organizer
+    /// token naming another organizer gets 403.
+    #[cfg_attr(feature = "native", schema(pattern = "^[a-z0-9_-]{1,64}$", example = "harbour-hall"))]
     pub organizer: Option<String>,
-    /// Why (one line of text).
+    /// Why the entry was made: free text, at most 500 bytes, no control characters except
+    /// newline. Defaults to the empty string. Adds only.
+    #[cfg_attr(feature = "native", schema(max_length = 500, example = "chargebacks"))]
     pub reason: Option<String>,
-    /// A duration such as `30d` or `12h`.
+    /// How long the entry applies, as a duration such as `30d`, `12h` or `1h 30m`: more than
+    /// zero and at most 100 years. Adds only.
+    #[cfg_attr(feature = "native", schema(example = "90d"))]
     pub expires_in: Option<String>,
-    /// An RFC 3339 time such as `2027-01-31T00:00:00Z`.
+    /// When the entry stops applying, as an RFC 3339 time in UTC such as
+    /// `2027-01-31T00:00:00Z` (`Z`, `+00:00` or no zone; other offsets are refused): in the
+    /// future and at most 100 years away. Adds only.
+    #[cfg_attr(feature = "native", schema(format = DateTime, example = "2027-01-31T00:00:00Z"))]
     pub expires_at: Option<String>,
 }
 
@@ -93,15 +127,88 @@ pub struct NewEntry {
     pub ttl: Option<Duration>,
 }
 
+/// A blacklist entry, as the API answers it. E-mail addresses appear only as hashes.
+// Fields in alphabetical order: an NDJSON export line serializes them in this order, as it did
+// when it was built from a JSON map.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "native", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "native", schema(as = Entry, example = json!({
+    "kind": "email_hash",
+    "value": "1b6554a0f7b3c4d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b0c9d8",
+    "organizer": "harbour-hall", "reason": "chargebacks", "added_by": "operator",
+    "added_at": "2026-05-01T12:00:00Z", "expires_at": "2026-07-30T12:00:00Z"
+})))]
+pub struct EntryView {
+    /// When it was made (RFC 3339, UTC, whole seconds).
+    #[cfg_attr(feature = "native", schema(format = DateTime))]
+    pub added_at: String,
+    /// Who made it: `operator` or `organizer:<slug>`.
+    #[cfg_attr(feature = "native", schema(pattern = "^(operator|organizer:[a-z0-9_-]{1,64})$"))]
+    pub added_by: String,
+    /// When it stops applying (RFC 3339, UTC, whole seconds); `null` for never.
+    #[cfg_attr(feature = "native", schema(format = DateTime))]
+    pub expires_at: Option<String>,
+    /// What `value` is: `account`, `email_hash` or `account_hash`.
+    pub kind: String,
+    /// The organizer the entry applies to; `null` for a platform-wide entry.
+    #[cfg_attr(feature = "native", schema(pattern = "^[a-z0-9_-]{1,64}$"))]
+    pub organizer: Option<String>,
+    /// Why the entry was made; empty if no reason was given.
+    pub reason: String,
+    /// The account id, the e-mail hash, or (where the policy keeps account ids hashed,
+    /// `account_ids = "hashed"`) the account-id hash; hashes are 64 lowercase hex digits.
+    pub value: String,
+    /// Only on `POST /v1/blacklist`: present when the entry is an organizer's and no event is
+    /// mapped to that organizer yet, so it blocks nothing until one is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "native", schema(nullable = false))]
+    pub warning: Option<String>,
+}
+
 /// The API's view of an entry.
-pub fn entry_json(e: &Entry) -> Value {
+pub fn entry_json(e: &Entry) -> EntryView {
     let time = |t: u64| humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(t)).to_string();
-    json!({
-        "kind": e.kind, "value": e.value,
-        "organizer": if e.scope == "*" { None } else { Some(&e.scope) },
-        "reason": e.reason, "added_by": e.added_by, "added_at": time(e.added_at),
-        "expires_at": e.expires_at.map(time),
-    })
+    EntryView {
+        kind: e.kind.clone(),
+        value: e.value.clone(),
+        organizer: if e.scope == "*" { None } else { Some(e.scope.clone()) },
+        reason: e.reason.clone(),
+        added_by: e.added_by.clone(),
+        added_at: time(e.added_at),
+        expires_at: e.expires_at.map(time),
+        warning: None,
+    }
+}
+
+/// The answer of a removal: always `{"removed": true}` (a missing entry is a 404).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "native", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "native", schema(example = json!({"removed": true})))]
+pub struct Removed {
+    /// Always `true`.
+    pub removed: bool,
+}
+
+/// A page of blacklist entries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "native", derive(utoipa::ToSchema))]
+pub struct EntryPage {
+    /// The entries of this page.
+    pub entries: Vec<EntryView>,
+    /// The cursor of the next page; null when the list is complete.
+    pub next: Option<String>,
+}
+
+/// The hash the blacklist would store for an address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "native", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "native", schema(example = json!({
+    "email_hash": "1b6554a0f7b3c4d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b0c9d8"
+})))]
+pub struct EmailHashAnswer {
+    /// 64 lowercase hex digits.
+    #[cfg_attr(feature = "native", schema(pattern = "^[0-9a-f]{64}$"))]
+    pub email_hash: String,
 }
 
 impl<S: Store> Admin<S> {
@@ -175,7 +282,7 @@ impl<S: Store> Admin<S> {
 
     /// Adds an entry; answers it (with a `warning` when no event maps to its organizer yet, so
     /// it blocks nothing until one does).
-    pub async fn add_entry(&self, who: &Principal, req: &EntryRequest) -> Result<Value, AdminError> {
+    pub async fn add_entry(&self, who: &Principal, req: &EntryRequest) -> Result<EntryView, AdminError> {
         let NewEntry { identity, scope, entry, ttl } = self.new_entry(who, req, self.now())?;
         let value = entry.to_stored();
         self.ports.store.set(&entry_key(&identity, &scope), &value, ttl).await?;
@@ -184,7 +291,7 @@ impl<S: Store> Admin<S> {
         let mut answer = entry_json(&entry);
         if let Scope::Organizer(org) = &scope {
             if !self.organizer_has_events(org).await? {
-                answer["warning"] = json!(format!(
+                answer.warning = Some(format!(
                     "no event is mapped to organizer `{org}` yet, so this entry blocks nothing until one is \
                      (PUT /v1/events/{{event}} with {{\"organizer\": \"{org}\"}})"
                 ));
@@ -194,7 +301,7 @@ impl<S: Store> Admin<S> {
     }
 
     /// Removes an entry; `NotFound` when there was none.
-    pub async fn remove_entry(&self, who: &Principal, req: &EntryRequest) -> Result<Value, AdminError> {
+    pub async fn remove_entry(&self, who: &Principal, req: &EntryRequest) -> Result<Removed, AdminError> {
         if req.reason.is_some() || req.expires_in.is_some() || req.expires_at.is_some() {
             return Err(AdminError::bad("remove takes only account, email or email_hash, and organizer"));
         }
@@ -210,7 +317,7 @@ impl<S: Store> Admin<S> {
             "blacklist: entry removed"
         );
         self.record(who, AuditAction::Remove, identity.kind(), identity.value(), &scope).await;
-        Ok(json!({ "removed": true }))
+        Ok(Removed { removed: true })
     }
 
     /// A page of the entries `who` may see (of one organizer, or all for the operator): about
@@ -224,7 +331,7 @@ impl<S: Store> Admin<S> {
         organizer: Option<&str>,
         limit: Option<usize>,
         cursor: Option<&str>,
-    ) -> Result<Value, AdminError> {
+    ) -> Result<EntryPage, AdminError> {
         let scope = who.filter(organizer)?;
         let limit = limit.unwrap_or(1000).clamp(1, MAX_LIST);
         let given = cursor.is_some_and(|c| !c.is_empty());
@@ -241,10 +348,10 @@ impl<S: Store> Admin<S> {
             entries.extend(visible_entries(&page.entries, scope.as_ref()).map(|e| entry_json(&e)));
             match page.next {
                 Some(next) if entries.len() < limit => cursor = next,
-                next => return Ok(json!({ "entries": entries, "next": next.map(|c| encode_cursor(&c)) })),
+                next => return Ok(EntryPage { entries, next: next.map(|c| encode_cursor(&c)) }),
             }
         }
-        Ok(json!({ "entries": entries, "next": encode_cursor(&cursor) }))
+        Ok(EntryPage { entries, next: Some(encode_cursor(&cursor)) })
     }
 
     /// Whether any event is mapped to `org`: one read of its counter. A store written before the
@@ -263,12 +370,12 @@ impl<S: Store> Admin<S> {
     }
 
     /// The hash the blacklist would store for `email` (not for box-office tokens).
-    pub fn hash_email(&self, who: &Principal, email: &str) -> Result<Value, AdminError> {
+    pub fn hash_email(&self, who: &Principal, email: &str) -> Result<EmailHashAnswer, AdminError> {
         who.require_admin()?;
         let blacklist = self.blacklist()?;
         let canonical =
             canonicalize(email, blacklist.rules).map_err(|e| AdminError::bad(format!("email: {e}")))?;
-        Ok(json!({ "email_hash": blacklist.hasher.hash_hex(&canonical) }))
+        Ok(EmailHashAnswer { email_hash: blacklist.hasher.hash_hex(&canonical) })
     }
 }
 
@@ -305,7 +412,7 @@ mod tests {
                 ..Default::default()
             };
             let answer = admin.add_entry(&Principal::Operator, &add("eve")).await.unwrap();
-            assert!(answer.get("warning").is_none(), "the marker counts: {answer}");
+            assert!(answer.warning.is_none(), "the marker counts: {answer:?}");
             assert_eq!(
                 store.get(&organizer_events_count_key("legacy")).await.unwrap().as_deref(),
                 Some(&b"1"[..])
@@ -313,7 +420,7 @@ mod tests {
             // From then on the counter follows the mapping.
             admin.map_event(&Principal::Operator, "e1", "elsewhere").await.unwrap();
             let answer = admin.add_entry(&Principal::Operator, &add("bob")).await.unwrap();
-            assert!(answer.get("warning").is_some(), "its only event moved away: {answer}");
+            assert!(answer.warning.is_some(), "its only event moved away: {answer:?}");
         });
     }
 }

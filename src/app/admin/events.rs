@@ -1,11 +1,24 @@
 //! The event → organizer map (operator only): which organizer's entries apply at an event.
 
-use serde_json::{json, Value};
+use serde::Serialize;
 
 use super::{slug, Admin, AdminError, Principal};
 use crate::core::blacklist::audit::AuditAction;
 use crate::core::blacklist::{event_key, organizer_event_key, organizer_events_count_key, Scope};
 use crate::ports::store::Store;
+
+/// Which organizer an event belongs to, so that organizer's entries apply to its checkouts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "native", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "native", schema(example = json!({"event": "spring-concert", "organizer": "harbour-hall"})))]
+pub struct EventMapping {
+    /// The event slug.
+    #[cfg_attr(feature = "native", schema(pattern = "^[a-z0-9_-]{1,64}$"))]
+    pub event: String,
+    /// The organizer slug.
+    #[cfg_attr(feature = "native", schema(pattern = "^[a-z0-9_-]{1,64}$"))]
+    pub organizer: String,
+}
 
 impl<S: Store> Admin<S> {
     /// Maps `event` to `organizer` (moving it from an earlier organizer).
@@ -14,7 +27,7 @@ impl<S: Store> Admin<S> {
         who: &Principal,
         event: &str,
         organizer: &str,
-    ) -> Result<Value, AdminError> {
+    ) -> Result<EventMapping, AdminError> {
         who.require_operator()?;
         slug("event", event)?;
         slug("organizer", organizer)?;
@@ -31,15 +44,18 @@ impl<S: Store> Admin<S> {
         }
         self.record(who, AuditAction::MapEvent, "event", event, &Scope::Organizer(organizer.to_owned()))
             .await;
-        Ok(json!({ "event": event, "organizer": organizer }))
+        Ok(EventMapping { event: event.to_owned(), organizer: organizer.to_owned() })
     }
 
     /// The organizer `event` is mapped to.
-    pub async fn event(&self, who: &Principal, event: &str) -> Result<Value, AdminError> {
+    pub async fn event(&self, who: &Principal, event: &str) -> Result<EventMapping, AdminError> {
         who.require_operator()?;
         slug("event", event)?;
         match self.ports.store.get(&event_key(event)).await? {
-            Some(org) => Ok(json!({ "event": event, "organizer": String::from_utf8_lossy(&org) })),
+            Some(org) => Ok(EventMapping {
+                event: event.to_owned(),
+                organizer: String::from_utf8_lossy(&org).into_owned(),
+            }),
             None => Err(AdminError::NotFound("no such event".into())),
         }
     }

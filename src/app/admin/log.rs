@@ -2,13 +2,83 @@
 
 use std::time::{Duration, UNIX_EPOCH};
 
-use serde_json::{json, Value};
+use serde::Serialize;
 
 use super::entries::MAX_LIST;
 use super::{Admin, AdminError, Principal};
 use crate::core::blacklist::audit::{AuditAction, AuditRecord, Log};
 use crate::core::blacklist::Scope;
 use crate::ports::store::Store;
+
+/// One audit record as the API answers it: a change to the blacklist (`add`, `remove`), a
+/// checkout that was turned back (`block`), or a change to events and organizers. Identities
+/// appear only as account ids or e-mail hashes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "native", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "native", schema(as = AuditRecord, example = json!({
+    "at_ms": 1777636800123_u64, "at": "2026-05-01T12:00:00.123Z", "scope": "harbour-hall",
+    "action": "block", "actor": "checkout", "kind": "account", "value": "eve-42",
+    "event": "spring-concert", "route": "POST /events/{event}/checkout"
+})))]
+pub struct AuditView {
+    /// When, in Unix milliseconds (imported entries: whole seconds × 1000).
+    pub at_ms: u64,
+    /// The same time as RFC 3339 (UTC, milliseconds).
+    #[cfg_attr(feature = "native", schema(format = DateTime))]
+    pub at: String,
+    /// `*` for the platform, else the organizer slug. For `block`, the organizer of the event
+    /// (`*` if the event has none).
+    #[cfg_attr(feature = "native", schema(pattern = "^(\\*|[a-z0-9_-]{1,64})$"))]
+    pub scope: String,
+    /// What happened.
+    pub action: AuditAction,
+    /// Who did it: `operator`, `organizer:<slug>`, `box-office:<slug>`, or `checkout` for a
+    /// blocked checkout.
+    #[cfg_attr(
+        feature = "native",
+        schema(pattern = "^(operator|checkout|organizer:[a-z0-9_-]{1,64}|box-office:[a-z0-9_-]{1,64})$")
+    )]
+    pub actor: String,
+    /// What `value` is: `account` or `email_hash` (`account_hash` where account ids are kept
+    /// hashed); `event` or `organizer` for changes to those.
+    pub kind: String,
+    /// The account id or the e-mail hash (or the event, or the organizer).
+    pub value: String,
+    /// The event of a blocked checkout (only with `block`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event: Option<String>,
+    /// The checkout route of a blocked checkout (only with `block`), e.g.
+    /// `POST /events/{event}/checkout`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub route: Option<String>,
+}
+
+impl From<&AuditRecord> for AuditView {
+    fn from(r: &AuditRecord) -> Self {
+        let at = UNIX_EPOCH + Duration::from_millis(r.at_ms);
+        Self {
+            at_ms: r.at_ms,
+            at: humantime::format_rfc3339_millis(at).to_string(),
+            scope: r.scope.clone(),
+            action: r.action,
+            actor: r.actor.clone(),
+            kind: r.kind.clone(),
+            value: r.value.clone(),
+            event: r.event.clone(),
+            route: r.route.clone(),
+        }
+    }
+}
+
+/// A page of the audit log, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "native", derive(utoipa::ToSchema))]
+pub struct AuditPage {
+    /// The records of this page, newest first.
+    pub records: Vec<AuditView>,
+    /// The cursor of the next (older) page; null when no older record remains.
+    pub next: Option<String>,
+}
 
 impl<S: Store> Admin<S> {
     /// Records a change by `who`. The change itself has happened: a failing audit write is
@@ -38,7 +108,7 @@ impl<S: Store> Admin<S> {
         organizer: Option<&str>,
         limit: Option<usize>,
         before: Option<&str>,
-    ) -> Result<Value, AdminError> {
+    ) -> Result<AuditPage, AdminError> {
         let log = match who.filter(organizer)? {
             None => Log::All,
             Some(scope) => Log::Scope(scope.as_str().to_owned()),
@@ -52,15 +122,7 @@ impl<S: Store> Admin<S> {
             };
         let limit = limit.unwrap_or(100).clamp(1, MAX_LIST);
         let (records, next) = crate::app::audit::page(&self.ports, &log, before, limit).await?;
-        let records: Vec<_> = records
-            .iter()
-            .map(|r| {
-                let at = UNIX_EPOCH + Duration::from_millis(r.at_ms);
-                let mut v = serde_json::to_value(r).unwrap_or_default();
-                v["at"] = json!(humantime::format_rfc3339_millis(at).to_string());
-                v
-            })
-            .collect();
-        Ok(json!({ "records": records, "next": next.map(|n| n.to_string()) }))
+        let records = records.iter().map(AuditView::from).collect();
+        Ok(AuditPage { records, next: next.map(|n| n.to_string()) })
     }
 }

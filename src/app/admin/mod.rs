@@ -21,10 +21,16 @@ use crate::core::email::CanonicalRules;
 use crate::core::email_hash::EmailHasher;
 use crate::ports::store::StoreError;
 
-pub use self::entries::{entry_json, EntryRequest, NewEntry};
-pub use self::organizers::{NewOrganizer, OrganizerChange, OrganizerRecord};
+pub use self::entries::{entry_json, EmailHashAnswer, EntryPage, EntryRequest, EntryView, NewEntry, Removed};
+pub use self::events::EventMapping;
+pub use self::log::{AuditPage, AuditView};
+pub use self::organizers::{
+    NewOrganizer, OrganizerChange, OrganizerCreated, OrganizerDeleted, OrganizerList, OrganizerRecord,
+    OrganizerSummary, OrganizerToken, OrganizerView,
+};
 pub use self::principal::{token_digest, Access, Principal};
 pub use self::token::{random_token, strip_bearer, AdminToken, TokenError, MIN_TOKEN_LEN};
+pub use self::waitlist::SettingsAnswer;
 
 /// What the admin use cases share: the world, and the blacklist's hashing when there is one.
 pub struct Admin<S> {

@@ -4,7 +4,6 @@
 //! or the organizer's admin sets up the box office (its address and its token).
 
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 
 use super::principal::{token_digest, Role};
 use super::{slug, Admin, AdminError, Principal};
@@ -39,15 +38,20 @@ impl OrganizerRecord {
     }
 }
 
-/// A change to an organizer's record; fields left out stay, a `null` address removes it.
+/// A change to an organizer's record: fields left out stay as they are, a `null` address
+/// removes it.
 #[derive(Deserialize)]
+#[cfg_attr(feature = "native", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "native", schema(example = json!({"box_office_address": "box-office@harbour.example"})))]
 #[serde(deny_unknown_fields)]
 pub struct OrganizerChange {
-    /// A new display name.
+    /// A new display name: not blank, at most 200 bytes, no control characters.
     #[serde(default)]
+    #[cfg_attr(feature = "native", schema(min_length = 1, max_length = 200))]
     pub name: Option<String>,
-    /// The general box-office address (`null` removes it).
+    /// The general box-office address; `null` removes it.
     #[serde(default, deserialize_with = "present")]
+    #[cfg_attr(feature = "native", schema(value_type = Option<String>, format = Email))]
     pub box_office_address: Option<Option<String>>,
 }
 
@@ -79,22 +83,116 @@ fn check_address(address: &str) -> Result<String, AdminError> {
     }
 }
 
-fn organizer_json(org: &OrganizerRecord) -> Value {
-    json!({
-        "id": org.id,
-        "name": org.name,
-        "box_office_address": org.box_office_address,
-        "box_office_token": org.box_office_digest.is_some(),
-    })
+/// An organizer as its admin sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "native", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "native", schema(example = json!({
+    "id": "harbour-hall", "name": "Harbour Hall",
+    "box_office_address": "box-office@harbour.example", "box_office_token": true
+})))]
+pub struct OrganizerView {
+    /// The organizer slug.
+    #[cfg_attr(feature = "native", schema(pattern = "^[a-z0-9_-]{1,64}$"))]
+    pub id: String,
+    /// The display name.
+    pub name: String,
+    /// The general box-office address staff may sign customers up with (their mails go there;
+    /// a phone number is then required).
+    #[cfg_attr(feature = "native", schema(format = Email))]
+    pub box_office_address: Option<String>,
+    /// Whether a box-office token was issued.
+    pub box_office_token: bool,
 }
 
-/// A request to create an organizer.
+impl From<&OrganizerRecord> for OrganizerView {
+    fn from(org: &OrganizerRecord) -> Self {
+        Self {
+            id: org.id.clone(),
+            name: org.name.clone(),
+            box_office_address: org.box_office_address.clone(),
+            box_office_token: org.box_office_digest.is_some(),
+        }
+    }
+}
+
+/// An organizer, as listed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "native", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "native", schema(as = Organizer, example = json!({"id": "harbour-hall", "name": "Harbour Hall"})))]
+pub struct OrganizerSummary {
+    /// The organizer slug.
+    #[cfg_attr(feature = "native", schema(pattern = "^[a-z0-9_-]{1,64}$"))]
+    pub id: String,
+    /// The display name.
+    pub name: String,
+}
+
+/// Every organizer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "native", derive(utoipa::ToSchema))]
+pub struct OrganizerList {
+    /// The organizers.
+    pub organizers: Vec<OrganizerSummary>,
+}
+
+/// A new organizer and its token (shown once).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "native", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "native", schema(example = json!({
+    "id": "harbour-hall", "name": "Harbour Hall",
+    "token": "org.harbour-hall.0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+})))]
+pub struct OrganizerCreated {
+    /// The organizer slug.
+    #[cfg_attr(feature = "native", schema(pattern = "^[a-z0-9_-]{1,64}$"))]
+    pub id: String,
+    /// The display name.
+    pub name: String,
+    /// The organizer's bearer token. It is shown only in this answer: the server keeps only its
+    /// SHA-256 digest.
+    #[cfg_attr(feature = "native", schema(pattern = "^org\\.[a-z0-9_-]{1,64}\\.[0-9a-f]{64}$"))]
+    pub token: String,
+}
+
+/// An organizer's new token, admin (`org.<organizer>.<secret>`) or box-office
+/// (`box.<organizer>.<secret>`), shown once; the previous one no longer works.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "native", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "native", schema(example = json!({
+    "id": "harbour-hall",
+    "token": "org.harbour-hall.fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
+})))]
+pub struct OrganizerToken {
+    /// The organizer slug.
+    pub id: String,
+    /// The new bearer token. It is shown only in this answer: the server keeps only its SHA-256
+    /// digest.
+    #[cfg_attr(feature = "native", schema(pattern = "^(org|box)\\.[a-z0-9_-]{1,64}\\.[0-9a-f]{64}$"))]
+    pub token: String,
+}
+
+/// The answer of a deletion.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "native", derive(utoipa::ToSchema))]
+pub struct OrganizerDeleted {
+    /// The organizer slug.
+    pub id: String,
+    /// Always `true`.
+    pub deleted: bool,
+}
+
+/// An organizer to create.
 #[derive(Deserialize)]
+#[cfg_attr(feature = "native", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "native", schema(example = json!({"id": "harbour-hall", "name": "Harbour Hall"})))]
 #[serde(deny_unknown_fields)]
 pub struct NewOrganizer {
-    /// The slug.
+    /// The organizer slug: 1 to 64 of `a-z`, `0-9`, `-`, `_`.
+    #[cfg_attr(feature = "native", schema(pattern = "^[a-z0-9_-]{1,64}$"))]
     pub id: String,
-    /// Display name.
+    /// The display name: not blank, at most 200 bytes, no control characters; surrounding
+    /// whitespace is trimmed.
+    #[cfg_attr(feature = "native", schema(min_length = 1, max_length = 200))]
     pub name: String,
 }
 
@@ -132,7 +230,11 @@ impl<S: Store> Admin<S> {
     }
 
     /// Creates an organizer; answers it with its token, shown this once.
-    pub async fn create_organizer(&self, who: &Principal, req: &NewOrganizer) -> Result<Value, AdminError> {
+    pub async fn create_organizer(
+        &self,
+        who: &Principal,
+        req: &NewOrganizer,
+    ) -> Result<OrganizerCreated, AdminError> {
         who.require_operator()?;
         slug("id", &req.id)?;
         let name = check_name(&req.name)?;
@@ -163,11 +265,11 @@ impl<S: Store> Admin<S> {
             &Scope::Organizer(org.id.clone()),
         )
         .await;
-        Ok(json!({ "id": org.id, "name": org.name, "token": token }))
+        Ok(OrganizerCreated { id: org.id, name: org.name, token })
     }
 
     /// Every organizer (id and name).
-    pub async fn organizers(&self, who: &Principal) -> Result<Value, AdminError> {
+    pub async fn organizers(&self, who: &Principal) -> Result<OrganizerList, AdminError> {
         who.require_operator()?;
         let organizers: Vec<_> = self
             .ports
@@ -176,13 +278,13 @@ impl<S: Store> Admin<S> {
             .await?
             .into_iter()
             .filter_map(|e| serde_json::from_slice::<OrganizerRecord>(&e.value).ok())
-            .map(|o| json!({ "id": o.id, "name": o.name }))
+            .map(|o| OrganizerSummary { id: o.id, name: o.name })
             .collect();
-        Ok(json!({ "organizers": organizers }))
+        Ok(OrganizerList { organizers })
     }
 
     /// Issues organizer `id` a new token; the old one stops working with the same write.
-    pub async fn rotate_token(&self, who: &Principal, id: &str) -> Result<Value, AdminError> {
+    pub async fn rotate_token(&self, who: &Principal, id: &str) -> Result<OrganizerToken, AdminError> {
         who.require_operator()?;
         let mut org = self.existing(id).await?;
         let token = self.new_token(Role::Admin, id);
@@ -190,13 +292,13 @@ impl<S: Store> Admin<S> {
         self.save(&org).await?;
         tracing::info!(organizer = id, "organizer token rotated");
         self.record(who, AuditAction::RotateToken, "organizer", id, &Scope::Organizer(id.to_owned())).await;
-        Ok(json!({ "id": id, "token": token }))
+        Ok(OrganizerToken { id: id.to_owned(), token })
     }
 
     /// Deletes organizer `id`: its tokens stop working at once and its staff sessions end. Its
     /// blacklist entries, event mappings and audit log stay (the operator removes entries and
     /// maps events anew); an organizer of the same id can be created again.
-    pub async fn delete_organizer(&self, who: &Principal, id: &str) -> Result<Value, AdminError> {
+    pub async fn delete_organizer(&self, who: &Principal, id: &str) -> Result<OrganizerDeleted, AdminError> {
         who.require_operator()?;
         self.existing(id).await?;
         self.ports.store.delete(&org_key(id)).await?;
@@ -204,14 +306,14 @@ impl<S: Store> Admin<S> {
         tracing::info!(organizer = id, "organizer deleted");
         self.record(who, AuditAction::DeleteOrganizer, "organizer", id, &Scope::Organizer(id.to_owned()))
             .await;
-        Ok(json!({ "id": id, "deleted": true }))
+        Ok(OrganizerDeleted { id: id.to_owned(), deleted: true })
     }
 
     /// Organizer `id` as its admin sees it: name, box-office address, whether a box-office
     /// token was issued.
-    pub async fn organizer_view(&self, who: &Principal, id: &str) -> Result<Value, AdminError> {
+    pub async fn organizer_view(&self, who: &Principal, id: &str) -> Result<OrganizerView, AdminError> {
         who.require_organizer_admin(id)?;
-        Ok(organizer_json(&self.existing(id).await?))
+        Ok(OrganizerView::from(&self.existing(id).await?))
     }
 
     /// Changes organizer `id`'s name or box-office address.
@@ -220,7 +322,7 @@ impl<S: Store> Admin<S> {
         who: &Principal,
         id: &str,
         change: OrganizerChange,
-    ) -> Result<Value, AdminError> {
+    ) -> Result<OrganizerView, AdminError> {
         who.require_organizer_admin(id)?;
         let mut org = self.existing(id).await?;
         if let Some(name) = &change.name {
@@ -233,12 +335,16 @@ impl<S: Store> Admin<S> {
         tracing::info!(who = %who.label(), organizer = id, "organizer changed");
         self.record(who, AuditAction::ChangeOrganizer, "organizer", id, &Scope::Organizer(id.to_owned()))
             .await;
-        Ok(organizer_json(&org))
+        Ok(OrganizerView::from(&org))
     }
 
     /// Issues organizer `id` a box-office token, shown this once; the old one, and every staff
     /// session signed in with it, stop working with the same write.
-    pub async fn rotate_box_office_token(&self, who: &Principal, id: &str) -> Result<Value, AdminError> {
+    pub async fn rotate_box_office_token(
+        &self,
+        who: &Principal,
+        id: &str,
+    ) -> Result<OrganizerToken, AdminError> {
         who.require_organizer_admin(id)?;
         let mut org = self.existing(id).await?;
         let token = self.new_token(Role::BoxOffice, id);
@@ -247,6 +353,6 @@ impl<S: Store> Admin<S> {
         tracing::info!(who = %who.label(), organizer = id, "box-office token issued");
         let scope = Scope::Organizer(id.to_owned());
         self.record(who, AuditAction::RotateBoxOfficeToken, "organizer", id, &scope).await;
-        Ok(json!({ "id": id, "token": token }))
+        Ok(OrganizerToken { id: id.to_owned(), token })
     }
 }

@@ -10,8 +10,7 @@
 
 use std::sync::Arc;
 
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 
 use super::entries::{entry_json, visible_entries, EntryRequest, NewEntry, ADMIN_PAGE};
 use super::{Admin, AdminError, Principal};
@@ -35,24 +34,79 @@ pub enum Format {
     Ndjson,
 }
 
-/// One import row, before validation.
+/// One line of an import, before validation: an NDJSON object with these fields (unknown
+/// fields reject the line), or a CSV row under a header naming some of these columns (empty
+/// cells count as absent). Give exactly one of `account`, `email`, `email_hash`, `account_hash`,
+/// or `kind` + `value` as exported; then `organizer`, `reason`, `expires_in` or `expires_at`,
+/// validated as for `POST /v1/blacklist`. `added_by` and `added_at` are accepted and ignored,
+/// so an export imports again.
 #[derive(Default, Deserialize)]
+#[cfg_attr(feature = "native", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "native", schema(as = ImportRow))]
 #[serde(deny_unknown_fields)]
-struct Row {
+pub struct Row {
+    /// A customer's account id.
     account: Option<String>,
+    /// An account-id hash (where the policy keeps account ids hashed).
+    #[cfg_attr(feature = "native", schema(pattern = "^[0-9a-f]{64}$"))]
     account_hash: Option<String>,
+    /// An e-mail address: hashed on arrival, never stored or echoed.
     email: Option<String>,
+    /// An e-mail hash.
+    #[cfg_attr(feature = "native", schema(pattern = "^[0-9a-f]{64}$"))]
     email_hash: Option<String>,
+    /// With `value`: the exported form of the identity (`account`, `email_hash` or
+    /// `account_hash`).
     kind: Option<String>,
+    /// With `kind`: the identity.
     value: Option<String>,
+    /// The organizer slug.
+    #[cfg_attr(feature = "native", schema(pattern = "^[a-z0-9_-]{1,64}$"))]
     organizer: Option<String>,
+    /// Why (at most 500 bytes).
+    #[cfg_attr(feature = "native", schema(max_length = 500))]
     reason: Option<String>,
+    /// A duration such as `90d`.
     expires_in: Option<String>,
+    /// An RFC 3339 time in UTC.
+    #[cfg_attr(feature = "native", schema(format = DateTime))]
     expires_at: Option<String>,
+    /// Ignored.
     #[allow(dead_code)]
     added_by: Option<String>,
+    /// Ignored.
     #[allow(dead_code)]
     added_at: Option<String>,
+}
+
+/// A rejected line of an import.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "native", derive(utoipa::ToSchema))]
+pub struct ImportError {
+    /// The line number, counting from 1 (a CSV header is line 1; blank lines count).
+    #[cfg_attr(feature = "native", schema(minimum = 1))]
+    pub line: usize,
+    /// Why the line was rejected. Addresses are not echoed.
+    pub error: String,
+}
+
+/// The outcome of an import.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "native", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "native", schema(example = json!({
+    "added": 3, "rejected": 2, "errors": [
+        {"line": 4, "error": "email: the address is not of the form local@domain"},
+        {"line": 9, "error": "expires_in: `soon`: expected number at 0"}
+    ]
+})))]
+pub struct ImportReport {
+    /// Entries written (an entry that existed is replaced and counted).
+    pub added: usize,
+    /// Lines rejected (always the full count).
+    pub rejected: usize,
+    /// The rejected lines, in order; the first 1000 are reported.
+    #[cfg_attr(feature = "native", schema(max_items = 1000))]
+    pub errors: Vec<ImportError>,
 }
 
 impl Row {
@@ -167,7 +221,7 @@ pub struct Import<'a, S> {
     records: Vec<AuditRecord>,
     added: usize,
     rejected: usize,
-    errors: Vec<serde_json::Value>,
+    errors: Vec<ImportError>,
     line_no: usize,
     /// The last line whose entry (if any) is durably stored.
     committed_through: usize,
@@ -196,7 +250,7 @@ impl<'a, S: Store> Import<'a, S> {
     pub fn reject(&mut self, message: String) {
         self.rejected += 1;
         if self.errors.len() < MAX_REPORTED {
-            self.errors.push(json!({ "line": self.line_no, "error": message }));
+            self.errors.push(ImportError { line: self.line_no, error: message });
         }
     }
 
@@ -266,8 +320,8 @@ impl<'a, S: Store> Import<'a, S> {
     }
 
     /// The report: added, rejected, and the rejected lines.
-    pub fn report(&self) -> Value {
-        json!({ "added": self.added, "rejected": self.rejected, "errors": self.errors })
+    pub fn report(&self) -> ImportReport {
+        ImportReport { added: self.added, rejected: self.rejected, errors: self.errors.clone() }
     }
 
     /// Writes the pending batch; on failure the message says how far the import got.
@@ -324,24 +378,23 @@ impl<S: Store> Export<S> {
         };
         let mut writer = csv::WriterBuilder::new().has_headers(false).from_writer(Vec::new());
         for entry in visible_entries(&page.entries, self.scope.as_ref()) {
-            let json = entry_json(&entry);
+            let view = entry_json(&entry);
             match self.format {
                 Format::Ndjson => {
-                    out.push_str(&json.to_string());
+                    out.push_str(&serde_json::to_string(&view).expect("an entry serializes"));
                     out.push('\n');
                 }
                 Format::Csv => {
                     // Cells a spreadsheet would run get a leading `'`; import takes it off again.
-                    let field =
-                        |k: &str| super::cells::neutral_cell(json[k].as_str().unwrap_or("")).into_owned();
+                    let field = |v: Option<&str>| super::cells::neutral_cell(v.unwrap_or("")).into_owned();
                     let _ = writer.write_record([
-                        field("kind"),
-                        field("value"),
-                        field("organizer"),
-                        field("reason"),
-                        field("expires_at"),
-                        field("added_by"),
-                        field("added_at"),
+                        field(Some(&view.kind)),
+                        field(Some(&view.value)),
+                        field(view.organizer.as_deref()),
+                        field(Some(&view.reason)),
+                        field(view.expires_at.as_deref()),
+                        field(Some(&view.added_by)),
+                        field(Some(&view.added_at)),
                     ]);
                 }
             }

@@ -1,13 +1,28 @@
 //! An event's waitlist settings: read by its organizer's tokens and the operator, changed the
 //! same way (only the fields given change; deactivating keeps every signup).
 
-use serde_json::{json, Value};
+use serde::Serialize;
 
 use super::{slug, Access, Admin, AdminError, Principal};
 use crate::core::blacklist::event_key;
 use crate::core::waitlist::settings::SettingsChange;
 use crate::core::waitlist::{keys, Signup, Status, WaitlistSettings};
 use crate::ports::store::Store;
+
+/// An event's waitlist settings (defaults when never set) and its confirmed totals.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "native", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "native", schema(as = WaitlistAnswer))]
+pub struct SettingsAnswer {
+    /// The event slug.
+    pub event: String,
+    /// The settings.
+    pub settings: WaitlistSettings,
+    /// Confirmed signups on the list now.
+    pub confirmed_signups: i64,
+    /// Tickets over all confirmed signups now.
+    pub confirmed_tickets: i64,
+}
 
 impl<S: Store> Admin<S> {
     /// Fails unless `who` may `access` the waitlist of `event`: the operator, or a token of
@@ -27,20 +42,31 @@ impl<S: Store> Admin<S> {
         Ok(raw.and_then(|v| serde_json::from_slice(&v).ok()).unwrap_or_else(|| WaitlistSettings::new(event)))
     }
 
-    async fn settings_answer(&self, event: &str, settings: &WaitlistSettings) -> Result<Value, AdminError> {
+    async fn settings_answer(
+        &self,
+        event: &str,
+        settings: WaitlistSettings,
+    ) -> Result<SettingsAnswer, AdminError> {
         let store = &self.ports.store;
         let signups = store.increment(&keys::signups_count(event), 0, None).await?;
         let tickets = store.increment(&keys::tickets_count(event), 0, None).await?;
-        Ok(
-            json!({ "event": event, "settings": settings, "confirmed_signups": signups, "confirmed_tickets": tickets }),
-        )
+        Ok(SettingsAnswer {
+            event: event.to_owned(),
+            settings,
+            confirmed_signups: signups,
+            confirmed_tickets: tickets,
+        })
     }
 
     /// The waitlist settings of `event` (defaults when never set), with its confirmed totals.
-    pub async fn waitlist_settings(&self, who: &Principal, event: &str) -> Result<Value, AdminError> {
+    pub async fn waitlist_settings(
+        &self,
+        who: &Principal,
+        event: &str,
+    ) -> Result<SettingsAnswer, AdminError> {
         self.require_event(who, event, Access::Read).await?;
         let settings = self.stored_settings(event).await?;
-        self.settings_answer(event, &settings).await
+        self.settings_answer(event, settings).await
     }
 
     /// Applies `change` to the waitlist settings of `event`.
@@ -49,13 +75,13 @@ impl<S: Store> Admin<S> {
         who: &Principal,
         event: &str,
         change: SettingsChange,
-    ) -> Result<Value, AdminError> {
+    ) -> Result<SettingsAnswer, AdminError> {
         self.require_event(who, event, Access::Change).await?;
         let settings = change.apply(self.stored_settings(event).await?).map_err(AdminError::bad)?;
         let value = serde_json::to_vec(&settings).map_err(|e| AdminError::bad(e.to_string()))?;
         self.ports.store.set(&keys::settings(event), &value, None).await?;
         tracing::info!(who = %who.label(), event, active = settings.active, sold_out = settings.sold_out, "waitlist settings changed");
-        self.settings_answer(event, &settings).await
+        self.settings_answer(event, settings).await
     }
 }
 
@@ -64,12 +90,15 @@ pub const MAX_PAGE: usize = 1000;
 
 /// One signup of an export, in line order.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "native", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "native", schema(as = WaitlistSignup))]
 pub struct ExportRow {
     /// Place in line (confirmed signups only).
     pub place: Option<u64>,
     /// Its line number (the cursor of the next page starts after the last one).
     pub number: u64,
     /// `confirmed` or `cancelled`.
+    #[cfg_attr(feature = "native", schema(value_type = String, pattern = "^(confirmed|cancelled)$"))]
     pub status: &'static str,
     /// Tickets.
     pub tickets: u32,
@@ -82,12 +111,14 @@ pub struct ExportRow {
     /// Staff's note (exports are for the organizer's admins and staff).
     pub note: Option<String>,
     /// Language.
+    #[cfg_attr(feature = "native", schema(value_type = crate::core::waitlist::Lang))]
     pub lang: &'static str,
     /// The signed-in customer's account, if any.
     pub account: Option<String>,
     /// Made by box-office staff.
     pub box_office: bool,
     /// When it was made, confirmed and cancelled (RFC 3339).
+    #[cfg_attr(feature = "native", schema(format = DateTime))]
     pub created: String,
     /// See [`ExportRow::created`].
     pub confirmed: Option<String>,
@@ -97,10 +128,12 @@ pub struct ExportRow {
 
 /// One page of an export: its rows, and the cursor of the next page (`None` at the end).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "native", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "native", schema(as = WaitlistPage))]
 pub struct ExportPage {
     /// The rows, in line order.
     pub signups: Vec<ExportRow>,
-    /// Pass as `after` for the next page.
+    /// Pass as `after` for the next page; null at the end.
     pub next: Option<u64>,
 }
 

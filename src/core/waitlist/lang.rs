@@ -6,6 +6,7 @@ use unic_langid::LanguageIdentifier;
 
 /// A language of the waitlist's pages and mails.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "native", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Lang {
     /// English.

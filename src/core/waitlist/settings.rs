@@ -17,25 +17,34 @@ pub const CONFIRM_WITHIN_RANGE: (u64, u64) = (600, 14 * 24 * 3600);
 
 /// How an event's waitlist behaves. Deactivating keeps every signup; reactivating carries on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "native", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct WaitlistSettings {
     /// The event is sold out (the waitlist is shown only then).
     pub sold_out: bool,
     /// The waitlist takes signups.
     pub active: bool,
-    /// The event's name on pages and in mails (default: its id).
+    /// The event's name on pages and in mails (default: its id): 1 to 200 characters.
+    #[cfg_attr(feature = "native", schema(min_length = 1, max_length = 200))]
     pub title: String,
-    /// Most tickets one signup may ask for (1 to [`MAX_TICKETS_LIMIT`]).
+    /// Most tickets one signup may ask for (1 to 50).
+    #[cfg_attr(feature = "native", schema(minimum = 1, maximum = 50))]
     pub max_tickets: u32,
     /// Most confirmed signups on the list, if capped.
+    #[cfg_attr(feature = "native", schema(minimum = 1))]
     pub max_signups: Option<u32>,
     /// Most tickets over all confirmed signups, if capped.
+    #[cfg_attr(feature = "native", schema(minimum = 1))]
     pub max_tickets_total: Option<u32>,
-    /// Seconds a confirmation link lives; unconfirmed signups expire with it.
+    /// Seconds a confirmation link lives (600 to 1209600, 10 minutes to 14 days); unconfirmed
+    /// signups expire with it.
+    #[cfg_attr(feature = "native", schema(minimum = 600, maximum = 1209600))]
     pub confirm_within_secs: u64,
-    /// The languages offered, the first being the default.
+    /// The languages offered, the first being the default (at least one, each once).
+    #[cfg_attr(feature = "native", schema(min_items = 1))]
     pub languages: Vec<Lang>,
-    /// The organizer's own text, per language, put into every mail at its placeholder.
+    /// The organizer's own text, per language (at most 4000 characters each), put into every
+    /// mail at its placeholder.
     pub mail_text: BTreeMap<Lang, String>,
 }
 
@@ -99,27 +108,38 @@ impl WaitlistSettings {
 
 /// A change to an event's settings: every field is optional, and only those given change.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "native", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "native", schema(as = WaitlistChange, example = json!({
+    "sold_out": true, "active": true, "max_tickets": 4
+})))]
 #[serde(deny_unknown_fields)]
 pub struct SettingsChange {
-    /// See [`WaitlistSettings::sold_out`].
+    /// Mark the event sold out (the waitlist is shown only then).
     pub sold_out: Option<bool>,
-    /// See [`WaitlistSettings::active`].
+    /// Activate or deactivate the waitlist (deactivating keeps every signup and its status).
     pub active: Option<bool>,
-    /// See [`WaitlistSettings::title`].
+    /// The event's name on pages and in mails: 1 to 200 characters.
+    #[cfg_attr(feature = "native", schema(min_length = 1, max_length = 200))]
     pub title: Option<String>,
-    /// See [`WaitlistSettings::max_tickets`].
+    /// Most tickets one signup may ask for (1 to 50).
+    #[cfg_attr(feature = "native", schema(minimum = 1, maximum = 50))]
     pub max_tickets: Option<u32>,
-    /// See [`WaitlistSettings::max_signups`]; `null` removes the cap.
+    /// Most confirmed signups on the list; `null` removes the cap.
     #[serde(default, deserialize_with = "nullable")]
+    #[cfg_attr(feature = "native", schema(value_type = Option<u32>, minimum = 1))]
     pub max_signups: Option<Option<u32>>,
-    /// See [`WaitlistSettings::max_tickets_total`]; `null` removes the cap.
+    /// Most tickets over all confirmed signups; `null` removes the cap.
     #[serde(default, deserialize_with = "nullable")]
+    #[cfg_attr(feature = "native", schema(value_type = Option<u32>, minimum = 1))]
     pub max_tickets_total: Option<Option<u32>>,
-    /// See [`WaitlistSettings::confirm_within_secs`].
+    /// Seconds a confirmation link lives (600 to 1209600).
+    #[cfg_attr(feature = "native", schema(minimum = 600, maximum = 1209600))]
     pub confirm_within_secs: Option<u64>,
-    /// See [`WaitlistSettings::languages`].
+    /// The languages offered, the first being the default (at least one, each once).
+    #[cfg_attr(feature = "native", schema(min_items = 1))]
     pub languages: Option<Vec<Lang>>,
-    /// See [`WaitlistSettings::mail_text`]; replaces the texts of the languages given.
+    /// The organizer's own text per language (at most 4000 characters each), which every mail
+    /// carries; replaces the texts of the languages given.
     pub mail_text: Option<BTreeMap<Lang, String>>,
 }
 

@@ -1,10 +1,14 @@
 //! The admin API's errors and its JSON body extractor: every failure is JSON `{"error": "…"}`.
+//! Also the error answers that many operations share, as OpenAPI response components.
 
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use serde::Serialize;
 use serde_json::json;
+use utoipa::openapi::{ContentBuilder, HeaderBuilder, Ref, RefOr, ResponseBuilder};
+use utoipa::ToSchema;
 
 use crate::app::admin::AdminError;
 use crate::ports::store::StoreError;
@@ -29,9 +33,96 @@ impl ApiError {
     }
 }
 
+/// Every error of the admin API.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Error, example = json!({"error": "email_hash: 64 lowercase hex digits"}))]
+pub struct ErrorBody {
+    /// What went wrong, for a person to read; for bad input it names the field.
+    pub error: String,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.0, Json(json!({ "error": self.1 }))).into_response()
+        (self.0, Json(ErrorBody { error: self.1 })).into_response()
+    }
+}
+
+/// A JSON error answer described by `description`, with its examples (one is shown as
+/// `example`, several by name).
+fn error_answer(description: &str, examples: &[(&str, &str)]) -> ResponseBuilder {
+    let mut content = ContentBuilder::new().schema(Some(Ref::from_schema_name("Error")));
+    match examples {
+        [] => {}
+        [(_, message)] => content = content.example(Some(json!({ "error": message }))),
+        many => {
+            content = content.examples_from_iter(many.iter().map(|(name, message)| {
+                let example = utoipa::openapi::example::ExampleBuilder::new()
+                    .value(Some(json!({ "error": message })))
+                    .build();
+                (*name, example)
+            }))
+        }
+    }
+    ResponseBuilder::new().description(description).content("application/json", content.build())
+}
+
+/// Defines a reusable error answer: a unit type whose [`utoipa::ToResponse`] is a component of
+/// `components.responses` under the type's name.
+macro_rules! error_responses {
+    ($($(#[doc = $doc:literal])+ $name:ident $examples:expr;)+) => {$(
+        $(#[doc = $doc])+
+        pub struct $name;
+
+        impl<'r> utoipa::ToResponse<'r> for $name {
+            fn response() -> (&'r str, RefOr<utoipa::openapi::Response>) {
+                let description = [$($doc.trim()),+].join(" ");
+                (stringify!($name), error_answer(&description, $examples).build().into())
+            }
+        }
+    )+};
+}
+
+error_responses! {
+    /// Bad input: the message names the field. Also malformed JSON, a body without
+    /// `Content-Type: application/json`, unknown fields and unknown query parameters.
+    BadRequest &[("", "give exactly one of account, email, email_hash, account_hash")];
+    /// An organizer token asked for another organizer's data, or for something only the
+    /// operator token may do.
+    Forbidden &[
+        ("other organizer", "an organizer token reaches only its own organizer"),
+        ("operator only", "only the operator token may do this"),
+    ];
+    /// An organizer token was used: only the operator token may do this.
+    OperatorOnly &[("", "only the operator token may do this")];
+    /// The policy has no `[blacklist]` section, so there is nothing to manage.
+    NoBlacklist &[("", "the policy has no [blacklist] section")];
+    /// The JSON body is over 64 KiB.
+    PayloadTooLarge &[("", "Failed to buffer the request body: length limit exceeded")];
+    /// The store cannot be reached (this can also happen while checking an organizer token).
+    StoreUnavailable &[("", "the store is unavailable; try again in a moment")];
+}
+
+/// No valid bearer token (missing, malformed, or neither the operator's nor a current
+/// organizer or box-office token).
+pub struct Unauthorized;
+
+impl<'r> utoipa::ToResponse<'r> for Unauthorized {
+    fn response() -> (&'r str, RefOr<utoipa::openapi::Response>) {
+        let header = HeaderBuilder::new()
+            .schema(Some(
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::Type::String)
+                    .enum_values(Some(["Bearer"]))
+                    .build(),
+            ))
+            .description(Some("Always `Bearer`."))
+            .build();
+        let answer = error_answer(
+            "No valid bearer token (missing, malformed, or neither the operator's nor a current \
+             organizer or box-office token).",
+            &[("", crate::hosts::admin::principal::UNAUTHORIZED)],
+        );
+        ("Unauthorized", answer.header("WWW-Authenticate", header).build().into())
     }
 }
 

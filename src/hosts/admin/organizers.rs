@@ -15,12 +15,34 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
-use super::error::{ApiError, Body};
+use super::error::{
+    ApiError, BadRequest, Body, ErrorBody, OperatorOnly, PayloadTooLarge, StoreUnavailable, Unauthorized,
+};
 use super::principal::Principal;
-use super::AdminState;
-use crate::app::admin::{NewOrganizer, OrganizerChange};
+use super::{AdminState, ORGANIZER_ID_PARAM};
+use crate::app::admin::{
+    NewOrganizer, OrganizerChange, OrganizerCreated, OrganizerDeleted, OrganizerList, OrganizerToken,
+    OrganizerView,
+};
 
-/// `POST /v1/organizers`
+/// Create an organizer and its token
+///
+/// Creates an organizer and issues its bearer token, which is shown only in this answer.
+/// Operator token only. The body is JSON (`Content-Type: application/json`, at most 64 KiB).
+#[utoipa::path(
+    post, path = "/v1/organizers", operation_id = "createOrganizer", tag = "organizers",
+    request_body = NewOrganizer,
+    responses(
+        (status = 201, description = "The organizer was created.", body = OrganizerCreated),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = OperatorOnly),
+        (status = 409, description = "The organizer exists; rotate its token instead.", body = ErrorBody,
+            example = json!({"error": "organizer `harbour-hall` exists; rotate its token instead"})),
+        (status = 413, response = PayloadTooLarge),
+        (status = 503, response = StoreUnavailable),
+    )
+)]
 pub async fn create(
     State(state): State<AdminState>,
     Extension(who): Extension<Principal>,
@@ -31,7 +53,18 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(state.admin.create_organizer(&who, &req).await?)).into_response())
 }
 
-/// `GET /v1/organizers`
+/// List organizers
+///
+/// Every organizer. Operator token only.
+#[utoipa::path(
+    get, path = "/v1/organizers", operation_id = "listOrganizers", tag = "organizers",
+    responses(
+        (status = 200, description = "The organizers.", body = OrganizerList),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = OperatorOnly),
+        (status = 503, response = StoreUnavailable),
+    )
+)]
 pub async fn list(
     State(state): State<AdminState>,
     Extension(who): Extension<Principal>,
@@ -39,7 +72,25 @@ pub async fn list(
     Ok(Json(state.admin.organizers(&who).await?).into_response())
 }
 
-/// `POST /v1/organizers/{id}/token`
+/// Rotate an organizer's token
+///
+/// Issues a new token for the organizer, shown only in this answer; the old one stops working
+/// at once. No request body. Operator token only.
+#[utoipa::path(
+    post, path = "/v1/organizers/{id}/token", operation_id = "rotateOrganizerToken", tag = "organizers",
+    params(("id" = String, Path, description = ORGANIZER_ID_PARAM, pattern = "^[a-z0-9_-]{1,64}$", example = "harbour-hall")),
+    responses(
+        (status = 200, description = "The new token.", body = OrganizerToken),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = OperatorOnly),
+        (status = 404, description = "There is no such organizer.", body = ErrorBody,
+            example = json!({"error": "no such organizer"})),
+        (status = 500, description = "The stored organizer record cannot be read.", body = ErrorBody,
+            example = json!({"error": "corrupt organizer"})),
+        (status = 503, response = StoreUnavailable),
+    )
+)]
 pub async fn rotate(
     State(state): State<AdminState>,
     Extension(who): Extension<Principal>,
@@ -48,7 +99,23 @@ pub async fn rotate(
     Ok(Json(state.admin.rotate_token(&who, &id).await?).into_response())
 }
 
-/// `GET /v1/organizers/{id}`
+/// Get an organizer
+///
+/// The organizer's name and box-office setup. The operator token or the organizer's own admin
+/// token.
+#[utoipa::path(
+    get, path = "/v1/organizers/{id}", operation_id = "getOrganizer", tag = "organizers",
+    params(("id" = String, Path, description = ORGANIZER_ID_PARAM, pattern = "^[a-z0-9_-]{1,64}$", example = "harbour-hall")),
+    responses(
+        (status = 200, description = "The organizer.", body = OrganizerView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "Another organizer, or a box-office token.", body = ErrorBody),
+        (status = 404, description = "There is no such organizer.", body = ErrorBody,
+            example = json!({"error": "no such organizer"})),
+        (status = 503, response = StoreUnavailable),
+    )
+)]
 pub async fn show(
     State(state): State<AdminState>,
     Extension(who): Extension<Principal>,
@@ -57,7 +124,26 @@ pub async fn show(
     Ok(Json(state.admin.organizer_view(&who, &id).await?).into_response())
 }
 
-/// `PATCH /v1/organizers/{id}`
+/// Change an organizer's name or box-office address
+///
+/// Only the fields given change; `box_office_address: null` removes the address. The operator
+/// token or the organizer's own admin token. Audited as `change_organizer`. The body is JSON
+/// (`Content-Type: application/json`, at most 64 KiB).
+#[utoipa::path(
+    patch, path = "/v1/organizers/{id}", operation_id = "changeOrganizer", tag = "organizers",
+    params(("id" = String, Path, description = ORGANIZER_ID_PARAM, pattern = "^[a-z0-9_-]{1,64}$", example = "harbour-hall")),
+    request_body = OrganizerChange,
+    responses(
+        (status = 200, description = "The organizer as changed.", body = OrganizerView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "Another organizer, or a box-office token.", body = ErrorBody),
+        (status = 404, description = "There is no such organizer.", body = ErrorBody,
+            example = json!({"error": "no such organizer"})),
+        (status = 413, response = PayloadTooLarge),
+        (status = 503, response = StoreUnavailable),
+    )
+)]
 pub async fn change(
     State(state): State<AdminState>,
     Extension(who): Extension<Principal>,
@@ -69,7 +155,25 @@ pub async fn change(
     Ok(Json(state.admin.change_organizer(&who, &id, change).await?).into_response())
 }
 
-/// `POST /v1/organizers/{id}/box-office-token`
+/// Issue an organizer's box-office token
+///
+/// Issues a new box-office token (`box.<organizer>.<secret>`), shown only in this answer; the
+/// old one, and every staff session signed in with it, stop working at once. No request body.
+/// The operator token or the organizer's own admin token. Audited as `rotate_box_office_token`.
+#[utoipa::path(
+    post, path = "/v1/organizers/{id}/box-office-token", operation_id = "rotateBoxOfficeToken",
+    tag = "organizers",
+    params(("id" = String, Path, description = ORGANIZER_ID_PARAM, pattern = "^[a-z0-9_-]{1,64}$", example = "harbour-hall")),
+    responses(
+        (status = 200, description = "The new token.", body = OrganizerToken),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "Another organizer, or a box-office token.", body = ErrorBody),
+        (status = 404, description = "There is no such organizer.", body = ErrorBody,
+            example = json!({"error": "no such organizer"})),
+        (status = 503, response = StoreUnavailable),
+    )
+)]
 pub async fn rotate_box_office(
     State(state): State<AdminState>,
     Extension(who): Extension<Principal>,
@@ -78,7 +182,24 @@ pub async fn rotate_box_office(
     Ok(Json(state.admin.rotate_box_office_token(&who, &id).await?).into_response())
 }
 
-/// `DELETE /v1/organizers/{id}`
+/// Delete an organizer
+///
+/// Deletes the organizer's record: its admin and box-office tokens stop working at once, and
+/// its staff sessions end. Its blacklist entries, event mappings and audit log stay. Operator
+/// token only. Audited as `delete_organizer`.
+#[utoipa::path(
+    delete, path = "/v1/organizers/{id}", operation_id = "deleteOrganizer", tag = "organizers",
+    params(("id" = String, Path, description = ORGANIZER_ID_PARAM, pattern = "^[a-z0-9_-]{1,64}$", example = "harbour-hall")),
+    responses(
+        (status = 200, description = "Deleted.", body = OrganizerDeleted),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = OperatorOnly),
+        (status = 404, description = "There is no such organizer.", body = ErrorBody,
+            example = json!({"error": "no such organizer"})),
+        (status = 503, response = StoreUnavailable),
+    )
+)]
 pub async fn delete(
     State(state): State<AdminState>,
     Extension(who): Extension<Principal>,

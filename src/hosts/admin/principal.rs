@@ -12,6 +12,9 @@ use super::AdminState;
 use crate::app::admin::strip_bearer;
 pub use crate::app::admin::{token_digest, Principal};
 
+/// The message of a 401.
+pub const UNAUTHORIZED: &str = "a valid bearer token is required";
+
 /// Middleware: finds the caller, or answers 401. Puts the [`Principal`] into the request.
 pub async fn authenticate(State(state): State<AdminState>, mut req: Request, next: Next) -> Response {
     let given =
@@ -32,7 +35,7 @@ pub async fn authenticate(State(state): State<AdminState>, mut req: Request, nex
         None => (
             axum::http::StatusCode::UNAUTHORIZED,
             [(header::WWW_AUTHENTICATE, "Bearer")],
-            axum::Json(serde_json::json!({"error": "a valid bearer token is required"})),
+            axum::Json(super::error::ErrorBody { error: UNAUTHORIZED.into() }),
         )
             .into_response(),
     }

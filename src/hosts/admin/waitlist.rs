@@ -11,14 +11,32 @@ use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
+use utoipa::IntoParams;
 
-use super::error::{ApiError, Body, Params};
+use super::error::{
+    ApiError, BadRequest, Body, ErrorBody, Params, PayloadTooLarge, StoreUnavailable, Unauthorized,
+};
 use super::principal::Principal;
-use super::AdminState;
-use crate::app::admin::waitlist::csv_page;
+use super::{AdminState, EVENT_PARAM};
+use crate::app::admin::waitlist::{csv_page, ExportPage};
+use crate::app::admin::SettingsAnswer;
 use crate::core::waitlist::settings::SettingsChange;
 
-/// `GET /v1/events/{event}/waitlist`
+/// Get an event's waitlist settings
+///
+/// The event's waitlist settings (defaults when never set) and its confirmed totals. The
+/// operator token, or an admin or box-office token of the organizer the event is mapped to.
+#[utoipa::path(
+    get, path = "/v1/events/{event}/waitlist", operation_id = "getWaitlist", tag = "waitlist",
+    params(("event" = String, Path, description = EVENT_PARAM, pattern = "^[a-z0-9_-]{1,64}$", example = "spring-concert")),
+    responses(
+        (status = 200, description = "The settings.", body = SettingsAnswer),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "The event is not the organizer's (or, for a change, a box-office token).", body = ErrorBody),
+        (status = 503, response = StoreUnavailable),
+    )
+)]
 pub async fn get_settings(
     State(state): State<AdminState>,
     Extension(who): Extension<Principal>,
@@ -27,7 +45,27 @@ pub async fn get_settings(
     Ok(Json(state.admin.waitlist_settings(&who, &event).await?).into_response())
 }
 
-/// `PATCH /v1/events/{event}/waitlist`
+/// Change an event's waitlist settings
+///
+/// Changes only the fields given: mark the event sold out, activate or deactivate its waitlist
+/// (deactivating keeps every signup and its status), the most tickets per signup, optional caps
+/// (null removes one), how long a confirmation link lives, the languages offered (the first is
+/// the default) and the organizer's own text per language, which every mail carries. The
+/// operator token, or the admin token of the organizer the event is mapped to (box-office
+/// tokens: 403). The body is JSON (`Content-Type: application/json`, at most 64 KiB).
+#[utoipa::path(
+    patch, path = "/v1/events/{event}/waitlist", operation_id = "changeWaitlist", tag = "waitlist",
+    params(("event" = String, Path, description = EVENT_PARAM, pattern = "^[a-z0-9_-]{1,64}$", example = "spring-concert")),
+    request_body = SettingsChange,
+    responses(
+        (status = 200, description = "The settings after the change.", body = SettingsAnswer),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "The event is not the organizer's (or, for a change, a box-office token).", body = ErrorBody),
+        (status = 413, response = PayloadTooLarge),
+        (status = 503, response = StoreUnavailable),
+    )
+)]
 pub async fn change_settings(
     State(state): State<AdminState>,
     Extension(who): Extension<Principal>,
@@ -39,15 +77,49 @@ pub async fn change_settings(
 }
 
 /// Query of `GET /v1/events/{event}/waitlist/signups`.
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ExportQuery {
+    /// The line number the page starts after (default 0).
+    #[param(minimum = 0, default = 0)]
     after: Option<u64>,
+    /// Line numbers read (default 500, at most 1000).
+    #[param(minimum = 1, maximum = 1000, default = 500)]
     limit: Option<usize>,
+    /// `json` (default) or `csv`.
+    #[param(pattern = "^(json|csv)$", default = "json")]
     format: Option<String>,
 }
 
-/// `GET /v1/events/{event}/waitlist/signups`
+/// Export an event's waitlist, a page at a time
+///
+/// The confirmed (and since cancelled) signups of the event in line order, with place, status,
+/// tickets, name, e-mail, phone, staff note, language, account and times. Each call reads at
+/// most `limit` line numbers after `after`; pass `next` (JSON) or the `Doorman-Next` header
+/// (CSV) as `after` for the next page, until there is none. CSV cells that a spreadsheet would
+/// take for a formula get a leading `'`; the header row comes with the first page. The operator
+/// token, or an admin or box-office token of the organizer the event is mapped to.
+#[utoipa::path(
+    get, path = "/v1/events/{event}/waitlist/signups", operation_id = "exportWaitlist", tag = "waitlist",
+    params(
+        ("event" = String, Path, description = EVENT_PARAM, pattern = "^[a-z0-9_-]{1,64}$", example = "spring-concert"),
+        ExportQuery,
+    ),
+    responses(
+        (status = 200, description = "One page.",
+            headers(("Doorman-Next" = u64, description = "CSV only: the `after` of the next page, when there is one.")),
+            content(
+                (ExportPage = "application/json"),
+                (String = "text/csv; charset=utf-8"),
+            )
+        ),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "The event is not the organizer's.", body = ErrorBody),
+        (status = 503, response = StoreUnavailable),
+    )
+)]
 pub async fn export(
     State(state): State<AdminState>,
     Extension(who): Extension<Principal>,

@@ -1,4 +1,5 @@
-//! The `doorman` command line: `serve`, `check-policy`, `demo`, `hash-email`, `blacklist`.
+//! The `doorman` command line: `serve`, `check-policy`, `demo`, `hash-email`, `blacklist`,
+//! `waitlist`, `openapi`.
 //!
 //! Exit status: 0 on success, 2 for an unusable policy or secret (the message names the file,
 //! the field and what is wrong), 1 when starting fails for another reason (a port in use).
@@ -69,6 +70,9 @@ pub enum Command {
         #[command(subcommand)]
         action: waitlist::WaitlistAction,
     },
+    /// Print the admin API's OpenAPI 3.1 document (as served at `/openapi.json`; kept in
+    /// `openapi/admin.json`: `doorman openapi > openapi/admin.json`).
+    Openapi,
     /// Run a demo ticket shop with Doorman in front of it, on the embedded store.
     Demo {
         /// Public address of Doorman.
@@ -109,6 +113,10 @@ pub fn run() -> ExitCode {
         Command::HashEmail { address, policy } => hash_email_cmd(&address, policy.as_deref()),
         Command::Blacklist { action } => blacklist_cmd(action),
         Command::Waitlist { action } => waitlist::waitlist_cmd(action),
+        Command::Openapi => {
+            println!("{}", crate::hosts::admin::openapi());
+            Ok(())
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
