@@ -5,11 +5,13 @@
 #
 #   bench/blacklist.sh                     # 1M and 10M entries, both stores
 #   SIZES="100000" bench/blacklist.sh      # a quick look
+#   STORES=redis bench/blacklist.sh        # only Redis
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZES=${SIZES:-"1000000 10000000"}
 SAMPLES=${SAMPLES:-10000}
 ROUNDS=${ROUNDS:-5}
+STORES=${STORES:-"embedded redis"}
 OUT=${OUT:-bench/results/blacklist-latest.md}
 CPU=${CPU:-1}
 
@@ -36,9 +38,17 @@ for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; slee
   echo "- $ROUNDS rounds of $SAMPLES requests per kind, the kinds taking turns; sequential, in-process through the Doorman layer around a trivial inner service; figures are medians over the rounds"
   echo
   for n in $SIZES; do
-    for store in embedded "redis://127.0.0.1:$port/"; do
+    for store in $STORES; do
+      [ "$store" = redis ] && store="redis://127.0.0.1:$port/"
       redis-cli -p "$port" flushall >/dev/null
       taskset -c "$CPU" "$bin" --entries "$n" --store "$store" --samples "$SAMPLES" --rounds "$ROUNDS"
+      if [ "$store" != embedded ]; then
+        # The peer: Redis's own client timing one GET at a time, pinned the same way, right
+        # after the rows (the entries still in Redis): what one round trip costs on this
+        # machine at this moment.
+        taskset -c "$CPU" redis-benchmark -p "$port" -c 1 -n 20000 -t get --csv |
+          awk -F'"' '/^"GET"/ { printf "peer: redis-benchmark GET, one client: p50 %.0f µs, p99 %.0f µs\n", $10*1000, $14*1000 }'
+      fi
       echo
     done
   done
