@@ -47,7 +47,7 @@ for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; slee
         # after the rows (the entries still in Redis): what one round trip costs on this
         # machine at this moment.
         taskset -c "$CPU" redis-benchmark -p "$port" -c 1 -n 20000 -t get --csv |
-          awk -F'"' '/^"GET"/ { printf "peer: redis-benchmark GET, one client: p50 %.0f µs, p99 %.0f µs\n", $10*1000, $14*1000 }'
+          awk -F'"' '/^"GET"/ && NF >= 15 { printf "peer: redis-benchmark GET, one client: p50 %.0f µs, p99 %.0f µs\n", $10*1000, $14*1000 }'
       fi
       echo
     done

@@ -65,7 +65,7 @@ async fn main() {
     let entries: u64 = arg("--entries", "100000").parse().expect("--entries N");
     let store_arg = arg("--store", "embedded");
     let samples: usize = arg("--samples", "20000").parse().expect("--samples N");
-    let rounds: usize = arg("--rounds", "5").parse().expect("--rounds N");
+    let rounds: usize = arg("--rounds", "5").parse::<usize>().expect("--rounds N").max(1);
     let dir = tempfile::tempdir().unwrap();
     let hasher = EmailHasher::PlainSha256;
 
@@ -308,7 +308,7 @@ async fn export_loop(url: &str) {
     use doorman::app::admin::{Admin, Principal};
     let store = AnyStore::Redis(RedisStore::connect(url, "bench").unwrap());
     let ports = doorman::app::Ports::new(store, std::sync::Arc::new(doorman::hosts::layer::TokioTasks));
-    let admin = std::sync::Arc::new(Admin { ports, blacklist: None });
+    let admin = std::sync::Arc::new(Admin::new(ports, None));
     let mut lines = 0;
     loop {
         let mut export = admin.export(&Principal::Operator, None, Format::Ndjson).unwrap();

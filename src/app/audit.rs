@@ -42,11 +42,20 @@ pub async fn items<S: Store>(ports: &Ports<S>, records: &[AuditRecord]) -> Resul
         .collect();
     let steps: Vec<(String, i64)> = logs.iter().map(|(log, count)| (log.seq_key(), *count as i64)).collect();
     let lasts = ports.store.increment_many(&steps).await?;
-    let mut firsts = logs.iter().zip(lasts).map(|((log, count), last)| first_number(log, *count, last));
-    for first in next.values_mut() {
-        *first = firsts.next().expect("a number for every scope")?;
+    if lasts.len() != logs.len() {
+        return Err(StoreError::Failed(format!(
+            "{} counters answered for {} steps",
+            lasts.len(),
+            logs.len()
+        )));
     }
-    let first_of_all = firsts.next().expect("a number for the log of all scopes")?;
+    let mut firsts = logs.iter().zip(lasts).map(|((log, count), last)| first_number(log, *count, last));
+    let mut take =
+        || firsts.next().unwrap_or_else(|| Err(StoreError::Failed("a log counter is missing".into())));
+    for first in next.values_mut() {
+        *first = take()?;
+    }
+    let first_of_all = take()?;
     let mut items = Vec::with_capacity(records.len() * 2);
     for (all, r) in (first_of_all..).zip(records) {
         let n = next.get_mut(r.scope.as_str()).expect("every scope has numbers");

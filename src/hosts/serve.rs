@@ -280,16 +280,18 @@ fn run_admin(
         let metrics = state.metrics.clone();
         tokio::spawn(report_durability(state.admin.ports.store.clone()));
         if state.admin.blacklist.is_some() {
-            // Before the admin API answers, so no entry changes while it moves; when the store
-            // cannot be reached, in the background until it can.
-            let store = state.admin.ports.store.clone();
-            if !move_legacy_entries(&store).await {
-                tokio::spawn(async move {
-                    while !move_legacy_entries(&store).await {
-                        tokio::time::sleep(Duration::from_secs(5)).await;
-                    }
-                });
-            }
+            // Entries of an earlier version move to this version's key layout; changes to
+            // entries wait until they have. A new or already moved store is done at once, before
+            // the admin API answers; a large move goes on while it answers.
+            state.admin.set_entries_moving(true);
+            let (store, admin) = (state.admin.ports.store.clone(), state.admin.clone());
+            let mover = tokio::spawn(async move {
+                while !move_legacy_entries(&store).await {
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                }
+                admin.set_entries_moving(false);
+            });
+            let _ = tokio::time::timeout(Duration::from_secs(2), mover).await;
         }
         let mail_task = mailer.map(|(mailer, retry_after)| {
             let sender = Sender::new(state.admin.ports.store.clone(), Arc::new(crate::app::SystemClock))

@@ -79,6 +79,17 @@ pub trait Store: Send + Sync + 'static {
     /// Removes `key`; answers whether it existed.
     fn delete(&self, key: &str) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
+    /// Removes every key of `keys` (missing ones are fine): in one commit or one round trip where
+    /// the store can; all or nothing as [`Store::set_many`] is.
+    fn delete_many(&self, keys: &[String]) -> impl Future<Output = Result<(), StoreError>> + Send {
+        async move {
+            for key in keys {
+                self.delete(key).await?;
+            }
+            Ok(())
+        }
+    }
+
     /// The values under `keys`, in their order (`None` for a missing or expired key), in one
     /// round trip where the store can.
     fn get_many(

@@ -22,6 +22,17 @@ pub async fn set_get_delete(s: &impl Store) {
     assert_eq!(s.get("k").await.unwrap().as_deref(), Some(&b"v2"[..]), "set replaces");
     assert!(s.delete("k").await.unwrap());
     assert_eq!(s.get("k").await.unwrap(), None);
+    // Many at once, in keys of different hash slots, missing ones among them.
+    for k in ["{a}:1", "{b}:2", "{c}:3"] {
+        s.set(k, b"x", Some(Duration::from_secs(60))).await.unwrap();
+    }
+    let gone: Vec<String> = ["{a}:1", "{b}:2", "never"].map(String::from).into();
+    s.delete_many(&gone).await.unwrap();
+    assert_eq!(
+        s.exists_many(&["{a}:1", "{b}:2", "{c}:3"].map(String::from)).await.unwrap(),
+        [false, false, true]
+    );
+    s.delete_many(&[]).await.unwrap();
 }
 
 pub async fn set_many_writes_every_item(s: &impl Store) {

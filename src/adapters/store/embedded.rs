@@ -405,6 +405,11 @@ impl Store for EmbeddedStore {
         .await
     }
 
+    async fn delete_many(&self, keys: &[String]) -> Result<(), StoreError> {
+        let keys: Vec<String> = keys.iter().map(|k| self.key(k)).collect();
+        self.write(move |t| keys.iter().try_for_each(|k| t.remove(k).map(drop))).await
+    }
+
     async fn delete(&self, key: &str) -> Result<bool, StoreError> {
         let key = self.key(key);
         self.write(move |t| Ok(t.remove(&key)?.is_some_and(|v| live(&v, now_ms()).is_some()))).await
@@ -456,7 +461,32 @@ impl Store for EmbeddedStore {
 
     async fn increment_many(&self, steps: &[(String, i64)]) -> Result<Vec<i64>, StoreError> {
         let steps: Vec<(String, i64)> = steps.iter().map(|(key, by)| (self.key(key), *by)).collect();
-        self.write(move |t| steps.iter().map(|(key, by)| step_counter(t, key, *by, None)).collect()).await
+        self.write(move |t| {
+            // Every step is worked out before anything is written: a job of a commit group that
+            // fails must leave nothing behind (a key named twice counts both steps).
+            let now = now_ms();
+            let mut counters: Vec<(&str, u64, i64)> = Vec::new();
+            let mut answers = Vec::with_capacity(steps.len());
+            for (key, by) in &steps {
+                let place = match counters.iter().position(|(k, ..)| k == key) {
+                    Some(place) => place,
+                    None => {
+                        let (current, expiry) = current_counter(&t.raw(key)?, key, None, now)?;
+                        counters.push((key, expiry, current));
+                        counters.len() - 1
+                    }
+                };
+                let counter = &mut counters[place].2;
+                *counter =
+                    counter.checked_add(*by).ok_or_else(|| StoreError::Failed(format!("{key} overflows")))?;
+                answers.push(*counter);
+            }
+            for (key, expiry, value) in counters {
+                t.put(key, &encode(expiry, value.to_string().as_bytes()))?;
+            }
+            Ok(answers)
+        })
+        .await
     }
 
     async fn scan_page(&self, prefix: &str, cursor: &str, count: usize) -> Result<ScanPage, StoreError> {
@@ -495,18 +525,27 @@ impl Store for EmbeddedStore {
 /// Adds `by` to the counter under the namespaced `key` in the write transaction `t`; a counter
 /// it creates gets `ttl`.
 fn step_counter(t: &mut Tables<'_>, key: &str, by: i64, ttl: Option<Duration>) -> Result<i64, StoreError> {
-    let now = now_ms();
-    let stored = t.raw(key)?;
-    let (current, expiry) = match stored.as_deref().and_then(|v| live_parts(v, now)) {
-        Some((expiry, payload)) => (
-            read_counter(payload).ok_or_else(|| StoreError::Failed(format!("{key} is not a counter")))?,
-            expiry,
-        ),
-        None => (0, expiry_of(ttl)),
-    };
+    let (current, expiry) = current_counter(&t.raw(key)?, key, ttl, now_ms())?;
     let next = current.checked_add(by).ok_or_else(|| StoreError::Failed(format!("{key} overflows")))?;
     t.put(key, &encode(expiry, next.to_string().as_bytes()))?;
     Ok(next)
+}
+
+/// The counter stored (raw) under the namespaced `key` at `now`, and its expiry; a missing or
+/// expired one counts as 0, to be created with `ttl`.
+fn current_counter(
+    stored: &Option<Vec<u8>>,
+    key: &str,
+    ttl: Option<Duration>,
+    now: u64,
+) -> Result<(i64, u64), StoreError> {
+    match stored.as_deref().and_then(|v| live_parts(v, now)) {
+        Some((expiry, payload)) => Ok((
+            read_counter(payload).ok_or_else(|| StoreError::Failed(format!("{key} is not a counter")))?,
+            expiry,
+        )),
+        None => Ok((0, expiry_of(ttl))),
+    }
 }
 
 #[cfg(test)]
@@ -553,6 +592,22 @@ mod tests {
             assert!(store.get(key).await.unwrap().is_some(), "{key}");
         }
         assert_eq!(store.get("renewed").await.unwrap().as_deref(), Some(&b"y"[..]));
+    }
+
+    #[tokio::test]
+    async fn several_counter_steps_are_one_transaction() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = EmbeddedStore::open(&dir.path().join("c.redb"), "t").unwrap();
+        store.set("text", b"not a number", None).await.unwrap();
+        let steps = [("a".to_owned(), 2), ("a".to_owned(), 3), ("text".to_owned(), 1)];
+        assert!(matches!(store.increment_many(&steps).await, Err(StoreError::Failed(_))));
+        assert_eq!(store.get("a").await.unwrap(), None, "a failing step leaves the others unwritten");
+        assert_eq!(store.increment_many(&steps[..2]).await.unwrap(), [2, 5], "a key named twice counts both");
+        assert_eq!(store.get("a").await.unwrap().as_deref(), Some(&b"5"[..]));
+        // Deleting many drops their due rows too.
+        store.set("short", b"x", Some(Duration::from_secs(60))).await.unwrap();
+        store.delete_many(&["short".into(), "a".into()]).await.unwrap();
+        assert_eq!(rows(&store), (1, 0), "only `text` is left, nothing is due");
     }
 
     #[tokio::test]

@@ -142,6 +142,9 @@ impl Store for AnyStore {
     async fn get_and_exists(&self, get: &[String], exists: &[String]) -> Result<GotAndExists, StoreError> {
         dispatch!(self, s => s.get_and_exists(get, exists).await)
     }
+    async fn delete_many(&self, keys: &[String]) -> Result<(), StoreError> {
+        dispatch!(self, s => s.delete_many(keys).await)
+    }
     async fn increment_many(&self, steps: &[(String, i64)]) -> Result<Vec<i64>, StoreError> {
         dispatch!(self, s => s.increment_many(steps).await)
     }

@@ -324,6 +324,12 @@ impl Store for RedisStore {
         self.pipeline(commands, true).await.map(drop)
     }
 
+    async fn delete_many(&self, keys: &[String]) -> Result<(), StoreError> {
+        // One DEL per key, in one MULTI pipeline (per slot on a cluster), as set_many writes.
+        let commands = keys.iter().map(|k| keyed("DEL", self.key(k))).collect();
+        self.pipeline(commands, true).await.map(drop)
+    }
+
     async fn delete(&self, key: &str) -> Result<bool, StoreError> {
         let mut c = self.link().await?;
         let n: u64 = c.del(self.key(key)).await.map_err(error)?;

@@ -284,6 +284,7 @@ impl<S: Store> Admin<S> {
     /// it blocks nothing until one does).
     pub async fn add_entry(&self, who: &Principal, req: &EntryRequest) -> Result<EntryView, AdminError> {
         let NewEntry { identity, scope, entry, ttl } = self.new_entry(who, req, self.now())?;
+        self.entries_writable()?;
         let value = entry.to_stored();
         self.ports.store.set(&entry_key(&identity, &scope), &value, ttl).await?;
         tracing::info!(kind = entry.kind, scope = entry.scope, by = entry.added_by, "blacklist: entry added");
@@ -307,6 +308,7 @@ impl<S: Store> Admin<S> {
         }
         let identity = self.identity(req)?;
         let scope = who.scope(req.organizer.as_deref())?;
+        self.entries_writable()?;
         if !self.ports.store.delete(&entry_key(&identity, &scope)).await? {
             return Err(AdminError::NotFound("no such entry".into()));
         }
@@ -390,6 +392,33 @@ mod tests {
     use crate::app::Ports;
     use crate::core::blacklist::organizer_event_key;
     use crate::core::email_hash::EmailHasher;
+
+    #[test]
+    fn entries_wait_while_they_are_being_moved_to_the_current_key_layout() {
+        block_on(async {
+            let dir = tempfile::tempdir().unwrap();
+            let store = EmbeddedStore::open(&dir.path().join("a.redb"), "t").unwrap();
+            let blacklist = BlacklistAdmin {
+                hasher: EmailHasher::PlainSha256,
+                rules: Default::default(),
+                hash_accounts: false,
+            };
+            let admin = Admin::new(Ports::new(store, Arc::new(InstantTasks::default())), Some(blacklist));
+            let eve = EntryRequest { account: Some("eve".into()), ..Default::default() };
+            admin.set_entries_moving(true);
+            assert!(matches!(
+                admin.add_entry(&Principal::Operator, &eve).await,
+                Err(AdminError::Unavailable(_))
+            ));
+            assert!(matches!(
+                admin.remove_entry(&Principal::Operator, &eve).await,
+                Err(AdminError::Unavailable(_))
+            ));
+            admin.set_entries_moving(false);
+            admin.add_entry(&Principal::Operator, &eve).await.unwrap();
+            admin.remove_entry(&Principal::Operator, &eve).await.unwrap();
+        });
+    }
 
     #[test]
     fn stores_from_before_the_event_counters_still_know_an_organizers_events() {

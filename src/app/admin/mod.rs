@@ -16,6 +16,8 @@ mod token;
 pub mod transfer;
 pub mod waitlist;
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use crate::app::Ports;
 use crate::core::email::CanonicalRules;
 use crate::core::email_hash::EmailHasher;
@@ -38,6 +40,9 @@ pub struct Admin<S> {
     pub ports: Ports<S>,
     /// Hashing for the blacklist, when the policy has a blacklist.
     pub blacklist: Option<BlacklistAdmin>,
+    /// Set while the host moves entries of an earlier version to the current key layout
+    /// (`app::blacklist::layout`): changes to entries wait until it is done.
+    entries_moving: AtomicBool,
 }
 
 /// What the blacklist endpoints need to turn addresses into hashes.
@@ -90,7 +95,25 @@ pub fn slug<'a>(field: &str, value: &'a str) -> Result<&'a str, AdminError> {
 impl<S> Admin<S> {
     /// The admin use cases over `ports`.
     pub fn new(ports: Ports<S>, blacklist: Option<BlacklistAdmin>) -> Self {
-        Self { ports, blacklist }
+        Self { ports, blacklist, entries_moving: AtomicBool::new(false) }
+    }
+
+    /// Says whether the host is moving entries of an earlier version to the current key layout;
+    /// meanwhile adds, removals and imports are answered "unavailable, try again", so no change
+    /// is undone by the move.
+    pub fn set_entries_moving(&self, moving: bool) {
+        self.entries_moving.store(moving, Ordering::Relaxed);
+    }
+
+    /// Refuses changes to entries while they are being moved (see [`Admin::set_entries_moving`]).
+    fn entries_writable(&self) -> Result<(), AdminError> {
+        if self.entries_moving.load(Ordering::Relaxed) {
+            return Err(AdminError::Unavailable(StoreError::Unavailable(
+                "the blacklist's entries are being moved to this version's key layout; try again in a minute"
+                    .into(),
+            )));
+        }
+        Ok(())
     }
 
     fn blacklist(&self) -> Result<&BlacklistAdmin, AdminError> {

@@ -331,6 +331,13 @@ impl<'a, S: Store> Import<'a, S> {
             return Ok(());
         }
         let entries = self.batch.len();
+        if self.admin.entries_writable().is_err() {
+            return Err(format!(
+                "the blacklist's entries are being moved to this version's key layout; try again in a \
+                 minute (lines after {} were not imported)",
+                self.committed_through
+            ));
+        }
         let written = async {
             let mut items = std::mem::take(&mut self.batch);
             items.extend(crate::app::audit::items(&self.admin.ports, &self.records).await?);

@@ -3,8 +3,8 @@
 //! Entry keys hold hashes in base64url since layout 2 ([`entry_key`]); earlier versions wrote
 //! them in hex ([`legacy_entry_key`]). Until the store's marker ([`LAYOUT_KEY`]) says every entry
 //! was moved, checkouts ask for both keys, with the marker, in the same round trip. `doorman
-//! serve` moves the entries at start ([`move_legacy_entries`]) before its admin API answers; on a
-//! new store that is one empty walk and the marker.
+//! serve` moves the entries at start ([`move_legacy_entries`]) and holds changes to entries
+//! meanwhile (`Admin::set_entries_moving`); on a new store that is one empty walk and the marker.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -45,10 +45,10 @@ pub struct Moved {
 /// at a time, then writes the marker. `now` is Unix seconds (an entry's expiry carries over);
 /// `progress` hears the running count of moved entries after each page.
 ///
-/// Safe to run again, from several nodes at once, and after a crash midway: a move writes the
-/// new key before it deletes the old one, and stops when it finds the marker written by another
-/// node meanwhile. An entry changed through another node's admin API while this node moves it
-/// may come back as it was: upgrade every node before changing entries again.
+/// Safe to run again, from several nodes at once, and after a crash midway: a page's new keys
+/// are written before its old ones are deleted, and a move stops when it finds the marker written
+/// by another node meanwhile. Changes to entries must wait until it is done (the admin API holds
+/// them): an entry changed meanwhile could come back as it was.
 pub async fn move_legacy_entries<S: Store>(
     store: &S,
     now: u64,
@@ -86,9 +86,7 @@ pub async fn move_legacy_entries<S: Store>(
                 if !writes.is_empty() {
                     store.set_many(&writes).await?;
                 }
-                for key in &old_keys {
-                    store.delete(key).await?;
-                }
+                store.delete_many(&old_keys).await?;
                 moved.moved += writes.len() as u64;
                 progress(moved.moved);
             }

@@ -52,12 +52,14 @@ impl LookupKeys {
         let mut owners = Vec::with_capacity(keys.capacity());
         for (i, id) in identities.iter().enumerate() {
             for (scope, own) in &scopes {
-                keys.push(entry_key(id, scope));
-                owners.push((i, *own));
+                // The old key first: a move writes the new key before it deletes the old one, so
+                // a pipeline that reads them in this order cannot miss an entry moving meanwhile.
                 if let Some(old) = legacy.then(|| legacy_entry_key(id, scope)).flatten() {
                     keys.push(old);
                     owners.push((i, *own));
                 }
+                keys.push(entry_key(id, scope));
+                owners.push((i, *own));
             }
         }
         Self { keys, owners }

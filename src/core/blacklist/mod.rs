@@ -116,8 +116,10 @@ pub fn legacy_entry_key(identity: &Identity, scope: &Scope) -> Option<String> {
 
 /// Whether `key` is an entry key in the layout before [`entry_key`]'s (a hash in hex).
 pub fn is_legacy_entry_key(key: &str) -> bool {
-    parse_entry_key(key)
-        .is_some_and(|(identity, scope)| legacy_entry_key(&identity, &scope).as_deref() == Some(key))
+    // A hash that is not 64 lowercase hex digits has one key in both layouts: not an old one.
+    parse_entry_key(key).is_some_and(|(identity, scope)| {
+        legacy_entry_key(&identity, &scope).as_deref() == Some(key) && entry_key(&identity, &scope) != key
+    })
 }
 
 /// The marker saying every entry key of the store is in [`entry_key`]'s layout (written once the
@@ -255,6 +257,7 @@ mod tests {
         for odd in ["ab", &hex.to_uppercase(), &"g".repeat(64)] {
             let key = entry_key(&Identity::EmailHash(odd.to_string()), &Scope::Platform);
             assert_eq!(key, format!("bl:{{e:{odd}}}:*"));
+            assert!(!is_legacy_entry_key(&key), "one key in both layouts: nothing to move");
         }
     }
 
