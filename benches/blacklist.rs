@@ -142,11 +142,17 @@ async fn main() {
         ("checkout, not blacklisted", 1),
         ("checkout, blacklisted (e-mail)", 2),
     ];
+    // On Redis each round also times the peer: bare GETs in Redis's own protocol.
+    let peer = store_arg.strip_prefix("redis://").map(|rest| rest.trim_end_matches('/').to_owned());
     let mut by_round: Vec<Vec<(f64, f64)>> = Vec::new();
     for _ in 0..rounds {
         let mut round = Vec::new();
         for (_, make) in kinds {
             let times = checkouts(&service, samples, entries, make).await;
+            round.push((percentile(&times, 0.5), percentile(&times, 0.99)));
+        }
+        if let Some(addr) = &peer {
+            let times = bare_gets(addr, samples);
             round.push((percentile(&times, 0.5), percentile(&times, 0.99)));
         }
         by_round.push(round);
@@ -166,6 +172,24 @@ async fn main() {
     }
     let per_round: Vec<String> = by_round.iter().map(|r| format!("{:+.1}", r[1].1 - r[0].1)).collect();
     println!("added p99 of a checkout (not blacklisted), round by round: {} µs", per_round.join(", "));
+    if peer.is_some() {
+        let p99s: Vec<String> = by_round.iter().map(|r| format!("{:.1}", r[3].1)).collect();
+        let beyond: Vec<f64> = by_round.iter().map(|r| (r[1].1 - r[0].1) - r[3].1).collect();
+        println!(
+            "peer: a bare GET (Redis's own protocol, no client library), p99 round by round: {} µs; \
+             a checkout's added p99 beyond the same round's bare GET p99: median {:+.1} µs (rounds: {})",
+            p99s.join(", "),
+            median(beyond.clone()),
+            beyond.iter().map(|b| format!("{b:+.1}")).collect::<Vec<_>>().join(", ")
+        );
+        rows.push(Row {
+            name: "the peer: a bare GET, one at a time (no Doorman, no client library)".into(),
+            p50: column(|r, _| r[3].0, 3),
+            p99: column(|r, _| r[3].1, 3),
+            added50: f64::NAN,
+            added99: f64::NAN,
+        });
+    }
     let single = |name: &str, times: &[Duration]| {
         let (p50, p99) = (percentile(times, 0.5), percentile(times, 0.99));
         Row { name: name.into(), p50, p99, added50: p50 - base50, added99: p99 - base99 }
@@ -239,12 +263,38 @@ async fn main() {
     }
     println!("\n| store | entries | request through the layer | p50 µs | p99 µs | added p50 | added p99 |");
     println!("|---|---:|---|---:|---:|---:|---:|");
+    let added = |v: f64| if v.is_nan() { String::new() } else { format!("{v:+.1}") };
     for Row { name, p50, p99, added50, added99 } in &rows {
         println!(
-            "| {} | {entries} | {name} | {p50:.1} | {p99:.1} | {added50:+.1} | {added99:+.1} |",
+            "| {} | {entries} | {name} | {p50:.1} | {p99:.1} | {} | {} |",
             if store_arg == "embedded" { "embedded" } else { "redis" },
+            added(*added50),
+            added(*added99),
         );
     }
+}
+
+/// Times `samples` bare `GET`s of a missing key, one at a time, in Redis's own protocol over a
+/// plain socket to `addr`: what one round trip to this Redis costs right now, with no Doorman
+/// and no client library in the way (the peer the checkout rows are read against). Sorted.
+fn bare_gets(addr: &str, samples: usize) -> Vec<Duration> {
+    use std::io::{Read, Write};
+    let mut socket = std::net::TcpStream::connect(addr).expect("the bench's Redis");
+    socket.set_nodelay(true).unwrap();
+    let mut reply = [0u8; 16];
+    let mut times = Vec::with_capacity(samples);
+    for _ in 0..samples {
+        let t = Instant::now();
+        socket.write_all(b"*2\r\n$3\r\nGET\r\n$12\r\nbench:absent\r\n").unwrap();
+        let mut got = 0;
+        while !reply[..got].ends_with(b"\r\n") {
+            got += socket.read(&mut reply[got..]).unwrap();
+        }
+        times.push(t.elapsed());
+        assert_eq!(&reply[..got], b"$-1\r\n", "a missing key");
+    }
+    times.sort();
+    times
 }
 
 /// One row of the table: latencies in µs, and what they add to the baseline.
