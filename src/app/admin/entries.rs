@@ -406,14 +406,8 @@ mod tests {
             let admin = Admin::new(Ports::new(store, Arc::new(InstantTasks::default())), Some(blacklist));
             let eve = EntryRequest { account: Some("eve".into()), ..Default::default() };
             admin.set_entries_moving(true);
-            assert!(matches!(
-                admin.add_entry(&Principal::Operator, &eve).await,
-                Err(AdminError::Unavailable(_))
-            ));
-            assert!(matches!(
-                admin.remove_entry(&Principal::Operator, &eve).await,
-                Err(AdminError::Unavailable(_))
-            ));
+            assert!(matches!(admin.add_entry(&Principal::Operator, &eve).await, Err(AdminError::Busy(_))));
+            assert!(matches!(admin.remove_entry(&Principal::Operator, &eve).await, Err(AdminError::Busy(_))));
             admin.set_entries_moving(false);
             admin.add_entry(&Principal::Operator, &eve).await.unwrap();
             admin.remove_entry(&Principal::Operator, &eve).await.unwrap();

@@ -74,6 +74,9 @@ pub enum AdminError {
     /// The store failed; try again.
     #[error("the store is unavailable: {0}")]
     Unavailable(#[from] StoreError),
+    /// Not now, but soon (entries moving to a new key layout); try again.
+    #[error("{0}")]
+    Busy(String),
 }
 
 impl AdminError {
@@ -108,10 +111,10 @@ impl<S> Admin<S> {
     /// Refuses changes to entries while they are being moved (see [`Admin::set_entries_moving`]).
     fn entries_writable(&self) -> Result<(), AdminError> {
         if self.entries_moving.load(Ordering::Relaxed) {
-            return Err(AdminError::Unavailable(StoreError::Unavailable(
+            return Err(AdminError::Busy(
                 "the blacklist's entries are being moved to this version's key layout; try again in a minute"
                     .into(),
-            )));
+            ));
         }
         Ok(())
     }

@@ -98,8 +98,13 @@ error_responses! {
     NoBlacklist &[("", "the policy has no [blacklist] section")];
     /// The JSON body is over 64 KiB.
     PayloadTooLarge &[("", "Failed to buffer the request body: length limit exceeded")];
-    /// The store cannot be reached (this can also happen while checking an organizer token).
-    StoreUnavailable &[("", "the store is unavailable; try again in a moment")];
+    /// The store cannot be reached (this can also happen while checking an organizer token), or,
+    /// for changes to blacklist entries, the first start after an upgrade is still moving them to
+    /// the new key layout. Either way: try again.
+    StoreUnavailable &[
+        ("store", "the store is unavailable; try again in a moment"),
+        ("entries moving", "the blacklist's entries are being moved to this version's key layout; try again in a minute"),
+    ];
 }
 
 /// No valid bearer token (missing, malformed, or neither the operator's nor a current
@@ -141,6 +146,7 @@ impl From<AdminError> for ApiError {
             AdminError::NotFound(m) => Self(StatusCode::NOT_FOUND, m),
             AdminError::Conflict(m) => Self(StatusCode::CONFLICT, m),
             AdminError::Unavailable(e) => e.into(),
+            AdminError::Busy(m) => Self(StatusCode::SERVICE_UNAVAILABLE, m),
         }
     }
 }
