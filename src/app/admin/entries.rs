@@ -149,6 +149,7 @@ pub struct EntryView {
     #[cfg_attr(feature = "native", schema(format = DateTime))]
     pub expires_at: Option<String>,
     /// What `value` is: `account`, `email_hash` or `account_hash`.
+    #[cfg_attr(feature = "native", schema(pattern = "^(account|email_hash|account_hash)$"))]
     pub kind: String,
     /// The organizer the entry applies to; `null` for a platform-wide entry.
     #[cfg_attr(feature = "native", schema(pattern = "^[a-z0-9_-]{1,64}$"))]
