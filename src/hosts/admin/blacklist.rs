@@ -26,7 +26,7 @@ use super::error::{
     StoreUnavailable, Unauthorized,
 };
 use super::principal::Principal;
-use super::{AdminState, EVENT_PARAM};
+use super::{AdminState, EventPath};
 pub use crate::app::admin::EntryRequest;
 use crate::app::admin::{AuditPage, EmailHashAnswer, EntryPage, EntryView, EventMapping, Removed};
 
@@ -170,7 +170,7 @@ pub struct EventRequest {
 /// body is JSON (`Content-Type: application/json`, at most 64 KiB).
 #[utoipa::path(
     put, path = "/v1/events/{event}", operation_id = "putEvent", tag = "events",
-    params(("event" = String, Path, description = EVENT_PARAM, pattern = "^[a-z0-9_-]{1,64}$", example = "spring-concert")),
+    params(EventPath),
     request_body = EventRequest,
     responses(
         (status = 200, description = "The mapping was stored.", body = EventMapping),
@@ -184,7 +184,7 @@ pub struct EventRequest {
 pub async fn put_event(
     State(state): State<AdminState>,
     Extension(who): Extension<Principal>,
-    Path(event): Path<String>,
+    Path(EventPath { event }): Path<EventPath>,
     body: Result<Body<EventRequest>, ApiError>,
 ) -> Result<Response, ApiError> {
     who.require_operator()?;
@@ -197,7 +197,7 @@ pub async fn put_event(
 /// Which organizer's entries apply to the event's checkouts. Operator token only.
 #[utoipa::path(
     get, path = "/v1/events/{event}", operation_id = "getEvent", tag = "events",
-    params(("event" = String, Path, description = EVENT_PARAM, pattern = "^[a-z0-9_-]{1,64}$", example = "spring-concert")),
+    params(EventPath),
     responses(
         (status = 200, description = "The event's organizer.", body = EventMapping),
         (status = 400, response = BadRequest),
@@ -211,7 +211,7 @@ pub async fn put_event(
 pub async fn get_event(
     State(state): State<AdminState>,
     Extension(who): Extension<Principal>,
-    Path(event): Path<String>,
+    Path(EventPath { event }): Path<EventPath>,
 ) -> Result<Response, ApiError> {
     Ok(Json(state.admin.event(&who, &event).await?).into_response())
 }

@@ -92,6 +92,12 @@ error_responses! {
         ("other organizer", "an organizer token reaches only its own organizer"),
         ("operator only", "only the operator token may do this"),
     ];
+    /// Another organizer, or a box-office token.
+    NotTheirOrganizer &[("", "an organizer token reaches only its own organizer")];
+    /// The event is not the organizer's (or, for a change, a box-office token).
+    NotTheirEvent &[("", "an organizer token reaches only its own organizer")];
+    /// There is no such organizer.
+    NoSuchOrganizer &[("", "no such organizer")];
     /// An organizer token was used: only the operator token may do this.
     OperatorOnly &[("", "only the operator token may do this")];
     /// The policy has no `[blacklist]` section, so there is nothing to manage.

@@ -21,9 +21,9 @@ use axum::http::{header, StatusCode};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -36,14 +36,28 @@ use crate::hosts::metrics::Metrics;
 use crate::ports::store::Store;
 pub use error::ErrorBody;
 use error::{
-    BadRequest, Forbidden, NoBlacklist, OperatorOnly, PayloadTooLarge, StoreUnavailable, Unauthorized,
+    BadRequest, Forbidden, NoBlacklist, NoSuchOrganizer, NotTheirEvent, NotTheirOrganizer, OperatorOnly,
+    PayloadTooLarge, StoreUnavailable, Unauthorized,
 };
 
-/// What the path parameter `event` is, for every operation that has it.
-const EVENT_PARAM: &str =
-    "The event slug (1 to 64 of `a-z`, `0-9`, `-`, `_`; anything else is answered with 400).";
-/// What the path parameter `id` of the organizer operations is.
-const ORGANIZER_ID_PARAM: &str = "The organizer slug.";
+/// The path of every operation on one event: the extractor its handler takes, and its
+/// description in the document.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct EventPath {
+    /// The event slug (1 to 64 of `a-z`, `0-9`, `-`, `_`; anything else is answered with 400).
+    #[param(pattern = "^[a-z0-9_-]{1,64}$", example = "spring-concert")]
+    event: String,
+}
+
+/// The path of every operation on one organizer, as [`EventPath`] is for events.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct OrganizerPath {
+    /// The organizer slug.
+    #[param(pattern = "^[a-z0-9_-]{1,64}$", example = "harbour-hall")]
+    id: String,
+}
 
 /// What the admin handlers share.
 #[derive(Clone)]
@@ -81,7 +95,10 @@ pub struct AdminState {
     ),
     components(
         schemas(crate::app::admin::transfer::Row),
-        responses(BadRequest, Unauthorized, Forbidden, OperatorOnly, NoBlacklist, PayloadTooLarge, StoreUnavailable),
+        responses(
+            BadRequest, Unauthorized, Forbidden, OperatorOnly, NotTheirOrganizer, NotTheirEvent, NoSuchOrganizer,
+            NoBlacklist, PayloadTooLarge, StoreUnavailable
+        ),
     ),
     modifiers(&BearerAuth),
 )]

@@ -16,10 +16,11 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 use super::error::{
-    ApiError, BadRequest, Body, ErrorBody, OperatorOnly, PayloadTooLarge, StoreUnavailable, Unauthorized,
+    ApiError, BadRequest, Body, ErrorBody, NoSuchOrganizer, NotTheirOrganizer, OperatorOnly, PayloadTooLarge,
+    StoreUnavailable, Unauthorized,
 };
 use super::principal::Principal;
-use super::{AdminState, ORGANIZER_ID_PARAM};
+use super::{AdminState, OrganizerPath};
 use crate::app::admin::{
     NewOrganizer, OrganizerChange, OrganizerCreated, OrganizerDeleted, OrganizerList, OrganizerToken,
     OrganizerView,
@@ -78,14 +79,13 @@ pub async fn list(
 /// at once. No request body. Operator token only.
 #[utoipa::path(
     post, path = "/v1/organizers/{id}/token", operation_id = "rotateOrganizerToken", tag = "organizers",
-    params(("id" = String, Path, description = ORGANIZER_ID_PARAM, pattern = "^[a-z0-9_-]{1,64}$", example = "harbour-hall")),
+    params(OrganizerPath),
     responses(
         (status = 200, description = "The new token.", body = OrganizerToken),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 403, response = OperatorOnly),
-        (status = 404, description = "There is no such organizer.", body = ErrorBody,
-            example = json!({"error": "no such organizer"})),
+        (status = 404, response = NoSuchOrganizer),
         (status = 500, description = "The stored organizer record cannot be read.", body = ErrorBody,
             example = json!({"error": "corrupt organizer"})),
         (status = 503, response = StoreUnavailable),
@@ -94,7 +94,7 @@ pub async fn list(
 pub async fn rotate(
     State(state): State<AdminState>,
     Extension(who): Extension<Principal>,
-    Path(id): Path<String>,
+    Path(OrganizerPath { id }): Path<OrganizerPath>,
 ) -> Result<Response, ApiError> {
     Ok(Json(state.admin.rotate_token(&who, &id).await?).into_response())
 }
@@ -105,21 +105,20 @@ pub async fn rotate(
 /// token.
 #[utoipa::path(
     get, path = "/v1/organizers/{id}", operation_id = "getOrganizer", tag = "organizers",
-    params(("id" = String, Path, description = ORGANIZER_ID_PARAM, pattern = "^[a-z0-9_-]{1,64}$", example = "harbour-hall")),
+    params(OrganizerPath),
     responses(
         (status = 200, description = "The organizer.", body = OrganizerView),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
-        (status = 403, description = "Another organizer, or a box-office token.", body = ErrorBody),
-        (status = 404, description = "There is no such organizer.", body = ErrorBody,
-            example = json!({"error": "no such organizer"})),
+        (status = 403, response = NotTheirOrganizer),
+        (status = 404, response = NoSuchOrganizer),
         (status = 503, response = StoreUnavailable),
     )
 )]
 pub async fn show(
     State(state): State<AdminState>,
     Extension(who): Extension<Principal>,
-    Path(id): Path<String>,
+    Path(OrganizerPath { id }): Path<OrganizerPath>,
 ) -> Result<Response, ApiError> {
     Ok(Json(state.admin.organizer_view(&who, &id).await?).into_response())
 }
@@ -131,15 +130,14 @@ pub async fn show(
 /// (`Content-Type: application/json`, at most 64 KiB).
 #[utoipa::path(
     patch, path = "/v1/organizers/{id}", operation_id = "changeOrganizer", tag = "organizers",
-    params(("id" = String, Path, description = ORGANIZER_ID_PARAM, pattern = "^[a-z0-9_-]{1,64}$", example = "harbour-hall")),
+    params(OrganizerPath),
     request_body = OrganizerChange,
     responses(
         (status = 200, description = "The organizer as changed.", body = OrganizerView),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
-        (status = 403, description = "Another organizer, or a box-office token.", body = ErrorBody),
-        (status = 404, description = "There is no such organizer.", body = ErrorBody,
-            example = json!({"error": "no such organizer"})),
+        (status = 403, response = NotTheirOrganizer),
+        (status = 404, response = NoSuchOrganizer),
         (status = 413, response = PayloadTooLarge),
         (status = 503, response = StoreUnavailable),
     )
@@ -147,7 +145,7 @@ pub async fn show(
 pub async fn change(
     State(state): State<AdminState>,
     Extension(who): Extension<Principal>,
-    Path(id): Path<String>,
+    Path(OrganizerPath { id }): Path<OrganizerPath>,
     body: Result<Body<OrganizerChange>, ApiError>,
 ) -> Result<Response, ApiError> {
     who.require_organizer_admin(&id)?;
@@ -163,21 +161,20 @@ pub async fn change(
 #[utoipa::path(
     post, path = "/v1/organizers/{id}/box-office-token", operation_id = "rotateBoxOfficeToken",
     tag = "organizers",
-    params(("id" = String, Path, description = ORGANIZER_ID_PARAM, pattern = "^[a-z0-9_-]{1,64}$", example = "harbour-hall")),
+    params(OrganizerPath),
     responses(
         (status = 200, description = "The new token.", body = OrganizerToken),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
-        (status = 403, description = "Another organizer, or a box-office token.", body = ErrorBody),
-        (status = 404, description = "There is no such organizer.", body = ErrorBody,
-            example = json!({"error": "no such organizer"})),
+        (status = 403, response = NotTheirOrganizer),
+        (status = 404, response = NoSuchOrganizer),
         (status = 503, response = StoreUnavailable),
     )
 )]
 pub async fn rotate_box_office(
     State(state): State<AdminState>,
     Extension(who): Extension<Principal>,
-    Path(id): Path<String>,
+    Path(OrganizerPath { id }): Path<OrganizerPath>,
 ) -> Result<Response, ApiError> {
     Ok(Json(state.admin.rotate_box_office_token(&who, &id).await?).into_response())
 }
@@ -189,21 +186,20 @@ pub async fn rotate_box_office(
 /// token only. Audited as `delete_organizer`.
 #[utoipa::path(
     delete, path = "/v1/organizers/{id}", operation_id = "deleteOrganizer", tag = "organizers",
-    params(("id" = String, Path, description = ORGANIZER_ID_PARAM, pattern = "^[a-z0-9_-]{1,64}$", example = "harbour-hall")),
+    params(OrganizerPath),
     responses(
         (status = 200, description = "Deleted.", body = OrganizerDeleted),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 403, response = OperatorOnly),
-        (status = 404, description = "There is no such organizer.", body = ErrorBody,
-            example = json!({"error": "no such organizer"})),
+        (status = 404, response = NoSuchOrganizer),
         (status = 503, response = StoreUnavailable),
     )
 )]
 pub async fn delete(
     State(state): State<AdminState>,
     Extension(who): Extension<Principal>,
-    Path(id): Path<String>,
+    Path(OrganizerPath { id }): Path<OrganizerPath>,
 ) -> Result<Response, ApiError> {
     Ok(Json(state.admin.delete_organizer(&who, &id).await?).into_response())
 }

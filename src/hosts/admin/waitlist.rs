@@ -14,10 +14,10 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::error::{
-    ApiError, BadRequest, Body, ErrorBody, Params, PayloadTooLarge, StoreUnavailable, Unauthorized,
+    ApiError, BadRequest, Body, NotTheirEvent, Params, PayloadTooLarge, StoreUnavailable, Unauthorized,
 };
 use super::principal::Principal;
-use super::{AdminState, EVENT_PARAM};
+use super::{AdminState, EventPath};
 use crate::app::admin::waitlist::{csv_page, ExportPage};
 use crate::app::admin::SettingsAnswer;
 use crate::core::waitlist::settings::SettingsChange;
@@ -28,19 +28,19 @@ use crate::core::waitlist::settings::SettingsChange;
 /// operator token, or an admin or box-office token of the organizer the event is mapped to.
 #[utoipa::path(
     get, path = "/v1/events/{event}/waitlist", operation_id = "getWaitlist", tag = "waitlist",
-    params(("event" = String, Path, description = EVENT_PARAM, pattern = "^[a-z0-9_-]{1,64}$", example = "spring-concert")),
+    params(EventPath),
     responses(
         (status = 200, description = "The settings.", body = SettingsAnswer),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
-        (status = 403, description = "The event is not the organizer's (or, for a change, a box-office token).", body = ErrorBody),
+        (status = 403, response = NotTheirEvent),
         (status = 503, response = StoreUnavailable),
     )
 )]
 pub async fn get_settings(
     State(state): State<AdminState>,
     Extension(who): Extension<Principal>,
-    Path(event): Path<String>,
+    Path(EventPath { event }): Path<EventPath>,
 ) -> Result<Response, ApiError> {
     Ok(Json(state.admin.waitlist_settings(&who, &event).await?).into_response())
 }
@@ -55,13 +55,13 @@ pub async fn get_settings(
 /// tokens: 403). The body is JSON (`Content-Type: application/json`, at most 64 KiB).
 #[utoipa::path(
     patch, path = "/v1/events/{event}/waitlist", operation_id = "changeWaitlist", tag = "waitlist",
-    params(("event" = String, Path, description = EVENT_PARAM, pattern = "^[a-z0-9_-]{1,64}$", example = "spring-concert")),
+    params(EventPath),
     request_body = SettingsChange,
     responses(
         (status = 200, description = "The settings after the change.", body = SettingsAnswer),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
-        (status = 403, description = "The event is not the organizer's (or, for a change, a box-office token).", body = ErrorBody),
+        (status = 403, response = NotTheirEvent),
         (status = 413, response = PayloadTooLarge),
         (status = 503, response = StoreUnavailable),
     )
@@ -69,7 +69,7 @@ pub async fn get_settings(
 pub async fn change_settings(
     State(state): State<AdminState>,
     Extension(who): Extension<Principal>,
-    Path(event): Path<String>,
+    Path(EventPath { event }): Path<EventPath>,
     body: Result<Body<SettingsChange>, ApiError>,
 ) -> Result<Response, ApiError> {
     let Body(change) = body?;
@@ -102,10 +102,7 @@ pub struct ExportQuery {
 /// token, or an admin or box-office token of the organizer the event is mapped to.
 #[utoipa::path(
     get, path = "/v1/events/{event}/waitlist/signups", operation_id = "exportWaitlist", tag = "waitlist",
-    params(
-        ("event" = String, Path, description = EVENT_PARAM, pattern = "^[a-z0-9_-]{1,64}$", example = "spring-concert"),
-        ExportQuery,
-    ),
+    params(EventPath, ExportQuery),
     responses(
         (status = 200, description = "One page.",
             headers(("Doorman-Next" = u64, description = "CSV only: the `after` of the next page, when there is one.")),
@@ -116,14 +113,14 @@ pub struct ExportQuery {
         ),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
-        (status = 403, description = "The event is not the organizer's.", body = ErrorBody),
+        (status = 403, response = NotTheirEvent),
         (status = 503, response = StoreUnavailable),
     )
 )]
 pub async fn export(
     State(state): State<AdminState>,
     Extension(who): Extension<Principal>,
-    Path(event): Path<String>,
+    Path(EventPath { event }): Path<EventPath>,
     Params(q): Params<ExportQuery>,
 ) -> Result<Response, ApiError> {
     let csv = match q.format.as_deref() {
