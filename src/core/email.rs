@@ -1,8 +1,11 @@
 //! E-mail canonicalization: one spelling per mailbox, so a blacklisted guest cannot slip through
 //! by writing their address differently.
 //!
-//! Steps, in order: trim surrounding whitespace, Unicode NFKC normalization (full-width and other
-//! compatibility forms fold to their plain letters), lowercase, the domain in its ASCII
+//! Steps, in order: drop invisible characters (format characters, Unicode category Cf, such as
+//! U+200B, U+FEFF, U+200E and the soft hyphen, and every other default-ignorable code point:
+//! they do not show, mail systems and people skip them, and the shop stores them along), trim
+//! surrounding whitespace, Unicode NFKC normalization (full-width and other compatibility forms
+//! fold to their plain letters), lowercase, the domain in its ASCII
 //! (IDNA/punycode) form, then the optional provider rules
 //! the policy turns on: drop `+tags` from the local part, and ignore dots in Gmail local parts
 //! (`googlemail.com` counts as `gmail.com`).
@@ -11,7 +14,12 @@
 //! characters (CR/LF included), inner whitespace, quoted local parts, no or several `@`, more
 //! than 254 bytes.
 
+use icu_properties::props::{DefaultIgnorableCodePoint, GeneralCategory};
+use icu_properties::{CodePointMapData, CodePointSetData};
 use unicode_normalization::UnicodeNormalization;
+
+/// Characters that are never part of an unquoted local part (RFC 5322 specials but `.` and `@`).
+const SPECIALS: [char; 9] = ['"', '<', '>', '(', ')', '[', ']', ',', ';'];
 
 /// Longest canonical address accepted (RFC 5321 path limit).
 pub const MAX_LEN: usize = 254;
@@ -48,19 +56,25 @@ pub enum EmailError {
 
 /// The canonical form of `raw` under `rules`.
 pub fn canonicalize(raw: &str, rules: CanonicalRules) -> Result<String, EmailError> {
-    let trimmed = raw.trim();
+    if raw.len() > 8 * MAX_LEN {
+        return Err(EmailError::TooLong); // bound the work before looking at characters
+    }
+    let visible = without_invisible(raw);
+    let trimmed = visible.trim();
     if trimmed.is_empty() {
         return Err(EmailError::Empty);
     }
     if trimmed.len() > 4 * MAX_LEN {
         return Err(EmailError::TooLong); // bound the work before normalizing
     }
-    let normalized: String = trimmed.nfkc().collect::<String>().to_lowercase();
+    let normalized: String = without_invisible(&trimmed.nfkc().collect::<String>()).to_lowercase();
     if normalized.chars().any(|c| c.is_control() || c.is_whitespace()) {
         return Err(EmailError::BadCharacters);
     }
     let (local, domain) = normalized.split_once('@').ok_or(EmailError::NoAt)?;
-    if local.is_empty() || domain.is_empty() || domain.contains('@') || local.contains('"') {
+    // RFC 5322's specials have no place in an unquoted local part: `<a@b>`, `a@b,` and the like
+    // are what mail programs read as an address with a display form or a list around it.
+    if local.is_empty() || domain.is_empty() || domain.contains('@') || local.contains(SPECIALS) {
         return Err(EmailError::Shape);
     }
     let mut local = local.to_owned();
@@ -74,7 +88,11 @@ pub fn canonicalize(raw: &str, rules: CanonicalRules) -> Result<String, EmailErr
     } else {
         idna::domain_to_ascii(domain).map_err(|_| EmailError::Shape)?.trim_end_matches('.').to_owned()
     };
-    if domain.is_empty() || domain.contains("..") {
+    // A host name: letters, digits and hyphens in dot-separated labels (no domain literals).
+    let host_name = domain
+        .split('.')
+        .all(|label| !label.is_empty() && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
+    if !host_name {
         return Err(EmailError::Shape);
     }
     if rules.strip_plus_tags {
@@ -94,6 +112,21 @@ pub fn canonicalize(raw: &str, rules: CanonicalRules) -> Result<String, EmailErr
         return Err(EmailError::TooLong);
     }
     Ok(canonical)
+}
+
+/// `text` without format characters (Cf) and default-ignorable code points; borrowed when it
+/// holds none (the usual case: ASCII never does).
+fn without_invisible(text: &str) -> std::borrow::Cow<'_, str> {
+    let invisible = |c: char| {
+        !c.is_ascii()
+            && (CodePointMapData::<GeneralCategory>::new().get(c) == GeneralCategory::Format
+                || CodePointSetData::new::<DefaultIgnorableCodePoint>().contains(c))
+    };
+    if text.chars().any(invisible) {
+        std::borrow::Cow::Owned(text.chars().filter(|&c| !invisible(c)).collect())
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
 }
 
 #[cfg(test)]
@@ -136,6 +169,25 @@ mod tests {
     }
 
     #[test]
+    fn invisible_characters_are_not_part_of_the_address() {
+        for raw in [
+            "\u{200b}ada@example.com",
+            "\u{feff}ada@example.com",
+            "\u{200e}ada@example.com\u{200f}",
+            "a\u{200d}da@exa\u{ad}mple.com",
+            "ada\u{2060}@example.com",
+            "\u{180e}ada@example.com",
+            "ada@example\u{fe0f}.com",
+            "\u{e0041}ada@example.com",
+            "\u{3164}ada@example.com",
+            " \u{200b} ada@example.com",
+        ] {
+            assert_eq!(canonicalize(raw, PLAIN).unwrap(), "ada@example.com", "{raw:?}");
+        }
+        assert_eq!(canonicalize("\u{200b}\u{feff}", PLAIN), Err(EmailError::Empty));
+    }
+
+    #[test]
     fn hostile_and_malformed_input_is_refused() {
         assert_eq!(canonicalize("   ", PLAIN), Err(EmailError::Empty));
         for raw in
@@ -144,6 +196,15 @@ mod tests {
             assert_eq!(canonicalize(raw, PLAIN), Err(EmailError::BadCharacters), "{raw:?}");
         }
         for raw in [
+            "<ada@example.com>",
+            "Ada <ada@example.com>",
+            "ada@example.com,",
+            "ada@example.com;",
+            "ada@example.com%",
+            "ada@example.com>",
+            "ada@[127.0.0.1]",
+            "ada@exa_mple.com",
+            "(c)ada@example.com",
             "@example.com",
             "ada@",
             "a@b@c.com",

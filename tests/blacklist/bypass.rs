@@ -338,10 +338,11 @@ pub async fn unreadable_bodies_are_refused_and_the_shop_takes_no_order(store: St
     let mut sent = 0;
     for who in ["mallory", "ada"] {
         let cases: [Case; 7] = [
-            ("text/plain", vec![("content-type", "text/plain")], form(who).into_bytes()),
+            // (text/plain is forwarded: no framework reads fields from it, this shop neither.)
+            ("text/html", vec![("content-type", "text/html")], form(who).into_bytes()),
             (
-                "text/plain; charset=utf-8",
-                vec![("content-type", "text/plain; charset=utf-8")],
+                "application/xml; charset=utf-8",
+                vec![("content-type", "application/xml; charset=utf-8")],
                 form(who).into_bytes(),
             ),
             ("gzip", vec![("content-type", FORM), ("content-encoding", "gzip")], gzip(form(who).as_bytes())),

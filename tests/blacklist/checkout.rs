@@ -190,8 +190,8 @@ pub async fn oversized_and_malformed_checkouts(store: StoreKind) {
         ("application/x-www-form-urlencoded", "email=%ff%fe%fd"),
         ("application/x-www-form-urlencoded", "email=mallory%40example.com%0d%0aBcc:%20x"),
         ("application/x-www-form-urlencoded; charset=latin1", "email=mallory%40example.com"),
-        ("text/plain", "email=mallory@example.com"),
-        ("text/json", r#"{"email": "mallory@example.com"}"#),
+        ("application/xml", "<email>mallory@example.com</email>"),
+        ("text/json", r#"/* Ruby's parser skips this */ {"email": "mallory@example.com"}"#),
         ("", "email=mallory@example.com"),
         ("multipart/form-data; boundary=b", "--b\nContent-Disposition: form-data; name=\"email\"\n\nmallory@example.com\n--b--\n"),
         ("multipart/form-data; boundary=b", "--b\r\nContent-Disposition: form-data; name*=UTF-8''email\r\n\r\nmallory@example.com\r\n--b--\r\n"),
@@ -247,7 +247,7 @@ pub async fn identities_in_the_query_string_and_other_key_spellings_count(store:
         let answer: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
         assert_eq!(answer, serde_json::json!({"redirect": "/echo/e1"}), "{payload} got through");
     }
-    assert_eq!(post("/echo/e1/checkout", "text/plain; charset=utf-8", "").await.0.status(), 400);
+    assert_eq!(post("/echo/e1/checkout", "application/xml; charset=utf-8", "").await.0.status(), 400);
     let (resp, bytes) = post("/echo/e1/checkout?ref=mail", json, r#"{"email": "ada@example.com"}"#).await;
     assert_eq!(resp.status(), 200);
     assert_eq!(Echo::parse(&bytes).0["uri"], "/echo/e1/checkout?ref=mail", "forwarded as received");

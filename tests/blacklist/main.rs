@@ -11,6 +11,7 @@ mod cli;
 mod in_process;
 mod redis;
 mod session;
+mod shops;
 mod timing;
 mod transfer;
 
@@ -154,4 +155,9 @@ both_stores!(bypass => bypass_cases:
     body_spellings_the_shop_reads_are_checked_for_the_blacklisted,
     unreadable_bodies_are_refused_and_the_shop_takes_no_order,
     content_type_spellings_never_sell_to_the_blacklisted,
+);
+
+both_stores!(shops => real_shops:
+    no_spelling_gets_through_and_browsers_are_never_refused,
+    real_browsers_checkouts_are_forwarded_and_blacklisted_ones_turned_back,
 );

@@ -48,6 +48,7 @@ pub mod client;
 pub mod doorman;
 pub mod redis;
 pub mod redis_cluster;
+pub mod shops;
 pub mod smtp;
 
 use std::pin::Pin;

@@ -596,8 +596,9 @@ impl<S: Store + Clone> Waitlist<S> {
         Ok(out)
     }
 
-    /// The signed-in customer's account in `headers`, if the session cookie holds a valid one.
+    /// The signed-in customer's account in `headers`, if the session cookie holds a valid token
+    /// within its times (`exp`, `nbf`) for one account.
     pub fn account(&self, headers: &http::HeaderMap) -> Option<String> {
-        self.session.as_ref()?.accounts(headers, 4).ok()?.into_iter().next()
+        self.session.as_ref()?.signed_in_account(headers, self.now())
     }
 }

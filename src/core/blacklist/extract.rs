@@ -37,6 +37,10 @@ pub enum Refusal {
     /// More session cookies than `blacklist.max_session_cookies`.
     #[error(transparent)]
     TooManySessionCookies(#[from] super::session::TooManyCookies),
+    /// `Connection` names a field beyond the hop-by-hop ones, which a proxy removes before the
+    /// backend reads the request (`Connection: keep-alive, Content-Type`).
+    #[error("`Connection` names a field the backend would not receive")]
+    ConnectionFields,
 }
 
 impl Refusal {
@@ -54,6 +58,7 @@ impl Refusal {
             Self::BadAccount => "bad_account",
             Self::TooManyIdentities(_) => "too_many_identities",
             Self::TooManySessionCookies(_) => "too_many_session_cookies",
+            Self::ConnectionFields => "connection_fields",
         }
     }
 }
@@ -78,6 +83,10 @@ pub fn identities(
     session: Option<&SessionVerifier>,
 ) -> Result<Vec<Identity>, Refusal> {
     let reading = &policy.reading;
+    let backend = reading.backend;
+    if names_other_fields(request.headers) {
+        return Err(Refusal::ConnectionFields);
+    }
     // Distinct values only, and no more than the cap (plus one, to know it was passed): the
     // work a request can cause stays bounded however many fields it repeats.
     let cap = reading.max_identities;
@@ -90,7 +99,7 @@ pub fn identities(
         }
     };
     if let Some(s) = session {
-        for account in s.accounts(request.headers, reading.max_session_cookies)? {
+        for account in s.accounts(request.headers, backend, reading.max_session_cookies)? {
             add(&mut accounts, 0, &account);
         }
     }
@@ -116,15 +125,25 @@ pub fn identities(
         }
         if wanted(&policy.email_fields) {
             add(&mut emails, accounts.len(), &value);
+        } else if policy.email_in_any_field && canonicalize(&value, policy.rules).is_ok() {
+            // Any field holding an address: only values that are one count.
+            add(&mut emails, accounts.len(), &value);
         }
     };
     if reading.query_fields {
         if let Some(query) = request.query {
-            fields::read_query(query, &mut found)?;
+            fields::read_query(query, backend, &mut found)?;
+        }
+    }
+    if backend.reads_cookies_as_fields() {
+        for cookie in fields::read_cookies(request.headers, backend) {
+            for name in &cookie.names {
+                cookie.values.iter().for_each(|v| found(name, Cow::Borrowed(v)));
+            }
         }
     }
     let kind = BodyKind::of(request.headers, request.body.len(), &reading.content_types)?;
-    fields::read_body(&kind, request.body, &mut found)?;
+    fields::read_body(&kind, request.body, backend, &mut found)?;
     if let Some(refusal) = bad {
         return Err(refusal);
     }
@@ -147,6 +166,28 @@ pub fn identities(
         return Err(Refusal::TooManyIdentities(reading.max_identities));
     }
     Ok(out)
+}
+
+/// Whether a `Connection` field names anything but the connection options and hop-by-hop
+/// fields every proxy removes anyway: the fields it names would be read here and removed
+/// before the backend reads the request.
+fn names_other_fields(headers: &HeaderMap) -> bool {
+    const HOP_BY_HOP: [&str; 8] = [
+        "close",
+        "keep-alive",
+        "connection",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+    ];
+    headers.get_all(http::header::CONNECTION).iter().any(|v| {
+        let text = String::from_utf8_lossy(v.as_bytes());
+        text.split(',')
+            .map(str::trim)
+            .any(|t| !t.is_empty() && !HOP_BY_HOP.iter().any(|h| t.eq_ignore_ascii_case(h)))
+    })
 }
 
 /// Whether a blocked checkout is answered with JSON (as the backend answers that request).
@@ -175,6 +216,7 @@ mod tests {
     use super::*;
     use crate::core::blacklist::{CheckoutReading, HashMode, JsonAnswer, StoreFailureMode};
     use crate::core::email::CanonicalRules;
+    use crate::core::fields::Backend;
 
     fn policy() -> BlacklistPolicy {
         BlacklistPolicy {
@@ -189,6 +231,7 @@ mod tests {
             account_header: Some(http::HeaderName::from_static("x-account")),
             account_fields: vec!["account".into()],
             email_fields: vec!["email".into(), "customer.email".into()],
+            email_in_any_field: false,
             session: None,
             reading: CheckoutReading::default(),
             json_answer: JsonAnswer::JsonBody,
@@ -314,8 +357,6 @@ mod tests {
             ("application/json", r#"{"email": "\ud800a@x.org"}"#),
             ("application/json", r#"{"email": NaN}"#),
             (FORM, "email=%ff%fe"),
-            ("text/plain", "email=a@x.org"),
-            ("text/json", r#"{"email": "a@x.org"}"#),
             ("application/json; charset=latin1", r#"{"email": "a@x.org"}"#),
             ("multipart/form-data; boundary=x", "--x\r\n"),
             (
@@ -341,6 +382,89 @@ mod tests {
             identities(&policy(), parts, &EmailHasher::PlainSha256, None),
             Err(Refusal::Unreadable(Unreadable::ContentEncoding(_)))
         ));
+    }
+
+    #[test]
+    fn bodies_are_read_as_json_where_backends_parse_them_so_whatever_the_type() {
+        for ct in ["text/plain;charset=UTF-8", FORM, "text/json", "application/octet-stream"] {
+            let ids = run(ct, r#" {"customer": {"email": "Ada@Example.com"}}"#).unwrap();
+            assert_eq!(ids, [email("ada@example.com")], "{ct}");
+            assert!(
+                run(ct, r#"{"email": "a@x.org", "n": NaN}"#).is_err(),
+                "{ct}: Python reads what serde does not"
+            );
+            assert!(run(ct, r#"/* Ruby */ {"email": "a@x.org"}"#).is_err(), "{ct}: Ruby skips comments");
+        }
+        assert!(run(FORM, "\u{feff}{\"email\": \"a@x.org\"}").unwrap().len() == 1, "Python skips a BOM");
+        let mut express = policy();
+        express.reading.backend = Backend::Express;
+        let read = |ct| read_with(&express, Some(ct), None, r#"{"email": "a@x.org"}"#);
+        assert_eq!(read("text/plain").unwrap(), [], "no framework reads fields from text/plain");
+        assert!(matches!(read("text/json"), Err(Refusal::Unreadable(Unreadable::ContentType(_)))));
+        assert_eq!(run("text/plain", "email=a@x.org\r\n").unwrap(), [], "a text/plain form: nobody reads it");
+        assert_eq!(read(FORM).unwrap(), [], "body-parser reads a form as a form only");
+    }
+
+    #[test]
+    fn names_are_read_as_the_backends_frameworks_read_them() {
+        for body in ["email]=a%40x.org", "%5B%5Demail=a%40x.org", "+email=a%40x.org", "x=1; email=a%40x.org"]
+        {
+            assert_eq!(run(FORM, body).unwrap(), [email("a@x.org")], "{body}");
+        }
+        assert_eq!(read_with(&policy(), None, Some("[email=a%40x.org"), "").unwrap(), [email("a@x.org")]);
+        assert!(run(FORM, "[email=a%40x.org").is_err(), "a body starting like JSON must parse as JSON");
+        let mut django = policy();
+        django.reading.backend = Backend::Django;
+        assert_eq!(
+            read_with(&django, Some(FORM), None, "email]=a%40x.org").unwrap(),
+            [],
+            "Django reads names as sent"
+        );
+    }
+
+    #[test]
+    fn cookies_are_fields_where_php_merges_them() {
+        let mut h = HeaderMap::new();
+        h.insert("cookie", HeaderValue::from_static("theme=dark; email=m%40x.org"));
+        let parts = CheckoutParts { headers: &h, query: None, body: b"" };
+        assert_eq!(
+            identities(&policy(), parts, &EmailHasher::PlainSha256, None).unwrap(),
+            [email("m@x.org")]
+        );
+        let mut rack = policy();
+        rack.reading.backend = Backend::Rack;
+        assert_eq!(identities(&rack, parts, &EmailHasher::PlainSha256, None).unwrap(), []);
+    }
+
+    #[test]
+    fn connection_may_name_hop_by_hop_fields_only() {
+        for (value, refused) in [
+            ("keep-alive", false),
+            ("Keep-Alive, TE", false),
+            ("close", false),
+            ("keep-alive, Content-Type", true),
+            ("cookie", true),
+            ("x-account", true),
+        ] {
+            let mut h = HeaderMap::new();
+            h.insert("content-type", HeaderValue::from_static("application/json"));
+            h.insert("connection", HeaderValue::from_static(value));
+            let parts = CheckoutParts { headers: &h, query: None, body: br#"{"note": "&email=m@x.org&"}"# };
+            let result = identities(&policy(), parts, &EmailHasher::PlainSha256, None);
+            assert_eq!(result == Err(Refusal::ConnectionFields), refused, "{value}: {result:?}");
+        }
+    }
+
+    #[test]
+    fn any_field_holding_an_address_counts_where_the_policy_says_so() {
+        let mut any = policy();
+        any.email_in_any_field = true;
+        let body = r#"{"order": {"buyer": {"contact": "Ada@Example.com"}}, "note": "call me @ 5", "n": "x"}"#;
+        assert_eq!(
+            read_with(&any, Some("application/json"), None, body).unwrap(),
+            [email("ada@example.com")]
+        );
+        assert_eq!(run("application/json", body).unwrap(), [], "named fields only by default");
     }
 
     #[test]

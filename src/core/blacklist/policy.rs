@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use super::super::email::CanonicalRules;
-use super::super::fields::ContentTypes;
+use super::super::fields::{Backend, ContentTypes};
 use super::super::route::{RoutePattern, RouteRules};
 
 /// How guest e-mail addresses are hashed.
@@ -50,10 +50,15 @@ pub struct BlacklistPolicy {
     pub on_store_error: StoreFailureMode,
     /// Request header carrying the account id, set by a trusted auth layer in front.
     pub account_header: Option<http::HeaderName>,
-    /// Body fields (dotted paths in JSON) carrying the account id.
+    /// Fields carrying the account id, as dotted paths (`customer.id`; the policy may write
+    /// `customer[id]`).
     pub account_fields: Vec<String>,
-    /// Body fields (dotted paths in JSON) carrying the guest e-mail address.
+    /// Fields carrying the guest e-mail address, as dotted paths (`customer.email`; the policy
+    /// may write `customer[email]`).
     pub email_fields: Vec<String>,
+    /// Every field whose value is an address counts as a guest e-mail address, whatever its
+    /// name (`email_fields = ["*"]`).
+    pub email_in_any_field: bool,
     /// A session cookie holding a signed JWT with the account id.
     pub session: Option<super::session::SessionCookie>,
     /// How the backend reads checkouts, which Doorman reads the same way or refuses.
@@ -67,6 +72,8 @@ pub struct BlacklistPolicy {
 /// How the backend reads a checkout. Doorman reads it the same way, or refuses it (400).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckoutReading {
+    /// The framework family the backend is built on (default `any`: every family's reading).
+    pub backend: Backend,
     /// How strictly the backend routes paths (default: the broadest reading).
     pub routes: RouteRules,
     /// Field names and JSON keys must match in letter case (default false).
@@ -91,6 +98,7 @@ pub struct CheckoutReading {
 impl Default for CheckoutReading {
     fn default() -> Self {
         Self {
+            backend: Backend::Any,
             routes: RouteRules::default(),
             field_case_sensitive: false,
             query_fields: true,

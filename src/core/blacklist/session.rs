@@ -4,17 +4,20 @@
 //! signature must verify with the configured key, and `iss` and `aud` must match when
 //! configured. Tokens that fail any check are ignored, as if the customer were a guest.
 //!
-//! The token's times (`exp`, `nbf`) are deliberately not checked: shops disagree on clock skew
-//! (30 s to 5 minutes) and some never check expiry, and a token the shop signed for an account
-//! names that account for as long as the shop might still honour it. The cookie is found and
-//! read as lenient cookie parsers find and read it: the name in any letter case and with `.` or
-//! ` ` read as `_` (PHP), the value unquoted and percent-decoded, the token's base64 also with
-//! padding or the standard alphabet (as PyJWT accepts it).
+//! For checkouts the token's times (`exp`, `nbf`) are deliberately not checked: shops disagree
+//! on clock skew (30 s to 5 minutes) and some never check expiry, and a token the shop signed for
+//! an account names that account for as long as the shop might still honour it. Signing in to
+//! Doorman's own pages ([`SessionVerifier::signed_in_account`]) is the opposite case and checks
+//! them. The cookie is found and read as the frameworks find and read it
+//! ([`crate::core::fields::read_cookies`]): the name also in any letter case, the value also
+//! unquoted, unescaped and percent-decoded, the token's base64 also with padding or the standard
+//! alphabet (as PyJWT accepts it).
 
 use http::HeaderMap;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 
 use super::is_account_id;
+use crate::core::fields::{read_cookies, Backend};
 
 /// A signature algorithm the policy may name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,30 +118,73 @@ impl SessionVerifier {
         Ok(Self { settings, key, validation })
     }
 
-    /// The account ids in valid session cookies of `headers`. More than `max_candidates`
-    /// cookies of the session's name is refused (each costs signature checks).
+    /// The account ids in valid session cookies of `headers`, the cookies found and read as the
+    /// frameworks `backend` covers find and read them. More than `max_candidates` cookies of the
+    /// session's name is refused (each costs signature checks). Times are not checked: this is
+    /// the checkout's reading, which errs towards blocking.
     pub fn accounts(
         &self,
         headers: &HeaderMap,
+        backend: Backend,
         max_candidates: usize,
     ) -> Result<Vec<String>, TooManyCookies> {
         let mut out = Vec::new();
+        for claims in self.candidates(headers, backend, max_candidates)? {
+            out.extend(self.account(&claims));
+        }
+        Ok(out)
+    }
+
+    /// The account a customer is signed in as, for signing them in to Doorman's own pages: only
+    /// tokens whose `exp` has not passed and whose `nbf` has come at `now` (seconds since the
+    /// epoch) count, and two different accounts, or more than a few session cookies, sign in
+    /// nobody.
+    pub fn signed_in_account(&self, headers: &HeaderMap, now: u64) -> Option<String> {
+        let mut found: Option<String> = None;
+        for claims in self.candidates(headers, Backend::Any, 4).ok()? {
+            let number = |name: &str| claims.get(name).map(|v| v.as_f64());
+            let expired = match number("exp") {
+                None => false,
+                Some(Some(exp)) => exp <= now as f64,
+                Some(None) => true,
+            };
+            let early = match number("nbf") {
+                None => false,
+                Some(Some(nbf)) => nbf > now as f64,
+                Some(None) => true,
+            };
+            if expired || early {
+                continue;
+            }
+            let Some(account) = self.account(&claims) else { continue };
+            match &found {
+                Some(other) if *other != account => return None,
+                _ => found = Some(account),
+            }
+        }
+        found
+    }
+
+    /// The claims of every session cookie in `headers` whose token verifies.
+    fn candidates(
+        &self,
+        headers: &HeaderMap,
+        backend: Backend,
+        max_candidates: usize,
+    ) -> Result<Vec<serde_json::Value>, TooManyCookies> {
+        let wanted = cookie_name(&self.settings.cookie);
+        let mut out = Vec::new();
         let mut candidates = 0;
-        for header in headers.get_all(http::header::COOKIE) {
-            let text = String::from_utf8_lossy(header.as_bytes());
-            for cookie in cookie::Cookie::split_parse(text.as_ref()).flatten() {
-                if cookie_name(cookie.name()) != cookie_name(&self.settings.cookie) {
-                    continue;
-                }
-                candidates += 1;
-                if candidates > max_candidates {
-                    return Err(TooManyCookies(max_candidates));
-                }
-                for token in readings(cookie.value()) {
-                    if let Some(account) = self.verify(&token) {
-                        out.push(account);
-                    }
-                }
+        for cookie in read_cookies(headers, backend) {
+            if !cookie.names.iter().any(|n| cookie_name(n) == wanted) {
+                continue;
+            }
+            candidates += 1;
+            if candidates > max_candidates {
+                return Err(TooManyCookies(max_candidates));
+            }
+            for token in cookie.values.iter().flat_map(|v| jwt_readings(v)) {
+                out.extend(self.claims(&token));
             }
         }
         Ok(out)
@@ -146,6 +192,11 @@ impl SessionVerifier {
 
     /// The account id in `token`, if it is signed with the key and matches the settings.
     pub fn verify(&self, token: &str) -> Option<String> {
+        self.account(&self.claims(token)?)
+    }
+
+    /// The claims of `token`, if it is signed with the key and `iss` and `aud` match.
+    fn claims(&self, token: &str) -> Option<serde_json::Value> {
         if token.len() > 8192 {
             return None;
         }
@@ -166,6 +217,11 @@ impl SessionVerifier {
                 return None;
             }
         }
+        Some(claims)
+    }
+
+    /// The account claim of verified `claims`, if it is an account id.
+    fn account(&self, claims: &serde_json::Value) -> Option<String> {
         let account = match claims.get(&self.settings.claim)? {
             serde_json::Value::String(s) => s.clone(),
             serde_json::Value::Number(n) => n.to_string(),
@@ -185,26 +241,19 @@ fn cookie_name(name: &str) -> String {
     name.trim().to_ascii_lowercase().replace(['.', ' '], "_")
 }
 
-/// The ways a cookie value may be read: as sent; unquoted and percent-decoded (many cookie
-/// parsers do both); and each of those with the token's base64 in its canonical form (no
-/// padding, the URL-safe alphabet), which the JWT library insists on and others do not.
-fn readings(value: &str) -> Vec<String> {
-    let unquoted = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(value);
-    let decoded = percent_encoding::percent_decode_str(unquoted).decode_utf8_lossy().into_owned();
-    let mut out: Vec<String> = Vec::with_capacity(4);
-    for v in [value.to_owned(), unquoted.to_owned(), decoded] {
-        let canonical: String = v
-            .split('.')
-            .map(|part| part.trim_end_matches('=').replace('+', "-").replace('/', "_"))
-            .collect::<Vec<_>>()
-            .join(".");
-        for v in [v, canonical] {
-            if !out.contains(&v) {
-                out.push(v);
-            }
-        }
+/// A token as sent, and with its base64 in the canonical form (no padding, the URL-safe
+/// alphabet) the JWT library insists on and others (PyJWT) do not.
+fn jwt_readings(value: &str) -> Vec<String> {
+    let canonical: String = value
+        .split('.')
+        .map(|part| part.trim_end_matches('=').replace('+', "-").replace('/', "_"))
+        .collect::<Vec<_>>()
+        .join(".");
+    if canonical == value {
+        vec![canonical]
+    } else {
+        vec![value.to_owned(), canonical]
     }
-    out
 }
 
 #[cfg(test)]
@@ -242,9 +291,9 @@ mod tests {
     fn a_valid_hs256_session_gives_the_account() {
         let v = SessionVerifier::new(settings(JwtAlgorithm::Hs256), SECRET).unwrap();
         let token = hs(json!({"sub": "alice", "exp": NOW + 600, "iss": "shop"}));
-        assert_eq!(v.accounts(&cookie(&token), 4).unwrap(), ["alice"]);
+        assert_eq!(v.accounts(&cookie(&token), Backend::Any, 4).unwrap(), ["alice"]);
         let numeric = hs(json!({"sub": 42, "exp": NOW + 600, "iss": "shop"}));
-        assert_eq!(v.accounts(&cookie(&numeric), 4).unwrap(), ["42"]);
+        assert_eq!(v.accounts(&cookie(&numeric), Backend::Any, 4).unwrap(), ["42"]);
     }
 
     #[test]
@@ -275,7 +324,7 @@ mod tests {
             ("garbage", "not.a.jwt".into()),
             ("huge", "a".repeat(100_000)),
         ] {
-            assert!(v.accounts(&cookie(&token), 4).unwrap().is_empty(), "{what} was accepted");
+            assert!(v.accounts(&cookie(&token), Backend::Any, 4).unwrap().is_empty(), "{what} was accepted");
         }
     }
 
@@ -307,12 +356,15 @@ mod tests {
         for (ours, theirs, signing, public) in cases {
             let v = SessionVerifier::new(settings(ours), &fixture(public)).unwrap();
             let token = encode(&Header::new(theirs), &claims, &signing).unwrap();
-            assert_eq!(v.accounts(&cookie(&token), 4).unwrap(), ["bob"], "{ours:?}");
+            assert_eq!(v.accounts(&cookie(&token), Backend::Any, 4).unwrap(), ["bob"], "{ours:?}");
             // HS256 signed with the public key's bytes: the classic algorithm-confusion attack.
             let confused =
                 encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(&fixture(public)))
                     .unwrap();
-            assert!(v.accounts(&cookie(&confused), 4).unwrap().is_empty(), "{ours:?} accepted HS256");
+            assert!(
+                v.accounts(&cookie(&confused), Backend::Any, 4).unwrap().is_empty(),
+                "{ours:?} accepted HS256"
+            );
         }
     }
 
@@ -323,7 +375,7 @@ mod tests {
         let quoted = format!("\"{token}\"");
         let encoded = token.replace('.', "%2E").replace('e', "%65");
         for value in [quoted, encoded] {
-            assert_eq!(v.accounts(&cookie(&value), 4).unwrap(), ["alice"], "{value}");
+            assert_eq!(v.accounts(&cookie(&value), Backend::Any, 4).unwrap(), ["alice"], "{value}");
         }
     }
 
@@ -340,6 +392,34 @@ mod tests {
         ] {
             assert_eq!(v.verify(&hs(claims.clone())).as_deref(), Some("alice"), "{claims}");
         }
+    }
+
+    #[test]
+    fn signing_in_needs_a_token_within_its_times_and_one_account() {
+        let v = SessionVerifier::new(settings(JwtAlgorithm::Hs256), SECRET).unwrap();
+        let at = |claims: serde_json::Value| v.signed_in_account(&cookie(&hs(claims)), NOW);
+        assert_eq!(at(json!({"sub": "alice", "exp": NOW + 600, "iss": "shop"})).as_deref(), Some("alice"));
+        assert_eq!(
+            at(json!({"sub": "alice", "iss": "shop"})).as_deref(),
+            Some("alice"),
+            "no exp: the shop's choice"
+        );
+        for claims in [
+            json!({"sub": "alice", "exp": NOW - 1, "iss": "shop"}),
+            json!({"sub": "alice", "exp": NOW, "iss": "shop"}),
+            json!({"sub": "alice", "exp": NOW + 600, "nbf": NOW + 60, "iss": "shop"}),
+            json!({"sub": "alice", "exp": "soon", "iss": "shop"}),
+            json!({"sub": "alice", "exp": NOW + 600, "iss": "evil"}),
+        ] {
+            assert_eq!(at(claims.clone()), None, "{claims}");
+        }
+        let alice = hs(json!({"sub": "alice", "exp": NOW + 600, "iss": "shop"}));
+        let bob = hs(json!({"sub": "bob", "exp": NOW + 600, "iss": "shop"}));
+        let mut h = HeaderMap::new();
+        h.insert("cookie", format!("session={alice}; session={bob}").parse().unwrap());
+        assert_eq!(v.signed_in_account(&h, NOW), None, "two accounts sign in nobody");
+        h.insert("cookie", format!("session={alice}; session=\"{alice}\"").parse().unwrap());
+        assert_eq!(v.signed_in_account(&h, NOW).as_deref(), Some("alice"));
     }
 
     #[test]
@@ -360,14 +440,18 @@ mod tests {
         ] {
             let mut h = HeaderMap::new();
             h.insert("cookie", header.parse().unwrap());
-            assert_eq!(v.accounts(&h, 4).unwrap(), ["alice"], "{header}");
+            assert_eq!(v.accounts(&h, Backend::Any, 4).unwrap(), ["alice"], "{header}");
         }
         let mut dotted = settings(JwtAlgorithm::Hs256);
         dotted.cookie = "shop_session".into();
         let v = SessionVerifier::new(dotted, SECRET).unwrap();
         let mut h = HeaderMap::new();
         h.insert("cookie", format!("shop.session={token}").parse().unwrap());
-        assert_eq!(v.accounts(&h, 4).unwrap(), ["alice"], "PHP reads `shop.session` as `shop_session`");
+        assert_eq!(
+            v.accounts(&h, Backend::Any, 4).unwrap(),
+            ["alice"],
+            "PHP reads `shop.session` as `shop_session`"
+        );
     }
 
     #[test]
@@ -375,8 +459,8 @@ mod tests {
         let v = SessionVerifier::new(settings(JwtAlgorithm::Hs256), SECRET).unwrap();
         let mut h = HeaderMap::new();
         h.insert("cookie", "session=a; session=b; session=c".parse().unwrap());
-        assert_eq!(v.accounts(&h, 2), Err(TooManyCookies(2)));
-        assert_eq!(v.accounts(&h, 3), Ok(Vec::new()));
+        assert_eq!(v.accounts(&h, Backend::Any, 2), Err(TooManyCookies(2)));
+        assert_eq!(v.accounts(&h, Backend::Any, 3), Ok(Vec::new()));
     }
 
     #[test]

@@ -20,6 +20,13 @@ pub enum BodyKind {
     },
     /// A content type the policy declares the backend never takes fields from.
     Ignored,
+    /// `text/plain`, which browsers send for `fetch` with a string body and for forms with
+    /// `enctype="text/plain"`: no framework reads fields from it, but those that read any body
+    /// as JSON read it when it is JSON.
+    Text,
+    /// Any other content type (its essence): refused, unless the backend reads such bodies as
+    /// JSON anyway and this one looks like JSON.
+    Other(String),
 }
 
 /// Content types beyond the built-in ones, from the policy: each is read as form, JSON or
@@ -82,10 +89,6 @@ impl BodyKind {
             };
         };
         let ct = ct.to_str().map_err(|_| Unreadable::NotUtf8("content type"))?;
-        if ct.to_ascii_lowercase().matches("boundary").count() > 1 {
-            // Parsers disagree on which of two boundaries wins.
-            return Err(Unreadable::Multipart("two boundary parameters".into()));
-        }
         let mime: mime::Mime = ct.parse().map_err(|_| Unreadable::ContentType(clip(ct)))?;
         let essence = mime.essence_str().to_ascii_lowercase();
         if let Some(charset) = mime.get_param(mime::CHARSET) {
@@ -97,10 +100,16 @@ impl BodyKind {
             "application/x-www-form-urlencoded" => Self::Form,
             "application/json" => Self::Json,
             e if e.starts_with("application/") && e.ends_with("+json") => Self::Json,
+            "text/plain" if extra.get("text/plain").is_none() => Self::Text,
             "multipart/form-data" => {
                 let boundary = mime.get_param(mime::BOUNDARY).map(|b| b.as_str().to_owned());
                 match boundary {
-                    Some(b) if (1..=70).contains(&b.len()) => Self::Multipart { boundary: b },
+                    Some(b) if (1..=70).contains(&b.len()) && every_parser_finds(ct, &mime, &b) => {
+                        Self::Multipart { boundary: b }
+                    }
+                    Some(b) if (1..=70).contains(&b.len()) => {
+                        return Err(Unreadable::Multipart("parsers disagree on the boundary".into()))
+                    }
                     _ => return Err(Unreadable::Multipart("no usable boundary".into())),
                 }
             }
@@ -108,11 +117,33 @@ impl BodyKind {
                 Some(ExtraReader::Form) => Self::Form,
                 Some(ExtraReader::Json) => Self::Json,
                 Some(ExtraReader::Ignore) => Self::Ignored,
-                None => return Err(Unreadable::ContentType(clip(other))),
+                None => Self::Other(clip(other)),
             },
         };
         Ok(kind)
     }
+}
+
+/// Whether every parser finds `boundary` in the `Content-Type` `header`: exactly one parameter
+/// named `boundary` (in any letter case), and every `boundary=` anywhere in the text (PHP's
+/// search and Rack's pattern find the first, in parameter names or values alike) followed by
+/// that same value. Browsers' own boundaries (`----WebKitFormBoundary…`,
+/// `----geckoformboundary…`) hold the word but no `=` after it.
+fn every_parser_finds(header: &str, mime: &mime::Mime, boundary: &str) -> bool {
+    if mime.params().filter(|(name, _)| name.as_str().eq_ignore_ascii_case("boundary")).count() != 1 {
+        return false;
+    }
+    let lower = header.to_ascii_lowercase();
+    lower.match_indices("boundary").all(|(at, _)| {
+        let rest = header[at + "boundary".len()..].trim_start_matches([' ', '\t']);
+        let Some(value) = rest.strip_prefix('=') else { return true };
+        let value = value.trim_start_matches([' ', '\t']);
+        let read = match value.strip_prefix('"') {
+            Some(quoted) => quoted.split('"').next().unwrap_or_default(),
+            None => value.split([';', ',', '"', ' ']).next().unwrap_or_default(),
+        };
+        read == boundary
+    })
 }
 
 fn clip(s: &str) -> String {
@@ -155,13 +186,35 @@ mod tests {
             kind(Some("multipart/form-data; boundary=\"a;b\""), None, 9),
             Ok(BodyKind::Multipart { boundary: "a;b".into() })
         );
+        // What browsers send: the word "boundary" inside the boundary, in any letter case.
+        for (header, boundary) in [
+            (
+                "multipart/form-data; boundary=----WebKitFormBoundaryx8LXqsG7jWPWQ3nB",
+                "----WebKitFormBoundaryx8LXqsG7jWPWQ3nB",
+            ),
+            (
+                "multipart/form-data; boundary=----geckoformboundary2a1f2c6e0cfb2ab9d6c5bd0f",
+                "----geckoformboundary2a1f2c6e0cfb2ab9d6c5bd0f",
+            ),
+            (
+                "multipart/form-data; boundary=---------------------------boundary123",
+                "---------------------------boundary123",
+            ),
+            ("multipart/form-data;boundary=\"BOUNDARY\"", "BOUNDARY"),
+        ] {
+            assert_eq!(
+                kind(Some(header), None, 9),
+                Ok(BodyKind::Multipart { boundary: boundary.into() }),
+                "{header}"
+            );
+        }
     }
 
     #[test]
     fn unreadable_types_are_refused() {
         assert!(matches!(kind(None, None, 5), Err(Unreadable::ContentType(_))), "a body without a type");
-        assert!(matches!(kind(Some("text/html"), None, 5), Err(Unreadable::ContentType(_))));
-        assert!(matches!(kind(Some("application/xml"), None, 5), Err(Unreadable::ContentType(_))));
+        assert_eq!(kind(Some("text/html"), None, 5), Ok(BodyKind::Other("text/html".into())));
+        assert_eq!(kind(Some("application/xml"), None, 5), Ok(BodyKind::Other("application/xml".into())));
         assert!(matches!(kind(Some("garbage"), None, 5), Err(Unreadable::ContentType(_))));
         assert!(matches!(
             kind(Some("application/json; charset=utf-16"), None, 5),
@@ -180,10 +233,15 @@ mod tests {
             Err(Unreadable::ContentEncoding(_))
         ));
         assert!(matches!(kind(Some("multipart/form-data"), None, 5), Err(Unreadable::Multipart(_))));
-        assert!(matches!(
-            kind(Some("multipart/form-data; boundary=AAA; boundary=BBB"), None, 5),
-            Err(Unreadable::Multipart(_))
-        ));
+        for two in [
+            "multipart/form-data; boundary=AAA; boundary=BBB",
+            "multipart/form-data; boundary=AAA; BOUNDARY=BBB",
+            "multipart/form-data; boundary=AAA; x=\"boundary=BBB\"",
+            "multipart/form-data; x=\"y; boundary=BBB\"; boundary=AAA",
+            "multipart/form-data; xboundary=BBB; boundary=AAA",
+        ] {
+            assert!(matches!(kind(Some(two), None, 5), Err(Unreadable::Multipart(_))), "{two}");
+        }
         let mut h = HeaderMap::new();
         h.append("content-type", HeaderValue::from_static("application/json"));
         h.append("content-type", HeaderValue::from_static("text/plain"));

@@ -1,24 +1,26 @@
 //! `application/x-www-form-urlencoded` bodies and query strings.
 //!
 //! Read twice when the text holds a `;`: once split on `&` only (the WHATWG rule) and once on
-//! `&` and `;` (older Rack, Python's `cgi`, some Java containers), and every pair of both
-//! readings is reported, under every name frameworks read it as ([`super::name_readings`]).
+//! `&` and `;` (Rack's query strings, older Python, some Java containers), and every pair of
+//! both readings is reported, under every name the backend's framework reads it as
+//! ([`super::name_readings`]).
 
 use std::borrow::Cow;
 
 use percent_encoding::percent_decode;
 
-use super::{name_readings, Unreadable, MAX_FIELDS};
+use super::{name_readings, Backend, Unreadable, MAX_FIELDS};
 
 /// Calls `found` for every pair of `text` (a form body or query string, named `what`).
 pub(super) fn read(
     text: &[u8],
     what: &'static str,
+    backend: Backend,
     found: &mut dyn FnMut(&str, Cow<'_, str>),
 ) -> Result<(), Unreadable> {
-    read_split(text, what, b"&", found)?;
+    read_split(text, what, b"&", backend, found)?;
     if text.contains(&b';') {
-        read_split(text, what, b"&;", found)?;
+        read_split(text, what, b"&;", backend, found)?;
     }
     Ok(())
 }
@@ -27,6 +29,7 @@ fn read_split(
     text: &[u8],
     what: &'static str,
     separators: &[u8],
+    backend: Backend,
     found: &mut dyn FnMut(&str, Cow<'_, str>),
 ) -> Result<(), Unreadable> {
     let mut count = 0;
@@ -41,7 +44,7 @@ fn read_split(
         };
         let name = decode(name, what)?;
         let value = decode(value, what)?;
-        for reading in name_readings(&name) {
+        for reading in name_readings(&name, backend) {
             found(&reading, Cow::Borrowed(&value));
         }
     }
@@ -65,7 +68,9 @@ mod tests {
 
     fn pairs(text: &str) -> Result<Vec<(String, String)>, Unreadable> {
         let mut out = Vec::new();
-        read(text.as_bytes(), "form body", &mut |k, v| out.push((k.to_owned(), v.into_owned())))?;
+        read(text.as_bytes(), "form body", Backend::Any, &mut |k, v| {
+            out.push((k.to_owned(), v.into_owned()))
+        })?;
         Ok(out)
     }
 

@@ -23,6 +23,18 @@ pub(super) fn read(body: &[u8], found: &mut dyn FnMut(&str, Cow<'_, str>)) -> Re
     Ok(())
 }
 
+/// Whether a parser reading any body as JSON would take `body` for JSON: after a byte order
+/// mark and whitespace it starts an object or an array, or a comment (Ruby's parser skips them).
+pub(super) fn looks_like_json(body: &[u8]) -> bool {
+    let start = without_bom(body).iter().find(|b| !b" \t\r\n".contains(b));
+    matches!(start, Some(b'{' | b'[' | b'/'))
+}
+
+/// `body` without a UTF-8 byte order mark (Python's `json.loads` skips one on bytes).
+pub(super) fn without_bom(body: &[u8]) -> &[u8] {
+    body.strip_prefix(b"\xef\xbb\xbf").unwrap_or(body)
+}
+
 /// Walks a JSON document without building it, reporting leaves with their path.
 struct Walker<'f> {
     path: String,

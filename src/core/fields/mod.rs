@@ -1,21 +1,28 @@
-//! Named text fields of a request, read the way common web frameworks read them: the query
-//! string, and a buffered body that is `application/x-www-form-urlencoded`, JSON or
-//! `multipart/form-data`.
+//! Named text fields of a request, read the way the backend's web framework reads them
+//! ([`Backend`]; `docs/readings.md` cites each framework's source): the query string, the
+//! cookies, and a buffered body that is `application/x-www-form-urlencoded`, JSON,
+//! `multipart/form-data` or, where frameworks parse any body as JSON, JSON under another type.
 //!
 //! The rule (see `ARCHITECTURE.md`): a body is either read completely or refused with an
 //! [`Unreadable`] reason; nothing half-read is passed on as "no fields". Where frameworks
-//! disagree on how to read something (`;` as a form separator, `a[b]` names), every reading is
-//! reported, so a guard sees each value some backend might take.
+//! disagree on how to read something (`;` as a form separator, `a[b]` names), every reading of
+//! the families the policy's backend covers is reported (all of them for `any`, the default), so
+//! a guard sees each value some backend might take.
 //!
 //! Field names come out as dotted paths: JSON object keys joined with `.` (arrays are
-//! transparent), and form names with `a[b][]` brackets turned into `a.b`.
+//! transparent), and form names as each framework nests them (`customer[email]` is
+//! `customer.email` to PHP, Rack and Express; [`name_readings`]).
 
 mod content;
+mod cookies;
 mod form;
 mod json;
 mod multipart;
+mod names;
 
 pub use content::{BodyKind, ContentTypes};
+pub use cookies::{read_cookies, CookieReading};
+pub use names::name_readings;
 
 use std::borrow::Cow;
 
@@ -48,72 +55,93 @@ pub enum Unreadable {
 /// Most fields read from one body or query; beyond it the request is refused.
 pub const MAX_FIELDS: usize = 1024;
 
-/// Calls `found(path, value)` for every named text value of a body of `kind`.
+/// The web framework family a backend is built on, which decides how it reads a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Backend {
+    /// Not known: every family's reading counts (the default).
+    #[default]
+    Any,
+    /// PHP (`$_GET`, `$_POST`, `$_COOKIE`, `$_REQUEST`, `php://input`).
+    Php,
+    /// Rack and what runs on it (Rails, Sinatra).
+    Rack,
+    /// Express (body-parser with `qs`, busboy or multer, the `cookie` module).
+    Express,
+    /// Django.
+    Django,
+    /// Flask and Werkzeug.
+    Flask,
+    /// Spring MVC's data binding.
+    Spring,
+}
+
+impl Backend {
+    /// Every family by its policy name.
+    pub const NAMES: [(&'static str, Backend); 7] = [
+        ("any", Backend::Any),
+        ("php", Backend::Php),
+        ("rack", Backend::Rack),
+        ("express", Backend::Express),
+        ("django", Backend::Django),
+        ("flask", Backend::Flask),
+        ("spring", Backend::Spring),
+    ];
+
+    /// The family a policy names (`any`, `php`, `rack`, `express`, `django`, `flask`, `spring`).
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::NAMES.iter().find(|(n, _)| *n == name).map(|(_, b)| *b)
+    }
+
+    /// Whether `family`'s readings count for this backend.
+    pub fn covers(self, family: Backend) -> bool {
+        self == Backend::Any || self == family
+    }
+
+    /// Whether shops on it commonly parse a body as JSON whatever its `Content-Type` says:
+    /// PHP's `json_decode(file_get_contents('php://input'))`, Rack's `JSON.parse(request.body.read)`,
+    /// Django's `json.loads(request.body)`, Flask's `get_json(force=True)`.
+    pub fn reads_json_whatever_the_type(self) -> bool {
+        [Backend::Php, Backend::Rack, Backend::Django, Backend::Flask].into_iter().any(|f| self.covers(f))
+    }
+
+    /// Whether cookies are request fields too: PHP's `$_REQUEST` holds them under PHP's
+    /// compiled-in `request_order`.
+    pub fn reads_cookies_as_fields(self) -> bool {
+        self.covers(Backend::Php)
+    }
+}
+
+/// Calls `found(path, value)` for every named text value of a body of `kind`, as `backend`
+/// reads it.
 pub fn read_body(
     kind: &BodyKind,
     body: &[u8],
+    backend: Backend,
     found: &mut dyn FnMut(&str, Cow<'_, str>),
 ) -> Result<(), Unreadable> {
+    let json_anyway = backend.reads_json_whatever_the_type() && json::looks_like_json(body);
     match kind {
-        BodyKind::Empty | BodyKind::Ignored => Ok(()),
-        BodyKind::Form => form::read(body, "form body", found),
-        BodyKind::Json => json::read(body, found),
-        BodyKind::Multipart { boundary } => multipart::read(body, boundary, found),
+        BodyKind::Json => return json::read(body, found),
+        BodyKind::Multipart { boundary } => return multipart::read(body, boundary, backend, found),
+        BodyKind::Form => form::read(body, "form body", backend, found)?,
+        BodyKind::Other(essence) if !json_anyway => return Err(Unreadable::ContentType(essence.clone())),
+        BodyKind::Empty | BodyKind::Ignored | BodyKind::Text | BodyKind::Other(_) => {}
     }
+    if json_anyway {
+        // What a backend parsing the body as JSON reads: if it is not JSON that parses
+        // completely, some parser (comments in Ruby's, `NaN` in Python's) might still read it.
+        json::read(json::without_bom(body), found)?;
+    }
+    Ok(())
 }
 
 /// Calls `found(path, value)` for every field of a query string (form rules).
-pub fn read_query(query: &str, found: &mut dyn FnMut(&str, Cow<'_, str>)) -> Result<(), Unreadable> {
-    form::read(query.as_bytes(), "query string", found)
-}
-
-/// The names a field sent as `name` may be read under: as sent, and as frameworks rewrite it
-/// (leading spaces dropped by Rack and PHP, cut at a NUL by PHP, `.` and spaces made `_` by PHP,
-/// a leading `!` dropped by Spring's field defaults), each also with bracket notation as a
-/// dotted path (`customer[email]` → `customer.email`, `email[]` → `email`, `[email]` → `email`,
-/// as Rails, PHP and `qs` nest parameters). Deduplicated; the name as sent comes first.
-pub fn name_readings(name: &str) -> Vec<String> {
-    let mut out = vec![name.to_owned()];
-    let mut push = |n: String| {
-        if !n.is_empty() && !out.contains(&n) {
-            out.push(n);
-        }
-    };
-    let trimmed = name.trim_start_matches([' ', '\t']);
-    let cut = trimmed.split('\0').next().unwrap_or_default();
-    let unbanged = cut.trim_start_matches('!');
-    for n in [trimmed, cut, unbanged] {
-        push(n.to_owned());
-        if let Some(path) = bracket_path(n) {
-            push(path);
-        }
-    }
-    // PHP: in the part before the first `[`, `.` and ` ` become `_`.
-    let base_end = unbanged.find('[').unwrap_or(unbanged.len());
-    if unbanged[..base_end].contains(['.', ' ']) {
-        push(format!("{}{}", unbanged[..base_end].replace(['.', ' '], "_"), &unbanged[base_end..]));
-    }
-    out
-}
-
-/// `a[b][c]` → `a.b.c`, `a[]` → `a`, `a[0][b]` → `a.b`, `[a]` → `a`, `a[b]junk` → `a.b`;
-/// `None` when there are no brackets.
-fn bracket_path(name: &str) -> Option<String> {
-    let open = name.find('[')?;
-    let mut path = name[..open].to_owned();
-    let mut rest = &name[open..];
-    while let Some(inner) = rest.strip_prefix('[') {
-        let Some(close) = inner.find(']') else { break };
-        let key = &inner[..close];
-        if !key.is_empty() && !key.bytes().all(|b| b.is_ascii_digit()) {
-            if !path.is_empty() {
-                path.push('.');
-            }
-            path.push_str(key);
-        }
-        rest = &inner[close + 1..];
-    }
-    (!path.is_empty()).then_some(path)
+pub fn read_query(
+    query: &str,
+    backend: Backend,
+    found: &mut dyn FnMut(&str, Cow<'_, str>),
+) -> Result<(), Unreadable> {
+    form::read(query.as_bytes(), "query string", backend, found)
 }
 
 /// Whether a field found at `path` is the wanted dotted path `wanted`.
@@ -122,33 +150,5 @@ pub fn same_path(path: &str, wanted: &str, case_sensitive: bool) -> bool {
         path == wanted
     } else {
         path.eq_ignore_ascii_case(wanted)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_are_read_as_frameworks_rewrite_them() {
-        let has = |sent: &str, read: &str| name_readings(sent).iter().any(|n| n == read);
-        for (sent, read) in [
-            ("email", "email"),
-            (" email", "email"),
-            ("email\0junk", "email"),
-            ("!email", "email"),
-            ("customer[email]", "customer.email"),
-            ("customer[email]junk", "customer.email"),
-            ("[email]", "email"),
-            ("email[]", "email"),
-            ("items[0][email]", "items.email"),
-            ("customer.email", "customer_email"),
-            ("customer email", "customer_email"),
-            ("customer[email", "customer[email"),
-        ] {
-            assert!(has(sent, read), "{sent:?} is not read as {read:?}: {:?}", name_readings(sent));
-        }
-        assert_eq!(name_readings("email"), ["email"]);
-        assert!(!has("xemail", "email") && !has("email_x", "email"));
     }
 }

@@ -4,16 +4,18 @@
 //! did not, the body is refused rather than waited on. Every part whose content is UTF-8 is
 //! reported, file parts too (frameworks disagree on whether `filename=""` makes a file), under
 //! multer's name and under every other `name=` parameter of its `Content-Disposition` (parsers
-//! disagree on which of two wins). A part Doorman could misread (no name, RFC 2231 `name*=`, a
-//! transfer encoding, a charset other than UTF-8) refuses the whole body, and so does anything
-//! multer cannot parse to the end.
+//! disagree on which of two wins), each under every name the backend's framework reads it as.
+//! A part Doorman could misread (no name or an empty one, RFC 2231 `name*=`, a transfer
+//! encoding, a charset other than UTF-8, a `Content-ID`, a second header line naming
+//! `Content-Disposition`) refuses the whole body, and so does anything multer cannot parse to
+//! the end.
 
 use std::borrow::Cow;
 
 use bytes::Bytes;
 use futures_util::FutureExt;
 
-use super::{name_readings, Unreadable, MAX_FIELDS};
+use super::{name_readings, Backend, Unreadable, MAX_FIELDS};
 
 /// Most distinct names one part may be read under.
 const MAX_NAMES: usize = 16;
@@ -22,6 +24,7 @@ const MAX_NAMES: usize = 16;
 pub(super) fn read(
     body: &[u8],
     boundary: &str,
+    backend: Backend,
     found: &mut dyn FnMut(&str, Cow<'_, str>),
 ) -> Result<(), Unreadable> {
     let bytes = Bytes::copy_from_slice(body);
@@ -52,12 +55,14 @@ pub(super) fn read(
                 return Err(Unreadable::Charset(charset.as_str().chars().take(40).collect()));
             }
         }
+        // Rack names a part without a usable name after its file name or `Content-ID`.
         let name = field
             .name()
+            .filter(|n| !n.is_empty())
             .map(str::to_owned)
             .ok_or_else(|| Unreadable::Multipart("a part without a name".into()))?;
         let mut names = vec![name];
-        for n in names_in(&raw_disposition(&field)).iter().flat_map(|n| name_readings(n)) {
+        for n in names_in(&raw_disposition(&field)).iter().flat_map(|n| name_readings(n, backend)) {
             if !names.contains(&n) {
                 names.push(n);
             }
@@ -77,10 +82,12 @@ pub(super) fn read(
 }
 
 /// Parsers that end a part at the boundary anywhere (Django, PHP), read on past the closing
-/// delimiter (PHP), or take the first of two `Content-Disposition` fields (busboy, PHP,
-/// commons-fileupload) where multer takes the last would see other parts than multer did:
-/// such a body must have exactly one delimiter per part plus the closing one, nothing but
-/// whitespace after the close, and one `Content-Disposition` per part.
+/// delimiter (PHP), take the first of two `Content-Disposition` fields (busboy, PHP,
+/// commons-fileupload) where multer takes the last, or find `Content-Disposition:` anywhere in
+/// a header line (Rack's pattern matches `X-Content-Disposition:` too) would see other parts
+/// than multer did: such a body must have exactly one delimiter per part plus the closing one,
+/// nothing but whitespace after the close, and in each part's head exactly one line that
+/// mentions `Content-Disposition`, that header itself, and no `Content-ID`.
 fn same_structure_for_every_parser(body: &[u8], boundary: &str, parts: usize) -> Result<(), Unreadable> {
     let delimiter = format!("--{boundary}");
     let delimiters = memchr::memmem::find_iter(body, delimiter.as_bytes()).count();
@@ -92,9 +99,27 @@ fn same_structure_for_every_parser(body: &[u8], boundary: &str, parts: usize) ->
     if !after.is_some_and(|rest| rest.iter().all(u8::is_ascii_whitespace)) {
         return Err(Unreadable::Multipart("text after the closing delimiter".into()));
     }
-    let lower = body.to_ascii_lowercase();
-    if memchr::memmem::find_iter(&lower, b"\ncontent-disposition").count() != parts {
-        return Err(Unreadable::Multipart("a part with several Content-Disposition fields".into()));
+    let starts: Vec<usize> = memchr::memmem::find_iter(body, delimiter.as_bytes()).collect();
+    for pair in starts.windows(2) {
+        let part = &body[pair[0] + delimiter.len()..pair[1]];
+        let head_end = memchr::memmem::find(part, b"\r\n\r\n").unwrap_or(part.len());
+        let head = part[..head_end].to_ascii_lowercase();
+        let mut dispositions = 0;
+        for line in head.split(|&b| b == b'\n') {
+            if memchr::memmem::find(line, b"content-id:").is_some() {
+                return Err(Unreadable::Multipart("a part with a Content-ID".into()));
+            }
+            if memchr::memmem::find(line, b"content-disposition").is_some() {
+                let header = line.trim_ascii_start().strip_prefix(b"content-disposition");
+                if !header.is_some_and(|rest| rest.trim_ascii_start().starts_with(b":")) {
+                    return Err(Unreadable::Multipart("a header line naming Content-Disposition".into()));
+                }
+                dispositions += 1;
+            }
+        }
+        if dispositions != 1 {
+            return Err(Unreadable::Multipart("a part with several Content-Disposition fields".into()));
+        }
     }
     Ok(())
 }
@@ -135,7 +160,15 @@ fn names_in(disposition: &str) -> Vec<String> {
             }
             out.push(name);
         } else {
-            out.push(value.split(';').next().unwrap_or("").trim().trim_matches('"').to_owned());
+            let bare = value.split(';').next().unwrap_or("").trim().trim_matches('"');
+            out.push(bare.to_owned());
+            // PHP also unquotes single quotes.
+            if let Some(inner) = bare.strip_prefix('\'').and_then(|b| b.strip_suffix('\'')) {
+                out.push(inner.to_owned());
+            }
+            // Rack reads an unquoted value as a token: up to the first separator character.
+            let token = bare.split(|c: char| c.is_whitespace() || "()<>,;:\\\"/[]?=".contains(c)).next();
+            out.extend(token.filter(|t| *t != bare).map(str::to_owned));
         }
     }
     out
@@ -147,7 +180,7 @@ mod tests {
 
     fn parts(body: &str) -> Result<Vec<(String, String)>, Unreadable> {
         let mut out = Vec::new();
-        read(body.as_bytes(), "b", &mut |k, v| out.push((k.to_owned(), v.into_owned())))?;
+        read(body.as_bytes(), "b", Backend::Any, &mut |k, v| out.push((k.to_owned(), v.into_owned())))?;
         Ok(out)
     }
 
@@ -168,7 +201,7 @@ mod tests {
         let at = body.windows(4).position(|w| w == b"PNG~").unwrap();
         body[at + 3] = 0xff; // a binary file part
         let mut found = Vec::new();
-        read(&body, "b", &mut |k, v| found.push(p(k, &v))).unwrap();
+        read(&body, "b", Backend::Any, &mut |k, v| found.push(p(k, &v))).unwrap();
         assert_eq!(found, [p("email", "Ada@Example.com"), p("doc", "email=x"), p("a;b", "v")]);
     }
 
@@ -181,6 +214,7 @@ mod tests {
             ("form-data; xname=\"email\"; name=\"real\"", &["real"]),
             ("form-data; name=email; NAME=\"e\\\"x\"", &["email", "e\"x"]),
             ("form-data; name=\"a;name=email\"", &["a;name=email", "email"]),
+            ("form-data; name='email'", &["'email'", "email"]),
         ] {
             let body = format!("--b\r\nContent-Disposition: {disposition}\r\n\r\nv\r\n--b--\r\n");
             let found: Vec<String> = parts(&body).unwrap().into_iter().map(|(k, _)| k).collect();
@@ -221,6 +255,7 @@ mod tests {
             read(
                 b"--b\r\nContent-Disposition: form-data; name=\"e\"\r\n\r\n\xff\r\n--b--\r\n",
                 "b",
+                Backend::Any,
                 &mut |_, _| {}
             ),
             Err(Unreadable::NotUtf8(_))

@@ -83,6 +83,7 @@ pub struct RawBlacklist {
     pub session_claim: Option<String>,
     pub session_issuer: Option<String>,
     pub session_audience: Option<String>,
+    pub backend: Option<String>,
     pub route_case: Option<String>,
     pub route_trailing_slash: Option<String>,
     pub field_case: Option<String>,

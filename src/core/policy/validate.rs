@@ -13,6 +13,7 @@ use crate::core::blacklist::{
     BlacklistPolicy, CheckoutReading, CheckoutRoute, HashMode, JsonAnswer, StoreFailureMode, Template,
 };
 use crate::core::email::CanonicalRules;
+use crate::core::fields::Backend;
 use crate::core::route::RoutePattern;
 
 /// Checks every field of `raw` and fills in defaults.
@@ -351,16 +352,28 @@ fn blacklist(src: &str, mut b: super::raw::RawBlacklist) -> Result<BlacklistPoli
         .transpose()?;
     let fields = |name: &str, v: Option<Vec<String>>, default: &[&str]| -> Result<Vec<String>, PolicyError> {
         let v = v.unwrap_or_else(|| default.iter().map(|s| s.to_string()).collect());
+        let mut paths = Vec::with_capacity(v.len());
         for (i, f) in v.iter().enumerate() {
-            if f.is_empty() || f.split('.').any(str::is_empty) || f.len() > 128 {
+            // `customer[email]` is written as frameworks name the field; paths are dotted.
+            let path = bracket_names_as_path(f);
+            if path.is_empty()
+                || path.split('.').any(str::is_empty)
+                || f.len() > 128
+                || path.contains(['[', ']'])
+            {
                 return Err(err(
                     &format!("blacklist.{name}[{i}]"),
-                    format!("`{f}` is not a field name or dotted path"),
+                    format!("`{f}` is not a field name, dotted path or bracket name (`customer[email]`)"),
                 ));
             }
+            paths.push(path);
         }
-        Ok(v)
+        Ok(paths)
     };
+    let any_field = b.email_fields.as_ref().is_some_and(|f| f.iter().any(|f| f == "*"));
+    if let Some(f) = b.email_fields.as_mut() {
+        f.retain(|f| f != "*");
+    }
     let session = match (b.session_cookie.take(), b.session_algorithm.as_deref()) {
         (None, None) => None,
         (None, Some(_)) => {
@@ -442,7 +455,19 @@ fn blacklist(src: &str, mut b: super::raw::RawBlacklist) -> Result<BlacklistPoli
         account_header,
         account_fields: fields("account_fields", b.account_fields, &[])?,
         email_fields: fields("email_fields", b.email_fields, &["email"])?,
+        email_in_any_field: any_field,
     })
+}
+
+/// `customer[email]` → `customer.email`; other names as written.
+fn bracket_names_as_path(name: &str) -> String {
+    match name.split_once('[') {
+        Some((base, rest)) if rest.ends_with(']') => {
+            let keys = rest[..rest.len() - 1].split("][");
+            std::iter::once(base).chain(keys).collect::<Vec<_>>().join(".")
+        }
+        _ => name.to_owned(),
+    }
 }
 
 /// `route_case`, `route_trailing_slash`, `field_case`, `query_fields`, `content_types`, the
@@ -456,6 +481,12 @@ fn checkout_reading(src: &str, b: &mut super::raw::RawBlacklist) -> Result<Check
         Some(v) => Err(err(field, format!("`{v}` is neither \"{yes}\" nor \"{no}\""))),
     };
     let mut reading = CheckoutReading::default();
+    if let Some(name) = b.backend.as_deref() {
+        reading.backend = Backend::parse(name).ok_or_else(|| {
+            let names: Vec<&str> = Backend::NAMES.iter().map(|(n, _)| *n).collect();
+            err("blacklist.backend", format!("`{name}` is none of {}", names.join(", ")))
+        })?;
+    }
     reading.routes.case_sensitive =
         choice("blacklist.route_case", b.route_case.as_deref(), false, "sensitive", "insensitive")?;
     reading.routes.trailing_slash_significant = choice(

@@ -1,0 +1,177 @@
+//! Cookies as the frameworks read them: which pairs a `Cookie` header holds, and every name and
+//! value each pair may be read as (`docs/readings.md` cites the sources).
+//!
+//! Everyone splits on `;`; Rack before 2.1 also split on `,`, which Doorman still reads. Names
+//! are trimmed; PHP turns `.` and ` ` into `_` and an unclosed `[` into `_` (`shop[session` is
+//! `shop_session`); PHP before 7.4.11 also percent-decoded names, which Doorman still reads.
+//! Values are trimmed, and read as sent, without surrounding quotes (the `cookie` module of
+//! Express, Python), with Python's backslash and octal escapes undone inside quotes (`"\145yJ…"`
+//! is `eyJ…` to Django and Flask), and percent-decoded (PHP, Rack, Express). Reading more than
+//! one framework does costs nothing but candidates: a pair is only ever checked, never trusted.
+
+use http::HeaderMap;
+use percent_encoding::percent_decode_str;
+
+use super::{name_readings, Backend};
+
+/// One cookie pair of a request with every reading of its name and value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CookieReading {
+    /// The names it may be read under, the trimmed name as sent first.
+    pub names: Vec<String>,
+    /// The values it may be read as, the trimmed value as sent first.
+    pub values: Vec<String>,
+}
+
+/// Most cookie pairs read from one request; beyond it the rest are not looked at by Doorman,
+/// and the caller's caps decide (PHP reads at most `max_input_vars`, 1000, too).
+const MAX_PAIRS: usize = 1024;
+
+/// Every cookie pair in `headers`' `Cookie` fields, as the frameworks `backend` covers split
+/// and read them, in order; a pair sent twice is reported twice (callers cap how many of a
+/// name they look at).
+pub fn read_cookies(headers: &HeaderMap, backend: Backend) -> Vec<CookieReading> {
+    let mut out: Vec<CookieReading> = Vec::with_capacity(4);
+    let comma = backend.covers(Backend::Rack);
+    for header in headers.get_all(http::header::COOKIE) {
+        let text = String::from_utf8_lossy(header.as_bytes());
+        for pair in text.split(';') {
+            // Rack also splits at `,`: the pairs inside this one, besides it.
+            let inner = pair.split(',').filter(|_| comma && pair.contains(','));
+            for pair in std::iter::once(pair).chain(inner) {
+                if out.len() >= MAX_PAIRS {
+                    return out;
+                }
+                let Some((name, value)) = pair.split_once('=') else { continue };
+                out.push(CookieReading { names: names(name.trim(), backend), values: values(value.trim()) });
+            }
+        }
+    }
+    out
+}
+
+fn names(name: &str, backend: Backend) -> Vec<String> {
+    let mut out = vec![name.to_owned()];
+    if backend.covers(Backend::Php) || backend.covers(Backend::Rack) {
+        let decoded = form_decode(name);
+        let mut readings = vec![decoded.clone()];
+        if backend.covers(Backend::Php) {
+            readings.extend(name_readings(&decoded, Backend::Php));
+            readings.extend(name_readings(name, Backend::Php));
+        }
+        for r in readings {
+            if !out.contains(&r) {
+                out.push(r);
+            }
+        }
+    }
+    out
+}
+
+fn values(value: &str) -> Vec<String> {
+    let mut out = vec![value.to_owned()];
+    let unquoted = value.strip_prefix('"').and_then(|v| v.strip_suffix('"'));
+    let candidates =
+        [unquoted.map(str::to_owned), unquoted.and_then(python_unescape), Some(form_decode(value))];
+    let decoded_unquoted = unquoted.map(form_decode);
+    for v in candidates.into_iter().chain([decoded_unquoted]).flatten() {
+        if !out.contains(&v) {
+            out.push(v);
+        }
+    }
+    out
+}
+
+/// Percent-decoding with `+` as a space, invalid UTF-8 replaced.
+fn form_decode(text: &str) -> String {
+    let spaced = text.replace('+', " ");
+    percent_decode_str(&spaced).decode_utf8_lossy().into_owned()
+}
+
+/// Python's `http.cookies._unquote` on the inside of a quoted value: `\ooo` (octal, at most
+/// `\377`) is that character, `\x` is `x`. `None` when there is no backslash.
+fn python_unescape(inner: &str) -> Option<String> {
+    if !inner.contains('\\') {
+        return None;
+    }
+    let chars: Vec<char> = inner.chars().collect();
+    let mut out = String::with_capacity(inner.len());
+    let mut i = 0;
+    while i < chars.len() {
+        match (chars[i], chars.get(i + 1)) {
+            ('\\', Some(&next)) => {
+                let octal = chars.get(i + 1..i + 4).filter(|d| {
+                    ('0'..='3').contains(&d[0]) && d[1..].iter().all(|c| ('0'..='7').contains(c))
+                });
+                match octal.and_then(|d| u32::from_str_radix(&d.iter().collect::<String>(), 8).ok()) {
+                    Some(code) => {
+                        out.extend(char::from_u32(code));
+                        i += 4;
+                    }
+                    None => {
+                        out.push(next);
+                        i += 2;
+                    }
+                }
+            }
+            (c, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use http::HeaderValue;
+
+    use super::*;
+
+    fn read(header: &str, backend: Backend) -> Vec<CookieReading> {
+        let mut h = HeaderMap::new();
+        h.insert("cookie", HeaderValue::from_str(header).unwrap());
+        read_cookies(&h, backend)
+    }
+
+    /// Whether some pair is read with this name and this value.
+    fn has(header: &str, backend: Backend, name: &str, value: &str) -> bool {
+        read(header, backend)
+            .iter()
+            .any(|c| c.names.iter().any(|n| n == name) && c.values.iter().any(|v| v == value))
+    }
+
+    #[test]
+    fn pairs_are_read_as_each_framework_reads_them() {
+        for (backend, header, name, value) in [
+            (Backend::Any, "a=1; shop_session=tok", "shop_session", "tok"),
+            (Backend::Rack, "a=1, shop_session=tok", "shop_session", "tok"),
+            (Backend::Php, "shop[session=tok", "shop_session", "tok"),
+            (Backend::Php, "shop.session=tok", "shop_session", "tok"),
+            (Backend::Php, "shop%5Fsession=tok", "shop_session", "tok"),
+            (Backend::Rack, "shop%5Fsession=tok", "shop_session", "tok"),
+            (Backend::Django, "shop_session=\"\\145yJ\"", "shop_session", "eyJ"),
+            (Backend::Flask, "shop_session=\"e\\yJ\"", "shop_session", "eyJ"),
+            (Backend::Express, "shop_session=\"eyJ\"", "shop_session", "eyJ"),
+            (Backend::Express, "shop_session=ey%4A", "shop_session", "eyJ"),
+            (Backend::Php, "email=m%40x.org", "email", "m@x.org"),
+        ] {
+            assert!(has(header, backend, name, value), "{backend:?}: {header} → {:?}", read(header, backend));
+            assert!(has(header, Backend::Any, name, value), "any covers {backend:?}: {header}");
+        }
+        assert!(!has("a=1, shop_session=tok", Backend::Django, "shop_session", "tok"));
+        assert!(!has("shop[session=tok", Backend::Flask, "shop_session", "tok"));
+    }
+
+    #[test]
+    fn hostile_headers_stay_bounded() {
+        let many = "a=1;".repeat(5000);
+        assert_eq!(read(&many, Backend::Any).len(), MAX_PAIRS, "every pair counts, up to the cap");
+        let distinct: String = (0..5000).map(|i| format!("c{i}=1;")).collect();
+        assert_eq!(read(&distinct, Backend::Any).len(), MAX_PAIRS);
+        assert!(read("novalue; =; ;;", Backend::Any).iter().all(|c| c.names[0].is_empty()));
+        assert_eq!(python_unescape("\\"), Some("\\".into()));
+        assert_eq!(python_unescape("a\\7"), Some("a7".into()));
+    }
+}
