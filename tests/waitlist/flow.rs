@@ -9,8 +9,13 @@ use crate::{Jar, Shop, StoreKind, KEYS, PUBLIC_URL};
 
 /// The shop's session cookie for `account`.
 fn session(account: &str) -> String {
+    session_expiring(account, 600)
+}
+
+/// The shop's session cookie for `account`, expiring `seconds` from now (negative: expired).
+fn session_expiring(account: &str, seconds: i64) -> String {
     let key = EncodingKey::from_ec_pem(&std::fs::read(format!("{KEYS}/es256.key")).unwrap()).unwrap();
-    let exp = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() + 600;
+    let exp = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64 + seconds;
     encode(&Header::new(Algorithm::ES256), &json!({"sub": account, "exp": exp, "iss": "shop"}), &key).unwrap()
 }
 
@@ -155,6 +160,18 @@ pub async fn signed_in_customers_see_their_signups_and_cancel_them(store: StoreK
         .post(&mut eve, "/waitlist/mine/cancel", &[("event", &event), ("id", &id), ("csrf", &csrf)])
         .await;
     assert_eq!(refused.status, 404, "not Eve's signup");
+    // An old session of the same customer, signed by the shop but expired: signs nobody in.
+    let mut expired = Jar::default();
+    expired.set("shop_session", &session_expiring("cust-42", -60));
+    let mine = shop.get(&mut expired, "/waitlist/mine").await;
+    assert!(mine.html.contains("Sign in to the shop"), "an expired session lists nothing: {}", mine.html);
+    assert!(!mine.html.contains("The gala night"), "{}", mine.html);
+    shop.get(&mut expired, "/waitlist/gala").await;
+    let csrf = expired.get("doorman_csrf").unwrap();
+    let refused = shop
+        .post(&mut expired, "/waitlist/mine/cancel", &[("event", &event), ("id", &id), ("csrf", &csrf)])
+        .await;
+    assert_eq!(refused.status, 403, "an expired session cannot cancel");
     let mut anonymous = Jar::default();
     shop.get(&mut anonymous, "/waitlist/gala").await;
     let csrf = anonymous.get("doorman_csrf").unwrap();
