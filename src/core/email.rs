@@ -197,7 +197,7 @@ mod tests {
         }
         for raw in [
             "<ada@example.com>",
-            "Ada <ada@example.com>",
+            "Ada<ada@example.com>",
             "ada@example.com,",
             "ada@example.com;",
             "ada@example.com%",
