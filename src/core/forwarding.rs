@@ -105,6 +105,28 @@ fn connection_has(headers: &HeaderMap, token: &str) -> bool {
         .any(|t| t.trim().eq_ignore_ascii_case(token))
 }
 
+/// The field names listed in `Connection`, as [`strip_hop_by_hop`] removes them.
+fn connection_names(headers: &HeaderMap) -> impl Iterator<Item = HeaderName> + '_ {
+    headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|t| HeaderName::from_bytes(t.trim().as_bytes()).ok())
+}
+
+/// Whether `Connection` names a field beyond the connection options (`close`) and the
+/// hop-by-hop fields: one that [`strip_hop_by_hop`] removes although the client sent it for the
+/// backend, so the backend reads a request without it (`Connection: keep-alive, Content-Type`).
+pub fn connection_names_end_to_end_fields(headers: &HeaderMap) -> bool {
+    connection_names(headers).any(|name| {
+        !(HOP_BY_HOP.contains(&&name)
+            || name == header::UPGRADE
+            || name == header::TRAILER
+            || name == "close")
+    })
+}
+
 /// Removes hop-by-hop fields, including every field named in `Connection`. With `upgrade`, the
 /// `Upgrade` field and a `Connection: upgrade` are kept so the next hop can switch protocols.
 pub fn strip_hop_by_hop(headers: &mut HeaderMap, upgrade: bool) {
@@ -119,13 +141,7 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap, upgrade: bool) {
     }
     if headers.contains_key(header::CONNECTION) {
         // Named fields are collected first: the map cannot be changed while it is borrowed.
-        let named: Vec<HeaderName> = headers
-            .get_all(header::CONNECTION)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .filter_map(|t| HeaderName::from_bytes(t.trim().as_bytes()).ok())
-            .collect();
+        let named: Vec<HeaderName> = connection_names(headers).collect();
         for name in named {
             if !(upgrade && name == header::UPGRADE) {
                 headers.remove(&name);
@@ -294,6 +310,25 @@ mod tests {
         strip_hop_by_hop(&mut h, false);
         let left: Vec<_> = h.keys().map(|k| k.as_str()).collect();
         assert_eq!(left, ["accept"]);
+    }
+
+    #[test]
+    fn connection_may_name_options_and_hop_by_hop_fields_only() {
+        for (value, end_to_end) in [
+            ("keep-alive", false),
+            ("Keep-Alive, TE, close", false),
+            ("upgrade, trailer", false),
+            ("keep-alive, Content-Type", true),
+            ("cookie", true),
+            ("x-account", true),
+        ] {
+            assert_eq!(
+                connection_names_end_to_end_fields(&map(&[("connection", value)])),
+                end_to_end,
+                "{value}"
+            );
+        }
+        assert!(!connection_names_end_to_end_fields(&map(&[])));
     }
 
     #[test]

@@ -57,7 +57,7 @@ impl Customer {
 #[serde(deny_unknown_fields)]
 struct Spelling {
     name: String,
-    #[allow(dead_code)]
+    /// Which framework reads it how: printed with a failure.
     why: String,
     method: String,
     path: String,
@@ -292,7 +292,7 @@ pub async fn no_spelling_gets_through_and_browsers_are_never_refused(store: Stor
                 reads += 1;
             }
             if guarded.names_blacklisted() {
-                failures.push(format!("BYPASS {label}: the shop took {}", guarded.summary()));
+                failures.push(format!("BYPASS {label}: the shop took {} ({})", guarded.summary(), s.why));
             }
             if s.browser {
                 let clean = exchange(guard, &request_bytes(s, Customer::Clean, guard));

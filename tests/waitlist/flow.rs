@@ -19,6 +19,16 @@ fn session_expiring(account: &str, seconds: i64) -> String {
     encode(&Header::new(Algorithm::ES256), &json!({"sub": account, "exp": exp, "iss": "shop"}), &key).unwrap()
 }
 
+/// Cancels signup `id` of `event` from "my signups" as the customer of `jar`, with the form's
+/// CSRF token (fetched from a waitlist page when the jar has none yet).
+async fn cancel(shop: &Shop, jar: &mut Jar, event: &str, id: &str) -> crate::Page {
+    if jar.get("doorman_csrf").is_none() {
+        shop.get(jar, "/waitlist/gala").await;
+    }
+    let csrf = jar.get("doorman_csrf").unwrap();
+    shop.post(jar, "/waitlist/mine/cancel", &[("event", event), ("id", id), ("csrf", &csrf)]).await
+}
+
 /// Follows a mail's confirmation link: the page with the button, then the button.
 async fn confirm(shop: &Shop, jar: &mut Jar, mail: &crate::Mail) -> crate::Page {
     let page = shop.get(jar, &mail.link("confirm")).await;
@@ -154,36 +164,22 @@ pub async fn signed_in_customers_see_their_signups_and_cancel_them(store: StoreK
         mine.html.split("name=\"event\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
     let mut eve = Jar::default();
     eve.set("shop_session", &session("cust-666"));
-    shop.get(&mut eve, "/waitlist/mine").await;
-    let csrf = eve.get("doorman_csrf").unwrap();
-    let refused = shop
-        .post(&mut eve, "/waitlist/mine/cancel", &[("event", &event), ("id", &id), ("csrf", &csrf)])
-        .await;
-    assert_eq!(refused.status, 404, "not Eve's signup");
+    assert_eq!(cancel(&shop, &mut eve, &event, &id).await.status, 404, "not Eve's signup");
     // An old session of the same customer, signed by the shop but expired: signs nobody in.
     let mut expired = Jar::default();
     expired.set("shop_session", &session_expiring("cust-42", -60));
     let mine = shop.get(&mut expired, "/waitlist/mine").await;
     assert!(mine.html.contains("Sign in to the shop"), "an expired session lists nothing: {}", mine.html);
     assert!(!mine.html.contains("The gala night"), "{}", mine.html);
-    shop.get(&mut expired, "/waitlist/gala").await;
-    let csrf = expired.get("doorman_csrf").unwrap();
-    let refused = shop
-        .post(&mut expired, "/waitlist/mine/cancel", &[("event", &event), ("id", &id), ("csrf", &csrf)])
-        .await;
-    assert_eq!(refused.status, 403, "an expired session cannot cancel");
+    assert_eq!(
+        cancel(&shop, &mut expired, &event, &id).await.status,
+        403,
+        "an expired session cannot cancel"
+    );
     let mut anonymous = Jar::default();
-    shop.get(&mut anonymous, "/waitlist/gala").await;
-    let csrf = anonymous.get("doorman_csrf").unwrap();
-    let refused = shop
-        .post(&mut anonymous, "/waitlist/mine/cancel", &[("event", &event), ("id", &id), ("csrf", &csrf)])
-        .await;
-    assert_eq!(refused.status, 403, "no session, no cancel");
+    assert_eq!(cancel(&shop, &mut anonymous, &event, &id).await.status, 403, "no session, no cancel");
 
-    let csrf = signed_in.get("doorman_csrf").unwrap();
-    let done = shop
-        .post(&mut signed_in, "/waitlist/mine/cancel", &[("event", &event), ("id", &id), ("csrf", &csrf)])
-        .await;
+    let done = cancel(&shop, &mut signed_in, &event, &id).await;
     assert_eq!(done.status, 200, "{}", done.html);
     assert!(done.html.contains("Your signup is cancelled"));
     let mine = shop.get(&mut signed_in, "/waitlist/mine").await;

@@ -84,7 +84,7 @@ pub fn identities(
 ) -> Result<Vec<Identity>, Refusal> {
     let reading = &policy.reading;
     let backend = reading.backend;
-    if names_other_fields(request.headers) {
+    if crate::core::forwarding::connection_names_end_to_end_fields(request.headers) {
         return Err(Refusal::ConnectionFields);
     }
     // Distinct values only, and no more than the cap (plus one, to know it was passed): the
@@ -98,8 +98,14 @@ pub fn identities(
             set.insert(value.to_owned());
         }
     };
+    // Read once, for the session and, where the backend merges them, as fields.
+    let cookies = if session.is_some() || backend.reads_cookies_as_fields() {
+        fields::read_cookies(request.headers, backend)
+    } else {
+        Vec::new()
+    };
     if let Some(s) = session {
-        for account in s.accounts(request.headers, backend, reading.max_session_cookies)? {
+        for account in s.accounts(&cookies, reading.max_session_cookies)? {
             add(&mut accounts, 0, &account);
         }
     }
@@ -136,7 +142,7 @@ pub fn identities(
         }
     }
     if backend.reads_cookies_as_fields() {
-        for cookie in fields::read_cookies(request.headers, backend) {
+        for cookie in &cookies {
             for name in &cookie.names {
                 cookie.values.iter().for_each(|v| found(name, Cow::Borrowed(v)));
             }
@@ -166,28 +172,6 @@ pub fn identities(
         return Err(Refusal::TooManyIdentities(reading.max_identities));
     }
     Ok(out)
-}
-
-/// Whether a `Connection` field names anything but the connection options and hop-by-hop
-/// fields every proxy removes anyway: the fields it names would be read here and removed
-/// before the backend reads the request.
-fn names_other_fields(headers: &HeaderMap) -> bool {
-    const HOP_BY_HOP: [&str; 8] = [
-        "close",
-        "keep-alive",
-        "connection",
-        "proxy-connection",
-        "te",
-        "trailer",
-        "transfer-encoding",
-        "upgrade",
-    ];
-    headers.get_all(http::header::CONNECTION).iter().any(|v| {
-        let text = String::from_utf8_lossy(v.as_bytes());
-        text.split(',')
-            .map(str::trim)
-            .any(|t| !t.is_empty() && !HOP_BY_HOP.iter().any(|h| t.eq_ignore_ascii_case(h)))
-    })
 }
 
 /// Whether a blocked checkout is answered with JSON (as the backend answers that request).
@@ -437,15 +421,9 @@ mod tests {
     }
 
     #[test]
-    fn connection_may_name_hop_by_hop_fields_only() {
-        for (value, refused) in [
-            ("keep-alive", false),
-            ("Keep-Alive, TE", false),
-            ("close", false),
-            ("keep-alive, Content-Type", true),
-            ("cookie", true),
-            ("x-account", true),
-        ] {
+    fn a_checkout_naming_end_to_end_fields_in_connection_is_refused() {
+        // Which names are hop-by-hop is `core::forwarding`'s rule; here: the refusal follows it.
+        for (value, refused) in [("keep-alive", false), ("keep-alive, Content-Type", true)] {
             let mut h = HeaderMap::new();
             h.insert("content-type", HeaderValue::from_static("application/json"));
             h.insert("connection", HeaderValue::from_static(value));

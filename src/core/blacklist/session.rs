@@ -17,7 +17,7 @@ use http::HeaderMap;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 
 use super::is_account_id;
-use crate::core::fields::{read_cookies, Backend};
+use crate::core::fields::{read_cookies, Backend, CookieReading};
 
 /// A signature algorithm the policy may name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,18 +118,17 @@ impl SessionVerifier {
         Ok(Self { settings, key, validation })
     }
 
-    /// The account ids in valid session cookies of `headers`, the cookies found and read as the
-    /// frameworks `backend` covers find and read them. More than `max_candidates` cookies of the
-    /// session's name is refused (each costs signature checks). Times are not checked: this is
-    /// the checkout's reading, which errs towards blocking.
+    /// The account ids in valid session cookies among `cookies` (the request's, read with
+    /// [`read_cookies`] for the backend). More than `max_candidates` cookies of the session's
+    /// name is refused (each costs signature checks). Times are not checked: this is the
+    /// checkout's reading, which errs towards blocking.
     pub fn accounts(
         &self,
-        headers: &HeaderMap,
-        backend: Backend,
+        cookies: &[CookieReading],
         max_candidates: usize,
     ) -> Result<Vec<String>, TooManyCookies> {
         let mut out = Vec::new();
-        for claims in self.candidates(headers, backend, max_candidates)? {
+        for claims in self.candidates(cookies, max_candidates)? {
             out.extend(self.account(&claims));
         }
         Ok(out)
@@ -141,7 +140,7 @@ impl SessionVerifier {
     /// nobody.
     pub fn signed_in_account(&self, headers: &HeaderMap, now: u64) -> Option<String> {
         let mut found: Option<String> = None;
-        for claims in self.candidates(headers, Backend::Any, 4).ok()? {
+        for claims in self.candidates(&read_cookies(headers, Backend::Any), 4).ok()? {
             let number = |name: &str| claims.get(name).map(|v| v.as_f64());
             let expired = match number("exp") {
                 None => false,
@@ -165,20 +164,16 @@ impl SessionVerifier {
         found
     }
 
-    /// The claims of every session cookie in `headers` whose token verifies.
+    /// The claims of every session cookie among `cookies` whose token verifies.
     fn candidates(
         &self,
-        headers: &HeaderMap,
-        backend: Backend,
+        cookies: &[CookieReading],
         max_candidates: usize,
     ) -> Result<Vec<serde_json::Value>, TooManyCookies> {
         let wanted = cookie_name(&self.settings.cookie);
         let mut out = Vec::new();
         let mut candidates = 0;
-        for cookie in read_cookies(headers, backend) {
-            if !cookie.names.iter().any(|n| cookie_name(n) == wanted) {
-                continue;
-            }
+        for cookie in cookies.iter().filter(|c| c.names.iter().any(|n| cookie_name(n) == wanted)) {
             candidates += 1;
             if candidates > max_candidates {
                 return Err(TooManyCookies(max_candidates));
@@ -281,6 +276,15 @@ mod tests {
         encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(SECRET)).unwrap()
     }
 
+    /// The checkout's reading of `headers`' session cookies.
+    fn accounts_in(
+        v: &SessionVerifier,
+        headers: &HeaderMap,
+        max: usize,
+    ) -> Result<Vec<String>, TooManyCookies> {
+        v.accounts(&read_cookies(headers, Backend::Any), max)
+    }
+
     fn cookie(token: &str) -> HeaderMap {
         let mut h = HeaderMap::new();
         h.insert("cookie", format!("theme=dark; session={token}; other=1").parse().unwrap());
@@ -291,9 +295,9 @@ mod tests {
     fn a_valid_hs256_session_gives_the_account() {
         let v = SessionVerifier::new(settings(JwtAlgorithm::Hs256), SECRET).unwrap();
         let token = hs(json!({"sub": "alice", "exp": NOW + 600, "iss": "shop"}));
-        assert_eq!(v.accounts(&cookie(&token), Backend::Any, 4).unwrap(), ["alice"]);
+        assert_eq!(accounts_in(&v, &cookie(&token), 4).unwrap(), ["alice"]);
         let numeric = hs(json!({"sub": 42, "exp": NOW + 600, "iss": "shop"}));
-        assert_eq!(v.accounts(&cookie(&numeric), Backend::Any, 4).unwrap(), ["42"]);
+        assert_eq!(accounts_in(&v, &cookie(&numeric), 4).unwrap(), ["42"]);
     }
 
     #[test]
@@ -324,7 +328,7 @@ mod tests {
             ("garbage", "not.a.jwt".into()),
             ("huge", "a".repeat(100_000)),
         ] {
-            assert!(v.accounts(&cookie(&token), Backend::Any, 4).unwrap().is_empty(), "{what} was accepted");
+            assert!(accounts_in(&v, &cookie(&token), 4).unwrap().is_empty(), "{what} was accepted");
         }
     }
 
@@ -356,15 +360,12 @@ mod tests {
         for (ours, theirs, signing, public) in cases {
             let v = SessionVerifier::new(settings(ours), &fixture(public)).unwrap();
             let token = encode(&Header::new(theirs), &claims, &signing).unwrap();
-            assert_eq!(v.accounts(&cookie(&token), Backend::Any, 4).unwrap(), ["bob"], "{ours:?}");
+            assert_eq!(accounts_in(&v, &cookie(&token), 4).unwrap(), ["bob"], "{ours:?}");
             // HS256 signed with the public key's bytes: the classic algorithm-confusion attack.
             let confused =
                 encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(&fixture(public)))
                     .unwrap();
-            assert!(
-                v.accounts(&cookie(&confused), Backend::Any, 4).unwrap().is_empty(),
-                "{ours:?} accepted HS256"
-            );
+            assert!(accounts_in(&v, &cookie(&confused), 4).unwrap().is_empty(), "{ours:?} accepted HS256");
         }
     }
 
@@ -375,7 +376,7 @@ mod tests {
         let quoted = format!("\"{token}\"");
         let encoded = token.replace('.', "%2E").replace('e', "%65");
         for value in [quoted, encoded] {
-            assert_eq!(v.accounts(&cookie(&value), Backend::Any, 4).unwrap(), ["alice"], "{value}");
+            assert_eq!(accounts_in(&v, &cookie(&value), 4).unwrap(), ["alice"], "{value}");
         }
     }
 
@@ -440,18 +441,14 @@ mod tests {
         ] {
             let mut h = HeaderMap::new();
             h.insert("cookie", header.parse().unwrap());
-            assert_eq!(v.accounts(&h, Backend::Any, 4).unwrap(), ["alice"], "{header}");
+            assert_eq!(accounts_in(&v, &h, 4).unwrap(), ["alice"], "{header}");
         }
         let mut dotted = settings(JwtAlgorithm::Hs256);
         dotted.cookie = "shop_session".into();
         let v = SessionVerifier::new(dotted, SECRET).unwrap();
         let mut h = HeaderMap::new();
         h.insert("cookie", format!("shop.session={token}").parse().unwrap());
-        assert_eq!(
-            v.accounts(&h, Backend::Any, 4).unwrap(),
-            ["alice"],
-            "PHP reads `shop.session` as `shop_session`"
-        );
+        assert_eq!(accounts_in(&v, &h, 4).unwrap(), ["alice"], "PHP reads `shop.session` as `shop_session`");
     }
 
     #[test]
@@ -459,8 +456,8 @@ mod tests {
         let v = SessionVerifier::new(settings(JwtAlgorithm::Hs256), SECRET).unwrap();
         let mut h = HeaderMap::new();
         h.insert("cookie", "session=a; session=b; session=c".parse().unwrap());
-        assert_eq!(v.accounts(&h, Backend::Any, 2), Err(TooManyCookies(2)));
-        assert_eq!(v.accounts(&h, Backend::Any, 3), Ok(Vec::new()));
+        assert_eq!(accounts_in(&v, &h, 2), Err(TooManyCookies(2)));
+        assert_eq!(accounts_in(&v, &h, 3), Ok(Vec::new()));
     }
 
     #[test]

@@ -18,12 +18,11 @@ pub enum BodyKind {
         /// The boundary parameter.
         boundary: String,
     },
-    /// A content type the policy declares the backend never takes fields from.
+    /// A content type the backend never takes fields from (but for frameworks that parse any
+    /// body as JSON): `text/plain`, which browsers send for `fetch` with a string body and for
+    /// forms with `enctype="text/plain"`, unless the policy reads it otherwise, and the types
+    /// the policy declares `ignore`.
     Ignored,
-    /// `text/plain`, which browsers send for `fetch` with a string body and for forms with
-    /// `enctype="text/plain"`: no framework reads fields from it, but those that read any body
-    /// as JSON read it when it is JSON.
-    Text,
     /// Any other content type (its essence): refused, unless the backend reads such bodies as
     /// JSON anyway and this one looks like JSON.
     Other(String),
@@ -100,7 +99,7 @@ impl BodyKind {
             "application/x-www-form-urlencoded" => Self::Form,
             "application/json" => Self::Json,
             e if e.starts_with("application/") && e.ends_with("+json") => Self::Json,
-            "text/plain" if extra.get("text/plain").is_none() => Self::Text,
+            "text/plain" if extra.get("text/plain").is_none() => Self::Ignored,
             "multipart/form-data" => {
                 let boundary = mime.get_param(mime::BOUNDARY).map(|b| b.as_str().to_owned());
                 match boundary {
@@ -182,6 +181,16 @@ mod tests {
         assert_eq!(kind(Some("application/vnd.shop+json"), None, 9), Ok(BodyKind::Json));
         assert_eq!(kind(Some("text/json"), None, 9), Ok(BodyKind::Json), "declared in the policy");
         assert_eq!(kind(Some("text/plain"), None, 9), Ok(BodyKind::Ignored), "declared in the policy");
+        let mut h = HeaderMap::new();
+        h.insert("content-type", HeaderValue::from_static("text/plain;charset=UTF-8"));
+        assert_eq!(
+            BodyKind::of(&h, 9, &ContentTypes::default()),
+            Ok(BodyKind::Ignored),
+            "fetch's string bodies"
+        );
+        let mut form = ContentTypes::default();
+        form.add("text/plain", "form").unwrap();
+        assert_eq!(BodyKind::of(&h, 9, &form), Ok(BodyKind::Form), "a policy reading text/plain as a form");
         assert_eq!(
             kind(Some("multipart/form-data; boundary=\"a;b\""), None, 9),
             Ok(BodyKind::Multipart { boundary: "a;b".into() })

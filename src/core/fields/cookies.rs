@@ -69,12 +69,16 @@ fn names(name: &str, backend: Backend) -> Vec<String> {
 }
 
 fn values(value: &str) -> Vec<String> {
-    let mut out = vec![value.to_owned()];
     let unquoted = value.strip_prefix('"').and_then(|v| v.strip_suffix('"'));
-    let candidates =
-        [unquoted.map(str::to_owned), unquoted.and_then(python_unescape), Some(form_decode(value))];
-    let decoded_unquoted = unquoted.map(form_decode);
-    for v in candidates.into_iter().chain([decoded_unquoted]).flatten() {
+    let readings = [
+        Some(value.to_owned()),
+        unquoted.map(str::to_owned),
+        unquoted.and_then(python_unescape),
+        Some(form_decode(value)),
+        unquoted.map(form_decode),
+    ];
+    let mut out: Vec<String> = Vec::with_capacity(readings.len());
+    for v in readings.into_iter().flatten() {
         if !out.contains(&v) {
             out.push(v);
         }
@@ -94,32 +98,30 @@ fn python_unescape(inner: &str) -> Option<String> {
     if !inner.contains('\\') {
         return None;
     }
-    let chars: Vec<char> = inner.chars().collect();
     let mut out = String::with_capacity(inner.len());
-    let mut i = 0;
-    while i < chars.len() {
-        match (chars[i], chars.get(i + 1)) {
-            ('\\', Some(&next)) => {
-                let octal = chars.get(i + 1..i + 4).filter(|d| {
-                    ('0'..='3').contains(&d[0]) && d[1..].iter().all(|c| ('0'..='7').contains(c))
-                });
-                match octal.and_then(|d| u32::from_str_radix(&d.iter().collect::<String>(), 8).ok()) {
-                    Some(code) => {
-                        out.extend(char::from_u32(code));
-                        i += 4;
-                    }
-                    None => {
-                        out.push(next);
-                        i += 2;
-                    }
-                }
+    let mut rest = inner;
+    while let Some((before, after)) = rest.split_once('\\') {
+        out.push_str(before);
+        let octal = after.get(..3).filter(|d| {
+            let d = d.as_bytes();
+            (b'0'..=b'3').contains(&d[0]) && d[1..].iter().all(|b| (b'0'..=b'7').contains(b))
+        });
+        match (octal, after.chars().next()) {
+            (Some(digits), _) => {
+                out.extend(u32::from_str_radix(digits, 8).ok().and_then(char::from_u32));
+                rest = &after[3..];
             }
-            (c, _) => {
+            (None, Some(c)) => {
                 out.push(c);
-                i += 1;
+                rest = &after[c.len_utf8()..];
+            }
+            (None, None) => {
+                out.push('\\'); // a backslash at the very end stays
+                rest = "";
             }
         }
     }
+    out.push_str(rest);
     Some(out)
 }
 
@@ -173,5 +175,6 @@ mod tests {
         assert!(read("novalue; =; ;;", Backend::Any).iter().all(|c| c.names[0].is_empty()));
         assert_eq!(python_unescape("\\"), Some("\\".into()));
         assert_eq!(python_unescape("a\\7"), Some("a7".into()));
+        assert_eq!(python_unescape("\\145\\\"\\351\\é"), Some("e\"\u{e9}é".into()));
     }
 }

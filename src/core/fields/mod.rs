@@ -125,7 +125,7 @@ pub fn read_body(
         BodyKind::Multipart { boundary } => return multipart::read(body, boundary, backend, found),
         BodyKind::Form => form::read(body, "form body", backend, found)?,
         BodyKind::Other(essence) if !json_anyway => return Err(Unreadable::ContentType(essence.clone())),
-        BodyKind::Empty | BodyKind::Ignored | BodyKind::Text | BodyKind::Other(_) => {}
+        BodyKind::Empty | BodyKind::Ignored | BodyKind::Other(_) => {}
     }
     if json_anyway {
         // What a backend parsing the body as JSON reads: if it is not JSON that parses

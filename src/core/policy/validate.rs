@@ -746,7 +746,8 @@ mod tests {
             "route_case = \"sensitive\"\nroute_trailing_slash = \"significant\"\nfield_case = \"sensitive\"\n\
              query_fields = false\nmax_identities = 2\nmax_session_cookies = 1\nbody_read_timeout = \"3s\"\n\
              json_answer = \"json_body_or_accept\"\ncontent_types = { \"text/json\" = \"json\" }\n\
-             blocked_headers = { \"Server\" = \"ShopEngine\" }",
+             blocked_headers = { \"Server\" = \"ShopEngine\" }\nbackend = \"django\"\n\
+             email_fields = [\"customer[email]\", \"*\", \"order[buyer][email]\"]",
         );
         let r = &narrow.reading;
         assert!(r.routes.case_sensitive && r.routes.trailing_slash_significant && r.field_case_sensitive);
@@ -755,6 +756,10 @@ mod tests {
         assert_eq!(r.body_read_timeout, Duration::from_secs(3));
         assert_eq!(narrow.json_answer, JsonAnswer::JsonBodyOrAccept);
         assert_eq!(narrow.blocked_headers[0].0, "server");
+        assert_eq!(r.backend, Backend::Django);
+        assert_eq!(narrow.email_fields, ["customer.email", "order.buyer.email"], "bracket names as paths");
+        assert!(narrow.email_in_any_field && !broad.email_in_any_field);
+        assert_eq!(broad.email_fields, ["email"]);
     }
 
     #[test]
@@ -807,6 +812,9 @@ mod tests {
         fails(&bl("hash = \"md5\""), "blacklist.hash", "md5");
         fails(&bl("on_store_error = \"maybe\""), "blacklist.on_store_error", "maybe");
         fails(&bl("email_fields = [\"a..b\"]"), "blacklist.email_fields[0]", "dotted");
+        fails(&bl("email_fields = [\"a[b\"]"), "blacklist.email_fields[0]", "bracket");
+        fails(&bl("account_fields = [\"a[]\"]"), "blacklist.account_fields[0]", "bracket");
+        fails(&bl("backend = \"cobol\""), "blacklist.backend", "php");
         fails(
             &bl("session_cookie = \"s\"\nsession_algorithm = \"none\""),
             "blacklist.session_algorithm",
