@@ -15,6 +15,10 @@ const MAX_DEPTH: usize = 16;
 /// deduplicated, the name as sent first.
 pub fn name_readings(name: &str, backend: Backend) -> Vec<String> {
     let mut out = vec![name.to_owned()];
+    // The usual case: letters, digits, `_` and `-` read the same to every family.
+    if name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+        return out;
+    }
     let mut push = |path: Option<String>| {
         if let Some(p) = path.filter(|p| !p.is_empty()) {
             if !out.contains(&p) {
