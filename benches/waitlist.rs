@@ -153,13 +153,14 @@ async fn main() {
     .await;
     assert_eq!(status, 200, "{body}");
 
-    // One form load for its CSRF cookie (each of the spike's browsers would load one).
+    // One form load for its CSRF cookie and token (each of the spike's browsers would load one).
     let form = client
         .request(Request::get(format!("{public}/waitlist/{event}")).body(Full::default()).unwrap())
         .await
         .unwrap();
     let cookie = form.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
-    let csrf = cookie.split_once('=').unwrap().1.to_owned();
+    let page = String::from_utf8(form.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+    let csrf = page.split(r#"name="csrf" value=""#).nth(1).unwrap().split('"').next().unwrap().to_owned();
 
     let shared = Arc::new((client.clone(), public.clone(), event.clone(), cookie.clone(), csrf.clone()));
     let s = shared.clone();

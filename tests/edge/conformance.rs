@@ -245,13 +245,16 @@ impl Runtime {
     }
 }
 
-/// Fills in the waitlist's tokens, signed with [`LINK_KEY`]: `{csrf}`, `{confirm:EVENT.ID}`,
+/// Fills in the waitlist's tokens, signed with [`LINK_KEY`]: `{csrf_cookie}` and `{csrf}` (the
+/// CSRF cookie and the form token of a signed-out visitor), `{confirm:EVENT.ID}`,
 /// `{manage:EVENT.ID}`, `{expired_confirm:EVENT.ID}`.
 fn tokens(text: &str) -> String {
     use doorman::core::waitlist::link::Kind;
     let signer = doorman::app::secrets::link_signer(LINK_KEY.as_bytes()).unwrap();
     let far = 4_000_000_000;
-    let mut out = text.replace("{csrf}", &signer.seal(Kind::Csrf, "conformance", far));
+    let mut out = text
+        .replace("{csrf_cookie}", &signer.seal(Kind::Csrf, "conformance", far))
+        .replace("{csrf}", &signer.form_token("conformance", None, None));
     for (name, kind, expires) in [
         ("confirm", Kind::Confirm, far),
         ("manage", Kind::Manage, far),

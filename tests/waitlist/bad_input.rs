@@ -4,9 +4,11 @@ use doorman::core::waitlist::link::{Kind, Signer};
 
 use crate::{Jar, Shop, StoreKind, LINK_KEY};
 
+/// The signup form's CSRF token (its cookie goes into `jar`).
 async fn form_csrf(shop: &Shop, jar: &mut Jar, event: &str) -> String {
-    assert_eq!(shop.get(jar, &format!("/waitlist/{event}")).await.status, 200);
-    jar.get("doorman_csrf").unwrap()
+    let form = shop.get(jar, &format!("/waitlist/{event}")).await;
+    assert_eq!(form.status, 200);
+    form.csrf()
 }
 
 pub async fn malformed_fields_are_refused_field_by_field_and_nothing_is_stored(store: StoreKind) {
@@ -116,6 +118,16 @@ pub async fn forms_without_a_valid_csrf_token_are_refused(store: StoreKind) {
     let mut with = fields.to_vec();
     with.push(("csrf", &other_kind));
     assert_eq!(shop.post(&mut wrong, "/waitlist/gala", &with).await.status, 403);
+    // The cookie's own value sent back (plain double submit) is not the form's token.
+    let mut with = fields.to_vec();
+    let cookie_value = jar.get("doorman_csrf").unwrap();
+    with.push(("csrf", &cookie_value));
+    assert_eq!(shop.post(&mut jar, "/waitlist/gala", &with).await.status, 403);
+    // The token of another cookie of ours does not pass with this one.
+    let other = form_csrf(&shop, &mut Jar::default(), "gala").await;
+    let mut with = fields.to_vec();
+    with.push(("csrf", &other));
+    assert_eq!(shop.post(&mut jar, "/waitlist/gala", &with).await.status, 403);
     // The right one works.
     let mut with = fields.to_vec();
     with.push(("csrf", &csrf));
@@ -182,7 +194,7 @@ pub async fn links_that_are_replayed_expired_tampered_or_guessed(store: StoreKin
     let (_, settings) = shop.admin("GET", "/v1/events/gala/waitlist", "").await;
     assert_eq!(settings["confirmed_signups"], 1);
     // Cancelling with a forged manage link does nothing.
-    let csrf = jar.get("doorman_csrf").unwrap();
+    let csrf = form_csrf(&shop, &mut jar, "gala").await;
     let forged = signer.seal(Kind::Manage, "gala.BBBBBBBBBBBBBBBBBBBBBB", 9_999_999_999);
     assert_eq!(shop.post(&mut jar, "/waitlist/cancel", &[("t", &forged), ("csrf", &csrf)]).await.status, 404);
     let (_, settings) = shop.admin("GET", "/v1/events/gala/waitlist", "").await;

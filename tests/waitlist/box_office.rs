@@ -32,13 +32,12 @@ async fn sign_in(shop: &Shop, jar: &mut Jar, token: &str) -> Page {
     let page = shop.get(jar, "/waitlist/staff?event=gala").await;
     assert_eq!(page.status, 200, "{}", page.html);
     assert!(page.html.contains("type=\"password\""), "a token field that does not echo: {}", page.html);
-    let csrf = jar.get("doorman_csrf").unwrap();
-    shop.post(jar, "/waitlist/staff", &[("csrf", &csrf), ("token", token), ("event", "gala")]).await
+    shop.post(jar, "/waitlist/staff", &[("csrf", &page.csrf()), ("token", token), ("event", "gala")]).await
 }
 
-/// A staff signup of the gala form with `fields` (plus the CSRF token).
+/// A staff signup of the gala form with `fields` (plus the form's CSRF token).
 async fn staff_post(shop: &Shop, jar: &mut Jar, fields: &[(&str, &str)]) -> Page {
-    let csrf = jar.get("doorman_csrf").unwrap();
+    let csrf = shop.get(jar, "/waitlist/gala").await.csrf();
     let mut all = vec![("csrf", csrf.as_str())];
     all.extend_from_slice(fields);
     shop.post(jar, "/waitlist/gala", &all).await
@@ -199,7 +198,7 @@ pub async fn staff_sign_in_and_sign_customers_up_with_notes_kept_from_customers(
     assert!(rows.iter().all(|r| r["account"].is_null()), "staff signups are on nobody's account");
 
     // Signing out ends the session: the form is the customer's again.
-    let csrf = staff.get("doorman_csrf").unwrap();
+    let csrf = shop.get(&mut staff, "/waitlist/staff").await.csrf();
     let out = shop.post(&mut staff, "/waitlist/staff/out", &[("csrf", &csrf)]).await;
     assert_eq!(out.status, 200);
     assert!(out.html.contains("You are signed out."));
@@ -352,8 +351,9 @@ pub async fn box_office_fields_without_a_staff_session_are_refused_and_nothing_i
         "no CSRF"
     );
     assert!(jar.get("doorman_staff").is_none());
-    assert_eq!(shop.get(&mut jar, "/waitlist/staff").await.status, 200);
-    let csrf = jar.get("doorman_csrf").unwrap();
+    let staff_page = shop.get(&mut jar, "/waitlist/staff").await;
+    assert_eq!(staff_page.status, 200);
+    let csrf = staff_page.csrf();
     let long = format!("box.harbour.{}", "a".repeat(5000));
     assert_eq!(
         shop.post(&mut jar, "/waitlist/staff", &[("csrf", &csrf), ("token", &long)]).await.status,

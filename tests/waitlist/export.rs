@@ -18,7 +18,7 @@ async fn join(
     let mut jar = Jar::default();
     let form = shop.get(&mut jar, &format!("/waitlist/{event}")).await;
     assert_eq!(form.status, 200);
-    let csrf = jar.get("doorman_csrf").unwrap();
+    let csrf = form.csrf();
     let page = shop
         .post(
             &mut jar,
@@ -50,8 +50,7 @@ pub async fn the_list_in_line_order_paged_as_json_and_csv_and_by_the_cli(store: 
     }
     // Ann cancels: she stays in the export as cancelled, everyone behind moves up.
     let mut jar = Jar::default();
-    shop.get(&mut jar, &format!("/waitlist/manage?t={}", manage[0])).await;
-    let csrf = jar.get("doorman_csrf").unwrap();
+    let csrf = shop.get(&mut jar, &format!("/waitlist/manage?t={}", manage[0])).await.csrf();
     assert_eq!(
         shop.post(&mut jar, "/waitlist/cancel", &[("t", &manage[0]), ("csrf", &csrf)]).await.status,
         200

@@ -19,14 +19,15 @@ fn session_expiring(account: &str, seconds: i64) -> String {
     encode(&Header::new(Algorithm::ES256), &json!({"sub": account, "exp": exp, "iss": "shop"}), &key).unwrap()
 }
 
-/// Cancels signup `id` of `event` from "my signups" as the customer of `jar`, with the form's
-/// CSRF token (fetched from a waitlist page when the jar has none yet).
+/// Cancels signup `id` of `event` from "my signups" as the customer of `jar`, with the CSRF
+/// token a waitlist page gives that customer.
 async fn cancel(shop: &Shop, jar: &mut Jar, event: &str, id: &str) -> crate::Page {
-    if jar.get("doorman_csrf").is_none() {
-        shop.get(jar, "/waitlist/gala").await;
-    }
-    let csrf = jar.get("doorman_csrf").unwrap();
-    shop.post(jar, "/waitlist/mine/cancel", &[("event", event), ("id", id), ("csrf", &csrf)]).await
+    let csrf = shop.get(jar, "/waitlist/gala").await.csrf();
+    cancel_with(shop, jar, event, id, &csrf).await
+}
+
+async fn cancel_with(shop: &Shop, jar: &mut Jar, event: &str, id: &str, csrf: &str) -> crate::Page {
+    shop.post(jar, "/waitlist/mine/cancel", &[("event", event), ("id", id), ("csrf", csrf)]).await
 }
 
 /// Follows a mail's confirmation link: the page with the button, then the button.
@@ -86,7 +87,7 @@ pub async fn join_confirm_by_mail_see_the_place_and_cancel(store: StoreKind) {
     let manage = shop.get(&mut ada, &adas_confirmed.link("manage")).await;
     assert_eq!(manage.status, 200);
     assert!(manage.html.contains("Confirmed") && manage.html.contains("<td>1</td>"), "{}", manage.html);
-    let csrf = ada.get("doorman_csrf").unwrap();
+    let csrf = manage.csrf();
     let t = adas_confirmed.token("manage");
     let page = shop.post(&mut ada, "/waitlist/cancel", &[("t", &t), ("csrf", &csrf)]).await;
     assert_eq!(page.status, 200);
@@ -165,6 +166,21 @@ pub async fn signed_in_customers_see_their_signups_and_cancel_them(store: StoreK
     let mut eve = Jar::default();
     eve.set("shop_session", &session("cust-666"));
     assert_eq!(cancel(&shop, &mut eve, &event, &id).await.status, 404, "not Eve's signup");
+    // A CSRF cookie and token made for someone else, tossed into the customer's browser by a
+    // sibling site that can set cookies, do not pass: the token names another session.
+    for attacker_session in [None, Some(session("cust-666"))] {
+        let mut attacker = Jar::default();
+        if let Some(s) = &attacker_session {
+            attacker.set("shop_session", s);
+        }
+        let tossed = shop.get(&mut attacker, "/waitlist/gala").await.csrf();
+        let mut victim = Jar::default();
+        victim.set("shop_session", &session("cust-42"));
+        victim.set("doorman_csrf", &attacker.get("doorman_csrf").unwrap());
+        let page = cancel_with(&shop, &mut victim, &event, &id, &tossed).await;
+        assert_eq!(page.status, 403, "a tossed pair ({attacker_session:?})");
+        assert!(page.html.contains("The form has expired"), "{}", page.html);
+    }
     // An old session of the same customer, signed by the shop but expired: signs nobody in.
     let mut expired = Jar::default();
     expired.set("shop_session", &session_expiring("cust-42", -60));

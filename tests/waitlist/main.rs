@@ -82,6 +82,14 @@ pub struct Page {
     pub headers: http::HeaderMap,
 }
 
+impl Page {
+    /// The CSRF token of the page's (first) form: its hidden `csrf` field.
+    pub fn csrf(&self) -> String {
+        let after = self.html.split(r#"name="csrf" value=""#).nth(1).expect("the page has a form");
+        after.split('"').next().unwrap().to_owned()
+    }
+}
+
 impl Shop {
     pub fn start(store: StoreKind) -> Self {
         Self::start_with(store, "", &[], None)
@@ -176,11 +184,13 @@ impl Shop {
         self.exchange(jar, req, bytes).await
     }
 
-    /// Opens the form (for its CSRF cookie) and signs up with `fields` (tickets, name given).
+    /// Opens the form (for its CSRF cookie and token) and signs up with `fields` (tickets, name
+    /// given).
     pub async fn sign_up(&self, jar: &mut Jar, event: &str, email: &str, tickets: &str) -> Page {
         let form = self.get(jar, &format!("/waitlist/{event}")).await;
         assert_eq!(form.status, 200, "{}", form.html);
-        let csrf = jar.get("doorman_csrf").expect("the form sets its CSRF cookie");
+        assert!(jar.get("doorman_csrf").is_some(), "the form sets its CSRF cookie");
+        let csrf = form.csrf();
         self.post(
             jar,
             &format!("/waitlist/{event}"),

@@ -38,7 +38,7 @@ use super::i18n::{Arg, Tr};
 use super::pages::{
     ButtonForm, FormPage, MessagePage, Page, ShownError, SignupRow, SignupsPage, StaffFields, Values,
 };
-use super::staff::StaffSession;
+use super::staff::{StaffSession, STAFF_COOKIE};
 use super::Waitlist;
 use crate::app::blacklist::Blacklist;
 use crate::app::body::{declared_too_large, read_bounded};
@@ -245,29 +245,39 @@ impl<S: Store + Clone> Waitlist<S> {
         MessagePage { page, paragraphs, place: None, link: None, form: None }
     }
 
-    /// A CSRF token: the one in the request's cookie when valid, else a new one to set.
+    /// The form's CSRF token (bound to the cookie's nonce and to who is signed in), and the
+    /// cookie to set when the request's is missing, not ours or expiring within the hour.
     pub(super) fn csrf(&self, head: &Parts) -> (String, Option<HeaderValue>) {
         let now = self.now();
         if let Some(c) = cookie(head, CSRF_COOKIE) {
-            if self.signer.open(Kind::Csrf, &c, now + 3600).is_ok() {
-                return (c, None); // good for at least another hour
+            if let Ok(nonce) = self.signer.open(Kind::Csrf, &c, now + 3600) {
+                return (self.form_token(head, nonce), None);
             }
         }
-        let token = self.signer.seal(Kind::Csrf, &self.random_id(), now + CSRF_FOR);
-        let c = cookie::Cookie::build((CSRF_COOKIE, token.clone()))
+        let nonce = self.random_id();
+        let c = cookie::Cookie::build((CSRF_COOKIE, self.signer.seal(Kind::Csrf, &nonce, now + CSRF_FOR)))
             .path(self.config.mount.clone())
             .http_only(true)
             .secure(self.config.secure_cookies)
             .same_site(cookie::SameSite::Lax)
             .max_age(cookie::time::Duration::seconds(CSRF_FOR as i64))
             .build();
-        (token, HeaderValue::from_str(&c.to_string()).ok())
+        (self.form_token(head, &nonce), HeaderValue::from_str(&c.to_string()).ok())
     }
 
+    fn form_token(&self, head: &Parts, nonce: &str) -> String {
+        let account = self.account(&head.headers);
+        let staff = cookie(head, STAFF_COOKIE);
+        self.signer.form_token(nonce, account.as_deref(), staff.as_deref())
+    }
+
+    /// Whether the form's token is the one [`Self::csrf`] makes for this request's cookie and
+    /// sessions (so neither a copied cookie nor a token made for another session passes).
     fn csrf_ok(&self, head: &Parts, form: &Form) -> bool {
         let (Some(c), Some(f)) = (cookie(head, CSRF_COOKIE), form.get("csrf")) else { return false };
+        let Ok(nonce) = self.signer.open(Kind::Csrf, &c, self.now()) else { return false };
         use subtle::ConstantTimeEq;
-        bool::from(c.as_bytes().ct_eq(f.as_bytes())) && self.signer.open(Kind::Csrf, &c, self.now()).is_ok()
+        bool::from(self.form_token(head, nonce).as_bytes().ct_eq(f.as_bytes()))
     }
 
     fn bad_form(&self, lang: Lang) -> Response<Bytes> {

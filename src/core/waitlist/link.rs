@@ -1,5 +1,5 @@
-//! Signed, expiring tokens: the links in mails (confirm, manage), the CSRF token of the forms
-//! and the box-office staff cookie.
+//! Signed, expiring tokens: the links in mails (confirm, manage), the CSRF cookie and form
+//! token of the forms, and the box-office staff cookie.
 //!
 //! A token is `{body}.{expires}.{mac}`: the body (no `.` of its own at the end, see
 //! [`Signer::seal`]), the expiry in Unix seconds, and a base64url HMAC-SHA256 over the token's
@@ -24,7 +24,7 @@ pub enum Kind {
     Confirm,
     /// The manage link of a signup (status, place, cancel).
     Manage,
-    /// A form's CSRF token.
+    /// A form's CSRF cookie: a random nonce (the form's own token is [`Signer::form_token`]).
     Csrf,
     /// A box-office staff session.
     Staff,
@@ -97,6 +97,17 @@ impl Signer {
         mac.update(b"\0");
         mac.update(data.as_bytes());
         mac.finalize().into_bytes()[..16].iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// The CSRF token a form carries: a keyed digest of the CSRF cookie's nonce and of who is
+    /// signed in (the shop account, the staff session cookie). A sibling site that can set
+    /// cookies may toss in a cookie and token we made for the attacker, but those name the
+    /// attacker's session (or none), so they do not pass on a signed-in customer's or staff
+    /// member's form.
+    pub fn form_token(&self, nonce: &str, account: Option<&str>, staff: Option<&str>) -> String {
+        let (account, staff) = (account.unwrap_or_default(), staff.unwrap_or_default());
+        let who = format!("{nonce}\0{}:{account}\0{}:{staff}", account.len(), staff.len());
+        self.digest("csrf-form", &who)
     }
 
     /// A token of `kind` carrying `body` until `expires`. The body is the caller's text; it may
@@ -191,6 +202,19 @@ mod tests {
         let last = flipped.len() - 1;
         flipped[last] = if flipped[last] == b'A' { b'B' } else { b'A' };
         assert!(s.open(Kind::Manage, std::str::from_utf8(&flipped).unwrap(), 10).is_err());
+    }
+
+    #[test]
+    fn form_tokens_are_bound_to_the_nonce_and_who_is_signed_in() {
+        let s = signer();
+        let t = s.form_token("n1", Some("acct-1"), None);
+        assert_eq!(t, s.form_token("n1", Some("acct-1"), None), "the same request, the same token");
+        assert_ne!(t, s.form_token("n2", Some("acct-1"), None), "another cookie");
+        assert_ne!(t, s.form_token("n1", Some("acct-2"), None), "another customer");
+        assert_ne!(t, s.form_token("n1", None, None), "signed out");
+        assert_ne!(t, s.form_token("n1", Some("acct-1"), Some("staff")), "a staff session");
+        assert_ne!(s.form_token("n1", Some("a\0b"), None), s.form_token("n1", Some("a"), Some("b")));
+        assert_ne!(t, Signer::new(&[8u8; 32]).unwrap().form_token("n1", Some("acct-1"), None), "our key");
     }
 
     #[test]
