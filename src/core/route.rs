@@ -12,6 +12,8 @@
 //! - literal segments compare without letter case, and a trailing `/` is ignored, unless the
 //!   policy says the backend is stricter; the last literal may carry a format suffix
 //!   (`checkout.json`, as Rails and Spring route it);
+//! - for PHP backends, a segment naming a PHP script (`/index.php/events/…`) may stand before
+//!   the route: PHP's `PATH_INFO`, and Symfony and Laravel, read the rest as the route;
 //! - the method compares without letter case, and a `POST` matches a route of any method,
 //!   because frameworks let a POST stand in for other methods (`_method` fields and
 //!   `X-HTTP-Method-Override` headers).
@@ -43,13 +45,31 @@ enum Segment {
 }
 
 /// How strictly the backend routes paths. The defaults are the broadest reading.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RouteRules {
     /// Literal segments must match in letter case (default false: `/CHECKOUT` matches too).
     pub case_sensitive: bool,
     /// A trailing `/` makes a different route (default false: it is ignored).
     pub trailing_slash_significant: bool,
+    /// A `….php` segment may name the front controller before the route (PHP's `PATH_INFO`):
+    /// `/index.php/events/a/checkout` is `/events/a/checkout` too.
+    pub php_script_prefix: bool,
 }
+
+impl RouteRules {
+    /// The broadest reading: any letter case, trailing `/` ignored, PHP script prefixes read.
+    pub const BROAD: Self =
+        Self { case_sensitive: false, trailing_slash_significant: false, php_script_prefix: true };
+}
+
+impl Default for RouteRules {
+    fn default() -> Self {
+        Self::BROAD
+    }
+}
+
+/// Most `….php` segments of one path tried as a front controller's name.
+const MAX_SCRIPT_PREFIXES: usize = 4;
 
 /// Why a pattern cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -152,12 +172,13 @@ impl RoutePattern {
         {
             return None;
         }
-        if is_plain(path) {
+        let scripts = rules.php_script_prefix && names_a_php_script(path);
+        if is_plain(path) && !scripts {
             // The common case: nothing to decode or resolve, so no allocation unless it matches.
             return self.match_segments(path.split('/').filter(|s| !s.is_empty()).map(Cow::Borrowed), rules);
         }
-        let segment_wise = self.match_segments(by_segment(path).into_iter(), rules);
-        let whole = self.match_segments(decoded_whole(path).into_iter(), rules);
+        let segment_wise = self.match_reading(&by_segment(path), rules);
+        let whole = self.match_reading(&decoded_whole(path), rules);
         match (segment_wise, whole) {
             (Some(mut a), Some(b)) => {
                 a.ambiguous = a.pairs != b.pairs;
@@ -165,6 +186,25 @@ impl RoutePattern {
             }
             (a, b) => a.or(b),
         }
+    }
+
+    /// A match of the path's segments, or of what follows a PHP script's name among them (any
+    /// two matches with different captures make the match ambiguous).
+    fn match_reading(&self, parts: &[Cow<'_, str>], rules: RouteRules) -> Option<Captures<'_>> {
+        let borrowed = |from: usize| parts[from..].iter().map(|p| Cow::Borrowed(p.as_ref()));
+        let mut found = self.match_segments(borrowed(0), rules);
+        if rules.php_script_prefix {
+            let scripts =
+                parts.iter().enumerate().filter(|(_, p)| is_php_script(p)).take(MAX_SCRIPT_PREFIXES);
+            for (at, _) in scripts {
+                match (&mut found, self.match_segments(borrowed(at + 1), rules)) {
+                    (_, None) => {}
+                    (None, after) => found = after,
+                    (Some(f), Some(after)) => f.ambiguous |= f.pairs != after.pairs,
+                }
+            }
+        }
+        found
     }
 
     fn match_segments<'s>(
@@ -205,6 +245,16 @@ fn without_format(part: &str) -> Option<&str> {
     let ok =
         !stem.is_empty() && (1..=10).contains(&ext.len()) && ext.bytes().all(|b| b.is_ascii_alphanumeric());
     ok.then_some(stem)
+}
+
+/// Whether a segment names a PHP script (`index.php`, in any letter case).
+fn is_php_script(segment: &str) -> bool {
+    segment.len() > 4 && segment.as_bytes()[segment.len() - 4..].eq_ignore_ascii_case(b".php")
+}
+
+/// Whether the raw path may hold a PHP script's name (`.php`, any case, perhaps encoded).
+fn names_a_php_script(path: &str) -> bool {
+    path.as_bytes().windows(3).any(|w| w.eq_ignore_ascii_case(b"php"))
 }
 
 /// A path with nothing to decode, cut or resolve.
@@ -252,8 +302,9 @@ impl fmt::Display for RoutePattern {
 mod tests {
     use super::*;
 
-    const BROAD: RouteRules = RouteRules { case_sensitive: false, trailing_slash_significant: false };
-    const STRICT: RouteRules = RouteRules { case_sensitive: true, trailing_slash_significant: true };
+    const BROAD: RouteRules = RouteRules::BROAD;
+    const STRICT: RouteRules =
+        RouteRules { case_sensitive: true, trailing_slash_significant: true, php_script_prefix: false };
 
     fn event(p: &RoutePattern, method: &str, path: &str, rules: RouteRules) -> Option<String> {
         let m = Method::from_bytes(method.as_bytes()).unwrap();
@@ -305,6 +356,34 @@ mod tests {
         ] {
             assert_eq!(event(&p, method, path, BROAD).as_deref(), Some(expected), "{method} {path}");
         }
+    }
+
+    #[test]
+    fn a_php_front_controller_before_the_route_is_read_past() {
+        let p = RoutePattern::parse("POST /events/{event}/checkout").unwrap();
+        for path in [
+            "/index.php/events/spring-concert/checkout",
+            "/INDEX.PHP/events/spring-concert/checkout",
+            "/index%2Ephp/events/spring-concert/checkout",
+            "/shop/public/index.php/events/spring-concert/checkout",
+            "/app.php/events/spring-concert/checkout;x=1",
+            "/a.php/b.php/events/spring-concert/checkout",
+        ] {
+            assert_eq!(event(&p, "POST", path, BROAD).as_deref(), Some("spring-concert"), "{path}");
+            assert_eq!(event(&p, "POST", path, STRICT), None, "{path}: not for other backends");
+        }
+        assert_eq!(event(&p, "POST", "/index.php", BROAD), None);
+        assert_eq!(event(&p, "POST", "/.php/events/a/checkout", BROAD), None, "no script name");
+        let c = p.matches(&Method::POST, "/events/a.php/events/b/checkout", BROAD);
+        assert_eq!(c.and_then(|c| c.get("event").map(str::to_owned)).as_deref(), Some("b"));
+        let c = p.matches(&Method::POST, "/events/x.php/checkout", BROAD).unwrap();
+        assert_eq!(
+            (c.get("event"), c.is_ambiguous()),
+            (Some("x.php"), false),
+            "an event named like a script"
+        );
+        let short = RoutePattern::parse("POST /checkout/{event}").unwrap();
+        assert_eq!(event(&short, "POST", "/checkout/a.php/checkout/b", BROAD).as_deref(), Some("b"));
     }
 
     #[test]

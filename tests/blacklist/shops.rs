@@ -115,7 +115,19 @@ fn fill(text: &str, who: Customer) -> String {
         .replace("{email_local}", local)
         .replace("{email_domain}", domain)
         .replace("{session_tail}", &token[1..])
+        .replace("{session_signature}", &cookie_signature(&token))
+        .replace("{session_signature_json}", &cookie_signature(&format!("j:\"{token}\"")))
         .replace("{session}", &token)
+}
+
+/// The signature Express's `cookie-parser` (`cookie-signature`) puts after a signed cookie's
+/// value, with the shop's secret: base64 of its HMAC-SHA256, without padding.
+fn cookie_signature(value: &str) -> String {
+    use base64::Engine;
+    use hmac::Mac;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(SESSION_KEY.as_bytes()).unwrap();
+    mac.update(value.as_bytes());
+    base64::engine::general_purpose::STANDARD_NO_PAD.encode(mac.finalize().into_bytes())
 }
 
 /// The request as bytes on the wire: the spelling's head, a `Host`, the body's length (or its

@@ -74,7 +74,7 @@ impl Framework {
         match self {
             Framework::Php => "php8.2-cli",
             Framework::Rack => "ruby ruby-rack ruby-sinatra ruby-webrick",
-            Framework::Express => "node-express node-busboy (with a nodejs)",
+            Framework::Express => "node-express node-busboy node-cookie-parser (with a nodejs)",
             Framework::Flask => "python3-flask",
             Framework::Django => "python3-django",
         }

@@ -6,8 +6,12 @@
 //! `shop_session`); PHP before 7.4.11 also percent-decoded names, which Doorman still reads.
 //! Values are trimmed, and read as sent, without surrounding quotes (the `cookie` module of
 //! Express, Python), with Python's backslash and octal escapes undone inside quotes (`"\145yJ…"`
-//! is `eyJ…` to Django and Flask), and percent-decoded (PHP, Rack, Express). Reading more than
-//! one framework does costs nothing but candidates: a pair is only ever checked, never trusted.
+//! is `eyJ…` to Django and Flask), and percent-decoded (PHP, Rack, Express). Express's
+//! `cookie-parser` also reads `j:` values as JSON (`j:"eyJ…"` is `eyJ…`) and signed `s:` values
+//! as what comes before their signature (`s:eyJ….sig` is `eyJ…` to a shop that signs its session
+//! cookie; Doorman does not check the signature, the token inside is checked anyway). Reading
+//! more than one framework does costs nothing but candidates: a pair is only ever checked,
+//! never trusted.
 
 use http::HeaderMap;
 use percent_encoding::percent_decode_str;
@@ -43,7 +47,8 @@ pub fn read_cookies(headers: &HeaderMap, backend: Backend) -> Vec<CookieReading>
                     return out;
                 }
                 let Some((name, value)) = pair.split_once('=') else { continue };
-                out.push(CookieReading { names: names(name.trim(), backend), values: values(value.trim()) });
+                let (names, values) = (names(name.trim(), backend), values(value.trim(), backend));
+                out.push(CookieReading { names, values });
             }
         }
     }
@@ -68,7 +73,7 @@ fn names(name: &str, backend: Backend) -> Vec<String> {
     out
 }
 
-fn values(value: &str) -> Vec<String> {
+fn values(value: &str, backend: Backend) -> Vec<String> {
     let unquoted = value.strip_prefix('"').and_then(|v| v.strip_suffix('"'));
     let readings = [
         Some(value.to_owned()),
@@ -81,6 +86,34 @@ fn values(value: &str) -> Vec<String> {
     for v in readings.into_iter().flatten() {
         if !out.contains(&v) {
             out.push(v);
+        }
+    }
+    if backend.covers(Backend::Express) {
+        let parsed: Vec<String> = out
+            .iter()
+            .filter(|v| v.starts_with("j:") || v.starts_with("s:"))
+            .flat_map(|v| cookie_parser(v))
+            .collect();
+        for p in parsed {
+            if !out.contains(&p) {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+/// What Express's `cookie-parser` makes of a decoded value: a signed `s:value.signature` is
+/// `value` (in `req.signedCookies`), and a `j:` value that is a JSON string is that string.
+fn cookie_parser(value: &str) -> Vec<String> {
+    let unsigned = value.strip_prefix("s:").and_then(|v| v.rsplit_once('.')).map(|(v, _signature)| v);
+    let mut out = Vec::with_capacity(2);
+    for v in std::iter::once(value).chain(unsigned) {
+        if v != value {
+            out.push(v.to_owned());
+        }
+        if let Some(Ok(json)) = v.strip_prefix("j:").map(serde_json::from_str::<String>) {
+            out.push(json);
         }
     }
     out
@@ -158,12 +191,22 @@ mod tests {
             (Backend::Express, "shop_session=\"eyJ\"", "shop_session", "eyJ"),
             (Backend::Express, "shop_session=ey%4A", "shop_session", "eyJ"),
             (Backend::Php, "email=m%40x.org", "email", "m@x.org"),
+            (Backend::Express, "shop_session=j:\"eyJ\"", "shop_session", "eyJ"),
+            (Backend::Express, "shop_session=j%3A%22%5Cu0065yJ%22", "shop_session", "eyJ"),
+            (Backend::Express, "shop_session=s%3AeyJ.a.b.c2lnbmF0dXJl", "shop_session", "eyJ.a.b"),
+            (Backend::Express, "shop_session=s:j:\"eyJ\".c2ln", "shop_session", "eyJ"),
         ] {
             assert!(has(header, backend, name, value), "{backend:?}: {header} → {:?}", read(header, backend));
             assert!(has(header, Backend::Any, name, value), "any covers {backend:?}: {header}");
         }
         assert!(!has("a=1, shop_session=tok", Backend::Django, "shop_session", "tok"));
         assert!(!has("shop[session=tok", Backend::Flask, "shop_session", "tok"));
+        assert!(!has("shop_session=j:\"eyJ\"", Backend::Django, "shop_session", "eyJ"));
+        for odd in ["j:", "j:{\"a\":1}", "j:\"unclosed", "s:", "s:nodot", "s:.", "j:j:\"x\""] {
+            let header = format!("c={odd}");
+            let values = &read(&header, Backend::Express)[0].values;
+            assert!(values.iter().all(|v| v.len() <= odd.len()), "{odd}: {values:?}");
+        }
     }
 
     #[test]

@@ -247,6 +247,14 @@ mod tests {
             ("parts after the close (PHP)", format!("{EMAIL}--b--\r\n--b\r\nContent-Disposition: form-data; name=\"email\"\r\n\r\nm@x.org\r\n--b--\r\n")),
             ("text after the close", format!("{EMAIL}--b--\r\nemail=m@x.org")),
             ("two dispositions", "--b\r\nContent-Disposition: form-data; name=\"email\"\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\nm@x.org\r\n--b--\r\n".to_owned()),
+            // PHP appends a line that starts with white space or has no colon to the line
+            // before: the name of a folded or continued disposition is PHP's last `name=`.
+            ("a folded header line (PHP)", "--b\r\nContent-Disposition: form-data; name=\"note\"\r\n ; name=\"email\"\r\n\r\nm@x.org\r\n--b--\r\n".to_owned()),
+            ("a tab-folded header line (PHP)", "--b\r\nContent-Disposition: form-data; name=\"note\"\r\n\t; name=\"email\"\r\n\r\nm@x.org\r\n--b--\r\n".to_owned()),
+            ("a header line without a colon (PHP)", "--b\r\nContent-Disposition: form-data; name=\"note\"\r\n; name=\"email\"\r\n\r\nm@x.org\r\n--b--\r\n".to_owned()),
+            ("a header line that is a parameter (PHP)", "--b\r\nContent-Disposition: form-data; name=\"note\"\r\nname=\"email\"\r\n\r\nm@x.org\r\n--b--\r\n".to_owned()),
+            ("a header name with a space (PHP)", "--b\r\nContent-Disposition: form-data; name=\"note\"\r\nX Y: z\r\n\r\nm@x.org\r\n--b--\r\n".to_owned()),
+            ("a bare LF inside the head", "--b\r\nContent-Disposition: form-data; name=\"note\"\n; name=\"email\"\r\n\r\nm@x.org\r\n--b--\r\n".to_owned()),
             ("too many names", format!("--b\r\nContent-Disposition: form-data{}\r\n\r\nv\r\n--b--\r\n", (0..40).map(|i| format!("; name=n{i}")).collect::<String>())),
         ] {
             assert!(parts(&body).is_err(), "{what} was read: {:?}", parts(&body));

@@ -487,6 +487,7 @@ fn checkout_reading(src: &str, b: &mut super::raw::RawBlacklist) -> Result<Check
             err("blacklist.backend", format!("`{name}` is none of {}", names.join(", ")))
         })?;
     }
+    reading.routes.php_script_prefix = reading.backend.covers(Backend::Php);
     reading.routes.case_sensitive =
         choice("blacklist.route_case", b.route_case.as_deref(), false, "sensitive", "insensitive")?;
     reading.routes.trailing_slash_significant = choice(

@@ -59,7 +59,8 @@ impl ButtonPlacement {
         if method != Method::GET {
             return None; // HEAD answers have no body to put a button into
         }
-        let rules = RouteRules { case_sensitive: true, trailing_slash_significant: false };
+        let rules =
+            RouteRules { case_sensitive: true, trailing_slash_significant: false, php_script_prefix: false };
         let captures = self.route.matches(method, path, rules)?;
         event_slug(captures.get("event")?)
     }

@@ -1,14 +1,15 @@
 // A small Express 4 ticket shop (Debian's node-express and node-busboy, found through
 // NODE_PATH=/usr/share/nodejs): bodies through express.urlencoded({ extended: true }),
 // express.json() and busboy for multipart; the buyer is req.body.email ?? req.body.customer?.email,
-// the account an HS256 JWT in the `shop_session` cookie (parsed with the `cookie` module).
+// the account an HS256 JWT in the `shop_session` cookie, read with cookie-parser (the shop's
+// secret is SESSION_KEY: a cookie the shop signed is in req.signedCookies, others in req.cookies).
 // Env: PORT, SESSION_KEY, optional ORDERS_FILE.
 'use strict';
 const crypto = require('crypto');
 const fs = require('fs');
 const path = require('path');
 const busboy = require('busboy');
-const cookie = require('cookie');
+const cookieParser = require('cookie-parser');
 const escapeHtml = require('escape-html');
 const express = require('express');
 const qs = require('qs');
@@ -31,7 +32,7 @@ function multipart(req, res, next) {
 
 // The account of a valid session cookie, or null.
 function sessionAccount(req) {
-  const token = cookie.parse(req.headers.cookie || '').shop_session;
+  const token = req.signedCookies.shop_session || req.cookies.shop_session;
   const parts = typeof token === 'string' ? token.split('.') : [];
   if (parts.length !== 3) return null;
   const [header, payload, signature] = parts;
@@ -51,6 +52,7 @@ function sessionAccount(req) {
 const text = (value) => (typeof value === 'string' ? value : null);
 
 const app = express();
+app.use(cookieParser(process.env.SESSION_KEY));
 app.use(express.urlencoded({ extended: true }));
 app.use(express.json());
 app.use(multipart);

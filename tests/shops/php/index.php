@@ -3,7 +3,8 @@
 // with PHP's compiled-in defaults (`php -n -d variables_order=EGPCS -S 127.0.0.1:$PORT index.php`;
 // request_order left unset, so $_REQUEST is GET, POST and cookies, the later winning; note that
 // `-d request_order=` would set it to "" and leave $_REQUEST empty). It routes with preg_match on
-// the decoded path and reads the buyer from $_REQUEST, falling back to a JSON body whatever its
+// the decoded path (past the front controller's name, as Symfony and Laravel do) and reads the
+// buyer from $_REQUEST, falling back to a JSON body whatever its
 // Content-Type. The account comes from an HS256 JWT in the `shop_session` cookie.
 // Env: PORT, SESSION_KEY, optional ORDERS_FILE.
 
@@ -72,6 +73,12 @@ function checkout(string $event): void
 }
 
 $path = rawurldecode(parse_url($_SERVER['REQUEST_URI'], PHP_URL_PATH) ?? '/');
+// The front controller's own name may stand before the route, as in Symfony's and Laravel's
+// Request::getPathInfo: /index.php/events/x/checkout is /events/x/checkout.
+$script = $_SERVER['SCRIPT_NAME'];
+if (str_starts_with($path, $script . '/')) {
+    $path = substr($path, strlen($script));
+}
 $method = $_SERVER['REQUEST_METHOD'];
 
 if ($method === 'GET' && $path === '/health') {
