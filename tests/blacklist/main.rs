@@ -148,6 +148,10 @@ both_stores!(transfer => transfer_cases:
     lists_page_through_every_entry_and_exports_stream_them_all,
 );
 
+every_store!(transfer => list_cases:
+    a_list_page_never_holds_more_than_its_limit,
+);
+
 both_stores!(bypass => bypass_cases:
     path_and_method_spellings_reach_the_shop_but_not_for_the_blacklisted,
     signed_in_customers_are_known_by_the_shops_own_session_in_every_cookie_spelling,

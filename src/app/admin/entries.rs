@@ -42,19 +42,38 @@ pub(super) fn visible_entries<'a>(
         .filter(move |entry| scope.is_none_or(|s| *s == entry.scope()))
 }
 
-/// A store's scan cursor as the API hands it out (URL-safe, opaque).
-pub(super) fn encode_cursor(cursor: &str) -> String {
-    URL_SAFE_NO_PAD.encode(cursor)
+/// Where a list goes on: a store page (its scan cursor), and within it the entries after the
+/// last key already handed out (a store page may hold more than a list page has room for).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(super) struct ListCursor {
+    /// The store's cursor of the page to read (`""`: the start).
+    page: String,
+    /// Within that page, go on after this key (in key order).
+    after: Option<String>,
 }
 
-/// Reads back an [`encode_cursor`]; none is the start.
-pub(super) fn decode_cursor(cursor: Option<&str>) -> Result<String, AdminError> {
-    let Some(cursor) = cursor.filter(|c| !c.is_empty()) else { return Ok(String::new()) };
-    URL_SAFE_NO_PAD
-        .decode(cursor)
-        .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .ok_or_else(|| AdminError::bad("cursor: not a cursor of this list (use a page's `next`)"))
+impl ListCursor {
+    /// As the API hands it out: URL-safe and opaque.
+    fn encode(&self) -> String {
+        match &self.after {
+            None => URL_SAFE_NO_PAD.encode(&self.page),
+            Some(after) => URL_SAFE_NO_PAD.encode(format!("{}\0{after}", self.page)),
+        }
+    }
+
+    /// Reads back an [`Self::encode`]d cursor; none is the start.
+    fn decode(cursor: Option<&str>) -> Result<Self, AdminError> {
+        let Some(cursor) = cursor.filter(|c| !c.is_empty()) else { return Ok(Self::default()) };
+        let text = URL_SAFE_NO_PAD
+            .decode(cursor)
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .ok_or_else(|| AdminError::bad("cursor: not a cursor of this list (use a page's `next`)"))?;
+        Ok(match text.split_once('\0') {
+            Some((page, after)) => Self { page: page.to_owned(), after: Some(after.to_owned()) },
+            None => Self { page: text, after: None },
+        })
+    }
 }
 
 /// A blacklist entry to add or remove. Give exactly one of `account`, `email`, `email_hash`
@@ -323,11 +342,12 @@ impl<S: Store> Admin<S> {
         Ok(Removed { removed: true })
     }
 
-    /// A page of the entries `who` may see (of one organizer, or all for the operator): about
+    /// A page of the entries `who` may see (of one organizer, or all for the operator): at most
     /// `limit` (1000 by default, at most [`MAX_LIST`]) from `cursor` on (a page's `next`), and
     /// the cursor of the next page. Bounded store work: at most [`SCAN_PAGES`] store pages, so a
-    /// page may hold fewer entries than asked, even none, with more to come; a few more than
-    /// asked where the store cannot stop mid-page. The order is the store's.
+    /// page may hold fewer entries than asked, even none, with more to come. The order is the
+    /// store's page by page, and key order within a store page (so a list page can end inside
+    /// one and the next go on after its last key).
     pub async fn list_entries(
         &self,
         who: &Principal,
@@ -338,23 +358,42 @@ impl<S: Store> Admin<S> {
         let scope = who.filter(organizer)?;
         let limit = limit.unwrap_or(1000).clamp(1, MAX_LIST);
         let given = cursor.is_some_and(|c| !c.is_empty());
-        let mut cursor = decode_cursor(cursor)?;
+        let mut cursor = ListCursor::decode(cursor)?;
         let mut entries = Vec::new();
         for round in 0..SCAN_PAGES {
-            let page = match self.ports.store.scan_page(ENTRY_PREFIX, &cursor, ADMIN_PAGE).await {
+            let page = match self.ports.store.scan_page(ENTRY_PREFIX, &cursor.page, ADMIN_PAGE).await {
                 // The store refusing the caller's own cursor is the caller's mistake, not an outage.
                 Err(StoreError::Failed(_)) if round == 0 && given => {
                     return Err(AdminError::bad("cursor: not a cursor of this list (use a page's `next`)"))
                 }
                 page => page?,
             };
-            entries.extend(visible_entries(&page.entries, scope.as_ref()).map(|e| entry_json(&e)));
-            match page.next {
-                Some(next) if entries.len() < limit => cursor = next,
-                next => return Ok(EntryPage { entries, next: next.map(|c| encode_cursor(&c)) }),
+            let mut found: Vec<&StoredItem> = page
+                .entries
+                .iter()
+                .filter(|item| cursor.after.as_ref().is_none_or(|after| item.key > *after))
+                .collect();
+            found.sort_by(|a, b| a.key.cmp(&b.key));
+            found.dedup_by(|a, b| a.key == b.key);
+            for item in found {
+                let Some(entry) = visible_entries(std::slice::from_ref(item), scope.as_ref()).next() else {
+                    continue;
+                };
+                if entries.len() == limit {
+                    // Full inside this store page: the next list page goes on after the last key.
+                    let next = ListCursor { page: cursor.page, after: cursor.after };
+                    return Ok(EntryPage { entries, next: Some(next.encode()) });
+                }
+                entries.push(entry_json(&entry));
+                cursor.after = Some(item.key.clone());
+            }
+            let Some(next) = page.next else { return Ok(EntryPage { entries, next: None }) };
+            cursor = ListCursor { page: next, after: None };
+            if entries.len() == limit {
+                break;
             }
         }
-        Ok(EntryPage { entries, next: Some(encode_cursor(&cursor)) })
+        Ok(EntryPage { entries, next: Some(cursor.encode()) })
     }
 
     /// Whether any event is mapped to `org`: one read of its counter. A store written before the
@@ -446,5 +485,27 @@ mod tests {
             let answer = admin.add_entry(&Principal::Operator, &add("bob")).await.unwrap();
             assert!(answer.warning.is_some(), "its only event moved away: {answer:?}");
         });
+    }
+
+    #[test]
+    fn list_cursors_round_trip_and_read_the_store_cursors_of_before() {
+        for c in [
+            ListCursor::default(),
+            ListCursor { page: "17".into(), after: None },
+            ListCursor { page: "node-2:4096".into(), after: Some("bl:v2:*:a:x\u{e9}".into()) },
+            ListCursor { page: String::new(), after: Some(String::new()) },
+        ] {
+            let text = c.encode();
+            assert!(text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'), "{text}");
+            assert_eq!(ListCursor::decode(Some(&text)).unwrap(), c);
+        }
+        let before = URL_SAFE_NO_PAD.encode("bl:v2:*:a:zz");
+        assert_eq!(
+            ListCursor::decode(Some(&before)).unwrap(),
+            ListCursor { page: "bl:v2:*:a:zz".into(), after: None }
+        );
+        assert_eq!(ListCursor::decode(None).unwrap(), ListCursor::default());
+        assert!(ListCursor::decode(Some("not base64!")).is_err());
+        assert!(ListCursor::decode(Some(&URL_SAFE_NO_PAD.encode([0xff, 0xfe]))).is_err());
     }
 }

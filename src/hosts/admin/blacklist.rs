@@ -130,8 +130,8 @@ pub struct AuditQuery {
 /// order). The operator sees every scope unless it names an organizer; an organizer token sees
 /// only its own organizer's entries. Each call does bounded store work (store pages of 100
 /// keys, at most 100 of them), so a page may hold fewer entries than `limit`, even none, while
-/// `next` says more follow; it may hold a few more than `limit` where the store cannot stop
-/// mid-page. Go on with `cursor=next` until `next` is null. On Redis an entry may appear on two
+/// `next` says more follow; never more than `limit`. Go on with `cursor=next` until `next` is
+/// null. On Redis an entry may appear on two
 /// pages while the keyspace is resized; none is ever missed.
 #[utoipa::path(
     get, path = "/v1/blacklist", operation_id = "listBlacklistEntries", tag = "blacklist",
