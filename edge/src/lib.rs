@@ -33,7 +33,7 @@ use std::sync::Arc;
 use doorman::app::blacklist::{Blacklist, Step};
 use doorman::app::waitlist::http::ClientAddr;
 use doorman::app::waitlist::Waitlist;
-use doorman::app::{App, Clock, Ports, SystemClock};
+use doorman::app::{App, Clock, Ports, SystemClock, SystemRandom};
 use http::StatusCode;
 use wasip2::exports::http::incoming_handler::Guest;
 use wasip2::http::types::{IncomingRequest, ResponseOutparam};
@@ -66,8 +66,11 @@ async fn serve(request: IncomingRequest, out: ResponseOutparam) {
             return incoming::respond(out, Answer::page(StatusCode::INTERNAL_SERVER_ERROR)).await;
         }
     };
-    let request_id =
-        doorman::app::request_id::ensure(&mut head.headers, &settings.policy.forwarding.request_id_header);
+    let request_id = doorman::app::request_id::ensure(
+        &mut head.headers,
+        &settings.policy.forwarding.request_id_header,
+        &SystemRandom,
+    );
     // A store that cannot be opened fails each lookup, so `on_store_error` decides.
     let store = kv::KvStore::open(&settings.store_label, settings.policy.store.namespace());
     let ports = Ports::new(store, Arc::new(tasks::WstdTasks));

@@ -1,22 +1,23 @@
 //! Request ids: kept from the client when acceptable, otherwise generated (every runtime).
 //!
-//! Generated ids are 16 hex digits: a per-thread random seed plus a counter, mixed by a
-//! bijective function, so ids never repeat within a thread and look unrelated to each other.
+//! Generated ids are 16 hex digits: a per-thread seed drawn from the host's randomness plus a
+//! counter, mixed by a bijective function, so ids never repeat within a thread and look
+//! unrelated to each other. Request ids are labels, not secrets: if the draw fails, the seed is
+//! taken from the thread's own address and the counter keeps ids unique.
 
 use std::cell::Cell;
 
 use http::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::core::forwarding::acceptable_request_id;
-use crate::ports::random::{Random, SystemRandom};
+use crate::ports::random::Random;
 
 thread_local! {
-    static STATE: Cell<u64> = Cell::new(seed());
+    static STATE: Cell<Option<u64>> = const { Cell::new(None) };
 }
 
-fn seed() -> u64 {
-    // Without entropy, ids are still unique per thread; only their unpredictability suffers.
-    SystemRandom.next_u64()
+fn seed(random: &dyn Random) -> u64 {
+    random.next_u64().unwrap_or_else(|_| STATE.with(|s| s as *const _ as u64))
 }
 
 /// splitmix64's finalizer: a bijection on u64, so distinct counters give distinct ids.
@@ -26,28 +27,24 @@ fn mix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// A new request id.
-pub fn generate() -> HeaderValue {
+/// A new request id (the thread's first one draws its seed from `random`).
+pub fn generate(random: &dyn Random) -> HeaderValue {
     let n = STATE.with(|s| {
-        let n = s.get().wrapping_add(0x9e37_79b9_7f4a_7c15);
-        s.set(n);
+        let n = s.get().unwrap_or_else(|| seed(random)).wrapping_add(0x9e37_79b9_7f4a_7c15);
+        s.set(Some(n));
         n
     });
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let v = mix(n);
-    let mut out = [0u8; 16];
-    for (i, byte) in out.iter_mut().enumerate() {
-        *byte = HEX[((v >> (60 - 4 * i)) & 0xf) as usize];
-    }
-    HeaderValue::from_bytes(&out).expect("hex digits are a valid header value")
+    let id = format!("{:016x}", mix(n));
+    HeaderValue::from_str(&id).expect("hex digits are a valid header value")
 }
 
-/// Makes sure `headers` carries an acceptable id under `name`, replacing a bad one; answers it.
-pub fn ensure(headers: &mut HeaderMap, name: &HeaderName) -> HeaderValue {
+/// Makes sure `headers` carries an acceptable id under `name`, replacing a bad one (with one
+/// made from `random`); answers it.
+pub fn ensure(headers: &mut HeaderMap, name: &HeaderName, random: &dyn Random) -> HeaderValue {
     match headers.get(name) {
         Some(v) if acceptable_request_id(v) => v.clone(),
         _ => {
-            let id = generate();
+            let id = generate(random);
             headers.insert(name.clone(), id.clone());
             id
         }
@@ -57,12 +54,25 @@ pub fn ensure(headers: &mut HeaderMap, name: &HeaderName) -> HeaderValue {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::app::testing::FailingRandom;
+    use crate::ports::random::SystemRandom;
 
     #[test]
     fn generated_ids_differ_and_are_hex() {
-        let ids: std::collections::HashSet<_> = (0..10_000).map(|_| generate()).collect();
+        let ids: std::collections::HashSet<_> = (0..10_000).map(|_| generate(&SystemRandom)).collect();
         assert_eq!(ids.len(), 10_000);
         assert!(ids.iter().all(|v| v.len() == 16 && v.as_bytes().iter().all(u8::is_ascii_hexdigit)));
+    }
+
+    #[test]
+    fn without_randomness_ids_are_still_unique() {
+        std::thread::spawn(|| {
+            let ids: std::collections::HashSet<_> = (0..1000).map(|_| generate(&FailingRandom)).collect();
+            assert_eq!(ids.len(), 1000);
+            assert!(!ids.contains(&HeaderValue::from_static("0000000000000000")));
+        })
+        .join()
+        .unwrap();
     }
 
     #[test]
@@ -70,10 +80,10 @@ mod tests {
         let name = HeaderName::from_static("x-request-id");
         let mut h = HeaderMap::new();
         h.insert(&name, HeaderValue::from_static("abc"));
-        assert_eq!(ensure(&mut h, &name), "abc");
+        assert_eq!(ensure(&mut h, &name, &SystemRandom), "abc");
         assert_eq!(h[&name], "abc");
         h.insert(&name, HeaderValue::from_static("has space"));
-        let id = ensure(&mut h, &name);
+        let id = ensure(&mut h, &name, &SystemRandom);
         assert_eq!(h[&name], id);
         assert_eq!(id.len(), 16);
     }

@@ -53,3 +53,14 @@ impl Tasks for InstantTasks {
         self.spawned.lock().unwrap().push(task);
     }
 }
+
+/// Randomness that always fails: what every token, id and nonce must survive without
+/// becoming predictable.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FailingRandom;
+
+impl crate::ports::random::Random for FailingRandom {
+    fn fill(&self, _: &mut [u8]) -> Result<(), crate::ports::random::RandomUnavailable> {
+        Err(crate::ports::random::RandomUnavailable)
+    }
+}

@@ -20,6 +20,7 @@ use crate::hosts::admin::{random_token, AdminToken};
 use crate::hosts::admin_client::{AdminClient, ClientError};
 use crate::hosts::cli::Failure;
 use crate::hosts::serve::{self, ServeOptions};
+use crate::ports::random::SystemRandom;
 
 /// The demo's event catalogue.
 pub const EVENTS_TOML: &str = include_str!("../../fixtures/demo/events.toml");
@@ -99,7 +100,9 @@ fn demo_secret(data_dir: &std::path::Path, name: &str) -> Result<String, Failure
     match std::fs::read_to_string(&path) {
         Ok(k) => Ok(k.trim().to_owned()),
         Err(_) => {
-            let k = format!("{}{}", random_token(), random_token());
+            let no_randomness = |e| Failure::Runtime(format!("cannot make the demo's {name}: {e}"));
+            let k = random_token(&SystemRandom).map_err(no_randomness)?
+                + &random_token(&SystemRandom).map_err(no_randomness)?;
             std::fs::write(&path, &k)
                 .map_err(|e| Failure::Runtime(format!("cannot write {}: {e}", path.display())))?;
             Ok(k)
@@ -202,7 +205,11 @@ pub fn run(listen: &str, admin_listen: &str, data_dir: Option<PathBuf>) -> Resul
         .map_err(|e| Failure::Usage(e.to_string()))?;
     let (token, generated) = match std::env::var("DOORMAN_ADMIN_TOKEN") {
         Ok(t) => (t, false),
-        Err(_) => (random_token(), true),
+        Err(_) => (
+            random_token(&SystemRandom)
+                .map_err(|e| Failure::Runtime(format!("cannot make an admin token: {e}")))?,
+            true,
+        ),
     };
     let admin_token =
         AdminToken::new(&token).map_err(|e| Failure::Usage(format!("DOORMAN_ADMIN_TOKEN: {e}")))?;

@@ -222,7 +222,8 @@ impl Runtime {
                 // Composed as the proxy composes it: the request id first, then the layer.
                 let mut req = req.map(|b| Either::Right(Full::new(b)));
                 let name = http::HeaderName::from_static("x-request-id");
-                let id = doorman::app::request_id::ensure(req.headers_mut(), &name);
+                let id =
+                    doorman::app::request_id::ensure(req.headers_mut(), &name, &doorman::app::SystemRandom);
                 let Ok(mut response) = service.clone().oneshot(req).await;
                 response.headers_mut().insert(name, id);
                 let (parts, body) = response.into_parts();

@@ -77,6 +77,9 @@ pub enum AdminError {
     /// Not now, but soon (entries moving to a new key layout); try again.
     #[error("{0}")]
     Busy(String),
+    /// No token could be drawn: the system's randomness failed; try again.
+    #[error("{0}")]
+    NoRandomness(#[from] crate::ports::random::RandomUnavailable),
 }
 
 impl AdminError {

@@ -207,11 +207,9 @@ fn org_claim_key(id: &str) -> String {
 
 impl<S: Store> Admin<S> {
     /// A new token of `role` for organizer `id`: `org.<id>.<64 hex digits>` or `box.…`.
-    fn new_token(&self, role: Role, id: &str) -> String {
-        let mut secret = [0u8; 32];
-        self.ports.random.fill(&mut secret);
-        let hex: String = secret.iter().map(|b| format!("{b:02x}")).collect();
-        format!("{}.{id}.{hex}", role.prefix())
+    fn new_token(&self, role: Role, id: &str) -> Result<String, AdminError> {
+        let secret = crate::ports::random::random_hex(&*self.ports.random, 32)?;
+        Ok(format!("{}.{id}.{secret}", role.prefix()))
     }
 
     /// The record of organizer `id`, if any.
@@ -240,13 +238,14 @@ impl<S: Store> Admin<S> {
         let name = check_name(&req.name)?;
         let exists =
             || AdminError::Conflict(format!("organizer `{}` exists; rotate its token instead", req.id));
+        // Drawn before the claim: a failed draw must not leave a claim without an organizer.
+        let token = self.new_token(Role::Admin, &req.id)?;
         // Organizers made before claims existed have a record and no claim.
         if self.organizer(&req.id).await?.is_some()
             || !self.ports.store.claim(&org_claim_key(&req.id), None).await?
         {
             return Err(exists());
         }
-        let token = self.new_token(Role::Admin, &req.id);
         let org = OrganizerRecord {
             id: req.id.clone(),
             name,
@@ -287,7 +286,7 @@ impl<S: Store> Admin<S> {
     pub async fn rotate_token(&self, who: &Principal, id: &str) -> Result<OrganizerToken, AdminError> {
         who.require_operator()?;
         let mut org = self.existing(id).await?;
-        let token = self.new_token(Role::Admin, id);
+        let token = self.new_token(Role::Admin, id)?;
         org.token_digest = token_digest(&token);
         self.save(&org).await?;
         tracing::info!(organizer = id, "organizer token rotated");
@@ -347,12 +346,52 @@ impl<S: Store> Admin<S> {
     ) -> Result<OrganizerToken, AdminError> {
         who.require_organizer_admin(id)?;
         let mut org = self.existing(id).await?;
-        let token = self.new_token(Role::BoxOffice, id);
+        let token = self.new_token(Role::BoxOffice, id)?;
         org.box_office_digest = Some(token_digest(&token));
         self.save(&org).await?;
         tracing::info!(who = %who.label(), organizer = id, "box-office token issued");
         let scope = Scope::Organizer(id.to_owned());
         self.record(who, AuditAction::RotateBoxOfficeToken, "organizer", id, &scope).await;
         Ok(OrganizerToken { id: id.to_owned(), token })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::adapters::store::EmbeddedStore;
+    use crate::app::testing::{block_on, FailingRandom, InstantTasks};
+    use crate::app::Ports;
+
+    #[test]
+    fn a_failed_draw_makes_no_token_and_leaves_nothing_behind() {
+        block_on(async {
+            let dir = tempfile::tempdir().unwrap();
+            let store = EmbeddedStore::open(&dir.path().join("a.redb"), "t").unwrap();
+            let mut ports = Ports::new(store.clone(), Arc::new(InstantTasks::default()));
+            ports.random = Arc::new(FailingRandom);
+            let broken = Admin::new(ports, None);
+            let working = Admin::new(Ports::new(store.clone(), Arc::new(InstantTasks::default())), None);
+            let req = NewOrganizer { id: "harbour-hall".into(), name: "Harbour Hall".into() };
+            let failed = broken.create_organizer(&Principal::Operator, &req).await;
+            assert!(matches!(failed, Err(AdminError::NoRandomness(_))), "{failed:?}");
+            assert!(store.scan_prefix("", 100).await.unwrap().is_empty(), "no claim, no record");
+
+            let created = working.create_organizer(&Principal::Operator, &req).await.unwrap();
+            let secret = created.token.strip_prefix("org.harbour-hall.").unwrap();
+            assert!(secret.len() == 64 && secret.bytes().all(|b| b.is_ascii_hexdigit()), "{secret}");
+            assert_ne!(secret, "0".repeat(64));
+            for failed in [
+                broken.rotate_token(&Principal::Operator, "harbour-hall").await,
+                broken.rotate_box_office_token(&Principal::Operator, "harbour-hall").await,
+            ] {
+                assert!(matches!(failed, Err(AdminError::NoRandomness(_))), "{failed:?}");
+            }
+            let org = working.organizer("harbour-hall").await.unwrap().unwrap();
+            assert_eq!(org.token_digest, token_digest(&created.token), "the old token still works");
+            assert_eq!(org.box_office_digest, None, "no box-office token was issued");
+        });
     }
 }

@@ -128,7 +128,7 @@ impl Principal {
 
 /// The SHA-256 digest of a token, as hex.
 pub fn token_digest(token: &str) -> String {
-    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    base16ct::lower::encode_string(&Sha256::digest(token.as_bytes()))
 }
 
 /// Which of an organizer's tokens a token claims to be.

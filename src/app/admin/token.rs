@@ -63,12 +63,11 @@ pub fn strip_bearer(v: &[u8]) -> Option<&[u8]> {
     scheme.eq_ignore_ascii_case(b"bearer ").then_some(rest)
 }
 
-/// A random token for the demo: 32 hex digits.
-pub fn random_token() -> String {
-    use crate::ports::random::{Random, SystemRandom};
-    let mut b = [0u8; 16];
-    SystemRandom.fill(&mut b);
-    b.iter().map(|x| format!("{x:02x}")).collect()
+/// A random token for the demo: 32 hex digits drawn from `random`.
+pub fn random_token(
+    random: &dyn crate::ports::random::Random,
+) -> Result<String, crate::ports::random::RandomUnavailable> {
+    crate::ports::random::random_hex(random, 16)
 }
 
 #[cfg(test)]
@@ -90,6 +89,8 @@ mod tests {
     fn weak_tokens_are_refused() {
         assert_eq!(AdminToken::new("short").unwrap_err(), TokenError::TooShort);
         assert_eq!(AdminToken::new("has a space in it!!").unwrap_err(), TokenError::BadCharacters);
-        assert_eq!(random_token().len(), 32);
+        let token = random_token(&crate::ports::random::SystemRandom).unwrap();
+        assert!(token.len() == 32 && token.bytes().all(|b| b.is_ascii_hexdigit()), "{token}");
+        assert!(random_token(&crate::app::testing::FailingRandom).is_err(), "a failed draw is no token");
     }
 }

@@ -66,13 +66,18 @@ impl RouteTiming {
         self.ring.lock().unwrap_or_else(|p| p.into_inner()).samples.is_empty()
     }
 
-    /// How long a blocked checkout should take in all: a random recent sample, or `fallback`.
+    /// How long a blocked checkout should take in all: a random recent sample, or `fallback`
+    /// (also when no draw can be made: the cover is no secret, and the newest sample would
+    /// repeat itself).
     pub fn cover(&self, fallback: Duration, random: &dyn Random) -> Duration {
         let ring = self.ring.lock().unwrap_or_else(|p| p.into_inner());
         if ring.samples.is_empty() {
             return fallback;
         }
-        ring.samples[(random.next_u64() % ring.samples.len() as u64) as usize]
+        match random.next_u64() {
+            Ok(draw) => ring.samples[(draw % ring.samples.len() as u64) as usize],
+            Err(_) => fallback,
+        }
     }
 
     /// The store key under which a route's samples are saved.

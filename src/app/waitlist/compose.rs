@@ -27,13 +27,15 @@ pub enum MailKind {
 #[error("cannot compose the mail: {0}")]
 pub struct ComposeError(String);
 
-/// The mail of `kind` for `signup`.
+/// The mail of `kind` for `signup`, to be queued under the outbox's `number` (which makes its
+/// `Message-ID` unique without a draw).
 pub fn mail<S>(
     wl: &Waitlist<S>,
     kind: MailKind,
     signup: &Signup,
     settings: &WaitlistSettings,
     place: Option<u64>,
+    number: crate::app::outbox::Reserved,
 ) -> Result<Mail, ComposeError>
 where
     S: crate::ports::store::Store + Clone,
@@ -87,7 +89,7 @@ where
     let to_address = signup.email.parse().map_err(|e| ComposeError(format!("to: {e}")))?;
     let to = Mailbox::new(Some(signup.name.clone()), to_address);
     let domain = from.email.domain().to_owned();
-    let id = format!("{}.{}@{domain}", signup.id, wl.random_id());
+    let id = format!("{}.{}@{domain}", signup.id, number.0);
     let message = Message::builder()
         .from(from.clone())
         .to(to.clone())

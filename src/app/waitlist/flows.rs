@@ -9,7 +9,7 @@
 use std::time::Duration;
 
 use super::compose::{self, MailKind};
-use super::Waitlist;
+use super::{Unavailable, Waitlist};
 use crate::app::blacklist::Blacklist;
 use crate::app::outbox;
 use crate::core::waitlist::form::CheckedSignup;
@@ -214,11 +214,13 @@ impl<S: Store + Clone> Waitlist<S> {
         request: SignupRequest,
         settings: &WaitlistSettings,
         blacklist: Option<&Blacklist<S>>,
-    ) -> Result<SignupOutcome, StoreError> {
+    ) -> Result<SignupOutcome, Unavailable> {
         let event = request.event.as_str();
         if !settings.takes_signups() {
             return Ok(SignupOutcome::Closed);
         }
+        // Drawn first: a failed draw leaves nothing behind (no claim, no counted attempt).
+        let id = self.random_id()?;
         let f = &request.fields;
         let box_office_phone = f.phone.as_deref().filter(|_| f.box_office_address);
         let address = self.identity_hash(event, &f.canonical_email, box_office_phone);
@@ -234,7 +236,7 @@ impl<S: Store + Clone> Waitlist<S> {
                 // Blacklisted: the normal answer, nothing stored, no mail.
                 Some(true) => return Ok(SignupOutcome::CheckMail),
                 Some(false) => {}
-                None => return Err(StoreError::Unavailable("blacklist lookup failed".into())),
+                None => return Err(StoreError::Unavailable("blacklist lookup failed".into()).into()),
             }
         }
         let store = &self.ports.store;
@@ -266,7 +268,7 @@ impl<S: Store + Clone> Waitlist<S> {
         }
         let f = request.fields;
         let signup = Signup {
-            id: self.random_id(),
+            id,
             event: event.to_owned(),
             email: f.email,
             name: f.name,
@@ -298,7 +300,9 @@ impl<S: Store + Clone> Waitlist<S> {
                 }
             });
         }
-        let Ok(mail) = compose::mail(self, MailKind::Confirm, &signup, settings, None) else {
+        // A number that gets no message (a refused address) is skipped by the sender.
+        let number = outbox::reserve(store).await?;
+        let Ok(mail) = compose::mail(self, MailKind::Confirm, &signup, settings, None, number) else {
             store.delete(&claim_key).await?;
             return Ok(SignupOutcome::BadAddress);
         };
@@ -316,7 +320,6 @@ impl<S: Store + Clone> Waitlist<S> {
                 None,
             ));
         }
-        let number = outbox::reserve(store).await?;
         items.push(outbox::queue_item(number, mail));
         store.set_many(&items).await?;
         Ok(SignupOutcome::CheckMail)
@@ -344,8 +347,8 @@ impl<S: Store + Clone> Waitlist<S> {
             }
             _ => None,
         };
-        if let Ok(mail) = compose::mail(self, kind, &existing, settings, place) {
-            let number = outbox::reserve(&self.ports.store).await?;
+        let number = outbox::reserve(&self.ports.store).await?;
+        if let Ok(mail) = compose::mail(self, kind, &existing, settings, place, number) {
             self.ports.store.set_many(&[outbox::queue_item(number, mail)]).await?;
         }
         Ok(())
@@ -464,8 +467,9 @@ impl<S: Store + Clone> Waitlist<S> {
             let keep = Duration::from_secs(signup.expires.saturating_sub(self.now()) + PENDING_GRACE);
             items.push(item(keys::link_used(&event, tag), b"1".to_vec(), Some(keep)));
         }
-        if let Ok(mail) = compose::mail(self, MailKind::Confirmed, &signup, settings, Some(place)) {
-            items.push(outbox::queue_item(outbox::reserve(store).await?, mail));
+        let number = outbox::reserve(store).await?;
+        if let Ok(mail) = compose::mail(self, MailKind::Confirmed, &signup, settings, Some(place), number) {
+            items.push(outbox::queue_item(number, mail));
         }
         store.set_many(&items).await?;
         Ok(ConfirmOutcome::Confirmed { signup, place, title })
@@ -600,5 +604,51 @@ impl<S: Store + Clone> Waitlist<S> {
     /// within its times (`exp`, `nbf`) for one account.
     pub fn account(&self, headers: &http::HeaderMap) -> Option<String> {
         self.session.as_ref()?.signed_in_account(headers, self.now())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::adapters::store::EmbeddedStore;
+    use crate::app::testing::{block_on, FailingRandom, InstantTasks};
+    use crate::app::waitlist::WaitlistConfig;
+    use crate::app::Ports;
+    use crate::core::waitlist::link::Signer;
+
+    #[test]
+    fn a_failed_draw_stores_no_signup_and_counts_no_attempt() {
+        block_on(async {
+            let dir = tempfile::tempdir().unwrap();
+            let store = EmbeddedStore::open(&dir.path().join("a.redb"), "t").unwrap();
+            let mut ports = Ports::new(store.clone(), Arc::new(InstantTasks::default()));
+            ports.random = Arc::new(FailingRandom);
+            let config = WaitlistConfig::new("https://shop.example", "Shop <waitlist@shop.example>");
+            let signer = Signer::new(&[7u8; 32]).unwrap();
+            let waitlist = Waitlist::new(config, signer, Default::default(), None, ports);
+            let mut settings = WaitlistSettings::new("gala");
+            (settings.active, settings.sold_out) = (true, true);
+            let fields = CheckedSignup {
+                email: "ada@example.com".into(),
+                canonical_email: "ada@example.com".into(),
+                name: "Ada".into(),
+                phone: None,
+                tickets: 2,
+                note: None,
+                box_office_address: false,
+            };
+            let request = SignupRequest {
+                event: "gala".into(),
+                fields,
+                lang: Lang::En,
+                account: None,
+                box_office: false,
+            };
+            let outcome = waitlist.signup(request, &settings, None).await;
+            assert!(matches!(outcome, Err(Unavailable::Randomness(_))), "{outcome:?}");
+            assert!(store.scan_prefix("", 100).await.unwrap().is_empty(), "no claim, no signup, no mail");
+        });
     }
 }

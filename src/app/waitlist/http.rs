@@ -39,7 +39,7 @@ use super::pages::{
     ButtonForm, FormPage, MessagePage, Page, ShownError, SignupRow, SignupsPage, StaffFields, Values,
 };
 use super::staff::{StaffSession, STAFF_COOKIE};
-use super::Waitlist;
+use super::{Unavailable, Waitlist};
 use crate::app::blacklist::Blacklist;
 use crate::app::body::{declared_too_large, read_bounded};
 use crate::core::blacklist::is_slug;
@@ -48,6 +48,7 @@ use crate::core::waitlist::form::{self, Filler, Form, SignupFields, MAX_FORM_BYT
 use crate::core::waitlist::link::{Kind, TokenError};
 use crate::core::waitlist::{Lang, Signup, Status, WaitlistSettings};
 use crate::ports::body::BodyStream;
+use crate::ports::random::RandomUnavailable;
 use crate::ports::store::{Store, StoreError};
 
 /// The client's address, as the host saw it (after trusted proxies): hosts put it into the
@@ -204,7 +205,7 @@ impl<S: Store + Clone> Waitlist<S> {
         match answer {
             Ok(r) => r,
             Err(e) => {
-                tracing::warn!(error = %e, "waitlist: store unavailable");
+                tracing::warn!(error = %e, "waitlist: unavailable");
                 error_response(StatusCode::SERVICE_UNAVAILABLE)
             }
         }
@@ -247,14 +248,14 @@ impl<S: Store + Clone> Waitlist<S> {
 
     /// The form's CSRF token (bound to the cookie's nonce and to who is signed in), and the
     /// cookie to set when the request's is missing, not ours or expiring within the hour.
-    pub(super) fn csrf(&self, head: &Parts) -> (String, Option<HeaderValue>) {
+    pub(super) fn csrf(&self, head: &Parts) -> Result<(String, Option<HeaderValue>), RandomUnavailable> {
         let now = self.now();
         if let Some(c) = cookie(head, CSRF_COOKIE) {
             if let Ok(nonce) = self.signer.open(Kind::Csrf, &c, now + 3600) {
-                return (self.form_token(head, nonce), None);
+                return Ok((self.form_token(head, nonce), None));
             }
         }
-        let nonce = self.random_id();
+        let nonce = self.random_id()?;
         let c = cookie::Cookie::build((CSRF_COOKIE, self.signer.seal(Kind::Csrf, &nonce, now + CSRF_FOR)))
             .path(self.config.mount.clone())
             .http_only(true)
@@ -262,7 +263,7 @@ impl<S: Store + Clone> Waitlist<S> {
             .same_site(cookie::SameSite::Lax)
             .max_age(cookie::time::Duration::seconds(CSRF_FOR as i64))
             .build();
-        (self.form_token(head, &nonce), HeaderValue::from_str(&c.to_string()).ok())
+        Ok((self.form_token(head, &nonce), HeaderValue::from_str(&c.to_string()).ok()))
     }
 
     fn form_token(&self, head: &Parts, nonce: &str) -> String {
@@ -286,14 +287,14 @@ impl<S: Store + Clone> Waitlist<S> {
         html(StatusCode::FORBIDDEN, self.message(page, vec![tr.t("bad-form-body")]).render())
     }
 
-    async fn form_page(&self, head: &Parts, event: &str) -> Result<Response<Bytes>, StoreError> {
+    async fn form_page(&self, head: &Parts, event: &str) -> Result<Response<Bytes>, Unavailable> {
         let settings = self.settings(event).await?.unwrap_or_else(|| WaitlistSettings::new(event));
         let lang = self.lang_for(head, None, &settings.languages, None);
         if !settings.takes_signups() {
             return Ok(self.closed(lang, event, &settings));
         }
         let staff = self.staff_for(head, event).await?;
-        let (csrf, set_cookie) = self.csrf(head);
+        let (csrf, set_cookie) = self.csrf(head)?;
         let mut r = html(
             StatusCode::OK,
             self.form(lang, event, &settings, csrf, Default::default(), staff.as_ref()).render(),
@@ -351,7 +352,7 @@ impl<S: Store + Clone> Waitlist<S> {
         event: &str,
         form: &Form,
         blacklist: Option<&Blacklist<S>>,
-    ) -> Result<Response<Bytes>, StoreError> {
+    ) -> Result<Response<Bytes>, Unavailable> {
         let settings = self.settings(event).await?.unwrap_or_else(|| WaitlistSettings::new(event));
         let fields = SignupFields::from_form(form);
         let lang = self.lang_for(head, Some(&fields.lang), &settings.languages, None);
@@ -403,7 +404,7 @@ impl<S: Store + Clone> Waitlist<S> {
                     box_office_address: fields.box_office_address,
                     note: fields.note,
                 };
-                let (csrf, _) = self.csrf(head);
+                let (csrf, _) = self.csrf(head)?;
                 return Ok(html(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     self.form(lang, event, &settings, csrf, (values, shown), staff.as_ref()).render(),
@@ -428,7 +429,7 @@ impl<S: Store + Clone> Waitlist<S> {
             SignupOutcome::Limited => self.limited(lang, &path, &settings, event),
             SignupOutcome::BadAddress => {
                 let shown = vec![ShownError { field: "email", text: tr.t("error-email") }];
-                let (csrf, _) = self.csrf(head);
+                let (csrf, _) = self.csrf(head)?;
                 html(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     self.form(lang, event, &settings, csrf, (Values::default(), shown), None).render(),
@@ -521,7 +522,7 @@ impl<S: Store + Clone> Waitlist<S> {
         html(status, m.render())
     }
 
-    async fn confirm_page(&self, head: &Parts) -> Result<Response<Bytes>, StoreError> {
+    async fn confirm_page(&self, head: &Parts) -> Result<Response<Bytes>, Unavailable> {
         let token = query_param(head, "t").unwrap_or_default();
         let signup = match self.preview(&token).await? {
             Ok(s) => s,
@@ -560,7 +561,7 @@ impl<S: Store + Clone> Waitlist<S> {
         head: &Parts,
         token: &str,
         form_lang: Option<&str>,
-    ) -> Result<Response<Bytes>, StoreError> {
+    ) -> Result<Response<Bytes>, Unavailable> {
         let outcome = self.confirm(token).await?;
         let signup_lang = match &outcome {
             ConfirmOutcome::Confirmed { signup, .. }
@@ -642,7 +643,7 @@ impl<S: Store + Clone> Waitlist<S> {
         })
     }
 
-    async fn manage_page(&self, head: &Parts) -> Result<Response<Bytes>, StoreError> {
+    async fn manage_page(&self, head: &Parts) -> Result<Response<Bytes>, Unavailable> {
         let token = query_param(head, "t").unwrap_or_default();
         let (signup, place) = match self.view(&token).await? {
             Ok(v) => v,
@@ -650,7 +651,7 @@ impl<S: Store + Clone> Waitlist<S> {
         };
         let lang = self.lang_for(head, None, &Lang::ALL, Some(signup.lang));
         let tr = Tr::new(lang);
-        let (csrf, set_cookie) = self.csrf(head);
+        let (csrf, set_cookie) = self.csrf(head)?;
         let cancel = ButtonForm {
             action: format!("{}/cancel", self.config.mount),
             hidden: vec![("t", token.clone()), ("csrf", csrf), ("lang", lang.code().to_owned())],
@@ -674,7 +675,7 @@ impl<S: Store + Clone> Waitlist<S> {
         head: &Parts,
         form: &Form,
         outcome: CancelOutcome,
-    ) -> Result<Response<Bytes>, StoreError> {
+    ) -> Result<Response<Bytes>, Unavailable> {
         let CancelOutcome::Cancelled { signup } = outcome else {
             return Ok(error_response(StatusCode::NOT_FOUND));
         };
@@ -695,7 +696,7 @@ impl<S: Store + Clone> Waitlist<S> {
             .then(|| self.bad_form(self.lang_for(head, form.get("lang"), &Lang::ALL, None)))
     }
 
-    async fn cancel_post(&self, head: &Parts, form: &Form) -> Result<Response<Bytes>, StoreError> {
+    async fn cancel_post(&self, head: &Parts, form: &Form) -> Result<Response<Bytes>, Unavailable> {
         if let Some(refusal) = self.refused(head, form) {
             return Ok(refusal);
         }
@@ -703,7 +704,7 @@ impl<S: Store + Clone> Waitlist<S> {
         self.cancelled_page(head, form, outcome).await
     }
 
-    async fn mine_page(&self, head: &Parts) -> Result<Response<Bytes>, StoreError> {
+    async fn mine_page(&self, head: &Parts) -> Result<Response<Bytes>, Unavailable> {
         let lang = self.lang_for(head, None, &Lang::ALL, None);
         let tr = Tr::new(lang);
         let path = format!("{}/mine", self.config.mount);
@@ -714,7 +715,7 @@ impl<S: Store + Clone> Waitlist<S> {
                 SignupsPage { page, paragraphs: vec![tr.t("mine-signed-out")], rows: Vec::new() }.render(),
             ));
         };
-        let (csrf, set_cookie) = self.csrf(head);
+        let (csrf, set_cookie) = self.csrf(head)?;
         let mut rows = Vec::new();
         for (signup, place) in self.mine(&account).await? {
             let cancel = ButtonForm {
@@ -739,7 +740,7 @@ impl<S: Store + Clone> Waitlist<S> {
         Ok(r)
     }
 
-    async fn mine_cancel(&self, head: &Parts, form: &Form) -> Result<Response<Bytes>, StoreError> {
+    async fn mine_cancel(&self, head: &Parts, form: &Form) -> Result<Response<Bytes>, Unavailable> {
         if let Some(refusal) = self.refused(head, form) {
             return Ok(refusal);
         }

@@ -25,8 +25,21 @@ use crate::app::Ports;
 use crate::core::blacklist::session::SessionVerifier;
 use crate::core::email::CanonicalRules;
 use crate::core::waitlist::link::Signer;
+use crate::ports::random::RandomUnavailable;
+use crate::ports::store::StoreError;
 
 pub use self::flows::{CancelOutcome, ConfirmOutcome, SignupOutcome, SignupRequest};
+
+/// Why a waitlist request cannot be served now: answered 503, with nothing stored.
+#[derive(Debug, thiserror::Error)]
+pub enum Unavailable {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// No id or nonce could be drawn.
+    #[error(transparent)]
+    Randomness(#[from] RandomUnavailable),
+}
 
 /// How the waitlist is reached and how it mails.
 #[derive(Debug, Clone)]
@@ -109,10 +122,11 @@ impl<S> Waitlist<S> {
         self.ports.clock.unix_ms() / 1000
     }
 
-    fn random_id(&self) -> String {
+    /// 128 random bits, base64url (signup ids, CSRF nonces).
+    fn random_id(&self) -> Result<String, RandomUnavailable> {
         use base64::Engine;
         let mut bytes = [0u8; 16];
-        self.ports.random.fill(&mut bytes);
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+        self.ports.random.fill(&mut bytes)?;
+        Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
     }
 }

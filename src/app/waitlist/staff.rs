@@ -14,13 +14,14 @@ use http::{Response, StatusCode};
 use super::http::{cookie, html, ClientAddr};
 use super::i18n::{Arg, Tr};
 use super::pages::{ButtonForm, StaffPage};
-use super::Waitlist;
+use super::{Unavailable, Waitlist};
 use crate::app::admin::organizers::organizer_record;
 use crate::app::admin::principal::{token_holder, Role};
 use crate::core::blacklist::{event_key, is_slug};
 use crate::core::waitlist::form::Form;
 use crate::core::waitlist::link::{self, Kind};
 use crate::core::waitlist::Lang;
+use crate::ports::random::RandomUnavailable;
 use crate::ports::store::{Store, StoreError};
 
 /// The staff session cookie.
@@ -82,12 +83,12 @@ impl<S: Store + Clone> Waitlist<S> {
         session: Option<&StaffSession>,
         event: Option<&str>,
         error: Option<String>,
-    ) -> (StaffPage, Option<HeaderValue>) {
+    ) -> Result<(StaffPage, Option<HeaderValue>), RandomUnavailable> {
         let tr = Tr::new(lang);
         let mount = &self.config.mount;
         let path = format!("{mount}/staff");
         let page = self.page(lang, tr.t("staff-title"), &path, &Lang::ALL, None);
-        let (csrf, set_cookie) = self.csrf(head);
+        let (csrf, set_cookie) = self.csrf(head)?;
         let (paragraphs, sign_out) = match session {
             Some(s) => (
                 vec![tr.with("staff-signed-in", &[("organizer", Arg::Text(&s.name))]), tr.t("staff-next")],
@@ -102,15 +103,15 @@ impl<S: Store + Clone> Waitlist<S> {
             None => (vec![tr.t("staff-intro")], None),
         };
         let event = event.filter(|e| is_slug(e)).map(str::to_owned);
-        (StaffPage { page, paragraphs, error, action: path, csrf, event, sign_out }, set_cookie)
+        Ok((StaffPage { page, paragraphs, error, action: path, csrf, event, sign_out }, set_cookie))
     }
 
     /// `GET /staff`: the sign-in form, or who is signed in and the sign-out button.
-    pub(super) async fn staff_get(&self, head: &Parts) -> Result<Response<Bytes>, StoreError> {
+    pub(super) async fn staff_get(&self, head: &Parts) -> Result<Response<Bytes>, Unavailable> {
         let lang = self.lang_for(head, None, &Lang::ALL, None);
         let session = self.staff_session(head).await?;
         let event = super::http::query_param(head, "event");
-        let (page, set_cookie) = self.staff_page(head, lang, session.as_ref(), event.as_deref(), None);
+        let (page, set_cookie) = self.staff_page(head, lang, session.as_ref(), event.as_deref(), None)?;
         let mut r = html(StatusCode::OK, askama::Template::render(&page));
         if let Some(c) = set_cookie {
             r.headers_mut().append(header::SET_COOKIE, c);
@@ -124,7 +125,7 @@ impl<S: Store + Clone> Waitlist<S> {
         &self,
         head: &Parts,
         form: &Form,
-    ) -> Result<Response<Bytes>, StoreError> {
+    ) -> Result<Response<Bytes>, Unavailable> {
         if let Some(refusal) = self.refused(head, form) {
             return Ok(refusal);
         }
@@ -147,7 +148,7 @@ impl<S: Store + Clone> Waitlist<S> {
         let Some(fingerprint) = holder.as_ref().and_then(|o| o.box_office_fingerprint()) else {
             tracing::info!("waitlist: a box-office sign-in with a token that is not valid");
             let error = Some(Tr::new(lang).t("staff-invalid"));
-            let (page, _) = self.staff_page(head, lang, None, event, error);
+            let (page, _) = self.staff_page(head, lang, None, event, error)?;
             return Ok(html(StatusCode::FORBIDDEN, askama::Template::render(&page)));
         };
         let organizer = holder.as_ref().map(|o| o.id.as_str()).unwrap_or_default();

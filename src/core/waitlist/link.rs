@@ -96,7 +96,7 @@ impl Signer {
         mac.update(label.as_bytes());
         mac.update(b"\0");
         mac.update(data.as_bytes());
-        mac.finalize().into_bytes()[..16].iter().map(|b| format!("{b:02x}")).collect()
+        base16ct::lower::encode_string(&mac.finalize().into_bytes()[..16])
     }
 
     /// The CSRF token a form carries: a keyed digest of the CSRF cookie's nonce and of who is

@@ -106,10 +106,12 @@ error_responses! {
     PayloadTooLarge &[("", "Failed to buffer the request body: length limit exceeded")];
     /// The store cannot be reached (this can also happen while checking an organizer token), or,
     /// for changes to blacklist entries, the first start after an upgrade is still moving them to
-    /// the new key layout. Either way: try again.
+    /// the new key layout, or the system's randomness failed to draw a token. Either way: try
+    /// again.
     StoreUnavailable &[
         ("store", "the store is unavailable; try again in a moment"),
         ("entries moving", "the blacklist's entries are being moved to this version's key layout; try again in a minute"),
+        ("randomness", "no token could be drawn; try again in a moment"),
     ];
 }
 
@@ -153,6 +155,10 @@ impl From<AdminError> for ApiError {
             AdminError::Conflict(m) => Self(StatusCode::CONFLICT, m),
             AdminError::Unavailable(e) => e.into(),
             AdminError::Busy(m) => Self(StatusCode::SERVICE_UNAVAILABLE, m),
+            AdminError::NoRandomness(e) => {
+                tracing::error!(error = %e, "admin: no token drawn");
+                Self(StatusCode::SERVICE_UNAVAILABLE, "no token could be drawn; try again in a moment".into())
+            }
         }
     }
 }

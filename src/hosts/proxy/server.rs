@@ -260,7 +260,11 @@ impl hyper::service::Service<Request<Incoming>> for ConnectionService {
 
     fn call(&self, req: Request<Incoming>) -> Self::Future {
         let mut req = req.map(Either::Left);
-        let id = request_id::ensure(req.headers_mut(), &self.request_id_header);
+        let id = request_id::ensure(
+            req.headers_mut(),
+            &self.request_id_header,
+            &crate::ports::random::SystemRandom,
+        );
         if let Some(mount) = &self.waitlist_mount {
             if req.method() == http::Method::POST && req.uri().path().starts_with(&**mount) {
                 let ip =
