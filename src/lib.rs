@@ -7,6 +7,7 @@
 //! - [`core`]: the sans-I/O rules (policy, forwarding headers). No sockets, files or runtime.
 //! - [`app`]: the flows (the checkout, the audit log), runtime-free, shared by every host.
 //! - [`ports`]: the traits the core and the app need from the world (store, clock, tasks, ...).
+//! - [`testkit`]: ports tests drive by hand (a manual clock, seeded randomness, an in-memory store).
 //! - `adapters`: store implementations (embedded redb file, Redis).
 //! - `hosts`: the tower layer, the reverse-proxy server, the admin API, the demo and the CLI.
 #![deny(unsafe_code)]
@@ -15,6 +16,7 @@
 pub mod app;
 pub mod core;
 pub mod ports;
+pub mod testkit;
 
 #[cfg(feature = "native")]
 pub mod adapters;

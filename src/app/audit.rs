@@ -245,10 +245,10 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     use super::*;
-    use crate::adapters::store::{EmbeddedStore, RedisStore};
-    use crate::app::testing::InstantTasks;
     use crate::core::blacklist::audit::AuditAction;
     use crate::ports::events::Events;
+    use crate::testkit::InstantTasks;
+    use crate::testkit::MemoryStore;
 
     #[derive(Default)]
     struct Dropped(AtomicUsize);
@@ -293,8 +293,7 @@ mod tests {
 
     #[tokio::test]
     async fn logs_read_newest_first_a_page_at_a_time_per_scope_and_for_all() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = EmbeddedStore::open(&dir.path().join("a.redb"), "t").unwrap();
+        let store = MemoryStore::default();
         let (ports, _, _) = fake_ports(store.clone());
         let in_scope = |n: u64, scope: &str| AuditRecord { scope: scope.into(), ..record(n) };
         // Two batches, the scopes interleaved.
@@ -323,8 +322,7 @@ mod tests {
 
     #[tokio::test]
     async fn every_record_below_the_bound_is_written_and_the_overflow_is_counted() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = EmbeddedStore::open(&dir.path().join("a.redb"), "t").unwrap();
+        let store = MemoryStore::default();
         let (ports, tasks, dropped) = fake_ports(store.clone());
         let queue = Arc::new(AuditQueue::default());
         queue.push(&ports, (0..AUDIT_QUEUE as u64 + 10).map(record).collect());
@@ -344,8 +342,7 @@ mod tests {
 
     #[tokio::test]
     async fn flush_writes_what_waits_and_a_failing_store_is_retried_then_counted() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = EmbeddedStore::open(&dir.path().join("a.redb"), "t").unwrap();
+        let store = MemoryStore::default();
         let (ports, _tasks, _) = fake_ports(store.clone());
         let queue = Arc::new(AuditQueue::default());
         queue.push(&ports, vec![record(1), record(2)]);
@@ -353,13 +350,10 @@ mod tests {
         queue.flush(&ports).await;
         assert_eq!(page(&ports, &Log::Scope("*".into()), None, 10).await.unwrap().0.len(), 2);
 
-        // A Redis nobody listens on: every attempt fails, each record is counted once.
-        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = closed.local_addr().unwrap().port();
-        drop(closed);
-        let client = RedisStore::client(&format!("redis://127.0.0.1:{port}")).unwrap();
-        let redis = RedisStore::from_client(&client, "t").unwrap();
-        let (ports, tasks, dropped) = fake_ports(redis);
+        // A store that is down: every attempt fails, each record is counted once.
+        let down = MemoryStore::default();
+        down.set_down(true);
+        let (ports, tasks, dropped) = fake_ports(down);
         let queue = Arc::new(AuditQueue::default());
         queue.push(&ports, vec![record(1), record(2), record(3)]);
         tasks.run_spawned().await;

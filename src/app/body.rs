@@ -45,7 +45,7 @@ mod tests {
     use std::collections::VecDeque;
 
     use super::*;
-    use crate::app::testing::{block_on, InstantTasks};
+    use crate::testkit::{block_on, InstantTasks};
 
     /// A body of ready chunks; `stall` makes it wait forever after them.
     pub struct Chunks {

@@ -23,8 +23,6 @@ pub mod outbox;
 pub mod request_id;
 pub mod route;
 pub mod secrets;
-#[cfg(test)]
-pub(crate) mod testing;
 pub mod waitlist;
 
 use std::sync::Arc;

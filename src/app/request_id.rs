@@ -54,8 +54,8 @@ pub fn ensure(headers: &mut HeaderMap, name: &HeaderName, random: &dyn Random) -
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::testing::FailingRandom;
     use crate::ports::random::SystemRandom;
+    use crate::testkit::FailingRandom;
 
     #[test]
     fn generated_ids_differ_and_are_hex() {

@@ -1,7 +1,8 @@
-//! One suite for every store adapter: the embedded redb file, a real Redis server and a real
-//! Redis Cluster (three primaries, three replicas).
+//! One suite for every store adapter: the embedded redb file, a real Redis server, a real
+//! Redis Cluster (three primaries, three replicas), and the test kit's in-memory store (on the
+//! system clock here, so the cases' real-time expiry applies to it too).
 //!
-//! Each case in `cases` runs against all three, through the same `Store` trait the features use.
+//! Each case in `cases` runs against all four, through the same `Store` trait the features use.
 
 #[path = "../support/mod.rs"]
 mod support;
@@ -34,6 +35,15 @@ pub fn cluster(namespace: &str) -> (RedisStore, support::redis_cluster::RedisClu
 
 macro_rules! suite {
     ($($case:ident),* $(,)?) => {
+        mod memory {
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    let store = doorman::testkit::MemoryStore::new(std::sync::Arc::new(doorman::app::SystemClock));
+                    super::cases::$case(&store).await;
+                }
+            )*
+        }
         mod embedded {
             $(
                 #[tokio::test]

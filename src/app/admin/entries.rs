@@ -426,18 +426,17 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::adapters::store::EmbeddedStore;
     use crate::app::admin::BlacklistAdmin;
-    use crate::app::testing::{block_on, InstantTasks};
     use crate::app::Ports;
     use crate::core::blacklist::organizer_event_key;
     use crate::core::email_hash::EmailHasher;
+    use crate::testkit::MemoryStore;
+    use crate::testkit::{block_on, InstantTasks};
 
     #[test]
     fn entries_wait_while_they_are_being_moved_to_the_current_key_layout() {
         block_on(async {
-            let dir = tempfile::tempdir().unwrap();
-            let store = EmbeddedStore::open(&dir.path().join("a.redb"), "t").unwrap();
+            let store = MemoryStore::default();
             let blacklist = BlacklistAdmin {
                 hasher: EmailHasher::PlainSha256,
                 rules: Default::default(),
@@ -457,8 +456,7 @@ mod tests {
     #[test]
     fn stores_from_before_the_event_counters_still_know_an_organizers_events() {
         block_on(async {
-            let dir = tempfile::tempdir().unwrap();
-            let store = EmbeddedStore::open(&dir.path().join("a.redb"), "t").unwrap();
+            let store = MemoryStore::default();
             // As an earlier version left it: the marker of a mapped event, no counter.
             store.set(&organizer_event_key("legacy", "e1"), b"", None).await.unwrap();
             store.set(&crate::core::blacklist::event_key("e1"), b"legacy", None).await.unwrap();

@@ -361,15 +361,14 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::adapters::store::EmbeddedStore;
-    use crate::app::testing::{block_on, FailingRandom, InstantTasks};
     use crate::app::Ports;
+    use crate::testkit::MemoryStore;
+    use crate::testkit::{block_on, FailingRandom, InstantTasks};
 
     #[test]
     fn a_failed_draw_makes_no_token_and_leaves_nothing_behind() {
         block_on(async {
-            let dir = tempfile::tempdir().unwrap();
-            let store = EmbeddedStore::open(&dir.path().join("a.redb"), "t").unwrap();
+            let store = MemoryStore::default();
             let mut ports = Ports::new(store.clone(), Arc::new(InstantTasks::default()));
             ports.random = Arc::new(FailingRandom);
             let broken = Admin::new(ports, None);

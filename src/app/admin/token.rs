@@ -91,6 +91,6 @@ mod tests {
         assert_eq!(AdminToken::new("has a space in it!!").unwrap_err(), TokenError::BadCharacters);
         let token = random_token(&crate::ports::random::SystemRandom).unwrap();
         assert!(token.len() == 32 && token.bytes().all(|b| b.is_ascii_hexdigit()), "{token}");
-        assert!(random_token(&crate::app::testing::FailingRandom).is_err(), "a failed draw is no token");
+        assert!(random_token(&crate::testkit::FailingRandom).is_err(), "a failed draw is no token");
     }
 }

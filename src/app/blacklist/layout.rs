@@ -105,13 +105,13 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::adapters::store::EmbeddedStore;
     use crate::app::blacklist::Blacklist;
-    use crate::app::testing::{block_on, InstantTasks};
     use crate::app::Ports;
     use crate::core::blacklist::decide::Lookup;
     use crate::core::blacklist::{legacy_entry_key, Identity, Scope, ENTRY_PREFIX};
     use crate::core::email_hash::EmailHasher;
+    use crate::testkit::MemoryStore;
+    use crate::testkit::{block_on, InstantTasks};
 
     const NOW: u64 = 1_800_000_000;
 
@@ -123,8 +123,7 @@ mod tests {
     #[test]
     fn entries_of_earlier_versions_block_before_and_after_they_are_moved() {
         block_on(async {
-            let dir = tempfile::tempdir().unwrap();
-            let store = EmbeddedStore::open(&dir.path().join("l.redb"), "t").unwrap();
+            let store = MemoryStore::default();
             let hasher = EmailHasher::hmac(&[7u8; 32]).unwrap();
             let eve = Identity::EmailHash(hasher.hash_hex("eve@example.com"));
             let mallory = Identity::AccountHash(hasher.account_hex("mallory"));

@@ -217,16 +217,16 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::adapters::store::EmbeddedStore;
-    use crate::app::testing::InstantTasks;
     use crate::app::Ports;
     use crate::core::blacklist::{entry_key, Scope};
     use crate::core::email_hash::EmailHasher;
     use crate::ports::store::{GotAndExists, ScanPage, SetItem, StoreError};
+    use crate::testkit::InstantTasks;
+    use crate::testkit::MemoryStore;
 
-    /// The embedded store, counting the calls that reach a store (what a round trip is on Redis).
+    /// The in-memory store, counting the calls that reach a store (what a round trip is on Redis).
     #[derive(Clone)]
-    struct Counted(EmbeddedStore, Arc<AtomicUsize>);
+    struct Counted(MemoryStore, Arc<AtomicUsize>);
 
     impl Counted {
         fn calls(&self) -> usize {
@@ -283,8 +283,7 @@ mod tests {
 
     #[tokio::test]
     async fn one_round_trip_once_the_mapping_is_known_and_a_changed_mapping_applies_at_once() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Counted(EmbeddedStore::open(&dir.path().join("l.redb"), "t").unwrap(), Arc::default());
+        let store = Counted(MemoryStore::default(), Arc::default());
         let text = "[backend]\nurl = \"http://127.0.0.1:1\"\n[blacklist]\nemail_fields = [\"email\"]\n\
                     [[blacklist.checkout]]\nroute = \"POST /events/{event}/checkout\"\nredirect = \"/events/{event}\"\n";
         let policy = crate::core::policy::Policy::from_toml_str("t.toml", text, []).unwrap();

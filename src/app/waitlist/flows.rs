@@ -612,17 +612,16 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::adapters::store::EmbeddedStore;
-    use crate::app::testing::{block_on, FailingRandom, InstantTasks};
     use crate::app::waitlist::WaitlistConfig;
     use crate::app::Ports;
     use crate::core::waitlist::link::Signer;
+    use crate::testkit::MemoryStore;
+    use crate::testkit::{block_on, FailingRandom, InstantTasks};
 
     #[test]
     fn a_failed_draw_stores_no_signup_and_counts_no_attempt() {
         block_on(async {
-            let dir = tempfile::tempdir().unwrap();
-            let store = EmbeddedStore::open(&dir.path().join("a.redb"), "t").unwrap();
+            let store = MemoryStore::default();
             let mut ports = Ports::new(store.clone(), Arc::new(InstantTasks::default()));
             ports.random = Arc::new(FailingRandom);
             let config = WaitlistConfig::new("https://shop.example", "Shop <waitlist@shop.example>");

@@ -1,5 +1,5 @@
-//! Test helpers for the tier's unit tests: an executor for futures that never wait on I/O, and
-//! [`Tasks`] whose sleeps end at once (recorded) and whose spawned work runs on demand.
+//! Tasks for tests: sleeps that end at once (recorded), spawned work run on demand, and an
+//! executor for futures that never wait on I/O.
 
 use std::future::Future;
 use std::sync::Mutex;
@@ -51,16 +51,5 @@ impl Tasks for InstantTasks {
 
     fn spawn(&self, task: Task) {
         self.spawned.lock().unwrap().push(task);
-    }
-}
-
-/// Randomness that always fails: what every token, id and nonce must survive without
-/// becoming predictable.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct FailingRandom;
-
-impl crate::ports::random::Random for FailingRandom {
-    fn fill(&self, _: &mut [u8]) -> Result<(), crate::ports::random::RandomUnavailable> {
-        Err(crate::ports::random::RandomUnavailable)
     }
 }

@@ -1,0 +1,21 @@
+//! The test kit: ports that tests drive by hand, for the tier's unit tests and for anyone
+//! embedding Doorman who wants to test against it without a runtime, a store server or real time.
+//!
+//! - [`ManualClock`]: time moves only when the test says so.
+//! - [`SeededRandom`]: a reproducible sequence of draws; [`FailingRandom`]: every draw fails.
+//! - [`MemoryStore`]: the store in memory, on a clock of the test's choosing; it passes the same
+//!   store suite as the redb file, Redis and the Redis Cluster (`tests/store`).
+//! - [`InstantTasks`] and [`block_on`]: sleeps that end at once (recorded), spawned work run on
+//!   demand, and an executor for futures that never wait on I/O.
+//!
+//! Nothing here touches the network, files or the system clock.
+
+mod clock;
+mod random;
+mod store;
+mod tasks;
+
+pub use self::clock::ManualClock;
+pub use self::random::{FailingRandom, SeededRandom};
+pub use self::store::MemoryStore;
+pub use self::tasks::{block_on, InstantTasks};
