@@ -30,10 +30,9 @@ mod tasks;
 
 use std::sync::Arc;
 
-use doorman::app::blacklist::{Blacklist, Step};
+use doorman::app::blacklist::Step;
 use doorman::app::waitlist::http::ClientAddr;
-use doorman::app::waitlist::Waitlist;
-use doorman::app::{App, Clock, Ports, SystemClock, SystemRandom};
+use doorman::app::{assemble, Clock, Lifecycle, Ports, SystemClock, SystemRandom};
 use http::StatusCode;
 use wasip2::exports::http::incoming_handler::Guest;
 use wasip2::http::types::{IncomingRequest, ResponseOutparam};
@@ -74,22 +73,9 @@ async fn serve(request: IncomingRequest, out: ResponseOutparam) {
     // A store that cannot be opened fails each lookup, so `on_store_error` decides.
     let store = kv::KvStore::open(&settings.store_label, settings.policy.store.namespace());
     let ports = Ports::new(store, Arc::new(tasks::WstdTasks));
-    // The waitlist recognises signed-in customers as the blacklist does, and writes its mail to
-    // the outbox in the shared store: native Doorman sends it (the component speaks no SMTP).
-    let waitlist = settings.waitlist.map(|(config, signer)| {
-        let (rules, session) = match &settings.blacklist {
-            Some((b, _, session)) => (b.rules, session.clone()),
-            None => (Default::default(), None),
-        };
-        Waitlist::new(config, signer, rules, session, ports.clone())
-    });
-    let blacklist = settings
-        .blacklist
-        .map(|(policy, hasher, session)| Blacklist::new(policy, hasher, session, ports).single_request());
-    let mut app = App::new(blacklist);
-    if let Some(w) = waitlist {
-        app = app.with_waitlist(w);
-    }
+    // The waitlist writes its mail to the outbox in the shared store: native Doorman sends it
+    // (the component speaks no SMTP).
+    let app = assemble(&settings.spec, ports, Lifecycle::OneRequest);
     if head.method == http::Method::POST {
         head.extensions.insert(ClientAddr(forward::client_ip(&head, &settings.policy)));
     }

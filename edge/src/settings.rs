@@ -10,13 +10,8 @@
 //! | `kv_store` | the key-value store label to open (default `default`) |
 //! | any other, e.g. `backend_url` | a policy override, as the environment variable `DOORMAN_BACKEND_URL` natively |
 
-use doorman::app::secrets;
-use doorman::app::waitlist::WaitlistConfig;
-use doorman::core::blacklist::session::SessionVerifier;
-use doorman::core::blacklist::BlacklistPolicy;
-use doorman::core::email_hash::EmailHasher;
+use doorman::app::{secrets, AppSpec};
 use doorman::core::policy::Policy;
-use doorman::core::waitlist::link::Signer;
 
 use crate::bindings::wasi::config::store as config;
 
@@ -24,10 +19,8 @@ use crate::bindings::wasi::config::store as config;
 pub struct Settings {
     /// The validated policy.
     pub policy: Policy,
-    /// The blacklist, its hasher and its session-cookie verifier, when the policy has one.
-    pub blacklist: Option<(BlacklistPolicy, EmailHasher, Option<SessionVerifier>)>,
-    /// The waitlist's configuration and link signer, when the policy has a `[waitlist]`.
-    pub waitlist: Option<(WaitlistConfig, Signer)>,
+    /// The features the policy turns on, with their secrets.
+    pub spec: AppSpec,
     /// The key-value store label.
     pub store_label: String,
 }
@@ -54,24 +47,19 @@ pub fn load() -> Result<Settings, String> {
     }
     let text = text.ok_or("the variable `policy` (the policy TOML) is not set")?;
     let policy = Policy::from_toml_str("variable `policy`", &text, overrides).map_err(|e| e.to_string())?;
-    let blacklist = match &policy.blacklist {
-        None => None,
-        Some(b) => {
-            let hasher = secrets::email_hasher(b, hash_key.as_deref().map(str::as_bytes))
-                .map_err(|e| format!("variable `hash_key`: {e}"))?;
-            let session = secrets::session_verifier(b, session_key.as_deref().map(str::as_bytes))
-                .map_err(|e| format!("variable `session_key`: {e}"))?;
-            Some((b.clone(), hasher, session))
-        }
-    };
-    let waitlist = match &policy.waitlist {
-        None => None,
-        Some(w) => {
-            let key = link_key.ok_or("variable `link_key`: the waitlist signs its links and needs a key")?;
-            let signer =
-                secrets::link_signer(key.as_bytes()).map_err(|e| format!("variable `link_key`: {e}"))?;
-            Some((WaitlistConfig::from_policy(w), signer))
-        }
-    };
-    Ok(Settings { policy, blacklist, waitlist, store_label: store_label.unwrap_or_else(|| "default".into()) })
+    let (mut hasher, mut session, mut signer) = (None, None, None);
+    if let Some(b) = &policy.blacklist {
+        hasher = Some(
+            secrets::email_hasher(b, hash_key.as_deref().map(str::as_bytes))
+                .map_err(|e| format!("variable `hash_key`: {e}"))?,
+        );
+        session = secrets::session_verifier(b, session_key.as_deref().map(str::as_bytes))
+            .map_err(|e| format!("variable `session_key`: {e}"))?;
+    }
+    if policy.waitlist.is_some() {
+        let key = link_key.ok_or("variable `link_key`: the waitlist signs its links and needs a key")?;
+        signer = Some(secrets::link_signer(key.as_bytes()).map_err(|e| format!("variable `link_key`: {e}"))?);
+    }
+    let spec = AppSpec::from_policy(&policy, hasher, session, signer).map_err(|e| e.to_string())?;
+    Ok(Settings { policy, spec, store_label: store_label.unwrap_or_else(|| "default".into()) })
 }

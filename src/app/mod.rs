@@ -16,6 +16,7 @@
 //! tower layer (`hosts::layer`) is the reference host.
 
 pub mod admin;
+pub mod assemble;
 pub mod audit;
 pub mod blacklist;
 pub mod body;
@@ -33,6 +34,7 @@ pub use crate::ports::events::{CheckoutOutcome, ClientFaultKind, Events};
 pub use crate::ports::random::{Random, SystemRandom};
 pub use crate::ports::store::Store;
 pub use crate::ports::tasks::Tasks;
+pub use assemble::{assemble, AppSpec, Lifecycle, SpecError};
 pub use route::{Action, App};
 
 /// Everything the tier needs from the world, as one value a host builds once.

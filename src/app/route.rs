@@ -28,15 +28,10 @@ pub struct App<S> {
 }
 
 impl<S: Store + Clone> App<S> {
-    /// An application with the features given (none: everything passes).
-    pub fn new(blacklist: Option<Blacklist<S>>) -> Self {
-        Self { blacklist, waitlist: None }
-    }
-
-    /// Serves the waitlist's pages too.
-    pub fn with_waitlist(mut self, waitlist: Waitlist<S>) -> Self {
-        self.waitlist = Some(waitlist);
-        self
+    /// An application with the features given (none: everything passes). Only
+    /// [`crate::app::assemble()`] calls this.
+    pub(super) fn new(blacklist: Option<Blacklist<S>>, waitlist: Option<Waitlist<S>>) -> Self {
+        Self { blacklist, waitlist }
     }
 
     /// The action for a request, or `None` to pass it on untouched (no allocation then).

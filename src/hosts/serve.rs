@@ -18,8 +18,7 @@ use crate::adapters::store::StoreFactory;
 use crate::app::admin::{Admin, BlacklistAdmin};
 use crate::app::blacklist::layout;
 use crate::app::outbox::Sender;
-use crate::app::waitlist::{Waitlist, WaitlistConfig};
-use crate::app::{App, Ports};
+use crate::app::{AppSpec, Ports, SpecError};
 use crate::core::blacklist::session::SessionVerifier;
 use crate::core::email_hash::EmailHasher;
 use crate::core::policy::{MailTransport, Policy};
@@ -113,21 +112,17 @@ pub fn start(policy: Policy, options: ServeOptions) -> Result<Running, StartErro
 
     let (stop, stop_rx) = watch::channel(false);
     let draining = Arc::new(AtomicBool::new(false));
-    let blacklist = match (&policy.blacklist, options.email_hasher) {
-        (None, _) => None,
-        (Some(b), Some(hasher)) => Some((b.clone(), hasher)),
-        (Some(_), None) => return Err(StartError::NoHasher),
+    let blacklist_admin = match (&policy.blacklist, &options.email_hasher) {
+        (Some(b), Some(hasher)) => {
+            Some(BlacklistAdmin { hasher: hasher.clone(), rules: b.rules, hash_accounts: b.hash_accounts })
+        }
+        _ => None,
     };
-    let blacklist_admin = blacklist.as_ref().map(|(b, hasher)| BlacklistAdmin {
-        hasher: hasher.clone(),
-        rules: b.rules,
-        hash_accounts: b.hash_accounts,
-    });
-    let waitlist = match (&policy.waitlist, options.link_signer) {
-        (None, _) => None,
-        (Some(w), Some(signer)) => Some((WaitlistConfig::from_policy(w), signer)),
-        (Some(_), None) => return Err(StartError::NoLinkKey),
-    };
+    let spec = AppSpec::from_policy(&policy, options.email_hasher, options.session, options.link_signer)
+        .map_err(|e| match e {
+            SpecError::NoHasher => StartError::NoHasher,
+            SpecError::NoLinkKey => StartError::NoLinkKey,
+        })?;
     let mailer = match &policy.waitlist {
         None => None,
         Some(w) => match &w.mail {
@@ -147,30 +142,11 @@ pub fn start(policy: Policy, options: ServeOptions) -> Result<Running, StartErro
         },
     };
     let make_layer = {
-        let (stores, metrics, session) = (stores.clone(), metrics.clone(), options.session);
+        let (stores, metrics) = (stores.clone(), metrics.clone());
         move || -> Result<DoormanLayer<AnyStore>, StoreError> {
-            Ok(match &blacklist {
-                None => match &waitlist {
-                    None => DoormanLayer::passthrough(),
-                    Some((config, signer)) => {
-                        let ports = Ports::new(stores.connect()?, Arc::new(TokioTasks));
-                        let wl =
-                            Waitlist::new(config.clone(), signer.clone(), Default::default(), None, ports);
-                        DoormanLayer::new(Arc::new(App::new(None).with_waitlist(wl)))
-                    }
-                },
-                Some((b, hasher)) => {
-                    let mut layer = DoormanLayer::blacklist(b.clone(), hasher.clone(), stores.connect()?)
-                        .events(Arc::new(metrics.clone()));
-                    if let Some(session) = &session {
-                        layer = layer.session(session.clone());
-                    }
-                    if let Some((config, signer)) = &waitlist {
-                        layer = layer.waitlist(config.clone(), signer.clone());
-                    }
-                    layer.build()
-                }
-            })
+            Ok(DoormanLayer::from_spec(spec.clone(), stores.connect()?)
+                .events(Arc::new(metrics.clone()))
+                .build())
         }
     };
     let tls = options.tls.is_some();

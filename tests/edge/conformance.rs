@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use doorman::adapters::store::RedisStore;
+use doorman::app::AppSpec;
 use doorman::core::blacklist::entry::Entry;
 use doorman::core::blacklist::{entry_key, event_key, organizer_event_key, Identity, Scope};
 use doorman::core::email::canonicalize;
@@ -177,19 +178,18 @@ impl Runtime {
         match which {
             0 => {
                 let policy = Policy::from_toml_str("conformance", text, std::iter::empty()).unwrap();
-                let blacklist = policy.blacklist.clone().unwrap();
+                let blacklist = policy.blacklist.as_ref().unwrap();
                 let store = RedisStore::connect(redis_url, NAMESPACE).unwrap();
                 let hasher = EmailHasher::hmac(HASH_KEY.as_bytes()).unwrap();
-                let mut layer = DoormanLayer::blacklist(blacklist.clone(), hasher, store);
-                if case.session {
-                    let secret = SESSION_KEY.as_bytes();
-                    layer = layer.session(
-                        doorman::app::secrets::session_verifier(&blacklist, Some(secret)).unwrap().unwrap(),
-                    );
-                }
-                let waitlist = policy.waitlist.as_ref().unwrap();
+                let session = case
+                    .session
+                    .then(|| doorman::app::secrets::session_verifier(blacklist, Some(SESSION_KEY.as_bytes())))
+                    .transpose()
+                    .unwrap()
+                    .flatten();
                 let signer = doorman::app::secrets::link_signer(LINK_KEY.as_bytes()).unwrap();
-                layer = layer.waitlist(doorman::app::waitlist::WaitlistConfig::from_policy(waitlist), signer);
+                let spec = AppSpec::from_policy(&policy, Some(hasher), session, Some(signer)).unwrap();
+                let layer = DoormanLayer::from_spec(spec, store);
                 let forwarder = Arc::new(Forwarder::new(&policy, Metrics::new(), None));
                 let facts = Arc::new(ClientFacts::new([127, 0, 0, 1].into(), "http", &policy.forwarding));
                 Self::Layer(tower::Layer::layer(&layer.build(), ForwardService::new(forwarder, facts)))

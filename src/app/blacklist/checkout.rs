@@ -74,7 +74,7 @@ impl<S: Store + Clone> Blacklist<S> {
             events.client_error(ClientFaultKind::TooLarge);
             return Step::refuse(StatusCode::PAYLOAD_TOO_LARGE, true);
         }
-        if self.policy.match_timing && !self.single_request {
+        if self.policy.match_timing && self.lifecycle.keeps_state() {
             self.restore_timing().await;
         }
 
@@ -122,7 +122,7 @@ impl<S: Store + Clone> Blacklist<S> {
         tracing::info!(%event, identities = ?kinds, "blacklist: checkout quietly turned back");
         self.audit.push(&self.ports, self.block_records(&found, &ids, &event, route));
         if self.policy.match_timing {
-            if self.single_request {
+            if !self.lifecycle.keeps_state() {
                 self.restore_timing().await;
             }
             let cover = self.timing[route].cover(self.policy.blocked_delay, &*self.ports.random);
@@ -149,8 +149,8 @@ impl<S: Store + Clone> Blacklist<S> {
             return;
         }
         self.record_timing(ticket.route, head_at.saturating_sub(ticket.body_done));
-        // A single-request instance ends with this answer: nothing would use the shapes.
-        if !self.single_request {
+        // A one-request instance ends with this answer: nothing would use the shapes.
+        if self.lifecycle.keeps_state() {
             self.learned[ticket.route].learn(status, headers);
         }
     }

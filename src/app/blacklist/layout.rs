@@ -148,7 +148,13 @@ mod tests {
                         [[blacklist.checkout]]\nroute = \"POST /events/{event}/checkout\"\nredirect = \"/events/{event}\"\n";
             let policy = crate::core::policy::Policy::from_toml_str("t.toml", text, []).unwrap();
             let ports = Ports::new(store.clone(), Arc::new(InstantTasks::default()));
-            let blacklist = Blacklist::new(policy.blacklist.unwrap(), hasher, None, ports);
+            let blacklist = Blacklist::new(
+                policy.blacklist.unwrap(),
+                hasher,
+                None,
+                ports,
+                crate::app::Lifecycle::Resident,
+            );
             let blocked = |ids: Vec<Identity>| {
                 let blacklist = &blacklist;
                 async move { blacklist.lookup(Some("gala"), &ids).await }

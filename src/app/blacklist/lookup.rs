@@ -70,7 +70,7 @@ impl<S: Store + Clone> Blacklist<S> {
         // also asks for the keys of earlier versions and reads the marker that says they were
         // moved, in the same round trip.
         let mut legacy = !self.layout.is_current();
-        if legacy && self.single_request {
+        if legacy && !self.lifecycle.keeps_state() {
             // The component's store answers key by key: the marker alone first costs one call
             // where the keys of both layouts would cost one per key.
             match store.get(LAYOUT_KEY).await {
@@ -85,7 +85,7 @@ impl<S: Store + Clone> Blacklist<S> {
                 }
             }
         }
-        let ask_marker = legacy && !self.single_request;
+        let ask_marker = legacy && self.lifecycle.keeps_state();
         let guess = slug.and_then(|slug| self.organizer_guess.get(slug));
         let keys = LookupKeys::new(identities, guess.as_deref(), legacy);
         let gets: Vec<String> =
@@ -289,7 +289,8 @@ mod tests {
         let policy = crate::core::policy::Policy::from_toml_str("t.toml", text, []).unwrap();
         let hasher = EmailHasher::hmac(&[7u8; 32]).unwrap();
         let ports = Ports::new(store.clone(), Arc::new(InstantTasks::default()));
-        let blacklist = Blacklist::new(policy.blacklist.unwrap(), hasher, None, ports);
+        let blacklist =
+            Blacklist::new(policy.blacklist.unwrap(), hasher, None, ports, crate::app::Lifecycle::Resident);
         let eve = [Identity::Account("eve".into())];
         let listed = |org: &str| entry_key(&eve[0], &Scope::Organizer(org.into()));
         store.set(&listed("harbour"), b"{}", None).await.unwrap();

@@ -21,7 +21,7 @@ pub use self::checkout::{Step, Ticket};
 pub use self::lookup::Found;
 use self::timing::RouteTiming;
 use crate::app::audit::AuditQueue;
-use crate::app::Ports;
+use crate::app::{Lifecycle, Ports};
 use crate::core::blacklist::session::SessionVerifier;
 use crate::core::blacklist::{event_slug, BlacklistPolicy};
 use crate::core::email_hash::EmailHasher;
@@ -40,9 +40,8 @@ pub struct Blacklist<S> {
     learned: Vec<LearnedHeaders>,
     audit: Arc<AuditQueue>,
     restored: OnceLock<()>,
-    /// Serves one request and ends (the edge component's instances): timing samples are read
-    /// only when a block needs them, and nothing is learned or saved for later requests.
-    single_request: bool,
+    /// Whether what a request learns is kept for the next (see [`Lifecycle`]).
+    lifecycle: Lifecycle,
     /// The organizer each event was last found mapped to: the lookup asks for that organizer's
     /// entries in the same round trip as the mapping, and again only when the mapping changed.
     pub(crate) organizer_guess: lookup::OrganizerGuess,
@@ -65,12 +64,14 @@ pub struct Classified {
 }
 
 impl<S: Store + Clone> Blacklist<S> {
-    /// The blacklist of `policy`, reaching the world through `ports`.
-    pub fn new(
+    /// The blacklist of `policy`, reaching the world through `ports`, living as `lifecycle`
+    /// says ([`crate::app::assemble()`] makes it).
+    pub(crate) fn new(
         policy: BlacklistPolicy,
         hasher: EmailHasher,
         session: Option<SessionVerifier>,
         ports: Ports<S>,
+        lifecycle: Lifecycle,
     ) -> Self {
         let timing = policy.checkout.iter().map(|_| RouteTiming::default()).collect();
         let learned = policy.checkout.iter().map(|_| LearnedHeaders::default()).collect();
@@ -83,19 +84,10 @@ impl<S: Store + Clone> Blacklist<S> {
             learned,
             audit: Arc::default(),
             restored: OnceLock::new(),
-            single_request: false,
+            lifecycle,
             organizer_guess: lookup::OrganizerGuess::default(),
             layout: layout::KeyLayout::default(),
         }
-    }
-
-    /// For hosts whose instance serves one request and ends (the WebAssembly component): the
-    /// saved timing samples are read only for a block, which needs them for its cover, so a
-    /// forwarded checkout costs no extra store round trip before its answer; its duration is
-    /// added to the saved samples afterwards (in the background), and nothing else is learned.
-    pub fn single_request(mut self) -> Self {
-        self.single_request = true;
-        self
     }
 
     /// The checkout route and event a request may complete, if it may be a checkout. Plain
@@ -137,12 +129,13 @@ impl<S: Store + Clone> Blacklist<S> {
         let _ = self.restored.set(());
     }
 
-    /// Records a forwarded checkout's duration; now and then (single-request hosts: every time,
-    /// merged into what is saved) the route's samples are saved, in the background. A sample lost
-    /// to a concurrent writer only thins the ring.
+    /// Records a forwarded checkout's duration; now and then (one-request instances: every
+    /// time, merged into what is saved) the route's samples are saved, in the background. A
+    /// sample lost to a concurrent writer only thins the ring.
     fn record_timing(&self, route: usize, took: std::time::Duration) {
-        let saved = if self.single_request { None } else { self.timing[route].record(took) };
-        if !self.single_request && saved.is_none() {
+        let keeps_state = self.lifecycle.keeps_state();
+        let saved = if keeps_state { self.timing[route].record(took) } else { None };
+        if keeps_state && saved.is_none() {
             return;
         }
         let store = self.ports.store.clone();

@@ -102,8 +102,9 @@ pub struct Waitlist<S> {
 
 impl<S> Waitlist<S> {
     /// A waitlist signing its links with `signer`; `session` recognises signed-in customers
-    /// (the blacklist's, when it has one), `rules` decide when two addresses are one.
-    pub fn new(
+    /// (the blacklist's, when it has one), `rules` decide when two addresses are one
+    /// ([`crate::app::assemble()`] makes it).
+    pub(crate) fn new(
         config: WaitlistConfig,
         signer: Signer,
         rules: CanonicalRules,

@@ -44,9 +44,8 @@ pub use future::ResponseFuture;
 pub use service::Doorman;
 pub use tasks::TokioTasks;
 
-use crate::app::blacklist::Blacklist;
-use crate::app::waitlist::{Waitlist, WaitlistConfig};
-use crate::app::{App, Events, Ports};
+use crate::app::waitlist::WaitlistConfig;
+use crate::app::{assemble, App, AppSpec, Events, Lifecycle, Ports};
 use crate::core::blacklist::session::SessionVerifier;
 use crate::core::blacklist::BlacklistPolicy;
 use crate::core::email_hash::EmailHasher;
@@ -65,20 +64,21 @@ impl<St> Clone for DoormanLayer<St> {
 }
 
 impl<St: Store + Clone> DoormanLayer<St> {
-    /// A layer over `app`.
+    /// A layer over an application [`assemble`]d elsewhere.
     pub fn new(app: Arc<App<St>>) -> Self {
         Self { app }
     }
 
-    /// A layer that lets every request through (no feature on).
-    pub fn passthrough() -> Self {
-        Self::new(Arc::new(App::new(None)))
+    /// A layer for the features of `spec` (see [`AppSpec::from_policy`]) over `store`, set up
+    /// by the returned builder (metrics).
+    pub fn from_spec(spec: AppSpec, store: St) -> LayerBuilder<St> {
+        LayerBuilder { spec, store, events: Arc::new(()) }
     }
 
     /// A layer that checks checkouts against the blacklist in `store`, set up by the returned
-    /// builder (session cookie, metrics).
-    pub fn blacklist(policy: BlacklistPolicy, hasher: EmailHasher, store: St) -> BlacklistLayerBuilder<St> {
-        BlacklistLayerBuilder { policy, hasher, store, session: None, events: Arc::new(()), waitlist: None }
+    /// builder (session cookie, waitlist, metrics).
+    pub fn blacklist(policy: BlacklistPolicy, hasher: EmailHasher, store: St) -> LayerBuilder<St> {
+        Self::from_spec(AppSpec::blacklist(policy, hasher), store)
     }
 
     /// The application behind the layer (to flush it at shutdown, say).
@@ -87,20 +87,17 @@ impl<St: Store + Clone> DoormanLayer<St> {
     }
 }
 
-/// Sets up a [`DoormanLayer`] with a blacklist.
-pub struct BlacklistLayerBuilder<St> {
-    policy: BlacklistPolicy,
-    hasher: EmailHasher,
+/// Sets up a [`DoormanLayer`]: the features, the store, and where events go.
+pub struct LayerBuilder<St> {
+    spec: AppSpec,
     store: St,
-    session: Option<SessionVerifier>,
     events: Arc<dyn Events>,
-    waitlist: Option<(WaitlistConfig, Signer)>,
 }
 
-impl<St: Store + Clone> BlacklistLayerBuilder<St> {
+impl<St: Store + Clone> LayerBuilder<St> {
     /// Recognises signed-in customers by the shop's session cookie.
     pub fn session(mut self, verifier: SessionVerifier) -> Self {
-        self.session = Some(verifier);
+        self.spec = self.spec.session(verifier);
         self
     }
 
@@ -114,22 +111,14 @@ impl<St: Store + Clone> BlacklistLayerBuilder<St> {
     /// Serves the waitlist's pages as well (see [`crate::app::waitlist`]), signing links with
     /// `signer`; signed-in customers are recognised by the blacklist's session cookie.
     pub fn waitlist(mut self, config: WaitlistConfig, signer: Signer) -> Self {
-        self.waitlist = Some((config, signer));
+        self.spec = self.spec.waitlist(config, signer);
         self
     }
 
     /// The layer. It sleeps and spawns on the tokio runtime it runs on.
     pub fn build(self) -> DoormanLayer<St> {
         let ports = Ports::new(self.store, Arc::new(TokioTasks)).with_events(self.events);
-        let waitlist = self.waitlist.map(|(config, signer)| {
-            Waitlist::new(config, signer, self.policy.rules, self.session.clone(), ports.clone())
-        });
-        let blacklist = Blacklist::new(self.policy, self.hasher, self.session, ports);
-        let mut app = App::new(Some(blacklist));
-        if let Some(w) = waitlist {
-            app = app.with_waitlist(w);
-        }
-        DoormanLayer::new(Arc::new(app))
+        DoormanLayer::new(Arc::new(assemble(&self.spec, ports, Lifecycle::Resident)))
     }
 }
 

@@ -1,0 +1,159 @@
+//! The one place an [`App`] is put together: from an [`AppSpec`] (what the policy turns on,
+//! with its secrets), the host's [`Ports`] and its [`Lifecycle`]. Every host (the proxy, the
+//! tower layer, the WebAssembly component) and every test goes through [`assemble`], so the
+//! features cannot be wired differently per runtime.
+
+use crate::app::blacklist::Blacklist;
+use crate::app::route::App;
+use crate::app::waitlist::{Waitlist, WaitlistConfig};
+use crate::app::Ports;
+use crate::core::blacklist::session::SessionVerifier;
+use crate::core::blacklist::BlacklistPolicy;
+use crate::core::email_hash::EmailHasher;
+use crate::core::policy::Policy;
+use crate::core::waitlist::link::Signer;
+use crate::ports::store::Store;
+
+/// How long an [`App`] lives, the one difference between hosts the tier must know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lifecycle {
+    /// A process serving many requests (the proxy, the tower layer): it learns from forwarded
+    /// checkouts (timing samples, the backend's answer shapes, the store's key layout) and keeps
+    /// what it learned for the next request.
+    #[default]
+    Resident,
+    /// A fresh instance per request (the WebAssembly component): nothing outlives the request,
+    /// so saved timing samples are read only when a block needs its cover, a forwarded
+    /// checkout's duration is merged into the saved samples afterwards, and nothing else is
+    /// learned.
+    OneRequest,
+}
+
+impl Lifecycle {
+    /// Whether what one request learns is kept in memory for the next.
+    pub fn keeps_state(self) -> bool {
+        self == Self::Resident
+    }
+}
+
+/// A policy feature that needs a secret the host did not give.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum SpecError {
+    /// The blacklist hashes addresses and needs its hasher.
+    #[error("the policy has a blacklist, but no e-mail hasher was set up")]
+    NoHasher,
+    /// The waitlist signs its links and forms and needs its key.
+    #[error("the policy has a waitlist, but no link key was set up")]
+    NoLinkKey,
+}
+
+/// What an [`App`] is made of: the features a policy turns on, each with its secrets.
+#[derive(Debug, Clone, Default)]
+pub struct AppSpec {
+    blacklist: Option<(BlacklistPolicy, EmailHasher)>,
+    session: Option<SessionVerifier>,
+    waitlist: Option<(WaitlistConfig, Signer)>,
+}
+
+impl AppSpec {
+    /// The features of `policy`: its blacklist with `hasher` (and `session`, when it names a
+    /// session cookie), its waitlist with `signer`. A feature whose secret is missing is an error.
+    pub fn from_policy(
+        policy: &Policy,
+        hasher: Option<EmailHasher>,
+        session: Option<SessionVerifier>,
+        signer: Option<Signer>,
+    ) -> Result<Self, SpecError> {
+        let mut spec = Self::default();
+        if let Some(b) = &policy.blacklist {
+            spec = Self::blacklist(b.clone(), hasher.ok_or(SpecError::NoHasher)?);
+            spec.session = session;
+        }
+        if let Some(w) = &policy.waitlist {
+            spec = spec.waitlist(WaitlistConfig::from_policy(w), signer.ok_or(SpecError::NoLinkKey)?);
+        }
+        Ok(spec)
+    }
+
+    /// A blacklist of `policy`, hashing addresses with `hasher`.
+    pub fn blacklist(policy: BlacklistPolicy, hasher: EmailHasher) -> Self {
+        Self { blacklist: Some((policy, hasher)), ..Self::default() }
+    }
+
+    /// Recognises signed-in customers by the shop's session cookie (the blacklist's, and the
+    /// waitlist's "my signups").
+    pub fn session(mut self, verifier: SessionVerifier) -> Self {
+        self.session = Some(verifier);
+        self
+    }
+
+    /// Serves the waitlist's pages, signing links and forms with `signer`.
+    pub fn waitlist(mut self, config: WaitlistConfig, signer: Signer) -> Self {
+        self.waitlist = Some((config, signer));
+        self
+    }
+
+    /// Whether the spec turns nothing on (everything passes through).
+    pub fn is_empty(&self) -> bool {
+        self.blacklist.is_none() && self.waitlist.is_none()
+    }
+}
+
+/// The [`App`] of `spec`, reaching the world through `ports`, living as `lifecycle` says. The
+/// waitlist compares addresses by the blacklist's rules and knows signed-in customers by its
+/// session cookie, so both features agree on who a customer is.
+pub fn assemble<S: Store + Clone>(spec: &AppSpec, ports: Ports<S>, lifecycle: Lifecycle) -> App<S> {
+    let rules = spec.blacklist.as_ref().map(|(b, _)| b.rules).unwrap_or_default();
+    let waitlist = spec.waitlist.as_ref().map(|(config, signer)| {
+        Waitlist::new(config.clone(), signer.clone(), rules, spec.session.clone(), ports.clone())
+    });
+    let blacklist = spec.blacklist.as_ref().map(|(policy, hasher)| {
+        Blacklist::new(policy.clone(), hasher.clone(), spec.session.clone(), ports, lifecycle)
+    });
+    App::new(blacklist, waitlist)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use http::Method;
+
+    use super::*;
+    use crate::testkit::{InstantTasks, MemoryStore};
+
+    const POLICY: &str = r#"
+[backend]
+url = "http://127.0.0.1:9"
+[blacklist]
+hash = "sha256"
+[[blacklist.checkout]]
+route = "POST /events/{event}/checkout"
+redirect = "/events/{event}"
+[waitlist]
+public_url = "https://shop.example"
+from = "Shop <waitlist@shop.example>"
+"#;
+
+    fn ports() -> Ports<MemoryStore> {
+        Ports::new(MemoryStore::default(), Arc::new(InstantTasks::default()))
+    }
+
+    #[test]
+    fn a_policy_becomes_one_app_with_every_feature_it_names() {
+        let policy = Policy::from_toml_str("t", POLICY, std::iter::empty()).unwrap();
+        let signer = Signer::new(&[7u8; 32]).unwrap();
+        let missing = AppSpec::from_policy(&policy, None, None, Some(signer.clone()));
+        assert_eq!(missing.unwrap_err(), SpecError::NoHasher);
+        let missing = AppSpec::from_policy(&policy, Some(EmailHasher::PlainSha256), None, None);
+        assert_eq!(missing.unwrap_err(), SpecError::NoLinkKey);
+        let spec = AppSpec::from_policy(&policy, Some(EmailHasher::PlainSha256), None, Some(signer)).unwrap();
+        let app = assemble(&spec, ports(), Lifecycle::Resident);
+        assert!(app.classify(&Method::POST, "/events/gala/checkout").is_some(), "the blacklist");
+        assert!(app.classify(&Method::GET, "/waitlist/gala").is_some(), "the waitlist");
+        assert!(app.classify(&Method::GET, "/events/gala").is_none(), "everything else passes");
+        let nothing = assemble(&AppSpec::default(), ports(), Lifecycle::OneRequest);
+        assert!(AppSpec::default().is_empty());
+        assert!(nothing.classify(&Method::POST, "/events/gala/checkout").is_none());
+    }
+}
