@@ -105,19 +105,18 @@ fn status_of(code: Option<&ErrorCode>) -> StatusCode {
     }
 }
 
-/// What the edge knows of the client: its address from the host, the scheme it used.
-/// The client's address for rate limits, as the edge host reports it (through trusted proxies).
-pub fn client_ip(head: &http::request::Parts, policy: &Policy) -> IpAddr {
-    forwarding::client_ip(&client_facts(head, policy), &policy.forwarding, &head.headers)
-}
-
-fn client_facts(head: &http::request::Parts, policy: &Policy) -> ClientFacts {
-    let peer = head
-        .headers
+/// The connection's address, as the edge host reports it (Spin's `spin-client-addr`), if it does.
+pub fn peer(head: &http::request::Parts) -> Option<IpAddr> {
+    head.headers
         .get(&CLIENT_ADDR)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<SocketAddr>().map(|a| a.ip()).or_else(|_| v.parse::<IpAddr>()).ok())
-        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+}
+
+/// What the edge knows of the client for forwarding headers: its address from the host, the
+/// scheme it used.
+fn client_facts(head: &http::request::Parts, policy: &Policy) -> ClientFacts {
+    let peer = peer(head).unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
     let proto = if head.uri.scheme_str() == Some("https") { "https" } else { "http" };
     ClientFacts::new(peer, proto, &policy.forwarding)
 }

@@ -31,7 +31,6 @@ mod tasks;
 use std::sync::Arc;
 
 use doorman::app::blacklist::Step;
-use doorman::app::waitlist::http::ClientAddr;
 use doorman::app::{assemble, Clock, Lifecycle, Ports, SystemClock, SystemRandom};
 use http::StatusCode;
 use wasip2::exports::http::incoming_handler::Guest;
@@ -76,16 +75,14 @@ async fn serve(request: IncomingRequest, out: ResponseOutparam) {
     // The waitlist writes its mail to the outbox in the shared store: native Doorman sends it
     // (the component speaks no SMTP).
     let app = assemble(&settings.spec, ports, Lifecycle::OneRequest);
-    if head.method == http::Method::POST {
-        head.extensions.insert(ClientAddr(forward::client_ip(&head, &settings.policy)));
-    }
 
     let mut learned = None;
     let mut answer = match app.classify(&head.method, head.uri.path()) {
         None => forward::send(&settings.policy, head, body.into_streaming()).await,
         Some(action) => {
             let mut body = body;
-            match app.run(action, &head, &mut EdgeBody::new(&mut body, &head.headers)).await {
+            let context = app.context(forward::peer(&head), &head.headers);
+            match app.run(action, &context, &head, &mut EdgeBody::new(&mut body, &head.headers)).await {
                 Step::Answer { response, .. } => Answer::from(response),
                 Step::Forward { body: bytes, ticket } => {
                     let answer = forward::send(&settings.policy, head, forward::Outgoing::Bytes(bytes)).await;

@@ -10,7 +10,7 @@ use crate::app::Ports;
 use crate::core::blacklist::session::SessionVerifier;
 use crate::core::blacklist::BlacklistPolicy;
 use crate::core::email_hash::EmailHasher;
-use crate::core::policy::Policy;
+use crate::core::policy::{ForwardingPolicy, Policy};
 use crate::core::waitlist::link::Signer;
 use crate::ports::store::Store;
 
@@ -53,6 +53,7 @@ pub struct AppSpec {
     blacklist: Option<(BlacklistPolicy, EmailHasher)>,
     session: Option<SessionVerifier>,
     waitlist: Option<(WaitlistConfig, Signer)>,
+    forwarding: ForwardingPolicy,
 }
 
 impl AppSpec {
@@ -69,6 +70,7 @@ impl AppSpec {
             spec = Self::blacklist(b.clone(), hasher.ok_or(SpecError::NoHasher)?);
             spec.session = session;
         }
+        spec.forwarding = policy.forwarding.clone();
         if let Some(w) = &policy.waitlist {
             spec = spec.waitlist(WaitlistConfig::from_policy(w), signer.ok_or(SpecError::NoLinkKey)?);
         }
@@ -93,6 +95,13 @@ impl AppSpec {
         self
     }
 
+    /// Decides who the client is with `forwarding`'s trusted proxies (default: none, the peer
+    /// is the client).
+    pub fn forwarding(mut self, forwarding: ForwardingPolicy) -> Self {
+        self.forwarding = forwarding;
+        self
+    }
+
     /// Whether the spec turns nothing on (everything passes through).
     pub fn is_empty(&self) -> bool {
         self.blacklist.is_none() && self.waitlist.is_none()
@@ -110,7 +119,7 @@ pub fn assemble<S: Store + Clone>(spec: &AppSpec, ports: Ports<S>, lifecycle: Li
     let blacklist = spec.blacklist.as_ref().map(|(policy, hasher)| {
         Blacklist::new(policy.clone(), hasher.clone(), spec.session.clone(), ports, lifecycle)
     });
-    App::new(blacklist, waitlist)
+    App::new(blacklist, waitlist, spec.forwarding.clone())
 }
 
 #[cfg(test)]

@@ -20,6 +20,7 @@ pub mod assemble;
 pub mod audit;
 pub mod blacklist;
 pub mod body;
+pub mod context;
 pub mod outbox;
 pub mod request_id;
 pub mod route;
@@ -35,6 +36,7 @@ pub use crate::ports::random::{Random, SystemRandom};
 pub use crate::ports::store::Store;
 pub use crate::ports::tasks::Tasks;
 pub use assemble::{assemble, AppSpec, Lifecycle, SpecError};
+pub use context::RequestContext;
 pub use route::{Action, App};
 
 /// Everything the tier needs from the world, as one value a host builds once.

@@ -1,6 +1,8 @@
 //! One table of actions for every request: the tier looks at what it has an action for (a
 //! checkout, a waitlist page) and lets everything else through untouched.
 
+use std::net::IpAddr;
+
 use http::request::Parts;
 use http::{HeaderMap, Method, StatusCode};
 
@@ -8,7 +10,9 @@ use super::blacklist::{Blacklist, Classified, Step, Ticket};
 use super::waitlist::button::{Button, PageRewriter};
 use super::waitlist::http::Route;
 use super::waitlist::Waitlist;
+use crate::app::context::RequestContext;
 use crate::core::error_page::error_response;
+use crate::core::policy::ForwardingPolicy;
 use crate::ports::body::BodyStream;
 use crate::ports::store::Store;
 
@@ -25,13 +29,25 @@ pub enum Action {
 pub struct App<S> {
     blacklist: Option<Blacklist<S>>,
     waitlist: Option<Waitlist<S>>,
+    forwarding: ForwardingPolicy,
 }
 
 impl<S: Store + Clone> App<S> {
     /// An application with the features given (none: everything passes). Only
     /// [`crate::app::assemble()`] calls this.
-    pub(super) fn new(blacklist: Option<Blacklist<S>>, waitlist: Option<Waitlist<S>>) -> Self {
-        Self { blacklist, waitlist }
+    pub(super) fn new(
+        blacklist: Option<Blacklist<S>>,
+        waitlist: Option<Waitlist<S>>,
+        forwarding: ForwardingPolicy,
+    ) -> Self {
+        Self { blacklist, waitlist, forwarding }
+    }
+
+    /// The context of a request whose connection comes from `peer` (`None`: the host cannot
+    /// tell), the client decided by the policy's forwarding rules. Hosts call it for every
+    /// request they [`Self::run`].
+    pub fn context(&self, peer: Option<IpAddr>, headers: &HeaderMap) -> RequestContext {
+        RequestContext::new(peer, &self.forwarding, headers)
     }
 
     /// The action for a request, or `None` to pass it on untouched (no allocation then).
@@ -44,7 +60,13 @@ impl<S: Store + Clone> App<S> {
     }
 
     /// Runs `action` on the request up to what the host must do next.
-    pub async fn run<B: BodyStream>(&self, action: Action, head: &Parts, body: &mut B) -> Step {
+    pub async fn run<B: BodyStream>(
+        &self,
+        action: Action,
+        context: &RequestContext,
+        head: &Parts,
+        body: &mut B,
+    ) -> Step {
         match action {
             Action::Checkout(c) => match &self.blacklist {
                 Some(b) => b.checkout(c, head, body).await,
@@ -56,7 +78,7 @@ impl<S: Store + Clone> App<S> {
             Action::Waitlist(route) => match &self.waitlist {
                 // `linger`: a refused form may leave body bytes unread.
                 Some(w) => Step::Answer {
-                    response: w.serve(route, head, body, self.blacklist.as_ref()).await,
+                    response: w.serve(route, context, head, body, self.blacklist.as_ref()).await,
                     linger: true,
                 },
                 None => {

@@ -84,6 +84,9 @@ struct CaseRequest {
     body: String,
     #[serde(default = "one")]
     body_repeat: usize,
+    /// Sent this many times (`{n}` in the body counts 0, 1, …); the last answer is checked.
+    #[serde(default = "one")]
+    repeat: usize,
 }
 
 fn one() -> usize {
@@ -219,8 +222,12 @@ impl Runtime {
     async fn send(&self, req: http::Request<Bytes>) -> Result<http::Response<Bytes>, String> {
         match self {
             Self::Layer(service) => {
-                // Composed as the proxy composes it: the request id first, then the layer.
+                // Composed as the proxy composes it: the request id first, then the layer. The
+                // connection's address is where axum puts it for a service made with
+                // `into_make_service_with_connect_info`.
                 let mut req = req.map(|b| Either::Right(Full::new(b)));
+                let peer = std::net::SocketAddr::from(([127, 0, 0, 1], 40000));
+                req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
                 let name = http::HeaderName::from_static("x-request-id");
                 let id =
                     doorman::app::request_id::ensure(req.headers_mut(), &name, &doorman::app::SystemRandom);
@@ -271,7 +278,7 @@ fn tokens(text: &str) -> String {
     out
 }
 
-fn request(case: &Case) -> http::Request<Bytes> {
+fn request(case: &Case, n: usize) -> http::Request<Bytes> {
     let r = &case.request;
     let mut builder = http::Request::builder()
         .method(r.method.as_str())
@@ -280,7 +287,8 @@ fn request(case: &Case) -> http::Request<Bytes> {
     for (name, value) in &r.headers {
         builder = builder.header(name.as_str(), tokens(value));
     }
-    builder.body(Bytes::from(tokens(&r.body).repeat(r.body_repeat))).unwrap()
+    let body = tokens(&r.body).replace("{n}", &n.to_string());
+    builder.body(Bytes::from(body.repeat(r.body_repeat))).unwrap()
 }
 
 async fn seed(case: &Case, redis: &mut redis::aio::ConnectionManager, store: &RedisStore) {
@@ -490,7 +498,10 @@ async fn every_case_gives_the_same_answer_on_every_runtime() {
             };
             let runtime = runtime.as_ref().unwrap_or_else(|| &binaries[&text]);
             let before = backend.state.requests.load(Ordering::SeqCst);
-            let answer = runtime.send(request(case)).await;
+            let mut answer = runtime.send(request(case, 0)).await;
+            for n in 1..case.request.repeat {
+                answer = runtime.send(request(case, n)).await;
+            }
             let calls = backend.state.requests.load(Ordering::SeqCst) - before;
             let wrong = match answer {
                 Err(e) => vec![format!("no answer: {e}")],

@@ -24,7 +24,6 @@
 //! chooses. Every answer is `no-store`, framed by nobody, and sends no `Referer` onwards (links
 //! carry tokens).
 
-use std::net::IpAddr;
 use std::time::Duration;
 
 use askama::Template;
@@ -42,6 +41,7 @@ use super::staff::{StaffSession, STAFF_COOKIE};
 use super::{Unavailable, Waitlist};
 use crate::app::blacklist::Blacklist;
 use crate::app::body::{declared_too_large, read_bounded};
+use crate::app::context::RequestContext;
 use crate::core::blacklist::is_slug;
 use crate::core::error_page::error_response;
 use crate::core::waitlist::form::{self, Filler, Form, SignupFields, MAX_FORM_BYTES};
@@ -50,11 +50,6 @@ use crate::core::waitlist::{Lang, Signup, Status, WaitlistSettings};
 use crate::ports::body::BodyStream;
 use crate::ports::random::RandomUnavailable;
 use crate::ports::store::{Store, StoreError};
-
-/// The client's address, as the host saw it (after trusted proxies): hosts put it into the
-/// request's extensions; the per-client rate limit uses it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ClientAddr(pub IpAddr);
 
 /// The CSRF cookie of the forms.
 pub const CSRF_COOKIE: &str = "doorman_csrf";
@@ -160,6 +155,7 @@ impl<S: Store + Clone> Waitlist<S> {
     pub async fn serve<B: BodyStream>(
         &self,
         route: Route,
+        context: &RequestContext,
         head: &Parts,
         body: &mut B,
         blacklist: Option<&Blacklist<S>>,
@@ -188,7 +184,7 @@ impl<S: Store + Clone> Waitlist<S> {
         };
         let answer = match route {
             Route::Form(event) => self.form_page(head, &event).await,
-            Route::Signup(event) => self.signup_post(head, &event, &form, blacklist).await,
+            Route::Signup(event) => self.signup_post(context, head, &event, &form, blacklist).await,
             Route::ConfirmPage => self.confirm_page(head).await,
             Route::Confirm => {
                 self.confirm_post(head, form.get("t").unwrap_or_default(), form.get("lang")).await
@@ -198,7 +194,7 @@ impl<S: Store + Clone> Waitlist<S> {
             Route::Mine => self.mine_page(head).await,
             Route::MineCancel => self.mine_cancel(head, &form).await,
             Route::StaffPage => self.staff_get(head).await,
-            Route::StaffSignIn => self.staff_sign_in(head, &form).await,
+            Route::StaffSignIn => self.staff_sign_in(context, head, &form).await,
             Route::StaffSignOut => Ok(self.staff_sign_out(head, &form)),
             Route::NotHere(status) => Ok(error_response(status)),
         };
@@ -348,6 +344,7 @@ impl<S: Store + Clone> Waitlist<S> {
 
     async fn signup_post(
         &self,
+        context: &RequestContext,
         head: &Parts,
         event: &str,
         form: &Form,
@@ -368,7 +365,7 @@ impl<S: Store + Clone> Waitlist<S> {
         }
         let tr = Tr::new(lang);
         let path = format!("{}/{event}", self.config.mount);
-        if let (None, Some(ClientAddr(ip))) = (&staff, head.extensions.get::<ClientAddr>()) {
+        if let (None, Some(ip)) = (&staff, self.client(context)) {
             if !self.client_within_limit(&ip.to_string()).await? {
                 return Ok(self.limited(lang, &path, &settings, event));
             }

@@ -98,6 +98,8 @@ pub struct Waitlist<S> {
     rules: CanonicalRules,
     session: Option<SessionVerifier>,
     ports: Ports<S>,
+    /// Whether the host was found not to give client addresses (warned about once).
+    no_client_warned: std::sync::atomic::AtomicBool,
 }
 
 impl<S> Waitlist<S> {
@@ -111,7 +113,20 @@ impl<S> Waitlist<S> {
         session: Option<SessionVerifier>,
         ports: Ports<S>,
     ) -> Self {
-        Self { config, signer, rules, session, ports }
+        Self { config, signer, rules, session, ports, no_client_warned: Default::default() }
+    }
+
+    /// The client's address for the per-client limit; `None` (and a warning, once) when the host
+    /// gives none.
+    fn client(&self, context: &crate::app::RequestContext) -> Option<std::net::IpAddr> {
+        if context.client.is_none() && !self.no_client_warned.swap(true, std::sync::atomic::Ordering::Relaxed)
+        {
+            tracing::warn!(
+                "waitlist: the host gives no client address, so the per-client limit on forms does not \
+                 apply (tower layer: serve with connect info, or insert a PeerAddr)"
+            );
+        }
+        context.client
     }
 
     /// The configuration.

@@ -11,12 +11,13 @@ use http::header::{self, HeaderValue};
 use http::request::Parts;
 use http::{Response, StatusCode};
 
-use super::http::{cookie, html, ClientAddr};
+use super::http::{cookie, html};
 use super::i18n::{Arg, Tr};
 use super::pages::{ButtonForm, StaffPage};
 use super::{Unavailable, Waitlist};
 use crate::app::admin::organizers::organizer_record;
 use crate::app::admin::principal::{token_holder, Role};
+use crate::app::context::RequestContext;
 use crate::core::blacklist::{event_key, is_slug};
 use crate::core::waitlist::form::Form;
 use crate::core::waitlist::link::{self, Kind};
@@ -123,6 +124,7 @@ impl<S: Store + Clone> Waitlist<S> {
     /// form (or the staff page).
     pub(super) async fn staff_sign_in(
         &self,
+        context: &RequestContext,
         head: &Parts,
         form: &Form,
     ) -> Result<Response<Bytes>, Unavailable> {
@@ -130,7 +132,7 @@ impl<S: Store + Clone> Waitlist<S> {
             return Ok(refusal);
         }
         let lang = self.lang_for(head, form.get("lang"), &Lang::ALL, None);
-        if let Some(ClientAddr(ip)) = head.extensions.get::<ClientAddr>() {
+        if let Some(ip) = self.client(context) {
             if !self.client_within_limit(&ip.to_string()).await? {
                 let tr = Tr::new(lang);
                 let page = self.page(lang, tr.t("limited-title"), &self.config.mount, &[lang], None);

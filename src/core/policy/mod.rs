@@ -203,6 +203,13 @@ pub struct ForwardingPolicy {
     pub request_id_header: HeaderName,
 }
 
+impl Default for ForwardingPolicy {
+    /// No trusted proxies, ids in `x-request-id`: a policy file's defaults.
+    fn default() -> Self {
+        Self { trusted_proxies: Vec::new(), request_id_header: HeaderName::from_static("x-request-id") }
+    }
+}
+
 /// `[store]`: where durable state lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StorePolicy {

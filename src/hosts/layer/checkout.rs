@@ -9,7 +9,7 @@ use http::{Request, Response};
 use super::body::BodyFromBytes;
 use super::buffer::{linger, HyperBody};
 use crate::app::blacklist::Step;
-use crate::app::{Action, App};
+use crate::app::{Action, App, RequestContext};
 use crate::ports::store::Store;
 
 /// Runs `action` for `req`, then forwards or answers.
@@ -18,6 +18,7 @@ pub(super) async fn run<S, St, B, R>(
     inner: S,
     req: Request<B>,
     action: Action,
+    context: RequestContext,
 ) -> Result<Response<R>, S::Error>
 where
     S: tower::Service<Request<B>, Response = Response<R>>,
@@ -27,7 +28,7 @@ where
     R: BodyFromBytes,
 {
     let (parts, mut body) = req.into_parts();
-    let step = app.run(action, &parts, &mut HyperBody::new(&mut body, &parts.headers)).await;
+    let step = app.run(action, &context, &parts, &mut HyperBody::new(&mut body, &parts.headers)).await;
     match step {
         Step::Answer { response, linger: unread } => {
             if unread {

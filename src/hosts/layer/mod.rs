@@ -36,12 +36,13 @@ mod page;
 mod service;
 mod tasks;
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 pub use body::{BodyFromBytes, BoxError, MadeBody};
 pub use buffer::{HyperBody, LINGER_BYTES, LINGER_TIME};
 pub use future::ResponseFuture;
-pub use service::Doorman;
+pub use service::{Doorman, PeerAddr};
 pub use tasks::TokioTasks;
 
 use crate::app::waitlist::WaitlistConfig;
@@ -84,6 +85,11 @@ impl<St: Store + Clone> DoormanLayer<St> {
     /// The application behind the layer (to flush it at shutdown, say).
     pub fn app(&self) -> &Arc<App<St>> {
         &self.app
+    }
+
+    /// Wraps `inner` for one connection whose peer the host knows (Doorman's own proxy).
+    pub fn layer_for_peer<S>(&self, inner: S, peer: IpAddr) -> Doorman<S, St> {
+        Doorman::new(inner, self.app.clone()).with_peer(peer)
     }
 }
 

@@ -1,7 +1,10 @@
 //! The [`Doorman`] service: asks the application tier whether it has an action for a request,
 //! and either passes the request on untouched or runs that action.
 
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+
+use axum::extract::ConnectInfo;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
@@ -13,22 +16,50 @@ use super::ResponseFuture;
 use crate::app::App;
 use crate::ports::store::Store;
 
+/// The connection's address from the request's extensions: a [`PeerAddr`], or axum's
+/// [`ConnectInfo`].
+fn peer_of<B>(req: &Request<B>) -> Option<IpAddr> {
+    let extensions = req.extensions();
+    extensions
+        .get::<PeerAddr>()
+        .map(|p| p.0)
+        .or_else(|| extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()))
+}
+
 /// A service wrapped by [`super::DoormanLayer`].
+///
+/// Per-client limits (the waitlist's forms) need the client's connection address: the service
+/// knows it when made for one connection ([`super::DoormanLayer::layer_for_peer`]), and
+/// otherwise reads it from the request's extensions, where axum puts it
+/// (`into_make_service_with_connect_info::<SocketAddr>()`, [`ConnectInfo`]) and where any host
+/// may put a [`PeerAddr`]. Without either, per-client limits do not apply.
 pub struct Doorman<S, St> {
     inner: S,
     app: Arc<App<St>>,
+    peer: Option<IpAddr>,
 }
+
+/// The address of the connection a request came on, for hosts that put it into the request's
+/// extensions themselves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PeerAddr(pub IpAddr);
 
 impl<S: Clone, St> Clone for Doorman<S, St> {
     fn clone(&self) -> Self {
-        Self { inner: self.inner.clone(), app: self.app.clone() }
+        Self { inner: self.inner.clone(), app: self.app.clone(), peer: self.peer }
     }
 }
 
 impl<S, St> Doorman<S, St> {
     /// Wraps `inner` with `app`'s decisions.
     pub fn new(inner: S, app: Arc<App<St>>) -> Self {
-        Self { inner, app }
+        Self { inner, app, peer: None }
+    }
+
+    /// For one connection from `peer`.
+    pub fn with_peer(mut self, peer: IpAddr) -> Self {
+        self.peer = Some(peer);
+        self
     }
 
     /// The wrapped service.
@@ -61,10 +92,12 @@ where
         // looked at; everything else goes straight to the inner service, with no allocation and
         // no store access.
         if let Some(action) = self.app.classify(req.method(), req.uri().path()) {
+            let peer = self.peer.or_else(|| peer_of(&req));
+            let context = self.app.context(peer, req.headers());
             // The ready service is taken for this request; a fresh clone stays for the next.
             let fresh = self.inner.clone();
             let ready = std::mem::replace(&mut self.inner, fresh);
-            return ResponseFuture::checkout(Box::pin(run(self.app.clone(), ready, req, action)));
+            return ResponseFuture::checkout(Box::pin(run(self.app.clone(), ready, req, action, context)));
         }
         // An event page that may get the waitlist button (only for body types that can stream).
         if R::STREAMS {

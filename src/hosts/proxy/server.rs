@@ -229,13 +229,11 @@ fn connection_service(
     forwarder: Arc<Forwarder>,
     facts: Arc<ClientFacts>,
 ) -> ConnectionService {
+    let peer = facts.ip;
     ConnectionService {
-        inner: tower::Layer::layer(layer, ForwardService::new(forwarder, facts.clone())),
+        inner: layer.layer_for_peer(ForwardService::new(forwarder, facts), peer),
         request_id_header: ctx.policy.forwarding.request_id_header.clone(),
         metrics: ctx.metrics.clone(),
-        waitlist_mount: ctx.policy.waitlist.as_ref().map(|w| Arc::from(w.mount.as_str())),
-        facts,
-        policy: ctx.policy.clone(),
     }
 }
 
@@ -245,10 +243,6 @@ struct ConnectionService {
     inner: Doorman<ForwardService, AnyStore>,
     request_id_header: http::HeaderName,
     metrics: crate::hosts::metrics::Metrics,
-    /// The waitlist's pages: their form posts get the client's address (for rate limits).
-    waitlist_mount: Option<Arc<str>>,
-    facts: Arc<ClientFacts>,
-    policy: Arc<crate::core::policy::Policy>,
 }
 
 impl hyper::service::Service<Request<Incoming>> for ConnectionService {
@@ -265,13 +259,6 @@ impl hyper::service::Service<Request<Incoming>> for ConnectionService {
             &self.request_id_header,
             &crate::ports::random::SystemRandom,
         );
-        if let Some(mount) = &self.waitlist_mount {
-            if req.method() == http::Method::POST && req.uri().path().starts_with(&**mount) {
-                let ip =
-                    crate::core::forwarding::client_ip(&self.facts, &self.policy.forwarding, req.headers());
-                req.extensions_mut().insert(crate::app::waitlist::http::ClientAddr(ip));
-            }
-        }
         // Every answer carries the id, whether the backend or Doorman itself made it; a panic
         // while handling the request is Doorman's fault and answered 500, not a dropped connection.
         request_id::EchoId::new(
