@@ -36,6 +36,10 @@ struct Inner {
     unmapped_events: Counter,
     internal_errors: Counter,
     audit_dropped: Counter,
+    mails_queued: Counter,
+    /// Sent, retried, failed.
+    mails: [Counter; 3],
+    outbox_passes: Counter,
 }
 
 static META: Metadata<'static> = Metadata::new("doorman", Level::INFO, None);
@@ -77,6 +81,12 @@ impl Metrics {
             recorder.register_counter(&Key::from_static_name("doorman_internal_errors_total"), &META);
         let audit_dropped =
             recorder.register_counter(&Key::from_static_name("doorman_audit_dropped_total"), &META);
+        let mails_queued =
+            recorder.register_counter(&Key::from_static_name("doorman_waitlist_mails_queued_total"), &META);
+        let mails =
+            ["sent", "retried", "failed"].map(|r| counter("doorman_waitlist_mails_total", ("result", r)));
+        let outbox_passes =
+            recorder.register_counter(&Key::from_static_name("doorman_waitlist_outbox_passes_total"), &META);
         let duration =
             recorder.register_histogram(&Key::from_static_name("doorman_response_head_seconds"), &META);
         Self {
@@ -90,6 +100,9 @@ impl Metrics {
                 unmapped_events,
                 internal_errors,
                 audit_dropped,
+                mails_queued,
+                mails,
+                outbox_passes,
             }),
         }
     }
@@ -130,6 +143,19 @@ impl Metrics {
     /// Counts a blocked checkout's audit record dropped because the queue was full.
     pub fn audit_dropped(&self) {
         self.inner.audit_dropped.increment(1);
+    }
+
+    /// Counts a waitlist mail queued in the outbox.
+    pub fn mail_queued(&self) {
+        self.inner.mails_queued.increment(1);
+    }
+
+    /// Counts one pass of the outbox's sender and what it did with the messages it tried.
+    pub fn outbox_drained(&self, sent: u32, retried: u32, failed: u32) {
+        for (counter, n) in self.inner.mails.iter().zip([sent, retried, failed]) {
+            counter.increment(u64::from(n));
+        }
+        self.inner.outbox_passes.increment(1);
     }
 
     /// The text exposition for `/metrics`.
@@ -182,6 +208,21 @@ fn describe(r: &PrometheusRecorder) {
         None,
         S::from("Audit records of blocked checkouts dropped because the write queue was full"),
     );
+    r.describe_counter(
+        "doorman_waitlist_mails_queued_total".into(),
+        None,
+        S::from("Waitlist mails queued in the outbox (each with the change it belongs to)"),
+    );
+    r.describe_counter(
+        "doorman_waitlist_mails_total".into(),
+        None,
+        S::from("Mail attempts of the outbox's sender, by result (sent, retried, failed)"),
+    );
+    r.describe_counter(
+        "doorman_waitlist_outbox_passes_total".into(),
+        None,
+        S::from("Passes of the outbox's sender over what is due"),
+    );
     r.describe_histogram(
         "doorman_response_head_seconds".into(),
         Some(metrics::Unit::Seconds),
@@ -202,5 +243,8 @@ impl crate::ports::events::Events for Metrics {
     }
     fn audit_dropped(&self) {
         Metrics::audit_dropped(self);
+    }
+    fn mail_queued(&self) {
+        Metrics::mail_queued(self);
     }
 }

@@ -181,10 +181,19 @@ pub fn start(policy: Policy, options: ServeOptions) -> Result<Running, StartErro
     Ok(Running { public_addr, admin_addr, tls, stop, draining, threads })
 }
 
-/// Drains the mail outbox every second until `stop`, then once more.
-async fn send_mail(sender: Sender<AnyStore>, mailer: Arc<dyn Mailer>, mut stop: watch::Receiver<bool>) {
+/// Drains the mail outbox every second until `stop`, then once more; counts what each pass did.
+async fn send_mail(
+    sender: Sender<AnyStore>,
+    mailer: Arc<dyn Mailer>,
+    metrics: Metrics,
+    mut stop: watch::Receiver<bool>,
+) {
     loop {
-        match sender.drain(&*mailer).await {
+        let drained = sender.drain(&*mailer).await;
+        if let Ok(d) = &drained {
+            metrics.outbox_drained(d.sent, d.retried, d.failed);
+        }
+        match drained {
             Ok(d) if d.sent + d.retried + d.failed > 0 => {
                 tracing::debug!(sent = d.sent, retried = d.retried, failed = d.failed, "outbox drained");
                 continue; // more may be waiting
@@ -272,7 +281,7 @@ fn run_admin(
         let mail_task = mailer.map(|(mailer, retry_after)| {
             let sender = Sender::new(state.admin.ports.store.clone(), Arc::new(crate::app::SystemClock))
                 .retry_after(retry_after);
-            tokio::spawn(send_mail(sender, mailer, stop.clone()))
+            tokio::spawn(send_mail(sender, mailer, metrics.clone(), stop.clone()))
         });
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(5));

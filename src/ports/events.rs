@@ -75,6 +75,8 @@ pub trait Events: Send + Sync + 'static {
     fn unmapped_event(&self) {}
     /// An audit record was not written: the queue was full, or the store kept failing.
     fn audit_dropped(&self) {}
+    /// A waitlist mail was queued in the outbox (with the change it belongs to).
+    fn mail_queued(&self) {}
 }
 
 /// Reports nothing.

@@ -225,6 +225,38 @@ impl Shop {
         assert!(self.doorman.wait_exit(Duration::from_secs(10)).success());
     }
 
+    /// How many mails Doorman has queued so far (`doorman_waitlist_mails_queued_total`). A mail
+    /// is queued with the change it belongs to, before the answer: reading this right after an
+    /// answer proves that no mail will follow from it, without waiting for the sender.
+    pub async fn mails_queued(&self) -> u64 {
+        self.metric("doorman_waitlist_mails_queued_total").await
+    }
+
+    /// A counter of `/metrics`, by its name with labels (`doorman_waitlist_mails_total{result="sent"}`).
+    pub async fn metric(&self, name: &str) -> u64 {
+        let req = Request::get(self.doorman.admin_url("/metrics"))
+            .header("authorization", format!("Bearer {TOKEN}"))
+            .body(body(""))
+            .unwrap();
+        let text = String::from_utf8_lossy(&send(req).await.1).into_owned();
+        text.lines()
+            .find_map(|l| l.strip_prefix(name).and_then(|rest| rest.strip_prefix(' ')))
+            .map(|n| n.trim().parse().expect("a count"))
+            .unwrap_or(0)
+    }
+
+    /// Waits (at most 20 s) until the counter `name` reaches `at_least`; answers its value.
+    pub async fn metric_reaches(&self, name: &str, at_least: u64) -> u64 {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let n = self.metric(name).await;
+            if n >= at_least || std::time::Instant::now() > deadline {
+                return n;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Every mail in the outbox so far, decoded.
     pub fn mails(&self) -> Vec<Mail> {
         let Ok(dir) = std::fs::read_dir(self.outbox()) else { return Vec::new() };

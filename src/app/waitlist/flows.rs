@@ -322,6 +322,7 @@ impl<S: Store + Clone> Waitlist<S> {
         }
         items.push(outbox::queue_item(number, mail));
         store.set_many(&items).await?;
+        self.ports.events.mail_queued();
         Ok(SignupOutcome::CheckMail)
     }
 
@@ -350,6 +351,7 @@ impl<S: Store + Clone> Waitlist<S> {
         let number = outbox::reserve(&self.ports.store).await?;
         if let Ok(mail) = compose::mail(self, kind, &existing, settings, place, number) {
             self.ports.store.set_many(&[outbox::queue_item(number, mail)]).await?;
+            self.ports.events.mail_queued();
         }
         Ok(())
     }
@@ -468,10 +470,15 @@ impl<S: Store + Clone> Waitlist<S> {
             items.push(item(keys::link_used(&event, tag), b"1".to_vec(), Some(keep)));
         }
         let number = outbox::reserve(store).await?;
-        if let Ok(mail) = compose::mail(self, MailKind::Confirmed, &signup, settings, Some(place), number) {
+        let mail = compose::mail(self, MailKind::Confirmed, &signup, settings, Some(place), number);
+        let queued = mail.is_ok();
+        if let Ok(mail) = mail {
             items.push(outbox::queue_item(number, mail));
         }
         store.set_many(&items).await?;
+        if queued {
+            self.ports.events.mail_queued();
+        }
         Ok(ConfirmOutcome::Confirmed { signup, place, title })
     }
 
