@@ -30,8 +30,7 @@ mod tasks;
 
 use std::sync::Arc;
 
-use doorman::app::blacklist::Step;
-use doorman::app::{assemble, Clock, Lifecycle, Ports, SystemClock, SystemRandom};
+use doorman::app::{assemble, Action, Clock, Lifecycle, Ports, Step, SystemClock, SystemRandom};
 use http::StatusCode;
 use wasip2::exports::http::incoming_handler::Guest;
 use wasip2::http::types::{IncomingRequest, ResponseOutparam};
@@ -78,7 +77,10 @@ async fn serve(request: IncomingRequest, out: ResponseOutparam) {
 
     let mut learned = None;
     let mut answer = match app.classify(&head.method, head.uri.path()) {
-        None => forward::send(&settings.policy, head, body.into_streaming()).await,
+        // Event pages pass unchanged: the component does not rewrite streaming answers (yet).
+        None | Some(Action::EventPage(_)) => {
+            forward::send(&settings.policy, head, body.into_streaming()).await
+        }
         Some(action) => {
             let mut body = body;
             let context = app.context(forward::peer(&head), &head.headers);
@@ -91,6 +93,10 @@ async fn serve(request: IncomingRequest, out: ResponseOutparam) {
                         .backend_head()
                         .map(|(status, headers)| (ticket, status, headers.clone(), head_at));
                     answer
+                }
+                // Not made for the actions run here; forwarded unchanged if they ever are.
+                Step::Pass | Step::Rewrite { .. } => {
+                    forward::send(&settings.policy, head, body.into_streaming()).await
                 }
             }
         }

@@ -25,6 +25,7 @@ pub mod outbox;
 pub mod request_id;
 pub mod route;
 pub mod secrets;
+pub mod step;
 pub mod waitlist;
 
 use std::sync::Arc;
@@ -38,6 +39,7 @@ pub use crate::ports::tasks::Tasks;
 pub use assemble::{assemble, AppSpec, Lifecycle, SpecError};
 pub use context::RequestContext;
 pub use route::{Action, App};
+pub use step::Step;
 
 /// Everything the tier needs from the world, as one value a host builds once.
 pub struct Ports<S> {

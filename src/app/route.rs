@@ -1,17 +1,17 @@
 //! One table of actions for every request: the tier looks at what it has an action for (a
-//! checkout, a waitlist page) and lets everything else through untouched.
+//! checkout, a waitlist page, an event page that may get the waitlist button) and lets
+//! everything else through untouched.
 
 use std::net::IpAddr;
 
 use http::request::Parts;
 use http::{HeaderMap, Method, StatusCode};
 
-use super::blacklist::{Blacklist, Classified, Step, Ticket};
-use super::waitlist::button::{Button, PageRewriter};
+use super::blacklist::{Blacklist, Classified, Ticket};
+use super::step::Step;
 use super::waitlist::http::Route;
 use super::waitlist::Waitlist;
 use crate::app::context::RequestContext;
-use crate::core::error_page::error_response;
 use crate::core::policy::ForwardingPolicy;
 use crate::ports::body::BodyStream;
 use crate::ports::store::Store;
@@ -23,6 +23,9 @@ pub enum Action {
     Checkout(Classified),
     /// A page of the waitlist: answered by Doorman, never forwarded.
     Waitlist(Route),
+    /// A backend event page that may get the waitlist button (this event's). Hosts that cannot
+    /// rewrite a streaming answer forward it untouched instead of running it.
+    EventPage(String),
 }
 
 /// Doorman's application: the features a policy turns on, behind one route table.
@@ -55,8 +58,10 @@ impl<S: Store + Clone> App<S> {
         if let Some(route) = self.waitlist.as_ref().and_then(|w| w.route(method, path)) {
             return Some(Action::Waitlist(route));
         }
-        let blacklist = self.blacklist.as_ref()?;
-        blacklist.classify(method, path).map(Action::Checkout)
+        if let Some(checkout) = self.blacklist.as_ref().and_then(|b| b.classify(method, path)) {
+            return Some(Action::Checkout(checkout));
+        }
+        self.waitlist.as_ref()?.event_page(method, path).map(Action::EventPage)
     }
 
     /// Runs `action` on the request up to what the host must do next.
@@ -71,37 +76,25 @@ impl<S: Store + Clone> App<S> {
             Action::Checkout(c) => match &self.blacklist {
                 Some(b) => b.checkout(c, head, body).await,
                 // Only the blacklist makes checkout actions; without one there is nothing to run.
-                None => {
-                    Step::Answer { response: error_response(StatusCode::INTERNAL_SERVER_ERROR), linger: true }
-                }
+                None => Step::refuse(StatusCode::INTERNAL_SERVER_ERROR, true),
             },
             Action::Waitlist(route) => match &self.waitlist {
                 // `linger`: a refused form may leave body bytes unread.
-                Some(w) => Step::Answer {
-                    response: w.serve(route, context, head, body, self.blacklist.as_ref()).await,
-                    linger: true,
-                },
-                None => {
-                    Step::Answer { response: error_response(StatusCode::INTERNAL_SERVER_ERROR), linger: true }
+                Some(w) => {
+                    Step::answer(w.serve(route, context, head, body, self.blacklist.as_ref()).await, true)
                 }
+                None => Step::refuse(StatusCode::INTERNAL_SERVER_ERROR, true),
             },
+            // The button when the event's waitlist takes signups (one store read); a store that
+            // fails means no button: the page is the backend's, as without Doorman.
+            Action::EventPage(event) => {
+                let Some(w) = &self.waitlist else { return Step::Pass };
+                match w.button(&event, &head.headers).await.and_then(|b| w.rewriter(b)) {
+                    Some(rewriter) => Step::Rewrite { rewriter: Box::new(rewriter) },
+                    None => Step::Pass,
+                }
+            }
         }
-    }
-
-    /// The event of a request for a backend event page that may get the waitlist button
-    /// (route matching only; no store access).
-    pub fn event_page(&self, method: &Method, path: &str) -> Option<String> {
-        self.waitlist.as_ref()?.event_page(method, path)
-    }
-
-    /// The waitlist button for `event`'s page, when its waitlist takes signups.
-    pub async fn button(&self, event: &str, request: &HeaderMap) -> Option<Button> {
-        self.waitlist.as_ref()?.button(event, request).await
-    }
-
-    /// The streaming rewriter that puts `button` into the page.
-    pub fn page_rewriter(&self, button: Button) -> Option<PageRewriter> {
-        self.waitlist.as_ref()?.rewriter(button)
     }
 
     /// Reports the backend's answer to a request forwarded after [`Step::Forward`].

@@ -4,56 +4,24 @@
 
 use std::time::Duration;
 
-use bytes::Bytes;
 use http::request::Parts;
-use http::{HeaderMap, Response, StatusCode};
+use http::{HeaderMap, StatusCode};
 
 use super::answer::{json_answer, redirect};
 use super::{Blacklist, Classified};
 use crate::app::body::{declared_too_large, read_bounded};
+use crate::app::step::Step;
 use crate::core::blacklist::decide::{decide, CheckoutDecision, Lookup};
 use crate::core::blacklist::extract::{identities, wants_json, CheckoutParts};
-use crate::core::error_page::error_response;
 use crate::ports::body::BodyStream;
 use crate::ports::events::{CheckoutOutcome, ClientFaultKind};
 use crate::ports::store::Store;
 
-/// What the host does next with a request the tier looked at.
-#[derive(Debug)]
-pub enum Step {
-    /// Forward the request with exactly these body bytes, then report the backend's answer
-    /// with [`Blacklist::forwarded`] and `ticket`.
-    Forward {
-        /// The whole body, as received.
-        body: Bytes,
-        /// What the tier needs back with the answer.
-        ticket: Ticket,
-    },
-    /// Do not forward: send this answer.
-    Answer {
-        /// The answer.
-        response: Response<Bytes>,
-        /// The body was not read to its end: read and discard the rest for a bounded time
-        /// before closing, so the client receives the answer instead of a reset connection.
-        linger: bool,
-    },
-}
-
 /// A forwarded checkout's route and the moment its body was complete.
 #[derive(Debug, Clone, Copy)]
 pub struct Ticket {
-    route: usize,
-    body_done: Duration,
-}
-
-impl Step {
-    fn answer(response: Response<Bytes>, linger: bool) -> Self {
-        Self::Answer { response, linger }
-    }
-
-    fn refuse(status: StatusCode, linger: bool) -> Self {
-        Self::answer(error_response(status), linger)
-    }
+    pub(super) route: usize,
+    pub(super) body_done: Duration,
 }
 
 impl<S: Store + Clone> Blacklist<S> {

@@ -2,8 +2,8 @@
 //! look up, decide, then forward unchanged or answer the quiet redirect, audited, no sooner and
 //! no different than the backend's own answer would be.
 //!
-//! [`Blacklist::checkout`] runs the phases up to the decision and answers a [`Step`]: forward
-//! these bytes, or send this answer. A host that forwarded reports the backend's answer with
+//! [`Blacklist::checkout`] runs the phases up to the decision and answers a
+//! [`crate::app::Step`]: forward these bytes, or send this answer. A host that forwarded reports the backend's answer with
 //! [`Blacklist::forwarded`], which is how the timing cover and the answer shapes are learned.
 
 mod answer;
@@ -17,7 +17,7 @@ use std::sync::{Arc, OnceLock};
 use http::Method;
 
 pub use self::answer::{is_site_wide, Learned, LearnedHeaders};
-pub use self::checkout::{Step, Ticket};
+pub use self::checkout::Ticket;
 pub use self::lookup::Found;
 use self::timing::RouteTiming;
 use crate::app::audit::AuditQueue;

@@ -13,7 +13,7 @@ use lol_html::{element, OutputSink};
 
 use super::i18n::Tr;
 use super::Waitlist;
-use crate::core::waitlist::button::{ButtonPlacement, Place};
+use crate::core::waitlist::button::{rewritable, ButtonPlacement, Place};
 use crate::core::waitlist::{Lang, WaitlistSettings};
 use crate::ports::store::Store;
 
@@ -127,15 +127,32 @@ impl PageRewriter {
         self.rewriter.end().map_err(|e| RewriteError(e.to_string()))?;
         Ok(out.take())
     }
+
+    /// Readies the page's request: a compressed page cannot be rewritten without unpacking it,
+    /// so the backend is asked for it plain.
+    pub fn prepare_request(headers: &mut HeaderMap) {
+        headers.remove(header::ACCEPT_ENCODING);
+    }
+
+    /// Whether the backend's answer can be rewritten as it streams (HTML, not compressed); if
+    /// so, `headers` lose what describes the backend's bytes rather than Doorman's (length,
+    /// validators, ranges). Otherwise the answer goes out as the backend sent it.
+    pub fn takes_answer(headers: &mut HeaderMap) -> bool {
+        if !rewritable(headers) {
+            return false;
+        }
+        for name in [header::CONTENT_LENGTH, header::ETAG, header::CONTENT_RANGE, header::ACCEPT_RANGES] {
+            headers.remove(name);
+        }
+        headers.remove("content-md5");
+        true
+    }
 }
 
-/// The response header fields a rewritten page must not keep (its length and validators
-/// describe the backend's bytes, not Doorman's).
-pub fn strip_for_rewrite(headers: &mut HeaderMap) {
-    for name in [header::CONTENT_LENGTH, header::ETAG, header::CONTENT_RANGE, header::ACCEPT_RANGES] {
-        headers.remove(name);
+impl std::fmt::Debug for PageRewriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PageRewriter(..)")
     }
-    headers.remove("content-md5");
 }
 
 #[cfg(test)]

@@ -1,15 +1,18 @@
 //! A request the application tier has an action for: the tier reads it and says what to do
-//! ([`Step`]); this host forwards it to the inner service or sends the tier's answer.
+//! ([`Step`]); this host forwards it to the inner service (its body as the tier read it, or
+//! untouched, or its answer rewritten as it streams) or sends the tier's answer.
 
 use std::sync::Arc;
 
 use bytes::Bytes;
 use http::{Request, Response};
+use hyper::body::Body;
 
-use super::body::BodyFromBytes;
+use super::body::{BodyFromBytes, BoxError};
 use super::buffer::{linger, HyperBody};
-use crate::app::blacklist::Step;
-use crate::app::{Action, App, RequestContext};
+use super::page::rewrite;
+use crate::app::waitlist::button::PageRewriter;
+use crate::app::{Action, App, RequestContext, Step};
 use crate::ports::store::Store;
 
 /// Runs `action` for `req`, then forwards or answers.
@@ -25,9 +28,10 @@ where
     St: Store + Clone,
     B: hyper::body::Body<Data = Bytes> + BodyFromBytes + Unpin + Send + 'static,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-    R: BodyFromBytes,
+    R: BodyFromBytes + Body<Data = Bytes> + Send + 'static,
+    R::Error: Into<BoxError>,
 {
-    let (parts, mut body) = req.into_parts();
+    let (mut parts, mut body) = req.into_parts();
     let step = app.run(action, &context, &parts, &mut HyperBody::new(&mut body, &parts.headers)).await;
     match step {
         Step::Answer { response, linger: unread } => {
@@ -43,6 +47,12 @@ where
                 app.forwarded(ticket, r.status(), r.headers());
             }
             response
+        }
+        Step::Pass => tower::ServiceExt::oneshot(inner, Request::from_parts(parts, body)).await,
+        Step::Rewrite { rewriter } => {
+            PageRewriter::prepare_request(&mut parts.headers);
+            let response = tower::ServiceExt::oneshot(inner, Request::from_parts(parts, body)).await?;
+            Ok(rewrite(response, *rewriter))
         }
     }
 }

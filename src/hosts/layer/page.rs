@@ -1,54 +1,33 @@
-//! A backend event page that may get the waitlist button: the tier says whether (one store
-//! read); the page is then asked for uncompressed and rewritten as it streams through.
+//! An event page's answer with the waitlist button put in as it streams through (the tier
+//! decided that it gets one, and what its request and answer heads must look like).
 
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use http::{header, Request, Response};
+use http::Response;
 use http_body_util::BodyExt;
 use hyper::body::{Body, Frame};
 
 use super::body::{BodyFromBytes, BoxError};
-use crate::app::waitlist::button::{strip_for_rewrite, PageRewriter};
-use crate::app::App;
-use crate::core::waitlist::button::rewritable;
-use crate::ports::store::Store;
+use crate::app::waitlist::button::PageRewriter;
 
-/// Forwards the event page request for `event`, with the button put in when its waitlist takes
-/// signups.
-pub(super) async fn run<S, St, B, R>(
-    app: Arc<App<St>>,
-    inner: S,
-    mut req: Request<B>,
-    event: String,
-) -> Result<Response<R>, S::Error>
+/// The backend's `response` with its body fed through `rewriter`, when the tier's rules take
+/// the answer (HTML, not compressed); otherwise the response as it came.
+pub(super) fn rewrite<R>(response: Response<R>, rewriter: PageRewriter) -> Response<R>
 where
-    S: tower::Service<Request<B>, Response = Response<R>>,
-    St: Store + Clone,
     R: BodyFromBytes + Body<Data = Bytes> + Send + 'static,
     R::Error: Into<BoxError>,
 {
-    let Some(button) = app.button(&event, req.headers()).await else {
-        return tower::ServiceExt::oneshot(inner, req).await;
-    };
-    // A compressed page cannot be rewritten without unpacking it: ask for it plain.
-    req.headers_mut().remove(header::ACCEPT_ENCODING);
-    let response = tower::ServiceExt::oneshot(inner, req).await?;
-    if !rewritable(response.headers()) {
-        return Ok(response);
-    }
-    let Some(rewriter) = app.page_rewriter(button) else { return Ok(response) };
     let (mut parts, body) = response.into_parts();
+    if !PageRewriter::takes_answer(&mut parts.headers) {
+        return Response::from_parts(parts, body);
+    }
     let rewritten = Rewritten { inner: body, rewriter: Some(rewriter), trailers: None };
     match R::from_stream(rewritten.boxed_unsync()) {
-        Some(body) => {
-            strip_for_rewrite(&mut parts.headers);
-            Ok(Response::from_parts(parts, body))
-        }
-        // Not reached: `run` is only used for body types that stream (`R::STREAMS`).
-        None => Ok(Response::from_parts(parts, R::from_bytes(Bytes::new()))),
+        Some(body) => Response::from_parts(parts, body),
+        // Not reached: event pages are run only for body types that stream (`R::STREAMS`).
+        None => Response::from_parts(parts, R::from_bytes(Bytes::new())),
     }
 }
 

@@ -13,7 +13,7 @@ use http::{Request, Response};
 use super::body::BodyFromBytes;
 use super::checkout::run;
 use super::ResponseFuture;
-use crate::app::App;
+use crate::app::{Action, App};
 use crate::ports::store::Store;
 
 /// The connection's address from the request's extensions: a [`PeerAddr`], or axum's
@@ -91,26 +91,18 @@ where
         // Phase "classify": only requests the tier has an action for (checkout completions) are
         // looked at; everything else goes straight to the inner service, with no allocation and
         // no store access.
-        if let Some(action) = self.app.classify(req.method(), req.uri().path()) {
+        // An event page gets the waitlist button only where the answer's body can stream.
+        let action = self
+            .app
+            .classify(req.method(), req.uri().path())
+            .filter(|a| R::STREAMS || !matches!(a, Action::EventPage(_)));
+        if let Some(action) = action {
             let peer = self.peer.or_else(|| peer_of(&req));
             let context = self.app.context(peer, req.headers());
             // The ready service is taken for this request; a fresh clone stays for the next.
             let fresh = self.inner.clone();
             let ready = std::mem::replace(&mut self.inner, fresh);
             return ResponseFuture::checkout(Box::pin(run(self.app.clone(), ready, req, action, context)));
-        }
-        // An event page that may get the waitlist button (only for body types that can stream).
-        if R::STREAMS {
-            if let Some(event) = self.app.event_page(req.method(), req.uri().path()) {
-                let fresh = self.inner.clone();
-                let ready = std::mem::replace(&mut self.inner, fresh);
-                return ResponseFuture::checkout(Box::pin(super::page::run(
-                    self.app.clone(),
-                    ready,
-                    req,
-                    event,
-                )));
-            }
         }
         ResponseFuture::inner(self.inner.call(req))
     }
