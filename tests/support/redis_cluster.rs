@@ -169,8 +169,33 @@ impl RedisCluster {
     /// taken over.
     pub fn kill_primary_of(&self, key: &str) -> u16 {
         let port = self.primary_port_of(key);
+        self.wait_replicated(port);
         self.kill_node(port);
         port
+    }
+
+    /// Waits until the replicas of the primary on `port` have every write it took so far
+    /// (replication is asynchronous: a primary killed right after a write may take it along).
+    pub fn wait_replicated(&self, port: u16) {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let info = self.try_cli_at(port, &["INFO", "replication"]).unwrap_or_default();
+            // `master_repl_offset:N`, and a `slaveK:ip=…,port=…,state=online,offset=M,lag=…` per replica.
+            let primary =
+                info.lines().find_map(|l| l.trim().strip_prefix("master_repl_offset:")?.parse::<u64>().ok());
+            let replicas: Vec<u64> = info
+                .lines()
+                .filter(|l| l.starts_with("slave") && l.contains("state=online"))
+                .filter_map(|l| l.trim().split(',').find_map(|kv| kv.strip_prefix("offset=")?.parse().ok()))
+                .collect();
+            if let Some(primary) = primary {
+                if !replicas.is_empty() && replicas.iter().all(|r| *r >= primary) {
+                    return;
+                }
+            }
+            assert!(Instant::now() < deadline, "the replicas of {port} did not catch up:\n{info}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// Kills the node listening on `port` (a no-op if it is already dead).

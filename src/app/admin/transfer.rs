@@ -24,6 +24,8 @@ pub const BATCH: usize = 1000;
 pub const MAX_LINE: usize = 8 * 1024;
 /// Rejected lines reported in full (the count is always complete).
 pub const MAX_REPORTED: usize = 1000;
+/// Largest import accepted, in bytes; beyond it the import stops (what came before stays).
+pub const MAX_IMPORT_BYTES: u64 = 1 << 30;
 
 /// The shape of an import or export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,6 +34,28 @@ pub enum Format {
     Csv,
     /// One JSON object a line.
     Ndjson,
+}
+
+impl Format {
+    /// The format of an upload with this `Content-Type`: `text/csv`, or NDJSON as
+    /// `application/x-ndjson`, `application/jsonl` or `application/jsonlines`.
+    pub fn of_upload(content_type: &str) -> Option<Self> {
+        match content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase().as_str() {
+            "text/csv" => Some(Self::Csv),
+            "application/x-ndjson" | "application/jsonl" | "application/jsonlines" => Some(Self::Ndjson),
+            _ => None,
+        }
+    }
+}
+
+/// Why an import stopped before its end; the message says how far it got (what came before
+/// stays added).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImportStop {
+    /// The upload passed [`MAX_IMPORT_BYTES`].
+    TooLarge(String),
+    /// A batch could not be written (the store failed, or entries are moving to a new layout).
+    NotWritten(String),
 }
 
 /// One line of an import, before validation: an NDJSON object with these fields (unknown
@@ -225,6 +249,13 @@ pub struct Import<'a, S> {
     line_no: usize,
     /// The last line whose entry (if any) is durably stored.
     committed_through: usize,
+    /// Upload bytes taken so far, and the most accepted.
+    received: u64,
+    max_bytes: u64,
+    /// The start of a line whose end has not arrived yet.
+    pending: Vec<u8>,
+    /// The line being received is already too long (the rest of it is skipped).
+    overlong: bool,
 }
 
 impl<'a, S: Store> Import<'a, S> {
@@ -243,11 +274,67 @@ impl<'a, S: Store> Import<'a, S> {
             errors: Vec::new(),
             line_no: 0,
             committed_through: 0,
+            received: 0,
+            max_bytes: MAX_IMPORT_BYTES,
+            pending: Vec::new(),
+            overlong: false,
         })
     }
 
+    /// Takes the next piece of the upload: cut into lines (a line over [`MAX_LINE`] is
+    /// rejected, not held), written a batch of [`BATCH`] at a time.
+    pub async fn feed(&mut self, chunk: &[u8]) -> Result<(), ImportStop> {
+        self.received += chunk.len() as u64;
+        if self.received > self.max_bytes {
+            self.flush().await.map_err(ImportStop::NotWritten)?;
+            let (added, through) = self.progress();
+            return Err(ImportStop::TooLarge(format!(
+                "imports are limited to {} bytes: {added} entries were added, through line {through}",
+                self.max_bytes
+            )));
+        }
+        let mut rest = chunk;
+        while let Some(nl) = rest.iter().position(|b| *b == b'\n') {
+            if self.overlong || self.pending.len() + nl > MAX_LINE {
+                self.overlong = false;
+                self.overlong();
+            } else {
+                let mut line = std::mem::take(&mut self.pending);
+                line.extend_from_slice(&rest[..nl]);
+                self.line(&line);
+                line.clear();
+                self.pending = line;
+            }
+            rest = &rest[nl + 1..];
+            if self.batch_full() {
+                self.flush().await.map_err(ImportStop::NotWritten)?;
+            }
+        }
+        if !self.overlong {
+            self.pending.extend_from_slice(rest);
+            if self.pending.len() > MAX_LINE {
+                self.overlong = true;
+                self.pending.clear();
+            }
+        }
+        Ok(())
+    }
+
+    /// The end of the upload: its last line (without a final newline), the last batch, and the
+    /// report.
+    pub async fn finish(mut self) -> Result<ImportReport, ImportStop> {
+        if self.overlong {
+            self.overlong();
+        } else if !self.pending.is_empty() {
+            let line = std::mem::take(&mut self.pending);
+            self.line(&line);
+        }
+        self.flush().await.map_err(ImportStop::NotWritten)?;
+        Ok(self.report())
+    }
+
     /// Counts a rejected line (and reports it, up to [`MAX_REPORTED`]).
-    pub fn reject(&mut self, message: String) {
+    fn reject(&mut self, message: String) {
         self.rejected += 1;
         if self.errors.len() < MAX_REPORTED {
             self.errors.push(ImportError { line: self.line_no, error: message });
@@ -255,7 +342,7 @@ impl<'a, S: Store> Import<'a, S> {
     }
 
     /// Takes one line (without its `\n`).
-    pub fn line(&mut self, raw: &[u8]) {
+    fn line(&mut self, raw: &[u8]) {
         self.line_no += 1;
         let Ok(line) = std::str::from_utf8(raw) else { return self.reject("not UTF-8".into()) };
         let line = line.trim_end_matches('\r');
@@ -304,28 +391,28 @@ impl<'a, S: Store> Import<'a, S> {
     }
 
     /// Takes a line that was too long (it counts, and is rejected).
-    pub fn overlong(&mut self) {
+    fn overlong(&mut self) {
         self.line_no += 1;
         self.reject(format!("longer than {MAX_LINE} bytes"));
     }
 
     /// Whether a batch is full and should be written now.
-    pub fn batch_full(&self) -> bool {
+    fn batch_full(&self) -> bool {
         self.batch.len() >= BATCH
     }
 
     /// Entries durably added so far, and the last line they cover.
-    pub fn progress(&self) -> (usize, usize) {
+    fn progress(&self) -> (usize, usize) {
         (self.added, self.committed_through)
     }
 
     /// The report: added, rejected, and the rejected lines.
-    pub fn report(&self) -> ImportReport {
+    fn report(&self) -> ImportReport {
         ImportReport { added: self.added, rejected: self.rejected, errors: self.errors.clone() }
     }
 
     /// Writes the pending batch; on failure the message says how far the import got.
-    pub async fn flush(&mut self) -> Result<(), String> {
+    async fn flush(&mut self) -> Result<(), String> {
         if self.batch.is_empty() {
             self.committed_through = self.line_no;
             return Ok(());
@@ -425,5 +512,88 @@ impl<S: Store> Admin<S> {
     ) -> Result<Export<S>, AdminError> {
         let scope = who.filter(organizer)?;
         Ok(Export { admin: self.clone(), scope, format, cursor: Some(String::new()) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::app::admin::BlacklistAdmin;
+    use crate::app::Ports;
+    use crate::core::email_hash::EmailHasher;
+    use crate::testkit::{block_on, InstantTasks, MemoryStore};
+
+    fn admin(store: &MemoryStore) -> Admin<MemoryStore> {
+        let blacklist = BlacklistAdmin {
+            hasher: EmailHasher::PlainSha256,
+            rules: Default::default(),
+            hash_accounts: false,
+        };
+        Admin::new(Ports::new(store.clone(), Arc::new(InstantTasks::default())), Some(blacklist))
+    }
+
+    #[test]
+    fn uploads_are_cut_into_lines_wherever_the_pieces_end() {
+        block_on(async {
+            let store = MemoryStore::default();
+            let admin = admin(&store);
+            let mut import = Import::new(&admin, &Principal::Operator, Format::Ndjson).unwrap();
+            let long = format!("{{\"account\": \"{}\"}}", "x".repeat(MAX_LINE));
+            for piece in [
+                "{\"account\": \"a1\"}\n{\"acc".as_bytes(),
+                b"ount\": \"a2\"}\r\n",
+                &long.as_bytes()[..MAX_LINE / 2],
+                &long.as_bytes()[MAX_LINE / 2..],
+                b"\n\n{\"colour\": 1}\n",
+                b"{\"account\": \"a3\"}",
+            ] {
+                import.feed(piece).await.unwrap();
+            }
+            let report = import.finish().await.unwrap();
+            assert_eq!((report.added, report.rejected), (3, 2), "{:?}", report.errors);
+            let lines: Vec<usize> = report.errors.iter().map(|e| e.line).collect();
+            assert_eq!(lines, [3, 5], "the long line and the unknown field, by their line numbers");
+            assert!(report.errors[0].error.contains("longer than"));
+            let page = admin.list_entries(&Principal::Operator, None, None, None).await.unwrap();
+            let mut values: Vec<String> = page.entries.iter().map(|e| e.value.clone()).collect();
+            values.sort();
+            assert_eq!(values, ["a1", "a2", "a3"]);
+        });
+    }
+
+    #[test]
+    fn an_upload_over_the_limit_stops_and_keeps_what_came_before() {
+        block_on(async {
+            let store = MemoryStore::default();
+            let admin = admin(&store);
+            let mut import = Import::new(&admin, &Principal::Operator, Format::Csv).unwrap();
+            import.max_bytes = 30;
+            import.feed(b"account\nb1\nb2\n").await.unwrap();
+            let stop = import.feed(b"b3\nb4\nb5\nb6\nb7\nb8\nb9\n").await.unwrap_err();
+            assert_eq!(
+                stop,
+                ImportStop::TooLarge(
+                    "imports are limited to 30 bytes: 2 entries were added, through line 3".into()
+                )
+            );
+            store.set_down(true);
+            let mut import = Import::new(&admin, &Principal::Operator, Format::Csv).unwrap();
+            import.feed(b"account\nc1\n").await.unwrap();
+            let stop = import.finish().await.unwrap_err();
+            assert!(
+                matches!(stop, ImportStop::NotWritten(ref m) if m.contains("0 entries were added")),
+                "{stop:?}"
+            );
+        });
+    }
+
+    #[test]
+    fn upload_formats_follow_the_content_type() {
+        assert_eq!(Format::of_upload("text/csv; charset=utf-8"), Some(Format::Csv));
+        assert_eq!(Format::of_upload("Application/JSONL"), Some(Format::Ndjson));
+        assert_eq!(Format::of_upload("application/json"), None);
+        assert_eq!(Format::of_upload(""), None);
     }
 }

@@ -18,14 +18,9 @@ use super::error::{
 };
 use super::principal::Principal;
 use super::AdminState;
-pub use crate::app::admin::transfer::{Format, Import, ImportReport, BATCH, MAX_LINE, MAX_REPORTED};
-
-/// Largest import accepted, in bytes; beyond it the import stops with 413 (what came before stays).
-pub const MAX_IMPORT_BYTES: u64 = 1 << 30;
-
-fn stopped(message: String) -> ApiError {
-    ApiError(StatusCode::SERVICE_UNAVAILABLE, message)
-}
+pub use crate::app::admin::transfer::{
+    Format, Import, ImportReport, ImportStop, BATCH, MAX_IMPORT_BYTES, MAX_LINE, MAX_REPORTED,
+};
 
 /// Import blacklist entries (CSV or NDJSON)
 ///
@@ -73,66 +68,25 @@ pub async fn import(
     body: AxumBody,
 ) -> Result<Response, ApiError> {
     let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let format = match ct.split(';').next().unwrap_or("").trim() {
-        "text/csv" => Format::Csv,
-        "application/x-ndjson" | "application/jsonl" | "application/jsonlines" => Format::Ndjson,
-        _ => {
-            return Err(ApiError(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "send text/csv or application/x-ndjson".into(),
-            ))
-        }
+    let Some(format) = Format::of_upload(ct) else {
+        return Err(ApiError(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "send text/csv or application/x-ndjson".into(),
+        ));
+    };
+    let stopped = |stop| match stop {
+        ImportStop::TooLarge(m) => ApiError(StatusCode::PAYLOAD_TOO_LARGE, m),
+        ImportStop::NotWritten(m) => ApiError(StatusCode::SERVICE_UNAVAILABLE, m),
     };
     let mut import = Import::new(&state.admin, &who, format)?;
-    let mut received: u64 = 0;
-    let mut pending: Vec<u8> = Vec::new();
-    let mut overlong = false;
     let mut body = body;
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|e| ApiError::bad(format!("the upload broke off: {e}")))?;
-        let Ok(chunk) = frame.into_data() else { continue };
-        received += chunk.len() as u64;
-        if received > MAX_IMPORT_BYTES {
-            import.flush().await.map_err(stopped)?;
-            return Err(ApiError(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                format!(
-                    "imports are limited to {MAX_IMPORT_BYTES} bytes: {} entries were added, through line {}",
-                    import.progress().0,
-                    import.progress().1
-                ),
-            ));
-        }
-        let mut rest = &chunk[..];
-        while let Some(nl) = rest.iter().position(|b| *b == b'\n') {
-            if overlong || pending.len() + nl > MAX_LINE {
-                overlong = false;
-                import.overlong();
-            } else {
-                pending.extend_from_slice(&rest[..nl]);
-                import.line(&pending);
-            }
-            pending.clear();
-            rest = &rest[nl + 1..];
-            if import.batch_full() {
-                import.flush().await.map_err(stopped)?;
-            }
-        }
-        if !overlong {
-            pending.extend_from_slice(rest);
-            if pending.len() > MAX_LINE {
-                overlong = true;
-                pending.clear();
-            }
+        if let Ok(chunk) = frame.into_data() {
+            import.feed(&chunk).await.map_err(stopped)?;
         }
     }
-    if overlong {
-        import.overlong();
-    } else if !pending.is_empty() {
-        import.line(&pending);
-    }
-    import.flush().await.map_err(stopped)?;
-    let report = import.report();
+    let report = import.finish().await.map_err(stopped)?;
     tracing::info!(added = report.added, rejected = report.rejected, by = who.label(), "blacklist: import");
     Ok(Json(report).into_response())
 }
