@@ -13,6 +13,10 @@
 //! the entries take. The three request kinds are measured in `--rounds` rounds (5) of
 //! `--samples` requests each (20000), taking turns: figures are medians over the rounds. `bench/blacklist.sh` runs the matrix and starts its own Redis.
 
+#[path = "support/stats.rs"]
+mod stats;
+
+use stats::percentile_us;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
@@ -45,11 +49,6 @@ fn arg(name: &str, default: &str) -> String {
         .position(|a| a == name)
         .and_then(|i| args.get(i + 1).cloned())
         .unwrap_or_else(|| default.into())
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i].as_secs_f64() * 1e6
 }
 
 fn address(i: u64) -> String {
@@ -149,11 +148,11 @@ async fn main() {
         let mut round = Vec::new();
         for (_, make) in kinds {
             let times = checkouts(&service, samples, entries, make).await;
-            round.push((percentile(&times, 0.5), percentile(&times, 0.99)));
+            round.push((percentile_us(&times, 0.5), percentile_us(&times, 0.99)));
         }
         if let Some(addr) = &peer {
             let times = bare_gets(addr, samples);
-            round.push((percentile(&times, 0.5), percentile(&times, 0.99)));
+            round.push((percentile_us(&times, 0.5), percentile_us(&times, 0.99)));
         }
         by_round.push(round);
     }
@@ -191,7 +190,7 @@ async fn main() {
         });
     }
     let single = |name: &str, times: &[Duration]| {
-        let (p50, p99) = (percentile(times, 0.5), percentile(times, 0.99));
+        let (p50, p99) = (percentile_us(times, 0.5), percentile_us(times, 0.99));
         Row { name: name.into(), p50, p99, added50: p50 - base50, added99: p99 - base99 }
     };
     // The store's share: the one round trip a checkout makes (the event's organizer and the
@@ -231,7 +230,7 @@ async fn main() {
         println!(
             "export beside: {} entries exported while the row was measured; checkout p99 {:.2}x the idle figure",
             String::from_utf8_lossy(&out.stdout).lines().last().unwrap_or("0"),
-            percentile(&times, 0.99) / idle99
+            percentile_us(&times, 0.99) / idle99
         );
     }
     // The embedded store restarted, as a node is after a bulk load: the store compacts the file

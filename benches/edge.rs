@@ -26,6 +26,10 @@
 #[path = "../tests/edge/host.rs"]
 mod host;
 
+#[path = "support/stats.rs"]
+mod stats;
+
+use stats::percentile_us;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
@@ -80,11 +84,6 @@ fn num(name: &str, default: usize) -> usize {
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i].as_secs_f64() * 1e6
 }
 
 fn policy_text(backend: &str, redis: &str) -> String {
@@ -495,7 +494,7 @@ async fn bench() {
         let (commands, connections) = counters.since(before).await;
         assert_eq!((commands, connections), (0, 0), "{}: no I/O", workload.name());
         times.sort();
-        early.push((workload.name(), percentile(&times, 0.5), percentile(&times, 0.99)));
+        early.push((workload.name(), percentile_us(&times, 0.5), percentile_us(&times, 0.99)));
     }
 
     println!("| what | figure |");
@@ -508,8 +507,8 @@ async fn bench() {
     let latency_row = |what: &str, samples: &[Duration]| {
         println!(
             "| {what}, p50 / p99 | {:.1} / {:.1} µs |",
-            percentile(samples, 0.5),
-            percentile(samples, 0.99)
+            percentile_us(samples, 0.5),
+            percentile_us(samples, 0.99)
         );
     };
     latency_row("**instantiate**: new `Store` + `instantiate_async`, pooling allocator", &instantiate);
@@ -526,7 +525,7 @@ async fn bench() {
         for row in rows.iter_mut().filter(|r| r.workload == workload) {
             row.answered.sort();
             row.done.sort();
-            let (p50, p99) = (percentile(&row.answered, 0.5), percentile(&row.answered, 0.99));
+            let (p50, p99) = (percentile_us(&row.answered, 0.5), percentile_us(&row.answered, 0.99));
             if row.target == "native layer" {
                 native = (p50, p99);
             }
@@ -534,7 +533,7 @@ async fn bench() {
                 "| {} | {} | {p50:.1} | {p99:.1} | {:.1} | {:.2}× | {:.2}× | {:.1} | {:.2} |",
                 workload.name(),
                 row.target,
-                percentile(&row.done, 0.99),
+                percentile_us(&row.done, 0.99),
                 p50 / native.0,
                 p99 / native.1,
                 row.commands as f64 / row.answered.len() as f64,

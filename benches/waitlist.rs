@@ -9,6 +9,10 @@
 //! ```
 //! Prints markdown rows: throughput and p50/p99 of each phase, and the check's result.
 
+#[path = "support/stats.rs"]
+mod stats;
+
+use stats::percentile_ms;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -29,11 +33,6 @@ fn arg(name: &str, default: &str) -> String {
         .position(|a| a == name)
         .and_then(|i| args.get(i + 1).cloned())
         .unwrap_or_else(|| default.into())
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i].as_secs_f64() * 1e3
 }
 
 async fn send(
@@ -120,9 +119,9 @@ fn row(what: &str, n: usize, lat: &[Duration], wall: Duration) {
     println!(
         "| {what} | {n} | {:.0}/s | {:.1} ms | {:.1} ms | {:.1} ms |",
         n as f64 / wall.as_secs_f64(),
-        percentile(lat, 0.5),
-        percentile(lat, 0.99),
-        percentile(lat, 1.0)
+        percentile_ms(lat, 0.5),
+        percentile_ms(lat, 0.99),
+        percentile_ms(lat, 1.0)
     );
 }
 

@@ -11,4 +11,5 @@ pub mod fields;
 pub mod forwarding;
 pub mod policy;
 pub mod route;
+pub mod text;
 pub mod waitlist;

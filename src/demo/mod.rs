@@ -18,8 +18,8 @@ use crate::core::email_hash::EmailHasher;
 use crate::core::policy::Policy;
 use crate::hosts::admin::{random_token, AdminToken};
 use crate::hosts::admin_client::{AdminClient, ClientError};
-use crate::hosts::cli::Failure;
 use crate::hosts::serve::{self, ServeOptions};
+use crate::hosts::Failure;
 use crate::ports::random::SystemRandom;
 
 /// The demo's event catalogue.

@@ -16,7 +16,6 @@ use crate::adapters::mail::{FileMailer, SmtpMailer};
 use crate::adapters::store::AnyStore;
 use crate::adapters::store::StoreFactory;
 use crate::app::admin::{Admin, BlacklistAdmin};
-use crate::app::blacklist::layout;
 use crate::app::outbox::Sender;
 use crate::app::{AppSpec, Ports, SpecError};
 use crate::core::blacklist::session::SessionVerifier;
@@ -221,34 +220,6 @@ async fn report_durability(store: AnyStore) {
     }
 }
 
-/// Moves the blacklist entries an earlier version stored to this version's key layout
-/// (`app::blacklist::layout`), logging how it went; answers whether it is done.
-async fn move_legacy_entries(store: &AnyStore) -> bool {
-    use crate::app::Clock;
-    let now = crate::app::SystemClock.unix_ms() / 1000;
-    let mut logged = std::time::Instant::now();
-    let progress = |moved: u64| {
-        if logged.elapsed() >= Duration::from_secs(5) {
-            logged = std::time::Instant::now();
-            tracing::info!(moved, "moving blacklist entries to this version's key layout");
-        }
-    };
-    match layout::move_legacy_entries(store, now, progress).await {
-        Ok(done) if done.already => {}
-        Ok(done) if done.moved + done.expired == 0 => tracing::debug!("blacklist key layout marked"),
-        Ok(done) => tracing::info!(
-            moved = done.moved,
-            expired = done.expired,
-            "blacklist entries of an earlier version moved to this version's key layout"
-        ),
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot move blacklist entries to this version's key layout yet: the store failed; trying again in 5 s");
-            return false;
-        }
-    }
-    true
-}
-
 fn run_admin(
     listener: std::net::TcpListener,
     state: impl FnOnce() -> Result<AdminState, StoreError>,
@@ -265,18 +236,10 @@ fn run_admin(
         let metrics = state.metrics.clone();
         tokio::spawn(report_durability(state.admin.ports.store.clone()));
         if state.admin.blacklist.is_some() {
-            // Entries of an earlier version move to this version's key layout; changes to
-            // entries wait until they have. A new or already moved store is done at once, before
-            // the admin API answers; a large move goes on while it answers.
+            let admin = state.admin.clone();
             state.admin.set_entries_moving(true);
-            let (store, admin) = (state.admin.ports.store.clone(), state.admin.clone());
-            let mover = tokio::spawn(async move {
-                while !move_legacy_entries(&store).await {
-                    tokio::time::sleep(Duration::from_secs(5)).await;
-                }
-                admin.set_entries_moving(false);
-            });
-            let _ = tokio::time::timeout(Duration::from_secs(2), mover).await;
+            let mover = tokio::spawn(async move { admin.settle_key_layout().await });
+            let _ = tokio::time::timeout(crate::app::admin::LAYOUT_WAIT, mover).await;
         }
         let mail_task = mailer.map(|(mailer, retry_after)| {
             let sender = Sender::new(state.admin.ports.store.clone(), Arc::new(crate::app::SystemClock))

@@ -28,7 +28,7 @@ impl<S: Store> Admin<S> {
         event: &str,
         organizer: &str,
     ) -> Result<EventMapping, AdminError> {
-        who.require_operator()?;
+        who.may_map_events()?;
         slug("event", event)?;
         slug("organizer", organizer)?;
         let store = &self.ports.store;

@@ -98,6 +98,11 @@ pub fn slug<'a>(field: &str, value: &'a str) -> Result<&'a str, AdminError> {
     }
 }
 
+/// How often [`Admin::settle_key_layout`] tries again after a store failure (and reports progress).
+pub const LAYOUT_RETRY: std::time::Duration = std::time::Duration::from_secs(5);
+/// How long a host waits for [`Admin::settle_key_layout`] before its admin API answers.
+pub const LAYOUT_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 impl<S> Admin<S> {
     /// The admin use cases over `ports`.
     pub fn new(ports: Ports<S>, blacklist: Option<BlacklistAdmin>) -> Self {
@@ -109,6 +114,45 @@ impl<S> Admin<S> {
     /// is undone by the move.
     pub fn set_entries_moving(&self, moving: bool) {
         self.entries_moving.store(moving, Ordering::Relaxed);
+    }
+
+    /// Moves the blacklist entries an earlier version stored to this version's key layout
+    /// ([`crate::app::blacklist::layout`]), holding changes to entries meanwhile; a store that
+    /// fails is tried again every [`LAYOUT_RETRY`]. Hosts start it when the admin API starts and
+    /// wait up to [`LAYOUT_WAIT`] before answering: a new or already moved store is done by then,
+    /// a large move goes on while the API answers (changes to entries get "try again").
+    pub async fn settle_key_layout(&self)
+    where
+        S: crate::ports::store::Store,
+    {
+        self.set_entries_moving(true);
+        let mut last_report = self.ports.clock.monotonic();
+        loop {
+            let now = self.now();
+            let clock = self.ports.clock.clone();
+            let progress = |moved: u64| {
+                if clock.monotonic().saturating_sub(last_report) >= LAYOUT_RETRY {
+                    last_report = clock.monotonic();
+                    tracing::info!(moved, "moving blacklist entries to this version's key layout");
+                }
+            };
+            match crate::app::blacklist::layout::move_legacy_entries(&self.ports.store, now, progress).await {
+                Ok(done) if done.already => {}
+                Ok(done) if done.moved + done.expired == 0 => tracing::debug!("blacklist key layout marked"),
+                Ok(done) => tracing::info!(
+                    moved = done.moved,
+                    expired = done.expired,
+                    "blacklist entries of an earlier version moved to this version's key layout"
+                ),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot move blacklist entries to this version's key layout yet: the store failed; trying again in 5 s");
+                    self.ports.tasks.sleep(LAYOUT_RETRY).await;
+                    continue;
+                }
+            }
+            break;
+        }
+        self.set_entries_moving(false);
     }
 
     /// Refuses changes to entries while they are being moved (see [`Admin::set_entries_moving`]).

@@ -233,7 +233,7 @@ impl<S: Store> Admin<S> {
         who: &Principal,
         req: &NewOrganizer,
     ) -> Result<OrganizerCreated, AdminError> {
-        who.require_operator()?;
+        who.may_create_organizers()?;
         slug("id", &req.id)?;
         let name = check_name(&req.name)?;
         let exists =
@@ -322,7 +322,7 @@ impl<S: Store> Admin<S> {
         id: &str,
         change: OrganizerChange,
     ) -> Result<OrganizerView, AdminError> {
-        who.require_organizer_admin(id)?;
+        who.may_change_organizer(id)?;
         let mut org = self.existing(id).await?;
         if let Some(name) = &change.name {
             org.name = check_name(name)?;

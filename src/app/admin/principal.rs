@@ -67,6 +67,28 @@ impl Principal {
         }
     }
 
+    /// Whether the caller may map events to organizers: the operator only. Hosts check it
+    /// before reading a request's body, the use case again.
+    pub fn may_map_events(&self) -> Result<(), AdminError> {
+        self.require_operator()
+    }
+
+    /// Whether the caller may create organizers: the operator only.
+    pub fn may_create_organizers(&self) -> Result<(), AdminError> {
+        self.require_operator()
+    }
+
+    /// Whether the caller may change organizer `id` (name, box-office address): the operator
+    /// or that organizer's admin.
+    pub fn may_change_organizer(&self, id: &str) -> Result<(), AdminError> {
+        self.require_organizer_admin(id)
+    }
+
+    /// Whether the caller may read the operations metrics: the operator only.
+    pub fn may_read_metrics(&self) -> Result<(), AdminError> {
+        self.require_operator()
+    }
+
     /// The organizer of an organizer's token (admin or box office); `None` for the operator.
     pub fn organizer(&self) -> Option<&str> {
         match self {

@@ -44,6 +44,7 @@ use crate::app::body::{declared_too_large, read_bounded};
 use crate::app::context::RequestContext;
 use crate::core::blacklist::is_slug;
 use crate::core::error_page::error_response;
+use crate::core::text::url_component;
 use crate::core::waitlist::form::{self, Filler, Form, SignupFields, MAX_FORM_BYTES};
 use crate::core::waitlist::link::{Kind, TokenError};
 use crate::core::waitlist::{Lang, Signup, Status, WaitlistSettings};
@@ -534,7 +535,7 @@ impl<S: Store + Clone> Waitlist<S> {
         let tr = Tr::new(lang);
         let event = Arg::Text(&settings.title);
         let count = tr.tickets(signup.tickets);
-        let path = format!("{}/confirm?t={}", self.config.mount, urlencode(&token));
+        let path = format!("{}/confirm?t={}", self.config.mount, url_component(&token));
         let page = self.page(lang, tr.t("confirm-title"), &path, &Lang::ALL, Some(&signup.event));
         let mut m = self.message(
             page,
@@ -657,7 +658,7 @@ impl<S: Store + Clone> Waitlist<S> {
             secondary: true,
         };
         let row = self.row(&tr, &signup, place, Some(cancel)).await?;
-        let path = format!("{}/manage?t={}", self.config.mount, urlencode(&token));
+        let path = format!("{}/manage?t={}", self.config.mount, url_component(&token));
         let page = self.page(lang, tr.t("status-title"), &path, &Lang::ALL, Some(&signup.event));
         let mut r =
             html(StatusCode::OK, SignupsPage { page, paragraphs: Vec::new(), rows: vec![row] }.render());
@@ -751,8 +752,4 @@ impl<S: Store + Clone> Waitlist<S> {
         let outcome = self.cancel_for_account(&account, event, id).await?;
         self.cancelled_page(head, form, outcome).await
     }
-}
-
-fn urlencode(s: &str) -> String {
-    form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }

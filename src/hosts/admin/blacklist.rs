@@ -187,7 +187,7 @@ pub async fn put_event(
     Path(EventPath { event }): Path<EventPath>,
     body: Result<Body<EventRequest>, ApiError>,
 ) -> Result<Response, ApiError> {
-    who.require_operator()?;
+    who.may_map_events()?;
     let Body(req) = body?;
     Ok(Json(state.admin.map_event(&who, &event, &req.organizer).await?).into_response())
 }

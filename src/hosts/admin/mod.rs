@@ -285,7 +285,7 @@ async fn metrics(
     State(state): State<AdminState>,
     axum::extract::Extension(who): axum::extract::Extension<principal::Principal>,
 ) -> Response {
-    if let Err(e) = who.require_operator() {
+    if let Err(e) = who.may_read_metrics() {
         return error::ApiError::from(e).into_response();
     }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], state.metrics.render())

@@ -49,7 +49,7 @@ pub async fn create(
     Extension(who): Extension<Principal>,
     body: Result<Body<NewOrganizer>, ApiError>,
 ) -> Result<Response, ApiError> {
-    who.require_operator()?;
+    who.may_create_organizers()?;
     let Body(req) = body?;
     Ok((StatusCode::CREATED, Json(state.admin.create_organizer(&who, &req).await?)).into_response())
 }
@@ -148,7 +148,7 @@ pub async fn change(
     Path(OrganizerPath { id }): Path<OrganizerPath>,
     body: Result<Body<OrganizerChange>, ApiError>,
 ) -> Result<Response, ApiError> {
-    who.require_organizer_admin(&id)?;
+    who.may_change_organizer(&id)?;
     let Body(change) = body?;
     Ok(Json(state.admin.change_organizer(&who, &id, change).await?).into_response())
 }

@@ -7,6 +7,7 @@ use clap::Subcommand;
 
 use super::{load_email_hasher, load_policy, Failure};
 use crate::core::email_hash::EmailHasher;
+use crate::core::text::url_component;
 
 /// Who an entry is about: exactly one of the three.
 #[derive(Debug, clap::Args)]
@@ -178,9 +179,9 @@ pub(super) fn blacklist_cmd(mut action: BlacklistAction) -> Result<(), Failure> 
             return Ok(());
         }
         BlacklistAction::Export { format, organizer } => {
-            let mut path = format!("/v1/blacklist/export?format={}", urlencode(format));
+            let mut path = format!("/v1/blacklist/export?format={}", url_component(format));
             if let Some(o) = organizer {
-                path.push_str(&format!("&organizer={}", urlencode(o)));
+                path.push_str(&format!("&organizer={}", url_component(o)));
             }
             use std::io::Write;
             let mut out = std::io::stdout().lock();
@@ -247,10 +248,13 @@ async fn list(
 ) -> Result<(), crate::hosts::admin_client::ClientError> {
     let (mut printed, mut cursor) = (0, String::new());
     while printed < limit {
-        let mut path =
-            format!("/v1/blacklist?limit={}&cursor={}", (limit - printed).min(10_000), urlencode(&cursor));
+        let mut path = format!(
+            "/v1/blacklist?limit={}&cursor={}",
+            (limit - printed).min(10_000),
+            url_component(&cursor)
+        );
         if let Some(o) = organizer {
-            path.push_str(&format!("&organizer={}", urlencode(o)));
+            path.push_str(&format!("&organizer={}", url_component(o)));
         }
         let page = client.call(http::Method::GET, &path, None).await?;
         for e in page["entries"].as_array().into_iter().flatten().take(limit - printed) {
@@ -270,8 +274,4 @@ async fn list(
         }
     }
     Ok(())
-}
-
-fn urlencode(s: &str) -> String {
-    form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }

@@ -131,14 +131,7 @@ pub fn run() -> ExitCode {
     }
 }
 
-/// Why a command failed, which decides the exit status.
-#[derive(Debug)]
-pub enum Failure {
-    /// Bad policy, secret or argument: exit 2.
-    Usage(String),
-    /// Anything else: exit 1.
-    Runtime(String),
-}
+pub use crate::hosts::Failure;
 
 /// The admin API's client from `DOORMAN_ADMIN_URL` and `DOORMAN_ADMIN_TOKEN`, and a runtime to
 /// call it on (the `blacklist` and `waitlist` commands).

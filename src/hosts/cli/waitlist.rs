@@ -7,6 +7,7 @@ use std::io::Write;
 use clap::Subcommand;
 
 use super::Failure;
+use crate::core::text::url_component;
 
 /// What `doorman waitlist` does.
 #[derive(Debug, Subcommand)]
@@ -29,17 +30,13 @@ pub enum WaitlistAction {
     },
 }
 
-fn urlencode(s: &str) -> String {
-    form_urlencoded::byte_serialize(s.as_bytes()).collect()
-}
-
 pub(super) fn waitlist_cmd(action: WaitlistAction) -> Result<(), Failure> {
     let (client, runtime) = super::admin_client()?;
     let fail = super::client_failure;
     let write_failed = |e: std::io::Error| Failure::Runtime(format!("cannot write the export: {e}"));
     match action {
         WaitlistAction::Show { event } => {
-            let path = format!("/v1/events/{}/waitlist", urlencode(&event));
+            let path = format!("/v1/events/{}/waitlist", url_component(&event));
             let answer = runtime.block_on(client.call(http::Method::GET, &path, None)).map_err(fail)?;
             println!("{}", serde_json::to_string_pretty(&answer).unwrap_or_default());
             Ok(())
@@ -59,7 +56,7 @@ pub(super) fn waitlist_cmd(action: WaitlistAction) -> Result<(), Failure> {
             loop {
                 let path = format!(
                     "/v1/events/{}/waitlist/signups?after={after}&limit={page}&format={format}",
-                    urlencode(&event)
+                    url_component(&event)
                 );
                 let (headers, body) = runtime.block_on(client.get_with_headers(&path)).map_err(fail)?;
                 let next = if csv {
