@@ -5,17 +5,23 @@
 //! - [`SeededRandom`]: a reproducible sequence of draws; [`FailingRandom`]: every draw fails.
 //! - [`MemoryStore`]: the store in memory, on a clock of the test's choosing; it passes the same
 //!   store suite as the redb file, Redis and the Redis Cluster (`tests/store`).
+//! - [`RecordedEvents`]: what the tier reported (checkout outcomes, client faults, mails).
+//! - [`TestBody`]: a request body of ready chunks, a client's failure, or a stall.
 //! - [`InstantTasks`] and [`block_on`]: sleeps that end at once (recorded), spawned work run on
 //!   demand, and an executor for futures that never wait on I/O.
 //!
 //! Nothing here touches the network, files or the system clock.
 
+mod body;
 mod clock;
+mod events;
 mod random;
 mod store;
 mod tasks;
 
+pub use self::body::TestBody;
 pub use self::clock::ManualClock;
+pub use self::events::{RecordedEvents, Reported};
 pub use self::random::{FailingRandom, SeededRandom};
 pub use self::store::MemoryStore;
 pub use self::tasks::{block_on, InstantTasks};

@@ -421,7 +421,7 @@ impl<S: Store> Admin<S> {
     }
 }
 
-#[cfg(all(test, feature = "native"))]
+#[cfg(test)]
 mod tests {
     use std::sync::Arc;
 

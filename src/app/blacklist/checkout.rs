@@ -123,3 +123,164 @@ impl<S: Store + Clone> Blacklist<S> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use http::{Method, Request};
+
+    use super::*;
+    use crate::app::{Lifecycle, Ports};
+    use crate::core::blacklist::{entry_key, Identity, Scope};
+    use crate::core::email::canonicalize;
+    use crate::core::email_hash::EmailHasher;
+    use crate::core::policy::Policy;
+    use crate::testkit::{
+        block_on, InstantTasks, ManualClock, MemoryStore, RecordedEvents, Reported, TestBody,
+    };
+
+    struct Bed {
+        store: MemoryStore,
+        clock: Arc<ManualClock>,
+        tasks: Arc<InstantTasks>,
+        events: Arc<RecordedEvents>,
+        blacklist: Blacklist<MemoryStore>,
+    }
+
+    fn bed(extra: &str) -> Bed {
+        let text = format!(
+            "[backend]\nurl = \"http://127.0.0.1:9\"\n[blacklist]\nhash = \"sha256\"\n{extra}\n\
+             [[blacklist.checkout]]\nroute = \"POST /events/{{event}}/checkout\"\nredirect = \"/events/{{event}}\"\n"
+        );
+        let policy = Policy::from_toml_str("t.toml", &text, []).unwrap();
+        let clock = Arc::new(ManualClock::at(1_800_000_000_000));
+        let store = MemoryStore::new(clock.clone());
+        let (tasks, events) = (Arc::new(InstantTasks::default()), Arc::new(RecordedEvents::default()));
+        let mut ports = Ports::new(store.clone(), tasks.clone()).with_events(events.clone());
+        ports.clock = clock.clone();
+        let blacklist = Blacklist::new(
+            policy.blacklist.unwrap(),
+            EmailHasher::PlainSha256,
+            None,
+            ports,
+            Lifecycle::Resident,
+        );
+        // The event belongs to an organizer (an unmapped one is reported as such).
+        block_on(store.set(&crate::core::blacklist::event_key("gala"), b"harbour", None)).unwrap();
+        Bed { store, clock, tasks, events, blacklist }
+    }
+
+    impl Bed {
+        fn block(&self, email: &str) {
+            let canonical = canonicalize(email, Default::default()).unwrap();
+            let id = Identity::EmailHash(EmailHasher::PlainSha256.hash_hex(&canonical));
+            block_on(self.store.set(&entry_key(&id, &Scope::Platform), b"{}", None)).unwrap();
+        }
+
+        fn checkout(&self, path: &str, body: TestBody) -> Step {
+            let (head, ()) = Request::post(path)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(())
+                .unwrap()
+                .into_parts();
+            let classified = self.blacklist.classify(&Method::POST, path).expect("a checkout route");
+            let mut body = body;
+            block_on(self.blacklist.checkout(classified, &head, &mut body))
+        }
+    }
+
+    #[test]
+    fn the_blacklisted_are_turned_back_and_everyone_else_forwarded_byte_for_byte() {
+        let bed = bed("");
+        bed.block("mallory@example.com");
+        let step = bed.checkout("/events/gala/checkout", TestBody::whole("email=Mallory%40Example.com&n=1"));
+        let Step::Answer { response, linger } = step else { panic!("{step:?}") };
+        assert_eq!((response.status(), linger), (StatusCode::SEE_OTHER, false));
+        assert_eq!(response.headers()["location"], "/events/gala");
+        let body = "email=carol%40example.com&n=1";
+        let Step::Forward { body: forwarded, .. } =
+            bed.checkout("/events/gala/checkout", TestBody::whole(body))
+        else {
+            panic!("carol is forwarded")
+        };
+        assert_eq!(forwarded, body.as_bytes());
+        assert_eq!(
+            bed.events.take(),
+            [Reported::Checkout(CheckoutOutcome::Blocked), Reported::Checkout(CheckoutOutcome::Forwarded)]
+        );
+    }
+
+    #[test]
+    fn what_cannot_be_read_is_refused_before_any_lookup() {
+        let bed = bed("max_body_bytes = 1024");
+        bed.store.set_down(true); // a lookup would fail: none may happen
+        let too_many: String = (0..9).map(|i| format!("email=c{i}%40d.org&")).collect();
+        for (path, body, status) in [
+            ("/events/a%2F..%2Fb/checkout", TestBody::whole("email=x%40y.org"), StatusCode::BAD_REQUEST),
+            (
+                "/events/gala/checkout",
+                TestBody::whole("x".repeat(10)).declaring(1025),
+                StatusCode::PAYLOAD_TOO_LARGE,
+            ),
+            ("/events/gala/checkout", TestBody::chunks(&[b"email="]).stalling(), StatusCode::REQUEST_TIMEOUT),
+            ("/events/gala/checkout", TestBody::whole(too_many), StatusCode::BAD_REQUEST),
+        ] {
+            let step = bed.checkout(path, body);
+            assert!(
+                matches!(&step, Step::Answer { response, .. } if response.status() == status),
+                "{path}: {step:?}"
+            );
+        }
+        let reported = bed.events.take();
+        assert!(
+            !reported.iter().any(|r| matches!(r, Reported::Checkout(CheckoutOutcome::StoreError))),
+            "{reported:?}"
+        );
+    }
+
+    #[test]
+    fn a_store_that_fails_decides_by_the_policy() {
+        for (mode, forwarded) in [("on_store_error = \"open\"", true), ("on_store_error = \"closed\"", false)]
+        {
+            let bed = bed(mode);
+            bed.store.set_down(true);
+            let step = bed.checkout("/events/gala/checkout", TestBody::whole("email=carol%40example.com"));
+            assert_eq!(matches!(step, Step::Forward { .. }), forwarded, "{mode}: {step:?}");
+            assert_eq!(bed.events.take(), [Reported::Checkout(CheckoutOutcome::StoreError)], "{mode}");
+        }
+    }
+
+    #[test]
+    fn a_blocked_answer_takes_as_long_as_forwarded_checkouts_took() {
+        let bed = bed("match_timing = true\nblocked_delay = \"0s\"");
+        bed.block("mallory@example.com");
+        // Forwarded checkouts that the backend answered after 80 ms each.
+        for _ in 0..5 {
+            let Step::Forward { ticket, .. } =
+                bed.checkout("/events/gala/checkout", TestBody::whole("email=c%40d.org"))
+            else {
+                panic!("forwarded")
+            };
+            bed.clock.advance(Duration::from_millis(80));
+            bed.blacklist.forwarded(ticket, StatusCode::SEE_OTHER, &HeaderMap::new());
+        }
+        let step = bed.checkout("/events/gala/checkout", TestBody::whole("email=mallory%40example.com"));
+        assert!(matches!(step, Step::Answer { .. }));
+        assert_eq!(
+            bed.tasks.slept().last(),
+            Some(&Duration::from_millis(80)),
+            "the cover: one of the samples"
+        );
+        // A backend failure teaches nothing about how long a purchase takes.
+        let Step::Forward { ticket, .. } =
+            bed.checkout("/events/gala/checkout", TestBody::whole("email=c%40d.org"))
+        else {
+            panic!("forwarded")
+        };
+        bed.clock.advance(Duration::from_secs(30));
+        bed.blacklist.forwarded(ticket, StatusCode::BAD_GATEWAY, &HeaderMap::new());
+        bed.checkout("/events/gala/checkout", TestBody::whole("email=mallory%40example.com"));
+        assert_eq!(bed.tasks.slept().last(), Some(&Duration::from_millis(80)));
+    }
+}

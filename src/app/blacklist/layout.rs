@@ -100,7 +100,7 @@ pub async fn move_legacy_entries<S: Store>(
     Ok(moved)
 }
 
-#[cfg(all(test, feature = "native"))]
+#[cfg(test)]
 mod tests {
     use std::sync::Arc;
 

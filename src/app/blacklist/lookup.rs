@@ -210,7 +210,7 @@ impl<S: Store + Clone> Blacklist<S> {
     }
 }
 
-#[cfg(all(test, feature = "native"))]
+#[cfg(test)]
 mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
