@@ -35,3 +35,40 @@ pub fn session_verifier(
 pub fn link_signer(key: &[u8]) -> Result<Signer, String> {
     Signer::new(key.trim_ascii()).map_err(|e| e.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::policy::Policy;
+
+    fn blacklist(extra: &str) -> BlacklistPolicy {
+        let text = format!(
+            "[backend]\nurl = \"http://127.0.0.1:9\"\n[blacklist]\n{extra}\n[[blacklist.checkout]]\n\
+             route = \"POST /e/{{event}}/checkout\"\nredirect = \"/e/{{event}}\"\n"
+        );
+        Policy::from_toml_str("t.toml", &text, []).unwrap().blacklist.unwrap()
+    }
+
+    #[test]
+    fn keys_are_required_where_the_policy_needs_them_and_trimmed() {
+        let hmac = blacklist("");
+        assert!(email_hasher(&hmac, None).is_err(), "HMAC needs a key");
+        let key = [b'k'; 32];
+        let pasted = [&key[..], b"\n"].concat();
+        let (a, b) = (email_hasher(&hmac, Some(&key)).unwrap(), email_hasher(&hmac, Some(&pasted)).unwrap());
+        assert_eq!(
+            a.hash_hex("ada@example.com"),
+            b.hash_hex("ada@example.com"),
+            "a trailing newline is no part of the key"
+        );
+        assert!(matches!(email_hasher(&blacklist("hash = \"sha256\""), None), Ok(EmailHasher::PlainSha256)));
+        assert!(session_verifier(&hmac, None).unwrap().is_none(), "no session cookie, no verifier");
+        let session = blacklist("session_cookie = \"sid\"\nsession_algorithm = \"HS256\"");
+        assert!(session_verifier(&session, None).is_err(), "a session cookie needs its key");
+        assert!(session_verifier(&session, Some(b"a-secret-of-enough-length-0123456789\n"))
+            .unwrap()
+            .is_some());
+        assert!(link_signer(&[1u8; 31]).is_err(), "link keys have at least 32 bytes");
+        assert!(link_signer(b" 0123456789abcdef0123456789abcdef \n").is_ok());
+    }
+}

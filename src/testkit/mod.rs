@@ -10,12 +10,15 @@
 //! - [`InstantTasks`] and [`block_on`]: sleeps that end at once (recorded), spawned work run on
 //!   demand, and an executor for futures that never wait on I/O.
 //!
+//! - [`TestRig`]: all of them at once, and the `Ports` made of them.
+//!
 //! Nothing here touches the network, files or the system clock.
 
 mod body;
 mod clock;
 mod events;
 mod random;
+mod rig;
 mod store;
 mod tasks;
 
@@ -23,5 +26,6 @@ pub use self::body::TestBody;
 pub use self::clock::ManualClock;
 pub use self::events::{RecordedEvents, Reported};
 pub use self::random::{FailingRandom, SeededRandom};
+pub use self::rig::TestRig;
 pub use self::store::MemoryStore;
 pub use self::tasks::{block_on, InstantTasks};

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::ops::Bound;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -21,6 +21,8 @@ struct Inner {
     clock: Arc<dyn Clock>,
     items: Mutex<BTreeMap<String, Item>>,
     down: AtomicBool,
+    /// Calls still to fail before the store answers again.
+    failures: AtomicUsize,
 }
 
 #[derive(Debug, Clone)]
@@ -46,12 +48,23 @@ impl Default for MemoryStore {
 impl MemoryStore {
     /// An empty store whose expiry follows `clock`.
     pub fn new(clock: Arc<dyn Clock>) -> Self {
-        Self { inner: Arc::new(Inner { clock, items: Mutex::default(), down: AtomicBool::new(false) }) }
+        let inner = Inner {
+            clock,
+            items: Mutex::default(),
+            down: AtomicBool::new(false),
+            failures: AtomicUsize::new(0),
+        };
+        Self { inner: Arc::new(inner) }
     }
 
     /// While `down`, every call fails with [`StoreError::Unavailable`] and changes nothing.
     pub fn set_down(&self, down: bool) {
         self.inner.down.store(down, Ordering::SeqCst);
+    }
+
+    /// The next `calls` calls fail with [`StoreError::Unavailable`] (a store that comes back).
+    pub fn fail_next(&self, calls: usize) {
+        self.inner.failures.store(calls, Ordering::SeqCst);
     }
 
     /// Every live key, in order (for tests that prove what was, or was not, stored).
@@ -69,7 +82,9 @@ impl MemoryStore {
         &self,
         f: impl FnOnce(&mut BTreeMap<String, Item>, u64) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        if self.inner.down.load(Ordering::SeqCst) {
+        let failing =
+            self.inner.failures.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+        if self.inner.down.load(Ordering::SeqCst) || failing.is_ok() {
             return Err(StoreError::Unavailable("the memory store is down".into()));
         }
         let now = self.inner.clock.unix_ms();

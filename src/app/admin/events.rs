@@ -60,3 +60,41 @@ impl<S: Store> Admin<S> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::blacklist::organizer_events_count_key as count;
+    use crate::testkit::{block_on, TestRig};
+
+    #[test]
+    fn an_event_moves_between_organizers_and_their_counts_follow() {
+        block_on(async {
+            let rig = TestRig::default();
+            let admin = Admin::new(rig.ports(), None);
+            let op = Principal::Operator;
+            let counter = |org: &'static str| {
+                let store = rig.store.clone();
+                async move { store.get(&count(org)).await.unwrap().map(|v| String::from_utf8(v).unwrap()) }
+            };
+            admin.map_event(&op, "gala", "harbour").await.unwrap();
+            admin.map_event(&op, "gala", "harbour").await.unwrap();
+            assert_eq!(counter("harbour").await.as_deref(), Some("1"), "mapping twice counts once");
+            admin.map_event(&op, "gala", "river").await.unwrap();
+            assert_eq!(
+                (counter("harbour").await.as_deref(), counter("river").await.as_deref()),
+                (Some("0"), Some("1"))
+            );
+            assert_eq!(admin.event(&op, "gala").await.unwrap().organizer, "river");
+            assert!(matches!(admin.event(&op, "jazz").await, Err(AdminError::NotFound(_))));
+            let org = Principal::Organizer("river".into());
+            assert!(matches!(admin.map_event(&org, "gala", "river").await, Err(AdminError::Forbidden(_))));
+            assert!(matches!(admin.event(&org, "gala").await, Err(AdminError::Forbidden(_))));
+            for (event, organizer) in [("Gala", "river"), ("gala", "River Hall"), ("", "river")] {
+                assert!(matches!(admin.map_event(&op, event, organizer).await, Err(AdminError::BadInput(_))));
+            }
+            let audit = admin.audit_log(&op, None, None, None).await.unwrap();
+            assert_eq!(audit.records.len(), 3, "every mapping is audited");
+        });
+    }
+}

@@ -126,3 +126,61 @@ impl<S: Store> Admin<S> {
         Ok(AuditPage { records, next: next.map(|n| n.to_string()) })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::{block_on, TestRig};
+
+    #[test]
+    fn each_caller_pages_through_the_records_it_may_see_newest_first() {
+        block_on(async {
+            let rig = TestRig::default();
+            let admin = Admin::new(rig.ports(), None);
+            let harbour = Principal::Organizer("harbour".into());
+            let river = Principal::Organizer("river".into());
+            for i in 0..5 {
+                let (who, scope) = if i % 2 == 0 {
+                    (&harbour, Scope::Organizer("harbour".into()))
+                } else {
+                    (&Principal::Operator, Scope::Platform)
+                };
+                admin.record(who, AuditAction::Add, "account", &format!("a{i}"), &scope).await;
+                rig.clock.advance(std::time::Duration::from_secs(1));
+            }
+            let values = |page: &AuditPage| page.records.iter().map(|r| r.value.clone()).collect::<Vec<_>>();
+            let all = admin.audit_log(&Principal::Operator, None, Some(2), None).await.unwrap();
+            assert_eq!(values(&all), ["a4", "a3"]);
+            let older =
+                admin.audit_log(&Principal::Operator, None, Some(10), all.next.as_deref()).await.unwrap();
+            assert_eq!((values(&older), older.next), (vec!["a2".to_owned(), "a1".into(), "a0".into()], None));
+            let own = admin.audit_log(&harbour, None, None, None).await.unwrap();
+            assert_eq!(values(&own), ["a4", "a2", "a0"], "an organizer sees its own records");
+            assert!(own
+                .records
+                .iter()
+                .all(|r| r.actor == "organizer:harbour" && r.action == AuditAction::Add));
+            assert!(admin.audit_log(&river, Some("harbour"), None, None).await.is_err(), "not another's");
+            assert!(admin.audit_log(&river, None, None, None).await.unwrap().records.is_empty());
+            for bad in ["x", "0", "-1"] {
+                assert!(matches!(
+                    admin.audit_log(&Principal::Operator, None, None, Some(bad)).await,
+                    Err(AdminError::BadInput(_))
+                ));
+            }
+        });
+    }
+
+    #[test]
+    fn a_failing_store_loses_the_record_but_not_the_change() {
+        block_on(async {
+            let rig = TestRig::default();
+            let admin = Admin::new(rig.ports(), None);
+            rig.store.set_down(true);
+            admin.record(&Principal::Operator, AuditAction::Add, "account", "a", &Scope::Platform).await;
+            rig.store.set_down(false);
+            let page = admin.audit_log(&Principal::Operator, None, None, None).await.unwrap();
+            assert!(page.records.is_empty());
+        });
+    }
+}

@@ -177,3 +177,41 @@ impl<S> Admin<S> {
         self.ports.clock.unix_ms() / 1000
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::blacklist::{entry_key, legacy_entry_key, Identity, Scope, LAYOUT_KEY};
+    use crate::core::email_hash::EmailHasher;
+    use crate::ports::store::Store;
+    use crate::testkit::{block_on, TestRig};
+
+    #[test]
+    fn entries_of_an_earlier_layout_move_and_changes_wait_until_they_have() {
+        block_on(async {
+            let rig = TestRig::default();
+            let blacklist = BlacklistAdmin {
+                hasher: EmailHasher::PlainSha256,
+                rules: Default::default(),
+                hash_accounts: false,
+            };
+            let admin = Admin::new(rig.ports(), Some(blacklist));
+            let eve = Identity::EmailHash(EmailHasher::PlainSha256.hash_hex("eve@example.com"));
+            let old = legacy_entry_key(&eve, &Scope::Platform).expect("a hash had a hex key before");
+            rig.store.set(&old, br#"{"reason":"fraud"}"#, None).await.unwrap();
+            // The store fails once: the move waits and tries again; changes wait meanwhile.
+            rig.store.fail_next(1);
+            admin.set_entries_moving(true);
+            assert!(matches!(admin.entries_writable(), Err(AdminError::Busy(_))));
+            admin.settle_key_layout().await;
+            assert_eq!(rig.tasks.slept(), [LAYOUT_RETRY]);
+            assert!(admin.entries_writable().is_ok());
+            let keys = rig.store.keys();
+            assert!(keys.contains(&entry_key(&eve, &Scope::Platform)) && !keys.contains(&old), "{keys:?}");
+            assert!(keys.contains(&LAYOUT_KEY.to_owned()), "the marker says the move is done");
+            // A second start finds the marker and moves nothing.
+            admin.settle_key_layout().await;
+            assert_eq!(rig.tasks.slept().len(), 1);
+        });
+    }
+}
