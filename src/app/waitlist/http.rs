@@ -753,3 +753,89 @@ impl<S: Store + Clone> Waitlist<S> {
         self.cancelled_page(head, form, outcome).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::IpAddr;
+
+    use super::*;
+    use crate::app::waitlist::testing::{site, text, Browser};
+    use crate::testkit::Reported;
+
+    #[test]
+    fn a_signup_needs_the_forms_own_token_and_queues_its_mail() {
+        let site = site();
+        let mut browser = Browser::default();
+        let form = site.send(Method::GET, "/waitlist/gala", &mut browser, "", None);
+        assert_eq!(form.status(), StatusCode::OK);
+        assert!(!browser.cookie.is_empty() && !browser.token.is_empty());
+        assert_ne!(browser.cookie, browser.token, "the form's token is not the cookie's value");
+        let forged = format!("csrf={}&email=ada%40example.com&name=Ada&tickets=2", browser.cookie);
+        let refused = site.send(Method::POST, "/waitlist/gala", &mut browser, &forged, None);
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+        assert!(site.rig.store.keys().iter().all(|k| !k.starts_with("mail:")), "nothing queued");
+        let page = site.sign_up(&mut browser, "ada@example.com", None);
+        assert_eq!(page.status(), StatusCode::OK);
+        assert!(text(&page).contains("Check your mail"));
+        assert_eq!(site.rig.events.take(), [Reported::MailQueued]);
+        assert!(page.headers()[header::CACHE_CONTROL].to_str().unwrap().contains("no-store"));
+    }
+
+    #[test]
+    fn rate_windows_close_and_open_again_with_the_clock() {
+        let site = site();
+        let client: Option<IpAddr> = Some([192, 0, 2, 7].into());
+        let mut browser = Browser::default();
+        // One address: five attempts an hour.
+        for i in 0..6 {
+            let page = site.sign_up(&mut browser, "ada@example.com", client);
+            let want = if i < 5 { StatusCode::OK } else { StatusCode::TOO_MANY_REQUESTS };
+            assert_eq!(page.status(), want, "attempt {i}");
+        }
+        site.rig.clock.advance(Duration::from_secs(3600));
+        assert_eq!(
+            site.sign_up(&mut browser, "ada@example.com", client).status(),
+            StatusCode::OK,
+            "a new hour"
+        );
+        // One client: thirty posts in ten minutes, whatever the addresses.
+        site.rig.clock.advance(Duration::from_secs(600));
+        let statuses: Vec<StatusCode> = (0..31)
+            .map(|i| site.sign_up(&mut browser, &format!("guest{i}@example.com"), client).status())
+            .collect();
+        assert!(statuses[..30].iter().all(|s| *s == StatusCode::OK), "{statuses:?}");
+        assert_eq!(statuses[30], StatusCode::TOO_MANY_REQUESTS);
+        let other: Option<IpAddr> = Some([192, 0, 2, 8].into());
+        assert_eq!(
+            site.sign_up(&mut browser, "bob@example.com", other).status(),
+            StatusCode::OK,
+            "another client"
+        );
+        site.rig.clock.advance(Duration::from_secs(600));
+        assert_eq!(
+            site.sign_up(&mut browser, "cy@example.com", client).status(),
+            StatusCode::OK,
+            "a new window"
+        );
+        // Without a client address, only the per-address limit applies.
+        for i in 0..40 {
+            let page = site.sign_up(&mut browser, &format!("anon{i}@example.com"), None);
+            assert_eq!(page.status(), StatusCode::OK, "anon {i}");
+        }
+    }
+
+    #[test]
+    fn a_csrf_cookie_expires_with_the_clock() {
+        let site = site();
+        let mut browser = Browser::default();
+        site.send(Method::GET, "/waitlist/gala", &mut browser, "", None);
+        let (cookie, token) = (browser.cookie.clone(), browser.token.clone());
+        site.rig.clock.advance(Duration::from_secs(CSRF_FOR + 1));
+        let form = format!("csrf={token}&email=ada%40example.com&name=Ada&tickets=2");
+        let late = site.send(Method::POST, "/waitlist/gala", &mut browser, &form, None);
+        assert_eq!(late.status(), StatusCode::FORBIDDEN, "an expired cookie");
+        // A page fetched now gives a new cookie (the old one was within an hour of its end).
+        site.send(Method::GET, "/waitlist/gala", &mut browser, "", None);
+        assert_ne!(browser.cookie, cookie);
+    }
+}

@@ -20,6 +20,8 @@ pub mod http;
 pub mod i18n;
 pub mod pages;
 pub mod staff;
+#[cfg(test)]
+pub(crate) mod testing;
 
 use crate::app::Ports;
 use crate::core::blacklist::session::SessionVerifier;

@@ -200,3 +200,57 @@ impl<S: Store + Clone> Waitlist<S> {
         html(StatusCode::FORBIDDEN, askama::Template::render(&m))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use http::{Method, StatusCode};
+
+    use super::*;
+    use crate::app::admin::organizers::NewOrganizer;
+    use crate::app::admin::{Admin, Principal};
+    use crate::app::waitlist::testing::{site, text, Browser};
+    use crate::core::text::url_component;
+
+    #[test]
+    fn box_office_staff_sign_in_until_the_day_ends_or_a_new_token_is_issued() {
+        let site = site();
+        let admin = Admin::new(site.rig.ports(), None);
+        let op = Principal::Operator;
+        let new = NewOrganizer { id: "harbour".into(), name: "Harbour Hall".into() };
+        crate::testkit::block_on(async {
+            admin.create_organizer(&op, &new).await.unwrap();
+            admin.map_event(&op, "gala", "harbour").await.unwrap();
+        });
+        let token = crate::testkit::block_on(admin.rotate_box_office_token(&op, "harbour")).unwrap().token;
+        let mut staff = Browser::default();
+        site.send(Method::GET, "/waitlist/staff", &mut staff, "", None);
+        let wrong = format!("csrf={}&token=box.harbour.{}", staff.token, "0".repeat(64));
+        assert_eq!(
+            site.send(Method::POST, "/waitlist/staff", &mut staff, &wrong, None).status(),
+            StatusCode::FORBIDDEN
+        );
+        let sign_in = format!("csrf={}&token={}&event=gala", staff.token, url_component(&token));
+        let signed_in = site.send(Method::POST, "/waitlist/staff", &mut staff, &sign_in, None);
+        assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
+        assert_eq!(signed_in.headers()["location"], "/waitlist/gala?lang=en");
+        assert!(!staff.staff.is_empty(), "the staff cookie");
+        let form = site.send(Method::GET, "/waitlist/gala", &mut staff, "", None);
+        assert!(text(&form).contains("name=\"note\""), "the staff's form");
+        // A working day later the session is over.
+        site.rig.clock.advance(Duration::from_secs(STAFF_FOR));
+        let form = site.send(Method::GET, "/waitlist/gala", &mut staff, "", None);
+        assert!(!text(&form).contains("name=\"note\""), "expired");
+        // Signed in again, then a new token ends the session at once.
+        site.send(Method::GET, "/waitlist/staff", &mut staff, "", None);
+        let sign_in = format!("csrf={}&token={}", staff.token, url_component(&token));
+        site.send(Method::POST, "/waitlist/staff", &mut staff, &sign_in, None);
+        assert!(
+            text(&site.send(Method::GET, "/waitlist/gala", &mut staff, "", None)).contains("name=\"note\"")
+        );
+        crate::testkit::block_on(admin.rotate_box_office_token(&op, "harbour")).unwrap();
+        let form = site.send(Method::GET, "/waitlist/gala", &mut staff, "", None);
+        assert!(!text(&form).contains("name=\"note\""), "a new token ends old sessions");
+    }
+}

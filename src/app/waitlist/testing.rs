@@ -1,0 +1,100 @@
+//! A waitlist on the test kit, and a browser to drive its pages (the tier's unit tests).
+
+use std::net::IpAddr;
+
+use bytes::Bytes;
+use http::header;
+use http::{Method, Request, Response};
+
+use super::http::CSRF_COOKIE;
+use super::staff::STAFF_COOKIE;
+use super::Waitlist;
+use crate::app::waitlist::WaitlistConfig;
+use crate::app::RequestContext;
+use crate::core::text::url_component;
+use crate::core::waitlist::keys;
+use crate::core::waitlist::link::Signer;
+use crate::core::waitlist::WaitlistSettings;
+use crate::ports::store::Store;
+use crate::testkit::{block_on, MemoryStore, TestBody, TestRig};
+
+/// A waitlist for the event `gala` (sold out, open) over the rig's ports.
+pub struct Site {
+    pub rig: TestRig,
+    pub waitlist: Waitlist<MemoryStore>,
+}
+
+/// What a browser keeps between pages: the CSRF and staff cookies, and the last form's token.
+#[derive(Default)]
+pub struct Browser {
+    pub cookie: String,
+    pub token: String,
+    pub staff: String,
+}
+
+/// A fresh site.
+pub fn site() -> Site {
+    let rig = TestRig::default();
+    let config = WaitlistConfig::new("https://shop.example", "Shop <waitlist@shop.example>");
+    let signer = Signer::new(&[7u8; 32]).unwrap();
+    let waitlist = Waitlist::new(config, signer, Default::default(), None, rig.ports());
+    let mut settings = WaitlistSettings::new("gala");
+    (settings.sold_out, settings.active) = (true, true);
+    block_on(rig.store.set(&keys::settings("gala"), &serde_json::to_vec(&settings).unwrap(), None)).unwrap();
+    Site { rig, waitlist }
+}
+
+/// The page's text.
+pub fn text(r: &Response<Bytes>) -> String {
+    String::from_utf8_lossy(r.body()).into_owned()
+}
+
+impl Site {
+    /// Sends a request to the waitlist's pages as `browser`, from `client`; keeps its cookies
+    /// and the page's form token.
+    pub fn send(
+        &self,
+        method: Method,
+        path: &str,
+        browser: &mut Browser,
+        body: &str,
+        client: Option<IpAddr>,
+    ) -> Response<Bytes> {
+        let mut req = Request::builder().method(method.clone()).uri(path);
+        let cookies: Vec<String> = [(CSRF_COOKIE, &browser.cookie), (STAFF_COOKIE, &browser.staff)]
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        if !cookies.is_empty() {
+            req = req.header("cookie", cookies.join("; "));
+        }
+        if method == Method::POST {
+            req = req.header("content-type", "application/x-www-form-urlencoded");
+        }
+        let (head, ()) = req.body(()).unwrap().into_parts();
+        let route = self.waitlist.route(&method, head.uri.path()).expect("a waitlist route");
+        let context = RequestContext { client };
+        let mut body = TestBody::whole(body);
+        let response = block_on(self.waitlist.serve(route, &context, &head, &mut body, None));
+        for set in response.headers().get_all(header::SET_COOKIE) {
+            let pair = set.to_str().unwrap().split(';').next().unwrap();
+            match pair.split_once('=').unwrap() {
+                (CSRF_COOKIE, v) => browser.cookie = v.to_owned(),
+                (STAFF_COOKIE, v) => browser.staff = v.to_owned(),
+                _ => {}
+            }
+        }
+        if let Some(token) = text(&response).split(r#"name="csrf" value=""#).nth(1) {
+            browser.token = token.split('"').next().unwrap().to_owned();
+        }
+        response
+    }
+
+    /// Opens the form and signs `email` up.
+    pub fn sign_up(&self, browser: &mut Browser, email: &str, client: Option<IpAddr>) -> Response<Bytes> {
+        self.send(Method::GET, "/waitlist/gala", browser, "", None);
+        let form = format!("csrf={}&email={}&name=Ada&tickets=2", browser.token, url_component(email));
+        self.send(Method::POST, "/waitlist/gala", browser, &form, client)
+    }
+}
