@@ -126,3 +126,95 @@ impl<S: Store + Clone> App<S> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use http::{HeaderMap, Method, Request, StatusCode};
+
+    use super::*;
+    use crate::app::{assemble, AppSpec, Lifecycle};
+    use crate::core::email_hash::EmailHasher;
+    use crate::core::policy::Policy;
+    use crate::core::waitlist::link::Signer;
+    use crate::core::waitlist::{keys, WaitlistSettings};
+    use crate::ports::store::Store;
+    use crate::testkit::{block_on, MemoryStore, TestBody, TestRig};
+
+    const POLICY: &str = r##"
+[backend]
+url = "http://127.0.0.1:9"
+[blacklist]
+hash = "sha256"
+[[blacklist.checkout]]
+route = "POST /events/{event}/checkout"
+redirect = "/events/{event}"
+[waitlist]
+public_url = "https://shop.example"
+from = "Shop <waitlist@shop.example>"
+[waitlist.button]
+route = "GET /events/{event}"
+selector = "#tickets"
+"##;
+
+    fn app(rig: &TestRig) -> App<MemoryStore> {
+        let policy = Policy::from_toml_str("t.toml", POLICY, []).unwrap();
+        let spec = AppSpec::from_policy(
+            &policy,
+            Some(EmailHasher::PlainSha256),
+            None,
+            Some(Signer::new(&[7u8; 32]).unwrap()),
+        )
+        .unwrap();
+        assemble(&spec, rig.ports(), Lifecycle::Resident)
+    }
+
+    fn run(app: &App<MemoryStore>, method: Method, path: &str, body: &str) -> Step {
+        let (head, ()) = Request::builder()
+            .method(method.clone())
+            .uri(path)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(())
+            .unwrap()
+            .into_parts();
+        let action = app.classify(&method, path).expect("an action");
+        let context = app.context(Some([192, 0, 2, 1].into()), &head.headers);
+        block_on(app.run(action, &context, &head, &mut TestBody::whole(body)))
+    }
+
+    #[test]
+    fn every_request_the_tier_has_an_action_for_gets_its_step() {
+        let rig = TestRig::default();
+        let app = app(&rig);
+        assert_eq!(app.classify(&Method::GET, "/events/gala/tickets"), None, "others pass, untouched");
+        assert!(
+            matches!(app.classify(&Method::GET, "/events/gala"), Some(Action::EventPage(e)) if e == "gala")
+        );
+        // An event page without an open waitlist passes; with one, it is rewritten.
+        assert!(matches!(run(&app, Method::GET, "/events/gala", ""), Step::Pass));
+        let mut open = WaitlistSettings::new("gala");
+        (open.sold_out, open.active) = (true, true);
+        block_on(rig.store.set(&keys::settings("gala"), &serde_json::to_vec(&open).unwrap(), None)).unwrap();
+        assert!(matches!(run(&app, Method::GET, "/events/gala", ""), Step::Rewrite { .. }));
+        // A checkout is forwarded with its bytes; a waitlist page is answered.
+        let Step::Forward { body, ticket } =
+            run(&app, Method::POST, "/events/gala/checkout", "email=c%40d.org")
+        else {
+            panic!("forwarded")
+        };
+        assert_eq!(body, "email=c%40d.org");
+        app.forwarded(ticket, StatusCode::SEE_OTHER, &HeaderMap::new());
+        let Step::Answer { response, .. } = run(&app, Method::GET, "/waitlist/gala", "") else {
+            panic!("answered")
+        };
+        assert_eq!(response.status(), StatusCode::OK);
+        block_on(app.flush());
+    }
+
+    #[test]
+    fn a_failing_store_means_no_button_not_an_error() {
+        let rig = TestRig::default();
+        let app = app(&rig);
+        rig.store.set_down(true);
+        assert!(matches!(run(&app, Method::GET, "/events/gala", ""), Step::Pass));
+    }
+}

@@ -158,3 +158,74 @@ impl<S: Store + Clone> Blacklist<S> {
         }));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use http::{HeaderMap, Request, StatusCode};
+
+    use super::*;
+    use crate::app::Step;
+    use crate::core::policy::Policy;
+    use crate::testkit::{block_on, MemoryStore, TestBody, TestRig};
+
+    fn blacklist(rig: &TestRig, lifecycle: Lifecycle) -> Blacklist<MemoryStore> {
+        let text = "[backend]\nurl = \"http://127.0.0.1:9\"\n[blacklist]\nhash = \"sha256\"\nmatch_timing = true\n\
+                    [[blacklist.checkout]]\nroute = \"POST /events/{event}/checkout\"\nredirect = \"/events/{event}\"\n";
+        let policy = Policy::from_toml_str("t.toml", text, []).unwrap().blacklist.unwrap();
+        Blacklist::new(policy, EmailHasher::PlainSha256, None, rig.ports(), lifecycle)
+    }
+
+    /// A forwarded checkout the backend answered after `took`.
+    fn forwarded(b: &Blacklist<MemoryStore>, rig: &TestRig, took: Duration) {
+        let (head, ()) = Request::post("/events/gala/checkout")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(())
+            .unwrap()
+            .into_parts();
+        let classified = b.classify(&Method::POST, "/events/gala/checkout").unwrap();
+        let Step::Forward { ticket, .. } =
+            block_on(b.checkout(classified, &head, &mut TestBody::whole("n=1")))
+        else {
+            panic!("forwarded")
+        };
+        rig.clock.advance(took);
+        b.forwarded(ticket, StatusCode::OK, &HeaderMap::new());
+    }
+
+    #[test]
+    fn paths_are_classified_with_their_event_or_why_they_cannot_be_read() {
+        let rig = TestRig::default();
+        let b = blacklist(&rig, Lifecycle::Resident);
+        let c = b.classify(&Method::POST, "/events/Spring%20Gala/checkout").unwrap();
+        assert_eq!(
+            (c.event.as_str(), c.slug.as_deref(), c.unreadable),
+            ("Spring Gala", None, Some("event_id"))
+        );
+        let c = b.classify(&Method::POST, "/events/gala/checkout").unwrap();
+        assert_eq!((c.slug.as_deref(), c.unreadable), (Some("gala"), None));
+        let c = b.classify(&Method::POST, "/events/a%2F..%2Fb/checkout").unwrap();
+        assert_eq!(c.unreadable, Some("ambiguous_path"));
+        assert_eq!(b.classify(&Method::GET, "/events/gala/checkout"), None);
+    }
+
+    #[test]
+    fn timing_samples_are_saved_now_and_then_by_a_process_and_every_time_by_an_instance() {
+        let rig = TestRig::default();
+        let key = timing::RouteTiming::saved("POST /events/{event}/checkout");
+        // A one-request instance merges its one sample into what is saved, after its answer.
+        for took in [40, 60] {
+            let instance = blacklist(&rig, Lifecycle::OneRequest);
+            forwarded(&instance, &rig, Duration::from_millis(took));
+            assert_eq!(block_on(rig.tasks.run_spawned()), 1);
+        }
+        let saved = block_on(rig.store.get(&key)).unwrap().expect("saved");
+        assert_eq!(String::from_utf8(saved).unwrap(), "40000,60000");
+        // A resident process restores them once and saves its ring now and then, not per checkout.
+        let process = blacklist(&rig, Lifecycle::Resident);
+        forwarded(&process, &rig, Duration::from_millis(50));
+        assert_eq!(block_on(rig.tasks.run_spawned()), 0, "nothing saved after one checkout");
+        assert!(process.timing[0].snapshot().starts_with(b"40000,60000,50000"), "restored, then recorded");
+    }
+}

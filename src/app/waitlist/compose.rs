@@ -104,3 +104,70 @@ where
     let message = String::from_utf8(message.formatted()).map_err(|e| ComposeError(e.to_string()))?;
     Ok(Mail { id, from: from.email.to_string(), to: to.email.to_string(), message })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::outbox::Reserved;
+    use crate::app::waitlist::testing::site;
+    use crate::core::waitlist::{Lang, Status};
+
+    fn signup(name: &str, email: &str) -> Signup {
+        Signup {
+            id: "AbC-123_xyz".into(),
+            event: "gala".into(),
+            email: email.into(),
+            name: name.into(),
+            phone: None,
+            tickets: 2,
+            lang: Lang::En,
+            account: None,
+            status: Status::Pending,
+            created: 1_800_000_000,
+            expires: 1_800_172_800,
+            confirmed: None,
+            cancelled: None,
+            seq: None,
+            box_office: false,
+            box_office_address: false,
+            note: Some("internal".into()),
+        }
+    }
+
+    #[test]
+    fn a_confirmation_mail_carries_its_links_the_organizers_text_and_no_staff_note() {
+        let site = site();
+        let mut settings = WaitlistSettings::new("gala");
+        settings.title = "The <gala> night".into();
+        settings.mail_text.insert(Lang::En, "Doors open at 19:00.".into());
+        let s = signup("Ada <b>Lovelace</b>", "ada@example.com");
+        let confirm =
+            super::mail(&site.waitlist, MailKind::Confirm, &s, &settings, None, Reserved(42)).unwrap();
+        assert_eq!(confirm.id, "AbC-123_xyz.42@shop.example", "unique by the outbox number, no draw");
+        assert!(confirm.to.contains("ada@example.com"));
+        let message = confirm.message.replace("=\r\n", "");
+        assert!(message.contains("Message-ID: <AbC-123_xyz.42@shop.example>"), "{message}");
+        assert!(message.contains("https://shop.example/waitlist/confirm?t="));
+        assert!(message.contains("https://shop.example/waitlist/manage?t="));
+        assert!(message.contains("Doors open at 19:00."));
+        assert!(!message.contains("internal"), "staff notes never reach customers");
+        let html = message.split("Content-Type: text/html").nth(1).expect("an HTML part");
+        assert!(
+            !html.contains("<b>Lovelace</b>") && html.contains("Lovelace"),
+            "the name is escaped in HTML"
+        );
+        assert!(!html.contains("The <gala> night"), "so is the title");
+        // The same signup and number make the same message (a retry sends it again unchanged).
+        let again =
+            super::mail(&site.waitlist, MailKind::Confirm, &s, &settings, None, Reserved(42)).unwrap();
+        assert_eq!((again.id, again.to), (confirm.id, confirm.to));
+    }
+
+    #[test]
+    fn an_address_the_mail_library_refuses_is_an_error_not_a_mail() {
+        let site = site();
+        let settings = WaitlistSettings::new("gala");
+        let bad = signup("Ada", "not an address");
+        assert!(super::mail(&site.waitlist, MailKind::Already, &bad, &settings, None, Reserved(1)).is_err());
+    }
+}

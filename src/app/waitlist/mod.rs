@@ -148,3 +148,40 @@ impl<S> Waitlist<S> {
         Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::core::policy::Policy;
+    use crate::testkit::{FailingRandom, TestRig};
+
+    #[test]
+    fn the_policy_sets_the_pages_and_limits_and_plain_http_gets_no_secure_cookies() {
+        let text =
+            "[backend]\nurl = \"http://127.0.0.1:9\"\n[waitlist]\npublic_url = \"http://shop.test/\"\n\
+                    from = \"Shop <w@shop.test>\"\nmount = \"/wl\"\nsignups_per_address_per_hour = 2\n\
+                    posts_per_client_per_10_minutes = 9\n";
+        let policy = Policy::from_toml_str("t.toml", text, []).unwrap();
+        let config = WaitlistConfig::from_policy(policy.waitlist.as_ref().unwrap());
+        assert_eq!((config.mount.as_str(), config.public_url.as_str()), ("/wl", "http://shop.test"));
+        assert_eq!((config.per_address_per_hour, config.per_client_per_10_minutes), (2, 9));
+        assert!(!config.secure_cookies, "a plain-http shop cannot use Secure cookies");
+        assert!(WaitlistConfig::new("https://shop.example", "x").secure_cookies);
+    }
+
+    #[test]
+    fn ids_are_drawn_from_the_port_and_a_failed_draw_makes_none() {
+        let rig = TestRig::default();
+        let config = WaitlistConfig::new("https://shop.example", "Shop <w@shop.example>");
+        let signer = Signer::new(&[7u8; 32]).unwrap();
+        let waitlist = Waitlist::new(config.clone(), signer.clone(), Default::default(), None, rig.ports());
+        let (a, b) = (waitlist.random_id().unwrap(), waitlist.random_id().unwrap());
+        assert!(a.len() == 22 && a != b, "{a} {b}");
+        let mut ports = rig.ports();
+        ports.random = Arc::new(FailingRandom);
+        let broken = Waitlist::new(config, signer, Default::default(), None, ports);
+        assert!(broken.random_id().is_err());
+    }
+}
