@@ -239,7 +239,89 @@ impl<S: Store> Sender<S> {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
+    use crate::testkit::{block_on, TestMailer, TestRig};
+
+    fn mail(id: &str) -> Mail {
+        Mail {
+            id: id.into(),
+            from: "w@shop.example".into(),
+            to: "ada@example.com".into(),
+            message: "Hi".into(),
+        }
+    }
+
+    /// Queues `mail` as the tier does: a reserved number, then the item.
+    fn queue(rig: &TestRig, m: Mail) -> u64 {
+        block_on(async {
+            let n = reserve(&rig.store).await.unwrap();
+            rig.store.set_many(&[queue_item(n, m)]).await.unwrap();
+            n.0
+        })
+    }
+
+    #[test]
+    fn a_refused_message_waits_its_back_off_and_is_sent_once() {
+        let rig = TestRig::default();
+        let sender = Sender::new(rig.store.clone(), rig.clock.clone()).retry_after(Duration::from_secs(30));
+        let mailer = TestMailer::default();
+        queue(&rig, mail("m1"));
+        mailer.fail_next([MailError::Transient("down".into()), MailError::Transient("down".into())]);
+        let d = block_on(sender.drain(&mailer)).unwrap();
+        assert_eq!((d.sent, d.retried, d.waiting), (0, 1, 1));
+        rig.clock.advance(Duration::from_secs(29));
+        assert_eq!(block_on(sender.drain(&mailer)).unwrap().retried, 0, "not due before 30 s");
+        rig.clock.advance(Duration::from_secs(1));
+        assert_eq!(block_on(sender.drain(&mailer)).unwrap().retried, 1, "due, refused again");
+        rig.clock.advance(Duration::from_secs(59));
+        assert_eq!(block_on(sender.drain(&mailer)).unwrap().sent, 0, "the second wait doubles");
+        rig.clock.advance(Duration::from_secs(1));
+        assert_eq!(block_on(sender.drain(&mailer)).unwrap().sent, 1);
+        rig.clock.advance(Duration::from_secs(3600));
+        assert_eq!(block_on(sender.drain(&mailer)).unwrap(), Drained::default(), "settled: nothing more");
+        assert_eq!(mailer.sent_ids(), ["m1"]);
+    }
+
+    #[test]
+    fn permanent_failures_give_up_and_gaps_are_skipped_after_their_grace() {
+        let rig = TestRig::default();
+        let sender = Sender::new(rig.store.clone(), rig.clock.clone());
+        let mailer = TestMailer::default();
+        queue(&rig, mail("m1"));
+        let gap = block_on(reserve(&rig.store)).unwrap(); // a writer that never wrote its message
+        queue(&rig, mail("m3"));
+        mailer.fail_next([MailError::Permanent("no such mailbox".into())]);
+        let d = block_on(sender.drain(&mailer)).unwrap();
+        assert_eq!((d.sent, d.failed, d.waiting), (1, 1, 1), "m1 given up, m3 sent, the gap waits");
+        assert_eq!(mailer.sent_ids(), ["m3"]);
+        let head = || block_on(rig.store.get(HEAD)).unwrap().map(|v| String::from_utf8(v).unwrap());
+        assert_eq!(head(), Some(gap.0.to_string()), "the head stops at the gap");
+        rig.clock.advance(Duration::from_millis(GAP_GRACE_MS));
+        assert_eq!(block_on(sender.drain(&mailer)).unwrap().waiting, 0);
+        assert_eq!(head(), Some((gap.0 + 2).to_string()), "past the gap and m3 once its grace is over");
+    }
+
+    #[test]
+    fn two_senders_never_send_one_message_twice() {
+        let rig = TestRig::default();
+        let (a, b) = (
+            Sender::new(rig.store.clone(), rig.clock.clone()),
+            Sender::new(rig.store.clone(), rig.clock.clone()),
+        );
+        let mailer = Arc::new(TestMailer::default());
+        for i in 0..5 {
+            queue(&rig, mail(&format!("m{i}")));
+        }
+        block_on(async {
+            let (x, y) = futures_util::future::join(a.drain(&*mailer), b.drain(&*mailer)).await;
+            assert_eq!(x.unwrap().sent + y.unwrap().sent, 5);
+        });
+        let mut ids = mailer.sent_ids();
+        ids.sort();
+        assert_eq!(ids, ["m0", "m1", "m2", "m3", "m4"]);
+    }
 
     #[test]
     fn backoff_doubles_to_an_hour() {
