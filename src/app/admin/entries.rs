@@ -19,7 +19,8 @@ use crate::core::email_hash::is_hash_hex;
 use crate::ports::store::{Entry as StoredItem, Store, StoreError};
 
 /// Longest `reason` accepted.
-const MAX_REASON: usize = 500;
+/// Longest reason an entry may carry, in bytes.
+pub const MAX_REASON: usize = 500;
 /// Most entries (or audit records) one list call returns.
 pub const MAX_LIST: usize = 10_000;
 /// Keys an admin read looks at per store page: small, so a checkout waiting behind a page is
@@ -240,7 +241,10 @@ impl<S: Store> Admin<S> {
             }
             (Some(a), None, None, None) if is_account_id(a) => Ok(Identity::Account(a.clone())),
             (Some(_), None, None, None) => {
-                Err(AdminError::bad("account: 1 to 256 characters, no control characters or outer spaces"))
+                Err(AdminError::bad(format!(
+                    "account: 1 to {} characters, no control characters or outer spaces",
+                    crate::core::blacklist::MAX_ACCOUNT_ID
+                )))
             }
             (None, Some(e), None, None) => {
                 let canonical =

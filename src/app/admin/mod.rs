@@ -23,7 +23,9 @@ use crate::core::email::CanonicalRules;
 use crate::core::email_hash::EmailHasher;
 use crate::ports::store::StoreError;
 
-pub use self::entries::{entry_json, EmailHashAnswer, EntryPage, EntryRequest, EntryView, NewEntry, Removed};
+pub use self::entries::{
+    entry_json, EmailHashAnswer, EntryPage, EntryRequest, EntryView, NewEntry, Removed, MAX_LIST, MAX_REASON,
+};
 pub use self::events::EventMapping;
 pub use self::log::{AuditPage, AuditView};
 pub use self::organizers::{

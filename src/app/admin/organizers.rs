@@ -68,8 +68,8 @@ pub async fn organizer_record(store: &impl Store, id: &str) -> Result<Option<Org
 
 fn check_name(name: &str) -> Result<String, AdminError> {
     let name = name.trim();
-    if name.is_empty() || name.len() > 200 || name.chars().any(char::is_control) {
-        return Err(AdminError::bad("name: 1 to 200 characters of text"));
+    if name.is_empty() || name.len() > MAX_NAME || name.chars().any(char::is_control) {
+        return Err(AdminError::bad(format!("name: 1 to {MAX_NAME} characters of text")));
     }
     Ok(name.to_owned())
 }
@@ -195,6 +195,9 @@ pub struct NewOrganizer {
     #[cfg_attr(feature = "native", schema(min_length = 1, max_length = 200))]
     pub name: String,
 }
+
+/// Longest organizer display name, in bytes.
+pub const MAX_NAME: usize = 200;
 
 fn org_key(id: &str) -> String {
     format!("org:{id}")

@@ -82,9 +82,12 @@ pub fn event_slug(capture: &str) -> Option<String> {
     is_slug(&folded).then_some(folded)
 }
 
-/// Whether `s` is an acceptable account id: 1 to 256 characters, no control characters.
+/// Longest account id accepted, in bytes.
+pub const MAX_ACCOUNT_ID: usize = 256;
+
+/// Whether `s` is an acceptable account id: 1 to [`MAX_ACCOUNT_ID`] bytes, no control characters.
 pub fn is_account_id(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 256 && !s.chars().any(char::is_control) && s.trim() == s
+    !s.is_empty() && s.len() <= MAX_ACCOUNT_ID && !s.chars().any(char::is_control) && s.trim() == s
 }
 
 /// The store key of an entry. All scopes of one identity share a Redis Cluster hash slot.

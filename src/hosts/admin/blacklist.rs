@@ -22,8 +22,8 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::error::{
-    ApiError, BadRequest, Body, ErrorBody, Forbidden, NoBlacklist, OperatorOnly, Params, PayloadTooLarge,
-    StoreUnavailable, Unauthorized,
+    ApiError, BadRequest, Body, CommonErrors, ErrorBody, Forbidden, NoBlacklist, OperatorOnly, Params,
+    PayloadTooLarge,
 };
 use super::principal::Principal;
 use super::{AdminState, EventPath};
@@ -42,11 +42,10 @@ use crate::app::admin::{AuditPage, EmailHashAnswer, EntryPage, EntryView, EventM
     responses(
         (status = 201, description = "The entry was added (or replaced).", body = EntryView),
         (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
         (status = 409, response = NoBlacklist),
         (status = 413, response = PayloadTooLarge),
-        (status = 503, response = StoreUnavailable),
+        CommonErrors,
     )
 )]
 pub async fn add(
@@ -70,13 +69,12 @@ pub async fn add(
     responses(
         (status = 200, description = "The entry was removed.", body = Removed),
         (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
         (status = 404, description = "There is no such entry in that scope.", body = ErrorBody,
             example = json!({"error": "no such entry"})),
         (status = 409, response = NoBlacklist),
         (status = 413, response = PayloadTooLarge),
-        (status = 503, response = StoreUnavailable),
+        CommonErrors,
     )
 )]
 pub async fn remove(
@@ -139,9 +137,8 @@ pub struct AuditQuery {
     responses(
         (status = 200, description = "A page of entries.", body = EntryPage),
         (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
-        (status = 503, response = StoreUnavailable),
+        CommonErrors,
     )
 )]
 pub async fn list(
@@ -175,10 +172,9 @@ pub struct EventRequest {
     responses(
         (status = 200, description = "The mapping was stored.", body = EventMapping),
         (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 403, response = OperatorOnly),
         (status = 413, response = PayloadTooLarge),
-        (status = 503, response = StoreUnavailable),
+        CommonErrors,
     )
 )]
 pub async fn put_event(
@@ -201,11 +197,10 @@ pub async fn put_event(
     responses(
         (status = 200, description = "The event's organizer.", body = EventMapping),
         (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 403, response = OperatorOnly),
         (status = 404, description = "The event has no organizer.", body = ErrorBody,
             example = json!({"error": "no such event"})),
-        (status = 503, response = StoreUnavailable),
+        CommonErrors,
     )
 )]
 pub async fn get_event(
@@ -236,11 +231,10 @@ pub struct HashRequest {
     responses(
         (status = 200, description = "The hash.", body = EmailHashAnswer),
         (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
         (status = 409, response = NoBlacklist),
         (status = 413, response = PayloadTooLarge),
-        (status = 503, response = StoreUnavailable),
+        CommonErrors,
     )
 )]
 pub async fn hash_email(
@@ -264,9 +258,8 @@ pub async fn hash_email(
     responses(
         (status = 200, description = "A page of records.", body = AuditPage),
         (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
-        (status = 503, response = StoreUnavailable),
+        CommonErrors,
     )
 )]
 pub async fn audit_log(

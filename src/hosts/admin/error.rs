@@ -115,6 +115,21 @@ error_responses! {
     ];
 }
 
+/// The answers any admin call that reaches the store may get, declared once: 401 (no valid
+/// token) and 503 (the store, or a draw, failed). Listed last in a handler's `responses`.
+pub struct CommonErrors;
+
+impl utoipa::IntoResponses for CommonErrors {
+    fn responses() -> std::collections::BTreeMap<String, RefOr<utoipa::openapi::response::Response>> {
+        [("401", "Unauthorized"), ("503", "StoreUnavailable")]
+            .into_iter()
+            .map(|(status, name)| {
+                (status.to_owned(), RefOr::Ref(utoipa::openapi::Ref::from_response_name(name)))
+            })
+            .collect()
+    }
+}
+
 /// No valid bearer token (missing, malformed, or neither the operator's nor a current
 /// organizer or box-office token).
 pub struct Unauthorized;

@@ -36,8 +36,8 @@ use crate::hosts::metrics::Metrics;
 use crate::ports::store::Store;
 pub use error::ErrorBody;
 use error::{
-    BadRequest, Forbidden, NoBlacklist, NoSuchOrganizer, NotTheirEvent, NotTheirOrganizer, OperatorOnly,
-    PayloadTooLarge, StoreUnavailable, Unauthorized,
+    BadRequest, CommonErrors, Forbidden, NoBlacklist, NoSuchOrganizer, NotTheirEvent, NotTheirOrganizer,
+    OperatorOnly, PayloadTooLarge, StoreUnavailable, Unauthorized,
 };
 
 /// The path of every operation on one event: the extractor its handler takes, and its
@@ -270,15 +270,15 @@ async fn openapi_json() -> impl IntoResponse {
 /// `doorman_client_errors_total{kind="framing"|"cut_short"|"too_slow"|"too_large"|"gone"}`,
 /// `doorman_checkouts_total{outcome="forwarded"|"blocked"|"store_error"|"refused"}`,
 /// `doorman_checkout_unmapped_events_total`, `doorman_audit_dropped_total`,
-/// `doorman_internal_errors_total`. Operator token only.
+/// `doorman_waitlist_mails_queued_total`, `doorman_waitlist_mails_total{result="sent"|"retried"|"failed"}`,
+/// `doorman_waitlist_outbox_passes_total`, `doorman_internal_errors_total`. Operator token only.
 #[utoipa::path(
     get, path = "/metrics", operation_id = "getMetrics", tag = "operations",
     responses(
         (status = 200, description = "The metrics.", body = String, content_type = "text/plain; version=0.0.4; charset=utf-8",
             example = json!("# HELP doorman_checkouts_total Checkouts seen by the blacklist, by outcome (forwarded, blocked, store_error)\n# TYPE doorman_checkouts_total counter\ndoorman_checkouts_total{outcome=\"blocked\"} 3\n")),
-        (status = 401, response = Unauthorized),
         (status = 403, response = OperatorOnly),
-        (status = 503, response = StoreUnavailable),
+        CommonErrors,
     )
 )]
 async fn metrics(
@@ -290,4 +290,46 @@ async fn metrics(
     }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], state.metrics.render())
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    /// utoipa takes limits as literals only: this test keeps the document's copies equal to the
+    /// constants the code checks against.
+    #[test]
+    fn the_documents_limits_are_the_codes() {
+        let doc: Value = serde_json::from_str(super::openapi()).unwrap();
+        let param = |path: &str, name: &str, field: &str| {
+            let params = doc["paths"][path]["get"]["parameters"].as_array().unwrap();
+            params.iter().find(|p| p["name"] == name).unwrap()["schema"][field].as_u64().unwrap()
+        };
+        let list = crate::app::admin::MAX_LIST;
+        assert_eq!(param("/v1/blacklist", "limit", "maximum"), list as u64);
+        assert_eq!(param("/v1/audit", "limit", "maximum"), list as u64);
+        let page = crate::app::admin::waitlist::MAX_PAGE as u64;
+        assert_eq!(param("/v1/events/{event}/waitlist/signups", "limit", "maximum"), page);
+        let schema = |name: &str, field: &str, bound: &str| {
+            let s = &doc["components"]["schemas"][name]["properties"][field];
+            s[bound]
+                .as_u64()
+                .or_else(|| s["oneOf"][0][bound].as_u64())
+                .unwrap_or_else(|| panic!("{name}.{field}: {s}"))
+        };
+        use crate::core::waitlist::settings::{CONFIRM_WITHIN_RANGE, MAX_TICKETS_LIMIT, MAX_TITLE};
+        assert_eq!(schema("WaitlistSettings", "max_tickets", "maximum"), u64::from(MAX_TICKETS_LIMIT));
+        assert_eq!(schema("WaitlistSettings", "confirm_within_secs", "minimum"), CONFIRM_WITHIN_RANGE.0);
+        assert_eq!(schema("WaitlistSettings", "confirm_within_secs", "maximum"), CONFIRM_WITHIN_RANGE.1);
+        assert_eq!(schema("WaitlistSettings", "title", "maxLength"), MAX_TITLE as u64);
+        assert_eq!(
+            schema("NewOrganizer", "name", "maxLength"),
+            crate::app::admin::organizers::MAX_NAME as u64
+        );
+        assert_eq!(
+            schema("EntryRequest", "account", "maxLength"),
+            crate::core::blacklist::MAX_ACCOUNT_ID as u64
+        );
+        assert_eq!(schema("EntryRequest", "reason", "maxLength"), crate::app::admin::MAX_REASON as u64);
+    }
 }

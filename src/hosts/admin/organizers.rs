@@ -16,8 +16,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 use super::error::{
-    ApiError, BadRequest, Body, ErrorBody, NoSuchOrganizer, NotTheirOrganizer, OperatorOnly, PayloadTooLarge,
-    StoreUnavailable, Unauthorized,
+    ApiError, BadRequest, Body, CommonErrors, ErrorBody, NoSuchOrganizer, NotTheirOrganizer, OperatorOnly,
+    PayloadTooLarge,
 };
 use super::principal::Principal;
 use super::{AdminState, OrganizerPath};
@@ -36,12 +36,11 @@ use crate::app::admin::{
     responses(
         (status = 201, description = "The organizer was created.", body = OrganizerCreated),
         (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 403, response = OperatorOnly),
         (status = 409, description = "The organizer exists; rotate its token instead.", body = ErrorBody,
             example = json!({"error": "organizer `harbour-hall` exists; rotate its token instead"})),
         (status = 413, response = PayloadTooLarge),
-        (status = 503, response = StoreUnavailable),
+        CommonErrors,
     )
 )]
 pub async fn create(
@@ -61,9 +60,8 @@ pub async fn create(
     get, path = "/v1/organizers", operation_id = "listOrganizers", tag = "organizers",
     responses(
         (status = 200, description = "The organizers.", body = OrganizerList),
-        (status = 401, response = Unauthorized),
         (status = 403, response = OperatorOnly),
-        (status = 503, response = StoreUnavailable),
+        CommonErrors,
     )
 )]
 pub async fn list(
@@ -83,12 +81,11 @@ pub async fn list(
     responses(
         (status = 200, description = "The new token.", body = OrganizerToken),
         (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 403, response = OperatorOnly),
         (status = 404, response = NoSuchOrganizer),
         (status = 500, description = "The stored organizer record cannot be read.", body = ErrorBody,
             example = json!({"error": "corrupt organizer"})),
-        (status = 503, response = StoreUnavailable),
+        CommonErrors,
     )
 )]
 pub async fn rotate(
@@ -109,10 +106,9 @@ pub async fn rotate(
     responses(
         (status = 200, description = "The organizer.", body = OrganizerView),
         (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 403, response = NotTheirOrganizer),
         (status = 404, response = NoSuchOrganizer),
-        (status = 503, response = StoreUnavailable),
+        CommonErrors,
     )
 )]
 pub async fn show(
@@ -135,11 +131,10 @@ pub async fn show(
     responses(
         (status = 200, description = "The organizer as changed.", body = OrganizerView),
         (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 403, response = NotTheirOrganizer),
         (status = 404, response = NoSuchOrganizer),
         (status = 413, response = PayloadTooLarge),
-        (status = 503, response = StoreUnavailable),
+        CommonErrors,
     )
 )]
 pub async fn change(
@@ -165,10 +160,9 @@ pub async fn change(
     responses(
         (status = 200, description = "The new token.", body = OrganizerToken),
         (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 403, response = NotTheirOrganizer),
         (status = 404, response = NoSuchOrganizer),
-        (status = 503, response = StoreUnavailable),
+        CommonErrors,
     )
 )]
 pub async fn rotate_box_office(
@@ -190,10 +184,9 @@ pub async fn rotate_box_office(
     responses(
         (status = 200, description = "Deleted.", body = OrganizerDeleted),
         (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 403, response = OperatorOnly),
         (status = 404, response = NoSuchOrganizer),
-        (status = 503, response = StoreUnavailable),
+        CommonErrors,
     )
 )]
 pub async fn delete(

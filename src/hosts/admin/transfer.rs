@@ -14,7 +14,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::error::{
-    ApiError, BadRequest, ErrorBody, Forbidden, NoBlacklist, Params, StoreUnavailable, Unauthorized,
+    ApiError, BadRequest, CommonErrors, ErrorBody, Forbidden, NoBlacklist, Params, Unauthorized,
 };
 use super::principal::Principal;
 use super::AdminState;
@@ -127,9 +127,8 @@ pub struct ExportQuery {
             (String = "application/x-ndjson", example = json!("{\"added_at\":\"2026-05-01T12:00:00Z\",\"added_by\":\"operator\",\"expires_at\":null,\"kind\":\"account\",\"organizer\":null,\"reason\":\"fraud\",\"value\":\"eve-42\"}\n")),
         )),
         (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
-        (status = 503, response = StoreUnavailable),
+        CommonErrors,
     )
 )]
 pub async fn export(

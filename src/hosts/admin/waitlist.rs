@@ -13,9 +13,7 @@ use axum::Json;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::error::{
-    ApiError, BadRequest, Body, NotTheirEvent, Params, PayloadTooLarge, StoreUnavailable, Unauthorized,
-};
+use super::error::{ApiError, BadRequest, Body, CommonErrors, NotTheirEvent, Params, PayloadTooLarge};
 use super::principal::Principal;
 use super::{AdminState, EventPath};
 use crate::app::admin::waitlist::{csv_page, ExportPage};
@@ -32,9 +30,8 @@ use crate::core::waitlist::settings::SettingsChange;
     responses(
         (status = 200, description = "The settings.", body = SettingsAnswer),
         (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 403, response = NotTheirEvent),
-        (status = 503, response = StoreUnavailable),
+        CommonErrors,
     )
 )]
 pub async fn get_settings(
@@ -60,10 +57,9 @@ pub async fn get_settings(
     responses(
         (status = 200, description = "The settings after the change.", body = SettingsAnswer),
         (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 403, response = NotTheirEvent),
         (status = 413, response = PayloadTooLarge),
-        (status = 503, response = StoreUnavailable),
+        CommonErrors,
     )
 )]
 pub async fn change_settings(
@@ -112,9 +108,8 @@ pub struct ExportQuery {
             )
         ),
         (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 403, response = NotTheirEvent),
-        (status = 503, response = StoreUnavailable),
+        CommonErrors,
     )
 )]
 pub async fn export(
