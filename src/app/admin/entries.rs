@@ -18,7 +18,6 @@ use crate::core::email::canonicalize;
 use crate::core::email_hash::is_hash_hex;
 use crate::ports::store::{Entry as StoredItem, Store, StoreError};
 
-/// Longest `reason` accepted.
 /// Longest reason an entry may carry, in bytes.
 pub const MAX_REASON: usize = 500;
 /// Most entries (or audit records) one list call returns.
