@@ -104,7 +104,7 @@ pub(crate) async fn call_as(
     path: &str,
     json: &str,
 ) -> (u16, serde_json::Value) {
-    crate::admin_call_as(&shop.doorman, token, method, path, json).await
+    shop.doorman.admin_as(token, method, path, json).await
 }
 
 #[tokio::test]

@@ -7,7 +7,7 @@ use http::Request;
 
 use crate::support::client::{body, send};
 use crate::support::doorman::{policy, Doorman};
-use crate::{admin_call, StoreKind};
+use crate::StoreKind;
 
 const SESSION_SECRET: &str = "bypass-test-session-secret-0123456789";
 
@@ -30,12 +30,11 @@ impl DemoShop {
         let doorman = Doorman::start_with_env(&text, &[("DOORMAN_SESSION_KEY", SESSION_SECRET)]);
         let this = Self { doorman, shop: Some(shop), _store: store };
         let (status, _) =
-            admin_call(&this.doorman, "PUT", "/v1/events/spring-concert", r#"{"organizer": "harbour-hall"}"#)
-                .await;
+            this.doorman.admin("PUT", "/v1/events/spring-concert", r#"{"organizer": "harbour-hall"}"#).await;
         assert_eq!(status, 200);
         for who in [r#""email": "mallory@example.com""#, r#""account": "eve""#] {
             let entry = format!(r#"{{{who}, "organizer": "harbour-hall"}}"#);
-            let (status, answer) = admin_call(&this.doorman, "POST", "/v1/blacklist", &entry).await;
+            let (status, answer) = this.doorman.admin("POST", "/v1/blacklist", &entry).await;
             assert_eq!(status, 201, "{answer}");
             assert!(answer.get("warning").is_none(), "the event is mapped: {answer}");
         }

@@ -329,8 +329,7 @@ pub async fn json_or_redirect_follows_the_policys_json_answer_rule(store: StoreK
     let text = format!("{}{}{with_accept}", policy(&shop.backend.url(), "", ""), shop.store.toml());
     let accepting = Doorman::start(&text);
     for doorman in [&shop.doorman, &accepting] {
-        let (status, _) =
-            crate::admin_call(doorman, "POST", "/v1/blacklist", r#"{"email": "mallory@example.com"}"#).await;
+        let (status, _) = doorman.admin("POST", "/v1/blacklist", r#"{"email": "mallory@example.com"}"#).await;
         assert!(status == 201 || status == 200, "{status}");
     }
     let post = |doorman: &Doorman, ct: &str, accept: &str, payload: &str| {

@@ -152,15 +152,15 @@ async fn serve_reads_a_hash_key_with_a_pasted_newline_as_the_trimmed_key() {
     assert_eq!(offline("mallory@example.com"), trimmed.hash_hex("mallory@example.com"));
 
     let (status, api) =
-        crate::admin_call(&pasted_key, "POST", "/v1/hash-email", r#"{"email": "Mallory@Example.com"}"#).await;
+        pasted_key.admin("POST", "/v1/hash-email", r#"{"email": "Mallory@Example.com"}"#).await;
     assert_eq!(status, 200);
     assert_eq!(api["email_hash"], offline("mallory@example.com"), "serve hashed with the newline in the key");
     let (status, entry) =
-        crate::admin_call(&pasted_key, "POST", "/v1/blacklist", r#"{"email": "mallory@example.com"}"#).await;
+        pasted_key.admin("POST", "/v1/blacklist", r#"{"email": "mallory@example.com"}"#).await;
     assert_eq!(status, 201, "{entry}");
     // An organizer's list hashed offline with the key file's contents matches as well.
     let by_hash = format!(r#"{{"email_hash": "{}"}}"#, offline("peggy@example.com"));
-    assert_eq!(crate::admin_call(&pasted_key, "POST", "/v1/blacklist", &by_hash).await.0, 201);
+    assert_eq!(pasted_key.admin("POST", "/v1/blacklist", &by_hash).await.0, 201);
     let checkout = |doorman: &Doorman, email: &str| {
         let req = http::Request::post(doorman.url("/echo/e1/checkout"))
             .header("content-type", "application/x-www-form-urlencoded")

@@ -18,7 +18,7 @@ mod transfer;
 use http::Request;
 use support::backend::Backend;
 use support::client::{body, send};
-use support::doorman::{policy, Doorman, TOKEN};
+use support::doorman::{policy, Doorman};
 
 /// The blacklist part of a test policy: checkouts are `POST /echo/{event}/checkout` so the test
 /// backend's echo route answers them.
@@ -26,22 +26,7 @@ pub const BLACKLIST: &str = "[blacklist]\naccount_header = \"x-account\"\naccoun
     email_fields = [\"email\", \"customer.email\"]\nstrip_plus_tags = true\nmax_body_bytes = 4096\n\
     [[blacklist.checkout]]\nroute = \"POST /echo/{event}/checkout\"\nredirect = \"/echo/{event}\"\n";
 
-/// Where state lives in a test.
-pub enum StoreKind {
-    Embedded,
-    Redis(support::redis::RedisServer),
-    Cluster(support::redis_cluster::RedisCluster),
-}
-
-impl StoreKind {
-    pub fn toml(&self) -> String {
-        match self {
-            StoreKind::Embedded => String::new(),
-            StoreKind::Redis(r) => format!("[store]\nurl = \"{}\"\n", r.url()),
-            StoreKind::Cluster(c) => format!("[store]\ncluster = {:?}\n", c.urls()),
-        }
-    }
-}
+pub use support::stores::StoreKind;
 
 /// A backend and a Doorman with the blacklist in front of it.
 pub struct Shop {
@@ -72,9 +57,9 @@ impl Shop {
         send(req).await
     }
 
-    /// Calls the admin API.
+    /// Calls the admin API with the operator token.
     pub async fn admin(&self, method: &str, path: &str, json: &str) -> (u16, serde_json::Value) {
-        admin_call(&self.doorman, method, path, json).await
+        self.doorman.admin(method, path, json).await
     }
 
     /// The test's Redis server (panics on the embedded store).
@@ -94,39 +79,12 @@ impl Shop {
 
     /// The Prometheus text of the operations listener.
     pub async fn metrics(&self) -> String {
-        let req = Request::get(self.doorman.admin_url("/metrics"))
-            .header("authorization", format!("Bearer {TOKEN}"))
-            .body(body(""))
-            .unwrap();
-        String::from_utf8_lossy(&send(req).await.1).into_owned()
+        self.doorman.metrics().await
     }
 
     pub fn backend_requests(&self) -> u64 {
         self.backend.state.requests.load(std::sync::atomic::Ordering::SeqCst)
     }
-}
-
-pub async fn admin_call(doorman: &Doorman, method: &str, path: &str, json: &str) -> (u16, serde_json::Value) {
-    admin_call_as(doorman, TOKEN, method, path, json).await
-}
-
-/// Calls the admin API with `token`.
-pub async fn admin_call_as(
-    doorman: &Doorman,
-    token: &str,
-    method: &str,
-    path: &str,
-    json: &str,
-) -> (u16, serde_json::Value) {
-    let req = Request::builder()
-        .method(method)
-        .uri(doorman.admin_url(path))
-        .header("authorization", format!("Bearer {token}"))
-        .header("content-type", "application/json")
-        .body(body(json.to_owned()))
-        .unwrap();
-    let (resp, bytes) = send(req).await;
-    (resp.status().as_u16(), serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null))
 }
 
 every_store!(checkout => checkout_cases:

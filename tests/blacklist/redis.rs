@@ -5,7 +5,7 @@ use std::time::Duration;
 use crate::support::backend::Backend;
 use crate::support::doorman::{policy, Doorman};
 use crate::support::redis::RedisServer;
-use crate::{admin_call, Shop, StoreKind, BLACKLIST};
+use crate::{Shop, StoreKind, BLACKLIST};
 
 #[tokio::test]
 async fn an_entry_added_on_one_node_blocks_on_every_node_at_once() {
@@ -22,12 +22,9 @@ async fn an_entry_added_on_one_node_blocks_on_every_node_at_once() {
         crate::support::client::send(req)
     };
     assert_eq!(post(&b).await.0.status(), 200);
-    assert_eq!(admin_call(&a, "POST", "/v1/blacklist", r#"{"email": "mallory@example.com"}"#).await.0, 201);
+    assert_eq!(a.admin("POST", "/v1/blacklist", r#"{"email": "mallory@example.com"}"#).await.0, 201);
     assert_eq!(post(&b).await.0.status(), 303, "node B blocks at once what node A added");
-    assert_eq!(
-        admin_call(&b, "POST", "/v1/blacklist/remove", r#"{"email": "mallory@example.com"}"#).await.0,
-        200
-    );
+    assert_eq!(b.admin("POST", "/v1/blacklist/remove", r#"{"email": "mallory@example.com"}"#).await.0, 200);
     assert_eq!(post(&a).await.0.status(), 200, "node A frees at once what node B removed");
 }
 
@@ -226,7 +223,7 @@ async fn entries_an_earlier_version_stored_keep_blocking_and_are_moved_at_start(
     let hex = {
         let first = Doorman::start(&text);
         let (status, answer) =
-            admin_call(&first, "POST", "/v1/hash-email", r#"{"email": "mallory@example.com"}"#).await;
+            first.admin("POST", "/v1/hash-email", r#"{"email": "mallory@example.com"}"#).await;
         assert_eq!(status, 200);
         answer["email_hash"].as_str().unwrap().to_owned()
     };
@@ -250,7 +247,7 @@ async fn entries_an_earlier_version_stored_keep_blocking_and_are_moved_at_start(
     assert_eq!(post("ada%40example.com").await.0.status(), 200);
     // The admin API answers once the move is done: the old keys are gone, each entry is under
     // its compact key with its expiry, and the list shows the hash as before, once per scope.
-    let (status, list) = admin_call(&node, "GET", "/v1/blacklist", "").await;
+    let (status, list) = node.admin("GET", "/v1/blacklist", "").await;
     assert_eq!(status, 200);
     let hashes: Vec<(&str, &str)> = list["entries"]
         .as_array()
@@ -276,7 +273,7 @@ async fn entries_an_earlier_version_stored_keep_blocking_and_are_moved_at_start(
     assert_eq!(redis.cli(&["GET", "doorman:meta:blacklist-layout"]), "2");
     assert_eq!(post("mallory%40example.com").await.0.status(), 303, "and blocks after the move");
     assert_eq!(
-        admin_call(&node, "POST", "/v1/blacklist/remove", r#"{"email": "mallory@example.com"}"#).await.0,
+        node.admin("POST", "/v1/blacklist/remove", r#"{"email": "mallory@example.com"}"#).await.0,
         200
     );
     assert_eq!(post("mallory%40example.com").await.0.status(), 200, "removed under its new key");

@@ -90,7 +90,7 @@ async fn more_session_cookies_than_the_cap_are_refused_over_h2c_and_never_reach_
         .unwrap()
     };
     let (alice, eve) = (token("alice"), token("eve"));
-    let (status, _) = crate::admin_call(&doorman, "POST", "/v1/blacklist", r#"{"account": "eve"}"#).await;
+    let (status, _) = doorman.admin("POST", "/v1/blacklist", r#"{"account": "eve"}"#).await;
     assert_eq!(status, 201);
 
     let mut sender = crate::support::client::h2c(doorman.public).await;

@@ -22,7 +22,7 @@ use unicode_normalization::UnicodeNormalization;
 
 use crate::support::doorman::{policy, Doorman};
 use crate::support::shops::{Framework, Shop};
-use crate::{admin_call, StoreKind};
+use crate::StoreKind;
 
 const SESSION_KEY: &str = "real-shop-test-session-key-0123456789abcdef";
 const EVENT: &str = "spring-concert";
@@ -274,12 +274,11 @@ impl Guarded {
             format!("{}{}{blacklist}", policy(&format!("http://{}", shop.addr()), "", ""), store.toml());
         let doorman = Doorman::start_with_env(&text, &[("DOORMAN_SESSION_KEY", SESSION_KEY)]);
         let (status, answer) =
-            admin_call(&doorman, "PUT", &format!("/v1/events/{EVENT}"), r#"{"organizer": "harbour-hall"}"#)
-                .await;
+            doorman.admin("PUT", &format!("/v1/events/{EVENT}"), r#"{"organizer": "harbour-hall"}"#).await;
         assert_eq!(status, 200, "{answer}");
         for who in [r#""email": "mallory@example.com""#, r#""account": "eve""#] {
             let entry = format!(r#"{{{who}, "organizer": "harbour-hall"}}"#);
-            let (status, answer) = admin_call(&doorman, "POST", "/v1/blacklist", &entry).await;
+            let (status, answer) = doorman.admin("POST", "/v1/blacklist", &entry).await;
             assert!(status == 201 || status == 200, "{status} {answer}"); // 200: already on a shared Redis
         }
         Self { shop, doorman }

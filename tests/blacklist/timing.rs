@@ -91,8 +91,7 @@ async fn blocked_and_forwarded_checkouts_take_the_same_time_on_a_fast_backend_an
     let backend = crate::support::backend::Backend::start();
     let text = format!("{}{BLACKLIST}", crate::support::doorman::policy(&backend.url(), "", ""));
     let doorman = crate::support::doorman::Doorman::start_full(&text, &[], Some(data.path()));
-    let (status, _) =
-        crate::admin_call(&doorman, "POST", "/v1/blacklist", r#"{"email": "mallory@example.com"}"#).await;
+    let (status, _) = doorman.admin("POST", "/v1/blacklist", r#"{"email": "mallory@example.com"}"#).await;
     assert_eq!(status, 201);
     let url = doorman.url("/echo/e1/checkout");
     // Warm up the connections and the samples.

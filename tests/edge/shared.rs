@@ -2,24 +2,17 @@
 //! the component reads them from the same Redis, keys and values as native Doorman writes them.
 
 use bytes::Bytes;
-use http::Request;
 
 use crate::host::EdgeHost;
 use crate::support::backend::Backend;
-use crate::support::client::{body, send};
-use crate::support::doorman::{policy, Doorman, HASH_KEY, TOKEN};
+use crate::support::doorman::{policy, Doorman, HASH_KEY};
 use crate::support::redis::RedisServer;
 
 const BLACKLIST: &str = "[blacklist]\nemail_fields = [\"email\"]\naccount_fields = [\"account\"]\n\
     [[blacklist.checkout]]\nroute = \"POST /echo/{event}/checkout\"\nredirect = \"/echo/{event}\"\n";
 
 async fn admin(doorman: &Doorman, path: &str, json: &str) -> u16 {
-    let req = Request::post(doorman.admin_url(path))
-        .header("authorization", format!("Bearer {TOKEN}"))
-        .header("content-type", "application/json")
-        .body(body(json.to_owned()))
-        .unwrap();
-    send(req).await.0.status().as_u16()
+    doorman.admin("POST", path, json).await.0
 }
 
 fn checkout(form: &'static str) -> http::Request<Bytes> {
@@ -43,12 +36,8 @@ async fn an_entry_added_through_the_native_admin_api_blocks_at_the_edge_until_it
         admin(&native, "/v1/organizers", r#"{"id": "harbour-hall", "name": "Harbour Hall"}"#).await,
         201
     );
-    let map = Request::put(native.admin_url("/v1/events/spring-gala"))
-        .header("authorization", format!("Bearer {TOKEN}"))
-        .header("content-type", "application/json")
-        .body(body(r#"{"organizer": "harbour-hall"}"#))
-        .unwrap();
-    assert_eq!(send(map).await.0.status(), 200);
+    let map = native.admin("PUT", "/v1/events/spring-gala", r#"{"organizer": "harbour-hall"}"#).await;
+    assert_eq!(map.0, 200);
     let entry = r#"{"email": "Mallory@Example.com", "organizer": "harbour-hall"}"#;
     assert_eq!(admin(&native, "/v1/blacklist", entry).await, 201);
     assert_eq!(admin(&native, "/v1/blacklist", r#"{"account": "eve"}"#).await, 201);
@@ -60,12 +49,7 @@ async fn an_entry_added_through_the_native_admin_api_blocks_at_the_edge_until_it
     assert_eq!(blocked.status(), 303, "a platform-wide account entry");
 
     // The edge audited its blocks where native Doorman reads them.
-    let audit = Request::get(native.admin_url("/v1/audit?organizer=harbour-hall"))
-        .header("authorization", format!("Bearer {TOKEN}"))
-        .body(body(""))
-        .unwrap();
-    let (_, bytes) = send(audit).await;
-    let records: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    let (_, records) = native.admin("GET", "/v1/audit?organizer=harbour-hall", "").await;
     let blocks: Vec<_> =
         records["records"].as_array().unwrap().iter().filter(|r| r["action"] == "block").collect();
     assert_eq!(blocks.len(), 1, "{records}");

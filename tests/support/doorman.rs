@@ -83,6 +83,39 @@ impl Doorman {
         format!("http://{}{path}", self.admin)
     }
 
+    /// Calls the admin API with `token`: the status, and the JSON answer (`null` if none).
+    pub async fn admin_as(
+        &self,
+        token: &str,
+        method: &str,
+        path: &str,
+        json: &str,
+    ) -> (u16, serde_json::Value) {
+        let req = http::Request::builder()
+            .method(method)
+            .uri(self.admin_url(path))
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "application/json")
+            .body(super::client::body(json.to_owned()))
+            .unwrap();
+        let (resp, bytes) = super::client::send(req).await;
+        (resp.status().as_u16(), serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null))
+    }
+
+    /// Calls the admin API with the operator token.
+    pub async fn admin(&self, method: &str, path: &str, json: &str) -> (u16, serde_json::Value) {
+        self.admin_as(TOKEN, method, path, json).await
+    }
+
+    /// The Prometheus text of the operations listener.
+    pub async fn metrics(&self) -> String {
+        let req = http::Request::get(self.admin_url("/metrics"))
+            .header("authorization", format!("Bearer {TOKEN}"))
+            .body(super::client::body(""))
+            .unwrap();
+        String::from_utf8_lossy(&super::client::send(req).await.1).into_owned()
+    }
+
     /// Sends SIGTERM.
     pub fn terminate(&self) {
         let status = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status().unwrap();

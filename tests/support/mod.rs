@@ -3,8 +3,8 @@
 //! of six), an SMTP server, Chromium.
 #![allow(dead_code)]
 
-/// Runs each listed case of a module against the embedded store and against Redis: the test
-/// binary names its own `StoreKind` with `Embedded` and `Redis(RedisServer)`.
+/// Runs each listed case of a module against the embedded store and against Redis (the cases
+/// take a [`stores::StoreKind`], which the test binary's root re-exports).
 #[macro_export]
 macro_rules! both_stores {
     // The two modules every store list starts with (shared with `every_store!`).
@@ -25,8 +25,7 @@ macro_rules! both_stores {
     };
 }
 
-/// Like [`both_stores!`], and against a Redis Cluster too: the test binary's `StoreKind` also has
-/// `Cluster(RedisCluster)`.
+/// Like [`both_stores!`], and against a Redis Cluster too.
 #[macro_export]
 macro_rules! every_store {
     ($module:ident => $name:ident: $($case:ident),* $(,)?) => {
@@ -50,6 +49,7 @@ pub mod redis;
 pub mod redis_cluster;
 pub mod shops;
 pub mod smtp;
+pub mod stores;
 
 use std::pin::Pin;
 use std::task::{Context, Poll};

@@ -27,14 +27,7 @@ pub const PUBLIC_URL: &str = "http://shop.test";
 
 const KEYS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/jwt");
 
-/// Where state lives in a test.
-pub enum StoreKind {
-    Embedded,
-    Redis(support::redis::RedisServer),
-    /// A Redis server the test itself keeps (to outlive one Doorman).
-    Url(String),
-    Cluster(support::redis_cluster::RedisCluster),
-}
+pub use support::stores::StoreKind;
 
 /// A backend, and Doorman with the blacklist (accounts from an ES256 session cookie) and the
 /// waitlist in front of it.
@@ -104,12 +97,7 @@ impl Shop {
         data_dir: Option<&std::path::Path>,
     ) -> Self {
         let backend = Backend::start();
-        let store_toml = match &store {
-            StoreKind::Embedded => String::new(),
-            StoreKind::Redis(r) => format!("[store]\nurl = \"{}\"\n", r.url()),
-            StoreKind::Url(url) => format!("[store]\nurl = \"{url}\"\n"),
-            StoreKind::Cluster(c) => format!("[store]\ncluster = {:?}\n", c.urls()),
-        };
+        let store_toml = store.toml();
         let text = format!(
             "{}{store_toml}[blacklist]\nemail_fields = [\"email\"]\nsession_cookie = \"shop_session\"\n\
              session_algorithm = \"ES256\"\nsession_key_file = \"{KEYS}/es256.pub\"\nsession_issuer = \"shop\"\n\
@@ -137,15 +125,7 @@ impl Shop {
         path: &str,
         json: &str,
     ) -> (u16, serde_json::Value) {
-        let req = Request::builder()
-            .method(method)
-            .uri(self.doorman.admin_url(path))
-            .header("authorization", format!("Bearer {token}"))
-            .header("content-type", "application/json")
-            .body(body(json.to_owned()))
-            .unwrap();
-        let (resp, bytes) = send(req).await;
-        (resp.status().as_u16(), serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null))
+        self.doorman.admin_as(token, method, path, json).await
     }
 
     /// Opens `event`'s waitlist (sold out, active) with `extra` settings.
@@ -234,11 +214,7 @@ impl Shop {
 
     /// A counter of `/metrics`, by its name with labels (`doorman_waitlist_mails_total{result="sent"}`).
     pub async fn metric(&self, name: &str) -> u64 {
-        let req = Request::get(self.doorman.admin_url("/metrics"))
-            .header("authorization", format!("Bearer {TOKEN}"))
-            .body(body(""))
-            .unwrap();
-        let text = String::from_utf8_lossy(&send(req).await.1).into_owned();
+        let text = self.doorman.metrics().await;
         text.lines()
             .find_map(|l| l.strip_prefix(name).and_then(|rest| rest.strip_prefix(' ')))
             .map(|n| n.trim().parse().expect("a count"))
