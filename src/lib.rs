@@ -24,3 +24,60 @@ pub mod adapters;
 pub mod demo;
 #[cfg(feature = "native")]
 pub mod hosts;
+
+#[cfg(test)]
+mod layering {
+    //! The layers' import rules, checked on the sources (CI's `wasm32-wasip2` build checks that
+    //! no runtime reaches `core`, `ports`, `app` and `testkit`; this checks the rest).
+
+    use std::path::Path;
+
+    /// Every `.rs` file under `dir`, with its text up to its test module (tests may use more).
+    fn sources(dir: &str) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        let mut stack = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("src").join(dir)];
+        while let Some(path) = stack.pop() {
+            for entry in std::fs::read_dir(&path).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    let code = text.split("\n#[cfg(test)]\nmod tests").next().unwrap_or_default();
+                    let code: String = code
+                        .lines()
+                        .filter(|l| !l.trim_start().starts_with("//"))
+                        .collect::<Vec<_>>()
+                        .join("\n");
+                    out.push((path.display().to_string(), code));
+                }
+            }
+        }
+        out
+    }
+
+    fn forbid(dir: &str, names: &[&str], whole_files: bool) {
+        for (file, code) in sources(dir) {
+            let text = if whole_files { std::fs::read_to_string(&file).unwrap() } else { code };
+            for name in names {
+                let used = text.lines().any(|l| !l.trim_start().starts_with("//") && l.contains(name));
+                assert!(!used, "{file} uses {name}");
+            }
+        }
+    }
+
+    #[test]
+    fn each_layer_imports_only_what_it_may() {
+        let runtimes = ["tokio", "hyper::", "redis::", "redb::", "wasmtime", "axum"];
+        let outer = ["crate::hosts", "crate::adapters", "crate::demo"];
+        forbid("core", &["crate::app", "crate::ports", "crate::testkit"], true);
+        forbid("core", &runtimes, false);
+        forbid("core", &outer, true);
+        forbid("ports", &["crate::app", "crate::testkit"], true);
+        forbid("ports", &outer, true);
+        forbid("app", &outer, true);
+        forbid("app", &runtimes, true);
+        forbid("testkit", &outer, true);
+        forbid("testkit", &runtimes, true);
+    }
+}

@@ -291,74 +291,87 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn logs_read_newest_first_a_page_at_a_time_per_scope_and_for_all() {
-        let store = MemoryStore::default();
-        let (ports, _, _) = fake_ports(store.clone());
-        let in_scope = |n: u64, scope: &str| AuditRecord { scope: scope.into(), ..record(n) };
-        // Two batches, the scopes interleaved.
-        let first: Vec<_> = (0..5).map(|n| in_scope(n, if n % 2 == 0 { "hh" } else { "*" })).collect();
-        write_many(&ports, &first).await.unwrap();
-        let second: Vec<_> = (5..9).map(|n| in_scope(n, if n % 2 == 0 { "hh" } else { "*" })).collect();
-        write_many(&ports, &second).await.unwrap();
-        write(&ports, &in_scope(9, "hh")).await.unwrap();
+    #[test]
+    fn logs_read_newest_first_a_page_at_a_time_per_scope_and_for_all() {
+        crate::testkit::block_on(async {
+            let store = MemoryStore::default();
+            let (ports, _, _) = fake_ports(store.clone());
+            let in_scope = |n: u64, scope: &str| AuditRecord { scope: scope.into(), ..record(n) };
+            // Two batches, the scopes interleaved.
+            let first: Vec<_> = (0..5).map(|n| in_scope(n, if n % 2 == 0 { "hh" } else { "*" })).collect();
+            write_many(&ports, &first).await.unwrap();
+            let second: Vec<_> = (5..9).map(|n| in_scope(n, if n % 2 == 0 { "hh" } else { "*" })).collect();
+            write_many(&ports, &second).await.unwrap();
+            write(&ports, &in_scope(9, "hh")).await.unwrap();
 
-        assert_eq!(read_all(&ports, &Log::Scope("hh".into()), 2).await, (vec![9, 8, 6, 4, 2, 0], 3));
-        assert_eq!(read_all(&ports, &Log::Scope("*".into()), 10).await, (vec![7, 5, 3, 1], 1));
-        assert_eq!(read_all(&ports, &Log::All, 4).await, ((0..10).rev().collect(), 3));
-        assert_eq!(read_all(&ports, &Log::Scope("none".into()), 4).await, (vec![], 1));
-        // A cursor from a page carries on where it ended, also past records written since.
-        let (_, next) = page(&ports, &Log::All, None, 3).await.unwrap();
-        write(&ports, &in_scope(10, "hh")).await.unwrap();
-        let (records, _) = page(&ports, &Log::All, next, 3).await.unwrap();
-        assert_eq!(records.iter().map(|r| r.value.as_str()).collect::<Vec<_>>(), ["eve-6", "eve-5", "eve-4"]);
-        // Expired records leave gaps: a page of nothing but gaps ends the log.
-        let expired: Vec<_> = (0..4).map(|n| Log::Scope("hh".into()).key(n + 1)).collect();
-        for key in &expired {
-            store.delete(key).await.unwrap();
-        }
-        assert_eq!(read_all(&ports, &Log::Scope("hh".into()), 2).await, (vec![10, 9, 8], 3));
+            assert_eq!(read_all(&ports, &Log::Scope("hh".into()), 2).await, (vec![9, 8, 6, 4, 2, 0], 3));
+            assert_eq!(read_all(&ports, &Log::Scope("*".into()), 10).await, (vec![7, 5, 3, 1], 1));
+            assert_eq!(read_all(&ports, &Log::All, 4).await, ((0..10).rev().collect(), 3));
+            assert_eq!(read_all(&ports, &Log::Scope("none".into()), 4).await, (vec![], 1));
+            // A cursor from a page carries on where it ended, also past records written since.
+            let (_, next) = page(&ports, &Log::All, None, 3).await.unwrap();
+            write(&ports, &in_scope(10, "hh")).await.unwrap();
+            let (records, _) = page(&ports, &Log::All, next, 3).await.unwrap();
+            assert_eq!(
+                records.iter().map(|r| r.value.as_str()).collect::<Vec<_>>(),
+                ["eve-6", "eve-5", "eve-4"]
+            );
+            // Expired records leave gaps: a page of nothing but gaps ends the log.
+            let expired: Vec<_> = (0..4).map(|n| Log::Scope("hh".into()).key(n + 1)).collect();
+            for key in &expired {
+                store.delete(key).await.unwrap();
+            }
+            assert_eq!(read_all(&ports, &Log::Scope("hh".into()), 2).await, (vec![10, 9, 8], 3));
+        })
     }
 
-    #[tokio::test]
-    async fn every_record_below_the_bound_is_written_and_the_overflow_is_counted() {
-        let store = MemoryStore::default();
-        let (ports, tasks, dropped) = fake_ports(store.clone());
-        let queue = Arc::new(AuditQueue::default());
-        queue.push(&ports, (0..AUDIT_QUEUE as u64 + 10).map(record).collect());
-        assert_eq!(queue.len(), AUDIT_QUEUE);
-        assert_eq!(dropped.0.load(Ordering::Relaxed), 10, "the overflow is counted, not hidden");
-        queue.push(&ports, vec![record(9)]);
-        assert_eq!(dropped.0.load(Ordering::Relaxed), 11);
-        assert_eq!(tasks.run_spawned().await, 1, "one writer, however many pushes");
-        assert!(queue.is_empty());
-        let (written, _) = page(&ports, &Log::Scope("*".into()), None, 10 * AUDIT_QUEUE).await.unwrap();
-        assert_eq!(written.len(), AUDIT_QUEUE);
-        let (all, _) = page(&ports, &Log::All, None, 10 * AUDIT_QUEUE).await.unwrap();
-        assert_eq!(all, written, "the log of all scopes finds the same records");
-        queue.push(&ports, vec![record(1)]);
-        assert_eq!(tasks.run_spawned().await, 1, "a stopped writer is started again");
+    #[test]
+    fn every_record_below_the_bound_is_written_and_the_overflow_is_counted() {
+        crate::testkit::block_on(async {
+            let store = MemoryStore::default();
+            let (ports, tasks, dropped) = fake_ports(store.clone());
+            let queue = Arc::new(AuditQueue::default());
+            queue.push(&ports, (0..AUDIT_QUEUE as u64 + 10).map(record).collect());
+            assert_eq!(queue.len(), AUDIT_QUEUE);
+            assert_eq!(dropped.0.load(Ordering::Relaxed), 10, "the overflow is counted, not hidden");
+            queue.push(&ports, vec![record(9)]);
+            assert_eq!(dropped.0.load(Ordering::Relaxed), 11);
+            assert_eq!(tasks.run_spawned().await, 1, "one writer, however many pushes");
+            assert!(queue.is_empty());
+            let (written, _) = page(&ports, &Log::Scope("*".into()), None, 10 * AUDIT_QUEUE).await.unwrap();
+            assert_eq!(written.len(), AUDIT_QUEUE);
+            let (all, _) = page(&ports, &Log::All, None, 10 * AUDIT_QUEUE).await.unwrap();
+            assert_eq!(all, written, "the log of all scopes finds the same records");
+            queue.push(&ports, vec![record(1)]);
+            assert_eq!(tasks.run_spawned().await, 1, "a stopped writer is started again");
+        })
     }
 
-    #[tokio::test]
-    async fn flush_writes_what_waits_and_a_failing_store_is_retried_then_counted() {
-        let store = MemoryStore::default();
-        let (ports, _tasks, _) = fake_ports(store.clone());
-        let queue = Arc::new(AuditQueue::default());
-        queue.push(&ports, vec![record(1), record(2)]);
-        // The writer task has not run (a host stopping before it got a turn): flush writes.
-        queue.flush(&ports).await;
-        assert_eq!(page(&ports, &Log::Scope("*".into()), None, 10).await.unwrap().0.len(), 2);
+    #[test]
+    fn flush_writes_what_waits_and_a_failing_store_is_retried_then_counted() {
+        crate::testkit::block_on(async {
+            let store = MemoryStore::default();
+            let (ports, _tasks, _) = fake_ports(store.clone());
+            let queue = Arc::new(AuditQueue::default());
+            queue.push(&ports, vec![record(1), record(2)]);
+            // The writer task has not run (a host stopping before it got a turn): flush writes.
+            queue.flush(&ports).await;
+            assert_eq!(page(&ports, &Log::Scope("*".into()), None, 10).await.unwrap().0.len(), 2);
 
-        // A store that is down: every attempt fails, each record is counted once.
-        let down = MemoryStore::default();
-        down.set_down(true);
-        let (ports, tasks, dropped) = fake_ports(down);
-        let queue = Arc::new(AuditQueue::default());
-        queue.push(&ports, vec![record(1), record(2), record(3)]);
-        tasks.run_spawned().await;
-        assert_eq!(dropped.0.load(Ordering::Relaxed), 3);
-        let backoff: Vec<Duration> = tasks.slept();
-        assert_eq!(backoff.len(), WRITE_ATTEMPTS as usize - 1, "tried {WRITE_ATTEMPTS} times: {backoff:?}");
+            // A store that is down: every attempt fails, each record is counted once.
+            let down = MemoryStore::default();
+            down.set_down(true);
+            let (ports, tasks, dropped) = fake_ports(down);
+            let queue = Arc::new(AuditQueue::default());
+            queue.push(&ports, vec![record(1), record(2), record(3)]);
+            tasks.run_spawned().await;
+            assert_eq!(dropped.0.load(Ordering::Relaxed), 3);
+            let backoff: Vec<Duration> = tasks.slept();
+            assert_eq!(
+                backoff.len(),
+                WRITE_ATTEMPTS as usize - 1,
+                "tried {WRITE_ATTEMPTS} times: {backoff:?}"
+            );
+        })
     }
 }

@@ -281,42 +281,49 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn one_round_trip_once_the_mapping_is_known_and_a_changed_mapping_applies_at_once() {
-        let store = Counted(MemoryStore::default(), Arc::default());
-        let text = "[backend]\nurl = \"http://127.0.0.1:1\"\n[blacklist]\nemail_fields = [\"email\"]\n\
+    #[test]
+    fn one_round_trip_once_the_mapping_is_known_and_a_changed_mapping_applies_at_once() {
+        crate::testkit::block_on(async {
+            let store = Counted(MemoryStore::default(), Arc::default());
+            let text = "[backend]\nurl = \"http://127.0.0.1:1\"\n[blacklist]\nemail_fields = [\"email\"]\n\
                     [[blacklist.checkout]]\nroute = \"POST /events/{event}/checkout\"\nredirect = \"/events/{event}\"\n";
-        let policy = crate::core::policy::Policy::from_toml_str("t.toml", text, []).unwrap();
-        let hasher = EmailHasher::hmac(&[7u8; 32]).unwrap();
-        let ports = Ports::new(store.clone(), Arc::new(InstantTasks::default()));
-        let blacklist =
-            Blacklist::new(policy.blacklist.unwrap(), hasher, None, ports, crate::app::Lifecycle::Resident);
-        let eve = [Identity::Account("eve".into())];
-        let listed = |org: &str| entry_key(&eve[0], &Scope::Organizer(org.into()));
-        store.set(&listed("harbour"), b"{}", None).await.unwrap();
+            let policy = crate::core::policy::Policy::from_toml_str("t.toml", text, []).unwrap();
+            let hasher = EmailHasher::hmac(&[7u8; 32]).unwrap();
+            let ports = Ports::new(store.clone(), Arc::new(InstantTasks::default()));
+            let blacklist = Blacklist::new(
+                policy.blacklist.unwrap(),
+                hasher,
+                None,
+                ports,
+                crate::app::Lifecycle::Resident,
+            );
+            let eve = [Identity::Account("eve".into())];
+            let listed = |org: &str| entry_key(&eve[0], &Scope::Organizer(org.into()));
+            store.set(&listed("harbour"), b"{}", None).await.unwrap();
 
-        // Unmapped: platform entries only, one round trip from the first checkout on.
-        assert_eq!(blacklist.lookup(Some("gala"), &eve).await.lookup, Lookup::Answered(false));
-        assert_eq!(store.calls(), 1);
-        // Mapped to harbour: the first checkout finds the guess wrong and asks again.
-        store.set(&event_key("gala"), b"harbour", None).await.unwrap();
-        let found = blacklist.lookup(Some("gala"), &eve).await;
-        assert_eq!((found.lookup, found.organizer.as_deref()), (Lookup::Answered(true), Some("harbour")));
-        assert_eq!(store.calls(), 2);
-        for _ in 0..3 {
-            assert_eq!(blacklist.lookup(Some("gala"), &eve).await.lookup, Lookup::Answered(true));
-            assert_eq!(store.calls(), 1, "one round trip in the steady state");
-        }
-        // Mapped elsewhere: the very next checkout reads the new organizer's entries.
-        store.set(&event_key("gala"), b"river", None).await.unwrap();
-        assert_eq!(blacklist.lookup(Some("gala"), &eve).await.lookup, Lookup::Answered(false));
-        assert_eq!(store.calls(), 2);
-        store.delete(&event_key("gala")).await.unwrap();
-        store.set(&listed("river"), b"{}", None).await.unwrap();
-        assert_eq!(
-            blacklist.lookup(Some("gala"), &eve).await.lookup,
-            Lookup::Answered(false),
-            "unmapped again"
-        );
+            // Unmapped: platform entries only, one round trip from the first checkout on.
+            assert_eq!(blacklist.lookup(Some("gala"), &eve).await.lookup, Lookup::Answered(false));
+            assert_eq!(store.calls(), 1);
+            // Mapped to harbour: the first checkout finds the guess wrong and asks again.
+            store.set(&event_key("gala"), b"harbour", None).await.unwrap();
+            let found = blacklist.lookup(Some("gala"), &eve).await;
+            assert_eq!((found.lookup, found.organizer.as_deref()), (Lookup::Answered(true), Some("harbour")));
+            assert_eq!(store.calls(), 2);
+            for _ in 0..3 {
+                assert_eq!(blacklist.lookup(Some("gala"), &eve).await.lookup, Lookup::Answered(true));
+                assert_eq!(store.calls(), 1, "one round trip in the steady state");
+            }
+            // Mapped elsewhere: the very next checkout reads the new organizer's entries.
+            store.set(&event_key("gala"), b"river", None).await.unwrap();
+            assert_eq!(blacklist.lookup(Some("gala"), &eve).await.lookup, Lookup::Answered(false));
+            assert_eq!(store.calls(), 2);
+            store.delete(&event_key("gala")).await.unwrap();
+            store.set(&listed("river"), b"{}", None).await.unwrap();
+            assert_eq!(
+                blacklist.lookup(Some("gala"), &eve).await.lookup,
+                Lookup::Answered(false),
+                "unmapped again"
+            );
+        })
     }
 }
