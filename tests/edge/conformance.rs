@@ -156,9 +156,9 @@ fn policy_text(case: &Case, backend: &str, redis_url: &str) -> String {
 }
 
 /// A Redis URL nobody answers on (a store that is down).
+/// A Redis URL for a store that is down (see `support::dead_port`).
 fn dead_redis() -> String {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    format!("redis://127.0.0.1:{port}/")
+    format!("redis://127.0.0.1:{}/", crate::support::dead_port())
 }
 
 /// The three runtimes.

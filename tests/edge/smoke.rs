@@ -103,7 +103,7 @@ async fn missing_or_broken_settings_get_a_neutral_500_never_their_text() {
 #[tokio::test]
 async fn an_unreachable_backend_is_a_neutral_502() {
     let redis = RedisServer::start();
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let closed = crate::support::dead_port();
     let policy = format!("[backend]\nurl = \"http://127.0.0.1:{closed}\"\n");
     let host = EdgeHost::new(&redis.url(), &[("policy", &policy)]).await;
     let answer = host.handle(request("GET", "/events", "")).await.unwrap();

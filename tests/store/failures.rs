@@ -85,7 +85,7 @@ fn redis_urls_that_cannot_work_are_refused_up_front() {
 
 #[tokio::test]
 async fn redis_that_never_ran_is_unavailable_not_hanging() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = crate::support::dead_port();
     let s = RedisStore::connect(&format!("redis://127.0.0.1:{port}/"), "ns").unwrap();
     let started = Instant::now();
     assert!(matches!(s.ping().await, Err(StoreError::Unavailable(_))));

@@ -51,6 +51,16 @@ pub mod shops;
 pub mod smtp;
 pub mod stores;
 
+/// A loopback port that serves nothing, held for the rest of the test process: a listener that
+/// closes every connection at once. A port merely found free and let go could be taken by a
+/// server another test starts meanwhile, and the "dead" service would answer.
+pub fn dead_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || listener.incoming().for_each(drop));
+    port
+}
+
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
