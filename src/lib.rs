@@ -79,5 +79,7 @@ mod layering {
         forbid("app", &runtimes, true);
         forbid("testkit", &outer, true);
         forbid("testkit", &runtimes, true);
+        // The waitlist's use cases know nothing of pages, forms or cookies.
+        forbid("app/waitlist/usecases", &["web::", "request::Parts", "Response<", "askama"], false);
     }
 }

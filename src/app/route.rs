@@ -9,7 +9,7 @@ use http::{HeaderMap, Method, StatusCode};
 
 use super::blacklist::{Blacklist, Classified, Ticket};
 use super::step::Step;
-use super::waitlist::http::Route;
+use super::waitlist::web::Route;
 use super::waitlist::Waitlist;
 use crate::app::context::RequestContext;
 use crate::core::policy::ForwardingPolicy;

@@ -172,7 +172,7 @@ impl<S: Store> Admin<S> {
                 Status::Confirmed => {
                     let p = match next_place {
                         Some(p) => p,
-                        None => crate::app::waitlist::flows::place_of(store, event, *number).await?,
+                        None => crate::app::waitlist::usecases::place_of(store, event, *number).await?,
                     };
                     next_place = Some(p + 1);
                     Some(p)

@@ -1,13 +1,13 @@
 //! The waitlist of sold-out events, for every runtime: signup with a ticket count, e-mail
 //! double opt-in, the place in line, "my signups", cancel, and the mail outbox.
 //!
-//! - [`flows`]: the use cases over the store (signup, confirm, view, cancel, my signups).
+//! - [`usecases`]: the use cases over the ports, one file each (signup, confirm, cancel, view,
+//!   box-office staff sessions).
+//! - [`web`]: the public pages: routes, forms and their CSRF tokens, cookies and security
+//!   headers, and the page each request answers.
 //! - [`compose`]: the mails (multipart text + HTML, per language, with the organizer's text).
-//! - [`http`]: the public pages: which request runs which flow, and the page it answers.
 //! - [`button`]: the "Join the waitlist" button put into the backend's event pages as they
 //!   stream through.
-//! - [`staff`]: box-office staff: sign-in with the organizer's box-office token, the session
-//!   cookie, sign-out.
 //! - [`pages`], [`i18n`]: askama templates and the Fluent texts in four languages.
 //!
 //! The rules (settings, form checks, signed links, line arithmetic, keys) are in
@@ -15,13 +15,12 @@
 
 pub mod button;
 pub mod compose;
-pub mod flows;
-pub mod http;
 pub mod i18n;
 pub mod pages;
-pub mod staff;
 #[cfg(test)]
 pub(crate) mod testing;
+pub mod usecases;
+pub mod web;
 
 use crate::app::Ports;
 use crate::core::blacklist::session::SessionVerifier;
@@ -30,7 +29,7 @@ use crate::core::waitlist::link::Signer;
 use crate::ports::random::RandomUnavailable;
 use crate::ports::store::StoreError;
 
-pub use self::flows::{CancelOutcome, ConfirmOutcome, SignupOutcome, SignupRequest};
+pub use self::usecases::{CancelOutcome, ConfirmOutcome, SignupOutcome, SignupRequest};
 
 /// Why a waitlist request cannot be served now: answered 503, with nothing stored.
 #[derive(Debug, thiserror::Error)]

@@ -6,8 +6,8 @@ use bytes::Bytes;
 use http::header;
 use http::{Method, Request, Response};
 
-use super::http::CSRF_COOKIE;
-use super::staff::STAFF_COOKIE;
+use super::usecases::staff::STAFF_COOKIE;
+use super::web::CSRF_COOKIE;
 use super::Waitlist;
 use crate::app::waitlist::WaitlistConfig;
 use crate::app::RequestContext;

@@ -1,6 +1,5 @@
-//! Box-office staff on the waitlist's pages: signing in with the organizer's box-office token
-//! (exchanged for a signed, expiring cookie), the session each staff request is checked
-//! against, and signing out.
+//! Box-office staff's pages: signing in with the organizer's box-office token (exchanged for a
+//! signed, expiring cookie), the session each staff request is checked against, signing out.
 //!
 //! The cookie holds the organizer and a fingerprint of the box-office token it was opened with;
 //! every staff request reads the organizer's record, so issuing a new box-office token ends
@@ -11,62 +10,38 @@ use http::header::{self, HeaderValue};
 use http::request::Parts;
 use http::{Response, StatusCode};
 
-use super::http::{cookie, html};
-use super::i18n::{Arg, Tr};
-use super::pages::{ButtonForm, StaffPage};
-use super::{Unavailable, Waitlist};
-use crate::app::admin::organizers::organizer_record;
+use super::super::i18n::{Arg, Tr};
+use super::super::pages::{ButtonForm, StaffPage};
+use super::super::usecases::staff::{StaffSession, STAFF_COOKIE, STAFF_FOR};
+use super::super::{Unavailable, Waitlist};
+use super::*;
 use crate::app::admin::principal::{token_holder, Role};
 use crate::app::context::RequestContext;
-use crate::core::blacklist::{event_key, is_slug};
+use crate::core::blacklist::is_slug;
 use crate::core::waitlist::form::Form;
 use crate::core::waitlist::link::{self, Kind};
 use crate::core::waitlist::Lang;
 use crate::ports::random::RandomUnavailable;
 use crate::ports::store::{Store, StoreError};
 
-/// The staff session cookie.
-pub const STAFF_COOKIE: &str = "doorman_staff";
-/// How long a staff session lasts: a working day.
-pub const STAFF_FOR: u64 = 10 * 3600;
-
-/// A signed-in member of an organizer's box-office staff.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StaffSession {
-    /// The organizer.
-    pub organizer: String,
-    /// The organizer's display name.
-    pub name: String,
-    /// The organizer's general box-office address, if set up.
-    pub box_office_address: Option<String>,
-}
-
 impl<S: Store + Clone> Waitlist<S> {
-    /// The staff session in the request's cookie: signed by us, not expired, and opened with
-    /// the organizer's current box-office token.
+    /// The staff session in the request's cookie (see [`Self::staff_session_of`]).
     pub async fn staff_session(&self, head: &Parts) -> Result<Option<StaffSession>, StoreError> {
-        let Some(value) = cookie(head, STAFF_COOKIE) else { return Ok(None) };
-        let Ok(body) = self.signer.open(Kind::Staff, &value, self.now()) else { return Ok(None) };
-        let Some((organizer, fingerprint)) = link::parse_staff_body(body) else { return Ok(None) };
-        let Some(org) = organizer_record(&self.ports.store, organizer).await? else { return Ok(None) };
-        if org.box_office_fingerprint() != Some(fingerprint) {
-            return Ok(None); // a newer box-office token was issued since
+        match cookie(head, STAFF_COOKIE) {
+            Some(value) => self.staff_session_of(&value).await,
+            None => Ok(None),
         }
-        Ok(Some(StaffSession {
-            organizer: org.id,
-            name: org.name,
-            box_office_address: org.box_office_address,
-        }))
     }
 
-    /// The staff session, if it belongs to the organizer `event` is mapped to.
+    /// The request's staff session, if it belongs to the organizer `event` is mapped to.
     pub async fn staff_for(&self, head: &Parts, event: &str) -> Result<Option<StaffSession>, StoreError> {
-        let Some(session) = self.staff_session(head).await? else { return Ok(None) };
-        let organizer = self.ports.store.get(&event_key(event)).await?;
-        Ok((organizer.as_deref() == Some(session.organizer.as_bytes())).then_some(session))
+        match cookie(head, STAFF_COOKIE) {
+            Some(value) => self.staff_session_for(&value, event).await,
+            None => Ok(None),
+        }
     }
 
-    fn staff_cookie(&self, value: &str, max_age: i64) -> Option<HeaderValue> {
+    pub(in crate::app::waitlist) fn staff_cookie(&self, value: &str, max_age: i64) -> Option<HeaderValue> {
         let c = cookie::Cookie::build((STAFF_COOKIE, value.to_owned()))
             .path(self.config.mount.clone())
             .http_only(true)
@@ -77,7 +52,7 @@ impl<S: Store + Clone> Waitlist<S> {
         HeaderValue::from_str(&c.to_string()).ok()
     }
 
-    fn staff_page(
+    pub(in crate::app::waitlist) fn staff_page(
         &self,
         head: &Parts,
         lang: Lang,
@@ -108,10 +83,13 @@ impl<S: Store + Clone> Waitlist<S> {
     }
 
     /// `GET /staff`: the sign-in form, or who is signed in and the sign-out button.
-    pub(super) async fn staff_get(&self, head: &Parts) -> Result<Response<Bytes>, Unavailable> {
+    pub(in crate::app::waitlist) async fn staff_get(
+        &self,
+        head: &Parts,
+    ) -> Result<Response<Bytes>, Unavailable> {
         let lang = self.lang_for(head, None, &Lang::ALL, None);
         let session = self.staff_session(head).await?;
-        let event = super::http::query_param(head, "event");
+        let event = super::query_param(head, "event");
         let (page, set_cookie) = self.staff_page(head, lang, session.as_ref(), event.as_deref(), None)?;
         let mut r = html(StatusCode::OK, askama::Template::render(&page));
         if let Some(c) = set_cookie {
@@ -122,7 +100,7 @@ impl<S: Store + Clone> Waitlist<S> {
 
     /// `POST /staff`: exchanges a box-office token for a staff session, then opens the event's
     /// form (or the staff page).
-    pub(super) async fn staff_sign_in(
+    pub(in crate::app::waitlist) async fn staff_sign_in(
         &self,
         context: &RequestContext,
         head: &Parts,
@@ -175,7 +153,7 @@ impl<S: Store + Clone> Waitlist<S> {
     }
 
     /// `POST /staff/out`: ends the staff session in this browser.
-    pub(super) fn staff_sign_out(&self, head: &Parts, form: &Form) -> Response<Bytes> {
+    pub(in crate::app::waitlist) fn staff_sign_out(&self, head: &Parts, form: &Form) -> Response<Bytes> {
         if let Some(refusal) = self.refused(head, form) {
             return refusal;
         }
@@ -192,7 +170,7 @@ impl<S: Store + Clone> Waitlist<S> {
     }
 
     /// The answer to box-office fields sent without a staff session of the event's organizer.
-    pub(super) fn staff_only(&self, lang: Lang, event: &str) -> Response<Bytes> {
+    pub(in crate::app::waitlist) fn staff_only(&self, lang: Lang, event: &str) -> Response<Bytes> {
         let tr = Tr::new(lang);
         let page = self.page(lang, tr.t("staff-only-title"), &self.config.mount, &[lang], Some(event));
         let mut m = self.message(page, vec![tr.t("staff-only-body")]);

@@ -1,0 +1,157 @@
+//! The waitlist's use cases over the ports, one file each: [`signup`], [`confirm`], [`cancel`],
+//! [`view`] (the place in line, a link's signup, my signups) and [`staff`] (box-office
+//! sessions). Each answers an outcome for a page to show; none scans a list: a place in line is
+//! one `get_many` of at most 24 counters.
+//!
+//! Writes that belong together go in one `set_many` (a signup, its address marker, its mail).
+//! Claims decide races: one signup per address (`addr`), one numbered confirmation per signup
+//! (`confirming`, with a lease so a crashed confirmation can be retried), one counted
+//! cancellation (`cancelling`).
+
+mod cancel;
+mod confirm;
+mod signup;
+pub mod staff;
+mod view;
+
+use std::time::Duration;
+
+pub use self::cancel::CancelOutcome;
+pub use self::confirm::ConfirmOutcome;
+pub use self::signup::{SignupOutcome, SignupRequest};
+pub use self::view::place_of;
+use super::Waitlist;
+use crate::core::waitlist::link::{self, Kind, TokenError};
+use crate::core::waitlist::{keys, Signup, WaitlistSettings};
+use crate::ports::store::{SetItem, Store, StoreError};
+
+/// Pending signups stay readable this long past their link's expiry (for a clear "expired").
+pub(in crate::app::waitlist) const PENDING_GRACE: u64 = 24 * 3600;
+
+/// How long a manage link lives.
+pub const MANAGE_FOR: u64 = 400 * 24 * 3600;
+
+/// Signups shown on "my signups" (the newest).
+pub const MINE_LIMIT: u64 = 50;
+
+pub(in crate::app::waitlist) fn decode<T: serde::de::DeserializeOwned>(raw: Option<Vec<u8>>) -> Option<T> {
+    raw.and_then(|v| serde_json::from_slice(&v).ok())
+}
+
+pub(in crate::app::waitlist) fn encode<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
+    serde_json::to_vec(value).map_err(|e| StoreError::Failed(format!("encoding: {e}")))
+}
+
+pub(in crate::app::waitlist) fn item(key: String, value: Vec<u8>, ttl: Option<Duration>) -> SetItem {
+    SetItem { key, value, ttl }
+}
+
+pub(in crate::app::waitlist) fn counter_value(raw: &Option<Vec<u8>>) -> u64 {
+    raw.as_deref()
+        .and_then(|v| std::str::from_utf8(v).ok())
+        .and_then(|t| t.parse::<i64>().ok())
+        .unwrap_or(0)
+        .max(0) as u64
+}
+
+impl<S: Store + Clone> Waitlist<S> {
+    /// The event's settings (`None`: never set up).
+    pub async fn settings(&self, event: &str) -> Result<Option<WaitlistSettings>, StoreError> {
+        Ok(decode(self.ports.store.get(&keys::settings(event)).await?))
+    }
+
+    /// A signup's record.
+    pub async fn signup_record(&self, event: &str, id: &str) -> Result<Option<Signup>, StoreError> {
+        Ok(decode(self.ports.store.get(&keys::signup(event, id)).await?))
+    }
+
+    pub(in crate::app::waitlist) fn address_hash(&self, event: &str, canonical: &str) -> String {
+        self.signer.digest("address", &format!("{event}\n{canonical}"))
+    }
+
+    /// What makes a signup one of a kind at `event`: the canonical address, or for signups
+    /// with the box-office address (which many share) the phone number's digits.
+    pub(in crate::app::waitlist) fn identity_hash(
+        &self,
+        event: &str,
+        canonical: &str,
+        box_office_phone: Option<&str>,
+    ) -> String {
+        match box_office_phone {
+            Some(phone) => {
+                let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+                self.signer.digest("box-office-phone", &format!("{event}\n{digits}"))
+            }
+            None => self.address_hash(event, canonical),
+        }
+    }
+
+    /// The identity hash of a stored signup (its fields were checked when it was made).
+    pub(in crate::app::waitlist) fn address_of(&self, signup: &Signup) -> String {
+        let canonical = crate::core::email::canonicalize(&signup.email, self.rules).unwrap_or_default();
+        let phone = signup.phone.as_deref().filter(|_| signup.box_office_address);
+        self.identity_hash(&signup.event, &canonical, phone)
+    }
+
+    pub(in crate::app::waitlist) fn account_hash(&self, account: &str) -> String {
+        self.signer.digest("account", account)
+    }
+
+    /// A fixed-window limit: whether `who` is still within `limit` per `window` seconds.
+    pub(in crate::app::waitlist) async fn within(
+        &self,
+        what: &str,
+        who: &str,
+        limit: u32,
+        window: u64,
+    ) -> Result<bool, StoreError> {
+        let slot = self.now() / window;
+        let n = self
+            .ports
+            .store
+            .increment(&keys::rate(what, who, slot), 1, Some(Duration::from_secs(window)))
+            .await?;
+        Ok(n <= i64::from(limit))
+    }
+
+    /// Whether a client address may post another form now.
+    pub async fn client_within_limit(&self, client: &str) -> Result<bool, StoreError> {
+        self.within("ip", client, self.config.per_client_per_10_minutes, 600).await
+    }
+
+    /// The confirmation link for a signup.
+    pub fn confirm_token(&self, signup: &Signup) -> String {
+        self.signer.seal(Kind::Confirm, &link::signup_body(&signup.event, &signup.id), signup.expires)
+    }
+
+    /// The manage link for a signup.
+    pub fn manage_token(&self, signup: &Signup) -> String {
+        self.signer.seal(Kind::Manage, &link::signup_body(&signup.event, &signup.id), self.now() + MANAGE_FOR)
+    }
+
+    /// The signup a link of `kind` points to.
+    pub(in crate::app::waitlist) async fn signup_of(
+        &self,
+        kind: Kind,
+        token: &str,
+    ) -> Result<Result<Signup, TokenError>, StoreError> {
+        let body = match self.signer.open(kind, token, self.now()) {
+            Ok(b) => b,
+            Err(e) => return Ok(Err(e)),
+        };
+        let Some((event, id)) = link::parse_signup_body(body) else { return Ok(Err(TokenError::Malformed)) };
+        Ok(self.signup_record(event, id).await?.ok_or(TokenError::Expired))
+    }
+
+    /// The event a (possibly expired) link names, for "sign up again".
+    pub fn event_of_token(token: &str) -> Option<String> {
+        let body = token.rsplit_once('.')?.0.rsplit_once('.')?.0;
+        link::parse_signup_body(body).map(|(e, _)| e.to_owned())
+    }
+
+    /// The signed-in customer's account in `headers`, if the session cookie holds a valid token
+    /// within its times (`exp`, `nbf`) for one account.
+    pub fn account(&self, headers: &http::HeaderMap) -> Option<String> {
+        self.session.as_ref()?.signed_in_account(headers, self.now())
+    }
+}

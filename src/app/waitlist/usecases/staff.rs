@@ -1,0 +1,58 @@
+//! Box-office staff sessions: what a staff cookie's value opens (the pages that sign staff in
+//! and out are `web::staff`).
+//!
+//! The cookie holds the organizer and a fingerprint of the box-office token it was opened with;
+//! every staff request reads the organizer's record, so issuing a new box-office token ends
+//! every session of the old one at once. The token itself is never stored or sent back.
+
+use super::super::Waitlist;
+use crate::app::admin::organizers::organizer_record;
+use crate::core::blacklist::event_key;
+use crate::core::waitlist::link::{self, Kind};
+use crate::ports::store::{Store, StoreError};
+
+/// The staff session cookie.
+pub const STAFF_COOKIE: &str = "doorman_staff";
+
+/// How long a staff session lasts: a working day.
+pub const STAFF_FOR: u64 = 10 * 3600;
+
+/// A signed-in member of an organizer's box-office staff.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffSession {
+    /// The organizer.
+    pub organizer: String,
+    /// The organizer's display name.
+    pub name: String,
+    /// The organizer's general box-office address, if set up.
+    pub box_office_address: Option<String>,
+}
+
+impl<S: Store + Clone> Waitlist<S> {
+    /// The staff session a cookie's `value` holds: signed by us, not expired, and opened with
+    /// the organizer's current box-office token.
+    pub async fn staff_session_of(&self, value: &str) -> Result<Option<StaffSession>, StoreError> {
+        let Ok(body) = self.signer.open(Kind::Staff, value, self.now()) else { return Ok(None) };
+        let Some((organizer, fingerprint)) = link::parse_staff_body(body) else { return Ok(None) };
+        let Some(org) = organizer_record(&self.ports.store, organizer).await? else { return Ok(None) };
+        if org.box_office_fingerprint() != Some(fingerprint) {
+            return Ok(None); // a newer box-office token was issued since
+        }
+        Ok(Some(StaffSession {
+            organizer: org.id,
+            name: org.name,
+            box_office_address: org.box_office_address,
+        }))
+    }
+
+    /// The staff session of `value`, if it belongs to the organizer `event` is mapped to.
+    pub async fn staff_session_for(
+        &self,
+        value: &str,
+        event: &str,
+    ) -> Result<Option<StaffSession>, StoreError> {
+        let Some(session) = self.staff_session_of(value).await? else { return Ok(None) };
+        let organizer = self.ports.store.get(&event_key(event)).await?;
+        Ok((organizer.as_deref() == Some(session.organizer.as_bytes())).then_some(session))
+    }
+}
