@@ -7,14 +7,16 @@ use http::header;
 use http::{Method, Request, Response};
 
 use super::usecases::staff::STAFF_COOKIE;
+use super::usecases::{SignupOutcome, SignupRequest};
 use super::web::CSRF_COOKIE;
 use super::Waitlist;
 use crate::app::waitlist::WaitlistConfig;
 use crate::app::RequestContext;
 use crate::core::text::url_component;
+use crate::core::waitlist::form::CheckedSignup;
 use crate::core::waitlist::keys;
 use crate::core::waitlist::link::Signer;
-use crate::core::waitlist::WaitlistSettings;
+use crate::core::waitlist::{Lang, Signup, WaitlistSettings};
 use crate::ports::store::Store;
 use crate::testkit::{block_on, MemoryStore, TestBody, TestRig};
 
@@ -96,5 +98,55 @@ impl Site {
         self.send(Method::GET, "/waitlist/gala", browser, "", None);
         let form = format!("csrf={}&email={}&name=Ada&tickets=2", browser.token, url_component(email));
         self.send(Method::POST, "/waitlist/gala", browser, &form, client)
+    }
+}
+
+impl Site {
+    /// Changes the event's settings.
+    pub fn update(&self, change: impl FnOnce(&mut WaitlistSettings)) {
+        let key = keys::settings("gala");
+        let mut settings: WaitlistSettings =
+            serde_json::from_slice(&block_on(self.rig.store.get(&key)).unwrap().unwrap()).unwrap();
+        change(&mut settings);
+        block_on(self.rig.store.set(&key, &serde_json::to_vec(&settings).unwrap(), None)).unwrap();
+    }
+
+    /// Signs `email` up through the use case (no page), for `account`; answers the pending signup.
+    pub fn join(&self, email: &str, account: Option<&str>) -> Signup {
+        let before = self.signups();
+        let settings = block_on(self.waitlist.settings("gala")).unwrap().unwrap();
+        let fields = CheckedSignup {
+            email: email.into(),
+            canonical_email: email.to_ascii_lowercase(),
+            name: "Ada".into(),
+            phone: None,
+            tickets: 2,
+            note: None,
+            box_office_address: false,
+        };
+        let request = SignupRequest {
+            event: "gala".into(),
+            fields,
+            lang: Lang::En,
+            account: account.map(str::to_owned),
+            box_office: false,
+        };
+        let outcome = block_on(self.waitlist.signup(request, &settings, None)).unwrap();
+        assert_eq!(outcome, SignupOutcome::CheckMail);
+        let id = self.signups().into_iter().find(|id| !before.contains(id)).expect("a new signup");
+        block_on(self.waitlist.signup_record("gala", &id)).unwrap().unwrap()
+    }
+
+    /// The ids of the event's signups in the store.
+    pub fn signups(&self) -> Vec<String> {
+        let prefix = keys::signup("gala", "");
+        self.rig.store.keys().iter().filter_map(|k| k.strip_prefix(&prefix).map(str::to_owned)).collect()
+    }
+}
+
+impl Site {
+    /// `signup` as the store holds it now.
+    pub fn record(&self, signup: &Signup) -> Signup {
+        block_on(self.waitlist.signup_record(&signup.event, &signup.id)).unwrap().unwrap()
     }
 }

@@ -68,3 +68,50 @@ impl<S: Store + Clone> Waitlist<S> {
         Ok(CancelOutcome::Cancelled { signup: Box::new(signup) })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::waitlist::testing::site;
+    use crate::app::waitlist::ConfirmOutcome;
+
+    #[test]
+    fn cancelling_moves_those_behind_up_and_twice_is_harmless() {
+        crate::testkit::block_on(async {
+            let site = site();
+            let mut line = Vec::new();
+            for (email, account) in
+                [("ada@example.com", Some("cust-1")), ("bob@example.com", None), ("cy@example.com", None)]
+            {
+                let s = site.join(email, account);
+                let outcome = site.waitlist.confirm(&site.waitlist.confirm_token(&s)).await.unwrap();
+                assert!(matches!(outcome, ConfirmOutcome::Confirmed { .. }));
+                line.push(site.waitlist.signup_record("gala", &s.id).await.unwrap().unwrap());
+            }
+            let waitlist = &site.waitlist;
+            let place = |s: &Signup| {
+                let token = waitlist.manage_token(s);
+                async move { waitlist.view(&token).await.unwrap().unwrap().1 }
+            };
+            assert_eq!((place(&line[1]).await, place(&line[2]).await), (Some(2), Some(3)));
+            let ada = site.waitlist.manage_token(&line[0]);
+            assert!(matches!(
+                site.waitlist.cancel_by_link(&ada).await.unwrap(),
+                CancelOutcome::Cancelled { .. }
+            ));
+            assert_eq!(
+                (place(&line[1]).await, place(&line[2]).await),
+                (Some(1), Some(2)),
+                "those behind moved up"
+            );
+            assert!(matches!(
+                site.waitlist.cancel_by_link(&ada).await.unwrap(),
+                CancelOutcome::Cancelled { .. }
+            ));
+            assert_eq!(place(&line[2]).await, Some(2), "cancelling twice counts once");
+            let not_his = site.waitlist.cancel_for_account("cust-1", "gala", &line[1].id).await.unwrap();
+            assert_eq!(not_his, CancelOutcome::NotFound, "another's signup");
+            assert_eq!(site.waitlist.cancel_by_link("forged").await.unwrap(), CancelOutcome::NotFound);
+        });
+    }
+}

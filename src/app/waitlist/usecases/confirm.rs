@@ -178,3 +178,38 @@ impl<S: Store + Clone> Waitlist<S> {
         Ok(!over)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::app::waitlist::testing::site;
+
+    #[test]
+    fn a_link_confirms_once_within_the_caps_until_it_expires() {
+        crate::testkit::block_on(async {
+            let site = site();
+            site.update(|s| s.max_signups = Some(1));
+            let ada = site.join("ada@example.com", None);
+            let token = site.waitlist.confirm_token(&ada);
+            assert!(matches!(
+                site.waitlist.confirm(&token).await.unwrap(),
+                ConfirmOutcome::Confirmed { place: 1, .. }
+            ));
+            let again = site.waitlist.confirm(&token).await.unwrap();
+            assert!(matches!(again, ConfirmOutcome::AlreadyUsed { place: Some(1), .. }), "{again:?}");
+            let bob = site.join("bob@example.com", None);
+            let full = site.waitlist.confirm(&site.waitlist.confirm_token(&bob)).await.unwrap();
+            assert!(matches!(full, ConfirmOutcome::Full { .. }), "the list is at its cap: {full:?}");
+            site.update(|s| s.max_signups = None);
+            let cy = site.join("cy@example.com", None);
+            site.rig
+                .clock
+                .advance(Duration::from_secs(WaitlistSettings::new("gala").confirm_within_secs + 1));
+            let late = site.waitlist.confirm(&site.waitlist.confirm_token(&cy)).await.unwrap();
+            assert!(matches!(late, ConfirmOutcome::Expired { .. }), "{late:?}");
+            assert!(matches!(site.waitlist.confirm("not-a-token").await.unwrap(), ConfirmOutcome::Invalid));
+        });
+    }
+}

@@ -155,3 +155,50 @@ impl<S: Store + Clone> Waitlist<S> {
         self.session.as_ref()?.signed_in_account(headers, self.now())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::app::waitlist::testing::site;
+
+    #[test]
+    fn a_rate_window_counts_within_its_slot_and_a_new_slot_starts_over() {
+        crate::testkit::block_on(async {
+            let site = site();
+            let w = &site.waitlist;
+            for _ in 0..3 {
+                assert!(w.within("t", "who", 3, 600).await.unwrap());
+            }
+            assert!(!w.within("t", "who", 3, 600).await.unwrap(), "the fourth in the window");
+            assert!(w.within("t", "someone else", 3, 600).await.unwrap());
+            site.rig.clock.advance(Duration::from_secs(600));
+            assert!(w.within("t", "who", 3, 600).await.unwrap(), "a new window");
+        });
+    }
+
+    #[test]
+    fn links_name_their_signup_and_kinds_do_not_stand_in_for_each_other() {
+        crate::testkit::block_on(async {
+            let site = site();
+            let ada = site.join("ada@example.com", None);
+            let confirm = site.waitlist.confirm_token(&ada);
+            let manage = site.waitlist.manage_token(&ada);
+            assert_eq!(
+                Waitlist::<crate::testkit::MemoryStore>::event_of_token(&confirm).as_deref(),
+                Some("gala")
+            );
+            assert_eq!(site.waitlist.signup_of(Kind::Confirm, &confirm).await.unwrap().unwrap().id, ada.id);
+            assert_eq!(
+                site.waitlist.signup_of(Kind::Manage, &confirm).await.unwrap(),
+                Err(TokenError::Forged)
+            );
+            assert_eq!(site.waitlist.signup_of(Kind::Manage, &manage).await.unwrap().unwrap().id, ada.id);
+            let a = site.waitlist.identity_hash("gala", "ada@example.com", None);
+            let b = site.waitlist.identity_hash("gala", "ada@example.com", Some("+31 6 1234"));
+            assert_ne!(a, b, "the box office's signups are one of a kind by phone");
+            assert_ne!(a, site.waitlist.identity_hash("jazz", "ada@example.com", None), "per event");
+        });
+    }
+}

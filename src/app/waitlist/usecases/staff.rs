@@ -56,3 +56,47 @@ impl<S: Store + Clone> Waitlist<S> {
         Ok((organizer.as_deref() == Some(session.organizer.as_bytes())).then_some(session))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::admin::organizers::NewOrganizer;
+    use crate::app::admin::{Admin, Principal};
+    use crate::app::waitlist::testing::site;
+
+    #[test]
+    fn a_staff_cookie_opens_a_session_only_with_the_current_token_and_the_events_organizer() {
+        crate::testkit::block_on(async {
+            let site = site();
+            let admin = Admin::new(site.rig.ports(), None);
+            let op = Principal::Operator;
+            admin
+                .create_organizer(&op, &NewOrganizer { id: "harbour".into(), name: "Harbour Hall".into() })
+                .await
+                .unwrap();
+            admin.map_event(&op, "gala", "harbour").await.unwrap();
+            admin.rotate_box_office_token(&op, "harbour").await.unwrap();
+            let org = organizer_record(&site.rig.store, "harbour").await.unwrap().unwrap();
+            let fingerprint = org.box_office_fingerprint().unwrap().to_owned();
+            let sealed = |fingerprint: &str| {
+                site.waitlist.signer.seal(
+                    Kind::Staff,
+                    &link::staff_body("harbour", fingerprint),
+                    site.waitlist.now() + 60,
+                )
+            };
+            let value = sealed(&fingerprint);
+            assert_eq!(site.waitlist.staff_session_of(&value).await.unwrap().unwrap().name, "Harbour Hall");
+            assert!(site.waitlist.staff_session_for(&value, "gala").await.unwrap().is_some());
+            assert!(
+                site.waitlist.staff_session_for(&value, "jazz").await.unwrap().is_none(),
+                "not its event"
+            );
+            assert!(
+                site.waitlist.staff_session_of(&sealed("0123456789abcdef")).await.unwrap().is_none(),
+                "an old token"
+            );
+            assert!(site.waitlist.staff_session_of("garbage").await.unwrap().is_none());
+        });
+    }
+}

@@ -72,3 +72,23 @@ impl<S: Store + Clone> Waitlist<S> {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::app::waitlist::testing::site;
+
+    #[test]
+    fn a_customer_sees_their_own_signups_and_a_forged_link_sees_none() {
+        crate::testkit::block_on(async {
+            let site = site();
+            let ada = site.join("ada@example.com", Some("cust-1"));
+            site.join("bob@example.com", Some("cust-2"));
+            let mine = site.waitlist.mine("cust-1").await.unwrap();
+            assert_eq!(mine.iter().map(|(s, _)| s.id.as_str()).collect::<Vec<_>>(), [ada.id.as_str()]);
+            assert_eq!(mine[0].1, None, "pending: no place yet");
+            assert!(site.waitlist.mine("cust-3").await.unwrap().is_empty());
+            assert!(site.waitlist.view("gala.forged.1.AAAA").await.unwrap().is_err());
+            assert_eq!(site.waitlist.place("gala", 1).await.unwrap(), 1, "the first number is first in line");
+        });
+    }
+}

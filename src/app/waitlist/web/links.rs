@@ -226,3 +226,31 @@ impl<S: Store + Clone> Waitlist<S> {
         self.cancelled_page(head, form, outcome).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::waitlist::testing::{site, text, Browser};
+
+    #[test]
+    fn the_links_in_mails_confirm_show_and_cancel_a_signup() {
+        let site = site();
+        let ada = site.join("ada@example.com", None);
+        let mut browser = Browser::default();
+        let t = url_component(&site.waitlist.confirm_token(&ada));
+        let page = site.send(Method::GET, &format!("/waitlist/confirm?t={t}"), &mut browser, "", None);
+        assert_eq!(page.status(), StatusCode::OK);
+        assert!(text(&page).contains("Confirm my place"), "a button, so a mail scanner confirms nothing");
+        assert!(site.record(&ada).status == Status::Pending);
+        let done = site.send(Method::POST, "/waitlist/confirm", &mut browser, &format!("t={t}"), None);
+        assert!(text(&done).contains("place in line: 1"), "{}", text(&done));
+        let manage = url_component(&site.waitlist.manage_token(&ada));
+        let page = site.send(Method::GET, &format!("/waitlist/manage?t={manage}"), &mut browser, "", None);
+        assert!(text(&page).contains("Confirmed"));
+        let form = format!("t={manage}&csrf={}", browser.token);
+        let cancelled = site.send(Method::POST, "/waitlist/cancel", &mut browser, &form, None);
+        assert!(text(&cancelled).contains("Your signup is cancelled"), "{}", text(&cancelled));
+        let forged = site.send(Method::GET, "/waitlist/manage?t=gala.x.1.AAAA", &mut browser, "", None);
+        assert_eq!(forged.status(), StatusCode::NOT_FOUND);
+    }
+}

@@ -75,3 +75,25 @@ impl<S: Store + Clone> Waitlist<S> {
         self.cancelled_page(head, form, outcome).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::waitlist::testing::{site, text, Browser};
+    use crate::core::waitlist::Status;
+
+    #[test]
+    fn without_a_shop_session_my_signups_lists_and_cancels_nothing() {
+        let site = site();
+        let ada = site.join("ada@example.com", Some("cust-1"));
+        let mut browser = Browser::default();
+        let page = site.send(Method::GET, "/waitlist/mine", &mut browser, "", None);
+        assert_eq!(page.status(), StatusCode::OK);
+        assert!(text(&page).contains("Sign in to the shop"), "{}", text(&page));
+        site.send(Method::GET, "/waitlist/gala", &mut browser, "", None);
+        let form = format!("event=gala&id={}&csrf={}", ada.id, browser.token);
+        let refused = site.send(Method::POST, "/waitlist/mine/cancel", &mut browser, &form, None);
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+        assert_eq!(site.record(&ada).status, Status::Pending, "nothing cancelled");
+    }
+}

@@ -254,3 +254,28 @@ impl<S: Store + Clone> Waitlist<S> {
         r
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::waitlist::testing::{site, text, Browser};
+
+    #[test]
+    fn bad_fields_are_named_staff_fields_need_a_session_and_a_closed_list_takes_nothing() {
+        let site = site();
+        let mut browser = Browser::default();
+        site.send(Method::GET, "/waitlist/gala", &mut browser, "", None);
+        let bad = format!("csrf={}&email=not-an-address&name=&tickets=0", browser.token);
+        let page = site.send(Method::POST, "/waitlist/gala", &mut browser, &bad, None);
+        assert_eq!(page.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let html = text(&page);
+        assert!(html.contains("Enter a valid e-mail address") && html.contains("Enter a name."), "{html}");
+        let staff = format!("csrf={}&email=ada%40example.com&name=Ada&tickets=1&note=vip", browser.token);
+        let page = site.send(Method::POST, "/waitlist/gala", &mut browser, &staff, None);
+        assert_eq!(page.status(), StatusCode::FORBIDDEN, "box-office fields without a staff session");
+        site.update(|s| s.active = false);
+        let closed = site.send(Method::GET, "/waitlist/gala", &mut browser, "", None);
+        assert_eq!(closed.status(), StatusCode::NOT_FOUND);
+        assert!(site.signups().is_empty(), "nothing stored");
+    }
+}
