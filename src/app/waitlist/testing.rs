@@ -34,6 +34,26 @@ pub struct Browser {
     pub staff: String,
 }
 
+/// A customer's checked signup of `email` (two tickets, English) for the event `gala`.
+pub fn signup_request(email: &str, account: Option<&str>) -> SignupRequest {
+    let fields = CheckedSignup {
+        email: email.into(),
+        canonical_email: email.to_ascii_lowercase(),
+        name: "Ada".into(),
+        phone: None,
+        tickets: 2,
+        note: None,
+        box_office_address: false,
+    };
+    SignupRequest {
+        event: "gala".into(),
+        fields,
+        lang: Lang::En,
+        account: account.map(str::to_owned),
+        box_office: false,
+    }
+}
+
 /// A fresh site.
 pub fn site() -> Site {
     let rig = TestRig::default();
@@ -115,22 +135,7 @@ impl Site {
     pub fn join(&self, email: &str, account: Option<&str>) -> Signup {
         let before = self.signups();
         let settings = block_on(self.waitlist.settings("gala")).unwrap().unwrap();
-        let fields = CheckedSignup {
-            email: email.into(),
-            canonical_email: email.to_ascii_lowercase(),
-            name: "Ada".into(),
-            phone: None,
-            tickets: 2,
-            note: None,
-            box_office_address: false,
-        };
-        let request = SignupRequest {
-            event: "gala".into(),
-            fields,
-            lang: Lang::En,
-            account: account.map(str::to_owned),
-            box_office: false,
-        };
+        let request = signup_request(email, account);
         let outcome = block_on(self.waitlist.signup(request, &settings, None)).unwrap();
         assert_eq!(outcome, SignupOutcome::CheckMail);
         let id = self.signups().into_iter().find(|id| !before.contains(id)).expect("a new signup");

@@ -221,41 +221,25 @@ mod tests {
 
     use super::*;
     use crate::app::waitlist::WaitlistConfig;
-    use crate::app::Ports;
     use crate::core::waitlist::link::Signer;
-    use crate::testkit::MemoryStore;
-    use crate::testkit::{block_on, FailingRandom, InstantTasks};
+
+    use crate::testkit::{block_on, FailingRandom};
 
     #[test]
     fn a_failed_draw_stores_no_signup_and_counts_no_attempt() {
+        let site = crate::app::waitlist::testing::site();
+        let mut ports = site.rig.ports();
+        ports.random = Arc::new(FailingRandom);
+        let config = WaitlistConfig::new("https://shop.example", "Shop <waitlist@shop.example>");
+        let waitlist =
+            Waitlist::new(config, Signer::new(&[7u8; 32]).unwrap(), Default::default(), None, ports);
         block_on(async {
-            let store = MemoryStore::default();
-            let mut ports = Ports::new(store.clone(), Arc::new(InstantTasks::default()));
-            ports.random = Arc::new(FailingRandom);
-            let config = WaitlistConfig::new("https://shop.example", "Shop <waitlist@shop.example>");
-            let signer = Signer::new(&[7u8; 32]).unwrap();
-            let waitlist = Waitlist::new(config, signer, Default::default(), None, ports);
-            let mut settings = WaitlistSettings::new("gala");
-            (settings.active, settings.sold_out) = (true, true);
-            let fields = CheckedSignup {
-                email: "ada@example.com".into(),
-                canonical_email: "ada@example.com".into(),
-                name: "Ada".into(),
-                phone: None,
-                tickets: 2,
-                note: None,
-                box_office_address: false,
-            };
-            let request = SignupRequest {
-                event: "gala".into(),
-                fields,
-                lang: Lang::En,
-                account: None,
-                box_office: false,
-            };
+            let before = site.rig.store.keys();
+            let settings = waitlist.settings("gala").await.unwrap().unwrap();
+            let request = crate::app::waitlist::testing::signup_request("ada@example.com", None);
             let outcome = waitlist.signup(request, &settings, None).await;
             assert!(matches!(outcome, Err(Unavailable::Randomness(_))), "{outcome:?}");
-            assert!(store.scan_prefix("", 100).await.unwrap().is_empty(), "no claim, no signup, no mail");
+            assert_eq!(site.rig.store.keys(), before, "no claim, no signup, no mail, no attempt counted");
         });
     }
 }

@@ -2,7 +2,7 @@
 
 use askama::Template;
 use bytes::Bytes;
-use http::header::{self};
+use http::header;
 use http::request::Parts;
 use http::{Response, StatusCode};
 
