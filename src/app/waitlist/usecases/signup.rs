@@ -9,7 +9,7 @@ use super::*;
 use crate::app::blacklist::Blacklist;
 use crate::app::outbox;
 use crate::core::waitlist::form::CheckedSignup;
-use crate::core::waitlist::link::{self};
+use crate::core::waitlist::link;
 use crate::core::waitlist::{keys, Lang, Signup, Status, WaitlistSettings};
 use crate::ports::store::{Store, StoreError};
 
