@@ -1,5 +1,6 @@
 //! Settings and secrets from `wasi:config` (Spin variables), read per request; nothing is baked
-//! into the component.
+//! into the component. The names are `doorman::core::policy::edge`'s table, which tests check
+//! against `spin.toml` and the README.
 //!
 //! | variable | meaning |
 //! |---|---|
@@ -11,7 +12,7 @@
 //! | any other, e.g. `backend_url` | a policy override, as the environment variable `DOORMAN_BACKEND_URL` natively |
 
 use doorman::app::{secrets, AppSpec};
-use doorman::core::policy::Policy;
+use doorman::core::policy::{edge, Policy};
 
 use crate::bindings::wasi::config::store as config;
 
@@ -37,11 +38,12 @@ pub fn load() -> Result<Settings, String> {
         // An empty secret is an unset one (Spin variables need a default to be optional).
         let secret = || Some(value.clone()).filter(|v| !v.is_empty());
         match name.as_str() {
-            "policy" => text = Some(value),
-            "hash_key" => hash_key = secret(),
-            "session_key" => session_key = secret(),
-            "link_key" => link_key = secret(),
-            "kv_store" => store_label = Some(value),
+            edge::POLICY => text = Some(value),
+            edge::HASH_KEY => hash_key = secret(),
+            edge::SESSION_KEY => session_key = secret(),
+            edge::LINK_KEY => link_key = secret(),
+            edge::KV_STORE => store_label = Some(value),
+            // `backend_url` among them: it overrides `backend.url`.
             other => overrides.push((format!("DOORMAN_{}", other.to_ascii_uppercase()), value)),
         }
     }

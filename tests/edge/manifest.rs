@@ -105,8 +105,33 @@ fn spin_toml_is_a_manifest_spin_accepts_for_this_component() {
             assert!(variables.contains_key(&r), "`{name}` refers to undeclared `{r}`");
         }
     }
-    for needed in ["policy", "hash_key", "session_key"] {
-        assert!(component_vars.contains_key(needed), "the component reads `{needed}`");
+    // Every variable the component reads is declared at both levels, as the table says: Spin
+    // hands a component only the variables its manifest grants it.
+    use doorman::core::policy::edge::EDGE_VARIABLES;
+    for v in EDGE_VARIABLES {
+        let decl = variables.get(v.name).unwrap_or_else(|| panic!("`{}` is not declared", v.name));
+        assert_eq!(
+            decl.get("required").and_then(|r| r.as_bool()) == Some(true),
+            v.required,
+            "`{}` required",
+            v.name
+        );
+        assert_eq!(
+            decl.get("secret").and_then(|r| r.as_bool()) == Some(true),
+            v.secret,
+            "`{}` secret",
+            v.name
+        );
+        let granted = component_vars.get(v.name).and_then(|t| t.as_str());
+        assert_eq!(
+            granted,
+            Some(format!("{{{{ {} }}}}", v.name).as_str()),
+            "`{}` is granted to the component",
+            v.name
+        );
+    }
+    for name in variables.keys() {
+        assert!(EDGE_VARIABLES.iter().any(|v| v.name == name), "`{name}` is declared but read by nobody");
     }
 
     // allowed_outbound_hosts: a template over an app variable; resolved, scheme://host[:port].
@@ -129,4 +154,20 @@ fn the_id_rules_are_spins() {
     assert!(kebab("doorman") && kebab("edge-proxy2") && !kebab("my_api") && !kebab("2x") && !kebab(""));
     assert!(snake("backend_url") && snake("api_v2") && !snake("key_1") && !snake("Policy") && !snake("a-b"));
     assert_eq!(references("{{ backend_url }}"), ["backend_url"]);
+}
+
+/// The README's table of the component's variables lists each of them, and nothing else.
+#[test]
+fn the_readmes_table_of_edge_variables_is_the_components() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let section = readme.split("## At the edge (Spin)").nth(1).expect("the README's edge section");
+    let table: Vec<&str> = section
+        .lines()
+        .skip_while(|l| !l.starts_with("| variable |"))
+        .skip(2)
+        .take_while(|l| l.starts_with('|'))
+        .map(|l| l.split('`').nth(1).unwrap())
+        .collect();
+    let names: Vec<&str> = doorman::core::policy::edge::EDGE_VARIABLES.iter().map(|v| v.name).collect();
+    assert_eq!(table, names, "README.md, \"At the edge (Spin)\": one row per variable, in the table's order");
 }

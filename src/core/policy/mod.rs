@@ -15,6 +15,7 @@
 //! field and what is wrong. Secrets are never read from here; the policy names files to read them
 //! from, and the hosts read those.
 
+pub mod edge;
 mod env;
 mod error;
 mod raw;
