@@ -171,3 +171,20 @@ fn the_readmes_table_of_edge_variables_is_the_components() {
     let names: Vec<&str> = doorman::core::policy::edge::EDGE_VARIABLES.iter().map(|v| v.name).collect();
     assert_eq!(table, names, "README.md, \"At the edge (Spin)\": one row per variable, in the table's order");
 }
+
+/// `spin-runtime.toml` puts the store the component opens on Redis, as the README says.
+#[test]
+fn the_runtime_config_puts_the_components_store_on_redis() {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/spin-runtime.toml")).unwrap();
+    let config: toml::Table = text.parse().expect("spin-runtime.toml is TOML");
+    let stores = config["key_value_store"].as_table().unwrap();
+    let declared = manifest()["component"]["doorman"]["key_value_stores"].clone();
+    for label in declared.as_array().unwrap() {
+        let store = &stores[label.as_str().unwrap()];
+        assert_eq!(store["type"].as_str(), Some("redis"), "{label:?}: the Redis native Doorman uses");
+        let url = store["url"].as_str().unwrap();
+        assert!(url.starts_with("redis://") || url.starts_with("rediss://"), "{url}");
+    }
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    assert!(readme.contains("spin up --runtime-config-file spin-runtime.toml"));
+}
