@@ -206,9 +206,28 @@ impl WasiHttpView for State {
     }
 }
 
+/// What the component may read of `given`, as `spin.toml` grants it.
+fn granted(given: &[(&str, &str)]) -> HashMap<String, String> {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/spin.toml")).unwrap();
+    let manifest: toml::Table = text.parse().unwrap();
+    let declared = manifest["variables"].as_table().unwrap();
+    let grants = manifest["component"]["doorman"]["variables"].as_table().unwrap();
+    grants
+        .keys()
+        .filter_map(|name| {
+            let value = given.iter().find(|(k, _)| k == name).map(|(_, v)| v.to_string());
+            let default = declared.get(name).and_then(|d| d.get("default")).and_then(|d| d.as_str());
+            value.or(default.map(str::to_owned)).map(|v| (name.clone(), v))
+        })
+        .collect()
+}
+
 impl EdgeHost {
-    /// A host on the Redis at `redis_url` with the component's `variables`.
+    /// A host on the Redis at `redis_url` with the component's `variables`, granted as Spin
+    /// grants them: only those `spin.toml` gives the component (the others are dropped, as Spin
+    /// drops environment variables no manifest declares), and a declared default for those unset.
     pub async fn new(redis_url: &str, variables: &[(&str, &str)]) -> Self {
+        let variables = granted(variables);
         let (engine, component) = compiled();
         let mut linker: Linker<State> = Linker::new(engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).expect("wasi links");
@@ -222,7 +241,7 @@ impl EdgeHost {
         Self {
             pre,
             redis,
-            variables: variables.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            variables,
             stores: vec!["default".into()],
             kv_stall: None,
             kv_down: false,
