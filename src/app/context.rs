@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use http::HeaderMap;
 
-use crate::core::forwarding::{client_ip, ClientFacts};
+use crate::core::forwarding::client_ip;
 use crate::core::policy::ForwardingPolicy;
 
 /// The request's context: who the client is, as far as the host can tell.
@@ -21,8 +21,7 @@ pub struct RequestContext {
 impl RequestContext {
     /// The context of a request from `peer`, read with `forwarding`'s trusted proxies.
     pub fn new(peer: Option<IpAddr>, forwarding: &ForwardingPolicy, headers: &HeaderMap) -> Self {
-        let client =
-            peer.map(|peer| client_ip(&ClientFacts::new(peer, "http", forwarding), forwarding, headers));
+        let client = peer.map(|peer| client_ip(peer, forwarding, headers));
         Self { client }
     }
 }

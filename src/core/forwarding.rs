@@ -43,7 +43,7 @@ impl ClientFacts {
     /// Facts of a connection from `peer`, on a listener speaking `proto`.
     pub fn new(peer: IpAddr, proto: &'static str, policy: &ForwardingPolicy) -> Self {
         let peer = canonical(peer);
-        let trusted = policy.trusted_proxies.iter().any(|net| net.contains(&peer));
+        let trusted = is_trusted(peer, policy);
         let node = match peer {
             IpAddr::V4(v4) => v4.to_string(),
             IpAddr::V6(v6) => format!("\"[{v6}]\""),
@@ -58,6 +58,11 @@ impl ClientFacts {
     }
 }
 
+/// Whether `ip` (canonical) is one of the policy's trusted proxies.
+fn is_trusted(ip: IpAddr, policy: &ForwardingPolicy) -> bool {
+    policy.trusted_proxies.iter().any(|net| net.contains(&ip))
+}
+
 /// IPv4-mapped IPv6 addresses (`::ffff:192.0.2.1`) are treated as the IPv4 address.
 fn canonical(ip: IpAddr) -> IpAddr {
     match ip {
@@ -66,14 +71,15 @@ fn canonical(ip: IpAddr) -> IpAddr {
     }
 }
 
-/// The client's address for rate limits: the peer, or, when the peer is a trusted proxy, the
+/// The client's address for rate limits: the `peer`, or, when the peer is a trusted proxy, the
 /// nearest address in `X-Forwarded-For` that is not a trusted proxy itself (entries further
 /// left were written by the client and prove nothing).
-pub fn client_ip(client: &ClientFacts, policy: &ForwardingPolicy, headers: &HeaderMap) -> IpAddr {
-    if !client.trusted {
-        return client.ip;
+pub fn client_ip(peer: IpAddr, policy: &ForwardingPolicy, headers: &HeaderMap) -> IpAddr {
+    let peer = canonical(peer);
+    if !is_trusted(peer, policy) {
+        return peer;
     }
-    let mut nearest = client.ip;
+    let mut nearest = peer;
     let entries: Vec<&str> = headers
         .get_all(&X_FORWARDED_FOR)
         .iter()
@@ -84,7 +90,7 @@ pub fn client_ip(client: &ClientFacts, policy: &ForwardingPolicy, headers: &Head
         let Ok(ip) = entry.trim().parse::<IpAddr>() else { return nearest };
         let ip = canonical(ip);
         nearest = ip;
-        if !policy.trusted_proxies.iter().any(|net| net.contains(&ip)) {
+        if !is_trusted(ip, policy) {
             return ip;
         }
     }
@@ -363,20 +369,21 @@ mod tests {
         let mut h = HeaderMap::new();
         h.append("x-forwarded-for", "203.0.113.9, 198.51.100.7".parse().unwrap());
         h.append("x-forwarded-for", "10.1.1.1".parse().unwrap());
-        let from_proxy = ClientFacts::new("10.0.0.7".parse().unwrap(), "http", &policy);
+        let from_proxy: IpAddr = "10.0.0.7".parse().unwrap();
         assert_eq!(
-            client_ip(&from_proxy, &policy, &h).to_string(),
+            client_ip(from_proxy, &policy, &h).to_string(),
             "198.51.100.7",
             "the client wrote 203.0.113.9"
         );
-        let direct = ClientFacts::new("192.0.2.1".parse().unwrap(), "http", &policy);
         assert_eq!(
-            client_ip(&direct, &policy, &h).to_string(),
+            client_ip("192.0.2.1".parse().unwrap(), &policy, &h).to_string(),
             "192.0.2.1",
             "an untrusted peer's header counts for nothing"
         );
         h.insert("x-forwarded-for", "junk".parse().unwrap());
-        assert_eq!(client_ip(&from_proxy, &policy, &h).to_string(), "10.0.0.7");
+        assert_eq!(client_ip(from_proxy, &policy, &h).to_string(), "10.0.0.7");
+        let mapped: IpAddr = "::ffff:10.0.0.7".parse().unwrap();
+        assert_eq!(client_ip(mapped, &policy, &HeaderMap::new()).to_string(), "10.0.0.7", "IPv4-mapped");
     }
 
     #[test]
