@@ -131,18 +131,8 @@ mod tests {
     use super::*;
     use crate::testkit::{InstantTasks, MemoryStore};
 
-    const POLICY: &str = r#"
-[backend]
-url = "http://127.0.0.1:9"
-[blacklist]
-hash = "sha256"
-[[blacklist.checkout]]
-route = "POST /events/{event}/checkout"
-redirect = "/events/{event}"
-[waitlist]
-public_url = "https://shop.example"
-from = "Shop <waitlist@shop.example>"
-"#;
+    const WAITLIST: &str =
+        "[waitlist]\npublic_url = \"https://shop.example\"\nfrom = \"Shop <waitlist@shop.example>\"\n";
 
     fn ports() -> Ports<MemoryStore> {
         Ports::new(MemoryStore::default(), Arc::new(InstantTasks::default()))
@@ -150,7 +140,7 @@ from = "Shop <waitlist@shop.example>"
 
     #[test]
     fn a_policy_becomes_one_app_with_every_feature_it_names() {
-        let policy = Policy::from_toml_str("t", POLICY, std::iter::empty()).unwrap();
+        let policy = crate::app::blacklist::test_policy("", WAITLIST);
         let signer = Signer::new(&[7u8; 32]).unwrap();
         let missing = AppSpec::from_policy(&policy, None, None, Some(signer.clone()));
         assert_eq!(missing.unwrap_err(), SpecError::NoHasher);

@@ -134,30 +134,17 @@ mod tests {
     use super::*;
     use crate::app::{assemble, AppSpec, Lifecycle};
     use crate::core::email_hash::EmailHasher;
-    use crate::core::policy::Policy;
     use crate::core::waitlist::link::Signer;
     use crate::core::waitlist::{keys, WaitlistSettings};
     use crate::ports::store::Store;
     use crate::testkit::{block_on, MemoryStore, TestBody, TestRig};
 
-    const POLICY: &str = r##"
-[backend]
-url = "http://127.0.0.1:9"
-[blacklist]
-hash = "sha256"
-[[blacklist.checkout]]
-route = "POST /events/{event}/checkout"
-redirect = "/events/{event}"
-[waitlist]
-public_url = "https://shop.example"
-from = "Shop <waitlist@shop.example>"
-[waitlist.button]
-route = "GET /events/{event}"
-selector = "#tickets"
-"##;
+    const WAITLIST: &str =
+        "[waitlist]\npublic_url = \"https://shop.example\"\nfrom = \"Shop <waitlist@shop.example>\"\n\
+        [waitlist.button]\nroute = \"GET /events/{event}\"\nselector = \"#tickets\"\n";
 
     fn app(rig: &TestRig) -> App<MemoryStore> {
-        let policy = Policy::from_toml_str("t.toml", POLICY, []).unwrap();
+        let policy = crate::app::blacklist::test_policy("", WAITLIST);
         let spec = AppSpec::from_policy(
             &policy,
             Some(EmailHasher::PlainSha256),

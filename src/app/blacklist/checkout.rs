@@ -135,7 +135,6 @@ mod tests {
     use crate::core::blacklist::{entry_key, Identity, Scope};
     use crate::core::email::canonicalize;
     use crate::core::email_hash::EmailHasher;
-    use crate::core::policy::Policy;
     use crate::testkit::{
         block_on, InstantTasks, ManualClock, MemoryStore, RecordedEvents, Reported, TestBody,
     };
@@ -149,11 +148,7 @@ mod tests {
     }
 
     fn bed(extra: &str) -> Bed {
-        let text = format!(
-            "[backend]\nurl = \"http://127.0.0.1:9\"\n[blacklist]\nhash = \"sha256\"\n{extra}\n\
-             [[blacklist.checkout]]\nroute = \"POST /events/{{event}}/checkout\"\nredirect = \"/events/{{event}}\"\n"
-        );
-        let policy = Policy::from_toml_str("t.toml", &text, []).unwrap();
+        let policy = super::super::test_policy(extra, "");
         let clock = Arc::new(ManualClock::at(1_800_000_000_000));
         let store = MemoryStore::new(clock.clone());
         let (tasks, events) = (Arc::new(InstantTasks::default()), Arc::new(RecordedEvents::default()));

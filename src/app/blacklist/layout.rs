@@ -144,9 +144,7 @@ mod tests {
             store.set(&entry_key(&trent, &Scope::Platform), &stored(None), None).await.unwrap();
             store.set(&crate::core::blacklist::event_key("gala"), b"harbour", None).await.unwrap();
 
-            let text = "[backend]\nurl = \"http://127.0.0.1:1\"\n[blacklist]\nemail_fields = [\"email\"]\n\
-                        [[blacklist.checkout]]\nroute = \"POST /events/{event}/checkout\"\nredirect = \"/events/{event}\"\n";
-            let policy = crate::core::policy::Policy::from_toml_str("t.toml", text, []).unwrap();
+            let policy = super::super::test_policy("email_fields = [\"email\"]", "");
             let ports = Ports::new(store.clone(), Arc::new(InstantTasks::default()));
             let blacklist = Blacklist::new(
                 policy.blacklist.unwrap(),

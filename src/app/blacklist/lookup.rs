@@ -285,9 +285,7 @@ mod tests {
     fn one_round_trip_once_the_mapping_is_known_and_a_changed_mapping_applies_at_once() {
         crate::testkit::block_on(async {
             let store = Counted(MemoryStore::default(), Arc::default());
-            let text = "[backend]\nurl = \"http://127.0.0.1:1\"\n[blacklist]\nemail_fields = [\"email\"]\n\
-                    [[blacklist.checkout]]\nroute = \"POST /events/{event}/checkout\"\nredirect = \"/events/{event}\"\n";
-            let policy = crate::core::policy::Policy::from_toml_str("t.toml", text, []).unwrap();
+            let policy = super::super::test_policy("email_fields = [\"email\"]", "");
             let hasher = EmailHasher::hmac(&[7u8; 32]).unwrap();
             let ports = Ports::new(store.clone(), Arc::new(InstantTasks::default()));
             let blacklist = Blacklist::new(

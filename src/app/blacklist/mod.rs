@@ -159,6 +159,18 @@ impl<S: Store + Clone> Blacklist<S> {
     }
 }
 
+/// The policy of the tier's unit tests: checkouts at `POST /events/{event}/checkout`, turned
+/// back to the event page, addresses hashed with plain SHA-256; `blacklist` adds settings to
+/// `[blacklist]`, `rest` more sections.
+#[cfg(test)]
+pub(crate) fn test_policy(blacklist: &str, rest: &str) -> crate::core::policy::Policy {
+    let text = format!(
+        "[backend]\nurl = \"http://127.0.0.1:9\"\n[blacklist]\nhash = \"sha256\"\n{blacklist}\n\
+         [[blacklist.checkout]]\nroute = \"POST /events/{{event}}/checkout\"\nredirect = \"/events/{{event}}\"\n{rest}"
+    );
+    crate::core::policy::Policy::from_toml_str("t.toml", &text, []).unwrap()
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
@@ -167,13 +179,10 @@ mod tests {
 
     use super::*;
     use crate::app::Step;
-    use crate::core::policy::Policy;
     use crate::testkit::{block_on, MemoryStore, TestBody, TestRig};
 
     fn blacklist(rig: &TestRig, lifecycle: Lifecycle) -> Blacklist<MemoryStore> {
-        let text = "[backend]\nurl = \"http://127.0.0.1:9\"\n[blacklist]\nhash = \"sha256\"\nmatch_timing = true\n\
-                    [[blacklist.checkout]]\nroute = \"POST /events/{event}/checkout\"\nredirect = \"/events/{event}\"\n";
-        let policy = Policy::from_toml_str("t.toml", text, []).unwrap().blacklist.unwrap();
+        let policy = test_policy("match_timing = true", "").blacklist.unwrap();
         Blacklist::new(policy, EmailHasher::PlainSha256, None, rig.ports(), lifecycle)
     }
 
