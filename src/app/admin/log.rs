@@ -170,17 +170,4 @@ mod tests {
             }
         });
     }
-
-    #[test]
-    fn a_failing_store_loses_the_record_but_not_the_change() {
-        block_on(async {
-            let rig = TestRig::default();
-            let admin = Admin::new(rig.ports(), None);
-            rig.store.set_down(true);
-            admin.record(&Principal::Operator, AuditAction::Add, "account", "a", &Scope::Platform).await;
-            rig.store.set_down(false);
-            let page = admin.audit_log(&Principal::Operator, None, None, None).await.unwrap();
-            assert!(page.records.is_empty());
-        });
-    }
 }
