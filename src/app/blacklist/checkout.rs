@@ -204,6 +204,23 @@ mod tests {
             bed.events.take(),
             [Reported::Checkout(CheckoutOutcome::Blocked), Reported::Checkout(CheckoutOutcome::Forwarded)]
         );
+        // Once the background work has run: Mallory's block is audited, Carol's forward is not.
+        let audit = || bed.store.keys().into_iter().filter(|k| k.starts_with("audit:")).count();
+        let before = audit();
+        block_on(bed.tasks.run_spawned());
+        let records: Vec<String> = bed
+            .store
+            .keys()
+            .into_iter()
+            .filter(|k| k.starts_with("audit:"))
+            .filter_map(|k| block_on(bed.store.get(&k)).unwrap())
+            .map(|v| String::from_utf8(v).unwrap())
+            .filter(|v| v.contains("\"action\":\"block\""))
+            .collect();
+        assert_eq!(before, 0, "audited in the background, not before the answer");
+        let mallory = EmailHasher::PlainSha256.hash_hex("mallory@example.com");
+        assert_eq!(records.len(), 1, "one block record, Mallory's: {records:?}");
+        assert!(records[0].contains(&mallory));
     }
 
     #[test]
