@@ -371,6 +371,8 @@ async fn bench() {
     let hasher = EmailHasher::hmac(HASH_KEY.as_bytes()).unwrap();
     let mallory = Identity::EmailHash(hasher.hash_hex("mallory@example.com"));
     store.set(&entry_key(&mallory, &Scope::Platform), b"{}", None).await.unwrap();
+    // What `doorman serve` does to a store it starts on.
+    doorman::app::blacklist::index::build(&store).await.unwrap();
 
     // The native layer around the native forwarder, on the same Redis and backend.
     let policy = Policy::from_toml_str("bench", &text, std::iter::empty()).unwrap();

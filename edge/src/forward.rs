@@ -4,7 +4,7 @@
 //! backend cannot be reached or breaks the protocol, 504 when it does not answer in time, 400
 //! when the client's own body broke off.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr};
 
 use bytes::Bytes;
 use doorman::core::forwarding::{self, ClientFacts};
@@ -14,9 +14,6 @@ use wasip2::http::types::{ErrorCode, IncomingBody};
 use wstd::http::{Body, Client, Request};
 
 use crate::incoming::{Answer, RequestBody, FORBIDDEN};
-
-/// The client's address as the edge host reports it (Spin's `spin-client-addr`).
-static CLIENT_ADDR: HeaderName = HeaderName::from_static("spin-client-addr");
 
 /// A request body on its way to the backend.
 pub enum Outgoing {
@@ -105,18 +102,17 @@ fn status_of(code: Option<&ErrorCode>) -> StatusCode {
     }
 }
 
-/// The connection's address, as the edge host reports it (Spin's `spin-client-addr`), if it does.
-pub fn peer(head: &http::request::Parts) -> Option<IpAddr> {
-    head.headers
-        .get(&CLIENT_ADDR)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<SocketAddr>().map(|a| a.ip()).or_else(|_| v.parse::<IpAddr>()).ok())
+/// The address of the edge's peer, as its platform reports it in the policy's
+/// `forwarding.client_address_header` (Spin's `spin-client-addr` unless the policy names
+/// another), if it does.
+pub fn peer(head: &http::request::Parts, policy: &Policy) -> Option<IpAddr> {
+    forwarding::address_in_header(&head.headers, policy.forwarding.client_address_header.as_str())
 }
 
-/// What the edge knows of the client for forwarding headers: its address from the host, the
+/// What the edge knows of the client for forwarding headers: its address from the platform, the
 /// scheme it used.
 fn client_facts(head: &http::request::Parts, policy: &Policy) -> ClientFacts {
-    let peer = peer(head).unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+    let peer = peer(head, policy).unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
     let proto = if head.uri.scheme_str() == Some("https") { "https" } else { "http" };
     ClientFacts::new(peer, proto, &policy.forwarding)
 }

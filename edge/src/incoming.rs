@@ -2,6 +2,7 @@
 //! application tier's [`BodyStream`], and the answer written back through the response outparam.
 
 use bytes::Bytes;
+use doorman::app::waitlist::button::PageRewriter;
 use doorman::core::error_page::error_response;
 use doorman::ports::body::BodyStream;
 use doorman::ports::events::ClientFaultKind;
@@ -119,6 +120,8 @@ pub struct Answer {
 enum AnswerBody {
     Bytes(Bytes),
     Backend(wstd::http::Body),
+    /// The backend's event page, through the waitlist button's rewriter.
+    Rewritten(wstd::http::Body, Box<PageRewriter>),
 }
 
 impl From<Response<Bytes>> for Answer {
@@ -145,6 +148,19 @@ impl Answer {
         self.from_backend.then_some((self.head.status, &self.head.headers))
     }
 
+    /// Puts the waitlist button into the backend's page as it streams out, when the tier's
+    /// rules take the answer (HTML, not compressed); any other answer goes out as it came.
+    pub fn rewrite(&mut self, rewriter: PageRewriter) {
+        if !self.from_backend || !PageRewriter::takes_answer(&mut self.head.headers) {
+            return;
+        }
+        let body = std::mem::replace(&mut self.body, AnswerBody::Bytes(Bytes::new()));
+        self.body = match body {
+            AnswerBody::Backend(page) => AnswerBody::Rewritten(page, Box::new(rewriter)),
+            other => other,
+        };
+    }
+
     /// Adds the request id, as every answer carries it.
     pub fn set_request_id(&mut self, name: &HeaderName, id: HeaderValue) {
         self.head.headers.insert(name.clone(), id);
@@ -169,7 +185,8 @@ pub async fn respond(out: ResponseOutparam, answer: Answer) {
     let stream = AsyncOutputStream::new(stream);
     let complete = match answer.body {
         AnswerBody::Bytes(bytes) => stream.write_all(&bytes).await.is_ok(),
-        AnswerBody::Backend(backend) => copy_body(backend, &stream).await,
+        AnswerBody::Backend(backend) => copy_body(backend, &stream, None).await,
+        AnswerBody::Rewritten(page, rewriter) => copy_body(page, &stream, Some(*rewriter)).await,
     };
     drop(stream);
     if complete {
@@ -177,24 +194,45 @@ pub async fn respond(out: ResponseOutparam, answer: Answer) {
     }
 }
 
-async fn copy_body(backend: wstd::http::Body, to: &AsyncOutputStream) -> bool {
+/// Copies the backend's body to the client, through `rewriter` when there is one; `false` when
+/// either side broke off (or the page could not be rewritten).
+async fn copy_body(
+    backend: wstd::http::Body,
+    to: &AsyncOutputStream,
+    mut rewriter: Option<PageRewriter>,
+) -> bool {
     let mut body = backend.into_boxed_body();
     while let Some(frame) = body.frame().await {
-        match frame {
-            Ok(frame) => {
-                if let Some(data) = frame.data_ref() {
-                    if to.write_all(data).await.is_err() {
-                        return false;
-                    }
-                }
-            }
+        let data = match frame {
+            Ok(frame) => match frame.into_data() {
+                Ok(data) => data,
+                Err(_) => continue,
+            },
             Err(e) => {
                 eprintln!("doorman-edge: backend body broke off: {e}");
                 return false;
             }
+        };
+        let out = match rewriter.as_mut().map(|r| r.feed(&data)) {
+            None => data,
+            Some(Ok(out)) => out,
+            Some(Err(e)) => {
+                eprintln!("doorman-edge: event page not rewritten: {e}");
+                return false;
+            }
+        };
+        if !out.is_empty() && to.write_all(&out).await.is_err() {
+            return false;
         }
     }
-    true
+    match rewriter.map(PageRewriter::finish) {
+        Some(Ok(rest)) => rest.is_empty() || to.write_all(&rest).await.is_ok(),
+        Some(Err(e)) => {
+            eprintln!("doorman-edge: event page not rewritten: {e}");
+            false
+        }
+        None => true,
+    }
 }
 
 /// The header fields a host takes: forbidden ones are the host's own and left out.

@@ -5,8 +5,9 @@
 //! same bytes: Spin's Redis key-value store keeps keys as given and values as raw strings, and
 //! counts with `INCRBY` (decimal strings), as native Doorman does. What `wasi:keyvalue` cannot
 //! do is answered plainly:
-//! - expiry: values written here carry no expiry (the interface has none); lookups still see
-//!   native entries expire, because Redis expires them;
+//! - expiry: the interface has none, so a key written with a lifetime gets a companion key
+//!   saying when it expires (`doorman::core::expiry`), and native Doorman's sweeper deletes
+//!   both once it has passed; lookups see native entries expire, because Redis expires them;
 //! - `set_many` is one `set` per item, not all or nothing;
 //! - `exists_many` and `get_many` are one call per key (Spin's Redis `get-many` cannot be relied
 //!   on);
@@ -16,6 +17,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use doorman::core::expiry;
 use doorman::ports::store::{ScanPage, SetItem, Store, StoreError};
 
 use crate::bindings::wasi::keyvalue::{atomics, store};
@@ -51,6 +53,42 @@ impl KvStore {
     }
 }
 
+impl KvStore {
+    /// Writes `value` under `key`, with its lifetime in a companion written first (or, without
+    /// one, any companion an earlier write left removed first): a crash in between leaves a
+    /// companion of a key that is not there yet, never a key that outlives its lifetime.
+    fn write(
+        &self,
+        bucket: &store::Bucket,
+        key: &str,
+        value: &[u8],
+        ttl: Option<Duration>,
+    ) -> Result<(), StoreError> {
+        let companion = self.key(&expiry::companion(key));
+        match ttl {
+            Some(ttl) => bucket.set(&companion, &expiry::encode(expires_at(ttl))).map_err(failure)?,
+            None => bucket.delete(&companion).map_err(failure)?,
+        }
+        bucket.set(&self.key(key), value).map_err(failure)
+    }
+
+    /// Gives a key this call created (a first increment, a claim) its lifetime.
+    fn created(&self, bucket: &store::Bucket, key: &str, ttl: Option<Duration>) -> Result<(), StoreError> {
+        match ttl {
+            Some(ttl) => bucket
+                .set(&self.key(&expiry::companion(key)), &expiry::encode(expires_at(ttl)))
+                .map_err(failure),
+            None => Ok(()),
+        }
+    }
+}
+
+/// When a lifetime of `ttl` from now ends, in Unix milliseconds.
+fn expires_at(ttl: Duration) -> u64 {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    (now + ttl).as_millis() as u64
+}
+
 impl Store for KvStore {
     async fn ping(&self) -> Result<(), StoreError> {
         self.bucket().map(|_| ())
@@ -60,23 +98,24 @@ impl Store for KvStore {
         self.bucket()?.get(&self.key(key)).map_err(failure)
     }
 
-    async fn set(&self, key: &str, value: &[u8], _ttl: Option<Duration>) -> Result<(), StoreError> {
-        self.bucket()?.set(&self.key(key), value).map_err(failure)
+    async fn set(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<(), StoreError> {
+        self.write(self.bucket()?, key, value, ttl)
     }
 
     async fn set_many(&self, items: &[SetItem]) -> Result<(), StoreError> {
         let bucket = self.bucket()?;
         for item in items {
-            bucket.set(&self.key(&item.key), &item.value).map_err(failure)?;
+            self.write(bucket, &item.key, &item.value, item.ttl)?;
         }
         Ok(())
     }
 
     async fn delete(&self, key: &str) -> Result<bool, StoreError> {
         let bucket = self.bucket()?;
-        let key = self.key(key);
-        let existed = bucket.exists(&key).map_err(failure)?;
-        bucket.delete(&key).map_err(failure)?;
+        let full = self.key(key);
+        let existed = bucket.exists(&full).map_err(failure)?;
+        bucket.delete(&full).map_err(failure)?;
+        bucket.delete(&self.key(&expiry::companion(key))).map_err(failure)?;
         Ok(existed)
     }
 
@@ -85,9 +124,15 @@ impl Store for KvStore {
         keys.iter().map(|k| bucket.get(&self.key(k)).map_err(failure)).collect()
     }
 
-    async fn claim(&self, key: &str, _ttl: Option<Duration>) -> Result<bool, StoreError> {
-        // The first increment wins, here and against native Doorman's `SET NX` of "1".
-        Ok(atomics::increment(self.bucket()?, &self.key(key), 1).map_err(failure)? == 1)
+    async fn claim(&self, key: &str, ttl: Option<Duration>) -> Result<bool, StoreError> {
+        // The first increment wins, here and against native Doorman's `SET NX` of "1"; the
+        // winner gives the claim its lease, after which the sweeper frees it.
+        let bucket = self.bucket()?;
+        let won = atomics::increment(bucket, &self.key(key), 1).map_err(failure)? == 1;
+        if won {
+            self.created(bucket, key, ttl)?;
+        }
+        Ok(won)
     }
 
     async fn exists_many(&self, keys: &[String]) -> Result<Vec<bool>, StoreError> {
@@ -95,8 +140,21 @@ impl Store for KvStore {
         keys.iter().map(|k| bucket.exists(&self.key(k)).map_err(failure)).collect()
     }
 
-    async fn increment(&self, key: &str, by: i64, _ttl: Option<Duration>) -> Result<i64, StoreError> {
-        atomics::increment(self.bucket()?, &self.key(key), by).map_err(failure)
+    async fn increment(&self, key: &str, by: i64, ttl: Option<Duration>) -> Result<i64, StoreError> {
+        // As natively, only the call that creates a counter gives it its lifetime (a fixed
+        // window); a counter is created by the increment that answers `by` (from nothing).
+        let bucket = self.bucket()?;
+        let value = atomics::increment(bucket, &self.key(key), by).map_err(failure)?;
+        if value == by {
+            self.created(bucket, key, ttl)?;
+        }
+        Ok(value)
+    }
+
+    async fn add_members(&self, _adds: &[(String, Vec<u8>)]) -> Result<(), StoreError> {
+        Err(StoreError::Failed(
+            "the blacklist's index is written by native Doorman, never at the edge".into(),
+        ))
     }
 
     async fn scan_page(&self, _prefix: &str, _cursor: &str, _count: usize) -> Result<ScanPage, StoreError> {

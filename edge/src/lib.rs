@@ -25,12 +25,14 @@ mod bindings {
 mod forward;
 mod incoming;
 mod kv;
+mod log;
 mod settings;
 mod tasks;
 
 use std::sync::Arc;
 
-use doorman::app::{assemble, Action, Clock, Lifecycle, Ports, Step, SystemClock, SystemRandom};
+use doorman::app::waitlist::button::PageRewriter;
+use doorman::app::{assemble, Clock, Lifecycle, Ports, Step, SystemClock, SystemRandom};
 use http::StatusCode;
 use wasip2::exports::http::incoming_handler::Guest;
 use wasip2::http::types::{IncomingRequest, ResponseOutparam};
@@ -49,6 +51,7 @@ wasip2::http::proxy::export!(Handler with_types_in wasip2);
 
 /// One request, phase by phase: settings, classify, (check), forward or answer.
 async fn serve(request: IncomingRequest, out: ResponseOutparam) {
+    log::install();
     let (mut head, body) = match incoming::read_head(request) {
         Ok(parts) => parts,
         Err(e) => {
@@ -77,13 +80,10 @@ async fn serve(request: IncomingRequest, out: ResponseOutparam) {
 
     let mut learned = None;
     let mut answer = match app.classify(&head.method, head.uri.path()) {
-        // Event pages pass unchanged: the component does not rewrite streaming answers (yet).
-        None | Some(Action::EventPage(_)) => {
-            forward::send(&settings.policy, head, body.into_streaming()).await
-        }
+        None => forward::send(&settings.policy, head, body.into_streaming()).await,
         Some(action) => {
             let mut body = body;
-            let context = app.context(forward::peer(&head), &head.headers);
+            let context = app.context(forward::peer(&head, &settings.policy), &head.headers);
             match app.run(action, &context, &head, &mut EdgeBody::new(&mut body, &head.headers)).await {
                 Step::Answer { response, .. } => Answer::from(response),
                 Step::Forward { body: bytes, ticket } => {
@@ -94,9 +94,13 @@ async fn serve(request: IncomingRequest, out: ResponseOutparam) {
                         .map(|(status, headers)| (ticket, status, headers.clone(), head_at));
                     answer
                 }
-                // Not made for the actions run here; forwarded unchanged if they ever are.
-                Step::Pass | Step::Rewrite { .. } => {
-                    forward::send(&settings.policy, head, body.into_streaming()).await
+                Step::Pass => forward::send(&settings.policy, head, body.into_streaming()).await,
+                // An event page with the waitlist button put in as it streams through.
+                Step::Rewrite { rewriter } => {
+                    PageRewriter::prepare_request(&mut head.headers);
+                    let mut answer = forward::send(&settings.policy, head, body.into_streaming()).await;
+                    answer.rewrite(*rewriter);
+                    answer
                 }
             }
         }

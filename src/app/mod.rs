@@ -26,6 +26,7 @@ pub mod request_id;
 pub mod route;
 pub mod secrets;
 pub mod step;
+pub mod sweep;
 pub mod waitlist;
 
 use std::sync::Arc;

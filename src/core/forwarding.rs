@@ -97,6 +97,21 @@ pub fn client_ip(peer: IpAddr, policy: &ForwardingPolicy, headers: &HeaderMap) -
     nearest
 }
 
+/// The client address a platform wrote into the header `name` (the edge's peer, see
+/// [`ForwardingPolicy::client_address_header`]): an address, an address with a port
+/// (`[v6]:port` for IPv6), or a comma-separated list whose last entry is the nearest hop's.
+/// `None` when the header is missing, repeated or unreadable.
+pub fn address_in_header(headers: &HeaderMap, name: &str) -> Option<IpAddr> {
+    let mut values = headers.get_all(name).iter();
+    let (value, None) = (values.next()?, values.next()) else { return None };
+    let nearest = value.to_str().ok()?.rsplit(',').next()?.trim();
+    let ip = nearest
+        .parse::<IpAddr>()
+        .or_else(|_| nearest.parse::<std::net::SocketAddr>().map(|a| a.ip()))
+        .ok()?;
+    Some(canonical(ip))
+}
+
 /// Whether a request asks to switch protocols (`Connection: upgrade` and an `Upgrade` field).
 pub fn is_upgrade(headers: &HeaderMap) -> bool {
     headers.contains_key(header::UPGRADE) && connection_has(headers, "upgrade")
@@ -288,8 +303,29 @@ mod tests {
     fn policy(trusted: &[&str]) -> ForwardingPolicy {
         ForwardingPolicy {
             trusted_proxies: trusted.iter().map(|t| t.parse().unwrap()).collect(),
-            request_id_header: HeaderName::from_static("x-request-id"),
+            ..ForwardingPolicy::default()
         }
+    }
+
+    #[test]
+    fn a_platform_header_gives_an_address_in_any_of_the_usual_spellings() {
+        let read = |v: &str| address_in_header(&map(&[("cf-connecting-ip", v)]), "cf-connecting-ip");
+        assert_eq!(read("203.0.113.9"), Some([203, 0, 113, 9].into()));
+        assert_eq!(read("203.0.113.9:51234"), Some([203, 0, 113, 9].into()));
+        assert_eq!(read(" 2001:db8::7 "), Some("2001:db8::7".parse().unwrap()));
+        assert_eq!(read("[2001:db8::7]:443"), Some("2001:db8::7".parse().unwrap()));
+        assert_eq!(read("::ffff:203.0.113.9"), Some([203, 0, 113, 9].into()), "mapped v4 is v4");
+        assert_eq!(read("198.51.100.1, 203.0.113.9"), Some([203, 0, 113, 9].into()), "the nearest");
+        for bad in ["", "unknown", "203.0.113", "203.0.113.9, junk", "[2001:db8::7", "1.2.3.4:x"] {
+            assert_eq!(read(bad), None, "{bad:?}");
+        }
+        assert_eq!(address_in_header(&HeaderMap::new(), "cf-connecting-ip"), None);
+        let twice = map(&[("x-real-ip", "198.51.100.1"), ("x-real-ip", "203.0.113.9")]);
+        assert_eq!(
+            address_in_header(&twice, "x-real-ip"),
+            None,
+            "two fields: which one the platform wrote is unknown"
+        );
     }
 
     fn map(pairs: &[(&str, &str)]) -> HeaderMap {

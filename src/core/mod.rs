@@ -7,6 +7,7 @@ pub mod blacklist;
 pub mod email;
 pub mod email_hash;
 pub mod error_page;
+pub mod expiry;
 pub mod fields;
 pub mod forwarding;
 pub mod policy;

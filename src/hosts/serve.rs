@@ -220,6 +220,23 @@ async fn report_durability(store: AnyStore) {
     }
 }
 
+/// Deletes the keys edge instances wrote with a lifetime once it has passed
+/// ([`crate::app::sweep`]), a pass every [`crate::app::sweep::SWEEP_EVERY`].
+async fn sweep_edge_keys(store: AnyStore) {
+    use crate::app::Clock;
+    let mut tick = tokio::time::interval(crate::app::sweep::SWEEP_EVERY);
+    loop {
+        tick.tick().await;
+        match crate::app::sweep::sweep_expired(&store, crate::app::SystemClock.unix_ms()).await {
+            Ok(swept) if swept.expired > 0 => {
+                tracing::info!(expired = swept.expired, pending = swept.pending, "edge-written keys swept")
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "sweeping edge-written keys failed; trying again next pass"),
+        }
+    }
+}
+
 fn run_admin(
     listener: std::net::TcpListener,
     state: impl FnOnce() -> Result<AdminState, StoreError>,
@@ -241,6 +258,7 @@ fn run_admin(
             let mover = tokio::spawn(async move { admin.settle_key_layout().await });
             let _ = tokio::time::timeout(crate::app::admin::LAYOUT_WAIT, mover).await;
         }
+        tokio::spawn(sweep_edge_keys(state.admin.ports.store.clone()));
         let mail_task = mailer.map(|(mailer, retry_after)| {
             let sender = Sender::new(state.admin.ports.store.clone(), Arc::new(crate::app::SystemClock))
                 .retry_after(retry_after);

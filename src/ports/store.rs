@@ -147,6 +147,12 @@ pub trait Store: Send + Sync + 'static {
         }
     }
 
+    /// Adds each `(key, member)` to the set of equally wide members kept side by side in one
+    /// value (readable with [`Store::get`]): a member already there, at a member boundary, is not
+    /// added again; a missing value is created, with no expiry. Each add is atomic; one commit or
+    /// one round trip for all where the store can (the blacklist's identity index).
+    fn add_members(&self, adds: &[(String, Vec<u8>)]) -> impl Future<Output = Result<(), StoreError>> + Send;
+
     /// One page of the live entries whose key starts with `prefix`, from `cursor` (`""` for the
     /// start; otherwise a page's `next`). Bounded work: about `count` keys are looked at, matching
     /// or not, in one round trip (Redis: one `SCAN`, then one `MGET` of what it found); a page
@@ -191,3 +197,14 @@ pub trait Store: Send + Sync + 'static {
 /// Keys looked at per [`Store::scan_page`] call where callers have no better size: small, so a
 /// request waiting behind a page (a checkout on the same Redis) is answered soon.
 pub const SCAN_COUNT: usize = 100;
+
+/// Adds `member` to `value`, a run of members as wide as it (see [`Store::add_members`]), unless
+/// it is there already; answers whether it was added. For stores that edit values in place.
+pub fn add_member(value: &mut Vec<u8>, member: &[u8]) -> bool {
+    let width = member.len().max(1);
+    if value.chunks_exact(width).any(|m| m == member) {
+        return false;
+    }
+    value.extend_from_slice(member);
+    true
+}

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::ports::clock::Clock;
-use crate::ports::store::{Entry, ScanPage, SetItem, Store, StoreError};
+use crate::ports::store::{add_member, Entry, ScanPage, SetItem, Store, StoreError};
 
 /// A [`Store`] held in memory: what the redb file and Redis do, in key order (as the embedded
 /// store), with expiry read from its clock. Clones share the same data. [`MemoryStore::set_down`]
@@ -189,6 +189,16 @@ impl Store for MemoryStore {
                 .collect::<Result<_, _>>()?;
             *items = scratch;
             Ok(values)
+        })
+    }
+
+    async fn add_members(&self, adds: &[(String, Vec<u8>)]) -> Result<(), StoreError> {
+        self.with(|items, _| {
+            for (key, member) in adds {
+                let item = items.entry(key.clone()).or_insert(Item { value: Vec::new(), expires_at: None });
+                add_member(&mut item.value, member);
+            }
+            Ok(())
         })
     }
 

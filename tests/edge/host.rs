@@ -88,6 +88,11 @@ pub struct EdgeHost {
     pub kv_down: bool,
     /// How the component's outgoing requests are sent.
     pub outgoing: Outgoing,
+    /// The `spin-client-addr` the host gives every request, as Spin does (`None`: a platform
+    /// that gives none).
+    pub client_addr: Option<http::HeaderValue>,
+    /// What the component wrote to standard error (Spin's log of it), every instance's.
+    log: wasmtime_wasi::p2::pipe::MemoryOutputPipe,
 }
 
 /// How the component's outgoing `wasi:http` requests are sent (`WasiHttpHooks::send_request`).
@@ -246,13 +251,21 @@ impl EdgeHost {
             kv_stall: None,
             kv_down: false,
             outgoing: Outgoing::default(),
+            client_addr: Some(http::HeaderValue::from_static("127.0.0.1:40000")),
+            log: wasmtime_wasi::p2::pipe::MemoryOutputPipe::new(64 << 20),
         }
+    }
+
+    /// What the component has written to standard error so far.
+    #[allow(dead_code)] // used by some test modules only
+    pub fn log(&self) -> String {
+        String::from_utf8_lossy(&self.log.contents()).into_owned()
     }
 
     /// The state of a fresh instance.
     fn state(&self) -> State {
         State {
-            wasi: WasiCtx::builder().inherit_stderr().build(),
+            wasi: WasiCtx::builder().stderr(self.log.clone()).build(),
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
             redis: self.redis.clone(),
@@ -306,7 +319,10 @@ impl EdgeHost {
         // As Spin does, the host tells the component who the client is (overwriting any value a
         // client sent).
         let mut req = req;
-        req.headers_mut().insert("spin-client-addr", http::HeaderValue::from_static("127.0.0.1:40000"));
+        match &self.client_addr {
+            Some(addr) => req.headers_mut().insert("spin-client-addr", addr.clone()),
+            None => req.headers_mut().remove("spin-client-addr"),
+        };
         let (sender, receiver) = tokio::sync::oneshot::channel();
         let incoming =
             store.data_mut().http().new_incoming_request(Scheme::Http, req).map_err(|e| e.to_string())?;

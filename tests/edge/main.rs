@@ -10,3 +10,5 @@ mod host;
 mod manifest;
 mod shared;
 mod smoke;
+mod spin;
+mod sweep;

@@ -45,6 +45,8 @@ async fn edge_with_mallory(extra: &str) -> Edge {
     let hasher = EmailHasher::hmac(HASH_KEY.as_bytes()).unwrap();
     let mallory = Identity::EmailHash(hasher.hash_hex("mallory@example.com"));
     store.set(&entry_key(&mallory, &Scope::Platform), b"{}", None).await.unwrap();
+    // What `doorman serve` does to a store it starts on.
+    doorman::app::blacklist::index::build(&store).await.unwrap();
     Edge { _redis: redis, backend, host, store }
 }
 
@@ -76,6 +78,52 @@ async fn the_component_forwards_and_turns_back_a_blacklisted_checkout() {
         before,
         "nothing reached the backend"
     );
+}
+
+#[tokio::test]
+async fn a_store_doorman_did_not_set_up_fails_as_on_store_error_says_and_the_log_says_why() {
+    // The runtime config points at another, empty Redis (or none: Spin's local store).
+    let edge = edge_with_mallory("").await;
+    let wrong = RedisServer::start();
+    let hasher = EmailHasher::hmac(HASH_KEY.as_bytes()).unwrap();
+    let mallory = Identity::EmailHash(hasher.hash_hex("mallory@example.com"));
+    let wrong_store = RedisStore::connect(&wrong.url(), "doorman").unwrap();
+    for (mode, status) in [("open", 200), ("closed", 303)] {
+        let policy = format!(
+            "[backend]\nurl = \"{}\"\n{}",
+            edge.backend.url(),
+            BLACKLIST.replace("[blacklist]\n", &format!("[blacklist]\non_store_error = \"{mode}\"\n"))
+        );
+        let host = EdgeHost::new(&wrong.url(), &[("policy", &policy), ("hash_key", HASH_KEY)]).await;
+        let ada = host.handle(request("POST", "/echo/e1/checkout", "email=ada%40example.com")).await.unwrap();
+        assert_eq!(ada.status(), status, "on_store_error = {mode}");
+        let log = host.log();
+        assert!(log.contains("WARN blacklist: the key-value store holds no blacklist index"), "{log}");
+        assert!(log.contains("on_store_error decides"), "{log}");
+
+        // The wrong store holding the same entry does not make it the right one.
+        wrong_store.set(&entry_key(&mallory, &Scope::Platform), b"{}", None).await.unwrap();
+        let eve = host.handle(request("POST", "/echo/e1/checkout", "email=eve%40example.com")).await.unwrap();
+        assert_eq!(eve.status(), status, "still not set up");
+        wrong_store.delete(&entry_key(&mallory, &Scope::Platform)).await.unwrap();
+    }
+    // A store being set up (buckets without their ready mark) is not answered from either.
+    let ada = Identity::EmailHash(hasher.hash_hex("ada@example.com"));
+    let (key, member) = doorman::app::blacklist::index::members([&ada]).remove(0);
+    wrong_store.add_members(&[(key, member)]).await.unwrap();
+    let policy = format!("[backend]\nurl = \"{}\"\n{BLACKLIST}", edge.backend.url());
+    let host = EdgeHost::new(&wrong.url(), &[("policy", &policy), ("hash_key", HASH_KEY)]).await;
+    let ada = host.handle(request("POST", "/echo/e1/checkout", "email=ada%40example.com")).await.unwrap();
+    assert_eq!(ada.status(), 200);
+    assert!(host.log().contains("the blacklist index is still being built"), "{}", host.log());
+
+    // The right store: clean checkouts forwarded, mallory turned back, nothing in the log.
+    let ada =
+        edge.host.handle(request("POST", "/echo/e1/checkout", "email=ada%40example.com")).await.unwrap();
+    let mallory =
+        edge.host.handle(request("POST", "/echo/e1/checkout", "email=mallory%40example.com")).await.unwrap();
+    assert_eq!((ada.status().as_u16(), mallory.status().as_u16()), (200, 303));
+    assert_eq!(edge.host.log(), "", "nothing to say");
 }
 
 #[tokio::test]

@@ -232,6 +232,32 @@ pub async fn concurrent_increments_are_atomic(s: &(impl Store + Clone)) {
     assert_eq!(seen, (1..=50).collect::<Vec<_>>(), "every increment saw a distinct value");
 }
 
+pub async fn members_are_added_once_and_read_as_one_value(s: &impl Store) {
+    let add = |key: &str, member: &[u8]| (key.to_owned(), member.to_vec());
+    s.add_members(&[add("{x}:set", b"AAAAaaaa"), add("{y}:set", b"BBBBbbbb")]).await.unwrap();
+    // Twice the same member, in one call and in the next: added once.
+    s.add_members(&[add("{x}:set", b"CCCCcccc"), add("{x}:set", b"CCCCcccc")]).await.unwrap();
+    s.add_members(&[add("{x}:set", b"AAAAaaaa")]).await.unwrap();
+    assert_eq!(s.get("{x}:set").await.unwrap().as_deref(), Some(&b"AAAAaaaaCCCCcccc"[..]));
+    assert_eq!(s.get("{y}:set").await.unwrap().as_deref(), Some(&b"BBBBbbbb"[..]));
+    // Bytes that straddle two members are not that member.
+    s.add_members(&[add("{x}:set", b"aaaaCCCC")]).await.unwrap();
+    assert_eq!(s.get("{x}:set").await.unwrap().as_deref(), Some(&b"AAAAaaaaCCCCccccaaaaCCCC"[..]));
+    // Binary members, concurrent adds to one value: none lost.
+    let members: Vec<[u8; 8]> = (0u64..64).map(|n| (n * 0x0101_0101_0101_0101).to_be_bytes()).collect();
+    let one_each: Vec<[(String, Vec<u8>); 1]> =
+        members.iter().map(|m| [("{z}:set".to_owned(), m.to_vec())]).collect();
+    for done in futures_util::future::join_all(one_each.iter().map(|add| s.add_members(add))).await {
+        done.unwrap();
+    }
+    let stored = s.get("{z}:set").await.unwrap().unwrap();
+    assert_eq!(stored.len(), 64 * 8);
+    for m in &members {
+        assert!(stored.chunks_exact(8).any(|c| c == m), "{m:?} missing");
+    }
+    s.add_members(&[]).await.unwrap();
+}
+
 pub async fn ping(s: &impl Store) {
     s.ping().await.unwrap();
 }

@@ -90,5 +90,6 @@ suite!(
     scan_prefix_is_ordered_bounded_and_literal,
     scan_pages_are_bounded_and_together_see_every_live_key,
     concurrent_increments_are_atomic,
+    members_are_added_once_and_read_as_one_value,
     ping,
 );

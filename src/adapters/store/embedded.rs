@@ -20,7 +20,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 
-use crate::ports::store::{Entry, ScanPage, SetItem, Store, StoreError};
+use crate::ports::store::{add_member, Entry, ScanPage, SetItem, Store, StoreError};
 
 const TABLE: TableDefinition<&str, &[u8]> = TableDefinition::new("kv");
 /// Every key with an expiry, by `(expiry, key)`: what the sweeper removes once due.
@@ -485,6 +485,32 @@ impl Store for EmbeddedStore {
                 t.put(key, &encode(expiry, value.to_string().as_bytes()))?;
             }
             Ok(answers)
+        })
+        .await
+    }
+
+    async fn add_members(&self, adds: &[(String, Vec<u8>)]) -> Result<(), StoreError> {
+        let adds: Vec<(String, Vec<u8>)> = adds.iter().map(|(key, m)| (self.key(key), m.clone())).collect();
+        self.write(move |t| {
+            // Worked out before anything is written, as increment_many is (a key may repeat).
+            let now = now_ms();
+            let mut values: Vec<(&str, Vec<u8>)> = Vec::new();
+            for (key, member) in &adds {
+                let place = match values.iter().position(|(k, _)| k == key) {
+                    Some(place) => place,
+                    None => {
+                        let raw = t.raw(key)?;
+                        let current = raw.as_deref().and_then(|r| live(r, now)).unwrap_or_default();
+                        values.push((key, current.to_vec()));
+                        values.len() - 1
+                    }
+                };
+                add_member(&mut values[place].1, member);
+            }
+            for (key, value) in values {
+                t.put(key, &encode(0, &value))?;
+            }
+            Ok(())
         })
         .await
     }

@@ -148,6 +148,9 @@ impl Store for AnyStore {
     async fn increment_many(&self, steps: &[(String, i64)]) -> Result<Vec<i64>, StoreError> {
         dispatch!(self, s => s.increment_many(steps).await)
     }
+    async fn add_members(&self, adds: &[(String, Vec<u8>)]) -> Result<(), StoreError> {
+        dispatch!(self, s => s.add_members(adds).await)
+    }
 
     async fn scan_page(&self, prefix: &str, cursor: &str, count: usize) -> Result<ScanPage, StoreError> {
         dispatch!(self, s => s.scan_page(prefix, cursor, count).await)

@@ -27,6 +27,7 @@ use redis::cluster_routing::{RoutingInfo, SingleNodeRoutingInfo, Slot};
 use redis::{AsyncCommands, Cmd, ErrorKind, Pipeline, RedisError, RedisFuture, Value};
 use tokio::sync::OnceCell;
 
+use crate::core::expiry;
 use crate::ports::store::{Entry, GotAndExists, ScanPage, SetItem, Store, StoreError};
 
 /// The Redis store. Cloning shares the connection.
@@ -116,6 +117,23 @@ const INCREMENT: &str = r"
 local n = redis.call('INCRBY', KEYS[1], ARGV[1])
 if ARGV[2] ~= '0' then redis.call('PEXPIRE', KEYS[1], ARGV[2], 'NX') end
 return n
+";
+
+/// Adds ARGV[1] to the run of members under KEYS[1] unless it is there at a member boundary
+/// (`string.find` is a plain memory search; a hit across two members is skipped).
+const ADD_MEMBER: &str = r"
+local v = redis.call('GET', KEYS[1])
+local m = ARGV[1]
+if not v then redis.call('SET', KEYS[1], m) return 1 end
+local at = 1
+while true do
+  local i = string.find(v, m, at, true)
+  if not i then break end
+  if (i - 1) % #m == 0 then return 0 end
+  at = i + 1
+end
+redis.call('APPEND', KEYS[1], m)
+return 1
 ";
 
 impl RedisStore {
@@ -308,32 +326,49 @@ impl Store for RedisStore {
     }
 
     async fn set(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<(), StoreError> {
-        let mut c = self.link().await?;
-        set_cmd(self.key(key), value, ttl).query_async::<()>(&mut c).await.map_err(error)
+        if !expiry::edge_may_write(key) {
+            let mut c = self.link().await?;
+            return set_cmd(self.key(key), value, ttl).query_async::<()>(&mut c).await.map_err(error);
+        }
+        // Redis expires what is written here: a companion the edge left goes first.
+        let companion = keyed("DEL", self.key(&expiry::companion(key)));
+        let full = self.key(key);
+        let set = (full.clone(), set_cmd(full, value, ttl));
+        self.pipeline(vec![companion, set], true).await.map(drop)
     }
 
     async fn set_many(&self, items: &[SetItem]) -> Result<(), StoreError> {
-        let commands = items
-            .iter()
-            .map(|i| {
-                let key = self.key(&i.key);
-                let cmd = set_cmd(key.clone(), &i.value, i.ttl);
-                (key, cmd)
-            })
-            .collect();
+        let mut commands = Vec::with_capacity(items.len() * 2);
+        for i in items {
+            if expiry::edge_may_write(&i.key) {
+                commands.push(keyed("DEL", self.key(&expiry::companion(&i.key))));
+            }
+            let key = self.key(&i.key);
+            commands.push((key.clone(), set_cmd(key, &i.value, i.ttl)));
+        }
         self.pipeline(commands, true).await.map(drop)
     }
 
     async fn delete_many(&self, keys: &[String]) -> Result<(), StoreError> {
-        // One DEL per key, in one MULTI pipeline (per slot on a cluster), as set_many writes.
-        let commands = keys.iter().map(|k| keyed("DEL", self.key(k))).collect();
+        // One DEL per key (and per companion the edge may have left), in one MULTI pipeline
+        // (per slot on a cluster), as set_many writes.
+        let mut commands = Vec::with_capacity(keys.len() * 2);
+        for k in keys {
+            commands.push(keyed("DEL", self.key(k)));
+            if expiry::edge_may_write(k) {
+                commands.push(keyed("DEL", self.key(&expiry::companion(k))));
+            }
+        }
         self.pipeline(commands, true).await.map(drop)
     }
 
     async fn delete(&self, key: &str) -> Result<bool, StoreError> {
-        let mut c = self.link().await?;
-        let n: u64 = c.del(self.key(key)).await.map_err(error)?;
-        Ok(n > 0)
+        let mut commands = vec![keyed("DEL", self.key(key))];
+        if expiry::edge_may_write(key) {
+            commands.push(keyed("DEL", self.key(&expiry::companion(key))));
+        }
+        let replies = self.pipeline(commands, true).await?;
+        Ok(parse::<u64>(&replies[0])? > 0)
     }
 
     async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
@@ -397,6 +432,20 @@ impl Store for RedisStore {
             })
             .collect();
         self.pipeline(commands, false).await?.iter().map(parse).collect()
+    }
+
+    async fn add_members(&self, adds: &[(String, Vec<u8>)]) -> Result<(), StoreError> {
+        // One script call per member, in one pipeline (per slot on a cluster).
+        let commands = adds
+            .iter()
+            .map(|(key, member)| {
+                let key = self.key(key);
+                let mut cmd = redis::cmd("EVAL");
+                cmd.arg(ADD_MEMBER).arg(1).arg(&key).arg(member.as_slice());
+                (key, cmd)
+            })
+            .collect();
+        self.pipeline(commands, false).await.map(drop)
     }
 
     async fn scan_page(&self, prefix: &str, cursor: &str, count: usize) -> Result<ScanPage, StoreError> {

@@ -309,6 +309,8 @@ impl<S: Store> Admin<S> {
         let NewEntry { identity, scope, entry, ttl } = self.new_entry(who, req, self.now())?;
         self.entries_writable()?;
         let value = entry.to_stored();
+        // The index first: an entry is never in the store without its identity's member.
+        self.ports.store.add_members(&crate::app::blacklist::index::members([&identity])).await?;
         self.ports.store.set(&entry_key(&identity, &scope), &value, ttl).await?;
         tracing::info!(kind = entry.kind, scope = entry.scope, by = entry.added_by, "blacklist: entry added");
         self.record(who, AuditAction::Add, identity.kind(), identity.value(), &scope).await;

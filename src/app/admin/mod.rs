@@ -122,7 +122,9 @@ impl<S> Admin<S> {
     /// ([`crate::app::blacklist::layout`]), holding changes to entries meanwhile; a store that
     /// fails is tried again every [`LAYOUT_RETRY`]. Hosts start it when the admin API starts and
     /// wait up to [`LAYOUT_WAIT`] before answering: a new or already moved store is done by then,
-    /// a large move goes on while the API answers (changes to entries get "try again").
+    /// a large move goes on while the API answers (changes to entries get "try again"). Then it
+    /// builds the store's identity index for the edge, once per store
+    /// ([`crate::app::blacklist::index::build`]).
     pub async fn settle_key_layout(&self)
     where
         S: crate::ports::store::Store,
@@ -155,6 +157,19 @@ impl<S> Admin<S> {
             break;
         }
         self.set_entries_moving(false);
+        // Then the identity index the edge reads (changes to entries need not wait for it).
+        loop {
+            match crate::app::blacklist::index::build(&self.ports.store).await {
+                Ok(built) if built.already => {}
+                Ok(built) => tracing::info!(identities = built.indexed, "blacklist identity index built"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot build the blacklist's identity index yet: the store failed; trying again in 5 s");
+                    self.ports.tasks.sleep(LAYOUT_RETRY).await;
+                    continue;
+                }
+            }
+            break;
+        }
     }
 
     /// Refuses changes to entries while they are being moved (see [`Admin::set_entries_moving`]).

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use super::entries::{entry_json, visible_entries, EntryRequest, NewEntry, ADMIN_PAGE};
 use super::{Admin, AdminError, Principal};
 use crate::core::blacklist::audit::{AuditAction, AuditRecord};
-use crate::core::blacklist::{entry_key, Scope, ENTRY_PREFIX};
+use crate::core::blacklist::{entry_key, parse_entry_key, Scope, ENTRY_PREFIX};
 use crate::ports::store::{SetItem, Store};
 
 /// Entries written per store batch.
@@ -427,6 +427,10 @@ impl<'a, S: Store> Import<'a, S> {
         }
         let written = async {
             let mut items = std::mem::take(&mut self.batch);
+            // The index first: an entry is never in the store without its identity's member.
+            let identities: Vec<_> =
+                items.iter().filter_map(|item| parse_entry_key(&item.key)).map(|(id, _)| id).collect();
+            self.admin.ports.store.add_members(&crate::app::blacklist::index::members(&identities)).await?;
             items.extend(crate::app::audit::items(&self.admin.ports, &self.records).await?);
             self.admin.ports.store.set_many(&items).await
         };

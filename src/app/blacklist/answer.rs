@@ -16,7 +16,7 @@ pub struct LearnedHeaders {
 }
 
 /// One learned answer shape.
-#[derive(Default, Clone)]
+#[derive(Default, Clone, PartialEq, Eq, Debug)]
 pub struct Learned {
     /// Its status, for redirects: 301, 302 or 303 (never 307 or 308, which would make the
     /// browser post the order again to the event page).
@@ -27,8 +27,9 @@ pub struct Learned {
 
 impl LearnedHeaders {
     /// Learns from a forwarded answer the backend completed (2xx or 3xx): the status and
-    /// site-wide fields of its redirects and of its JSON answers.
-    pub fn learn(&self, status: StatusCode, headers: &HeaderMap) {
+    /// site-wide fields of its redirects and of its JSON answers. Answers whether a shape
+    /// changed (so it is worth saving for other nodes and edge instances).
+    pub fn learn(&self, status: StatusCode, headers: &HeaderMap) -> bool {
         let is_json = headers
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
@@ -36,14 +37,78 @@ impl LearnedHeaders {
         let (slot, status) = match (status.is_redirection(), is_json) {
             (true, _) => (&self.redirect, matches!(status.as_u16(), 301..=303).then_some(status)),
             (false, true) => (&self.json, None),
-            (false, false) => return,
+            (false, false) => return false,
         };
         let fields: Vec<(HeaderName, HeaderValue)> = headers
             .iter()
             .filter(|(name, value)| is_site_wide(name, value))
             .map(|(n, v)| (n.clone(), v.clone()))
             .collect();
-        *slot.lock().unwrap_or_else(|p| p.into_inner()) = Learned { status, fields };
+        let learned = Learned { status, fields };
+        let mut slot = slot.lock().unwrap_or_else(|p| p.into_inner());
+        let changed = *slot != learned;
+        *slot = learned;
+        changed
+    }
+
+    /// The shapes, as saved in the store for the other nodes and edge instances: per shape a
+    /// line `redirect STATUS` or `json -`, then its fields as `name: value` lines.
+    pub fn snapshot(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        for (name, slot) in [("redirect", &self.redirect), ("json", &self.json)] {
+            let learned = slot.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            if learned.status.is_none() && learned.fields.is_empty() {
+                continue;
+            }
+            let status = learned.status.map_or("-".to_owned(), |s| s.as_u16().to_string());
+            out.extend_from_slice(format!("{name} {status}\n").as_bytes());
+            for (field, value) in &learned.fields {
+                out.extend_from_slice(field.as_str().as_bytes());
+                out.extend_from_slice(b": ");
+                out.extend_from_slice(value.as_bytes());
+                out.push(b'\n');
+            }
+        }
+        out
+    }
+
+    /// Takes the shapes another node or instance saved ([`LearnedHeaders::snapshot`]) for the
+    /// shapes this one has not learned itself. Read as strictly as they are learned: only
+    /// site-wide fields, only 301 to 303; anything else in the value is skipped.
+    pub fn restore(&self, saved: &[u8]) {
+        let mut current: Option<(&Mutex<Learned>, Learned)> = None;
+        let finish = |taken: Option<(&Mutex<Learned>, Learned)>| {
+            if let Some((slot, learned)) = taken {
+                let mut slot = slot.lock().unwrap_or_else(|p| p.into_inner());
+                if slot.status.is_none() && slot.fields.is_empty() {
+                    *slot = learned;
+                }
+            }
+        };
+        for line in saved.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+            let text = String::from_utf8_lossy(line);
+            let section = match text.split_once(' ') {
+                Some(("redirect", status)) => Some((&self.redirect, status.parse::<u16>().ok())),
+                Some(("json", _)) => Some((&self.json, None)),
+                _ => None,
+            };
+            if let Some((slot, status)) = section {
+                finish(current.take());
+                let status =
+                    status.filter(|s| (301..=303).contains(s)).and_then(|s| StatusCode::from_u16(s).ok());
+                current = Some((slot, Learned { status, fields: Vec::new() }));
+                continue;
+            }
+            let Some((_, learned)) = current.as_mut() else { continue };
+            let Some(colon) = line.iter().position(|b| *b == b':') else { continue };
+            let (name, value) = (&line[..colon], line[colon + 1..].trim_ascii());
+            if let (Ok(name), Ok(value)) = (HeaderName::from_bytes(name), HeaderValue::from_bytes(value)) {
+                if is_site_wide(&name, &value) {
+                    learned.fields.push((name, value));
+                }
+            }
+        }
+        finish(current.take());
     }
 
     /// Shapes a blocked answer like the backend's own: its status and site-wide fields, then
@@ -68,6 +133,12 @@ impl LearnedHeaders {
         }
         response
     }
+}
+
+/// The store key of a route's saved shapes (beside its timing samples, and kept as long).
+pub fn saved_shapes(route: &str) -> String {
+    // Braces would make a Redis Cluster hash tag of the capture name.
+    format!("sh:{}", route.replace(['{', '}'], "_"))
 }
 
 /// Header fields that describe the site rather than one answer, so a blocked answer may carry
@@ -137,6 +208,19 @@ mod tests {
         assert!(
             !r.headers().contains_key("set-cookie") && !r.headers().contains_key("content-security-policy")
         );
+        // Saved and restored elsewhere: the same shape, and only what may be copied.
+        let elsewhere = LearnedHeaders::default();
+        elsewhere.restore(&learned.snapshot());
+        assert_eq!(*elsewhere.redirect.lock().unwrap(), *learned.redirect.lock().unwrap());
+        let hostile =
+            b"redirect 307\nset-cookie: sid=x\nserver: shop/2\njson -\nx-frame-options: DENY\nnonsense\n";
+        let fresh = LearnedHeaders::default();
+        fresh.restore(hostile);
+        let r = fresh.shape(redirect("/e/x"), false, &[]);
+        assert_eq!((r.status().as_u16(), &r.headers()["server"]), (303, &HeaderValue::from_static("shop/2")));
+        assert!(!r.headers().contains_key("set-cookie"));
+        assert_eq!(fresh.shape(json_answer("{}".into()), true, &[]).headers()["x-frame-options"], "DENY");
+        assert!(!learned.learn(StatusCode::FOUND, &h), "the same shape again is no change");
         learned.learn(StatusCode::TEMPORARY_REDIRECT, &h);
         assert_eq!(learned.shape(redirect("/e/x"), false, &[]).status(), 303, "never a 307 that re-posts");
         assert_eq!(redirect("/e/\n").headers()["location"], "/", "an impossible location falls back");

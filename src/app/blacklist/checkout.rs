@@ -42,8 +42,8 @@ impl<S: Store + Clone> Blacklist<S> {
             events.client_error(ClientFaultKind::TooLarge);
             return Step::refuse(StatusCode::PAYLOAD_TOO_LARGE, true);
         }
-        if self.policy.match_timing && self.lifecycle.keeps_state() {
-            self.restore_timing().await;
+        if self.lifecycle.keeps_state() {
+            self.restore_learned().await;
         }
 
         // Phase "buffer": the whole body, within the size limit and the read deadline.
@@ -89,10 +89,10 @@ impl<S: Store + Clone> Blacklist<S> {
         let kinds: Vec<&str> = ids.iter().map(|i| i.kind()).collect();
         tracing::info!(%event, identities = ?kinds, "blacklist: checkout quietly turned back");
         self.audit.push(&self.ports, self.block_records(&found, &ids, &event, route));
+        if !self.lifecycle.keeps_state() {
+            self.restore_learned().await;
+        }
         if self.policy.match_timing {
-            if !self.lifecycle.keeps_state() {
-                self.restore_timing().await;
-            }
             let cover = self.timing[route].cover(self.policy.blocked_delay, &*self.ports.random);
             let waited = self.ports.clock.monotonic().saturating_sub(body_done);
             if let Some(rest) = cover.checked_sub(waited).filter(|d| !d.is_zero()) {
@@ -117,10 +117,7 @@ impl<S: Store + Clone> Blacklist<S> {
             return;
         }
         self.record_timing(ticket.route, head_at.saturating_sub(ticket.body_done));
-        // A one-request instance ends with this answer: nothing would use the shapes.
-        if self.lifecycle.keeps_state() {
-            self.learned[ticket.route].learn(status, headers);
-        }
+        self.learn_shapes(ticket.route, status, headers);
     }
 }
 

@@ -15,6 +15,7 @@ use std::sync::Mutex;
 use super::Blacklist;
 use crate::core::blacklist::audit::{AuditAction, AuditRecord};
 use crate::core::blacklist::decide::{Lookup, LookupKeys};
+use crate::core::blacklist::index::{self, Place};
 use crate::core::blacklist::session::SessionVerifier;
 use crate::core::blacklist::{event_key, is_slug, Identity, LAYOUT, LAYOUT_KEY};
 use crate::ports::store::Store;
@@ -66,6 +67,20 @@ impl<S: Store + Clone> Blacklist<S> {
             found.lookup = Lookup::Failed;
         };
         let store = &self.ports.store;
+        if !self.lifecycle.keeps_state() {
+            // A host without memory between requests asks the identity index first: one read
+            // per identity answers a clean checkout and proves the store is the one set up.
+            match self.index_says(identities).await {
+                Ok(false) => return found,
+                // The index is built after the key layout was settled.
+                Ok(true) => self.layout.mark_current(),
+                Err(problem) => {
+                    tracing::warn!("blacklist: {problem}; the policy's on_store_error decides");
+                    found.lookup = Lookup::Failed;
+                    return found;
+                }
+            }
+        }
         // Until the store is known to hold every entry in the current key layout, the lookup
         // also asks for the keys of earlier versions and reads the marker that says they were
         // moved, in the same round trip.
@@ -150,6 +165,20 @@ impl<S: Store + Clone> Blacklist<S> {
             .collect();
         found.lookup = Lookup::Answered(!found.matched.is_empty());
         found
+    }
+
+    /// Whether the identity index says any of `identities` may be listed: one read per bucket.
+    async fn index_says(&self, identities: &[Identity]) -> Result<bool, String> {
+        let places: Vec<Place> = identities.iter().map(index::place).collect();
+        let mut keys: Vec<String> = places.iter().map(|p| p.key.clone()).collect();
+        keys.dedup();
+        let buckets = self.ports.store.get_many(&keys).await.map_err(|e| e.to_string())?;
+        let mut listed = false;
+        for place in &places {
+            let bucket = keys.iter().position(|k| *k == place.key).and_then(|i| buckets[i].as_deref());
+            listed |= index::may_be_listed(bucket, &place.member).map_err(|e| e.to_string())?;
+        }
+        Ok(listed)
     }
 
     /// The audit records of a blocked checkout: one per matched identity, in the scope of the
@@ -276,9 +305,44 @@ mod tests {
         async fn increment(&self, key: &str, by: i64, ttl: Option<Duration>) -> Result<i64, StoreError> {
             self.0.increment(key, by, ttl).await
         }
+        async fn add_members(&self, adds: &[(String, Vec<u8>)]) -> Result<(), StoreError> {
+            self.0.add_members(adds).await
+        }
         async fn scan_page(&self, prefix: &str, cursor: &str, count: usize) -> Result<ScanPage, StoreError> {
             self.0.scan_page(prefix, cursor, count).await
         }
+    }
+
+    #[test]
+    fn an_instance_answers_a_clean_checkout_with_one_read_and_never_reads_a_store_without_an_index_as_clean()
+    {
+        crate::testkit::block_on(async {
+            let store = Counted(MemoryStore::default(), Arc::default());
+            let instance = || {
+                let policy = super::super::test_policy("email_fields = [\"email\"]", "");
+                let ports = Ports::new(store.clone(), Arc::new(InstantTasks::default()));
+                let hasher = EmailHasher::hmac(&[7u8; 32]).unwrap();
+                let lifecycle = crate::app::Lifecycle::OneRequest;
+                Blacklist::new(policy.blacklist.unwrap(), hasher, None, ports, lifecycle)
+            };
+            let (eve, ada) = ([Identity::Account("eve".into())], [Identity::Account("ada".into())]);
+            store.set(&entry_key(&eve[0], &Scope::Organizer("harbour".into())), b"{}", None).await.unwrap();
+
+            // No index: not "not listed", a store failure.
+            assert_eq!(instance().lookup(Some("gala"), &ada).await.lookup, Lookup::Failed);
+            assert_eq!(store.calls(), 1);
+
+            crate::app::blacklist::index::build(&store.0).await.unwrap();
+            store.calls();
+            assert_eq!(instance().lookup(Some("gala"), &ada).await.lookup, Lookup::Answered(false));
+            assert_eq!(store.calls(), 1, "a clean checkout: one read, no mapping, no layout marker");
+            // Listed for an organizer the event is not mapped to: the full lookup says no.
+            assert_eq!(instance().lookup(Some("gala"), &eve).await.lookup, Lookup::Answered(false));
+            store.set(&event_key("gala"), b"harbour", None).await.unwrap();
+            store.calls();
+            assert_eq!(instance().lookup(Some("gala"), &eve).await.lookup, Lookup::Answered(true));
+            assert_eq!(store.calls(), 3, "index, mapping with platform keys, the organizer's keys");
+        })
     }
 
     #[test]

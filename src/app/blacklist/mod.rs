@@ -8,6 +8,7 @@
 
 mod answer;
 mod checkout;
+pub mod index;
 pub mod layout;
 mod lookup;
 pub mod timing;
@@ -115,18 +116,58 @@ impl<S: Store + Clone> Blacklist<S> {
         self.audit.flush(&self.ports).await;
     }
 
-    /// Loads the timing samples an earlier run saved, once.
-    async fn restore_timing(&self) {
+    /// Loads what other nodes, edge instances and earlier runs saved, once: the timing samples
+    /// (when blocks are timed) and the shapes of the backend's answers, in one round trip.
+    async fn restore_learned(&self) {
         if self.restored.get().is_some() {
             return;
         }
-        for (route, timing) in self.policy.checkout.iter().zip(&self.timing) {
-            if let Ok(Some(saved)) = self.ports.store.get(&RouteTiming::saved(&route.route.to_string())).await
-            {
-                timing.restore(&saved);
+        let timed = self.policy.match_timing;
+        let mut keys = Vec::new();
+        for route in &self.policy.checkout {
+            let route = route.route.to_string();
+            if timed {
+                keys.push(RouteTiming::saved(&route));
+            }
+            keys.push(answer::saved_shapes(&route));
+        }
+        if let Ok(saved) = self.ports.store.get_many(&keys).await {
+            let mut saved = saved.into_iter();
+            for (timing, learned) in self.timing.iter().zip(&self.learned) {
+                if timed {
+                    if let Some(samples) = saved.next().flatten() {
+                        timing.restore(&samples);
+                    }
+                }
+                if let Some(shapes) = saved.next().flatten() {
+                    learned.restore(&shapes);
+                }
             }
         }
         let _ = self.restored.set(());
+    }
+
+    /// Learns the shapes of the backend's answer to a forwarded checkout and saves them for the
+    /// other nodes and edge instances when they changed (an instance: whatever it learned), in
+    /// the background.
+    fn learn_shapes(&self, route: usize, status: http::StatusCode, headers: &http::HeaderMap) {
+        let learned = &self.learned[route];
+        if !learned.learn(status, headers) {
+            return;
+        }
+        let store = self.ports.store.clone();
+        let key = answer::saved_shapes(&self.policy.checkout[route].route.to_string());
+        let shapes = learned.snapshot();
+        // An instance learns from nothing: it writes only what differs from what is saved.
+        let compare = !self.lifecycle.keeps_state();
+        self.ports.tasks.spawn(Box::pin(async move {
+            if compare && store.get(&key).await.ok().flatten().as_deref() == Some(shapes.as_slice()) {
+                return;
+            }
+            if let Err(e) = store.set(&key, &shapes, Some(timing::SAVED_FOR)).await {
+                tracing::debug!(error = %e, "answer shapes not saved");
+            }
+        }));
     }
 
     /// Records a forwarded checkout's duration; now and then (one-request instances: every

@@ -117,17 +117,26 @@ impl<S> Waitlist<S> {
         Self { config, signer, rules, session, ports, no_client_warned: Default::default() }
     }
 
-    /// The client's address for the per-client limit; `None` (and a warning, once) when the host
-    /// gives none.
-    fn client(&self, context: &crate::app::RequestContext) -> Option<std::net::IpAddr> {
-        if context.client.is_none() && !self.no_client_warned.swap(true, std::sync::atomic::Ordering::Relaxed)
-        {
+    /// The client's address for the per-client limit; `None` when the host gives none, and
+    /// then a warning: once per process, and once an hour across every node and edge instance
+    /// (an instance lives for one request, so its own memory cannot say "once").
+    async fn client(&self, context: &crate::app::RequestContext) -> Option<std::net::IpAddr>
+    where
+        S: crate::ports::store::Store,
+    {
+        use std::sync::atomic::Ordering;
+        if context.client.is_some() || self.no_client_warned.swap(true, Ordering::Relaxed) {
+            return context.client;
+        }
+        let hour = Some(std::time::Duration::from_secs(3600));
+        if self.ports.store.claim(crate::core::waitlist::keys::NO_CLIENT_WARNED, hour).await.unwrap_or(true) {
             tracing::warn!(
                 "waitlist: the host gives no client address, so the per-client limit on forms does not \
-                 apply (tower layer: serve with connect info, or insert a PeerAddr)"
+                 apply (tower layer: serve with connect info, or insert a PeerAddr; edge: set \
+                 forwarding.client_address_header to the header your platform writes it into)"
             );
         }
-        context.client
+        None
     }
 
     /// The configuration.

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod decide;
 pub mod entry;
 pub mod extract;
+pub mod index;
 mod policy;
 pub mod session;
 

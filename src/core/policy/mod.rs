@@ -202,12 +202,24 @@ pub struct ForwardingPolicy {
     pub trusted_proxies: Vec<IpNet>,
     /// Header carrying the request id, propagated or generated (default `x-request-id`).
     pub request_id_header: HeaderName,
+    /// Where a host that sees no connection (the edge component) finds the client's address:
+    /// a header its platform writes, over any the client sent (default `spin-client-addr`,
+    /// Spin's own). Native hosts use the connection's peer instead.
+    pub client_address_header: HeaderName,
 }
 
+/// Spin's header with the address of the connection a request came on.
+pub const SPIN_CLIENT_ADDR: &str = "spin-client-addr";
+
 impl Default for ForwardingPolicy {
-    /// No trusted proxies, ids in `x-request-id`: a policy file's defaults.
+    /// No trusted proxies, ids in `x-request-id`, the edge's client in `spin-client-addr`: a
+    /// policy file's defaults.
     fn default() -> Self {
-        Self { trusted_proxies: Vec::new(), request_id_header: HeaderName::from_static("x-request-id") }
+        Self {
+            trusted_proxies: Vec::new(),
+            request_id_header: HeaderName::from_static("x-request-id"),
+            client_address_header: HeaderName::from_static(SPIN_CLIENT_ADDR),
+        }
     }
 }
 

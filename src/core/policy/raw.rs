@@ -141,6 +141,7 @@ pub struct RawBackend {
 pub struct RawForwarding {
     pub trusted_proxies: Option<Vec<String>>,
     pub request_id_header: Option<String>,
+    pub client_address_header: Option<String>,
 }
 
 /// `[store]`

@@ -77,7 +77,11 @@ pub fn validate(src: &str, raw: RawPolicy) -> Result<Policy, PolicyError> {
     let request_id_header = HeaderName::from_bytes(request_id_header.as_bytes()).map_err(|_| {
         err("forwarding.request_id_header", format!("`{request_id_header}` is not a header name"))
     })?;
-    let forwarding = ForwardingPolicy { trusted_proxies, request_id_header };
+    let client_address_header = f.client_address_header.unwrap_or_else(|| super::SPIN_CLIENT_ADDR.into());
+    let client_address_header = HeaderName::from_bytes(client_address_header.as_bytes()).map_err(|_| {
+        err("forwarding.client_address_header", format!("`{client_address_header}` is not a header name"))
+    })?;
+    let forwarding = ForwardingPolicy { trusted_proxies, request_id_header, client_address_header };
 
     let namespace = raw.store.namespace.unwrap_or_else(|| "doorman".into());
     if namespace.is_empty()

@@ -75,3 +75,7 @@ pub fn account_item(account_hash: &str, i: u64) -> String {
 pub fn rate(what: &str, who: &str, window: u64) -> String {
     format!("rl:wl:{what}:{{{who}}}:{window}")
 }
+
+/// The marker of a warning that the host gives no client addresses: one warning an hour across
+/// every node and edge instance, whoever claims it.
+pub const NO_CLIENT_WARNED: &str = "meta:warned-no-client-address";

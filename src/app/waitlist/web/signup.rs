@@ -110,9 +110,11 @@ impl<S: Store + Clone> Waitlist<S> {
         }
         let tr = Tr::new(lang);
         let path = format!("{}/{event}", self.config.mount);
-        if let (None, Some(ip)) = (&staff, self.client(context)) {
-            if !self.client_within_limit(&ip.to_string()).await? {
-                return Ok(self.limited(lang, &path, &settings, event));
+        if staff.is_none() {
+            if let Some(ip) = self.client(context).await {
+                if !self.client_within_limit(&ip.to_string()).await? {
+                    return Ok(self.limited(lang, &path, &settings, event));
+                }
             }
         }
         let check_mail = || {

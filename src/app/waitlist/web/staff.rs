@@ -110,7 +110,7 @@ impl<S: Store + Clone> Waitlist<S> {
             return Ok(refusal);
         }
         let lang = self.lang_for(head, form.get("lang"), &Lang::ALL, None);
-        if let Some(ip) = self.client(context) {
+        if let Some(ip) = self.client(context).await {
             if !self.client_within_limit(&ip.to_string()).await? {
                 let tr = Tr::new(lang);
                 let page = self.page(lang, tr.t("limited-title"), &self.config.mount, &[lang], None);
