@@ -102,26 +102,36 @@ parse() { awk '
   /requests in/ { reqs = $1 } /Non-2xx/ { bad = $NF }
   END { printf "%d %.0f %.0f %d\n", reqs, p50, p99, bad + 0 }' "$1"; }
 
-echo "| round | target | requests | p50 µs | p99 µs | Redis commands / checkout |"
-echo "|---|---|---:|---:|---:|---:|"
+echo '' >"$work/get.lua"
+echo "| round | request | target | requests | p50 µs | p99 µs | Redis commands / request |"
+echo "|---|---|---|---:|---:|---:|---:|"
 declare -A sum50 sum99
 for round in $(seq "$ROUNDS"); do
-  for target in native spin; do
-    port=$native_port; [ "$target" = spin ] && port=$spin_port
-    taskset -c "$WRK_CPU" wrk -t1 -c1 -d2s -s "$work/post.lua" "http://127.0.0.1:$port/e/gala/checkout" >/dev/null
-    sleep 1
-    before=$(commands)
-    taskset -c "$WRK_CPU" wrk -t1 -c1 -d"${DURATION}s" --latency -s "$work/post.lua" \
-      "http://127.0.0.1:$port/e/gala/checkout" >"$work/wrk.out"
-    sleep 1
-    after=$(commands)
-    read -r reqs p50 p99 bad < <(parse "$work/wrk.out")
-    [ "$bad" = 0 ] || { echo "$bad answers were not 2xx/3xx" >&2; exit 1; }
-    per=$(awk -v a="$after" -v b="$before" -v r="$reqs" 'BEGIN { printf "%.2f", (a - b - 1) / r }')
-    echo "| $round | $target | $reqs | $p50 | $p99 | $per |"
-    sum50[$target]=$(( ${sum50[$target]:-0} + p50 )); sum99[$target]=$(( ${sum99[$target]:-0} + p99 ))
+  for request in checkout page; do
+    script=$work/post.lua path=/e/gala/checkout
+    [ "$request" = page ] && script=$work/get.lua path=/e/gala
+    for target in native spin; do
+      port=$native_port; [ "$target" = spin ] && port=$spin_port
+      taskset -c "$WRK_CPU" wrk -t1 -c1 -d2s -s "$script" "http://127.0.0.1:$port$path" >/dev/null
+      sleep 1
+      before=$(commands)
+      taskset -c "$WRK_CPU" wrk -t1 -c1 -d"${DURATION}s" --latency -s "$script" \
+        "http://127.0.0.1:$port$path" >"$work/wrk.out"
+      sleep 1
+      after=$(commands)
+      read -r reqs p50 p99 bad < <(parse "$work/wrk.out")
+      [ "$bad" = 0 ] || { echo "$bad answers were not 2xx/3xx" >&2; exit 1; }
+      per=$(awk -v a="$after" -v b="$before" -v r="$reqs" 'BEGIN { printf "%.2f", (a - b - 1) / r }')
+      echo "| $round | $request | $target | $reqs | $p50 | $p99 | $per |"
+      key="$request $target"
+      sum50[$key]=$(( ${sum50[$key]:-0} + p50 )); sum99[$key]=$(( ${sum99[$key]:-0} + p99 ))
+    done
   done
 done
-awk -v n50="${sum50[native]}" -v n99="${sum99[native]}" -v s50="${sum50[spin]}" -v s99="${sum99[spin]}" \
-  'BEGIN { printf "\nspin / native, over the rounds: p50 %.2f×, p99 %.2f×\n", s50 / n50, s99 / n99 }'
+echo
+for request in checkout page; do
+  awk -v r="$request" -v n50="${sum50[$request native]}" -v n99="${sum99[$request native]}" \
+    -v s50="${sum50[$request spin]}" -v s99="${sum99[$request spin]}" \
+    'BEGIN { printf "%s: spin / native over the rounds: p50 %.2f×, p99 %.2f×\n", r, s50 / n50, s99 / n99 }'
+done
 echo "$("$spin" --version); $(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) CPUs; commit $(git rev-parse --short HEAD)"

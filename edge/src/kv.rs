@@ -14,7 +14,7 @@
 //! - `claim` is a first `increment` (the interface's CAS is not atomic on Spin's Redis store);
 //! - `scan_page` is refused: listing keys is the native admin API's work, never the edge's.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use doorman::core::expiry;
@@ -22,11 +22,18 @@ use doorman::ports::store::{ScanPage, SetItem, Store, StoreError};
 
 use crate::bindings::wasi::keyvalue::{atomics, store};
 
-/// A bucket of the host's key-value store, or why it could not be opened.
+/// A bucket of the host's key-value store, opened at its first use (Spin's Redis store answers
+/// an open with a `PING` round trip, which a request that reads nothing, a page, should not
+/// pay), or why it could not be opened.
 #[derive(Clone)]
 pub struct KvStore {
-    bucket: Result<Arc<store::Bucket>, String>,
+    inner: Arc<Lazy>,
     prefix: String,
+}
+
+struct Lazy {
+    label: String,
+    bucket: OnceLock<Result<store::Bucket, String>>,
 }
 
 fn failure(e: store::Error) -> StoreError {
@@ -38,14 +45,19 @@ fn failure(e: store::Error) -> StoreError {
 }
 
 impl KvStore {
-    /// Opens the store labelled `label` (Spin: one of the component's `key_value_stores`).
+    /// The store labelled `label` (Spin: one of the component's `key_value_stores`), opened
+    /// when it is first used.
     pub fn open(label: &str, namespace: &str) -> Self {
-        let bucket = store::open(label).map(Arc::new).map_err(|e| failure(e).to_string());
-        Self { bucket, prefix: format!("{namespace}:") }
+        let inner = Arc::new(Lazy { label: label.to_owned(), bucket: OnceLock::new() });
+        Self { inner, prefix: format!("{namespace}:") }
     }
 
     fn bucket(&self) -> Result<&store::Bucket, StoreError> {
-        self.bucket.as_deref().map_err(|e| StoreError::Unavailable(e.clone()))
+        let opened = self
+            .inner
+            .bucket
+            .get_or_init(|| store::open(&self.inner.label).map_err(|e| failure(e).to_string()));
+        opened.as_ref().map_err(|e| StoreError::Unavailable(e.clone()))
     }
 
     fn key(&self, key: &str) -> String {

@@ -116,7 +116,10 @@ impl<S: Store + Clone> Blacklist<S> {
         if !(status.is_success() || status.is_redirection()) {
             return;
         }
-        self.record_timing(ticket.route, head_at.saturating_sub(ticket.body_done));
+        // The samples serve the timing cover alone: without it they are not kept.
+        if self.policy.match_timing {
+            self.record_timing(ticket.route, head_at.saturating_sub(ticket.body_done));
+        }
         self.learn_shapes(ticket.route, status, headers);
     }
 }

@@ -79,6 +79,40 @@ pub struct SessionKeyError {
     reason: String,
 }
 
+/// The key bytes `jsonwebtoken`'s verifiers take, read from a PEM public key: a `PUBLIC KEY`
+/// (SubjectPublicKeyInfo) of the algorithm's key type gives its key bits (the PKCS#1 key for
+/// RSA, the SEC1 point for P-256, the 32 bytes of Ed25519); an `RSA PUBLIC KEY` (PKCS#1) is the
+/// RSA key itself. (`jsonwebtoken`'s own PEM reading would bring an ASN.1 and a date-time crate
+/// into the edge component for the same.)
+fn public_key_bits(algorithm: JwtAlgorithm, pem: &[u8]) -> Result<Vec<u8>, String> {
+    use spki::der::{pem as der_pem, Decode};
+    use spki::ObjectIdentifier as Oid;
+    const RSA: Oid = Oid::new_unwrap("1.2.840.113549.1.1.1");
+    const EC: Oid = Oid::new_unwrap("1.2.840.10045.2.1");
+    const P256: Oid = Oid::new_unwrap("1.2.840.10045.3.1.7");
+    const ED25519: Oid = Oid::new_unwrap("1.3.101.112");
+    let (label, der) =
+        der_pem::decode_vec(pem.trim_ascii()).map_err(|e| format!("not a PEM public key ({e})"))?;
+    match (label, algorithm) {
+        ("RSA PUBLIC KEY", JwtAlgorithm::Rs256) => return Ok(der),
+        ("PUBLIC KEY", _) => {}
+        (other, _) => return Err(format!("a PEM public key (BEGIN PUBLIC KEY) is needed, not {other}")),
+    }
+    let info =
+        spki::SubjectPublicKeyInfoRef::from_der(&der).map_err(|e| format!("not a public key ({e})"))?;
+    let oid = info.algorithm.oid;
+    let fits = match algorithm {
+        JwtAlgorithm::Rs256 => oid == RSA,
+        JwtAlgorithm::Es256 => oid == EC && info.algorithm.parameters_oid().ok() == Some(P256),
+        JwtAlgorithm::EdDsa => oid == ED25519,
+        JwtAlgorithm::Hs256 => false,
+    };
+    if !fits {
+        return Err(format!("the PEM holds no public key for {algorithm:?}"));
+    }
+    info.subject_public_key.as_bytes().map(<[u8]>::to_vec).ok_or_else(|| "a malformed public key".into())
+}
+
 /// Verifies session cookies.
 #[derive(Clone)]
 pub struct SessionVerifier {
@@ -103,9 +137,9 @@ impl SessionVerifier {
                 return Err(fail("an HS256 secret needs at least 32 bytes".into()))
             }
             JwtAlgorithm::Hs256 => DecodingKey::from_secret(key),
-            JwtAlgorithm::Rs256 => DecodingKey::from_rsa_pem(key).map_err(|e| fail(e.to_string()))?,
-            JwtAlgorithm::Es256 => DecodingKey::from_ec_pem(key).map_err(|e| fail(e.to_string()))?,
-            JwtAlgorithm::EdDsa => DecodingKey::from_ed_pem(key).map_err(|e| fail(e.to_string()))?,
+            JwtAlgorithm::Rs256 => DecodingKey::from_rsa_der(&public_key_bits(algorithm, key).map_err(fail)?),
+            JwtAlgorithm::Es256 => DecodingKey::from_ec_der(&public_key_bits(algorithm, key).map_err(fail)?),
+            JwtAlgorithm::EdDsa => DecodingKey::from_ed_der(&public_key_bits(algorithm, key).map_err(fail)?),
         };
         let mut validation = Validation::new(algorithm.jwt());
         // `exp` and `nbf` are deliberately never checked (see the module comment), and no claim is

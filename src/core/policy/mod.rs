@@ -280,10 +280,8 @@ impl Policy {
             .parse()
             .map_err(|e: toml::de::Error| PolicyError::new(source_name, "", syntax_message(&e)))?;
         let env::Applied { overrides, ignored } = env::apply(source_name, &mut table, env)?;
-        let raw: raw::RawPolicy = serde_path_to_error::deserialize(table).map_err(|e| {
-            let field = e.path().to_string();
-            let field = if field == "." { String::new() } else { field };
-            let mut message = e.inner().message().to_owned();
+        let raw: raw::RawPolicy = deserialize(table).map_err(|(field, message)| {
+            let mut message = message;
             if let Some(o) = overrides.iter().find(|o| field.starts_with(&o.field)) {
                 message.push_str(&format!(" (set by {})", o.variable));
             }
@@ -293,6 +291,25 @@ impl Policy {
         policy.overrides = overrides;
         policy.ignored_env = ignored;
         Ok(policy)
+    }
+}
+
+/// The policy as written, or the field that is wrong (`""` when unknown) and why. Natively the
+/// field is tracked (`serde_path_to_error`); the edge component goes without it, to stay small:
+/// its messages still name an unknown field or the type expected.
+fn deserialize(table: toml::Table) -> Result<raw::RawPolicy, (String, String)> {
+    #[cfg(feature = "native")]
+    {
+        serde_path_to_error::deserialize(table).map_err(|e| {
+            let field = e.path().to_string();
+            let field = if field == "." { String::new() } else { field };
+            (field, e.inner().message().to_owned())
+        })
+    }
+    #[cfg(not(feature = "native"))]
+    {
+        serde::Deserialize::deserialize(table)
+            .map_err(|e: toml::de::Error| (String::new(), e.message().to_owned()))
     }
 }
 

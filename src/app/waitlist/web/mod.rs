@@ -132,11 +132,19 @@ pub(in crate::app::waitlist) fn query_param(head: &Parts, name: &str) -> Option<
     form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
 }
 
+/// The value of one of Doorman's own cookies: a request's `Cookie` fields hold `name=value`
+/// pairs split by `;` and nothing else (RFC 6265 §4.2.1), so a split reads them (the `cookie`
+/// crate's parser, made for `Set-Cookie` attributes, would bring a date parser into the edge
+/// component). The first pair of that name wins.
 pub(in crate::app::waitlist) fn cookie(head: &Parts, name: &str) -> Option<String> {
-    head.headers.get_all(header::COOKIE).iter().find_map(|v| {
-        let text = v.to_str().ok()?;
-        cookie::Cookie::split_parse(text).flatten().find(|c| c.name() == name).map(|c| c.value().to_owned())
-    })
+    head.headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|text| text.split(';'))
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(n, _)| n.trim() == name)
+        .map(|(_, value)| value.trim().to_owned())
 }
 
 /// An HTML answer with the waitlist's headers.
