@@ -221,12 +221,29 @@ async fn report_durability(store: AnyStore) {
 }
 
 /// Deletes the keys edge instances wrote with a lifetime once it has passed
-/// ([`crate::app::sweep`]), a pass every [`crate::app::sweep::SWEEP_EVERY`].
-async fn sweep_edge_keys(store: AnyStore) {
+/// ([`crate::app::sweep`]), a pass every [`crate::app::sweep::SWEEP_EVERY`]; and builds the
+/// identity index again if the store lost it (a Redis emptied or restarted without persistence),
+/// so the edge finds its store again within a pass.
+async fn sweep_edge_keys(store: AnyStore, index: bool) {
     use crate::app::Clock;
     let mut tick = tokio::time::interval(crate::app::sweep::SWEEP_EVERY);
+    tick.tick().await; // the first tick is now: start-up settles the store first
     loop {
         tick.tick().await;
+        if index {
+            match crate::app::blacklist::index::rebuild_if_lost(&store).await {
+                Ok(Some(built)) if !built.already => {
+                    tracing::warn!(
+                        identities = built.indexed,
+                        "the blacklist identity index was missing: built again"
+                    )
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "checking the blacklist identity index failed; next pass")
+                }
+            }
+        }
         match crate::app::sweep::sweep_expired(&store, crate::app::SystemClock.unix_ms()).await {
             Ok(swept) if swept.expired > 0 => {
                 tracing::info!(expired = swept.expired, pending = swept.pending, "edge-written keys swept")
@@ -258,7 +275,7 @@ fn run_admin(
             let mover = tokio::spawn(async move { admin.settle_key_layout().await });
             let _ = tokio::time::timeout(crate::app::admin::LAYOUT_WAIT, mover).await;
         }
-        tokio::spawn(sweep_edge_keys(state.admin.ports.store.clone()));
+        tokio::spawn(sweep_edge_keys(state.admin.ports.store.clone(), state.admin.blacklist.is_some()));
         let mail_task = mailer.map(|(mailer, retry_after)| {
             let sender = Sender::new(state.admin.ports.store.clone(), Arc::new(crate::app::SystemClock))
                 .retry_after(retry_after);

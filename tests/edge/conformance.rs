@@ -613,14 +613,29 @@ async fn every_case_gives_the_same_answer_on_every_runtime() {
 /// The per-client limit at the edge behind a platform that gives the client's address in its
 /// own header: counted per address from the header the policy names; without any address,
 /// nobody is limited (never one bucket for everyone) and the log says why, once.
-#[tokio::test]
-async fn the_edge_takes_the_client_from_the_header_the_policy_names_or_limits_nobody() {
+/// What the edge tests beyond the cases start from: a Redis, the backend, a plain connection
+/// and the store on that Redis, and the case `name` (its policy and requests).
+pub(crate) struct Bed {
+    pub redis_server: RedisServer,
+    pub backend: Backend,
+    pub raw: redis::aio::ConnectionManager,
+    pub store: RedisStore,
+    pub case: Case,
+}
+
+pub(crate) async fn bed(name: &str) -> Bed {
     let redis_server = RedisServer::start();
     let backend = Backend::start();
     let client = redis::Client::open(redis_server.url()).unwrap();
-    let mut raw = client.get_connection_manager().await.unwrap();
+    let raw = client.get_connection_manager().await.unwrap();
     let store = RedisStore::connect(&redis_server.url(), NAMESPACE).unwrap();
-    let (_, case) = cases().into_iter().find(|(name, _)| name == "waitlist-per-client-limit").unwrap();
+    let (_, case) = cases().into_iter().find(|(n, _)| n == name).unwrap();
+    Bed { redis_server, backend, raw, store, case }
+}
+
+#[tokio::test]
+async fn the_edge_takes_the_client_from_the_header_the_policy_names_or_limits_nobody() {
+    let Bed { redis_server, backend, mut raw, store, case } = bed("waitlist-per-client-limit").await;
     let text = format!(
         "{}[forwarding]\nclient_address_header = \"cf-connecting-ip\"\n",
         policy_text(&case, &backend.url(), &redis_server.url())

@@ -3,17 +3,14 @@
 //! moment (and its outbox sent their mails), and a confirmation whose instance died holding its
 //! claim goes through once the claim's lease has passed.
 
-use doorman::adapters::store::RedisStore;
 use doorman::app::outbox::Sender;
 use doorman::app::sweep::sweep_expired;
 use doorman::core::expiry;
 use doorman::testkit::TestMailer;
 
-use crate::conformance::{cases, policy_text, request, seed, LINK_KEY, NAMESPACE};
+use crate::conformance::{bed, cases, policy_text, request, seed, Bed, LINK_KEY, NAMESPACE};
 use crate::host::EdgeHost;
-use crate::support::backend::Backend;
 use crate::support::doorman::HASH_KEY;
-use crate::support::redis::RedisServer;
 
 fn now_ms() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64
@@ -29,12 +26,7 @@ async fn dbsize(redis: &mut redis::aio::ConnectionManager) -> u64 {
 
 #[tokio::test]
 async fn a_flood_of_posts_at_the_edge_is_swept_away_and_a_stale_claim_gives_way() {
-    let redis_server = RedisServer::start();
-    let backend = Backend::start();
-    let client = redis::Client::open(redis_server.url()).unwrap();
-    let mut raw = client.get_connection_manager().await.unwrap();
-    let store = RedisStore::connect(&redis_server.url(), NAMESPACE).unwrap();
-    let (_, case) = cases().into_iter().find(|(name, _)| name == "waitlist-per-client-limit").unwrap();
+    let Bed { redis_server, backend, mut raw, store, case } = bed("waitlist-per-client-limit").await;
     let text = policy_text(&case, &backend.url(), &redis_server.url());
     let variables = [("policy", text.as_str()), ("hash_key", HASH_KEY), ("link_key", LINK_KEY)];
     seed(&case, &mut raw, &store).await;

@@ -2,7 +2,7 @@
 //! before its entry, and `doorman serve` builds the index of a store once, at start.
 
 use crate::core::blacklist::index::{bucket_key, place, BUCKETS, BUILT, BUILT_KEY, READY};
-use crate::core::blacklist::{parse_entry_key, Identity, ENTRY_PREFIX};
+use crate::core::blacklist::{parse_entry_key, Identity, ENTRY_PREFIX, LAYOUT, LAYOUT_KEY};
 use crate::ports::store::{Store, StoreError, SCAN_COUNT};
 
 /// The index writes that must reach the store before entries of `identities` are written.
@@ -56,6 +56,17 @@ pub async fn build<S: Store>(store: &S) -> Result<Built, StoreError> {
     Ok(built)
 }
 
+/// [`build`] for a store that had its index and may have lost it (emptied, or a Redis restarted
+/// without persistence): only once the key layout is settled (`None` before: the start-up move
+/// builds the index after it, and an index marked ready mid-move would let the edge skip the
+/// entries not yet moved).
+pub async fn rebuild_if_lost<S: Store>(store: &S) -> Result<Option<Built>, StoreError> {
+    if store.get(LAYOUT_KEY).await?.as_deref() != Some(LAYOUT) {
+        return Ok(None);
+    }
+    build(store).await.map(Some)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,6 +104,22 @@ mod tests {
             let before = store.get(&place(&eve).key).await.unwrap();
             build(&store).await.unwrap();
             assert_eq!(store.get(&place(&eve).key).await.unwrap(), before);
+        })
+    }
+
+    #[test]
+    fn a_lost_index_is_built_again_only_once_the_key_layout_is_settled() {
+        block_on(async {
+            let store = MemoryStore::default();
+            store
+                .set(&entry_key(&Identity::Account("eve".into()), &Scope::Platform), b"{}", None)
+                .await
+                .unwrap();
+            assert_eq!(rebuild_if_lost(&store).await.unwrap(), None, "the move at start comes first");
+            assert!(store.keys().iter().all(|k| !k.starts_with("bx:")));
+            store.set(LAYOUT_KEY, LAYOUT, None).await.unwrap();
+            assert_eq!(rebuild_if_lost(&store).await.unwrap(), Some(Built { indexed: 1, already: false }));
+            assert_eq!(rebuild_if_lost(&store).await.unwrap(), Some(Built { indexed: 0, already: true }));
         })
     }
 }

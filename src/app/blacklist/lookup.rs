@@ -8,6 +8,10 @@
 //! trip agrees with that guess; when it does not (a first checkout of an event mapped to an
 //! organizer, or a changed mapping), a second round trip asks for the right organizer's keys.
 //! A guess is never trusted, so a changed mapping applies at once.
+//!
+//! An app that lives for one request (the edge component) knows no guess and no layout: it asks
+//! the identity index first ([`crate::core::blacklist::index`]), one read per identity, which
+//! answers a clean checkout alone and proves the store is one `doorman serve` set up.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -170,8 +174,12 @@ impl<S: Store + Clone> Blacklist<S> {
     /// Whether the identity index says any of `identities` may be listed: one read per bucket.
     async fn index_says(&self, identities: &[Identity]) -> Result<bool, String> {
         let places: Vec<Place> = identities.iter().map(index::place).collect();
-        let mut keys: Vec<String> = places.iter().map(|p| p.key.clone()).collect();
-        keys.dedup();
+        let mut keys: Vec<String> = Vec::with_capacity(places.len());
+        for place in &places {
+            if !keys.contains(&place.key) {
+                keys.push(place.key.clone());
+            }
+        }
         let buckets = self.ports.store.get_many(&keys).await.map_err(|e| e.to_string())?;
         let mut listed = false;
         for place in &places {
