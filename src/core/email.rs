@@ -16,7 +16,6 @@
 
 use icu_properties::props::{DefaultIgnorableCodePoint, GeneralCategory};
 use icu_properties::{CodePointMapData, CodePointSetData};
-use unicode_normalization::UnicodeNormalization;
 
 /// Characters that are never part of an unquoted local part (RFC 5322 specials but `.` and `@`).
 const SPECIALS: [char; 9] = ['"', '<', '>', '(', ')', '[', ']', ',', ';'];
@@ -67,7 +66,8 @@ pub fn canonicalize(raw: &str, rules: CanonicalRules) -> Result<String, EmailErr
     if trimmed.len() > 4 * MAX_LEN {
         return Err(EmailError::TooLong); // bound the work before normalizing
     }
-    let normalized: String = without_invisible(&trimmed.nfkc().collect::<String>()).to_lowercase();
+    let nfkc = icu_normalizer::ComposingNormalizerBorrowed::new_nfkc().normalize(trimmed);
+    let normalized: String = without_invisible(&nfkc).to_lowercase();
     if normalized.chars().any(|c| c.is_control() || c.is_whitespace()) {
         return Err(EmailError::BadCharacters);
     }

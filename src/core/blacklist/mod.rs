@@ -11,6 +11,7 @@ pub mod extract;
 pub mod index;
 mod policy;
 pub mod session;
+pub mod signatures;
 
 pub use policy::{
     BlacklistPolicy, CheckoutReading, CheckoutRoute, HashMode, JsonAnswer, StoreFailureMode, Template,
@@ -78,8 +79,8 @@ pub fn is_slug(s: &str) -> bool {
 /// surrounding whitespace trimmed (as padded comparisons ignore it), lowercase. `None` when the
 /// result is not a slug.
 pub fn event_slug(capture: &str) -> Option<String> {
-    use unicode_normalization::UnicodeNormalization;
-    let folded: String = capture.nfkc().collect::<String>().trim().to_lowercase();
+    let folded: String =
+        icu_normalizer::ComposingNormalizerBorrowed::new_nfkc().normalize(capture).trim().to_lowercase();
     is_slug(&folded).then_some(folded)
 }
 

@@ -84,7 +84,7 @@ pub struct SessionKeyError {
 /// RSA, the SEC1 point for P-256, the 32 bytes of Ed25519); an `RSA PUBLIC KEY` (PKCS#1) is the
 /// RSA key itself. (`jsonwebtoken`'s own PEM reading would bring an ASN.1 and a date-time crate
 /// into the edge component for the same.)
-fn public_key_bits(algorithm: JwtAlgorithm, pem: &[u8]) -> Result<Vec<u8>, String> {
+pub(crate) fn public_key_bits(algorithm: JwtAlgorithm, pem: &[u8]) -> Result<Vec<u8>, String> {
     use spki::der::{pem as der_pem, Decode};
     use spki::ObjectIdentifier as Oid;
     const RSA: Oid = Oid::new_unwrap("1.2.840.113549.1.1.1");
@@ -130,6 +130,7 @@ impl std::fmt::Debug for SessionVerifier {
 impl SessionVerifier {
     /// A verifier; `key` is the HS256 secret (at least 32 bytes) or a PEM public key.
     pub fn new(settings: SessionCookie, key: &[u8]) -> Result<Self, SessionKeyError> {
+        super::signatures::install();
         let algorithm = settings.algorithm;
         let fail = |reason: String| SessionKeyError { algorithm, reason };
         let key = match algorithm {
