@@ -6,7 +6,8 @@
 //! audit records are the same code the native proxy and the tower layer run. This crate only
 //! adapts the world: `settings` (`wasi:config`, Spin variables), `kv` (the store port over
 //! `wasi:keyvalue`), `incoming` (the request, its body, the response), `forward` (outgoing
-//! `wasi:http`), `tasks` (sleeps and background work on `wstd`'s reactor).
+//! `wasi:http`), `tasks` (sleeps and background work on `wstd`'s reactor), `log` (the tier's
+//! warnings on standard error, Spin's log).
 //!
 //! Every request gets a fresh instance: settings are read and the policy is validated per
 //! request, so a changed variable applies to the next request. Nothing is cached in the
