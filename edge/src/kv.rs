@@ -97,8 +97,8 @@ impl KvStore {
 
 /// When a lifetime of `ttl` from now ends, in Unix milliseconds.
 fn expires_at(ttl: Duration) -> u64 {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-    (now + ttl).as_millis() as u64
+    use doorman::app::Clock;
+    doorman::app::SystemClock.unix_ms().saturating_add(ttl.as_millis() as u64)
 }
 
 impl Store for KvStore {

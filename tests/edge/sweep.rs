@@ -13,7 +13,8 @@ use crate::host::EdgeHost;
 use crate::support::doorman::HASH_KEY;
 
 fn now_ms() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64
+    use doorman::app::Clock;
+    doorman::app::SystemClock.unix_ms()
 }
 
 async fn keys(redis: &mut redis::aio::ConnectionManager) -> Vec<String> {

@@ -51,64 +51,43 @@ impl LearnedHeaders {
         changed
     }
 
-    /// The shapes, as saved in the store for the other nodes and edge instances: per shape a
-    /// line `redirect STATUS` or `json -`, then its fields as `name: value` lines.
+    /// The shapes, as saved in the store for the other nodes and edge instances (JSON: per shape
+    /// its status, if any, and its fields).
     pub fn snapshot(&self) -> Vec<u8> {
-        let mut out = Vec::new();
-        for (name, slot) in [("redirect", &self.redirect), ("json", &self.json)] {
+        let saved = |slot: &Mutex<Learned>| {
             let learned = slot.lock().unwrap_or_else(|p| p.into_inner()).clone();
-            if learned.status.is_none() && learned.fields.is_empty() {
-                continue;
-            }
-            let status = learned.status.map_or("-".to_owned(), |s| s.as_u16().to_string());
-            out.extend_from_slice(format!("{name} {status}\n").as_bytes());
-            for (field, value) in &learned.fields {
-                out.extend_from_slice(field.as_str().as_bytes());
-                out.extend_from_slice(b": ");
-                out.extend_from_slice(value.as_bytes());
-                out.push(b'\n');
-            }
-        }
-        out
+            let fields = learned
+                .fields
+                .iter()
+                .filter_map(|(n, v)| Some((n.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+                .collect();
+            SavedShape { status: learned.status.map(|s| s.as_u16()), fields }
+        };
+        let shapes = SavedShapes { redirect: saved(&self.redirect), json: saved(&self.json) };
+        serde_json::to_vec(&shapes).unwrap_or_default()
     }
 
     /// Takes the shapes another node or instance saved ([`LearnedHeaders::snapshot`]) for the
     /// shapes this one has not learned itself. Read as strictly as they are learned: only
     /// site-wide fields, only 301 to 303; anything else in the value is skipped.
     pub fn restore(&self, saved: &[u8]) {
-        let mut current: Option<(&Mutex<Learned>, Learned)> = None;
-        let finish = |taken: Option<(&Mutex<Learned>, Learned)>| {
-            if let Some((slot, learned)) = taken {
-                let mut slot = slot.lock().unwrap_or_else(|p| p.into_inner());
-                if slot.status.is_none() && slot.fields.is_empty() {
-                    *slot = learned;
-                }
-            }
-        };
-        for line in saved.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
-            let text = String::from_utf8_lossy(line);
-            let section = match text.split_once(' ') {
-                Some(("redirect", status)) => Some((&self.redirect, status.parse::<u16>().ok())),
-                Some(("json", _)) => Some((&self.json, None)),
-                _ => None,
-            };
-            if let Some((slot, status)) = section {
-                finish(current.take());
-                let status =
-                    status.filter(|s| (301..=303).contains(s)).and_then(|s| StatusCode::from_u16(s).ok());
-                current = Some((slot, Learned { status, fields: Vec::new() }));
-                continue;
-            }
-            let Some((_, learned)) = current.as_mut() else { continue };
-            let Some(colon) = line.iter().position(|b| *b == b':') else { continue };
-            let (name, value) = (&line[..colon], line[colon + 1..].trim_ascii());
-            if let (Ok(name), Ok(value)) = (HeaderName::from_bytes(name), HeaderValue::from_bytes(value)) {
-                if is_site_wide(&name, &value) {
-                    learned.fields.push((name, value));
-                }
+        let Ok(shapes) = serde_json::from_slice::<SavedShapes>(saved) else { return };
+        for (slot, shape) in [(&self.redirect, shapes.redirect), (&self.json, shapes.json)] {
+            let status =
+                shape.status.filter(|s| (301..=303).contains(s)).and_then(|s| StatusCode::from_u16(s).ok());
+            let fields = shape
+                .fields
+                .into_iter()
+                .filter_map(|(n, v)| {
+                    Some((HeaderName::from_bytes(n.as_bytes()).ok()?, HeaderValue::from_str(&v).ok()?))
+                })
+                .filter(|(n, v)| is_site_wide(n, v))
+                .collect();
+            let mut slot = slot.lock().unwrap_or_else(|p| p.into_inner());
+            if *slot == Learned::default() {
+                *slot = Learned { status, fields };
             }
         }
-        finish(current.take());
     }
 
     /// Shapes a blocked answer like the backend's own: its status and site-wide fields, then
@@ -133,6 +112,24 @@ impl LearnedHeaders {
         }
         response
     }
+}
+
+/// [`LearnedHeaders`] as saved in the store.
+#[derive(serde::Serialize, serde::Deserialize, Default)]
+struct SavedShapes {
+    #[serde(default)]
+    redirect: SavedShape,
+    #[serde(default)]
+    json: SavedShape,
+}
+
+/// One [`Learned`] as saved: its status, and its fields as name and value.
+#[derive(serde::Serialize, serde::Deserialize, Default)]
+struct SavedShape {
+    #[serde(default)]
+    status: Option<u16>,
+    #[serde(default)]
+    fields: Vec<(String, String)>,
 }
 
 /// The store key of a route's saved shapes (beside its timing samples, and kept as long).
@@ -213,8 +210,10 @@ mod tests {
         elsewhere.restore(&learned.snapshot());
         assert_eq!(*elsewhere.redirect.lock().unwrap(), *learned.redirect.lock().unwrap());
         let hostile =
-            b"redirect 307\nset-cookie: sid=x\nserver: shop/2\njson -\nx-frame-options: DENY\nnonsense\n";
+            br#"{"redirect": {"status": 307, "fields": [["set-cookie", "sid=x"], ["server", "shop/2"],
+            ["bad name", "x"]]}, "json": {"fields": [["x-frame-options", "DENY"]]}}"#;
         let fresh = LearnedHeaders::default();
+        fresh.restore(b"not json");
         fresh.restore(hostile);
         let r = fresh.shape(redirect("/e/x"), false, &[]);
         assert_eq!((r.status().as_u16(), &r.headers()["server"]), (303, &HeaderValue::from_static("shop/2")));

@@ -102,16 +102,13 @@ pub async fn move_legacy_entries<S: Store>(
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
 
     use super::*;
-    use crate::app::blacklist::Blacklist;
-    use crate::app::Ports;
     use crate::core::blacklist::decide::Lookup;
     use crate::core::blacklist::{legacy_entry_key, Identity, Scope, ENTRY_PREFIX};
     use crate::core::email_hash::EmailHasher;
+    use crate::testkit::block_on;
     use crate::testkit::MemoryStore;
-    use crate::testkit::{block_on, InstantTasks};
 
     const NOW: u64 = 1_800_000_000;
 
@@ -144,15 +141,8 @@ mod tests {
             store.set(&entry_key(&trent, &Scope::Platform), &stored(None), None).await.unwrap();
             store.set(&crate::core::blacklist::event_key("gala"), b"harbour", None).await.unwrap();
 
-            let policy = super::super::test_policy("email_fields = [\"email\"]", "");
-            let ports = Ports::new(store.clone(), Arc::new(InstantTasks::default()));
-            let blacklist = Blacklist::new(
-                policy.blacklist.unwrap(),
-                hasher,
-                None,
-                ports,
-                crate::app::Lifecycle::Resident,
-            );
+            let blacklist =
+                super::super::test_blacklist(store.clone(), hasher, crate::app::Lifecycle::Resident);
             let blocked = |ids: Vec<Identity>| {
                 let blacklist = &blacklist;
                 async move { blacklist.lookup(Some("gala"), &ids).await }

@@ -254,11 +254,9 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::app::Ports;
     use crate::core::blacklist::{entry_key, Scope};
     use crate::core::email_hash::EmailHasher;
     use crate::ports::store::{GotAndExists, ScanPage, SetItem, StoreError};
-    use crate::testkit::InstantTasks;
     use crate::testkit::MemoryStore;
 
     /// The in-memory store, counting the calls that reach a store (what a round trip is on Redis).
@@ -327,11 +325,8 @@ mod tests {
         crate::testkit::block_on(async {
             let store = Counted(MemoryStore::default(), Arc::default());
             let instance = || {
-                let policy = super::super::test_policy("email_fields = [\"email\"]", "");
-                let ports = Ports::new(store.clone(), Arc::new(InstantTasks::default()));
                 let hasher = EmailHasher::hmac(&[7u8; 32]).unwrap();
-                let lifecycle = crate::app::Lifecycle::OneRequest;
-                Blacklist::new(policy.blacklist.unwrap(), hasher, None, ports, lifecycle)
+                super::super::test_blacklist(store.clone(), hasher, crate::app::Lifecycle::OneRequest)
             };
             let (eve, ada) = ([Identity::Account("eve".into())], [Identity::Account("ada".into())]);
             store.set(&entry_key(&eve[0], &Scope::Organizer("harbour".into())), b"{}", None).await.unwrap();
@@ -357,16 +352,9 @@ mod tests {
     fn one_round_trip_once_the_mapping_is_known_and_a_changed_mapping_applies_at_once() {
         crate::testkit::block_on(async {
             let store = Counted(MemoryStore::default(), Arc::default());
-            let policy = super::super::test_policy("email_fields = [\"email\"]", "");
             let hasher = EmailHasher::hmac(&[7u8; 32]).unwrap();
-            let ports = Ports::new(store.clone(), Arc::new(InstantTasks::default()));
-            let blacklist = Blacklist::new(
-                policy.blacklist.unwrap(),
-                hasher,
-                None,
-                ports,
-                crate::app::Lifecycle::Resident,
-            );
+            let blacklist =
+                super::super::test_blacklist(store.clone(), hasher, crate::app::Lifecycle::Resident);
             let eve = [Identity::Account("eve".into())];
             let listed = |org: &str| entry_key(&eve[0], &Scope::Organizer(org.into()));
             store.set(&listed("harbour"), b"{}", None).await.unwrap();

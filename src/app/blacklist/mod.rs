@@ -200,6 +200,19 @@ impl<S: Store + Clone> Blacklist<S> {
     }
 }
 
+/// A blacklist of the tier's unit tests on `store` (reading `email` fields, addresses hashed
+/// with `hasher`), living as `lifecycle` says.
+#[cfg(test)]
+pub(crate) fn test_blacklist<S: Store + Clone>(
+    store: S,
+    hasher: EmailHasher,
+    lifecycle: Lifecycle,
+) -> Blacklist<S> {
+    let policy = test_policy("email_fields = [\"email\"]", "").blacklist.unwrap();
+    let ports = Ports::new(store, Arc::new(crate::testkit::InstantTasks::default()));
+    Blacklist::new(policy, hasher, None, ports, lifecycle)
+}
+
 /// The policy of the tier's unit tests: checkouts at `POST /events/{event}/checkout`, turned
 /// back to the event page, addresses hashed with plain SHA-256; `blacklist` adds settings to
 /// `[blacklist]`, `rest` more sections.
