@@ -78,7 +78,7 @@ for _ in $(seq 200); do [ "$(redis-cli -p "$redis_port" get doorman:meta:blackli
 
 spin_port=$(free_port)
 sed "s|url = \"redis://127.0.0.1:6379/0\"|url = \"redis://127.0.0.1:$redis_port/0\"|" spin-runtime.toml >"$work/spin-runtime.toml"
-SPIN_VARIABLE_POLICY="$(cat "$work/policy.toml")" SPIN_VARIABLE_BACKEND_URL="http://127.0.0.1:$backend_port" \
+SPIN_VARIABLE_POLICY="$(target/release/doorman compile-policy "$work/policy.toml")" SPIN_VARIABLE_BACKEND_URL="http://127.0.0.1:$backend_port" \
   SPIN_VARIABLE_HASH_KEY=$hash_key taskset -c "$SERVER_CPU" "$spin" up --from spin.toml \
   --runtime-config-file "$work/spin-runtime.toml" --listen "127.0.0.1:$spin_port" --state-dir "$work/spin" \
   >"$work/spin.out" 2>&1 &

@@ -359,7 +359,8 @@ async fn bench() {
 
     let size = std::fs::metadata(host::component_path()).expect("the component is built").len();
     let text = policy_text(&backend_url, &redis_url);
-    let variables = [("policy", text.as_str()), ("hash_key", HASH_KEY)];
+    let compiled = host::compiled_policy(&text);
+    let variables = [("policy", compiled.as_str()), ("hash_key", HASH_KEY)];
     let t = Instant::now();
     let per_request = EdgeHost::new(&redis_url, &variables).await;
     let first_host = t.elapsed();
@@ -427,11 +428,12 @@ async fn bench() {
     }
     backend.sort();
     let mut counters = Counters { redis: redis_conn, client: direct, backend: backend_url.clone() };
-    // The policy read natively, for comparison with the component, which reads it per request.
+    // The compiled policy read natively, for comparison with the component, which reads it per
+    // request.
     let mut parse = Vec::with_capacity(samples);
     for _ in 0..samples {
         let t = Instant::now();
-        let policy = Policy::from_toml_str("bench", &text, std::iter::empty()).unwrap();
+        let policy = Policy::from_compiled_str("bench", &compiled, std::iter::empty()).unwrap();
         parse.push(t.elapsed());
         drop(policy);
     }
@@ -516,7 +518,7 @@ async fn bench() {
     latency_row("**instantiate**: new `Store` + `instantiate_async`, pooling allocator", &instantiate);
     latency_row("Redis `PING` round trip", &ping);
     latency_row("backend `GET /small` straight over a pooled hyper client", &backend);
-    latency_row("the policy read and validated natively (`Policy::from_toml_str`)", &parse);
+    latency_row("the compiled policy read and validated natively (`Policy::from_compiled_str`)", &parse);
     println!();
     println!(
         "| request | target | p50 µs | p99 µs | p99 until the instance is done µs | p50 vs native | p99 vs native | Redis commands / request | backend connections / request |"

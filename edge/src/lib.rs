@@ -10,7 +10,8 @@
 //! warnings on standard error, Spin's log).
 //!
 //! Every request gets a fresh instance: settings are read and the policy is validated per
-//! request, so a changed variable applies to the next request. Nothing is cached in the
+//! request, so a changed variable applies to the next request. The policy arrives compiled (its
+//! JSON form, checked by `doorman compile-policy`): the component carries no TOML parser. Nothing is cached in the
 //! component; shared state lives in the key-value store.
 #![deny(unsafe_code)]
 #![warn(missing_docs)]

@@ -4,7 +4,7 @@
 //!
 //! | variable | meaning |
 //! |---|---|
-//! | `policy` | the policy TOML, the same file native Doorman reads (required) |
+//! | `policy` | the compiled policy: `doorman compile-policy FILE` of the TOML native Doorman reads (required) |
 //! | `hash_key` | the e-mail hash key, as `DOORMAN_HASH_KEY` natively (for `hash = "hmac"`) |
 //! | `session_key` | the session-cookie key, as `DOORMAN_SESSION_KEY` (HS256 secret or PEM public key) |
 //! | `link_key` | the key signing the waitlist's links and forms, as `DOORMAN_LINK_KEY` (for a `[waitlist]`) |
@@ -47,8 +47,9 @@ pub fn load() -> Result<Settings, String> {
             other => overrides.push((format!("DOORMAN_{}", other.to_ascii_uppercase()), value)),
         }
     }
-    let text = text.ok_or("the variable `policy` (the policy TOML) is not set")?;
-    let policy = Policy::from_toml_str("variable `policy`", &text, overrides).map_err(|e| e.to_string())?;
+    let text = text.ok_or("the variable `policy` (the compiled policy) is not set")?;
+    let policy =
+        Policy::from_compiled_str("variable `policy`", &text, overrides).map_err(|e| e.to_string())?;
     let (mut hasher, mut session, mut signer) = (None, None, None);
     if let Some(b) = &policy.blacklist {
         hasher = Some(

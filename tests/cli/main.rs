@@ -37,6 +37,31 @@ fn check_policy_accepts_the_shipped_policies() {
 }
 
 #[test]
+fn compile_policy_prints_the_file_as_written_on_one_line_for_the_edge() {
+    for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/policies")).unwrap() {
+        let path = entry.unwrap().path();
+        // The operator's own environment is not baked in: the edge applies its own variables.
+        let out =
+            run(&["compile-policy", path.to_str().unwrap()], &[("DOORMAN_BACKEND_URL", "http://10.9.9.9:1")]);
+        assert!(out.status.success(), "{}: {}", path.display(), String::from_utf8_lossy(&out.stderr));
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(stdout.lines().count(), 1, "one line, for a variable: {stdout}");
+        let compiled: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        let file: toml::Table = std::fs::read_to_string(&path).unwrap().parse().unwrap();
+        assert_eq!(
+            compiled["backend"]["url"].as_str(),
+            file["backend"]["url"].as_str(),
+            "{}",
+            path.display()
+        );
+        assert_eq!(compiled, serde_json::to_value(&file).unwrap(), "the file as written: {}", path.display());
+    }
+    let out = run(&["compile-policy", "/nonexistent/policy.toml"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty(), "nothing a shell would put into a variable");
+}
+
+#[test]
 fn invalid_policies_exit_2_naming_file_field_and_problem() {
     let dir = tempfile::tempdir().unwrap();
     let cases = [
@@ -52,7 +77,12 @@ fn invalid_policies_exit_2_naming_file_field_and_problem() {
     ];
     for (text, field, words) in cases {
         let path = write_policy(dir.path(), text);
-        for cmd in [&["check-policy", path.as_str()][..], &["serve", "--policy", path.as_str()]] {
+        let commands = [
+            &["check-policy", path.as_str()][..],
+            &["compile-policy", path.as_str()],
+            &["serve", "--policy", path.as_str()],
+        ];
+        for cmd in commands {
             let out = run(cmd, &[]);
             let err = String::from_utf8_lossy(&out.stderr);
             assert_eq!(out.status.code(), Some(2), "{cmd:?} {text:?}: {err}");

@@ -26,7 +26,7 @@ use http_body_util::{BodyExt, Either, Full};
 use serde::Deserialize;
 use tower::ServiceExt;
 
-use crate::host::EdgeHost;
+use crate::host::{compiled_policy, EdgeHost};
 use crate::support::backend::Backend;
 use crate::support::client::{body, send};
 use crate::support::doorman::{policy, Doorman, HASH_KEY};
@@ -216,7 +216,7 @@ impl Runtime {
                     &spin,
                     redis_url,
                     &[
-                        ("policy", text),
+                        ("policy", &compiled_policy(text)),
                         ("backend_url", backend_url.trim_end_matches('/')),
                         ("hash_key", HASH_KEY),
                         ("session_key", SESSION_KEY),
@@ -229,7 +229,7 @@ impl Runtime {
                 let mut host = EdgeHost::new(
                     live_redis,
                     &[
-                        ("policy", text),
+                        ("policy", &compiled_policy(text)),
                         ("hash_key", HASH_KEY),
                         ("session_key", SESSION_KEY),
                         ("link_key", LINK_KEY),
@@ -640,7 +640,8 @@ async fn the_edge_takes_the_client_from_the_header_the_policy_names_or_limits_no
         "{}[forwarding]\nclient_address_header = \"cf-connecting-ip\"\n",
         policy_text(&case, &backend.url(), &redis_server.url())
     );
-    let variables = [("policy", text.as_str()), ("hash_key", HASH_KEY), ("link_key", LINK_KEY)];
+    let policy = compiled_policy(&text);
+    let variables = [("policy", policy.as_str()), ("hash_key", HASH_KEY), ("link_key", LINK_KEY)];
     let signups = || store.scan_prefix("wl:{gala}:s:", 1000);
     let from = |ip: &'static str, n: usize| {
         let mut req = request(&case, n);

@@ -227,6 +227,12 @@ fn granted(given: &[(&str, &str)]) -> HashMap<String, String> {
         .collect()
 }
 
+/// The compiled form of a policy TOML, as `doorman compile-policy` prints it for the
+/// component's `policy` variable.
+pub fn compiled_policy(policy_toml: &str) -> String {
+    doorman::core::policy::compile_toml("test policy", policy_toml).expect("the test's policy compiles")
+}
+
 impl EdgeHost {
     /// A host on the Redis at `redis_url` with the component's `variables`, granted as Spin
     /// grants them: only those `spin.toml` gives the component (the others are dropped, as Spin

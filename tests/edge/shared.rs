@@ -3,7 +3,7 @@
 
 use bytes::Bytes;
 
-use crate::host::EdgeHost;
+use crate::host::{compiled_policy, EdgeHost};
 use crate::support::backend::Backend;
 use crate::support::doorman::{policy, Doorman, HASH_KEY};
 use crate::support::redis::RedisServer;
@@ -26,7 +26,8 @@ async fn an_entry_added_through_the_native_admin_api_blocks_at_the_edge_until_it
     let store = format!("[store]\nurl = \"{}\"\nnamespace = \"shop1\"\n", redis.url());
     let text = format!("{}{store}{BLACKLIST}", policy(&backend.url(), "", ""));
     let native = Doorman::start(&text);
-    let edge = EdgeHost::new(&redis.url(), &[("policy", &text), ("hash_key", HASH_KEY)]).await;
+    let edge =
+        EdgeHost::new(&redis.url(), &[("policy", &compiled_policy(&text)), ("hash_key", HASH_KEY)]).await;
 
     let ada = edge.handle(checkout("email=ada%40example.com&quantity=2")).await.unwrap();
     assert_eq!(ada.status(), 200, "an ordinary customer buys at the edge");

@@ -7,7 +7,7 @@ use doorman::core::blacklist::{entry_key, Identity, Scope};
 use doorman::core::email_hash::EmailHasher;
 use doorman::ports::store::Store;
 
-use crate::host::EdgeHost;
+use crate::host::{compiled_policy, EdgeHost};
 use crate::support::backend::Backend;
 use crate::support::doorman::HASH_KEY;
 use crate::support::redis::RedisServer;
@@ -40,7 +40,8 @@ async fn edge_with_mallory(extra: &str) -> Edge {
     let blacklist = BLACKLIST.replace("[blacklist]\n", &format!("[blacklist]\n{extra}\n"));
     let policy =
         format!("[backend]\nurl = \"{}\"\n[store]\nurl = \"{}\"\n{blacklist}", backend.url(), redis.url());
-    let host = EdgeHost::new(&redis.url(), &[("policy", &policy), ("hash_key", HASH_KEY)]).await;
+    let host =
+        EdgeHost::new(&redis.url(), &[("policy", &compiled_policy(&policy)), ("hash_key", HASH_KEY)]).await;
     let store = RedisStore::connect(&redis.url(), "doorman").unwrap();
     let hasher = EmailHasher::hmac(HASH_KEY.as_bytes()).unwrap();
     let mallory = Identity::EmailHash(hasher.hash_hex("mallory@example.com"));
@@ -94,7 +95,9 @@ async fn a_store_doorman_did_not_set_up_fails_as_on_store_error_says_and_the_log
             edge.backend.url(),
             BLACKLIST.replace("[blacklist]\n", &format!("[blacklist]\non_store_error = \"{mode}\"\n"))
         );
-        let host = EdgeHost::new(&wrong.url(), &[("policy", &policy), ("hash_key", HASH_KEY)]).await;
+        let host =
+            EdgeHost::new(&wrong.url(), &[("policy", &compiled_policy(&policy)), ("hash_key", HASH_KEY)])
+                .await;
         let ada = host.handle(request("POST", "/echo/e1/checkout", "email=ada%40example.com")).await.unwrap();
         assert_eq!(ada.status(), status, "on_store_error = {mode}");
         let log = host.log();
@@ -112,7 +115,8 @@ async fn a_store_doorman_did_not_set_up_fails_as_on_store_error_says_and_the_log
     let (key, member) = doorman::app::blacklist::index::members([&ada]).remove(0);
     wrong_store.add_members(&[(key, member)]).await.unwrap();
     let policy = format!("[backend]\nurl = \"{}\"\n{BLACKLIST}", edge.backend.url());
-    let host = EdgeHost::new(&wrong.url(), &[("policy", &policy), ("hash_key", HASH_KEY)]).await;
+    let host =
+        EdgeHost::new(&wrong.url(), &[("policy", &compiled_policy(&policy)), ("hash_key", HASH_KEY)]).await;
     let ada = host.handle(request("POST", "/echo/e1/checkout", "email=ada%40example.com")).await.unwrap();
     assert_eq!(ada.status(), 200);
     assert!(host.log().contains("the blacklist index is still being built"), "{}", host.log());
@@ -130,15 +134,22 @@ async fn a_store_doorman_did_not_set_up_fails_as_on_store_error_says_and_the_log
 async fn missing_or_broken_settings_get_a_neutral_500_never_their_text() {
     let redis = RedisServer::start();
     let none = EdgeHost::new(&redis.url(), &[]).await;
-    let broken =
-        EdgeHost::new(&redis.url(), &[("policy", "[backend]\nurl = \"ftp://secret-backend.internal\"\n")])
-            .await;
-    let no_key = EdgeHost::new(
+    let broken = EdgeHost::new(
         &redis.url(),
-        &[("policy", &format!("[backend]\nurl = \"http://127.0.0.1:9\"\n{BLACKLIST}"))],
+        &[("policy", r#"{"backend": {"url": "ftp://secret-backend.internal"}}"#)],
     )
     .await;
-    for host in [none, broken, no_key] {
+    let no_key = EdgeHost::new(
+        &redis.url(),
+        &[("policy", &compiled_policy(&format!("[backend]\nurl = \"http://127.0.0.1:9\"\n{BLACKLIST}")))],
+    )
+    .await;
+    // The TOML file itself rather than its compiled form: the log says what to do.
+    let toml =
+        EdgeHost::new(&redis.url(), &[("policy", "[backend]\nurl = \"http://secret-backend.internal\"\n")])
+            .await;
+    let hosts = [none, broken, no_key, toml];
+    for host in &hosts {
         let answer =
             host.handle(request("GET", "/events", "")).await.expect("an answer, not a trap or a hang");
         assert_eq!(answer.status(), 500);
@@ -146,6 +157,9 @@ async fn missing_or_broken_settings_get_a_neutral_500_never_their_text() {
         assert!(text.contains("<h1>Error</h1>"), "{text}");
         assert!(!text.contains("secret-backend") && !text.contains("policy"), "no internal detail: {text}");
     }
+    let log = hosts[3].log();
+    assert!(log.contains("holds no compiled policy") && log.contains("doorman compile-policy FILE"), "{log}");
+    assert!(hosts[1].log().contains("backend.url"), "the field at fault: {}", hosts[1].log());
 }
 
 #[tokio::test]
@@ -153,7 +167,7 @@ async fn an_unreachable_backend_is_a_neutral_502() {
     let redis = RedisServer::start();
     let closed = crate::support::dead_port();
     let policy = format!("[backend]\nurl = \"http://127.0.0.1:{closed}\"\n");
-    let host = EdgeHost::new(&redis.url(), &[("policy", &policy)]).await;
+    let host = EdgeHost::new(&redis.url(), &[("policy", &compiled_policy(&policy))]).await;
     let answer = host.handle(request("GET", "/events", "")).await.unwrap();
     assert_eq!(answer.status(), 502);
     assert!(String::from_utf8_lossy(answer.body()).contains("<h1>Bad Gateway</h1>"));

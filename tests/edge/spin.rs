@@ -91,6 +91,7 @@ async fn through_spin_a_native_entry_blocks_and_a_clean_checkout_costs_one_read(
     use doorman::core::blacklist::index::{BUILT, BUILT_KEY};
     use doorman::ports::store::Store;
 
+    use crate::host::compiled_policy;
     use crate::support::backend::Backend;
     use crate::support::client::{body, send};
     use crate::support::doorman::{policy, Doorman, HASH_KEY};
@@ -122,7 +123,11 @@ async fn through_spin_a_native_entry_blocks_and_a_clean_checkout_costs_one_read(
     let app = SpinApp::start(
         &spin,
         &redis.url(),
-        &[("policy", &text), ("backend_url", backend.url().trim_end_matches('/')), ("hash_key", HASH_KEY)],
+        &[
+            ("policy", &compiled_policy(&text)),
+            ("backend_url", backend.url().trim_end_matches('/')),
+            ("hash_key", HASH_KEY),
+        ],
     );
     let checkout = |email: &str| {
         let req = http::Request::post(app.url("/echo/e1/checkout"))

@@ -9,7 +9,7 @@ use doorman::core::expiry;
 use doorman::testkit::TestMailer;
 
 use crate::conformance::{bed, cases, policy_text, request, seed, Bed, LINK_KEY, NAMESPACE};
-use crate::host::EdgeHost;
+use crate::host::{compiled_policy, EdgeHost};
 use crate::support::doorman::HASH_KEY;
 
 fn now_ms() -> u64 {
@@ -29,7 +29,8 @@ async fn dbsize(redis: &mut redis::aio::ConnectionManager) -> u64 {
 async fn a_flood_of_posts_at_the_edge_is_swept_away_and_a_stale_claim_gives_way() {
     let Bed { redis_server, backend, mut raw, store, case } = bed("waitlist-per-client-limit").await;
     let text = policy_text(&case, &backend.url(), &redis_server.url());
-    let variables = [("policy", text.as_str()), ("hash_key", HASH_KEY), ("link_key", LINK_KEY)];
+    let policy = compiled_policy(&text);
+    let variables = [("policy", policy.as_str()), ("hash_key", HASH_KEY), ("link_key", LINK_KEY)];
     seed(&case, &mut raw, &store).await;
     let mut host = EdgeHost::new(&redis_server.url(), &variables).await;
     let before: std::collections::BTreeSet<String> = keys(&mut raw).await.into_iter().collect();

@@ -14,7 +14,7 @@ pub struct EdgeVariable {
     pub secret: bool,
 }
 
-/// The policy TOML, the file native Doorman reads.
+/// The compiled policy (`doorman compile-policy FILE`, the TOML file native Doorman reads).
 pub const POLICY: &str = "policy";
 /// The backend URL: a policy override (`DOORMAN_BACKEND_URL`), and the one outbound host.
 pub const BACKEND_URL: &str = "backend_url";

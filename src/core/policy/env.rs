@@ -1,14 +1,17 @@
 //! Environment overrides: `DOORMAN_<SECTION>_<FIELD>=value` replaces `<section>.<field>`.
 //!
-//! The value is read as a TOML value when it parses as one (`8`, `true`, `["10.0.0.0/8"]`),
-//! otherwise as a plain string (`127.0.0.1:8080`). Variables that configure the command line
+//! The value is read as a JSON value when it parses as one (`8`, `true`, `["10.0.0.0/8"]`, which
+//! TOML writes the same way), otherwise as a plain string (`127.0.0.1:8080`). JSON rather than TOML
+//! so that the edge component, which carries no TOML parser, reads its variables the same way. Variables that configure the command line
 //! rather than the policy (see [`RESERVED`]) are left alone, and so are the service links
 //! Kubernetes and Docker put into every container when a service is named `doorman`
 //! (`DOORMAN_SERVICE_HOST`, `DOORMAN_PORT_8080_TCP_ADDR`, …; see [`is_service_link`]): they are
 //! reported as ignored, so the host can mention them. Any other variable naming no policy section
 //! is an error: it is most likely a typo.
 
-use toml::{Table, Value};
+use serde_json::Value;
+
+use super::Document as Table;
 
 use super::PolicyError;
 
@@ -95,8 +98,8 @@ pub fn apply(
             return Err(PolicyError::new(source_name, section, format!("{variable} names no field")));
         }
         let value = parse_value(&raw);
-        let entry = table.entry(section).or_insert_with(|| Value::Table(Table::new()));
-        let Value::Table(section_table) = entry else {
+        let entry = table.entry(section).or_insert_with(|| Value::Object(Table::new()));
+        let Value::Object(section_table) = entry else {
             return Err(PolicyError::new(source_name, section, "must be a table"));
         };
         section_table.insert(field.to_owned(), value);
@@ -105,10 +108,10 @@ pub fn apply(
     Ok(Applied { overrides: applied, ignored })
 }
 
-/// Reads `raw` as a TOML value if it is one, else as a string.
+/// Reads `raw` as a JSON value if it is one (but not an object), else as a string.
 fn parse_value(raw: &str) -> Value {
-    match raw.parse::<Value>() {
-        Ok(v) if !matches!(v, Value::Table(_)) => v,
+    match serde_json::from_str::<Value>(raw) {
+        Ok(v) if !v.is_object() => v,
         _ => Value::String(raw.to_owned()),
     }
 }
@@ -137,7 +140,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(t["server"]["listen"].as_str(), Some("127.0.0.1:9"));
-        assert_eq!(t["server"]["workers"].as_integer(), Some(3));
+        assert_eq!(t["server"]["workers"].as_u64(), Some(3));
         assert_eq!(t["forwarding"]["trusted_proxies"][0].as_str(), Some("10.0.0.0/8"));
         assert_eq!(applied.overrides.len(), 3);
         assert!(applied.ignored.is_empty());

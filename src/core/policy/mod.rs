@@ -265,22 +265,53 @@ pub struct AdminPolicy {
     pub token_file: Option<PathBuf>,
 }
 
+/// The policy document: the file's tables as JSON values. TOML is read into it natively; the
+/// compiled form (`doorman compile-policy`) is its JSON text, which the edge component reads
+/// without a TOML parser.
+pub(crate) type Document = serde_json::Map<String, serde_json::Value>;
+
 // === impl Policy ===
 
 impl Policy {
     /// Parses and validates a policy from TOML text, applying `DOORMAN_*` overrides from `env`.
     ///
     /// `source_name` (usually the file path) is used in error messages.
+    #[cfg(feature = "native")]
     pub fn from_toml_str(
         source_name: &str,
         text: &str,
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self, PolicyError> {
-        let mut table: toml::Table = text
-            .parse()
-            .map_err(|e: toml::de::Error| PolicyError::new(source_name, "", syntax_message(&e)))?;
-        let env::Applied { overrides, ignored } = env::apply(source_name, &mut table, env)?;
-        let raw: raw::RawPolicy = deserialize(table).map_err(|(field, message)| {
+        Self::from_document(source_name, toml_document(source_name, text)?, env)
+    }
+
+    /// Parses and validates a compiled policy (the JSON text [`compile_toml`] writes), applying
+    /// `DOORMAN_*` overrides from `env`: how the edge component reads its `policy` variable.
+    pub fn from_compiled_str(
+        source_name: &str,
+        text: &str,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, PolicyError> {
+        let document: Document = serde_json::from_str(text).map_err(|e| {
+            let message = if text.trim_start().starts_with('{') {
+                format!("not a compiled policy: {e}")
+            } else {
+                "holds no compiled policy (a JSON object); compile the policy TOML with \
+                 `doorman compile-policy FILE`"
+                    .to_owned()
+            };
+            PolicyError::new(source_name, "", message)
+        })?;
+        Self::from_document(source_name, document, env)
+    }
+
+    fn from_document(
+        source_name: &str,
+        mut document: Document,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, PolicyError> {
+        let env::Applied { overrides, ignored } = env::apply(source_name, &mut document, env)?;
+        let raw: raw::RawPolicy = deserialize(document).map_err(|(field, message)| {
             let mut message = message;
             if let Some(o) = overrides.iter().find(|o| field.starts_with(&o.field)) {
                 message.push_str(&format!(" (set by {})", o.variable));
@@ -294,29 +325,109 @@ impl Policy {
     }
 }
 
+/// Checks a policy TOML as written (no overrides: the edge applies its own variables) and
+/// answers its compiled form, one line of JSON, for the edge component's `policy` variable.
+#[cfg(feature = "native")]
+pub fn compile_toml(source_name: &str, text: &str) -> Result<String, PolicyError> {
+    let document = toml_document(source_name, text)?;
+    Policy::from_document(source_name, document.clone(), std::iter::empty())?;
+    Ok(serde_json::Value::Object(document).to_string())
+}
+
+/// Reads TOML text into the policy document.
+#[cfg(feature = "native")]
+fn toml_document(source_name: &str, text: &str) -> Result<Document, PolicyError> {
+    let table: toml::Table =
+        text.parse().map_err(|e: toml::de::Error| PolicyError::new(source_name, "", syntax_message(&e)))?;
+    // A table always becomes an object (a float that is not a number becomes null, which no
+    // policy field takes).
+    match serde_json::to_value(table) {
+        Ok(serde_json::Value::Object(document)) => Ok(document),
+        _ => Err(PolicyError::new(source_name, "", "cannot be read as a policy document")),
+    }
+}
+
 /// The policy as written, or the field that is wrong (`""` when unknown) and why. Natively the
 /// field is tracked (`serde_path_to_error`); the edge component goes without it, to stay small:
 /// its messages still name an unknown field or the type expected.
-fn deserialize(table: toml::Table) -> Result<raw::RawPolicy, (String, String)> {
+fn deserialize(document: Document) -> Result<raw::RawPolicy, (String, String)> {
+    let document = serde_json::Value::Object(document);
     #[cfg(feature = "native")]
     {
-        serde_path_to_error::deserialize(table).map_err(|e| {
+        serde_path_to_error::deserialize(document).map_err(|e| {
             let field = e.path().to_string();
             let field = if field == "." { String::new() } else { field };
-            (field, e.inner().message().to_owned())
+            (field, e.inner().to_string())
         })
     }
     #[cfg(not(feature = "native"))]
     {
-        serde::Deserialize::deserialize(table)
-            .map_err(|e: toml::de::Error| (String::new(), e.message().to_owned()))
+        serde::Deserialize::deserialize(document)
+            .map_err(|e: serde_json::Error| (String::new(), e.to_string()))
     }
 }
 
+#[cfg(feature = "native")]
 fn syntax_message(e: &toml::de::Error) -> String {
     let msg = e.message().trim().to_owned();
     match e.span() {
         Some(span) => format!("not valid TOML (at byte {}): {msg}", span.start),
         None => format!("not valid TOML: {msg}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn the_compiled_form_reads_as_the_toml_it_came_from() {
+        for file in ["policies/example.toml", "policies/demo.toml"] {
+            let text =
+                std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/").to_owned() + file).unwrap();
+            let compiled = compile_toml(file, &text).unwrap();
+            assert!(!compiled.contains('\n'), "one line, for a variable: {compiled}");
+            let env = vars(&[("DOORMAN_BACKEND_URL", "http://10.0.0.7:81"), ("DOORMAN_SERVER_WORKERS", "3")]);
+            let from_toml = Policy::from_toml_str(file, &text, env.clone()).unwrap();
+            let from_compiled = Policy::from_compiled_str(file, &compiled, env).unwrap();
+            assert_eq!(format!("{from_toml:?}"), format!("{from_compiled:?}"), "{file}");
+            assert_eq!(from_compiled.backend.authority, "10.0.0.7:81");
+            assert_eq!(from_compiled.server.workers, 3);
+        }
+    }
+
+    #[test]
+    fn compiling_checks_the_policy_and_names_the_field() {
+        let e = compile_toml("p.toml", "[backend]\nurl = \"ftp://x\"\n").unwrap_err();
+        assert_eq!(e.field, "backend.url", "{e}");
+        let e = compile_toml("p.toml", "[backend]\nurl = \"http://x\"\n[server]\nworkerz = 2\n").unwrap_err();
+        assert!(e.message.contains("workerz"), "{e}");
+        let e = compile_toml("p.toml", "[backend\n").unwrap_err();
+        assert!(e.message.contains("not valid TOML"), "{e}");
+    }
+
+    #[test]
+    fn a_compiled_policy_is_checked_again_where_it_is_read() {
+        let read = |text: &str| Policy::from_compiled_str("variable `policy`", text, []);
+        let e = read("[backend]\nurl = \"http://x\"\n").unwrap_err();
+        assert!(e.message.contains("doorman compile-policy FILE"), "TOML given: {e}");
+        let e = read(r#"{"backend": {"url": "http://x"}"#).unwrap_err();
+        assert!(e.message.starts_with("not a compiled policy"), "{e}");
+        let e = read(r#"{"backend": {"url": "ftp://x"}}"#).unwrap_err();
+        assert_eq!(e.field, "backend.url", "{e}");
+        let e = read(r#"{"backend": {"url": "http://x", "workers": 2}}"#).unwrap_err();
+        assert!(e.message.contains("workers"), "{e}");
+        let e = Policy::from_compiled_str(
+            "variable `policy`",
+            r#"{"backend": {"url": "http://x"}}"#,
+            vars(&[("DOORMAN_SERVER_WORKERS", "many")]),
+        )
+        .unwrap_err();
+        assert!(e.message.contains("DOORMAN_SERVER_WORKERS"), "{e}");
+        assert!(read("").is_err() && read("null").is_err() && read("[]").is_err());
     }
 }

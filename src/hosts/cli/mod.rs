@@ -49,6 +49,12 @@ pub enum Command {
         /// The policy file (TOML).
         file: PathBuf,
     },
+    /// Check a policy file as written and print its compiled form, one line of JSON, for the edge
+    /// component's `policy` variable (`DOORMAN_*` variables are not applied: the edge has its own).
+    CompilePolicy {
+        /// The policy file (TOML).
+        file: PathBuf,
+    },
     /// Print the hash the blacklist stores for an e-mail address.
     HashEmail {
         /// The address (`-`: read it from standard input, out of the shell's history).
@@ -107,6 +113,7 @@ pub fn run() -> ExitCode {
                 }
             })
         }
+        Command::CompilePolicy { file } => compile_policy_cmd(&file),
         Command::Demo { listen, admin_listen, data_dir } => {
             crate::demo::run(&listen, &admin_listen, data_dir)
         }
@@ -132,6 +139,16 @@ pub fn run() -> ExitCode {
 }
 
 pub use crate::hosts::Failure;
+
+/// `doorman compile-policy FILE`: the compiled form on standard output, or why not.
+fn compile_policy_cmd(file: &Path) -> Result<(), Failure> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| Failure::Usage(format!("cannot read policy {}: {e}", file.display())))?;
+    let compiled = crate::core::policy::compile_toml(&file.display().to_string(), &text)
+        .map_err(|e| Failure::Usage(e.to_string()))?;
+    println!("{compiled}");
+    Ok(())
+}
 
 /// The admin API's client from `DOORMAN_ADMIN_URL` and `DOORMAN_ADMIN_TOKEN`, and a runtime to
 /// call it on (the `blacklist` and `waitlist` commands).
