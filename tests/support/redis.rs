@@ -9,6 +9,8 @@ pub struct RedisServer {
     pub addr: SocketAddr,
     child: Option<Child>,
     dir: tempfile::TempDir,
+    /// Every acknowledged write on disk (append-only file, `appendfsync always`).
+    durable: bool,
 }
 
 fn free_port() -> u16 {
@@ -19,9 +21,24 @@ impl RedisServer {
     /// Starts a server on a free port. Panics with install advice when `redis-server` is missing:
     /// `.ci/run` installs it, so a missing binary is a setup error, not a reason to skip.
     pub fn start() -> Self {
+        Self::start_with(false)
+    }
+
+    /// Starts a server that writes every acknowledged write to disk before answering (AOF,
+    /// `appendfsync always`), so a [`Self::kill`] and [`Self::restart`] lose none of them.
+    #[allow(dead_code)] // used by some test binaries only
+    pub fn start_durable() -> Self {
+        Self::start_with(true)
+    }
+
+    fn start_with(durable: bool) -> Self {
         let port = free_port();
-        let mut server =
-            Self { addr: ([127, 0, 0, 1], port).into(), child: None, dir: tempfile::tempdir().unwrap() };
+        let mut server = Self {
+            addr: ([127, 0, 0, 1], port).into(),
+            child: None,
+            dir: tempfile::tempdir().unwrap(),
+            durable,
+        };
         server.spawn();
         server
     }
@@ -29,7 +46,12 @@ impl RedisServer {
     fn spawn(&mut self) {
         let child = Command::new("redis-server")
             .args(["--bind", "127.0.0.1", "--port", &self.addr.port().to_string()])
-            .args(["--save", "", "--appendonly", "no", "--protected-mode", "yes"])
+            .args(["--save", "", "--protected-mode", "yes"])
+            .args(if self.durable {
+                ["--appendonly", "yes", "--appendfsync", "always"]
+            } else {
+                ["--appendonly", "no", "--appendfsync", "everysec"]
+            })
             .arg("--dir")
             .arg(self.dir.path())
             .stdout(Stdio::null())

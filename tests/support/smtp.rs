@@ -20,6 +20,8 @@ pub struct SmtpOptions {
     pub starttls: bool,
     /// Require AUTH with this user and password.
     pub login: Option<(String, String)>,
+    /// Refuse every recipient at this domain for now (450).
+    pub refuse_domain: Option<String>,
 }
 
 pub fn free_port() -> u16 {
@@ -45,6 +47,10 @@ impl SmtpServer {
         if let Some((user, password)) = &options.login {
             cmd.arg("--user").arg(user).arg("--password").arg(password);
         }
+        if let Some(domain) = &options.refuse_domain {
+            cmd.arg("--refuse-domain").arg(domain);
+        }
+
         let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap_or_else(|e| {
             panic!("cannot run /usr/bin/python3 ({e}): install python3-aiosmtpd (apt-get) or run .ci/run")
         });
@@ -58,6 +64,30 @@ impl SmtpServer {
             );
         }
         Self { addr: ([127, 0, 0, 1], port).into(), child, dir }
+    }
+
+    /// The recipients refused so far (`refuse_domain`), one per refusal.
+    #[allow(dead_code)] // used by some test binaries only
+    pub fn refused(&self) -> Vec<String> {
+        let path = self.dir.path().join("mail").join("refused.txt");
+        std::fs::read_to_string(path).unwrap_or_default().lines().map(str::to_owned).collect()
+    }
+
+    /// Stops the server mid-whatever (SIGSTOP): a client sending to it waits for an answer.
+    #[allow(dead_code)] // used by some test binaries only
+    pub fn pause(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Lets a paused server go on (SIGCONT).
+    #[allow(dead_code)] // used by some test binaries only
+    pub fn resume(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, which: &str) {
+        let status = Command::new("kill").arg(which).arg(self.child.id().to_string()).status().unwrap();
+        assert!(status.success(), "kill {which} {}", self.child.id());
     }
 
     /// The messages received so far, raw, oldest first.

@@ -3,7 +3,9 @@
 Every message it accepts is written whole to --maildir as one file (the raw message, with the
 envelope in X-Envelope-From / X-Envelope-To lines before it). With --tls-cert/--tls-key it offers
 STARTTLS and requires it before AUTH; with --user/--password it requires AUTH PLAIN or LOGIN
-before MAIL. It prints "ready" once listening and runs until killed.
+before MAIL. With --refuse-domain it answers 450 (try again later) to every recipient at that
+domain and notes each refusal as a line of --maildir's refused.txt. It prints "ready" once
+listening and runs until killed.
 """
 import argparse
 import asyncio
@@ -17,8 +19,17 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
 class Save:
-    def __init__(self, maildir):
+    def __init__(self, maildir, refuse_domain):
         self.maildir = maildir
+        self.refuse_domain = refuse_domain
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.refuse_domain and address.lower().endswith("@" + self.refuse_domain):
+            with open(os.path.join(self.maildir, "refused.txt"), "a") as f:
+                f.write(address + "\n")
+            return "450 4.2.1 " + self.refuse_domain + ": try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         name = os.path.join(self.maildir, f"{time.time():.6f}-{uuid.uuid4().hex}.eml")
@@ -37,6 +48,7 @@ def main():
     p.add_argument("--tls-key")
     p.add_argument("--user")
     p.add_argument("--password")
+    p.add_argument("--refuse-domain")
     a = p.parse_args()
     os.makedirs(a.maildir, exist_ok=True)
     kwargs = {}
@@ -53,7 +65,7 @@ def main():
         kwargs["authenticator"] = authenticator
         kwargs["auth_required"] = True
         kwargs["auth_require_tls"] = bool(a.tls_cert)
-    controller = Controller(Save(a.maildir), hostname="127.0.0.1", port=a.port, **kwargs)
+    controller = Controller(Save(a.maildir, a.refuse_domain), hostname="127.0.0.1", port=a.port, **kwargs)
     controller.start()
     print("ready", flush=True)
     try:

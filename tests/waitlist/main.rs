@@ -166,6 +166,11 @@ impl Shop {
 
     /// Opens the form (for its CSRF cookie and token) and signs up with `fields` (tickets, name
     /// given).
+    /// [`Self::sign_up`] with a jar of its own.
+    pub async fn sign_up_fresh(&self, event: &str, email: &str) -> Page {
+        self.sign_up(&mut Jar::default(), event, email, "1").await
+    }
+
     pub async fn sign_up(&self, jar: &mut Jar, event: &str, email: &str, tickets: &str) -> Page {
         let form = self.get(jar, &format!("/waitlist/{event}")).await;
         assert_eq!(form.status, 200, "{}", form.html);
@@ -332,6 +337,7 @@ every_store!(export => export_cases:
 both_stores!(smtp => smtp_cases:
     mail_reaches_a_real_smtp_server_over_starttls_with_a_login,
     nothing_is_lost_or_sent_twice_while_the_server_is_down_or_doorman_restarts,
+    a_domain_that_refuses_mail_holds_up_no_one_else,
 );
 
 every_store!(box_office => box_office_cases:

@@ -3,6 +3,7 @@
 
 use std::time::{Duration, Instant};
 
+use crate::support::redis::RedisServer;
 use crate::support::smtp::{free_port, SmtpOptions, SmtpServer};
 use crate::{Jar, Mail, Shop, StoreKind};
 
@@ -29,7 +30,11 @@ async fn wait_messages(server: &SmtpServer, n: usize, within: Duration) -> Vec<S
 }
 
 pub async fn mail_reaches_a_real_smtp_server_over_starttls_with_a_login(store: StoreKind) {
-    let options = SmtpOptions { starttls: true, login: Some(("shop".into(), "s3cret pass".into())) };
+    let options = SmtpOptions {
+        starttls: true,
+        login: Some(("shop".into(), "s3cret pass".into())),
+        ..SmtpOptions::default()
+    };
     let server = SmtpServer::start(None, &options);
     let mail = smtp_section(server.addr.port(), "starttls", Some("shop"));
     let shop = Shop::start_with(store, &mail, &[("DOORMAN_SMTP_PASSWORD", "s3cret pass")], None);
@@ -96,4 +101,92 @@ pub async fn nothing_is_lost_or_sent_twice_while_the_server_is_down_or_doorman_r
     assert_eq!(server.messages().len(), 3, "a restart sent a message twice");
     drop(again);
     drop(redis);
+}
+
+/// Signs each address up for the gala, sixteen at a time, each acknowledged.
+async fn sign_up_many(shop: &Shop, addresses: impl Iterator<Item = String>) {
+    let addresses: Vec<String> = addresses.collect();
+    for chunk in addresses.chunks(16) {
+        let signups = chunk.iter().map(|address| shop.sign_up_fresh("gala", address));
+        for page in futures_util::future::join_all(signups).await {
+            assert!(page.html.contains("Check your mail"), "{}", page.html);
+        }
+    }
+}
+
+/// More mail for a domain that refuses it for now than the sender reads of the line at once
+/// (512) never holds up the mail of anyone else, costs one attempt per back-off at that domain,
+/// and all goes, once each, when the domain takes mail again.
+pub async fn a_domain_that_refuses_mail_holds_up_no_one_else(store: StoreKind) {
+    const DOWN: usize = 530;
+    let refusing = SmtpOptions { refuse_domain: Some("down.test".into()), ..SmtpOptions::default() };
+    let server = SmtpServer::start(None, &refusing);
+    let port = server.addr.port();
+    let section = format!("posts_per_client_per_10_minutes = 5000\n{}", smtp_section(port, "none", None));
+    let shop = Shop::start_with(store, &section, &[], None);
+    shop.open("gala", "").await;
+    sign_up_many(&shop, (0..DOWN).map(|i| format!("c{i}@down.test"))).await;
+    let page = shop.sign_up(&mut Jar::default(), "gala", "ada@example.com", "2").await;
+    assert!(page.html.contains("Check your mail"));
+    let received = wait_messages(&server, 1, Duration::from_secs(15)).await;
+    assert!(received[0].contains("X-Envelope-To: ada@example.com\r\n"), "{}", received[0]);
+    let refused = server.refused();
+    assert!(
+        !refused.is_empty() && refused.len() < 50,
+        "one attempt per back-off, not per message: {}",
+        refused.len()
+    );
+
+    // The domain takes mail again: every message goes, once.
+    drop(server);
+    let server = SmtpServer::start(Some(port), &SmtpOptions::default());
+    let received = wait_messages(&server, DOWN, Duration::from_secs(90)).await;
+    let mut to: Vec<&str> =
+        received.iter().filter_map(|m| m.lines().nth(1)?.strip_prefix("X-Envelope-To: ")).collect();
+    to.sort();
+    to.dedup();
+    assert_eq!(to.len(), DOWN, "each customer's mail, once");
+}
+
+/// The store killed mid-send and started again (Redis with every acknowledged write on disk):
+/// the message whose outcome could not be written waits out its lease aside, and every other
+/// mail leaves as soon as the store is back, also the ones beyond the 512 the sender reads of
+/// the line at once.
+#[tokio::test]
+async fn a_store_killed_mid_send_holds_up_no_mail_once_it_is_back() {
+    const MAILS: usize = 700;
+    let mut redis = RedisServer::start_durable();
+    let server = SmtpServer::start(None, &SmtpOptions::default());
+    let section =
+        format!("posts_per_client_per_10_minutes = 5000\n{}", smtp_section(server.addr.port(), "none", None));
+    let shop = Shop::start_with(StoreKind::Url(redis.url()), &section, &[], None);
+    shop.open("gala", "").await;
+    sign_up_many(&shop, (0..MAILS).map(|i| format!("c{i}@example.com"))).await;
+    // Mid-send, for sure: the relay stops answering, so the sender waits inside a send, holding
+    // its lease; the store dies; the relay takes the message, and the sender cannot write so.
+    server.pause();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let before = server.messages().len();
+    assert!(before < MAILS - 512, "more than 512 messages still to go: {before} sent");
+    redis.kill();
+    server.resume();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    redis.restart();
+    let back = Instant::now();
+    let at_restart = server.messages().len();
+    assert_eq!(at_restart, before + 1, "the message in flight was delivered");
+    while server.messages().len() == at_restart {
+        assert!(back.elapsed() < Duration::from_secs(15), "no mail left after the store came back");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    eprintln!("first message {:?} after the store came back", back.elapsed());
+    // Every customer's mail, once (the one in flight may come again once its lease is over, two
+    // minutes on, which this test does not wait for).
+    let received = wait_messages(&server, MAILS, Duration::from_secs(90)).await;
+    eprintln!("all {MAILS} delivered {:?} after the store came back", back.elapsed());
+    let mut to: Vec<&str> =
+        received.iter().filter_map(|m| m.lines().nth(1)?.strip_prefix("X-Envelope-To: ")).collect();
+    to.sort();
+    to.dedup();
+    assert_eq!(to.len(), MAILS);
 }

@@ -150,7 +150,7 @@ impl<S: Store + Clone> Waitlist<S> {
         let mail = compose::mail(self, MailKind::Confirmed, &signup, settings, Some(place), number);
         let queued = mail.is_ok();
         if let Ok(mail) = mail {
-            items.push(outbox::queue_item(number, mail));
+            items.push(outbox::queue_item(number, mail, self.ports.clock.unix_ms()));
         }
         store.set_many(&items).await?;
         if queued {

@@ -169,7 +169,7 @@ impl<S: Store + Clone> Waitlist<S> {
                 None,
             ));
         }
-        items.push(outbox::queue_item(number, mail));
+        items.push(outbox::queue_item(number, mail, self.ports.clock.unix_ms()));
         store.set_many(&items).await?;
         self.ports.events.mail_queued();
         Ok(SignupOutcome::CheckMail)
@@ -208,7 +208,10 @@ impl<S: Store + Clone> Waitlist<S> {
         };
         let number = outbox::reserve(&self.ports.store).await?;
         if let Ok(mail) = compose::mail(self, kind, &existing, settings, place, number) {
-            self.ports.store.set_many(&[outbox::queue_item(number, mail)]).await?;
+            self.ports
+                .store
+                .set_many(&[outbox::queue_item(number, mail, self.ports.clock.unix_ms())])
+                .await?;
             self.ports.events.mail_queued();
         }
         Ok(())

@@ -1,0 +1,597 @@
+//! The sender: drains the outbox through a [`Mailer`], one pass at a time.
+//!
+//! A pass walks the line from the head, then the slots of messages set aside that are due
+//! ([`super::later`]). A message that cannot go now never holds up the others: one waiting out
+//! its back-off, held by another sender's lease (perhaps a sender that died mid-send) or whose
+//! number was reserved but not yet written is set aside for later and the head moves past it.
+//! Once a recipient domain refused a message for now, this sender sets the other messages to
+//! that domain aside until that message's next attempt without trying them (as mail servers
+//! treat a destination that refuses), so a domain that keeps refusing costs one attempt per
+//! back-off, not one per message; a message older than [`MAX_AGE`] still gets its own last
+//! attempt, and is given up if that fails too.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use super::{
+    item_key, later, lease_key, Item, State, BATCH, COUNTER, HEAD, KEEP_SETTLED, LEASE, MAX_AGE,
+    MAX_ATTEMPTS, REACH,
+};
+use crate::ports::clock::Clock;
+use crate::ports::mail::{MailError, Mailer};
+use crate::ports::store::{Store, StoreError};
+
+/// How long a number reserved but not yet written holds the head before it is set aside
+/// (writers take the number just before writing; this covers a slow write).
+pub const GAP_WAIT_MS: u64 = 2_000;
+/// How long a number set aside as missing is waited for before it is skipped.
+pub const GAP_GRACE_MS: u64 = 60_000;
+/// Windows of [`REACH`] numbers one pass may walk when everything in them is done.
+const WINDOWS_PER_PASS: u32 = 32;
+/// Windows of slots one pass may walk when everything in them is done: enough to catch up
+/// over [`later::LOOKBACK_SLOTS`] in one pass.
+const SLOT_WINDOWS_PER_PASS: u64 = later::LOOKBACK_SLOTS / later::SLOTS_PER_DRAIN + 2;
+
+/// What one drain did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Drained {
+    /// Messages the transport took.
+    pub sent: u32,
+    /// Messages that failed for now (or were not tried, their domain having refused another)
+    /// and wait for another attempt.
+    pub retried: u32,
+    /// Messages given up.
+    pub failed: u32,
+    /// Messages still waiting after this drain (set aside, held by a lease, not yet due, their
+    /// domain refusing, or beyond this pass's batch).
+    pub waiting: u32,
+}
+
+impl Drained {
+    fn attempts(&self) -> u32 {
+        self.sent + self.retried + self.failed
+    }
+}
+
+/// What became of one message in a pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fate {
+    /// Sent, given up, or settled before.
+    Settled,
+    /// In a slot for later: the line (or its slot) may move past it.
+    SetAside,
+    /// Due but not taken up in this pass, or a number in its short wait: holds its place.
+    Held,
+}
+
+/// One pass's state.
+struct Pass {
+    now: u64,
+    report: Drained,
+    /// Messages to set aside at the end of the pass, `(slot key, number)`.
+    aside: Vec<(String, Vec<u8>)>,
+    /// Slot members found done in this pass, remembered once what was set aside is written.
+    done: Vec<(u64, u64)>,
+}
+
+impl Pass {
+    fn set_aside(&mut self, n: u64, at: u64) -> Fate {
+        self.aside.push((later::slot_key(later::slot_for(at)), n.to_be_bytes().to_vec()));
+        Fate::SetAside
+    }
+}
+
+/// Drains the outbox through a [`Mailer`]. One per process; cheap to call often.
+pub struct Sender<S> {
+    store: S,
+    clock: Arc<dyn Clock>,
+    /// Missing numbers in the line, with when this sender first saw them missing.
+    gaps: Mutex<HashMap<u64, u64>>,
+    /// `(slot, number)` pairs this sender saw done, so a slot read again while it settles
+    /// costs no reads of its messages.
+    done: Mutex<HashSet<(u64, u64)>>,
+    /// Domains that refused a message for now, with when that message is due again.
+    refused: Mutex<HashMap<String, u64>>,
+    /// The first retry's delay, in ms.
+    retry_ms: u64,
+}
+
+/// The delay before attempt `attempts + 1`: `first` doubling, at most an hour.
+fn backoff_ms(first: u64, attempts: u32) -> u64 {
+    (first << attempts.saturating_sub(1).min(16)).clamp(1, 3_600_000)
+}
+
+/// The domain of an envelope address, lowercased (`""` without an `@`).
+fn domain(address: &str) -> String {
+    address.rsplit_once('@').map(|(_, d)| d.trim_end_matches('>').to_ascii_lowercase()).unwrap_or_default()
+}
+
+fn parse(raw: Option<Vec<u8>>) -> Option<Item> {
+    raw.and_then(|v| serde_json::from_slice::<Item>(&v).ok())
+}
+
+impl<S: Store> Sender<S> {
+    /// A sender over `store`.
+    pub fn new(store: S, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            store,
+            clock,
+            gaps: Mutex::default(),
+            done: Mutex::default(),
+            refused: Mutex::default(),
+            retry_ms: 30_000,
+        }
+    }
+
+    /// Retries a message the transport refused for now after `first` (default 30 s), doubling
+    /// up to an hour.
+    pub fn retry_after(mut self, first: std::time::Duration) -> Self {
+        self.retry_ms = (first.as_millis() as u64).max(1);
+        self
+    }
+
+    /// One pass: sends what is due, up to [`BATCH`] messages, first from the line, then from
+    /// the slots set aside; moves the head and the slots' cursor past what is done.
+    pub async fn drain(&self, mailer: &dyn Mailer) -> Result<Drained, StoreError> {
+        let mut pass = Pass {
+            now: self.clock.unix_ms(),
+            report: Drained::default(),
+            aside: Vec::new(),
+            done: Vec::new(),
+        };
+        self.drain_line(mailer, &mut pass).await?;
+        self.drain_later(mailer, &mut pass).await?;
+        Ok(pass.report)
+    }
+
+    async fn counter(&self, key: &str) -> Result<u64, StoreError> {
+        Ok(self.store.increment(key, 0, None).await?.max(0) as u64)
+    }
+
+    /// The line from the head, a window of [`REACH`] numbers at a time.
+    async fn drain_line(&self, mailer: &dyn Mailer, pass: &mut Pass) -> Result<(), StoreError> {
+        let top = self.counter(COUNTER).await?;
+        let saved = self.store.get(HEAD).await?;
+        let mut head =
+            saved.as_deref().and_then(|v| std::str::from_utf8(v).ok()).and_then(|s| s.parse().ok());
+        let first = head.unwrap_or(1u64).max(1);
+        let mut next = first;
+        let mut contiguous = true;
+        for _ in 0..WINDOWS_PER_PASS {
+            if next > top || pass.report.attempts() >= BATCH {
+                break;
+            }
+            let last = top.min(next + REACH - 1);
+            let keys: Vec<String> = (next..=last).map(item_key).collect();
+            let items = self.store.get_many(&keys).await?;
+            for (n, raw) in (next..=last).zip(items) {
+                let fate = match parse(raw) {
+                    None => self.gap(n, pass),
+                    Some(item) => self.take_up(n, item, mailer, pass).await?,
+                };
+                if fate != Fate::Settled {
+                    pass.report.waiting += 1;
+                }
+                contiguous &= fate != Fate::Held;
+                if contiguous {
+                    head = Some(n + 1);
+                }
+            }
+            next = last + 1;
+        }
+        // What was set aside is in its slot before the head moves past it.
+        self.flush_aside(pass).await?;
+        if let Some(head) = head.filter(|h| *h > first) {
+            self.store.set(HEAD, head.to_string().as_bytes(), None).await?;
+            self.gaps.lock().unwrap_or_else(|e| e.into_inner()).retain(|n, _| *n >= head);
+        }
+        Ok(())
+    }
+
+    /// A number with no message yet: held for [`GAP_WAIT_MS`], then set aside for
+    /// [`GAP_GRACE_MS`] (a slow writer's message is still sent then; one never written is
+    /// skipped).
+    fn gap(&self, n: u64, pass: &mut Pass) -> Fate {
+        let mut gaps = self.gaps.lock().unwrap_or_else(|e| e.into_inner());
+        let first_seen = *gaps.entry(n).or_insert(pass.now);
+        if pass.now.saturating_sub(first_seen) < GAP_WAIT_MS {
+            return Fate::Held;
+        }
+        drop(gaps);
+        pass.set_aside(n, pass.now + GAP_GRACE_MS)
+    }
+
+    /// The slots set aside that are due, from the cursor.
+    async fn drain_later(&self, mailer: &dyn Mailer, pass: &mut Pass) -> Result<(), StoreError> {
+        let now = pass.now;
+        let from = later::cursor(&self.store, now).await?;
+        let current = later::current_slot(now);
+        let mut retire_to = from;
+        let mut next = from;
+        let mut contiguous = true;
+        // The slots retired in this pass that had messages (the others have no key to delete).
+        let mut emptied = Vec::new();
+        for _ in 0..SLOT_WINDOWS_PER_PASS {
+            if next > current {
+                break;
+            }
+            let last = current.min(next + later::SLOTS_PER_DRAIN - 1);
+            let keys: Vec<String> = (next..=last).map(later::slot_key).collect();
+            let slots = self.store.get_many(&keys).await?;
+            for (s, value) in (next..=last).zip(slots) {
+                let had_messages = value.is_some();
+                let done = match value {
+                    Some(value) => self.drain_slot(s, &value, mailer, pass).await?,
+                    None => true,
+                };
+                contiguous &= done && later::settled(s, now);
+                if contiguous {
+                    retire_to = s + 1;
+                    if had_messages {
+                        emptied.push(s);
+                    }
+                }
+            }
+            next = last + 1;
+        }
+        self.flush_aside(pass).await?;
+        if !emptied.is_empty() || retire_to >= from + later::RETIRE_EMPTY_EVERY {
+            later::retire(&self.store, retire_to, &emptied).await?;
+            self.done.lock().unwrap_or_else(|e| e.into_inner()).retain(|(s, _)| *s >= retire_to);
+        }
+        Ok(())
+    }
+
+    /// The messages of slot `s`; answers whether each is settled or set aside again.
+    async fn drain_slot(
+        &self,
+        s: u64,
+        value: &[u8],
+        mailer: &dyn Mailer,
+        pass: &mut Pass,
+    ) -> Result<bool, StoreError> {
+        let pending: Vec<u64> = {
+            let done = self.done.lock().unwrap_or_else(|e| e.into_inner());
+            later::numbers(value).filter(|n| !done.contains(&(s, *n))).collect()
+        };
+        let mut all_done = true;
+        for chunk in pending.chunks(REACH as usize) {
+            let keys: Vec<String> = chunk.iter().map(|n| item_key(*n)).collect();
+            let items = self.store.get_many(&keys).await?;
+            for (&n, raw) in chunk.iter().zip(items) {
+                let fate = match parse(raw) {
+                    None => {
+                        tracing::warn!(message = n, "outbox: a message number was never written; skipped");
+                        Fate::Settled
+                    }
+                    Some(item) => self.take_up(n, item, mailer, pass).await?,
+                };
+                if fate != Fate::Settled {
+                    pass.report.waiting += 1;
+                }
+                if fate == Fate::Held {
+                    all_done = false;
+                } else {
+                    pass.done.push((s, n));
+                }
+            }
+        }
+        Ok(all_done)
+    }
+
+    /// Writes what the pass set aside into its slots; then the slot members found done are
+    /// remembered (never before: a member remembered as done is not read again).
+    async fn flush_aside(&self, pass: &mut Pass) -> Result<(), StoreError> {
+        if !pass.aside.is_empty() {
+            let aside = std::mem::take(&mut pass.aside);
+            self.store.add_members(&aside).await?;
+        }
+        self.done.lock().unwrap_or_else(|e| e.into_inner()).extend(pass.done.drain(..));
+        Ok(())
+    }
+
+    /// A message found in the line or a slot.
+    async fn take_up(
+        &self,
+        n: u64,
+        item: Item,
+        mailer: &dyn Mailer,
+        pass: &mut Pass,
+    ) -> Result<Fate, StoreError> {
+        if item.state != State::Queued {
+            return Ok(Fate::Settled);
+        }
+        if item.next_at > pass.now {
+            return Ok(pass.set_aside(n, item.next_at));
+        }
+        let too_old =
+            item.queued_at > 0 && pass.now.saturating_sub(item.queued_at) >= MAX_AGE.as_millis() as u64;
+        if let Some(until) = self.refusing_until(&domain(&item.mail.to), pass.now) {
+            if !too_old {
+                return Ok(pass.set_aside(n, until));
+            }
+        }
+        if pass.report.attempts() >= BATCH {
+            return Ok(Fate::Held);
+        }
+        self.attempt(n, mailer, pass).await
+    }
+
+    /// Until when `domain` is left alone, having refused a message for now.
+    fn refusing_until(&self, domain: &str, now: u64) -> Option<u64> {
+        let refused = self.refused.lock().unwrap_or_else(|e| e.into_inner());
+        refused.get(domain).copied().filter(|until| *until > now)
+    }
+
+    /// Notes what `domain` answered: refusing until `until`, or (`None`) taking mail.
+    fn domain_answered(&self, domain: String, until: Option<u64>) {
+        let mut refused = self.refused.lock().unwrap_or_else(|e| e.into_inner());
+        match until {
+            Some(until) => refused.insert(domain, until),
+            None => refused.remove(&domain),
+        };
+    }
+
+    /// One attempt at message `n`.
+    async fn attempt(&self, n: u64, mailer: &dyn Mailer, pass: &mut Pass) -> Result<Fate, StoreError> {
+        if !self.store.claim(&lease_key(n), Some(LEASE)).await? {
+            // Another sender has it, or had it and died: look again once its lease is over.
+            return Ok(pass.set_aside(n, pass.now + LEASE.as_millis() as u64));
+        }
+        // Re-read under the lease: another sender may have settled it since our read.
+        let Some(mut item) = parse(self.store.get(&item_key(n)).await?) else {
+            return Ok(Fate::Settled);
+        };
+        if item.state != State::Queued {
+            return Ok(Fate::Settled);
+        }
+        item.attempts += 1;
+        let outcome = mailer.send(&item.mail).await;
+        let now = self.clock.unix_ms();
+        let too_old = item.queued_at > 0 && now.saturating_sub(item.queued_at) >= MAX_AGE.as_millis() as u64;
+        let fate = match outcome {
+            Ok(()) => {
+                self.domain_answered(domain(&item.mail.to), None);
+                item.state = State::Sent;
+                item.error = None;
+                pass.report.sent += 1;
+                Fate::Settled
+            }
+            Err(MailError::Transient(e)) if item.attempts < MAX_ATTEMPTS && !too_old => {
+                tracing::warn!(message = n, attempts = item.attempts, error = %e, "outbox: will retry");
+                item.next_at = now + backoff_ms(self.retry_ms, item.attempts);
+                self.domain_answered(domain(&item.mail.to), Some(item.next_at));
+                item.error = Some(e);
+                pass.report.retried += 1;
+                pass.set_aside(n, item.next_at)
+            }
+            Err(e) => {
+                tracing::error!(message = n, attempts = item.attempts, error = %e, "outbox: message given up");
+                item.state = State::Failed;
+                item.error = Some(e.to_string());
+                pass.report.failed += 1;
+                Fate::Settled
+            }
+        };
+        let settled = fate == Fate::Settled;
+        let value = serde_json::to_vec(&item).map_err(|e| StoreError::Failed(e.to_string()))?;
+        self.store.set(&item_key(n), &value, settled.then_some(KEEP_SETTLED)).await?;
+        if !settled {
+            // Free it for the next attempt; its `next_at` keeps everyone off until then. A lease
+            // taken for a settled message is left to expire (see the module's documentation).
+            self.store.delete(&lease_key(n)).await?;
+        }
+        Ok(fate)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::super::{queue_item, reserve};
+    use super::*;
+    use crate::ports::mail::Mail;
+    use crate::testkit::{block_on, TestMailer, TestRig};
+
+    fn mail(id: &str, to: &str) -> Mail {
+        Mail { id: id.into(), from: "w@shop.example".into(), to: to.into(), message: "Hi".into() }
+    }
+
+    /// Queues `mail` as the tier does: a reserved number, then the item.
+    fn queue(rig: &TestRig, m: Mail) -> u64 {
+        block_on(async {
+            let n = reserve(&rig.store).await.unwrap();
+            rig.store.set_many(&[queue_item(n, m, rig.clock.unix_ms())]).await.unwrap();
+            n.0
+        })
+    }
+
+    fn head(rig: &TestRig) -> Option<u64> {
+        block_on(rig.store.get(HEAD)).unwrap().map(|v| String::from_utf8(v).unwrap().parse().unwrap())
+    }
+
+    fn sender(rig: &TestRig) -> Sender<crate::testkit::MemoryStore> {
+        Sender::new(rig.store.clone(), rig.clock.clone()).retry_after(Duration::from_secs(30))
+    }
+
+    #[test]
+    fn a_refused_message_waits_its_back_off_and_is_sent_once() {
+        let rig = TestRig::default();
+        let sender = sender(&rig);
+        let mailer = TestMailer::default();
+        queue(&rig, mail("m1", "ada@example.com"));
+        mailer.fail_next([MailError::Transient("down".into()), MailError::Transient("down".into())]);
+        let d = block_on(sender.drain(&mailer)).unwrap();
+        assert_eq!((d.sent, d.retried, d.waiting), (0, 1, 1));
+        assert_eq!(head(&rig), Some(2), "set aside: the line moved past it");
+        rig.clock.advance(Duration::from_secs(29));
+        assert_eq!(block_on(sender.drain(&mailer)).unwrap().retried, 0, "not due before 30 s");
+        rig.clock.advance(Duration::from_secs(1));
+        assert_eq!(block_on(sender.drain(&mailer)).unwrap().retried, 1, "due, refused again");
+        rig.clock.advance(Duration::from_secs(59));
+        assert_eq!(block_on(sender.drain(&mailer)).unwrap().sent, 0, "the second wait doubles");
+        rig.clock.advance(Duration::from_secs(1));
+        assert_eq!(block_on(sender.drain(&mailer)).unwrap().sent, 1);
+        rig.clock.advance(Duration::from_secs(3600));
+        assert_eq!(block_on(sender.drain(&mailer)).unwrap(), Drained::default(), "settled: nothing more");
+        assert_eq!(mailer.sent_ids(), ["m1"]);
+        let slots = block_on(rig.store.scan_prefix("mail:later:0", 100)).unwrap();
+        assert!(slots.is_empty(), "every slot retired: {slots:?}");
+    }
+
+    #[test]
+    fn a_domain_that_keeps_refusing_holds_up_no_one_and_costs_one_attempt_per_back_off() {
+        let rig = TestRig::default();
+        let sender = sender(&rig);
+        let mailer = TestMailer::default();
+        mailer.refuse_domain("down.example");
+        for i in 0..1500 {
+            queue(&rig, mail(&format!("d{i}"), &format!("c{i}@down.example")));
+        }
+        for i in 0..10 {
+            queue(&rig, mail(&format!("ok{i}"), &format!("c{i}@up.example")));
+        }
+        let d = block_on(sender.drain(&mailer)).unwrap();
+        assert_eq!(d.sent, 10, "everyone else's mail leaves in the same pass: {d:?}");
+        assert_eq!(mailer.calls(), 11, "one attempt at the refusing domain, ten sends");
+        assert_eq!(head(&rig), Some(1511), "the head is past all of them");
+        // More mail for the domain in the next passes waits with the rest, untried.
+        for i in 0..5 {
+            queue(&rig, mail(&format!("d-more{i}"), &format!("more{i}@down.example")));
+        }
+        rig.clock.advance(Duration::from_secs(1));
+        let d = block_on(sender.drain(&mailer)).unwrap();
+        assert_eq!((d.retried, d.waiting, mailer.calls()), (0, 5, 11), "{d:?}");
+        // Every back-off: one real attempt at the domain; the others wait with it.
+        rig.clock.advance(Duration::from_secs(30));
+        let d = block_on(sender.drain(&mailer)).unwrap();
+        assert_eq!((d.sent, mailer.calls()), (0, 12), "{d:?}");
+        // The domain takes mail again: all of it goes, once each, within a back-off.
+        mailer.accept_domain("down.example");
+        rig.clock.advance(Duration::from_secs(60));
+        let mut sent = 0;
+        for _ in 0..100 {
+            sent += block_on(sender.drain(&mailer)).unwrap().sent;
+        }
+        assert_eq!(sent, 1505);
+        let mut ids = mailer.sent_ids();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), 1515, "each once");
+    }
+
+    #[test]
+    fn a_message_held_by_a_dead_senders_lease_holds_up_no_one() {
+        let rig = TestRig::default();
+        let sender = sender(&rig);
+        let mailer = TestMailer::default();
+        let held = queue(&rig, mail("held", "ada@example.com"));
+        for i in 0..5 {
+            queue(&rig, mail(&format!("m{i}"), "bob@example.com"));
+        }
+        // A sender took it, sent it perhaps, and died before writing what happened.
+        assert!(block_on(rig.store.claim(&lease_key(held), Some(LEASE))).unwrap());
+        let d = block_on(sender.drain(&mailer)).unwrap();
+        assert_eq!((d.sent, d.waiting), (5, 1));
+        assert_eq!(head(&rig), Some(7));
+        rig.clock.advance(LEASE - Duration::from_secs(1));
+        assert_eq!(block_on(sender.drain(&mailer)).unwrap().sent, 0, "its lease still holds");
+        rig.clock.advance(Duration::from_secs(1));
+        assert_eq!(block_on(sender.drain(&mailer)).unwrap().sent, 1, "sent once the lease is over");
+        assert_eq!(mailer.sent_ids().last().map(String::as_str), Some("held"));
+    }
+
+    #[test]
+    fn a_number_written_late_is_still_sent_and_one_never_written_is_skipped() {
+        let rig = TestRig::default();
+        let sender = sender(&rig);
+        let mailer = TestMailer::default();
+        let late = block_on(reserve(&rig.store)).unwrap();
+        let never = block_on(reserve(&rig.store)).unwrap();
+        queue(&rig, mail("m3", "cy@example.com"));
+        let d = block_on(sender.drain(&mailer)).unwrap();
+        assert_eq!((d.sent, d.waiting), (1, 2), "m3 goes; the two numbers wait");
+        assert_eq!(head(&rig), None, "a number just taken holds the head a moment");
+        rig.clock.advance(Duration::from_millis(GAP_WAIT_MS));
+        block_on(sender.drain(&mailer)).unwrap();
+        assert_eq!(head(&rig), Some(4), "then it is set aside");
+        // The slow writer writes its message after all.
+        block_on(rig.store.set_many(&[queue_item(
+            late,
+            mail("late", "dan@example.com"),
+            rig.clock.unix_ms(),
+        )]))
+        .unwrap();
+        rig.clock.advance(Duration::from_millis(GAP_GRACE_MS));
+        assert_eq!(block_on(sender.drain(&mailer)).unwrap().sent, 1);
+        assert_eq!(mailer.sent_ids(), ["m3", "late"]);
+        rig.clock.advance(Duration::from_millis(later::SETTLE_MS + later::SLOT_MS));
+        assert_eq!(block_on(sender.drain(&mailer)).unwrap(), Drained::default());
+        assert!(block_on(rig.store.get(&item_key(never.0))).unwrap().is_none());
+        let slots = block_on(rig.store.scan_prefix("mail:later:0", 100)).unwrap();
+        assert!(slots.is_empty(), "the never-written number was skipped: {slots:?}");
+    }
+
+    #[test]
+    fn a_sender_whose_clock_is_behind_still_gets_its_messages_sent() {
+        let rig = TestRig::default();
+        let ahead = sender(&rig);
+        let slow_clock = Arc::new(crate::testkit::ManualClock::at(rig.clock.unix_ms() - 10_000));
+        let behind = Sender::new(rig.store.clone(), slow_clock).retry_after(Duration::from_secs(5));
+        let mailer = TestMailer::default();
+        queue(&rig, mail("m1", "ada@down.example"));
+        // The sender whose clock is right has read every slot up to its now.
+        assert_eq!(block_on(ahead.drain(&mailer)).unwrap().sent, 1, "m1 went");
+        queue(&rig, mail("m2", "bob@down.example"));
+        // The one 10 s behind is refused and sets m2 aside 5 s on: a slot the other has read.
+        mailer.refuse_domain("down.example");
+        assert_eq!(block_on(behind.drain(&mailer)).unwrap().retried, 1);
+        mailer.accept_domain("down.example");
+        assert_eq!(block_on(ahead.drain(&mailer)).unwrap().sent, 1, "the slot was not retired yet");
+        assert_eq!(mailer.sent_ids(), ["m1", "m2"]);
+    }
+
+    #[test]
+    fn permanent_failures_give_up() {
+        let rig = TestRig::default();
+        let sender = sender(&rig);
+        let mailer = TestMailer::default();
+        queue(&rig, mail("m1", "ada@example.com"));
+        queue(&rig, mail("m2", "bob@example.com"));
+        mailer.fail_next([MailError::Permanent("no such mailbox".into())]);
+        let d = block_on(sender.drain(&mailer)).unwrap();
+        assert_eq!((d.sent, d.failed, d.waiting), (1, 1, 0));
+        assert_eq!(mailer.sent_ids(), ["m2"]);
+        assert_eq!(head(&rig), Some(3));
+    }
+
+    #[test]
+    fn two_senders_never_send_one_message_twice() {
+        let rig = TestRig::default();
+        let (a, b) = (sender(&rig), sender(&rig));
+        let mailer = Arc::new(TestMailer::default());
+        for i in 0..5 {
+            queue(&rig, mail(&format!("m{i}"), "ada@example.com"));
+        }
+        block_on(async {
+            let (x, y) = futures_util::future::join(a.drain(&*mailer), b.drain(&*mailer)).await;
+            assert_eq!(x.unwrap().sent + y.unwrap().sent, 5);
+        });
+        let mut ids = mailer.sent_ids();
+        ids.sort();
+        assert_eq!(ids, ["m0", "m1", "m2", "m3", "m4"]);
+    }
+
+    #[test]
+    fn backoff_doubles_to_an_hour_and_domains_are_read_from_the_envelope() {
+        assert_eq!(backoff_ms(30_000, 1), 30_000);
+        assert_eq!(backoff_ms(30_000, 2), 60_000);
+        assert_eq!(backoff_ms(30_000, 8), 3_600_000);
+        assert_eq!(backoff_ms(30_000, 30), 3_600_000);
+        assert_eq!(backoff_ms(1_000, 3), 4_000);
+        assert_eq!(domain("Ada@Example.COM"), "example.com");
+        assert_eq!(domain("a@b@c.example"), "c.example");
+        assert_eq!(domain("nobody"), "");
+    }
+}
