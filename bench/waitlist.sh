@@ -51,6 +51,7 @@ $store_toml
 public_url = "http://127.0.0.1:$port"
 from = "Bench <waitlist@bench.example>"
 posts_per_client_per_10_minutes = 10000000
+posts_per_network_per_10_minutes = 10000000
 [waitlist.mail]
 transport = "file"
 POLICY

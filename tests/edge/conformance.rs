@@ -636,10 +636,12 @@ pub(crate) async fn bed(name: &str) -> Bed {
 #[tokio::test]
 async fn the_edge_takes_the_client_from_the_header_the_policy_names_or_limits_nobody() {
     let Bed { redis_server, backend, mut raw, store, case } = bed("waitlist-per-client-limit").await;
-    let text = format!(
-        "{}[forwarding]\nclient_address_header = \"cf-connecting-ip\"\n",
-        policy_text(&case, &backend.url(), &redis_server.url())
+    // The network's limit is the one that needs the address: 30 here, and the session's high.
+    let text = policy_text(&case, &backend.url(), &redis_server.url()).replace(
+        "[waitlist]\n",
+        "[waitlist]\nposts_per_client_per_10_minutes = 1000\nposts_per_network_per_10_minutes = 30\n",
     );
+    let text = format!("{text}[forwarding]\nclient_address_header = \"cf-connecting-ip\"\n");
     let policy = compiled_policy(&text);
     let variables = [("policy", policy.as_str()), ("hash_key", HASH_KEY), ("link_key", LINK_KEY)];
     let signups = || store.scan_prefix("wl:{gala}:s:", 1000);
@@ -660,7 +662,8 @@ async fn the_edge_takes_the_client_from_the_header_the_policy_names_or_limits_no
     assert_eq!(host.handle(from("2001:db8::9", 31)).await.unwrap().status(), 200, "another client");
     assert_eq!(signups().await.unwrap().len(), 31);
 
-    // No address anywhere: every post is taken, and the log says why once.
+    // No address anywhere: every post is taken (one session, within its limit), and the log
+    // says why once.
     seed(&case, &mut raw, &store).await;
     host.client_addr = None;
     for n in 0..32 {

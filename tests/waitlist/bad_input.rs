@@ -230,7 +230,7 @@ pub async fn requests_that_are_not_forms_of_ours(store: StoreKind) {
 }
 
 pub async fn rate_limits_per_address_and_per_client(store: StoreKind) {
-    let shop = Shop::start_with(store, "", &[], None);
+    let shop = Shop::start_with(store, "posts_per_network_per_10_minutes = 60\n", &[], None);
     shop.open("gala", "").await;
     let mut jar = Jar::default();
     let csrf = form_csrf(&shop, &mut jar, "gala").await;
@@ -250,7 +250,7 @@ pub async fn rate_limits_per_address_and_per_client(store: StoreKind) {
             assert!(page.html.contains("Too many attempts") && page.headers.contains_key("retry-after"));
         }
     }
-    // One client address: 30 posts per 10 minutes, whatever the addresses.
+    // One browser session: 30 posts per 10 minutes, whatever the addresses.
     let mut refused = 0;
     for i in 0..30 {
         let email = format!("guest{i}@example.com");
@@ -264,4 +264,13 @@ pub async fn rate_limits_per_address_and_per_client(store: StoreKind) {
         refused += usize::from(page.status == 429);
     }
     assert_eq!(refused, 6, "24 of the 30 fit after the first 6 posts");
+    // Other customers at the same address (behind one carrier NAT), each in their own browser,
+    // go on: up to the network's 60 posts per 10 minutes (30 so far), then the form refuses.
+    for i in 0..30 {
+        let page = shop.sign_up(&mut Jar::default(), "gala", &format!("crowd{i}@example.com"), "1").await;
+        assert_eq!(page.status, 200, "customer {i} behind the NAT");
+    }
+    let page = shop.sign_up(&mut Jar::default(), "gala", "late@example.com", "1").await;
+    assert_eq!(page.status, 429);
+    assert!(page.html.contains("Too many attempts"));
 }

@@ -122,7 +122,7 @@ pub async fn a_domain_that_refuses_mail_holds_up_no_one_else(store: StoreKind) {
     let refusing = SmtpOptions { refuse_domain: Some("down.test".into()), ..SmtpOptions::default() };
     let server = SmtpServer::start(None, &refusing);
     let port = server.addr.port();
-    let section = format!("posts_per_client_per_10_minutes = 5000\n{}", smtp_section(port, "none", None));
+    let section = format!("posts_per_network_per_10_minutes = 5000\n{}", smtp_section(port, "none", None));
     let shop = Shop::start_with(store, &section, &[], None);
     shop.open("gala", "").await;
     sign_up_many(&shop, (0..DOWN).map(|i| format!("c{i}@down.test"))).await;
@@ -157,8 +157,10 @@ async fn a_store_killed_mid_send_holds_up_no_mail_once_it_is_back() {
     const MAILS: usize = 700;
     let mut redis = RedisServer::start_durable();
     let server = SmtpServer::start(None, &SmtpOptions::default());
-    let section =
-        format!("posts_per_client_per_10_minutes = 5000\n{}", smtp_section(server.addr.port(), "none", None));
+    let section = format!(
+        "posts_per_network_per_10_minutes = 5000\n{}",
+        smtp_section(server.addr.port(), "none", None)
+    );
     let shop = Shop::start_with(StoreKind::Url(redis.url()), &section, &[], None);
     shop.open("gala", "").await;
     sign_up_many(&shop, (0..MAILS).map(|i| format!("c{i}@example.com"))).await;

@@ -55,10 +55,12 @@ pub struct WaitlistConfig {
     pub event_page: Option<String>,
     /// Cookies only over HTTPS (`Secure`); on unless the public address is `http://`.
     pub secure_cookies: bool,
-    /// Signups one address may attempt per hour.
+    /// Signups one mailbox may attempt per hour, over all events.
     pub per_address_per_hour: u32,
-    /// Form posts one client address may make per 10 minutes.
+    /// Form posts one browser session may make per 10 minutes.
     pub per_client_per_10_minutes: u32,
+    /// Form posts all clients at one address (IPv6: one /64) may make per 10 minutes.
+    pub per_network_per_10_minutes: u32,
     /// Where the "Join the waitlist" button goes in the backend's event pages, if Doorman puts
     /// it in.
     pub button: Option<crate::core::waitlist::button::ButtonPlacement>,
@@ -76,6 +78,7 @@ impl WaitlistConfig {
             event_page: None,
             per_address_per_hour: 5,
             per_client_per_10_minutes: 30,
+            per_network_per_10_minutes: 3000,
             button: None,
         }
     }
@@ -88,6 +91,7 @@ impl WaitlistConfig {
         config.button = w.button.clone();
         config.per_address_per_hour = w.signups_per_address_per_hour;
         config.per_client_per_10_minutes = w.posts_per_client_per_10_minutes;
+        config.per_network_per_10_minutes = w.posts_per_network_per_10_minutes;
         config
     }
 }
@@ -117,7 +121,7 @@ impl<S> Waitlist<S> {
         Self { config, signer, rules, session, ports, no_client_warned: Default::default() }
     }
 
-    /// The client's address for the per-client limit; `None` when the host gives none, and
+    /// The client's address for the per-network limit; `None` when the host gives none, and
     /// then a warning: once per process, and once an hour across every node and edge instance
     /// (an instance lives for one request, so its own memory cannot say "once").
     async fn client(&self, context: &crate::app::RequestContext) -> Option<std::net::IpAddr>
@@ -131,8 +135,8 @@ impl<S> Waitlist<S> {
         let hour = Some(std::time::Duration::from_secs(3600));
         if self.ports.store.claim(crate::core::waitlist::keys::NO_CLIENT_WARNED, hour).await.unwrap_or(true) {
             tracing::warn!(
-                "waitlist: the host gives no client address, so the per-client limit on forms does not \
-                 apply (tower layer: serve with connect info, or insert a PeerAddr; edge: set \
+                "waitlist: the host gives no client address, so the per-network limit on forms does not \
+                 apply, only the per-session one (tower layer: serve with connect info, or insert a PeerAddr; edge: set \
                  forwarding.client_address_header to the header your platform writes it into)"
             );
         }

@@ -56,8 +56,14 @@ pub fn signup_request(email: &str, account: Option<&str>) -> SignupRequest {
 
 /// A fresh site.
 pub fn site() -> Site {
+    site_with(|_| {})
+}
+
+/// A fresh site whose configuration `change` adjusts.
+pub fn site_with(change: impl FnOnce(&mut WaitlistConfig)) -> Site {
     let rig = TestRig::default();
-    let config = WaitlistConfig::new("https://shop.example", "Shop <waitlist@shop.example>");
+    let mut config = WaitlistConfig::new("https://shop.example", "Shop <waitlist@shop.example>");
+    change(&mut config);
     let signer = Signer::new(&[7u8; 32]).unwrap();
     let waitlist = Waitlist::new(config, signer, Default::default(), None, rig.ports());
     let mut settings = WaitlistSettings::new("gala");
@@ -115,9 +121,29 @@ impl Site {
 
     /// Opens the form and signs `email` up.
     pub fn sign_up(&self, browser: &mut Browser, email: &str, client: Option<IpAddr>) -> Response<Bytes> {
-        self.send(Method::GET, "/waitlist/gala", browser, "", None);
+        self.sign_up_for("gala", browser, email, client)
+    }
+
+    /// Opens `event`'s form and signs `email` up.
+    pub fn sign_up_for(
+        &self,
+        event: &str,
+        browser: &mut Browser,
+        email: &str,
+        client: Option<IpAddr>,
+    ) -> Response<Bytes> {
+        let path = format!("/waitlist/{event}");
+        self.send(Method::GET, &path, browser, "", None);
         let form = format!("csrf={}&email={}&name=Ada&tickets=2", browser.token, url_component(email));
-        self.send(Method::POST, "/waitlist/gala", browser, &form, client)
+        self.send(Method::POST, &path, browser, &form, client)
+    }
+
+    /// Opens another event, `event`, as sold out and open.
+    pub fn open(&self, event: &str) {
+        let mut settings = WaitlistSettings::new(event);
+        (settings.sold_out, settings.active) = (true, true);
+        let value = serde_json::to_vec(&settings).unwrap();
+        block_on(self.rig.store.set(&keys::settings(event), &value, None)).unwrap();
     }
 }
 

@@ -69,8 +69,11 @@ pub struct WaitlistPolicy {
     pub link_key_file: Option<PathBuf>,
     /// Signups one address may attempt per hour per event (default 5).
     pub signups_per_address_per_hour: u32,
-    /// Form posts one client address may make per 10 minutes (default 30).
+    /// Form posts one browser session may make per 10 minutes (default 30).
     pub posts_per_client_per_10_minutes: u32,
+    /// Form posts all clients at one address (IPv6: one /64) may make per 10 minutes, together
+    /// (default 3000: a rush behind one carrier NAT).
+    pub posts_per_network_per_10_minutes: u32,
     /// How mail leaves.
     pub mail: MailTransport,
     /// The first retry of a message the transport refused for now; doubling up to an hour.

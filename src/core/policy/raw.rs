@@ -31,6 +31,7 @@ pub struct RawWaitlist {
     pub link_key_file: Option<String>,
     pub signups_per_address_per_hour: Option<u32>,
     pub posts_per_client_per_10_minutes: Option<u32>,
+    pub posts_per_network_per_10_minutes: Option<u32>,
     pub mail: Option<RawMail>,
     pub button: Option<RawButton>,
 }

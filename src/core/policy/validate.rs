@@ -282,9 +282,12 @@ fn waitlist(src: &str, w: super::raw::RawWaitlist) -> Result<WaitlistPolicy, Pol
         limit("signups_per_address_per_hour", w.signups_per_address_per_hour, 5)?;
     let posts_per_client_per_10_minutes =
         limit("posts_per_client_per_10_minutes", w.posts_per_client_per_10_minutes, 30)?;
+    let posts_per_network_per_10_minutes =
+        limit("posts_per_network_per_10_minutes", w.posts_per_network_per_10_minutes, 3000)?;
     Ok(WaitlistPolicy {
         signups_per_address_per_hour,
         posts_per_client_per_10_minutes,
+        posts_per_network_per_10_minutes,
         button,
         public_url,
         from,

@@ -8,6 +8,7 @@ pub mod button;
 pub mod form;
 pub mod keys;
 pub mod lang;
+pub mod limits;
 pub mod line;
 pub mod link;
 pub mod settings;

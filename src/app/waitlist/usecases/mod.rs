@@ -14,6 +14,7 @@ mod signup;
 pub mod staff;
 mod view;
 
+use std::net::IpAddr;
 use std::time::Duration;
 
 pub use self::cancel::CancelOutcome;
@@ -22,7 +23,7 @@ pub use self::signup::{SignupOutcome, SignupRequest};
 pub use self::view::place_of;
 use super::Waitlist;
 use crate::core::waitlist::link::{self, Kind, TokenError};
-use crate::core::waitlist::{keys, Signup, WaitlistSettings};
+use crate::core::waitlist::{keys, limits, Signup, WaitlistSettings};
 use crate::ports::store::{SetItem, Store, StoreError};
 
 /// Pending signups stay readable this long past their link's expiry (for a clear "expired").
@@ -114,9 +115,30 @@ impl<S: Store + Clone> Waitlist<S> {
         Ok(n <= i64::from(limit))
     }
 
-    /// Whether a client address may post another form now.
-    pub async fn client_within_limit(&self, client: &str) -> Result<bool, StoreError> {
-        self.within("ip", client, self.config.per_client_per_10_minutes, 600).await
+    /// Whether a client may post another form now: its browser session (the CSRF cookie's
+    /// nonce) within its limit, and its network (when the host gives an address) within the
+    /// limit of all clients there ([`crate::core::waitlist::limits`]).
+    pub async fn posts_within_limits(
+        &self,
+        session: &str,
+        client: Option<IpAddr>,
+    ) -> Result<bool, StoreError> {
+        if !self.within("session", session, self.config.per_client_per_10_minutes, 600).await? {
+            return Ok(false);
+        }
+        match client {
+            Some(ip) => {
+                self.within("net", &limits::network(ip), self.config.per_network_per_10_minutes, 600).await
+            }
+            None => Ok(true),
+        }
+    }
+
+    /// The keyed hash of the mailbox an address reaches, for the per-mailbox limit (no event in
+    /// it: one mailbox over all events).
+    pub(in crate::app::waitlist) fn mailbox_hash(&self, email: &str, canonical: &str) -> String {
+        let mailbox = limits::mailbox(email).unwrap_or_else(|| canonical.to_owned());
+        self.signer.digest("mailbox", &mailbox)
     }
 
     /// The confirmation link for a signup.

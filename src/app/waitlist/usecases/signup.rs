@@ -73,8 +73,9 @@ impl<S: Store + Clone> Waitlist<S> {
         let f = &request.fields;
         let box_office_phone = f.phone.as_deref().filter(|_| f.box_office_address);
         let address = self.identity_hash(event, &f.canonical_email, box_office_phone);
+        let mailbox = self.mailbox_hash(&f.email, &f.canonical_email);
         if !request.box_office
-            && !self.within("mail", &address, self.config.per_address_per_hour, 3600).await?
+            && !self.within("mailbox", &mailbox, self.config.per_address_per_hour, 3600).await?
         {
             return Ok(SignupOutcome::Limited);
         }

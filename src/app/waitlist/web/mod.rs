@@ -291,6 +291,25 @@ impl<S: Store + Clone> Waitlist<S> {
         self.signer.form_token(nonce, account.as_deref(), staff.as_deref())
     }
 
+    /// The browser session a form post comes from: the nonce of its CSRF cookie (checked with
+    /// the form by [`Self::csrf_ok`] first).
+    pub(in crate::app::waitlist) fn session_of(&self, head: &Parts) -> Option<String> {
+        let c = cookie(head, CSRF_COOKIE)?;
+        self.signer.open(Kind::Csrf, &c, self.now()).ok().map(str::to_owned)
+    }
+
+    /// Whether a form post may go on: the client's session and network have not posted too
+    /// much ([`Self::posts_within_limits`]).
+    pub(in crate::app::waitlist) async fn posts_allowed(
+        &self,
+        context: &RequestContext,
+        head: &Parts,
+    ) -> Result<bool, crate::ports::store::StoreError> {
+        let session = self.session_of(head).unwrap_or_default();
+        let client = self.client(context).await;
+        self.posts_within_limits(&session, client).await
+    }
+
     /// Whether the form's token is the one [`Self::csrf`] makes for this request's cookie and
     /// sessions (so neither a copied cookie nor a token made for another session passes).
     pub(in crate::app::waitlist) fn csrf_ok(&self, head: &Parts, form: &Form) -> bool {
@@ -318,7 +337,7 @@ mod tests {
     use std::net::IpAddr;
 
     use super::*;
-    use crate::app::waitlist::testing::{site, text, Browser};
+    use crate::app::waitlist::testing::{site, site_with, text, Browser};
     use crate::testkit::Reported;
 
     #[test]
@@ -342,33 +361,56 @@ mod tests {
 
     #[test]
     fn rate_windows_close_and_open_again_with_the_clock() {
-        let site = site();
+        let site = site_with(|c| c.per_network_per_10_minutes = 50);
+        site.open("ball");
         let client: Option<IpAddr> = Some([192, 0, 2, 7].into());
-        let mut browser = Browser::default();
-        // One address: five attempts an hour.
-        for i in 0..6 {
-            let page = site.sign_up(&mut browser, "ada@example.com", client);
-            let want = if i < 5 { StatusCode::OK } else { StatusCode::TOO_MANY_REQUESTS };
-            assert_eq!(page.status(), want, "attempt {i}");
+        let fresh = || Browser::default();
+        // One mailbox: five attempts an hour over all events, however it is spelt.
+        let spellings = [
+            "ada@example.com",
+            "ADA+gala@example.com",
+            "ada+x@Example.com",
+            "ada@example.com",
+            "ada+1@example.com",
+        ];
+        for (i, email) in spellings.iter().enumerate() {
+            let event = if i % 2 == 0 { "gala" } else { "ball" };
+            assert_eq!(
+                site.sign_up_for(event, &mut fresh(), email, client).status(),
+                StatusCode::OK,
+                "{email}"
+            );
         }
+        let sixth = site.sign_up_for("ball", &mut fresh(), "ada+2@example.com", client);
+        assert_eq!(sixth.status(), StatusCode::TOO_MANY_REQUESTS, "the sixth, at another event and spelling");
         site.rig.clock.advance(Duration::from_secs(3600));
         assert_eq!(
-            site.sign_up(&mut browser, "ada@example.com", client).status(),
+            site.sign_up(&mut fresh(), "ada@example.com", client).status(),
             StatusCode::OK,
             "a new hour"
         );
-        // One client: thirty posts in ten minutes, whatever the addresses.
+
+        // One browser session: thirty posts in ten minutes, whatever the addresses.
         site.rig.clock.advance(Duration::from_secs(600));
+        let mut browser = fresh();
         let statuses: Vec<StatusCode> = (0..31)
             .map(|i| site.sign_up(&mut browser, &format!("guest{i}@example.com"), client).status())
             .collect();
         assert!(statuses[..30].iter().all(|s| *s == StatusCode::OK), "{statuses:?}");
         assert_eq!(statuses[30], StatusCode::TOO_MANY_REQUESTS);
+        // Other customers behind the same address (one carrier NAT) go on, each in their own
+        // browser, up to the network's limit (50 here): 30 posts so far, 20 more.
+        for i in 0..20 {
+            let page = site.sign_up(&mut fresh(), &format!("crowd{i}@example.com"), client);
+            assert_eq!(page.status(), StatusCode::OK, "customer {i} behind the NAT");
+        }
+        let over = site.sign_up(&mut fresh(), "late@example.com", client);
+        assert_eq!(over.status(), StatusCode::TOO_MANY_REQUESTS, "the network's 51st post");
         let other: Option<IpAddr> = Some([192, 0, 2, 8].into());
         assert_eq!(
-            site.sign_up(&mut browser, "bob@example.com", other).status(),
+            site.sign_up(&mut fresh(), "bob@example.com", other).status(),
             StatusCode::OK,
-            "another client"
+            "another network"
         );
         site.rig.clock.advance(Duration::from_secs(600));
         assert_eq!(
@@ -376,11 +418,38 @@ mod tests {
             StatusCode::OK,
             "a new window"
         );
-        // Without a client address, only the per-address limit applies.
-        for i in 0..40 {
-            let page = site.sign_up(&mut browser, &format!("anon{i}@example.com"), None);
+
+        // IPv6: one /64 is one network, however its addresses rotate; the next /64 is another.
+        site.rig.clock.advance(Duration::from_secs(600));
+        for i in 0..50u16 {
+            let ip = IpAddr::V6(std::net::Ipv6Addr::new(0x2001, 0xdb8, 1, 2, i, 0, 0, 1));
+            assert_eq!(
+                site.sign_up(&mut fresh(), &format!("v6-{i}@example.com"), Some(ip)).status(),
+                StatusCode::OK
+            );
+        }
+        let same_64: Option<IpAddr> = Some("2001:db8:1:2:ffff::9".parse().unwrap());
+        assert_eq!(
+            site.sign_up(&mut fresh(), "v6-late@example.com", same_64).status(),
+            StatusCode::TOO_MANY_REQUESTS
+        );
+        let next_64: Option<IpAddr> = Some("2001:db8:1:3::9".parse().unwrap());
+        assert_eq!(site.sign_up(&mut fresh(), "v6-next@example.com", next_64).status(), StatusCode::OK);
+
+        // Without a client address the session limit still applies; the network one cannot.
+        site.rig.clock.advance(Duration::from_secs(600));
+        for i in 0..60 {
+            let page = site.sign_up(&mut fresh(), &format!("anon{i}@example.com"), None);
             assert_eq!(page.status(), StatusCode::OK, "anon {i}");
         }
+        let mut one = fresh();
+        let statuses: Vec<StatusCode> =
+            (0..31).map(|i| site.sign_up(&mut one, &format!("one{i}@example.com"), None).status()).collect();
+        assert_eq!(
+            statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count(),
+            1,
+            "{statuses:?}"
+        );
     }
 
     #[test]

@@ -110,12 +110,8 @@ impl<S: Store + Clone> Waitlist<S> {
         }
         let tr = Tr::new(lang);
         let path = format!("{}/{event}", self.config.mount);
-        if staff.is_none() {
-            if let Some(ip) = self.client(context).await {
-                if !self.client_within_limit(&ip.to_string()).await? {
-                    return Ok(self.limited(lang, &path, &settings, event));
-                }
-            }
+        if staff.is_none() && !self.posts_allowed(context, head).await? {
+            return Ok(self.limited(lang, &path, &settings, event));
         }
         let check_mail = || {
             let page = self.page(lang, tr.t("check-mail-title"), &path, &[lang], Some(event));

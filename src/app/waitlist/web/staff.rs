@@ -110,17 +110,15 @@ impl<S: Store + Clone> Waitlist<S> {
             return Ok(refusal);
         }
         let lang = self.lang_for(head, form.get("lang"), &Lang::ALL, None);
-        if let Some(ip) = self.client(context).await {
-            if !self.client_within_limit(&ip.to_string()).await? {
-                let tr = Tr::new(lang);
-                let page = self.page(lang, tr.t("limited-title"), &self.config.mount, &[lang], None);
-                let mut r = html(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    askama::Template::render(&self.message(page, vec![tr.t("limited-body")])),
-                );
-                r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("600"));
-                return Ok(r);
-            }
+        if !self.posts_allowed(context, head).await? {
+            let tr = Tr::new(lang);
+            let page = self.page(lang, tr.t("limited-title"), &self.config.mount, &[lang], None);
+            let mut r = html(
+                StatusCode::TOO_MANY_REQUESTS,
+                askama::Template::render(&self.message(page, vec![tr.t("limited-body")])),
+            );
+            r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("600"));
+            return Ok(r);
         }
         let token = form.get("token").unwrap_or_default().trim();
         let event = form.get("event").filter(|e| is_slug(e));
