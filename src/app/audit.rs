@@ -268,6 +268,7 @@ mod tests {
             value: format!("eve-{n}"),
             event: Some("e1".into()),
             route: None,
+            detail: None,
         }
     }
 

@@ -51,7 +51,9 @@ async fn export(shop: &Shop, token: &str) -> Vec<serde_json::Value> {
 
 pub async fn staff_sign_in_and_sign_customers_up_with_notes_kept_from_customers(store: StoreKind) {
     let shop = Shop::start(store);
-    let (_, box_office) = harbour(&shop).await;
+    let (admin, box_office) = harbour(&shop).await;
+    let change = r#"{"title": "The gala night", "mail_text": {"de": "Bis bald"}}"#;
+    assert_eq!(shop.admin_as(&admin, "PATCH", "/v1/events/gala/waitlist", change).await.0, 200);
     let mut staff = Jar::default();
 
     // A wrong token: refused, no session.
@@ -196,6 +198,37 @@ pub async fn staff_sign_in_and_sign_customers_up_with_notes_kept_from_customers(
     assert_eq!(rows[0]["email"], BOX_ADDRESS);
     assert_eq!(rows[0]["phone"], "+31 6 1234 5678");
     assert!(rows.iter().all(|r| r["account"].is_null()), "staff signups are on nobody's account");
+
+    // The organizer's audit log holds the settings change, each box-office signup and the
+    // export of personal data: who, which event, what came of it; never who the customers are.
+    let (status, log) = shop.admin_as(&admin, "GET", "/v1/audit?organizer=harbour", "").await;
+    assert_eq!(status, 200, "{log}");
+    let seen: Vec<(&str, &str, &str)> = log["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["value"] == "gala")
+        .map(|r| {
+            (r["action"].as_str().unwrap(), r["actor"].as_str().unwrap(), r["detail"].as_str().unwrap_or(""))
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("export_waitlist", "box-office:harbour", "3 signups, line numbers 1 to 3"),
+            ("staff_signup", "box-office:harbour", "confirmation mailed"),
+            ("staff_signup", "box-office:harbour", "placed"),
+            ("staff_signup", "box-office:harbour", "already listed"),
+            ("staff_signup", "box-office:harbour", "placed"),
+            ("change_waitlist", "organizer:harbour", "title, mail_text.de"),
+            ("map_event", "operator", ""),
+        ],
+        "{log}"
+    );
+    let text = log.to_string();
+    for personal in ["Wim", "Wendy", "Cora", "cora@example.com", BOX_ADDRESS, "1234", "VIP", "pays cash"] {
+        assert!(!text.contains(personal), "{personal} in the audit log: {text}");
+    }
 
     // Signing out ends the session: the form is the customer's again.
     let csrf = shop.get(&mut staff, "/waitlist/staff").await.csrf();

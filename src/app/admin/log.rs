@@ -51,6 +51,11 @@ pub struct AuditView {
     /// `POST /events/{event}/checkout`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub route: Option<String>,
+    /// For the waitlist's records, what changed or was read, never personal data: the fields
+    /// of a settings change (`active, mail_text.de`), the line numbers of an exported page, what
+    /// came of a box-office signup (`placed`, `confirmation mailed`, `already listed`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
 }
 
 impl From<&AuditRecord> for AuditView {
@@ -66,6 +71,7 @@ impl From<&AuditRecord> for AuditView {
             value: r.value.clone(),
             event: r.event.clone(),
             route: r.route.clone(),
+            detail: r.detail.clone(),
         }
     }
 }
@@ -84,6 +90,18 @@ impl<S: Store> Admin<S> {
     /// Records a change by `who`. The change itself has happened: a failing audit write is
     /// logged, not turned into an error for the caller.
     pub async fn record(&self, who: &Principal, action: AuditAction, kind: &str, value: &str, scope: &Scope) {
+        self.record_detail(who, action, (kind, value), scope, None).await;
+    }
+
+    /// [`Self::record`] with a `detail` (what changed or was read, never personal data).
+    pub async fn record_detail(
+        &self,
+        who: &Principal,
+        action: AuditAction,
+        (kind, value): (&str, &str),
+        scope: &Scope,
+        detail: Option<String>,
+    ) {
         let record = AuditRecord {
             at_ms: self.ports.clock.unix_ms(),
             scope: scope.as_str().to_owned(),
@@ -93,6 +111,7 @@ impl<S: Store> Admin<S> {
             value: value.to_owned(),
             event: None,
             route: None,
+            detail,
         };
         if let Err(e) = crate::app::audit::write(&self.ports, &record).await {
             tracing::error!(error = %e, "audit log write failed for an admin change");

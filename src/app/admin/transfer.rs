@@ -383,6 +383,7 @@ impl<'a, S: Store> Import<'a, S> {
                     value: identity.value().into(),
                     event: None,
                     route: None,
+                    detail: None,
                 };
                 self.records.push(record);
             }

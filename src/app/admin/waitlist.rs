@@ -4,7 +4,8 @@
 use serde::Serialize;
 
 use super::{slug, Access, Admin, AdminError, Principal};
-use crate::core::blacklist::event_key;
+use crate::core::blacklist::audit::AuditAction;
+use crate::core::blacklist::{event_key, Scope};
 use crate::core::waitlist::settings::SettingsChange;
 use crate::core::waitlist::{keys, Signup, Status, WaitlistSettings};
 use crate::ports::store::Store;
@@ -27,14 +28,18 @@ pub struct SettingsAnswer {
 impl<S: Store> Admin<S> {
     /// Fails unless `who` may `access` the waitlist of `event`: the operator, or a token of
     /// the organizer `event` is mapped to (box-office tokens only to read).
-    async fn require_event(&self, who: &Principal, event: &str, access: Access) -> Result<(), AdminError> {
+    /// Checks that `who` may have `access` to `event`'s waitlist; answers the event's audit
+    /// scope (its organizer, or the platform for an event no organizer owns).
+    async fn require_event(&self, who: &Principal, event: &str, access: Access) -> Result<Scope, AdminError> {
         slug("event", event)?;
-        if who.organizer().is_none() {
-            return who.require_waitlist(None, access);
-        }
         let organizer = self.ports.store.get(&event_key(event)).await?;
         let organizer = organizer.as_deref().and_then(|o| std::str::from_utf8(o).ok());
-        who.require_waitlist(organizer, access)
+        if who.organizer().is_none() {
+            who.require_waitlist(None, access)?;
+        } else {
+            who.require_waitlist(organizer, access)?;
+        }
+        Ok(organizer.map_or(Scope::Platform, |o| Scope::Organizer(o.to_owned())))
     }
 
     async fn stored_settings(&self, event: &str) -> Result<WaitlistSettings, AdminError> {
@@ -76,10 +81,13 @@ impl<S: Store> Admin<S> {
         event: &str,
         change: SettingsChange,
     ) -> Result<SettingsAnswer, AdminError> {
-        self.require_event(who, event, Access::Change).await?;
+        let scope = self.require_event(who, event, Access::Change).await?;
+        let fields = change.fields();
         let settings = change.apply(self.stored_settings(event).await?).map_err(AdminError::bad)?;
         let value = serde_json::to_vec(&settings).map_err(|e| AdminError::bad(e.to_string()))?;
         self.ports.store.set(&keys::settings(event), &value, None).await?;
+        let detail = Some(fields.join(", "));
+        self.record_detail(who, AuditAction::ChangeWaitlist, ("event", event), &scope, detail).await;
         tracing::info!(who = %who.label(), event, active = settings.active, sold_out = settings.sold_out, "waitlist settings changed");
         self.settings_answer(event, settings).await
     }
@@ -153,7 +161,7 @@ impl<S: Store> Admin<S> {
         after: u64,
         limit: usize,
     ) -> Result<ExportPage, AdminError> {
-        self.require_event(who, event, Access::Read).await?;
+        let scope = self.require_event(who, event, Access::Read).await?;
         let store = &self.ports.store;
         let limit = limit.clamp(1, MAX_PAGE);
         let top = store.increment(&keys::line_counter(event), 0, None).await?.max(0) as u64;
@@ -195,6 +203,12 @@ impl<S: Store> Admin<S> {
                 confirmed: s.confirmed.map(rfc3339),
                 cancelled: s.cancelled.map(rfc3339),
             });
+        }
+        if let (Some(first), Some(last)) = (signups.first(), signups.last()) {
+            let detail =
+                format!("{} signups, line numbers {} to {}", signups.len(), first.number, last.number);
+            self.record_detail(who, AuditAction::ExportWaitlist, ("event", event), &scope, Some(detail))
+                .await;
         }
         let last = numbers.last().copied();
         let next = last.filter(|l| *l < top);

@@ -216,6 +216,7 @@ impl<S: Store + Clone> Blacklist<S> {
                 value: id.value().into(),
                 event: Some(event.to_owned()),
                 route: Some(route.clone()),
+                detail: None,
             })
             .collect()
     }

@@ -1,4 +1,5 @@
-//! The audit log: every change to the blacklist and every blocked checkout, per organizer.
+//! The audit log: every change to the blacklist and every blocked checkout, per organizer, and
+//! the waitlist's settings changes, exports of personal data and box-office signups.
 //!
 //! Records go into numbered logs, read newest first a page at a time with nothing but `get`,
 //! `get_many` and counters (so every store, `wasi:keyvalue` included, can write them and no read
@@ -33,6 +34,14 @@ pub enum AuditAction {
     ChangeOrganizer,
     /// An organizer was deleted, its tokens with it (`kind` is `organizer`).
     DeleteOrganizer,
+    /// An event's waitlist settings changed (`kind` is `event`; `detail` names the fields).
+    ChangeWaitlist,
+    /// A page of an event's waitlist was exported, personal data and all (`kind` is `event`;
+    /// `detail` says which line numbers).
+    ExportWaitlist,
+    /// Box-office staff signed a customer up (`kind` is `event`; `detail` says what came of
+    /// it; who the customer is stays out of the log).
+    StaffSignup,
 }
 
 /// One audit record.
@@ -56,6 +65,9 @@ pub struct AuditRecord {
     /// The checkout route of a blocked checkout.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub route: Option<String>,
+    /// What changed or was read, without personal data (the waitlist's records).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
 }
 
 /// Prefix of every audit key.

@@ -148,6 +148,29 @@ fn nullable<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<u32>
 }
 
 impl SettingsChange {
+    /// The names of the fields this change sets (`mail_text.de` per language), for the audit
+    /// log: which settings changed, not to what.
+    pub fn fields(&self) -> Vec<String> {
+        let mut fields: Vec<String> = [
+            ("sold_out", self.sold_out.is_some()),
+            ("active", self.active.is_some()),
+            ("title", self.title.is_some()),
+            ("max_tickets", self.max_tickets.is_some()),
+            ("max_signups", self.max_signups.is_some()),
+            ("max_tickets_total", self.max_tickets_total.is_some()),
+            ("confirm_within_secs", self.confirm_within_secs.is_some()),
+            ("languages", self.languages.is_some()),
+        ]
+        .into_iter()
+        .filter(|(_, set)| *set)
+        .map(|(name, _)| name.to_owned())
+        .collect();
+        for lang in self.mail_text.iter().flat_map(BTreeMap::keys) {
+            fields.push(format!("mail_text.{}", lang.code()));
+        }
+        fields
+    }
+
     /// `current` with this change applied, checked.
     pub fn apply(self, mut current: WaitlistSettings) -> Result<WaitlistSettings, String> {
         let s = &mut current;

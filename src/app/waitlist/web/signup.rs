@@ -14,6 +14,7 @@ use super::super::{Unavailable, Waitlist};
 use super::*;
 use crate::app::blacklist::Blacklist;
 use crate::app::context::RequestContext;
+use crate::core::blacklist::audit::{AuditAction, AuditRecord};
 use crate::core::waitlist::form::{self, Filler, Form, SignupFields};
 use crate::core::waitlist::{Lang, WaitlistSettings};
 use crate::ports::store::Store;
@@ -160,7 +161,8 @@ impl<S: Store + Clone> Waitlist<S> {
             box_office: staff.is_some(),
         };
         let outcome = self.signup(request, &settings, blacklist).await?;
-        if staff.is_some() {
+        if let Some(staff) = &staff {
+            self.audit_staff_signup(staff, event, &outcome).await;
             return Ok(self.staff_answer(lang, event, &settings, &checked, outcome));
         }
         Ok(match outcome {
@@ -178,6 +180,34 @@ impl<S: Store + Clone> Waitlist<S> {
             // Only staff signups come to these.
             SignupOutcome::Placed { .. } | SignupOutcome::AlreadyListed | SignupOutcome::Full => check_mail(),
         })
+    }
+
+    /// Puts a box-office signup into the organizer's audit log: which event and what came of it,
+    /// never who the customer is.
+    async fn audit_staff_signup(&self, staff: &StaffSession, event: &str, outcome: &SignupOutcome) {
+        let detail = match outcome {
+            SignupOutcome::Placed { .. } => "placed",
+            SignupOutcome::CheckMail => "confirmation mailed",
+            SignupOutcome::AlreadyListed => "already listed",
+            SignupOutcome::Full => "list full",
+            SignupOutcome::Closed => "closed",
+            SignupOutcome::Limited => "limited",
+            SignupOutcome::BadAddress => "address refused",
+        };
+        let record = AuditRecord {
+            at_ms: self.ports.clock.unix_ms(),
+            scope: staff.organizer.clone(),
+            action: AuditAction::StaffSignup,
+            actor: format!("box-office:{}", staff.organizer),
+            kind: "event".into(),
+            value: event.to_owned(),
+            event: Some(event.to_owned()),
+            route: None,
+            detail: Some(detail.into()),
+        };
+        if let Err(e) = crate::app::audit::write(&self.ports, &record).await {
+            tracing::error!(error = %e, "audit log write failed for a box-office signup");
+        }
     }
 
     /// What staff see after signing a customer up: the place (box-office address), the mail
