@@ -47,7 +47,7 @@ smtp_peer() {
   taskset -c 0 /usr/bin/python3 - "$sport" <<'PY'
 import smtplib, sys, time
 s = smtplib.SMTP("127.0.0.1", int(sys.argv[1]))
-msg = "From: a@bench.example\r\nTo: b@example.com\r\nSubject: peer\r\n\r\n" + "x" * 1500 + "\r\n"
+msg = "From: a@bench.example\r\nTo: b@example.com\r\nSubject: peer\r\n\r\n" + ("x" * 75 + "\r\n") * 20
 n = 2000
 t = time.monotonic()
 for i in range(n):

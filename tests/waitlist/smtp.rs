@@ -163,13 +163,13 @@ async fn a_store_killed_mid_send_holds_up_no_mail_once_it_is_back() {
     );
     let shop = Shop::start_with(StoreKind::Url(redis.url()), &section, &[], None);
     shop.open("gala", "").await;
-    sign_up_many(&shop, (0..MAILS).map(|i| format!("c{i}@example.com"))).await;
-    // Mid-send, for sure: the relay stops answering, so the sender waits inside a send, holding
-    // its lease; the store dies; the relay takes the message, and the sender cannot write so.
+    // Mid-send, for sure: the relay stops answering, so the sender waits inside the first send,
+    // holding its lease, while every signup is queued; the store dies; the relay takes the
+    // message, and the sender cannot write so.
     server.pause();
+    sign_up_many(&shop, (0..MAILS).map(|i| format!("c{i}@example.com"))).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let before = server.messages().len();
-    assert!(before < MAILS - 512, "more than 512 messages still to go: {before} sent");
     redis.kill();
     server.resume();
     tokio::time::sleep(Duration::from_secs(1)).await;

@@ -1,14 +1,24 @@
 //! Mail through an SMTP server with `lettre`: STARTTLS (required, not opportunistic) or implicit
 //! TLS, verified against the system's CA bundle or the policy's `ca_file`, optional
-//! authentication. The message is sent as the outbox holds it (`send_raw`), so its bytes and
-//! `Message-ID` are the same on every attempt.
+//! authentication. The message is sent as the outbox holds it, so its bytes and `Message-ID` are
+//! the same on every attempt.
+//!
+//! One connection is kept open between messages (the outbox's sender sends one at a time), and
+//! opened with `TCP_NODELAY` for plain and STARTTLS servers: `lettre` writes a message and its
+//! closing `.` in two writes, and with Nagle's algorithm the second waits for the server's
+//! delayed acknowledgement, 40 ms a message (22 messages a second to a loopback server that
+//! takes 1,200 from a client writing once). Implicit TLS connects through `lettre`'s own
+//! connector, without that option. After any error the connection is dropped and the next
+//! message opens a new one.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use lettre::address::Envelope;
-use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Certificate, CertificateStore, Tls, TlsParameters};
-use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use lettre::transport::smtp::authentication::{Credentials, DEFAULT_MECHANISMS};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, Certificate, CertificateStore, TlsParameters};
+use lettre::transport::smtp::extension::ClientId;
+use tokio::sync::Mutex;
 
 use crate::core::policy::{SmtpPolicy, SmtpSecurity};
 use crate::ports::mail::{Mail, MailError, Mailer, Sending};
@@ -16,11 +26,19 @@ use crate::ports::mail::{Mail, MailError, Mailer, Sending};
 /// Debian's bundle of the system's trusted CAs.
 pub const SYSTEM_CA_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
 
-/// Sends through one SMTP server (a small pool of connections, reused).
+/// Sends through one SMTP server over a connection kept open between messages (clones share it).
 #[derive(Clone)]
 pub struct SmtpMailer {
-    transport: AsyncSmtpTransport<Tokio1Executor>,
+    host: String,
+    port: u16,
+    security: SmtpSecurity,
+    tls: Option<TlsParameters>,
+    credentials: Option<Credentials>,
+    timeout: Duration,
+    hello: ClientId,
     server: String,
+    /// The connection between messages; `None` until the first, and after an error.
+    open: Arc<Mutex<Option<AsyncSmtpConnection>>>,
 }
 
 impl std::fmt::Debug for SmtpMailer {
@@ -29,34 +47,88 @@ impl std::fmt::Debug for SmtpMailer {
     }
 }
 
+/// A failure of the transport: permanent when the server said so (5xx), else worth retrying.
+fn classify(server: &str, e: lettre::transport::smtp::Error) -> MailError {
+    if e.is_permanent() {
+        MailError::Permanent(format!("{server}: {e}"))
+    } else {
+        MailError::Transient(format!("{server}: {e}"))
+    }
+}
+
 impl SmtpMailer {
     /// A mailer for `policy`, with `password` for its user and `cas` (PEM) to trust.
     pub fn new(policy: &SmtpPolicy, password: Option<String>, cas: &[u8]) -> Result<Self, String> {
-        let tls = || -> Result<TlsParameters, String> {
-            let certificate = Certificate::from_pem(cas).map_err(|e| format!("CA certificates: {e}"))?;
-            TlsParameters::builder(policy.host.clone())
-                .certificate_store(CertificateStore::None)
-                .add_root_certificate(certificate)
-                .build_rustls()
-                .map_err(|e| format!("TLS: {e}"))
-        };
-        let security = match policy.security {
-            SmtpSecurity::Starttls => Tls::Required(tls()?),
-            SmtpSecurity::Implicit => Tls::Wrapper(tls()?),
-            SmtpSecurity::None => Tls::None,
-        };
-        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&policy.host)
-            .port(policy.port)
-            .tls(security)
-            .timeout(Some(policy.timeout));
-        match (&policy.username, password) {
-            (Some(user), Some(password)) => {
-                builder = builder.credentials(Credentials::new(user.clone(), password))
+        let tls = match policy.security {
+            SmtpSecurity::None => None,
+            SmtpSecurity::Starttls | SmtpSecurity::Implicit => {
+                let certificate = Certificate::from_pem(cas).map_err(|e| format!("CA certificates: {e}"))?;
+                let parameters = TlsParameters::builder(policy.host.clone())
+                    .certificate_store(CertificateStore::None)
+                    .add_root_certificate(certificate)
+                    .build_rustls()
+                    .map_err(|e| format!("TLS: {e}"))?;
+                Some(parameters)
             }
+        };
+        let credentials = match (&policy.username, password) {
+            (Some(user), Some(password)) => Some(Credentials::new(user.clone(), password)),
             (Some(_), None) => return Err("the SMTP user needs a password".into()),
-            (None, _) => {}
+            (None, _) => None,
+        };
+        Ok(Self {
+            host: policy.host.clone(),
+            port: policy.port,
+            security: policy.security,
+            tls,
+            credentials,
+            timeout: policy.timeout,
+            hello: ClientId::default(),
+            server: format!("{}:{}", policy.host, policy.port),
+            open: Arc::default(),
+        })
+    }
+
+    /// A new connection, greeted, encrypted as the policy says and logged in.
+    async fn connect(&self) -> Result<AsyncSmtpConnection, MailError> {
+        let transient = |what: &str, e: &dyn std::fmt::Display| {
+            MailError::Transient(format!("{}: {what}: {e}", self.server))
+        };
+        let mut conn = match (self.security, &self.tls) {
+            (SmtpSecurity::Implicit, Some(tls)) => {
+                let address = (self.host.as_str(), self.port);
+                AsyncSmtpConnection::connect_tokio1(
+                    address,
+                    Some(self.timeout),
+                    &self.hello,
+                    Some(tls.clone()),
+                    None,
+                )
+                .await
+                .map_err(|e| classify(&self.server, e))?
+            }
+            _ => {
+                let connecting = tokio::net::TcpStream::connect((self.host.as_str(), self.port));
+                let tcp = match tokio::time::timeout(self.timeout, connecting).await {
+                    Ok(Ok(tcp)) => tcp,
+                    Ok(Err(e)) => return Err(transient("connect", &e)),
+                    Err(_) => return Err(transient("connect", &"timed out")),
+                };
+                tcp.set_nodelay(true).map_err(|e| transient("TCP_NODELAY", &e))?;
+                let mut conn = AsyncSmtpConnection::connect_with_transport(Box::new(tcp), &self.hello)
+                    .await
+                    .map_err(|e| classify(&self.server, e))?;
+                if let (SmtpSecurity::Starttls, Some(tls)) = (self.security, &self.tls) {
+                    // Required: a server that offers no STARTTLS gets nothing in clear text.
+                    conn.starttls(tls.clone(), &self.hello).await.map_err(|e| classify(&self.server, e))?;
+                }
+                conn
+            }
+        };
+        if let Some(credentials) = &self.credentials {
+            conn.auth(DEFAULT_MECHANISMS, credentials).await.map_err(|e| classify(&self.server, e))?;
         }
-        Ok(Self { transport: builder.build(), server: format!("{}:{}", policy.host, policy.port) })
+        Ok(conn)
     }
 
     async fn deliver(&self, mail: &Mail) -> Result<(), MailError> {
@@ -65,10 +137,27 @@ impl SmtpMailer {
         let to = mail.to.parse().map_err(|e| MailError::Permanent(format!("recipient: {e}")))?;
         let envelope =
             Envelope::new(Some(from), vec![to]).map_err(|e| MailError::Permanent(e.to_string()))?;
-        match self.transport.send_raw(&envelope, mail.message.as_bytes()).await {
-            Ok(_) => Ok(()),
-            Err(e) if e.is_permanent() => Err(MailError::Permanent(format!("{}: {e}", self.server))),
-            Err(e) => Err(MailError::Transient(format!("{}: {e}", self.server))),
+        let mut open = self.open.lock().await;
+        let mut conn = match open.take() {
+            Some(mut kept) => {
+                if kept.test_connected().await {
+                    kept
+                } else {
+                    kept.abort().await;
+                    self.connect().await?
+                }
+            }
+            None => self.connect().await?,
+        };
+        match conn.send(&envelope, mail.message.as_bytes()).await {
+            Ok(_) => {
+                *open = Some(conn);
+                Ok(())
+            }
+            Err(e) => {
+                conn.abort().await;
+                Err(classify(&self.server, e))
+            }
         }
     }
 }
