@@ -47,6 +47,10 @@ pub async fn join_confirm_by_mail_see_the_place_and_cancel(store: StoreKind) {
     let shop = Shop::start(store);
     shop.open("gala", r#", "mail_text": {"en": "Doors open at 19:00."}"#).await;
     let mut ada = Jar::default();
+    // The form promises no more than the waitlist does: the organizer may get in touch.
+    let form = shop.get(&mut ada, "/waitlist/gala").await;
+    assert!(form.html.contains("the organizer may contact people on the list"), "{}", form.html);
+    assert!(form.html.contains("Joining does not reserve tickets"), "{}", form.html);
     let page = shop.sign_up(&mut ada, "gala", "Ada@Example.com", "2").await;
     assert_eq!(page.status, 200);
     assert!(page.html.contains("Check your mail"), "{}", page.html);
@@ -77,6 +81,7 @@ pub async fn join_confirm_by_mail_see_the_place_and_cancel(store: StoreKind) {
     let adas_confirmed =
         confirmed.iter().find(|m| m.to.contains("Ada@") && m.subject.starts_with("You are on")).unwrap();
     assert!(adas_confirmed.text.contains("Your place in line is 1"), "{}", adas_confirmed.text);
+    assert!(adas_confirmed.text.contains("the organizer may contact you"), "{}", adas_confirmed.text);
     let (_, settings) = shop.admin("GET", "/v1/events/gala/waitlist", "").await;
     assert_eq!(
         (settings["confirmed_signups"].as_i64(), settings["confirmed_tickets"].as_i64()),

@@ -8,7 +8,7 @@ tickets-count = { $tickets ->
 }
 
 form-title = Warteliste: { $event }
-form-intro = { $event } ist ausverkauft. Tragen Sie sich in die Warteliste ein, dann schreiben wir Ihnen, sobald Plätze frei werden. Bestätigte Anmeldungen kommen in der Reihenfolge der Anmeldung dran.
+form-intro = { $event } ist ausverkauft. Tragen Sie sich in die Warteliste ein: Werden Plätze frei, kann der Veranstalter Personen auf der Liste in der Reihenfolge ihrer Bestätigung kontaktieren. Die Anmeldung reserviert keine Tickets.
 form-required = Mit * markierte Felder sind Pflichtfelder.
 field-email = E-Mail-Adresse *
 field-email-hint = Wir senden einen Bestätigungslink an diese Adresse.
@@ -100,7 +100,7 @@ mail-confirm-subject = Bestätigen Sie Ihren Platz auf der Warteliste für { $ev
 mail-confirm-intro = Sie möchten mit { $count } auf die Warteliste für { $event }. Bitte bestätigen Sie innerhalb von { $hours } Stunden; bis dahin zählt die Anmeldung nicht.
 mail-confirm-action = Meinen Platz bestätigen
 mail-confirmed-subject = Sie stehen auf der Warteliste für { $event }
-mail-confirmed-intro = Ihre Anmeldung für { $event } ({ $count }) ist bestätigt. Ihr Platz in der Reihe ist { $place }; wir schreiben Ihnen, sobald Plätze frei werden.
+mail-confirmed-intro = Ihre Anmeldung für { $event } ({ $count }) ist bestätigt. Ihr Platz in der Reihe ist { $place }. Werden Plätze frei, kann der Veranstalter Sie kontaktieren; bis dahin müssen Sie nichts tun.
 mail-already-subject = Sie stehen bereits auf der Warteliste für { $event }
 mail-already-intro = Jemand hat versucht, diese Adresse erneut für { $event } anzumelden. Sie stehen bereits auf der Warteliste; nichts hat sich geändert.
 mail-manage-action = Meine Anmeldung ansehen oder stornieren

@@ -8,7 +8,7 @@ tickets-count = { $tickets ->
 }
 
 form-title = Waitlist: { $event }
-form-intro = { $event } is sold out. Join the waitlist and we will e-mail you when seats come free. Confirmed signups are served first come, first served.
+form-intro = { $event } is sold out. Join the waitlist: when seats come free, the organizer may contact people on the list, in the order they confirmed. Joining does not reserve tickets.
 form-required = Fields marked * are required.
 field-email = E-mail address *
 field-email-hint = We send a confirmation link to this address.
@@ -100,7 +100,7 @@ mail-confirm-subject = Confirm your place on the waitlist for { $event }
 mail-confirm-intro = You asked to join the waitlist for { $event } with { $count }. Please confirm within { $hours } hours; until then the signup does not count.
 mail-confirm-action = Confirm my place
 mail-confirmed-subject = You are on the waitlist for { $event }
-mail-confirmed-intro = Your signup for { $event } ({ $count }) is confirmed. Your place in line is { $place }; we will e-mail you when seats come free.
+mail-confirmed-intro = Your signup for { $event } ({ $count }) is confirmed. Your place in line is { $place }. When seats come free, the organizer may contact you; until then there is nothing you need to do.
 mail-already-subject = You are already on the waitlist for { $event }
 mail-already-intro = Someone tried to sign this address up for { $event } again. You are already on the waitlist; nothing has changed.
 mail-manage-action = See or cancel my signup

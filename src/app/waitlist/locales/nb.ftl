@@ -8,7 +8,7 @@ tickets-count = { $tickets ->
 }
 
 form-title = Venteliste: { $event }
-form-intro = { $event } er utsolgt. Sett deg på ventelisten, så sender vi deg e-post når det blir ledige plasser. Bekreftede påmeldinger får tilbud i den rekkefølgen de kom.
+form-intro = { $event } er utsolgt. Sett deg på ventelisten: når det blir ledige plasser, kan arrangøren kontakte dem på listen i den rekkefølgen de bekreftet. Påmeldingen reserverer ingen billetter.
 form-required = Felt merket med * må fylles ut.
 field-email = E-postadresse *
 field-email-hint = Vi sender en bekreftelseslenke til denne adressen.
@@ -100,7 +100,7 @@ mail-confirm-subject = Bekreft plassen din på ventelisten for { $event }
 mail-confirm-intro = Du ba om å komme på ventelisten for { $event } med { $count }. Bekreft innen { $hours } timer; fram til da teller ikke påmeldingen.
 mail-confirm-action = Bekreft plassen min
 mail-confirmed-subject = Du står på ventelisten for { $event }
-mail-confirmed-intro = Påmeldingen din til { $event } ({ $count }) er bekreftet. Plassen din i køen er { $place }; vi sender deg e-post når det blir ledige plasser.
+mail-confirmed-intro = Påmeldingen din til { $event } ({ $count }) er bekreftet. Plassen din i køen er { $place }. Når det blir ledige plasser, kan arrangøren kontakte deg; til da trenger du ikke gjøre noe.
 mail-already-subject = Du står allerede på ventelisten for { $event }
 mail-already-intro = Noen prøvde å melde på denne adressen til { $event } igjen. Du står allerede på ventelisten; ingenting er endret.
 mail-manage-action = Se eller meld av påmeldingen min

@@ -8,7 +8,7 @@ tickets-count = { $tickets ->
 }
 
 form-title = Wachtlijst: { $event }
-form-intro = { $event } is uitverkocht. Zet je op de wachtlijst, dan mailen we je zodra er plaatsen vrijkomen. Wie bevestigd heeft, komt aan de beurt op volgorde van aanmelding.
+form-intro = { $event } is uitverkocht. Zet je op de wachtlijst: als er plaatsen vrijkomen, kan de organisator mensen op de lijst benaderen, in de volgorde waarin ze bevestigd hebben. Aanmelden reserveert geen tickets.
 form-required = Velden met * zijn verplicht.
 field-email = E-mailadres *
 field-email-hint = We sturen een bevestigingslink naar dit adres.
@@ -100,7 +100,7 @@ mail-confirm-subject = Bevestig je plaats op de wachtlijst voor { $event }
 mail-confirm-intro = Je wilde op de wachtlijst voor { $event } met { $count }. Bevestig binnen { $hours } uur; tot dan telt de aanmelding niet.
 mail-confirm-action = Mijn plaats bevestigen
 mail-confirmed-subject = Je staat op de wachtlijst voor { $event }
-mail-confirmed-intro = Je aanmelding voor { $event } ({ $count }) is bevestigd. Je plaats in de rij is { $place }; we mailen je zodra er plaatsen vrijkomen.
+mail-confirmed-intro = Je aanmelding voor { $event } ({ $count }) is bevestigd. Je plaats in de rij is { $place }. Als er plaatsen vrijkomen, kan de organisator contact met je opnemen; tot die tijd hoef je niets te doen.
 mail-already-subject = Je staat al op de wachtlijst voor { $event }
 mail-already-intro = Iemand probeerde dit adres opnieuw aan te melden voor { $event }. Je staat al op de wachtlijst; er is niets veranderd.
 mail-manage-action = Mijn aanmelding bekijken of annuleren
