@@ -286,9 +286,14 @@ impl<S: Store + Clone> Waitlist<S> {
     }
 
     pub(in crate::app::waitlist) fn form_token(&self, head: &Parts, nonce: &str) -> String {
-        let account = self.account(&head.headers);
+        self.form_token_for(head, nonce, self.account(&head.headers).as_deref())
+    }
+
+    /// [`Self::form_token`] for the signed-in `account` the caller has already verified (a
+    /// session signature is checked once per request, not once per use).
+    fn form_token_for(&self, head: &Parts, nonce: &str, account: Option<&str>) -> String {
         let staff = cookie(head, STAFF_COOKIE);
-        self.signer.form_token(nonce, account.as_deref(), staff.as_deref())
+        self.signer.form_token(nonce, account, staff.as_deref())
     }
 
     /// The browser session a form post comes from: the nonce of its CSRF cookie (checked with
@@ -313,10 +318,20 @@ impl<S: Store + Clone> Waitlist<S> {
     /// Whether the form's token is the one [`Self::csrf`] makes for this request's cookie and
     /// sessions (so neither a copied cookie nor a token made for another session passes).
     pub(in crate::app::waitlist) fn csrf_ok(&self, head: &Parts, form: &Form) -> bool {
+        self.csrf_ok_for(head, form, self.account(&head.headers).as_deref())
+    }
+
+    /// [`Self::csrf_ok`] for the signed-in `account` the caller has already verified.
+    pub(in crate::app::waitlist) fn csrf_ok_for(
+        &self,
+        head: &Parts,
+        form: &Form,
+        account: Option<&str>,
+    ) -> bool {
         let (Some(c), Some(f)) = (cookie(head, CSRF_COOKIE), form.get("csrf")) else { return false };
         let Ok(nonce) = self.signer.open(Kind::Csrf, &c, self.now()) else { return false };
         use subtle::ConstantTimeEq;
-        bool::from(self.form_token(head, nonce).as_bytes().ct_eq(f.as_bytes()))
+        bool::from(self.form_token_for(head, nonce, account).as_bytes().ct_eq(f.as_bytes()))
     }
 
     pub(in crate::app::waitlist) fn bad_form(&self, lang: Lang) -> Response<Bytes> {

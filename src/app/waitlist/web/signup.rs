@@ -99,7 +99,9 @@ impl<S: Store + Clone> Waitlist<S> {
         let settings = self.settings(event).await?.unwrap_or_else(|| WaitlistSettings::new(event));
         let fields = SignupFields::from_form(form);
         let lang = self.lang_for(head, Some(&fields.lang), &settings.languages, None);
-        if !self.csrf_ok(head, form) {
+        // The shop's session is verified once, for the form token and for the signup.
+        let account = self.account(&head.headers);
+        if !self.csrf_ok_for(head, form, account.as_deref()) {
             return Ok(self.bad_form(lang));
         }
         if !settings.takes_signups() {
@@ -157,7 +159,7 @@ impl<S: Store + Clone> Waitlist<S> {
             fields: checked.clone(),
             lang,
             // Staff sign customers up: not on the account of whoever is signed in to the shop.
-            account: if staff.is_some() { None } else { self.account(&head.headers) },
+            account: if staff.is_some() { None } else { account },
             box_office: staff.is_some(),
         };
         let outcome = self.signup(request, &settings, blacklist).await?;
