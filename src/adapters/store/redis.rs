@@ -435,17 +435,26 @@ impl Store for RedisStore {
     }
 
     async fn add_members(&self, adds: &[(String, Vec<u8>)]) -> Result<(), StoreError> {
-        // One script call per member, in one pipeline (per slot on a cluster).
-        let commands = adds
-            .iter()
-            .map(|(key, member)| {
-                let key = self.key(key);
-                let mut cmd = redis::cmd("EVAL");
-                cmd.arg(ADD_MEMBER).arg(1).arg(&key).arg(member.as_slice());
-                (key, cmd)
-            })
-            .collect();
-        self.pipeline(commands, false).await.map(drop)
+        // One script call per member, in one pipeline (per slot on a cluster): by its digest
+        // (`EVALSHA`), and where a server does not know the script yet (or anything else
+        // failed), once more with its text, which also teaches it the script. Adding a member
+        // twice adds it once, so the retry is safe.
+        static DIGEST: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        let digest = DIGEST.get_or_init(|| redis::Script::new(ADD_MEMBER).get_hash().to_owned());
+        let calls = |verb: &str, script: &str| {
+            adds.iter()
+                .map(|(key, member)| {
+                    let key = self.key(key);
+                    let mut cmd = redis::cmd(verb);
+                    cmd.arg(script).arg(1).arg(&key).arg(member.as_slice());
+                    (key, cmd)
+                })
+                .collect()
+        };
+        match self.pipeline(calls("EVALSHA", digest), false).await {
+            Ok(_) => Ok(()),
+            Err(_) => self.pipeline(calls("EVAL", ADD_MEMBER), false).await.map(drop),
+        }
     }
 
     async fn scan_page(&self, prefix: &str, cursor: &str, count: usize) -> Result<ScanPage, StoreError> {
