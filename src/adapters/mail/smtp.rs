@@ -3,8 +3,8 @@
 //! authentication. The message is sent as the outbox holds it, so its bytes and `Message-ID` are
 //! the same on every attempt.
 //!
-//! One connection is kept open between messages (the outbox's sender sends one at a time), and
-//! opened with `TCP_NODELAY` for plain and STARTTLS servers: `lettre` writes a message and its
+//! Connections are kept open between messages (up to [`IDLE`], one per message the outbox's
+//! sender sends at once), and opened with `TCP_NODELAY` for plain and STARTTLS servers: `lettre` writes a message and its
 //! closing `.` in two writes, and with Nagle's algorithm the second waits for the server's
 //! delayed acknowledgement, 40 ms a message (22 messages a second to a loopback server that
 //! takes 1,200 from a client writing once). Implicit TLS connects through `lettre`'s own
@@ -26,7 +26,10 @@ use crate::ports::mail::{Mail, MailError, Mailer, Sending};
 /// Debian's bundle of the system's trusted CAs.
 pub const SYSTEM_CA_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
 
-/// Sends through one SMTP server over a connection kept open between messages (clones share it).
+/// Idle connections kept open at most.
+pub const IDLE: usize = 4;
+
+/// Sends through one SMTP server over connections kept open between messages (clones share them).
 #[derive(Clone)]
 pub struct SmtpMailer {
     host: String,
@@ -37,8 +40,8 @@ pub struct SmtpMailer {
     timeout: Duration,
     hello: ClientId,
     server: String,
-    /// The connection between messages; `None` until the first, and after an error.
-    open: Arc<Mutex<Option<AsyncSmtpConnection>>>,
+    /// The connections open between messages, idle.
+    idle: Arc<Mutex<Vec<AsyncSmtpConnection>>>,
 }
 
 impl std::fmt::Debug for SmtpMailer {
@@ -85,7 +88,7 @@ impl SmtpMailer {
             timeout: policy.timeout,
             hello: ClientId::default(),
             server: format!("{}:{}", policy.host, policy.port),
-            open: Arc::default(),
+            idle: Arc::default(),
         })
     }
 
@@ -137,8 +140,8 @@ impl SmtpMailer {
         let to = mail.to.parse().map_err(|e| MailError::Permanent(format!("recipient: {e}")))?;
         let envelope =
             Envelope::new(Some(from), vec![to]).map_err(|e| MailError::Permanent(e.to_string()))?;
-        let mut open = self.open.lock().await;
-        let mut conn = match open.take() {
+        let kept = self.idle.lock().await.pop();
+        let mut conn = match kept {
             Some(mut kept) => {
                 if kept.test_connected().await {
                     kept
@@ -151,7 +154,10 @@ impl SmtpMailer {
         };
         match conn.send(&envelope, mail.message.as_bytes()).await {
             Ok(_) => {
-                *open = Some(conn);
+                let mut idle = self.idle.lock().await;
+                if idle.len() < IDLE {
+                    idle.push(conn);
+                }
                 Ok(())
             }
             Err(e) => {

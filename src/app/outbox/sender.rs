@@ -1,7 +1,8 @@
 //! The sender: drains the outbox through a [`Mailer`], one pass at a time.
 //!
 //! A pass walks the line from the head, then the slots of messages set aside that are due
-//! ([`super::later`]). A message that cannot go now never holds up the others: one waiting out
+//! ([`super::later`]), and sends what is due [`CONCURRENCY`] messages at a time (one per
+//! recipient domain at a time), up to [`BATCH`] a pass. A message that cannot go now never holds up the others: one waiting out
 //! its back-off, held by another sender's lease (perhaps a sender that died mid-send) or whose
 //! number was reserved but not yet written is set aside for later and the head moves past it.
 //! Once a recipient domain refused a message for now, this sender sets the other messages to
@@ -10,7 +11,7 @@
 //! back-off, not one per message; a message older than [`MAX_AGE`] still gets its own last
 //! attempt, and is given up if that fails too.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use super::{
@@ -26,6 +27,8 @@ use crate::ports::store::{Store, StoreError};
 pub const GAP_WAIT_MS: u64 = 2_000;
 /// How long a number set aside as missing is waited for before it is skipped.
 pub const GAP_GRACE_MS: u64 = 60_000;
+/// Messages sent at once within a pass (each over its own connection to the mail server).
+pub const CONCURRENCY: usize = 4;
 /// Windows of [`REACH`] numbers one pass may walk when everything in them is done.
 const WINDOWS_PER_PASS: u32 = 32;
 /// Windows of slots one pass may walk when everything in them is done: enough to catch up
@@ -62,6 +65,26 @@ enum Fate {
     SetAside,
     /// Due but not taken up in this pass, or a number in its short wait: holds its place.
     Held,
+    /// Due: to be attempted with the pass's other due messages, [`CONCURRENCY`] at a time,
+    /// while the pass's batch lasts.
+    Due,
+}
+
+/// What one attempt came to, applied to its pass once every attempt of the window is done.
+struct Attempted {
+    fate: Fate,
+    /// How the report counts it, if it was tried.
+    tried: Option<Tried>,
+    /// When to look at it again, when set aside.
+    aside_at: Option<u64>,
+}
+
+/// How an attempt is counted.
+#[derive(Clone, Copy)]
+enum Tried {
+    Sent,
+    Retried,
+    Failed,
 }
 
 /// One pass's state.
@@ -72,6 +95,9 @@ struct Pass {
     aside: Vec<(String, Vec<u8>)>,
     /// Slot members found done in this pass, remembered once what was set aside is written.
     done: Vec<(u64, u64)>,
+    /// Messages found due and not yet attempted (counted against the batch), with their
+    /// recipient's domain and whether they are older than [`MAX_AGE`].
+    due: HashMap<u64, (String, bool)>,
 }
 
 impl Pass {
@@ -138,6 +164,7 @@ impl<S: Store> Sender<S> {
             report: Drained::default(),
             aside: Vec::new(),
             done: Vec::new(),
+            due: HashMap::new(),
         };
         self.drain_line(mailer, &mut pass).await?;
         self.drain_later(mailer, &mut pass).await?;
@@ -164,11 +191,16 @@ impl<S: Store> Sender<S> {
             let last = top.min(next + REACH - 1);
             let keys: Vec<String> = (next..=last).map(item_key).collect();
             let items = self.store.get_many(&keys).await?;
+            let mut fates: Vec<(u64, Fate)> = Vec::with_capacity(items.len());
             for (n, raw) in (next..=last).zip(items) {
                 let fate = match parse(raw) {
                     None => self.gap(n, pass),
-                    Some(item) => self.take_up(n, item, mailer, pass).await?,
+                    Some(item) => self.take_up(n, &item, pass),
                 };
+                fates.push((n, fate));
+            }
+            self.attempt_due(&mut fates, mailer, pass).await?;
+            for (n, fate) in fates {
                 if fate != Fate::Settled {
                     pass.report.waiting += 1;
                 }
@@ -258,14 +290,19 @@ impl<S: Store> Sender<S> {
         for chunk in pending.chunks(REACH as usize) {
             let keys: Vec<String> = chunk.iter().map(|n| item_key(*n)).collect();
             let items = self.store.get_many(&keys).await?;
+            let mut fates: Vec<(u64, Fate)> = Vec::with_capacity(items.len());
             for (&n, raw) in chunk.iter().zip(items) {
                 let fate = match parse(raw) {
                     None => {
                         tracing::warn!(message = n, "outbox: a message number was never written; skipped");
                         Fate::Settled
                     }
-                    Some(item) => self.take_up(n, item, mailer, pass).await?,
+                    Some(item) => self.take_up(n, &item, pass),
                 };
+                fates.push((n, fate));
+            }
+            self.attempt_due(&mut fates, mailer, pass).await?;
+            for (n, fate) in fates {
                 if fate != Fate::Settled {
                     pass.report.waiting += 1;
                 }
@@ -290,31 +327,75 @@ impl<S: Store> Sender<S> {
         Ok(())
     }
 
-    /// A message found in the line or a slot.
-    async fn take_up(
-        &self,
-        n: u64,
-        item: Item,
-        mailer: &dyn Mailer,
-        pass: &mut Pass,
-    ) -> Result<Fate, StoreError> {
+    /// What to do with a message found in the line or a slot: [`Fate::Due`] when it is to be
+    /// attempted now.
+    fn take_up(&self, n: u64, item: &Item, pass: &mut Pass) -> Fate {
         if item.state != State::Queued {
-            return Ok(Fate::Settled);
+            return Fate::Settled;
         }
         if item.next_at > pass.now {
-            return Ok(pass.set_aside(n, item.next_at));
+            return pass.set_aside(n, item.next_at);
         }
         let too_old =
             item.queued_at > 0 && pass.now.saturating_sub(item.queued_at) >= MAX_AGE.as_millis() as u64;
         if let Some(until) = self.refusing_until(&domain(&item.mail.to), pass.now) {
             if !too_old {
-                return Ok(pass.set_aside(n, until));
+                return pass.set_aside(n, until);
             }
         }
-        if pass.report.attempts() >= BATCH {
-            return Ok(Fate::Held);
+        pass.due.insert(n, (domain(&item.mail.to), too_old));
+        Fate::Due
+    }
+
+    /// Attempts every [`Fate::Due`] message of `fates`, in groups of up to [`CONCURRENCY`] at
+    /// once with one message per recipient domain in a group, so that a domain refusing mail is
+    /// tried once: its other messages are set aside once it has refused.
+    async fn attempt_due(
+        &self,
+        fates: &mut [(u64, Fate)],
+        mailer: &dyn Mailer,
+        pass: &mut Pass,
+    ) -> Result<(), StoreError> {
+        let mut waiting: VecDeque<usize> = (0..fates.len()).filter(|i| fates[*i].1 == Fate::Due).collect();
+        while !waiting.is_empty() {
+            let (mut group, mut domains, mut next_round) = (Vec::new(), HashSet::new(), VecDeque::new());
+            let budget = BATCH.saturating_sub(pass.report.attempts()) as usize;
+            while let Some(i) = waiting.pop_front() {
+                let n = fates[i].0;
+                let (to, too_old) = pass.due.get(&n).cloned().unwrap_or_default();
+                if let Some(until) = self.refusing_until(&to, pass.now).filter(|_| !too_old) {
+                    pass.due.remove(&n);
+                    fates[i].1 = pass.set_aside(n, until);
+                } else if budget == 0 {
+                    // Beyond this pass's batch: the next pass takes it up.
+                    pass.due.remove(&n);
+                    fates[i].1 = Fate::Held;
+                } else if group.len() < CONCURRENCY.min(budget) && domains.insert(to) {
+                    group.push(i);
+                } else {
+                    next_round.push_back(i);
+                }
+            }
+            waiting = next_round;
+            let attempts = group.iter().map(|i| self.attempt(fates[*i].0, mailer, pass.now));
+            let results = futures_util::future::join_all(attempts).await;
+            for (i, result) in group.iter().zip(results) {
+                let n = fates[*i].0;
+                pass.due.remove(&n);
+                let attempted = result?;
+                match attempted.tried {
+                    Some(Tried::Sent) => pass.report.sent += 1,
+                    Some(Tried::Retried) => pass.report.retried += 1,
+                    Some(Tried::Failed) => pass.report.failed += 1,
+                    None => {}
+                }
+                fates[*i].1 = match attempted.aside_at {
+                    Some(at) => pass.set_aside(n, at),
+                    None => attempted.fate,
+                };
+            }
         }
-        self.attempt(n, mailer, pass).await
+        Ok(())
     }
 
     /// Until when `domain` is left alone, having refused a message for now.
@@ -332,48 +413,47 @@ impl<S: Store> Sender<S> {
         };
     }
 
-    /// One attempt at message `n`.
-    async fn attempt(&self, n: u64, mailer: &dyn Mailer, pass: &mut Pass) -> Result<Fate, StoreError> {
+    /// One attempt at message `n` in a pass that started at `now`.
+    async fn attempt(&self, n: u64, mailer: &dyn Mailer, now: u64) -> Result<Attempted, StoreError> {
+        let settled = Attempted { fate: Fate::Settled, tried: None, aside_at: None };
         if !self.store.claim(&lease_key(n), Some(LEASE)).await? {
             // Another sender has it, or had it and died: look again once its lease is over.
-            return Ok(pass.set_aside(n, pass.now + LEASE.as_millis() as u64));
+            let aside_at = Some(now + LEASE.as_millis() as u64);
+            return Ok(Attempted { fate: Fate::SetAside, tried: None, aside_at });
         }
         // Re-read under the lease: another sender may have settled it since our read.
         let Some(mut item) = parse(self.store.get(&item_key(n)).await?) else {
-            return Ok(Fate::Settled);
+            return Ok(settled);
         };
         if item.state != State::Queued {
-            return Ok(Fate::Settled);
+            return Ok(settled);
         }
         item.attempts += 1;
         let outcome = mailer.send(&item.mail).await;
         let now = self.clock.unix_ms();
         let too_old = item.queued_at > 0 && now.saturating_sub(item.queued_at) >= MAX_AGE.as_millis() as u64;
-        let fate = match outcome {
+        let attempted = match outcome {
             Ok(()) => {
                 self.domain_answered(domain(&item.mail.to), None);
                 item.state = State::Sent;
                 item.error = None;
-                pass.report.sent += 1;
-                Fate::Settled
+                Attempted { fate: Fate::Settled, tried: Some(Tried::Sent), aside_at: None }
             }
             Err(MailError::Transient(e)) if item.attempts < MAX_ATTEMPTS && !too_old => {
                 tracing::warn!(message = n, attempts = item.attempts, error = %e, "outbox: will retry");
                 item.next_at = now + backoff_ms(self.retry_ms, item.attempts);
                 self.domain_answered(domain(&item.mail.to), Some(item.next_at));
                 item.error = Some(e);
-                pass.report.retried += 1;
-                pass.set_aside(n, item.next_at)
+                Attempted { fate: Fate::SetAside, tried: Some(Tried::Retried), aside_at: Some(item.next_at) }
             }
             Err(e) => {
                 tracing::error!(message = n, attempts = item.attempts, error = %e, "outbox: message given up");
                 item.state = State::Failed;
                 item.error = Some(e.to_string());
-                pass.report.failed += 1;
-                Fate::Settled
+                Attempted { fate: Fate::Settled, tried: Some(Tried::Failed), aside_at: None }
             }
         };
-        let settled = fate == Fate::Settled;
+        let settled = attempted.fate == Fate::Settled;
         let value = serde_json::to_vec(&item).map_err(|e| StoreError::Failed(e.to_string()))?;
         self.store.set(&item_key(n), &value, settled.then_some(KEEP_SETTLED)).await?;
         if !settled {
@@ -381,7 +461,7 @@ impl<S: Store> Sender<S> {
             // taken for a settled message is left to expire (see the module's documentation).
             self.store.delete(&lease_key(n)).await?;
         }
-        Ok(fate)
+        Ok(attempted)
     }
 }
 
