@@ -114,8 +114,8 @@ async fn sign_up_many(shop: &Shop, addresses: impl Iterator<Item = String>) {
     }
 }
 
-/// More mail for a domain that refuses it for now than the sender reads of the line at once
-/// (512) never holds up the mail of anyone else, costs one attempt per back-off at that domain,
+/// More mail for a domain that refuses it for now than a sender reads of the line at once (the
+/// 512 of the sender that stalled on this) never holds up the mail of anyone else, costs one attempt per back-off at that domain,
 /// and all goes, once each, when the domain takes mail again.
 pub async fn a_domain_that_refuses_mail_holds_up_no_one_else(store: StoreKind) {
     const DOWN: usize = 530;
@@ -150,8 +150,8 @@ pub async fn a_domain_that_refuses_mail_holds_up_no_one_else(store: StoreKind) {
 
 /// The store killed mid-send and started again (Redis with every acknowledged write on disk):
 /// the message whose outcome could not be written waits out its lease aside, and every other
-/// mail leaves as soon as the store is back, also the ones beyond the 512 the sender reads of
-/// the line at once.
+/// mail leaves as soon as the store is back, also the ones beyond the first 512 (where the
+/// sender that stalled on this stopped reading).
 #[tokio::test]
 async fn a_store_killed_mid_send_holds_up_no_mail_once_it_is_back() {
     const MAILS: usize = 700;

@@ -31,7 +31,7 @@ pub use sender::{Drained, Sender, GAP_GRACE_MS, GAP_WAIT_MS};
 /// Messages sent at most per drain.
 pub const BATCH: u32 = 64;
 /// Numbers of the line read at once (one `get_many`).
-pub const REACH: u64 = 512;
+pub const REACH: u64 = 128;
 /// How long a sender holds a message.
 pub const LEASE: Duration = Duration::from_secs(120);
 /// Attempts before a message is given up (with the default back-off, 30 s doubling to 1 h:

@@ -30,7 +30,7 @@ pub const GAP_GRACE_MS: u64 = 60_000;
 /// Messages sent at once within a pass (each over its own connection to the mail server).
 pub const CONCURRENCY: usize = 4;
 /// Windows of [`REACH`] numbers one pass may walk when everything in them is done.
-const WINDOWS_PER_PASS: u32 = 32;
+const WINDOWS_PER_PASS: u32 = 64;
 /// Windows of slots one pass may walk when everything in them is done: enough to catch up
 /// over [`later::LOOKBACK_SLOTS`] in one pass.
 const SLOT_WINDOWS_PER_PASS: u64 = later::LOOKBACK_SLOTS / later::SLOTS_PER_DRAIN + 2;
@@ -132,6 +132,27 @@ fn domain(address: &str) -> String {
     address.rsplit_once('@').map(|(_, d)| d.trim_end_matches('>').to_ascii_lowercase()).unwrap_or_default()
 }
 
+/// What a pass needs to know of a message to decide on it: read without its text, which a
+/// pass skips over in the dozens of messages it looks at for each it sends.
+#[derive(serde::Deserialize)]
+struct Glance {
+    state: State,
+    next_at: u64,
+    #[serde(default)]
+    queued_at: u64,
+    mail: Recipient,
+}
+
+/// The envelope recipient of a message.
+#[derive(serde::Deserialize)]
+struct Recipient {
+    to: String,
+}
+
+fn glance(raw: Option<Vec<u8>>) -> Option<Glance> {
+    raw.and_then(|v| serde_json::from_slice::<Glance>(&v).ok())
+}
+
 fn parse(raw: Option<Vec<u8>>) -> Option<Item> {
     raw.and_then(|v| serde_json::from_slice::<Item>(&v).ok())
 }
@@ -193,7 +214,7 @@ impl<S: Store> Sender<S> {
             let items = self.store.get_many(&keys).await?;
             let mut fates: Vec<(u64, Fate)> = Vec::with_capacity(items.len());
             for (n, raw) in (next..=last).zip(items) {
-                let fate = match parse(raw) {
+                let fate = match glance(raw) {
                     None => self.gap(n, pass),
                     Some(item) => self.take_up(n, &item, pass),
                 };
@@ -292,7 +313,7 @@ impl<S: Store> Sender<S> {
             let items = self.store.get_many(&keys).await?;
             let mut fates: Vec<(u64, Fate)> = Vec::with_capacity(items.len());
             for (&n, raw) in chunk.iter().zip(items) {
-                let fate = match parse(raw) {
+                let fate = match glance(raw) {
                     None => {
                         tracing::warn!(message = n, "outbox: a message number was never written; skipped");
                         Fate::Settled
@@ -329,7 +350,7 @@ impl<S: Store> Sender<S> {
 
     /// What to do with a message found in the line or a slot: [`Fate::Due`] when it is to be
     /// attempted now.
-    fn take_up(&self, n: u64, item: &Item, pass: &mut Pass) -> Fate {
+    fn take_up(&self, n: u64, item: &Glance, pass: &mut Pass) -> Fate {
         if item.state != State::Queued {
             return Fate::Settled;
         }
