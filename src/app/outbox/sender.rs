@@ -210,21 +210,8 @@ impl<S: Store> Sender<S> {
                 break;
             }
             let last = top.min(next + REACH - 1);
-            let keys: Vec<String> = (next..=last).map(item_key).collect();
-            let items = self.store.get_many(&keys).await?;
-            let mut fates: Vec<(u64, Fate)> = Vec::with_capacity(items.len());
-            for (n, raw) in (next..=last).zip(items) {
-                let fate = match glance(raw) {
-                    None => self.gap(n, pass),
-                    Some(item) => self.take_up(n, &item, pass),
-                };
-                fates.push((n, fate));
-            }
-            self.attempt_due(&mut fates, mailer, pass).await?;
-            for (n, fate) in fates {
-                if fate != Fate::Settled {
-                    pass.report.waiting += 1;
-                }
+            let numbers: Vec<u64> = (next..=last).collect();
+            for (n, fate) in self.decide(&numbers, Self::gap, mailer, pass).await? {
                 contiguous &= fate != Fate::Held;
                 if contiguous {
                     head = Some(n + 1);
@@ -239,6 +226,36 @@ impl<S: Store> Sender<S> {
             self.gaps.lock().unwrap_or_else(|e| e.into_inner()).retain(|n, _| *n >= head);
         }
         Ok(())
+    }
+
+    /// Reads messages `numbers`, decides on each (`missing` for a number with no message), sends
+    /// the due ones and counts those left waiting; answers each number's fate, in order.
+    async fn decide(
+        &self,
+        numbers: &[u64],
+        missing: impl Fn(&Self, u64, &mut Pass) -> Fate,
+        mailer: &dyn Mailer,
+        pass: &mut Pass,
+    ) -> Result<Vec<(u64, Fate)>, StoreError> {
+        let keys: Vec<String> = numbers.iter().map(|n| item_key(*n)).collect();
+        let items = self.store.get_many(&keys).await?;
+        let mut fates = Vec::with_capacity(items.len());
+        for (&n, raw) in numbers.iter().zip(items) {
+            let fate = match glance(raw) {
+                None => missing(self, n, pass),
+                Some(item) => self.take_up(n, &item, pass),
+            };
+            fates.push((n, fate));
+        }
+        self.attempt_due(&mut fates, mailer, pass).await?;
+        pass.report.waiting += fates.iter().filter(|(_, fate)| *fate != Fate::Settled).count() as u32;
+        Ok(fates)
+    }
+
+    /// A number set aside as missing that is still missing when its grace is over: skipped.
+    fn never_written(&self, n: u64, _pass: &mut Pass) -> Fate {
+        tracing::warn!(message = n, "outbox: a message number was never written; skipped");
+        Fate::Settled
     }
 
     /// A number with no message yet: held for [`GAP_WAIT_MS`], then set aside for
@@ -309,24 +326,7 @@ impl<S: Store> Sender<S> {
         };
         let mut all_done = true;
         for chunk in pending.chunks(REACH as usize) {
-            let keys: Vec<String> = chunk.iter().map(|n| item_key(*n)).collect();
-            let items = self.store.get_many(&keys).await?;
-            let mut fates: Vec<(u64, Fate)> = Vec::with_capacity(items.len());
-            for (&n, raw) in chunk.iter().zip(items) {
-                let fate = match glance(raw) {
-                    None => {
-                        tracing::warn!(message = n, "outbox: a message number was never written; skipped");
-                        Fate::Settled
-                    }
-                    Some(item) => self.take_up(n, &item, pass),
-                };
-                fates.push((n, fate));
-            }
-            self.attempt_due(&mut fates, mailer, pass).await?;
-            for (n, fate) in fates {
-                if fate != Fate::Settled {
-                    pass.report.waiting += 1;
-                }
+            for (n, fate) in self.decide(chunk, Self::never_written, mailer, pass).await? {
                 if fate == Fate::Held {
                     all_done = false;
                 } else {
