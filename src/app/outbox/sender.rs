@@ -149,6 +149,11 @@ struct Recipient {
     to: String,
 }
 
+/// Whether a message queued at `queued_at` (0: not known) is past [`MAX_AGE`] at `now`.
+fn too_old(queued_at: u64, now: u64) -> bool {
+    queued_at > 0 && now.saturating_sub(queued_at) >= MAX_AGE.as_millis() as u64
+}
+
 fn glance(raw: Option<Vec<u8>>) -> Option<Glance> {
     raw.and_then(|v| serde_json::from_slice::<Glance>(&v).ok())
 }
@@ -357,14 +362,9 @@ impl<S: Store> Sender<S> {
         if item.next_at > pass.now {
             return pass.set_aside(n, item.next_at);
         }
-        let too_old =
-            item.queued_at > 0 && pass.now.saturating_sub(item.queued_at) >= MAX_AGE.as_millis() as u64;
-        if let Some(until) = self.refusing_until(&domain(&item.mail.to), pass.now) {
-            if !too_old {
-                return pass.set_aside(n, until);
-            }
-        }
-        pass.due.insert(n, (domain(&item.mail.to), too_old));
+        // Whether its domain refuses mail for now is asked just before it would be sent
+        // (`attempt_due`), when the pass's earlier attempts have had their answers.
+        pass.due.insert(n, (domain(&item.mail.to), too_old(item.queued_at, pass.now)));
         Fate::Due
     }
 
@@ -425,9 +425,12 @@ impl<S: Store> Sender<S> {
         refused.get(domain).copied().filter(|until| *until > now)
     }
 
-    /// Notes what `domain` answered: refusing until `until`, or (`None`) taking mail.
+    /// Notes what `domain` answered: refusing until `until`, or (`None`) taking mail. Domains
+    /// whose pause is over are forgotten, so the map holds only the ones refusing now.
     fn domain_answered(&self, domain: String, until: Option<u64>) {
+        let now = self.clock.unix_ms();
         let mut refused = self.refused.lock().unwrap_or_else(|e| e.into_inner());
+        refused.retain(|_, pause_until| *pause_until > now);
         match until {
             Some(until) => refused.insert(domain, until),
             None => refused.remove(&domain),
@@ -452,7 +455,7 @@ impl<S: Store> Sender<S> {
         item.attempts += 1;
         let outcome = mailer.send(&item.mail).await;
         let now = self.clock.unix_ms();
-        let too_old = item.queued_at > 0 && now.saturating_sub(item.queued_at) >= MAX_AGE.as_millis() as u64;
+        let too_old = too_old(item.queued_at, now);
         let attempted = match outcome {
             Ok(()) => {
                 self.domain_answered(domain(&item.mail.to), None);
