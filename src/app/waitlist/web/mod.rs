@@ -296,42 +296,37 @@ impl<S: Store + Clone> Waitlist<S> {
         self.signer.form_token(nonce, account, staff.as_deref())
     }
 
-    /// The browser session a form post comes from: the nonce of its CSRF cookie (checked with
-    /// the form by [`Self::csrf_ok`] first).
-    pub(in crate::app::waitlist) fn session_of(&self, head: &Parts) -> Option<String> {
-        let c = cookie(head, CSRF_COOKIE)?;
-        self.signer.open(Kind::Csrf, &c, self.now()).ok().map(str::to_owned)
-    }
-
-    /// Whether a form post may go on: the client's session and network have not posted too
-    /// much ([`Self::posts_within_limits`]).
+    /// Whether a form post may go on: its browser `session` (the CSRF cookie's nonce, from
+    /// [`Self::checked_session`]) and the client's network have not posted too much
+    /// ([`Self::posts_within_limits`]).
     pub(in crate::app::waitlist) async fn posts_allowed(
         &self,
         context: &RequestContext,
-        head: &Parts,
+        session: &str,
     ) -> Result<bool, crate::ports::store::StoreError> {
-        let session = self.session_of(head).unwrap_or_default();
         let client = self.client(context).await;
-        self.posts_within_limits(&session, client).await
+        self.posts_within_limits(session, client).await
     }
 
     /// Whether the form's token is the one [`Self::csrf`] makes for this request's cookie and
     /// sessions (so neither a copied cookie nor a token made for another session passes).
     pub(in crate::app::waitlist) fn csrf_ok(&self, head: &Parts, form: &Form) -> bool {
-        self.csrf_ok_for(head, form, self.account(&head.headers).as_deref())
+        self.checked_session(head, form, self.account(&head.headers).as_deref()).is_some()
     }
 
-    /// [`Self::csrf_ok`] for the signed-in `account` the caller has already verified.
-    pub(in crate::app::waitlist) fn csrf_ok_for(
+    /// [`Self::csrf_ok`] for the signed-in `account` the caller has already verified; answers
+    /// the browser session the post comes from (the cookie's nonce) when the token is right.
+    pub(in crate::app::waitlist) fn checked_session(
         &self,
         head: &Parts,
         form: &Form,
         account: Option<&str>,
-    ) -> bool {
-        let (Some(c), Some(f)) = (cookie(head, CSRF_COOKIE), form.get("csrf")) else { return false };
-        let Ok(nonce) = self.signer.open(Kind::Csrf, &c, self.now()) else { return false };
+    ) -> Option<String> {
+        let (c, f) = (cookie(head, CSRF_COOKIE)?, form.get("csrf")?);
+        let nonce = self.signer.open(Kind::Csrf, &c, self.now()).ok()?;
         use subtle::ConstantTimeEq;
         bool::from(self.form_token_for(head, nonce, account).as_bytes().ct_eq(f.as_bytes()))
+            .then(|| nonce.to_owned())
     }
 
     pub(in crate::app::waitlist) fn bad_form(&self, lang: Lang) -> Response<Bytes> {

@@ -101,9 +101,9 @@ impl<S: Store + Clone> Waitlist<S> {
         let lang = self.lang_for(head, Some(&fields.lang), &settings.languages, None);
         // The shop's session is verified once, for the form token and for the signup.
         let account = self.account(&head.headers);
-        if !self.csrf_ok_for(head, form, account.as_deref()) {
+        let Some(session) = self.checked_session(head, form, account.as_deref()) else {
             return Ok(self.bad_form(lang));
-        }
+        };
         if !settings.takes_signups() {
             return Ok(self.closed(lang, event, &settings));
         }
@@ -113,7 +113,7 @@ impl<S: Store + Clone> Waitlist<S> {
         }
         let tr = Tr::new(lang);
         let path = format!("{}/{event}", self.config.mount);
-        if staff.is_none() && !self.posts_allowed(context, head).await? {
+        if staff.is_none() && !self.posts_allowed(context, &session).await? {
             return Ok(self.limited(lang, &path, &settings, event));
         }
         let check_mail = || {

@@ -106,11 +106,11 @@ impl<S: Store + Clone> Waitlist<S> {
         head: &Parts,
         form: &Form,
     ) -> Result<Response<Bytes>, Unavailable> {
-        if let Some(refusal) = self.refused(head, form) {
-            return Ok(refusal);
-        }
         let lang = self.lang_for(head, form.get("lang"), &Lang::ALL, None);
-        if !self.posts_allowed(context, head).await? {
+        let Some(session) = self.checked_session(head, form, self.account(&head.headers).as_deref()) else {
+            return Ok(self.bad_form(lang));
+        };
+        if !self.posts_allowed(context, &session).await? {
             let tr = Tr::new(lang);
             let page = self.page(lang, tr.t("limited-title"), &self.config.mount, &[lang], None);
             let mut r = html(
