@@ -102,16 +102,10 @@ impl<S: Store> Admin<S> {
         scope: &Scope,
         detail: Option<String>,
     ) {
+        let now = self.ports.clock.unix_ms();
         let record = AuditRecord {
-            at_ms: self.ports.clock.unix_ms(),
-            scope: scope.as_str().to_owned(),
-            action,
-            actor: who.label(),
-            kind: kind.to_owned(),
-            value: value.to_owned(),
-            event: None,
-            route: None,
             detail,
+            ..AuditRecord::change(now, scope.as_str(), action, who.label(), (kind, value))
         };
         if let Err(e) = crate::app::audit::write(&self.ports, &record).await {
             tracing::error!(error = %e, "audit log write failed for an admin change");

@@ -70,6 +70,30 @@ pub struct AuditRecord {
     pub detail: Option<String>,
 }
 
+impl AuditRecord {
+    /// A record of `actor` doing `action` to `value` (a `kind`) at `at_ms` in `scope`, with no
+    /// event, route or detail (set those fields where they apply).
+    pub fn change(
+        at_ms: u64,
+        scope: &str,
+        action: AuditAction,
+        actor: String,
+        (kind, value): (&str, &str),
+    ) -> Self {
+        Self {
+            at_ms,
+            scope: scope.to_owned(),
+            action,
+            actor,
+            kind: kind.to_owned(),
+            value: value.to_owned(),
+            event: None,
+            route: None,
+            detail: None,
+        }
+    }
+}
+
 /// Prefix of every audit key.
 pub const AUDIT_PREFIX: &str = "audit:";
 

@@ -12,6 +12,7 @@ use super::super::usecases::staff::StaffSession;
 use super::super::usecases::{SignupOutcome, SignupRequest};
 use super::super::{Unavailable, Waitlist};
 use super::*;
+use crate::app::admin::Principal;
 use crate::app::blacklist::Blacklist;
 use crate::app::context::RequestContext;
 use crate::core::blacklist::audit::{AuditAction, AuditRecord};
@@ -196,16 +197,12 @@ impl<S: Store + Clone> Waitlist<S> {
             SignupOutcome::Limited => "limited",
             SignupOutcome::BadAddress => "address refused",
         };
+        let actor = Principal::BoxOffice(staff.organizer.clone()).label();
+        let now = self.ports.clock.unix_ms();
         let record = AuditRecord {
-            at_ms: self.ports.clock.unix_ms(),
-            scope: staff.organizer.clone(),
-            action: AuditAction::StaffSignup,
-            actor: format!("box-office:{}", staff.organizer),
-            kind: "event".into(),
-            value: event.to_owned(),
             event: Some(event.to_owned()),
-            route: None,
             detail: Some(detail.into()),
+            ..AuditRecord::change(now, &staff.organizer, AuditAction::StaffSignup, actor, ("event", event))
         };
         if let Err(e) = crate::app::audit::write(&self.ports, &record).await {
             tracing::error!(error = %e, "audit log write failed for a box-office signup");
