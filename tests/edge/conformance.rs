@@ -357,6 +357,7 @@ pub(crate) async fn seed(case: &Case, redis: &mut redis::aio::ConnectionManager,
                 box_office: false,
                 box_office_address: false,
                 note: None,
+                offer: None,
             };
             store.set(&keys::signup(event, id), &serde_json::to_vec(&record).unwrap(), None).await.unwrap();
             continue;

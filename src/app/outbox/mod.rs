@@ -95,6 +95,14 @@ pub async fn reserve(store: &impl Store) -> Result<Reserved, StoreError> {
     Ok(Reserved(n.max(1) as u64))
 }
 
+/// Takes `k` consecutive message numbers at once (one increment); answers the first. For
+/// writes that queue several mails together.
+pub async fn reserve_many(store: &impl Store, k: u64) -> Result<Reserved, StoreError> {
+    let k = k.max(1);
+    let last = store.increment(COUNTER, k as i64, None).await?.max(k as i64) as u64;
+    Ok(Reserved(last + 1 - k))
+}
+
 /// The write that queues `mail` under `number` at `now` (Unix ms): put it into the same
 /// `set_many` as the state it belongs to.
 pub fn queue_item(number: Reserved, mail: Mail, now: u64) -> SetItem {

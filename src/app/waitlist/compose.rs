@@ -8,7 +8,7 @@ use lettre::Message;
 use super::i18n::{Arg, Tr};
 use super::pages::MailParts;
 use super::Waitlist;
-use crate::core::waitlist::{Signup, WaitlistSettings};
+use crate::core::waitlist::{Offer, Signup, WaitlistSettings};
 use crate::ports::mail::Mail;
 
 /// Which mail.
@@ -65,7 +65,13 @@ where
             tr.with("mail-confirmed-subject", &[("event", event)]),
             tr.with(
                 "mail-confirmed-intro",
-                &[("event", event), ("count", Arg::Text(&count)), ("place", Arg::Number(place.unwrap_or(0)))],
+                &[
+                    ("event", event),
+                    ("count", Arg::Text(&count)),
+                    ("place", Arg::Number(place.unwrap_or(0))),
+                    ("mode", Arg::Text(settings.mode.as_str())),
+                    ("hours", Arg::Number(settings.offer_hours.into())),
+                ],
             ),
             vec![manage],
         ),
@@ -75,15 +81,64 @@ where
             vec![manage],
         ),
     };
+    let organizer_text = settings.mail_text.get(&signup.lang).cloned();
+    let footer = tr.with("mail-footer", &[("event", event)]);
+    let greeting = tr.with("mail-greeting", &[("name", Arg::Text(&signup.name))]);
+    let parts =
+        MailParts { lang: signup.lang.code(), greeting, intro, organizer_text, actions, footer, subject };
+    build(wl, signup, parts, number)
+}
+
+/// The offer mail of `offer` to `signup`: the seats, the deadline, the link to book them and the
+/// link to decline, with staff's text (a staff offer) before the organizer's.
+pub fn offer_mail<S>(
+    wl: &Waitlist<S>,
+    signup: &Signup,
+    offer: &Offer,
+    settings: &WaitlistSettings,
+    number: crate::app::outbox::Reserved,
+) -> Result<Mail, ComposeError>
+where
+    S: crate::ports::store::Store + Clone,
+{
+    let tr = Tr::new(signup.lang);
+    let event = Arg::Text(&settings.title);
+    let count = tr.tickets(offer.tickets);
+    let deadline = deadline_text(offer.expires);
+    let base = format!("{}{}", wl.config.public_url, wl.config.mount);
+    let link = offer.link.clone().ok_or_else(|| ComposeError("the offer has no link".into()))?;
+    let decline = format!("{base}/offer?c={}", wl.offer_code(offer));
+    let intro = tr.with(
+        "mail-offer-intro",
+        &[("event", event), ("count", Arg::Text(&count)), ("deadline", Arg::Text(&deadline))],
+    );
+    let texts: Vec<String> = offer.text.iter().chain(settings.mail_text.get(&signup.lang)).cloned().collect();
     let parts = MailParts {
         lang: signup.lang.code(),
+        subject: tr.with("mail-offer-subject", &[("event", event)]),
         greeting: tr.with("mail-greeting", &[("name", Arg::Text(&signup.name))]),
         intro,
-        organizer_text: settings.mail_text.get(&signup.lang).cloned(),
-        actions,
-        footer: tr.with("mail-footer", &[("event", event)]),
-        subject,
+        organizer_text: (!texts.is_empty()).then(|| texts.join("\n\n")),
+        actions: vec![(tr.t("mail-offer-action"), link), (tr.t("mail-offer-decline"), decline)],
+        footer: tr.with("mail-offer-footer", &[("event", event)]),
     };
+    build(wl, signup, parts, number)
+}
+
+/// A deadline as customers read it in any language: `2026-12-09 14:00 UTC`.
+pub fn deadline_text(secs: u64) -> String {
+    let at = humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs));
+    let text = at.to_string();
+    format!("{} {} UTC", &text[..10], &text[11..16])
+}
+
+/// The message of `parts` to `signup`, queued under `number`.
+fn build<S>(
+    wl: &Waitlist<S>,
+    signup: &Signup,
+    parts: MailParts,
+    number: crate::app::outbox::Reserved,
+) -> Result<Mail, ComposeError> {
     let (text, html) = parts.render().map_err(|e| ComposeError(e.to_string()))?;
     let from: Mailbox = wl.config.from.parse().map_err(|e| ComposeError(format!("from: {e}")))?;
     let to_address = signup.email.parse().map_err(|e| ComposeError(format!("to: {e}")))?;
@@ -131,6 +186,7 @@ mod tests {
             box_office: false,
             box_office_address: false,
             note: Some("internal".into()),
+            offer: None,
         }
     }
 

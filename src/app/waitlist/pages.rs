@@ -193,6 +193,8 @@ pub struct SignupsPage {
     pub page: Page,
     /// Paragraphs above the table.
     pub paragraphs: Vec<String>,
+    /// A link below them and its text (an open offer's page).
+    pub link: Option<(String, String)>,
     /// The signups.
     pub rows: Vec<SignupRow>,
 }

@@ -181,3 +181,35 @@ impl Site {
         block_on(self.waitlist.signup_record(&signup.event, &signup.id)).unwrap().unwrap()
     }
 }
+
+impl Site {
+    /// Signs `email` up for `tickets` and confirms it: in line. Answers the confirmed signup.
+    pub fn in_line(&self, email: &str, account: Option<&str>, tickets: u32) -> Signup {
+        let before = self.signups();
+        let settings = block_on(self.waitlist.settings("gala")).unwrap().unwrap();
+        let mut request = signup_request(email, account);
+        request.fields.tickets = tickets;
+        assert_eq!(
+            block_on(self.waitlist.signup(request, &settings, None)).unwrap(),
+            SignupOutcome::CheckMail
+        );
+        let id = self.signups().into_iter().find(|id| !before.contains(id)).expect("a new signup");
+        let pending = block_on(self.waitlist.signup_record("gala", &id)).unwrap().unwrap();
+        block_on(self.waitlist.confirm(&self.waitlist.confirm_token(&pending))).unwrap();
+        self.record(&pending)
+    }
+
+    /// Puts the event in automatic mode under `fit`, with a link template.
+    pub fn automatic(&self, fit: crate::core::waitlist::Fit) {
+        self.update(|s| {
+            s.mode = crate::core::waitlist::Mode::Automatic;
+            s.fit = fit;
+            s.offer_link = Some("/events/{event}/claim?offer={code}".into());
+        });
+    }
+
+    /// The numbers of the messages in the outbox.
+    pub fn mails(&self) -> usize {
+        self.rig.store.keys().iter().filter(|k| k.starts_with("mail:0")).count()
+    }
+}

@@ -61,6 +61,55 @@ pub fn tickets_count(event: &str) -> String {
     format!("wl:{{{event}}}:tickets")
 }
 
+/// The counter handing out offer numbers.
+pub fn offer_counter(event: &str) -> String {
+    format!("wl:{{{event}}}:offers")
+}
+
+/// Offer number `n`.
+pub fn offer(event: &str, n: u64) -> String {
+    format!("wl:{{{event}}}:o:{n:08}")
+}
+
+/// The lock one release (or one ending offer passing its seats on) holds while it decides.
+pub fn offer_lock(event: &str) -> String {
+    format!("wl:{{{event}}}:offering")
+}
+
+/// Free seats reported but not offered yet (the head waits for more, or nobody waits).
+pub fn seat_pool(event: &str) -> String {
+    format!("wl:{{{event}}}:pool")
+}
+
+/// The lowest line number that may still be waiting: releases read the line from here.
+pub fn line_head(event: &str) -> String {
+    format!("wl:{{{event}}}:head")
+}
+
+/// The lowest offer number that may still be open: the expiry sweep reads offers from here.
+pub fn open_offers_from(event: &str) -> String {
+    format!("wl:{{{event}}}:o-from")
+}
+
+/// The events whose offers the expiry sweep visits: slugs padded to [`EVENT_MEMBER`] bytes,
+/// added with `Store::add_members`.
+pub const OFFER_EVENTS: &str = "wl:offer-events";
+
+/// The width of one member of [`OFFER_EVENTS`] (the longest slug).
+pub const EVENT_MEMBER: usize = 64;
+
+/// An event as a member of [`OFFER_EVENTS`].
+pub fn event_member(event: &str) -> Vec<u8> {
+    let mut m = event.as_bytes().to_vec();
+    m.resize(EVENT_MEMBER, b' ');
+    m
+}
+
+/// The events a value of [`OFFER_EVENTS`] holds.
+pub fn event_members(value: &[u8]) -> impl Iterator<Item = &str> + '_ {
+    value.chunks_exact(EVENT_MEMBER).filter_map(|m| std::str::from_utf8(m).ok()).map(str::trim_end)
+}
+
 /// How many signups an account has made (its list's length).
 pub fn account_count(account_hash: &str) -> String {
     format!("wl:acct:{{{account_hash}}}:n")

@@ -28,6 +28,8 @@ pub enum Kind {
     Csrf,
     /// A box-office staff session.
     Staff,
+    /// An offer's code: its decline link, and the claim the backend's booking route checks.
+    Offer,
 }
 
 impl Kind {
@@ -37,6 +39,7 @@ impl Kind {
             Self::Manage => b"doorman-waitlist-manage\0",
             Self::Csrf => b"doorman-waitlist-csrf\0",
             Self::Staff => b"doorman-waitlist-staff\0",
+            Self::Offer => b"doorman-waitlist-offer\0",
         }
     }
 }

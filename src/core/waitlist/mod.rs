@@ -11,9 +11,11 @@ pub mod lang;
 pub mod limits;
 pub mod line;
 pub mod link;
+pub mod offer;
 pub mod settings;
 pub mod signup;
 
 pub use self::lang::Lang;
-pub use self::settings::WaitlistSettings;
+pub use self::offer::{Offer, OfferStatus};
+pub use self::settings::{Fit, Mode, WaitlistSettings};
 pub use self::signup::{Signup, Status};

@@ -15,6 +15,45 @@ pub const MAX_TITLE: usize = 200;
 /// Shortest and longest life of a confirmation link, in seconds (10 minutes, 14 days).
 pub const CONFIRM_WITHIN_RANGE: (u64, u64) = (600, 14 * 24 * 3600);
 
+/// Who gives freed seats to the people on the list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "native", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// Staff decide whom to contact and in which order (the default).
+    #[default]
+    Manual,
+    /// Seats the backend reports freed are offered to the longest waiting, in line order.
+    Automatic,
+}
+
+impl Mode {
+    /// The snake_case name, as in the API and the texts' selectors.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Manual => "manual",
+            Self::Automatic => "automatic",
+        }
+    }
+}
+
+/// What happens when the longest waiting signup wants more seats than are free.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "native", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Fit {
+    /// It waits, and so does everyone behind it, until enough seats are free (the default:
+    /// nobody is overtaken).
+    #[default]
+    Strict,
+    /// The next signups in line that fit receive the seats; the head keeps its place.
+    FirstFit,
+}
+
+fn default_offer_hours() -> u32 {
+    48
+}
+
 /// How an event's waitlist behaves. Deactivating keeps every signup; reactivating carries on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "native", derive(utoipa::ToSchema))]
@@ -46,6 +85,21 @@ pub struct WaitlistSettings {
     /// The organizer's own text, per language (at most 4000 characters each), put into every
     /// mail at its placeholder.
     pub mail_text: BTreeMap<Lang, String>,
+    /// Who gives freed seats to the list: `manual` (staff) or `automatic` (in line order).
+    #[serde(default)]
+    pub mode: Mode,
+    /// The rule for a head of the line that wants more seats than are free.
+    #[serde(default)]
+    pub fit: Fit,
+    /// Hours an offer holds (1 to 336).
+    #[serde(default = "default_offer_hours")]
+    #[cfg_attr(feature = "native", schema(minimum = 1, maximum = 336))]
+    pub offer_hours: u32,
+    /// The link of an offer the backend gives none for: an http(s) URL or a path on the shop,
+    /// with `{code}` for the offer's signed code (and `{event}` for the event); the backend's
+    /// claim route there is checked by Doorman. Required in automatic mode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offer_link: Option<String>,
 }
 
 impl WaitlistSettings {
@@ -61,6 +115,10 @@ impl WaitlistSettings {
             confirm_within_secs: 48 * 3600,
             languages: Lang::ALL.to_vec(),
             mail_text: BTreeMap::new(),
+            mode: Mode::Manual,
+            fit: Fit::Strict,
+            offer_hours: default_offer_hours(),
+            offer_link: None,
         }
     }
 
@@ -102,7 +160,22 @@ impl WaitlistSettings {
                 return Err(format!("mail_text.{} holds control characters", lang.code()));
             }
         }
+        let (lo, hi) = super::offer::OFFER_HOURS_RANGE;
+        if !(lo..=hi).contains(&self.offer_hours) {
+            return Err(format!("offer_hours must be {lo} to {hi}"));
+        }
+        if let Some(link) = &self.offer_link {
+            super::offer::check_link(link, true)?;
+        }
+        if self.mode == Mode::Automatic && self.offer_link.is_none() {
+            return Err("automatic mode needs offer_link: the link every automatic offer carries".into());
+        }
         Ok(())
+    }
+
+    /// Seconds an offer holds.
+    pub fn offer_secs(&self) -> u64 {
+        u64::from(self.offer_hours) * 3600
     }
 }
 
@@ -141,6 +214,21 @@ pub struct SettingsChange {
     /// The organizer's own text per language (at most 4000 characters each), which every mail
     /// carries; replaces the texts of the languages given.
     pub mail_text: Option<BTreeMap<Lang, String>>,
+    /// Who gives freed seats to the list: `manual` or `automatic` (needs `offer_link`).
+    pub mode: Option<Mode>,
+    /// `strict` (the head waits for enough seats) or `first_fit` (the next signups that fit).
+    pub fit: Option<Fit>,
+    /// Hours an offer holds (1 to 336).
+    #[cfg_attr(feature = "native", schema(minimum = 1, maximum = 336))]
+    pub offer_hours: Option<u32>,
+    /// The link template of offers (`{code}` for the signed code); `null` removes it.
+    #[serde(default, deserialize_with = "nullable_text")]
+    #[cfg_attr(feature = "native", schema(value_type = Option<String>))]
+    pub offer_link: Option<Option<String>>,
+}
+
+fn nullable_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
 }
 
 fn nullable<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<u32>>, D::Error> {
@@ -160,6 +248,10 @@ impl SettingsChange {
             ("max_tickets_total", self.max_tickets_total.is_some()),
             ("confirm_within_secs", self.confirm_within_secs.is_some()),
             ("languages", self.languages.is_some()),
+            ("mode", self.mode.is_some()),
+            ("fit", self.fit.is_some()),
+            ("offer_hours", self.offer_hours.is_some()),
+            ("offer_link", self.offer_link.is_some()),
         ]
         .into_iter()
         .filter(|(_, set)| *set)
@@ -197,6 +289,18 @@ impl SettingsChange {
         }
         if let Some(v) = self.languages {
             s.languages = v;
+        }
+        if let Some(v) = self.mode {
+            s.mode = v;
+        }
+        if let Some(v) = self.fit {
+            s.fit = v;
+        }
+        if let Some(v) = self.offer_hours {
+            s.offer_hours = v;
+        }
+        if let Some(v) = self.offer_link {
+            s.offer_link = v.map(|l| l.trim().to_owned()).filter(|l| !l.is_empty());
         }
         if let Some(texts) = self.mail_text {
             for (lang, text) in texts {
@@ -243,11 +347,33 @@ mod tests {
             r#"{"unknown": 1}"#,
             r#"{"max_tickets": -1}"#,
             r#"{"max_tickets": "4"}"#,
+            r#"{"mode": "automatic"}"#,
+            r#"{"mode": "sometimes"}"#,
+            r#"{"offer_hours": 0}"#,
+            r#"{"offer_hours": 337}"#,
+            r#"{"fit": "best"}"#,
+            r#"{"offer_link": "/claim"}"#,
+            r#"{"offer_link": "javascript:alert({code})"}"#,
         ] {
             assert!(change(bad).is_err(), "{bad} was accepted");
         }
         let long = format!(r#"{{"mail_text": {{"en": "{}"}}}}"#, "x".repeat(MAX_MAIL_TEXT + 1));
         assert!(change(&long).is_err());
+    }
+
+    #[test]
+    fn automatic_mode_needs_a_link_template_and_older_settings_read_as_manual() {
+        let s =
+            change(r#"{"mode": "automatic", "fit": "first_fit", "offer_link": "/claim?c={code}"}"#).unwrap();
+        assert_eq!((s.mode, s.fit, s.offer_hours), (Mode::Automatic, Fit::FirstFit, 48));
+        let c: SettingsChange = serde_json::from_str(r#"{"offer_link": null}"#).unwrap();
+        assert!(c.apply(s.clone()).is_err(), "automatic mode without its link");
+        let mut stored = serde_json::to_value(WaitlistSettings::new("gala")).unwrap();
+        for field in ["mode", "fit", "offer_hours", "offer_link"] {
+            stored.as_object_mut().unwrap().remove(field);
+        }
+        let old: WaitlistSettings = serde_json::from_value(stored).unwrap();
+        assert_eq!((old.mode, old.fit, old.offer_hours), (Mode::Manual, Fit::Strict, 48));
     }
 
     #[test]

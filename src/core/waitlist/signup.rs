@@ -14,6 +14,14 @@ pub enum Status {
     Confirmed,
     /// Cancelled by the customer (or staff): out of line for good.
     Cancelled,
+    /// Holds an open offer: out of line while it lasts.
+    Offered,
+    /// Took its offer (the backend reported the booking).
+    Booked,
+    /// Declined its offer.
+    Declined,
+    /// Its offer expired unanswered.
+    Lapsed,
 }
 
 impl Status {
@@ -23,7 +31,17 @@ impl Status {
             Self::Pending => "pending",
             Self::Confirmed => "confirmed",
             Self::Cancelled => "cancelled",
+            Self::Offered => "offered",
+            Self::Booked => "booked",
+            Self::Declined => "declined",
+            Self::Lapsed => "lapsed",
         }
+    }
+
+    /// Whether the signup is done with (cancelled, or its offer ended it): it holds no place
+    /// and its address may sign up again.
+    pub fn is_final(self) -> bool {
+        matches!(self, Self::Cancelled | Self::Booked | Self::Declined | Self::Lapsed)
     }
 }
 
@@ -73,6 +91,9 @@ pub struct Signup {
     /// Staff's internal note: shown to staff and in staff exports only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Its latest offer's number, if it had one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offer: Option<u64>,
 }
 
 impl Signup {
@@ -80,8 +101,8 @@ impl Signup {
     pub fn is_active(&self, now: u64) -> bool {
         match self.status {
             Status::Pending => now < self.expires,
-            Status::Confirmed => true,
-            Status::Cancelled => false,
+            Status::Confirmed | Status::Offered => true,
+            Status::Cancelled | Status::Booked | Status::Declined | Status::Lapsed => false,
         }
     }
 }

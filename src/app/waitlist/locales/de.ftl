@@ -8,7 +8,10 @@ tickets-count = { $tickets ->
 }
 
 form-title = Warteliste: { $event }
-form-intro = { $event } ist ausverkauft. Tragen Sie sich in die Warteliste ein: Werden Plätze frei, kann der Veranstalter Personen auf der Liste in der Reihenfolge ihrer Bestätigung kontaktieren. Die Anmeldung reserviert keine Tickets.
+form-intro = { $mode ->
+    [automatic] { $event } ist ausverkauft. Tragen Sie sich in die Warteliste ein: Werden Plätze frei, bieten wir sie den Personen auf der Liste in der Reihenfolge ihrer Bestätigung per E-Mail an; ein Angebot gilt nur für begrenzte Zeit. Die Anmeldung reserviert keine Tickets.
+   *[other] { $event } ist ausverkauft. Tragen Sie sich in die Warteliste ein: Werden Plätze frei, kann der Veranstalter Personen auf der Liste in der Reihenfolge ihrer Bestätigung kontaktieren. Die Anmeldung reserviert keine Tickets.
+}
 form-required = Mit * markierte Felder sind Pflichtfelder.
 field-email = E-Mail-Adresse *
 field-email-hint = Wir senden einen Bestätigungslink an diese Adresse.
@@ -100,9 +103,38 @@ mail-confirm-subject = Bestätigen Sie Ihren Platz auf der Warteliste für { $ev
 mail-confirm-intro = Sie möchten mit { $count } auf die Warteliste für { $event }. Bitte bestätigen Sie innerhalb von { $hours } Stunden; bis dahin zählt die Anmeldung nicht.
 mail-confirm-action = Meinen Platz bestätigen
 mail-confirmed-subject = Sie stehen auf der Warteliste für { $event }
-mail-confirmed-intro = Ihre Anmeldung für { $event } ({ $count }) ist bestätigt. Ihr Platz in der Reihe ist { $place }. Werden Plätze frei, kann der Veranstalter Sie kontaktieren; bis dahin müssen Sie nichts tun.
+mail-confirmed-intro = { $mode ->
+    [automatic] Ihre Anmeldung für { $event } ({ $count }) ist bestätigt. Ihr Platz in der Reihe ist { $place }. Werden Plätze frei, bieten wir sie Ihnen der Reihe nach per E-Mail an; das Angebot gilt dann { $hours } Stunden. Bis dahin müssen Sie nichts tun.
+   *[other] Ihre Anmeldung für { $event } ({ $count }) ist bestätigt. Ihr Platz in der Reihe ist { $place }. Werden Plätze frei, kann der Veranstalter Sie kontaktieren; bis dahin müssen Sie nichts tun.
+}
 mail-already-subject = Sie stehen bereits auf der Warteliste für { $event }
 mail-already-intro = Jemand hat versucht, diese Adresse erneut für { $event } anzumelden. Sie stehen bereits auf der Warteliste; nichts hat sich geändert.
 mail-manage-action = Meine Anmeldung ansehen oder stornieren
 mail-greeting = Hallo { $name },
 mail-footer = Sie erhalten diese Mail, weil diese Adresse für die Warteliste von { $event } angegeben wurde. Waren Sie das nicht, ignorieren Sie diese Mail: Ohne Bestätigung geschieht nichts.
+
+status-offered = Plätze angeboten: buchen oder ablehnen
+status-booked = Gebucht
+status-declined = Angebot abgelehnt
+status-lapsed = Angebot abgelaufen
+offer-title = Plätze für Sie: { $event }
+offer-body = { $count } für { $event } sind bis { $deadline } für Sie vorgemerkt.
+offer-book = Karten buchen
+offer-decline-hint = Mit der Ablehnung endet Ihre Anmeldung. Das lässt sich nicht rückgängig machen.
+offer-decline-button = Angebot ablehnen
+declined-title = Sie haben das Angebot abgelehnt
+declined-body = Danke für Ihre Rückmeldung. Ihre Anmeldung für { $event } ist beendet.
+offer-ended-title = Dieses Angebot ist beendet
+offer-ended-body = { $status ->
+    [taken] Sie haben diese Plätze gebucht.
+    [declined] Sie haben dieses Angebot abgelehnt.
+    [withdrawn] Der Veranstalter hat dieses Angebot zurückgezogen. Ihre Anmeldung steht wieder an ihrem Platz in der Reihe.
+   *[expired] Dieses Angebot ist abgelaufen.
+}
+offer-open-hint = Für diese Anmeldung liegt ein offenes Angebot vor: Buchen oder lehnen Sie es mit den Links in der Angebotsmail ab.
+offer-open-link = Zum Angebot
+mail-offer-subject = Plätze für { $event } sind für Sie frei
+mail-offer-intro = Gute Nachricht: { $count } für { $event } sind für Sie frei. Das Angebot gilt bis { $deadline }. Buchen Sie mit dem ersten Link unten. Wenn Sie die Karten nicht mehr möchten, lehnen Sie das Angebot mit dem zweiten Link ab, damit die nächste Person in der Reihe sie erhält. Das Angebot gilt für Ihre ganze Anmeldung.
+mail-offer-action = Karten buchen
+mail-offer-decline = Angebot ablehnen
+mail-offer-footer = Sie erhalten diese E-Mail, weil Sie auf der Warteliste für { $event } stehen. Läuft das Angebot unbeantwortet ab, endet Ihre Anmeldung.

@@ -8,7 +8,10 @@ tickets-count = { $tickets ->
 }
 
 form-title = Waitlist: { $event }
-form-intro = { $event } is sold out. Join the waitlist: when seats come free, the organizer may contact people on the list, in the order they confirmed. Joining does not reserve tickets.
+form-intro = { $mode ->
+    [automatic] { $event } is sold out. Join the waitlist: when seats come free, they are offered by e-mail to the people on the list, in the order they confirmed; an offer holds for a limited time. Joining does not reserve tickets.
+   *[other] { $event } is sold out. Join the waitlist: when seats come free, the organizer may contact people on the list, in the order they confirmed. Joining does not reserve tickets.
+}
 form-required = Fields marked * are required.
 field-email = E-mail address *
 field-email-hint = We send a confirmation link to this address.
@@ -100,9 +103,38 @@ mail-confirm-subject = Confirm your place on the waitlist for { $event }
 mail-confirm-intro = You asked to join the waitlist for { $event } with { $count }. Please confirm within { $hours } hours; until then the signup does not count.
 mail-confirm-action = Confirm my place
 mail-confirmed-subject = You are on the waitlist for { $event }
-mail-confirmed-intro = Your signup for { $event } ({ $count }) is confirmed. Your place in line is { $place }. When seats come free, the organizer may contact you; until then there is nothing you need to do.
+mail-confirmed-intro = { $mode ->
+    [automatic] Your signup for { $event } ({ $count }) is confirmed. Your place in line is { $place }. When seats come free, we offer them to you by e-mail in your turn; the offer then holds for { $hours } hours. Until then there is nothing you need to do.
+   *[other] Your signup for { $event } ({ $count }) is confirmed. Your place in line is { $place }. When seats come free, the organizer may contact you; until then there is nothing you need to do.
+}
 mail-already-subject = You are already on the waitlist for { $event }
 mail-already-intro = Someone tried to sign this address up for { $event } again. You are already on the waitlist; nothing has changed.
 mail-manage-action = See or cancel my signup
 mail-greeting = Hello { $name },
 mail-footer = You get this mail because this address was entered on the waitlist of { $event }. If that was not you, ignore this mail: nothing happens without confirmation.
+
+status-offered = Seats offered: book or decline them
+status-booked = Booked
+status-declined = Offer declined
+status-lapsed = Offer expired
+offer-title = Seats for you: { $event }
+offer-body = { $count } for { $event } are held for you until { $deadline }.
+offer-book = Book my tickets
+offer-decline-hint = Declining ends your signup. It cannot be undone.
+offer-decline-button = Decline the offer
+declined-title = You declined the offer
+declined-body = Thank you for letting us know. Your signup for { $event } has ended.
+offer-ended-title = This offer has ended
+offer-ended-body = { $status ->
+    [taken] You booked these seats.
+    [declined] You declined this offer.
+    [withdrawn] The organizer withdrew this offer. Your signup is back in its place in line.
+   *[expired] This offer has expired.
+}
+offer-open-hint = You have an open offer for this signup: book or decline it with the links in the offer mail.
+offer-open-link = See the offer
+mail-offer-subject = Seats for { $event } are free for you
+mail-offer-intro = Good news: { $count } for { $event } are free for you. The offer holds until { $deadline }. Book them with the first link below. If you no longer want them, decline the offer with the second link, so the next person in line gets them. The offer is for your whole signup.
+mail-offer-action = Book my tickets
+mail-offer-decline = Decline the offer
+mail-offer-footer = You get this mail because you are on the waitlist of { $event }. If the offer expires unanswered, your signup ends.

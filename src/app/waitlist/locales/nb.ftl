@@ -8,7 +8,10 @@ tickets-count = { $tickets ->
 }
 
 form-title = Venteliste: { $event }
-form-intro = { $event } er utsolgt. Sett deg på ventelisten: når det blir ledige plasser, kan arrangøren kontakte dem på listen i den rekkefølgen de bekreftet. Påmeldingen reserverer ingen billetter.
+form-intro = { $mode ->
+    [automatic] { $event } er utsolgt. Sett deg på ventelisten: når det blir ledige plasser, tilbyr vi dem på e-post til dem på listen i den rekkefølgen de bekreftet; et tilbud gjelder bare en begrenset tid. Påmeldingen reserverer ingen billetter.
+   *[other] { $event } er utsolgt. Sett deg på ventelisten: når det blir ledige plasser, kan arrangøren kontakte dem på listen i den rekkefølgen de bekreftet. Påmeldingen reserverer ingen billetter.
+}
 form-required = Felt merket med * må fylles ut.
 field-email = E-postadresse *
 field-email-hint = Vi sender en bekreftelseslenke til denne adressen.
@@ -100,9 +103,38 @@ mail-confirm-subject = Bekreft plassen din på ventelisten for { $event }
 mail-confirm-intro = Du ba om å komme på ventelisten for { $event } med { $count }. Bekreft innen { $hours } timer; fram til da teller ikke påmeldingen.
 mail-confirm-action = Bekreft plassen min
 mail-confirmed-subject = Du står på ventelisten for { $event }
-mail-confirmed-intro = Påmeldingen din til { $event } ({ $count }) er bekreftet. Plassen din i køen er { $place }. Når det blir ledige plasser, kan arrangøren kontakte deg; til da trenger du ikke gjøre noe.
+mail-confirmed-intro = { $mode ->
+    [automatic] Påmeldingen din til { $event } ({ $count }) er bekreftet. Plassen din i køen er { $place }. Når det blir ledige plasser, tilbyr vi dem til deg på e-post når det er din tur; tilbudet gjelder da i { $hours } timer. Til da trenger du ikke gjøre noe.
+   *[other] Påmeldingen din til { $event } ({ $count }) er bekreftet. Plassen din i køen er { $place }. Når det blir ledige plasser, kan arrangøren kontakte deg; til da trenger du ikke gjøre noe.
+}
 mail-already-subject = Du står allerede på ventelisten for { $event }
 mail-already-intro = Noen prøvde å melde på denne adressen til { $event } igjen. Du står allerede på ventelisten; ingenting er endret.
 mail-manage-action = Se eller meld av påmeldingen min
 mail-greeting = Hei { $name },
 mail-footer = Du får denne e-posten fordi denne adressen ble oppgitt på ventelisten for { $event }. Var det ikke deg, kan du se bort fra den: uten bekreftelse skjer det ingenting.
+
+status-offered = Plasser tilbudt: bestill eller avslå
+status-booked = Bestilt
+status-declined = Tilbud avslått
+status-lapsed = Tilbud utløpt
+offer-title = Plasser til deg: { $event }
+offer-body = { $count } til { $event } holdes av til deg til { $deadline }.
+offer-book = Bestill billettene mine
+offer-decline-hint = Avslår du, avsluttes påmeldingen din. Det kan ikke angres.
+offer-decline-button = Avslå tilbudet
+declined-title = Du har avslått tilbudet
+declined-body = Takk for beskjed. Påmeldingen din til { $event } er avsluttet.
+offer-ended-title = Dette tilbudet er avsluttet
+offer-ended-body = { $status ->
+    [taken] Du har bestilt disse plassene.
+    [declined] Du har avslått dette tilbudet.
+    [withdrawn] Arrangøren har trukket tilbake dette tilbudet. Påmeldingen din står igjen på sin plass i køen.
+   *[expired] Dette tilbudet har utløpt.
+}
+offer-open-hint = Du har et åpent tilbud for denne påmeldingen: bestill eller avslå det med lenkene i e-posten med tilbudet.
+offer-open-link = Se tilbudet
+mail-offer-subject = Det er ledige plasser til deg på { $event }
+mail-offer-intro = Gode nyheter: { $count } til { $event } er ledige for deg. Tilbudet gjelder til { $deadline }. Bestill dem med den første lenken nedenfor. Vil du ikke ha dem lenger, avslå tilbudet med den andre lenken, slik at nestemann i køen får dem. Tilbudet gjelder hele påmeldingen din.
+mail-offer-action = Bestill billettene mine
+mail-offer-decline = Avslå tilbudet
+mail-offer-footer = Du får denne e-posten fordi du står på ventelisten til { $event }. Utløper tilbudet uten svar, avsluttes påmeldingen din.

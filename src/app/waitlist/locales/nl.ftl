@@ -8,7 +8,10 @@ tickets-count = { $tickets ->
 }
 
 form-title = Wachtlijst: { $event }
-form-intro = { $event } is uitverkocht. Zet je op de wachtlijst: als er plaatsen vrijkomen, kan de organisator mensen op de lijst benaderen, in de volgorde waarin ze bevestigd hebben. Aanmelden reserveert geen tickets.
+form-intro = { $mode ->
+    [automatic] { $event } is uitverkocht. Zet je op de wachtlijst: als er plaatsen vrijkomen, bieden we ze per e-mail aan de mensen op de lijst aan, in de volgorde waarin ze bevestigd hebben; een aanbod geldt maar een beperkte tijd. Aanmelden reserveert geen tickets.
+   *[other] { $event } is uitverkocht. Zet je op de wachtlijst: als er plaatsen vrijkomen, kan de organisator mensen op de lijst benaderen, in de volgorde waarin ze bevestigd hebben. Aanmelden reserveert geen tickets.
+}
 form-required = Velden met * zijn verplicht.
 field-email = E-mailadres *
 field-email-hint = We sturen een bevestigingslink naar dit adres.
@@ -100,9 +103,38 @@ mail-confirm-subject = Bevestig je plaats op de wachtlijst voor { $event }
 mail-confirm-intro = Je wilde op de wachtlijst voor { $event } met { $count }. Bevestig binnen { $hours } uur; tot dan telt de aanmelding niet.
 mail-confirm-action = Mijn plaats bevestigen
 mail-confirmed-subject = Je staat op de wachtlijst voor { $event }
-mail-confirmed-intro = Je aanmelding voor { $event } ({ $count }) is bevestigd. Je plaats in de rij is { $place }. Als er plaatsen vrijkomen, kan de organisator contact met je opnemen; tot die tijd hoef je niets te doen.
+mail-confirmed-intro = { $mode ->
+    [automatic] Je aanmelding voor { $event } ({ $count }) is bevestigd. Je plaats in de rij is { $place }. Als er plaatsen vrijkomen, bieden we ze je op je beurt per e-mail aan; het aanbod geldt dan { $hours } uur. Tot die tijd hoef je niets te doen.
+   *[other] Je aanmelding voor { $event } ({ $count }) is bevestigd. Je plaats in de rij is { $place }. Als er plaatsen vrijkomen, kan de organisator contact met je opnemen; tot die tijd hoef je niets te doen.
+}
 mail-already-subject = Je staat al op de wachtlijst voor { $event }
 mail-already-intro = Iemand probeerde dit adres opnieuw aan te melden voor { $event }. Je staat al op de wachtlijst; er is niets veranderd.
 mail-manage-action = Mijn aanmelding bekijken of annuleren
 mail-greeting = Hallo { $name },
 mail-footer = Je krijgt deze mail omdat dit adres is opgegeven voor de wachtlijst van { $event }. Was jij dat niet, negeer deze mail dan: zonder bevestiging gebeurt er niets.
+
+status-offered = Plaatsen aangeboden: boek of weiger ze
+status-booked = Geboekt
+status-declined = Aanbod geweigerd
+status-lapsed = Aanbod verlopen
+offer-title = Plaatsen voor jou: { $event }
+offer-body = { $count } voor { $event } worden tot { $deadline } voor je vastgehouden.
+offer-book = Mijn tickets boeken
+offer-decline-hint = Weigeren beëindigt je aanmelding. Dat kan niet ongedaan worden gemaakt.
+offer-decline-button = Aanbod weigeren
+declined-title = Je hebt het aanbod geweigerd
+declined-body = Bedankt voor je bericht. Je aanmelding voor { $event } is beëindigd.
+offer-ended-title = Dit aanbod is beëindigd
+offer-ended-body = { $status ->
+    [taken] Je hebt deze plaatsen geboekt.
+    [declined] Je hebt dit aanbod geweigerd.
+    [withdrawn] De organisator heeft dit aanbod ingetrokken. Je aanmelding staat weer op haar plaats in de rij.
+   *[expired] Dit aanbod is verlopen.
+}
+offer-open-hint = Voor deze aanmelding staat een aanbod open: boek of weiger het met de links in de e-mail met het aanbod.
+offer-open-link = Bekijk het aanbod
+mail-offer-subject = Er zijn plaatsen voor je vrij voor { $event }
+mail-offer-intro = Goed nieuws: { $count } voor { $event } zijn voor je vrij. Het aanbod geldt tot { $deadline }. Boek ze met de eerste link hieronder. Wil je ze niet meer, weiger het aanbod dan met de tweede link, zodat de volgende in de rij ze krijgt. Het aanbod geldt voor je hele aanmelding.
+mail-offer-action = Mijn tickets boeken
+mail-offer-decline = Aanbod weigeren
+mail-offer-footer = Je krijgt deze e-mail omdat je op de wachtlijst voor { $event } staat. Verloopt het aanbod zonder antwoord, dan eindigt je aanmelding.

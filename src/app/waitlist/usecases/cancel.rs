@@ -44,8 +44,13 @@ impl<S: Store + Clone> Waitlist<S> {
     pub async fn cancel(&self, mut signup: Signup) -> Result<CancelOutcome, StoreError> {
         let store = &self.ports.store;
         let event = signup.event.clone();
-        if signup.status == Status::Cancelled {
-            return Ok(CancelOutcome::Cancelled { signup: Box::new(signup) });
+        match signup.status {
+            Status::Cancelled => return Ok(CancelOutcome::Cancelled { signup: Box::new(signup) }),
+            Status::Pending | Status::Confirmed => {}
+            // An open offer is declined through its own page; an ended signup has nothing left.
+            Status::Offered | Status::Booked | Status::Declined | Status::Lapsed => {
+                return Ok(CancelOutcome::NotFound)
+            }
         }
         let was = signup.status;
         if !store.claim(&keys::cancel_claim(&event, &signup.id), None).await? {

@@ -10,6 +10,7 @@
 
 mod cancel;
 mod confirm;
+pub mod offers;
 mod signup;
 pub mod staff;
 mod view;
@@ -19,6 +20,7 @@ use std::time::Duration;
 
 pub use self::cancel::CancelOutcome;
 pub use self::confirm::ConfirmOutcome;
+pub use self::offers::{DeclineProblem, Ended, Ending, OfferNotice, OfferRefused, Release, StaffOffer};
 pub use self::signup::{SignupOutcome, SignupRequest};
 pub use self::view::place_of;
 use super::Waitlist;

@@ -17,12 +17,7 @@ pub async fn place_of(store: &impl Store, event: &str, seq: u64) -> Result<u64, 
 impl<S: Store + Clone> Waitlist<S> {
     /// The place in line of number `seq` at `event`: one read of at most 24 counters.
     pub async fn place(&self, event: &str, seq: u64) -> Result<u64, StoreError> {
-        let nodes: Vec<String> = line::nodes_to_read(seq.saturating_sub(1))
-            .into_iter()
-            .map(|n| keys::left_node(event, n))
-            .collect();
-        let left: u64 = self.ports.store.get_many(&nodes).await?.iter().map(counter_value).sum();
-        Ok(line::place(seq, left))
+        place_of(&self.ports.store, event, seq).await
     }
 
     /// The signup a manage link shows, with its place when in line.

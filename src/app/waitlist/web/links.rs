@@ -143,6 +143,10 @@ impl<S: Store + Clone> Waitlist<S> {
             Status::Pending => "status-pending",
             Status::Confirmed => "status-confirmed",
             Status::Cancelled => "status-cancelled",
+            Status::Offered => "status-offered",
+            Status::Booked => "status-booked",
+            Status::Declined => "status-declined",
+            Status::Lapsed => "status-lapsed",
         })
     }
 
@@ -160,7 +164,7 @@ impl<S: Store + Clone> Waitlist<S> {
             status: Self::status_text(tr, signup.status),
             tickets: signup.tickets,
             place,
-            cancel: cancel.filter(|_| signup.status != Status::Cancelled),
+            cancel: cancel.filter(|_| matches!(signup.status, Status::Pending | Status::Confirmed)),
         })
     }
 
@@ -186,8 +190,16 @@ impl<S: Store + Clone> Waitlist<S> {
         let row = self.row(&tr, &signup, place, Some(cancel)).await?;
         let path = format!("{}/manage?t={}", self.config.mount, url_component(&token));
         let page = self.page(lang, tr.t("status-title"), &path, &Lang::ALL, Some(&signup.event));
-        let mut r =
-            html(StatusCode::OK, SignupsPage { page, paragraphs: Vec::new(), rows: vec![row] }.render());
+        let (mut paragraphs, mut link) = (Vec::new(), None);
+        if let (Status::Offered, Some(n)) = (signup.status, signup.offer) {
+            // The offer's page, with a fresh code (the offer mail may be lost).
+            if let Some(offer) = self.offer_record(&signup.event, n).await? {
+                let code = url_component(&self.offer_code(&offer));
+                paragraphs.push(tr.t("offer-open-hint"));
+                link = Some((format!("{}/offer?c={code}", self.config.mount), tr.t("offer-open-link")));
+            }
+        }
+        let mut r = html(StatusCode::OK, SignupsPage { page, paragraphs, link, rows: vec![row] }.render());
         if let Some(c) = set_cookie {
             r.headers_mut().append(header::SET_COOKIE, c);
         }

@@ -28,7 +28,8 @@ impl<S: Store + Clone> Waitlist<S> {
         let Some(account) = self.account(&head.headers) else {
             return Ok(html(
                 StatusCode::OK,
-                SignupsPage { page, paragraphs: vec![tr.t("mine-signed-out")], rows: Vec::new() }.render(),
+                SignupsPage { page, paragraphs: vec![tr.t("mine-signed-out")], link: None, rows: Vec::new() }
+                    .render(),
             ));
         };
         let (csrf, set_cookie) = self.csrf(head)?;
@@ -49,7 +50,7 @@ impl<S: Store + Clone> Waitlist<S> {
             rows.push(self.row(&tr, &signup, place, Some(cancel)).await?);
         }
         let paragraphs = if rows.is_empty() { vec![tr.t("mine-empty")] } else { Vec::new() };
-        let mut r = html(StatusCode::OK, SignupsPage { page, paragraphs, rows }.render());
+        let mut r = html(StatusCode::OK, SignupsPage { page, paragraphs, link: None, rows }.render());
         if let Some(c) = set_cookie {
             r.headers_mut().append(header::SET_COOKIE, c);
         }

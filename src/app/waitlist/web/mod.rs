@@ -12,6 +12,8 @@
 //! | `POST /cancel` | cancels by manage link |
 //! | `GET /mine` | a signed-in customer's signups |
 //! | `POST /mine/cancel` | cancels one of them |
+//! | `GET /offer?c=` | an offer: its seats, deadline and link, and a decline button |
+//! | `POST /offer/decline` | declines it (its seats pass on in automatic mode) |
 //! | `GET /staff` | box-office sign-in (or who is signed in, and sign out) |
 //! | `POST /staff` | exchanges a box-office token for a staff session cookie |
 //! | `POST /staff/out` | ends the staff session |
@@ -26,11 +28,13 @@
 
 //!
 //! Files: [`signup`] (the form and its post), [`links`] (confirm, manage, cancel by link),
-//! [`mine`] (a signed-in customer's signups), [`staff`] (box-office sign-in and out); this
+//! [`mine`] (a signed-in customer's signups), [`offer`] (an offer's page and its decline),
+//! [`staff`] (box-office sign-in and out); this
 //! module holds the router, forms and their CSRF tokens, cookies and the security headers.
 
 mod links;
 mod mine;
+mod offer;
 mod signup;
 mod staff;
 
@@ -86,6 +90,10 @@ pub enum Route {
     Mine,
     /// `POST /mine/cancel`.
     MineCancel,
+    /// `GET /offer`.
+    Offer,
+    /// `POST /offer/decline`.
+    Decline,
     /// `GET /staff`.
     StaffPage,
     /// `POST /staff`.
@@ -115,10 +123,13 @@ impl<S> Waitlist<S> {
             "cancel" if post => Route::Cancel,
             "mine" if get => Route::Mine,
             "mine/cancel" if post => Route::MineCancel,
+            "offer" if get => Route::Offer,
+            "offer/decline" if post => Route::Decline,
             "staff" if get => Route::StaffPage,
             "staff" if post => Route::StaffSignIn,
             "staff/out" if post => Route::StaffSignOut,
-            "confirm" | "manage" | "cancel" | "mine" | "mine/cancel" | "staff" | "staff/out" => wrong,
+            "confirm" | "manage" | "cancel" | "mine" | "mine/cancel" | "offer" | "offer/decline"
+            | "staff" | "staff/out" => wrong,
             event if is_slug(event) && get => Route::Form(event.to_owned()),
             event if is_slug(event) && post => Route::Signup(event.to_owned()),
             event if is_slug(event) => wrong,
@@ -186,6 +197,7 @@ impl<S: Store + Clone> Waitlist<S> {
             | Route::Confirm
             | Route::Cancel
             | Route::MineCancel
+            | Route::Decline
             | Route::StaffSignIn
             | Route::StaffSignOut => {
                 if declared_too_large(body, MAX_FORM_BYTES) {
@@ -213,6 +225,8 @@ impl<S: Store + Clone> Waitlist<S> {
             Route::Cancel => self.cancel_post(head, &form).await,
             Route::Mine => self.mine_page(head).await,
             Route::MineCancel => self.mine_cancel(head, &form).await,
+            Route::Offer => self.offer_page(head).await,
+            Route::Decline => self.decline_post(head, &form, blacklist).await,
             Route::StaffPage => self.staff_get(head).await,
             Route::StaffSignIn => self.staff_sign_in(context, head, &form).await,
             Route::StaffSignOut => Ok(self.staff_sign_out(head, &form)),

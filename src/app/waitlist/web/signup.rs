@@ -60,7 +60,10 @@ impl<S: Store + Clone> Waitlist<S> {
         let max = Arg::Number(settings.max_tickets.into());
         FormPage {
             page: self.page(lang, title, &path, &settings.languages, Some(event)),
-            intro: tr.with("form-intro", &[("event", Arg::Text(&settings.title))]),
+            intro: tr.with(
+                "form-intro",
+                &[("event", Arg::Text(&settings.title)), ("mode", Arg::Text(settings.mode.as_str()))],
+            ),
             action: path,
             csrf,
             max_tickets: settings.max_tickets,
