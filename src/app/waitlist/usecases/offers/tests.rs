@@ -1,0 +1,217 @@
+//! The offers' use cases on the test kit.
+
+use std::time::Duration;
+
+use super::*;
+use crate::app::blacklist::test_blacklist;
+use crate::app::waitlist::testing::site;
+use crate::app::Lifecycle;
+use crate::core::blacklist::{entry_key, Identity, Scope};
+use crate::core::email_hash::EmailHasher;
+use crate::core::waitlist::Fit;
+use crate::testkit::block_on;
+
+fn ids(release: &Release) -> Vec<&str> {
+    release.offers.iter().map(|o| o.signup.as_str()).collect()
+}
+
+#[test]
+fn freed_seats_go_to_the_longest_waiting_and_a_strict_head_waits_for_enough() {
+    let site = site();
+    site.automatic(Fit::Strict);
+    let w = &site.waitlist;
+    let (ada, bob, cy, dan) = (
+        site.in_line("ada@example.com", None, 2),
+        site.in_line("bob@example.com", None, 3),
+        site.in_line("cy@example.com", None, 1),
+        site.in_line("dan@example.com", None, 1),
+    );
+    block_on(async {
+        let mails = site.mails();
+        let dry = w.release("gala", 3, true, None).await.unwrap().unwrap();
+        assert_eq!((ids(&dry), dry.seats_held, dry.dry_run), (vec![ada.id.as_str()], 1, true));
+        assert_eq!(dry.offers[0].offer, None);
+        assert_eq!(site.record(&ada).status, Status::Confirmed, "a dry run stores nothing");
+        assert_eq!(site.mails(), mails, "and sends nothing");
+
+        let first = w.release("gala", 3, false, None).await.unwrap().unwrap();
+        assert_eq!(ids(&first), [ada.id.as_str()], "bob wants 3, one seat is left: he waits");
+        assert_eq!((first.seats_held, first.seats_returned), (1, 0));
+        assert_eq!(first.offers[0].offer, Some(1));
+        assert_eq!(site.mails(), mails + 1, "the offer mail is queued with the offer");
+        let ada_now = site.record(&ada);
+        assert_eq!((ada_now.status, ada_now.offer), (Status::Offered, Some(1)));
+        assert_eq!(w.place("gala", bob.seq.unwrap()).await.unwrap(), 1, "bob moved up");
+
+        let second = w.release("gala", 2, false, None).await.unwrap().unwrap();
+        assert_eq!(second.held_before, 1);
+        assert_eq!(ids(&second), [bob.id.as_str()], "the held seat and two more: bob's three");
+        let third = w.release("gala", 5, false, None).await.unwrap().unwrap();
+        assert_eq!(ids(&third), [cy.id.as_str(), dan.id.as_str()]);
+        assert_eq!((third.seats_held, third.seats_returned), (0, 3), "nobody left for three seats");
+        let offers: Vec<u64> = third.offers.iter().filter_map(|o| o.offer).collect();
+        assert_eq!(offers, [3, 4], "numbered in order");
+    });
+}
+
+#[test]
+fn first_fit_goes_past_a_head_that_does_not_fit_and_keeps_its_place() {
+    let site = site();
+    site.automatic(Fit::FirstFit);
+    let (ada, bob, cy) = (
+        site.in_line("ada@example.com", None, 4),
+        site.in_line("bob@example.com", None, 1),
+        site.in_line("cy@example.com", None, 2),
+    );
+    block_on(async {
+        let r = site.waitlist.release("gala", 3, false, None).await.unwrap().unwrap();
+        assert_eq!(ids(&r), [bob.id.as_str(), cy.id.as_str()]);
+        assert_eq!(site.record(&ada).status, Status::Confirmed);
+        assert_eq!(site.waitlist.place("gala", ada.seq.unwrap()).await.unwrap(), 1);
+        let r = site.waitlist.release("gala", 4, false, None).await.unwrap().unwrap();
+        assert_eq!(ids(&r), [ada.id.as_str()], "the head is read again, not skipped for good");
+    });
+}
+
+#[test]
+fn bad_reports_are_refused_with_nothing_stored() {
+    let site = site();
+    let w = &site.waitlist;
+    site.in_line("ada@example.com", None, 1);
+    block_on(async {
+        assert_eq!(w.release("gala", 1, false, None).await.unwrap(), Err(OfferRefused::Manual));
+        site.automatic(Fit::Strict);
+        let before = site.rig.store.keys();
+        for seats in [0, -1, i64::from(MAX_SEATS) + 1, i64::MAX, i64::MIN] {
+            assert_eq!(
+                w.release("gala", seats, false, None).await.unwrap(),
+                Err(OfferRefused::Seats),
+                "{seats}"
+            );
+        }
+        assert_eq!(site.rig.store.keys(), before);
+        site.update(|s| s.active = false);
+        assert_eq!(w.release("gala", 1, false, None).await.unwrap(), Err(OfferRefused::Inactive));
+        let r = w.release("nobody-here", 1, false, None).await.unwrap();
+        assert_eq!(r, Err(OfferRefused::Manual), "an event never set up is manual");
+    });
+}
+
+#[test]
+fn a_declined_offer_ends_the_signup_and_passes_its_seats_on_at_once() {
+    let site = site();
+    site.automatic(Fit::Strict);
+    let w = &site.waitlist;
+    let (ada, bob) = (site.in_line("ada@example.com", None, 2), site.in_line("bob@example.com", None, 2));
+    block_on(async {
+        w.release("gala", 2, false, None).await.unwrap().unwrap();
+        let offer = w.offer_record("gala", 1).await.unwrap().unwrap();
+        assert!(offer.link.as_deref().unwrap().starts_with("https://shop.example/events/gala/claim?offer="));
+        let code = w.offer_code(&offer);
+        let ended = w.decline_by_code(&code, None).await.unwrap().unwrap();
+        assert_eq!(ended.offer.status, OfferStatus::Declined);
+        assert_eq!(ended.passed_on.iter().map(|o| o.signup.as_str()).collect::<Vec<_>>(), [bob.id.as_str()]);
+        assert_eq!(site.record(&ada).status, Status::Declined);
+        assert_eq!(site.record(&bob).status, Status::Offered);
+        let again = w.decline_by_code(&code, None).await.unwrap();
+        assert!(matches!(again, Err(DeclineProblem::Ended(_))), "declining twice: {again:?}");
+        let forged = format!("{}x", code);
+        assert!(matches!(w.decline_by_code(&forged, None).await.unwrap(), Err(DeclineProblem::Link(_))));
+        let other = w.signer.seal(Kind::Offer, &code_body("other", 1), offer.expires);
+        assert!(matches!(w.decline_by_code(&other, None).await.unwrap(), Err(DeclineProblem::Link(_))));
+        // Ada may sign up again: her address is free.
+        site.in_line("ada@example.com", None, 1);
+    });
+}
+
+#[test]
+fn an_offer_expires_on_the_clock_and_passes_on_and_a_withdrawn_one_puts_the_signup_back() {
+    let site = site();
+    site.automatic(Fit::Strict);
+    site.update(|s| s.offer_hours = 2);
+    let w = &site.waitlist;
+    let (ada, bob, cy) = (
+        site.in_line("ada@example.com", None, 1),
+        site.in_line("bob@example.com", None, 1),
+        site.in_line("cy@example.com", None, 1),
+    );
+    block_on(async {
+        w.release("gala", 1, false, None).await.unwrap().unwrap();
+        site.rig.clock.advance(Duration::from_secs(2 * 3600 - 1));
+        assert_eq!(w.expire_offers(None).await.unwrap(), 0, "not yet");
+        site.rig.clock.advance(Duration::from_secs(1));
+        assert_eq!(w.expire_offers(None).await.unwrap(), 1);
+        assert_eq!(site.record(&ada).status, Status::Lapsed);
+        assert_eq!(site.record(&bob).status, Status::Offered, "passed on to bob");
+        assert_eq!(w.expire_offers(None).await.unwrap(), 0, "bob's offer has its own two hours");
+
+        let withdrawn = w.end_offer("gala", 2, Ending::Withdrawn, None).await.unwrap().unwrap();
+        assert!(withdrawn.passed_on.is_empty(), "withdrawn seats are staff's again");
+        assert_eq!(site.record(&bob).status, Status::Confirmed);
+        assert_eq!(w.place("gala", bob.seq.unwrap()).await.unwrap(), 1, "back in his place");
+        assert_eq!(w.place("gala", cy.seq.unwrap()).await.unwrap(), 2);
+        let r = w.release("gala", 1, false, None).await.unwrap().unwrap();
+        assert_eq!(ids(&r), [bob.id.as_str()], "the next report reads from his place again");
+        let taken = w.end_offer("gala", 3, Ending::Taken, None).await.unwrap().unwrap();
+        assert_eq!(taken.offer.status, OfferStatus::Taken);
+        assert_eq!(site.record(&bob).status, Status::Booked);
+        assert_eq!(
+            w.end_offer("gala", 3, Ending::Withdrawn, None).await.unwrap(),
+            Err(OfferRefused::Ended("taken"))
+        );
+        assert_eq!(
+            w.end_offer("gala", 99, Ending::Taken, None).await.unwrap(),
+            Err(OfferRefused::NotFound("offer"))
+        );
+    });
+}
+
+#[test]
+fn blacklisted_customers_are_passed_over_without_a_word() {
+    let site = site();
+    site.automatic(Fit::Strict);
+    let blacklist = test_blacklist(site.rig.store.clone(), EmailHasher::PlainSha256, Lifecycle::Resident);
+    let (eve, bob) =
+        (site.in_line("eve@example.com", Some("eve"), 1), site.in_line("bob@example.com", None, 1));
+    block_on(async {
+        // Listed after she confirmed.
+        let key = entry_key(&Identity::Account("eve".into()), &Scope::Platform);
+        site.rig.store.set(&key, b"{}", None).await.unwrap();
+        let mails = site.mails();
+        let r = site.waitlist.release("gala", 1, false, Some(&blacklist)).await.unwrap().unwrap();
+        assert_eq!((ids(&r), r.skipped_blacklisted), (vec![bob.id.as_str()], 1));
+        assert_eq!(site.record(&eve).status, Status::Confirmed, "untouched, and told nothing");
+        assert_eq!(site.mails(), mails + 1, "one mail: bob's offer");
+    });
+}
+
+#[test]
+fn staff_offer_one_signup_with_their_own_link_and_text_in_either_mode() {
+    let site = site();
+    let w = &site.waitlist;
+    let (ada, bob) = (site.in_line("ada@example.com", None, 2), site.in_line("bob@example.com", None, 2));
+    block_on(async {
+        let none = w.offer_to("gala", &bob.id, StaffOffer::default()).await.unwrap();
+        assert!(matches!(none, Err(OfferRefused::Input(_))), "no link and no template: {none:?}");
+        let staff = StaffOffer {
+            link: Some("https://pay.example/r/77".into()),
+            text: Some("Row 5, seats 1 and 2.".into()),
+            hours: Some(3),
+        };
+        let n = w.offer_to("gala", &bob.id, staff.clone()).await.unwrap().unwrap();
+        assert_eq!((n.signup.as_str(), n.offer), (bob.id.as_str(), Some(1)));
+        let offer = w.offer_record("gala", 1).await.unwrap().unwrap();
+        assert_eq!((offer.origin, offer.expires - offer.made), (OfferOrigin::Staff, 3 * 3600));
+        assert_eq!(w.place("gala", ada.seq.unwrap()).await.unwrap(), 1);
+        let twice = w.offer_to("gala", &bob.id, staff.clone()).await.unwrap();
+        assert_eq!(twice, Err(OfferRefused::NotWaiting("offered")));
+        for bad in [
+            StaffOffer { link: Some("javascript:alert(1)".into()), ..staff.clone() },
+            StaffOffer { text: Some("\u{7}".into()), ..staff.clone() },
+            StaffOffer { hours: Some(0), ..staff.clone() },
+        ] {
+            assert!(matches!(w.offer_to("gala", &ada.id, bad).await.unwrap(), Err(OfferRefused::Input(_))));
+        }
+        assert_eq!(w.offer_to("gala", "nobody", staff).await.unwrap(), Err(OfferRefused::NotFound("signup")));
+    });
+}
