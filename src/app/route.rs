@@ -46,6 +46,16 @@ impl<S: Store + Clone> App<S> {
         Self { blacklist, waitlist, forwarding }
     }
 
+    /// The waitlist, when the policy has one (the admin API's offers run its use cases).
+    pub fn waitlist(&self) -> Option<&Waitlist<S>> {
+        self.waitlist.as_ref()
+    }
+
+    /// The blacklist, when the policy has one (offers pass over the customers it lists).
+    pub fn blacklist(&self) -> Option<&Blacklist<S>> {
+        self.blacklist.as_ref()
+    }
+
     /// The context of a request whose connection comes from `peer` (`None`: the host cannot
     /// tell), the client decided by the policy's forwarding rules. Hosts call it for every
     /// request they [`Self::run`].

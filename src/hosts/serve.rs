@@ -17,7 +17,8 @@ use crate::adapters::store::AnyStore;
 use crate::adapters::store::StoreFactory;
 use crate::app::admin::{Admin, BlacklistAdmin};
 use crate::app::outbox::Sender;
-use crate::app::{AppSpec, Ports, SpecError};
+use crate::app::waitlist::usecases::offers::EXPIRY_SWEEP_EVERY;
+use crate::app::{assemble, AppSpec, Lifecycle, Ports, SpecError};
 use crate::core::blacklist::session::SessionVerifier;
 use crate::core::email_hash::EmailHasher;
 use crate::core::policy::{MailTransport, Policy};
@@ -140,6 +141,7 @@ pub fn start(policy: Policy, options: ServeOptions) -> Result<Running, StartErro
             }
         },
     };
+    let admin_spec = spec.clone();
     let make_layer = {
         let (stores, metrics) = (stores.clone(), metrics.clone());
         move || -> Result<DoormanLayer<AnyStore>, StoreError> {
@@ -160,12 +162,14 @@ pub fn start(policy: Policy, options: ServeOptions) -> Result<Running, StartErro
 
     let admin_stores = stores.clone();
     let admin_draining = draining.clone();
+    let admin_events = metrics.clone();
     let admin_state = move || -> Result<AdminState, StoreError> {
+        let ports =
+            Ports::new(admin_stores.connect()?, Arc::new(TokioTasks)).with_events(Arc::new(admin_events));
+        // The admin API's offers run in the same waitlist and blacklist the workers serve.
+        let app = Arc::new(assemble(&admin_spec, ports.clone(), Lifecycle::Resident));
         Ok(AdminState {
-            admin: Arc::new(Admin::new(
-                Ports::new(admin_stores.connect()?, Arc::new(TokioTasks)),
-                blacklist_admin,
-            )),
+            admin: Arc::new(Admin::new(ports, blacklist_admin).with_app(app)),
             metrics,
             token: options.admin_token,
             draining: admin_draining,
@@ -254,6 +258,20 @@ async fn sweep_edge_keys(store: AnyStore, index: bool) {
     }
 }
 
+/// Ends the offers whose time ran out, once a minute (their seats passed on in automatic mode).
+async fn expire_offers(admin: Arc<Admin<AnyStore>>) {
+    let mut tick = tokio::time::interval(EXPIRY_SWEEP_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match admin.expire_offers().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(ended = n, "waitlist offers expired"),
+            Err(e) => tracing::warn!(error = %e, "expiring waitlist offers failed; trying again next minute"),
+        }
+    }
+}
+
 fn run_admin(
     listener: std::net::TcpListener,
     state: impl FnOnce() -> Result<AdminState, StoreError>,
@@ -276,6 +294,7 @@ fn run_admin(
             let _ = tokio::time::timeout(crate::app::admin::LAYOUT_WAIT, mover).await;
         }
         tokio::spawn(sweep_edge_keys(state.admin.ports.store.clone(), state.admin.blacklist.is_some()));
+        tokio::spawn(expire_offers(state.admin.clone()));
         let mail_task = mailer.map(|(mailer, retry_after)| {
             let sender = Sender::new(state.admin.ports.store.clone(), Arc::new(crate::app::SystemClock))
                 .retry_after(retry_after);

@@ -10,6 +10,7 @@ mod box_office;
 mod button;
 mod export;
 mod flow;
+mod offers;
 mod smtp;
 
 use std::path::PathBuf;
@@ -327,6 +328,12 @@ every_store!(flow => flow_cases:
     signed_in_customers_see_their_signups_and_cancel_them,
     blacklisted_customers_get_the_normal_answer_and_nothing_is_kept,
     caps_deactivation_and_languages,
+);
+
+every_store!(offers => offers_cases:
+    freed_seats_are_offered_in_line_order_and_a_declined_offer_passes_on,
+    bad_reports_and_offers_get_clear_answers_and_change_nothing,
+    concurrent_reports_never_offer_a_seat_twice_and_pass_over_the_blacklisted,
 );
 
 every_store!(export => export_cases:

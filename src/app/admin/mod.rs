@@ -10,6 +10,7 @@ pub mod cells;
 mod entries;
 mod events;
 mod log;
+pub mod offers;
 pub mod organizers;
 pub mod principal;
 mod token;
@@ -17,6 +18,7 @@ pub mod transfer;
 pub mod waitlist;
 
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use crate::app::Ports;
 use crate::core::email::CanonicalRules;
@@ -42,6 +44,9 @@ pub struct Admin<S> {
     pub ports: Ports<S>,
     /// Hashing for the blacklist, when the policy has a blacklist.
     pub blacklist: Option<BlacklistAdmin>,
+    /// The application the admin API's waitlist offers run in (its waitlist, mails and
+    /// blacklist), when the host gives one.
+    app: Option<Arc<crate::app::App<S>>>,
     /// Set while the host moves entries of an earlier version to the current key layout
     /// (`app::blacklist::layout`): changes to entries wait until it is done.
     entries_moving: AtomicBool,
@@ -108,7 +113,14 @@ pub const LAYOUT_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 impl<S> Admin<S> {
     /// The admin use cases over `ports`.
     pub fn new(ports: Ports<S>, blacklist: Option<BlacklistAdmin>) -> Self {
-        Self { ports, blacklist, entries_moving: AtomicBool::new(false) }
+        Self { ports, blacklist, app: None, entries_moving: AtomicBool::new(false) }
+    }
+
+    /// Runs offers of freed seats in `app` (the same waitlist and blacklist the public listener
+    /// serves).
+    pub fn with_app(mut self, app: Arc<crate::app::App<S>>) -> Self {
+        self.app = Some(app);
+        self
     }
 
     /// Says whether the host is moving entries of an earlier version to the current key layout;

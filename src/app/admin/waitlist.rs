@@ -7,7 +7,7 @@ use super::{slug, Access, Admin, AdminError, Principal};
 use crate::core::blacklist::audit::AuditAction;
 use crate::core::blacklist::{event_key, Scope};
 use crate::core::waitlist::settings::SettingsChange;
-use crate::core::waitlist::{keys, Signup, Status, WaitlistSettings};
+use crate::core::waitlist::{keys, Offer, Signup, Status, WaitlistSettings};
 use crate::ports::store::Store;
 
 /// An event's waitlist settings (defaults when never set) and its confirmed totals.
@@ -30,7 +30,12 @@ impl<S: Store> Admin<S> {
     /// the organizer `event` is mapped to (box-office tokens only to read).
     /// Checks that `who` may have `access` to `event`'s waitlist; answers the event's audit
     /// scope (its organizer, or the platform for an event no organizer owns).
-    async fn require_event(&self, who: &Principal, event: &str, access: Access) -> Result<Scope, AdminError> {
+    pub(super) async fn require_event(
+        &self,
+        who: &Principal,
+        event: &str,
+        access: Access,
+    ) -> Result<Scope, AdminError> {
         slug("event", event)?;
         let organizer = self.ports.store.get(&event_key(event)).await?;
         let organizer = organizer.as_deref().and_then(|o| std::str::from_utf8(o).ok());
@@ -105,8 +110,12 @@ pub struct ExportRow {
     pub place: Option<u64>,
     /// Its line number (the cursor of the next page starts after the last one).
     pub number: u64,
-    /// `confirmed` or `cancelled`.
-    #[cfg_attr(feature = "native", schema(value_type = String, pattern = "^(confirmed|cancelled)$"))]
+    /// `confirmed` (waiting), `offered` (holds an open offer), `booked`, `declined`, `lapsed`
+    /// (its offer expired) or `cancelled`.
+    #[cfg_attr(
+        feature = "native",
+        schema(value_type = String, pattern = "^(confirmed|offered|booked|declined|lapsed|cancelled)$")
+    )]
     pub status: &'static str,
     /// Tickets.
     pub tickets: u32,
@@ -132,6 +141,18 @@ pub struct ExportRow {
     pub confirmed: Option<String>,
     /// See [`ExportRow::created`].
     pub cancelled: Option<String>,
+    /// Its latest offer's number, if it had one.
+    pub offer: Option<u64>,
+    /// That offer's status: `open`, `taken`, `declined`, `expired` or `withdrawn`.
+    #[cfg_attr(feature = "native", schema(value_type = Option<String>))]
+    pub offer_status: Option<&'static str>,
+    /// When the offer was made, until when it holds, when it ended (RFC 3339).
+    #[cfg_attr(feature = "native", schema(format = DateTime))]
+    pub offered: Option<String>,
+    /// See [`ExportRow::offered`].
+    pub offer_expires: Option<String>,
+    /// See [`ExportRow::offered`].
+    pub offer_ended: Option<String>,
 }
 
 /// One page of an export: its rows, and the cursor of the next page (`None` at the end).
@@ -145,7 +166,7 @@ pub struct ExportPage {
     pub next: Option<u64>,
 }
 
-fn rfc3339(secs: u64) -> String {
+pub(super) fn rfc3339(secs: u64) -> String {
     humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
         .to_string()
 }
@@ -171,11 +192,26 @@ impl<S: Store> Admin<S> {
         let held: Vec<(u64, String)> =
             numbers.iter().zip(ids).filter_map(|(n, id)| Some((*n, String::from_utf8(id?).ok()?))).collect();
         let signup_keys: Vec<String> = held.iter().map(|(_, id)| keys::signup(event, id)).collect();
-        let records = store.get_many(&signup_keys).await?;
+        let records: Vec<Option<Signup>> = store
+            .get_many(&signup_keys)
+            .await?
+            .into_iter()
+            .map(|raw| raw.and_then(|v| serde_json::from_slice(&v).ok()))
+            .collect();
+        let offer_keys: Vec<String> =
+            records.iter().flatten().filter_map(|s| Some(keys::offer(event, s.offer?))).collect();
+        let mut offers: std::collections::HashMap<u64, Offer> = store
+            .get_many(&offer_keys)
+            .await?
+            .into_iter()
+            .filter_map(|raw| serde_json::from_slice::<Offer>(&raw?).ok())
+            .map(|o| (o.number, o))
+            .collect();
         let mut next_place = None;
         let mut signups = Vec::with_capacity(held.len());
-        for ((number, _), raw) in held.iter().zip(records) {
-            let Some(s) = raw.and_then(|v| serde_json::from_slice::<Signup>(&v).ok()) else { continue };
+        for ((number, _), record) in held.iter().zip(records) {
+            let Some(s) = record else { continue };
+            let offer = s.offer.and_then(|n| offers.remove(&n));
             let place = match s.status {
                 Status::Confirmed => {
                     let p = match next_place {
@@ -202,6 +238,11 @@ impl<S: Store> Admin<S> {
                 created: rfc3339(s.created),
                 confirmed: s.confirmed.map(rfc3339),
                 cancelled: s.cancelled.map(rfc3339),
+                offer: s.offer,
+                offer_status: offer.as_ref().map(|o| o.status.as_str()),
+                offered: offer.as_ref().map(|o| rfc3339(o.made)),
+                offer_expires: offer.as_ref().map(|o| rfc3339(o.expires)),
+                offer_ended: offer.as_ref().and_then(|o| o.ended).map(rfc3339),
             });
         }
         if let (Some(first), Some(last)) = (signups.first(), signups.last()) {
@@ -217,7 +258,7 @@ impl<S: Store> Admin<S> {
 }
 
 /// The CSV columns of an export.
-pub const CSV_HEADER: [&str; 13] = [
+pub const CSV_HEADER: [&str; 18] = [
     "place",
     "status",
     "tickets",
@@ -231,6 +272,11 @@ pub const CSV_HEADER: [&str; 13] = [
     "created",
     "confirmed",
     "cancelled",
+    "offer",
+    "offer_status",
+    "offered",
+    "offer_expires",
+    "offer_ended",
 ];
 
 pub use super::cells::neutral_cell;
@@ -257,6 +303,11 @@ pub fn csv_page(page: &ExportPage, header: bool) -> String {
             r.created.clone(),
             opt(&r.confirmed),
             opt(&r.cancelled),
+            r.offer.map(|n| n.to_string()).unwrap_or_default(),
+            r.offer_status.unwrap_or_default().to_owned(),
+            opt(&r.offered),
+            opt(&r.offer_expires),
+            opt(&r.offer_ended),
         ];
         let _ = w.write_record(row.iter().map(|c| neutral_cell(c).into_owned()));
     }
@@ -289,6 +340,11 @@ mod tests {
                 created: "2026-01-01T00:00:00Z".into(),
                 confirmed: None,
                 cancelled: None,
+                offer: None,
+                offer_status: None,
+                offered: None,
+                offer_expires: None,
+                offer_ended: None,
             }],
             next: None,
         };

@@ -42,6 +42,14 @@ pub enum AuditAction {
     /// Box-office staff signed a customer up (`kind` is `event`; `detail` says what came of
     /// it; who the customer is stays out of the log).
     StaffSignup,
+    /// Freed seats were reported (`kind` is `event`; `detail` says how many and which offers
+    /// came of them, by number).
+    ReleaseSeats,
+    /// Staff offered seats to one signup (`kind` is `event`; `detail` names the offer).
+    MakeOffer,
+    /// An offer was reported taken or withdrawn by staff (`kind` is `event`; `detail` names
+    /// the offer and how it ended, and the offers its seats went on to).
+    EndOffer,
 }
 
 /// One audit record.

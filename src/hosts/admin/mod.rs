@@ -7,6 +7,7 @@
 
 pub mod blacklist;
 mod error;
+pub mod offers;
 pub mod organizers;
 pub mod principal;
 pub mod transfer;
@@ -130,6 +131,10 @@ fn api(
         .routes(routes!(blacklist::put_event, blacklist::get_event))
         .routes(routes!(waitlist::get_settings, waitlist::change_settings))
         .routes(routes!(waitlist::export))
+        .routes(routes!(offers::release))
+        .routes(routes!(offers::list, offers::make))
+        .routes(routes!(offers::taken))
+        .routes(routes!(offers::withdraw))
         .routes(routes!(blacklist::hash_email))
         .routes(routes!(blacklist::audit_log))
         .routes(routes!(organizers::create, organizers::list))

@@ -90,8 +90,9 @@ pub struct ExportQuery {
 
 /// Export an event's waitlist, a page at a time
 ///
-/// The confirmed (and since cancelled) signups of the event in line order, with place, status,
-/// tickets, name, e-mail, phone, staff note, language, account and times. Each call reads at
+/// The confirmed signups of the event in line order (and those since offered seats, booked,
+/// declined, lapsed or cancelled), with place, status, tickets, name, e-mail, phone, staff note,
+/// language, account, times, and their latest offer's number, status and times. Each call reads at
 /// most `limit` line numbers after `after`; pass `next` (JSON) or the `Doorman-Next` header
 /// (CSV) as `after` for the next page, until there is none. CSV cells that a spreadsheet would
 /// take for a formula get a leading `'`; the header row comes with the first page. The operator

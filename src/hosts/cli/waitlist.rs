@@ -28,6 +28,22 @@ pub enum WaitlistAction {
         /// The event.
         event: String,
     },
+    /// Report seats freed at an event (automatic mode): the longest waiting receive offers.
+    Release {
+        /// The event.
+        event: String,
+        /// Seats freed (1 to 10000).
+        #[arg(long)]
+        seats: i64,
+        /// Show who would receive offers, storing and sending nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// List an event's offers and how they stand.
+    Offers {
+        /// The event.
+        event: String,
+    },
 }
 
 pub(super) fn waitlist_cmd(action: WaitlistAction) -> Result<(), Failure> {
@@ -39,6 +55,30 @@ pub(super) fn waitlist_cmd(action: WaitlistAction) -> Result<(), Failure> {
             let path = format!("/v1/events/{}/waitlist", url_component(&event));
             let answer = runtime.block_on(client.call(http::Method::GET, &path, None)).map_err(fail)?;
             println!("{}", serde_json::to_string_pretty(&answer).unwrap_or_default());
+            Ok(())
+        }
+        WaitlistAction::Release { event, seats, dry_run } => {
+            let path = format!("/v1/events/{}/waitlist/release", url_component(&event));
+            let body = serde_json::json!({ "seats": seats, "dry_run": dry_run });
+            let answer =
+                runtime.block_on(client.call(http::Method::POST, &path, Some(body))).map_err(fail)?;
+            println!("{}", serde_json::to_string_pretty(&answer).unwrap_or_default());
+            Ok(())
+        }
+        WaitlistAction::Offers { event } => {
+            let mut offers = Vec::new();
+            let mut after = 0u64;
+            loop {
+                let path =
+                    format!("/v1/events/{}/waitlist/offers?after={after}&limit=500", url_component(&event));
+                let page = runtime.block_on(client.call(http::Method::GET, &path, None)).map_err(fail)?;
+                offers.extend(page["offers"].as_array().cloned().unwrap_or_default());
+                match page["next"].as_u64() {
+                    Some(n) if n > after => after = n,
+                    _ => break,
+                }
+            }
+            println!("{}", serde_json::to_string_pretty(&offers).unwrap_or_default());
             Ok(())
         }
         WaitlistAction::Export { event, format, page } => {

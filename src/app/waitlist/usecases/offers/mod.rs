@@ -36,6 +36,8 @@ use crate::ports::store::{SetItem, Store, StoreError};
 pub const LOCK_LEASE: Duration = Duration::from_secs(60);
 /// How long a report waits for another one's lock before it answers "busy".
 pub const LOCK_WAIT: Duration = Duration::from_secs(10);
+/// How often native hosts end the offers whose time ran out ([`Waitlist::expire_offers`]).
+pub const EXPIRY_SWEEP_EVERY: Duration = Duration::from_secs(60);
 /// Line numbers read at once while choosing.
 const PAGE: u64 = 256;
 /// Offers the expiry sweep reads at once per event.
