@@ -18,6 +18,8 @@ use doorman::core::email::canonicalize;
 use doorman::core::email_hash::EmailHasher;
 use doorman::core::forwarding::ClientFacts;
 use doorman::core::policy::Policy;
+use doorman::core::waitlist::offer::{Offer, OfferOrigin, OfferStatus};
+use doorman::core::waitlist::{keys, Lang, Mode, Signup, Status};
 use doorman::hosts::layer::{Doorman as Layered, DoormanLayer};
 use doorman::hosts::metrics::Metrics;
 use doorman::hosts::proxy::forward::{ForwardService, Forwarder};
@@ -74,6 +76,14 @@ struct Seed {
     waitlist: Option<String>,
     /// A pending signup of ada@example.com, as `event.id`.
     signup: Option<String>,
+    /// With `waitlist`: the event's mode (`automatic` gets a link template too).
+    mode: Option<String>,
+    /// An open offer, as `event.number`: its signup (bob@example.com, 2 tickets, first in line)
+    /// holds it.
+    offer: Option<String>,
+    /// A confirmed signup waiting in line (cy@example.com, 2 tickets) after any offered one,
+    /// as `event.id`.
+    waiting: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -282,7 +292,8 @@ impl Runtime {
 
 /// Fills in the waitlist's tokens, signed with [`LINK_KEY`]: `{csrf_cookie}` and `{csrf}` (the
 /// CSRF cookie and the form token of a signed-out visitor), `{confirm:EVENT.ID}`,
-/// `{manage:EVENT.ID}`, `{expired_confirm:EVENT.ID}`.
+/// `{manage:EVENT.ID}`, `{expired_confirm:EVENT.ID}`, `{offer:EVENT.NUMBER}` and
+/// `{expired_offer:EVENT.NUMBER}` (an offer's code).
 fn tokens(text: &str) -> String {
     use doorman::core::waitlist::link::Kind;
     let signer = doorman::app::secrets::link_signer(LINK_KEY.as_bytes()).unwrap();
@@ -294,6 +305,8 @@ fn tokens(text: &str) -> String {
         ("confirm", Kind::Confirm, far),
         ("manage", Kind::Manage, far),
         ("expired_confirm", Kind::Confirm, 1_000_000),
+        ("offer", Kind::Offer, far),
+        ("expired_offer", Kind::Offer, 1_000_000),
     ] {
         let open = format!("{{{name}:");
         while let Some(start) = out.find(&open) {
@@ -312,7 +325,7 @@ pub(crate) fn request(case: &Case, n: usize) -> http::Request<Bytes> {
 fn build(r: &CaseRequest, n: usize) -> http::Request<Bytes> {
     let mut builder = http::Request::builder()
         .method(r.method.as_str())
-        .uri(format!("http://shop.example{}", r.path))
+        .uri(format!("http://shop.example{}", tokens(&r.path)))
         .header("host", "shop.example");
     for (name, value) in &r.headers {
         builder = builder.header(name.as_str(), tokens(value));
@@ -326,40 +339,79 @@ pub(crate) async fn seed(case: &Case, redis: &mut redis::aio::ConnectionManager,
     let hasher = EmailHasher::hmac(HASH_KEY.as_bytes()).unwrap();
     for s in &case.before {
         if let Some(event) = &s.waitlist {
+            let automatic = s.mode.as_deref() == Some("automatic");
             let settings = doorman::core::waitlist::WaitlistSettings {
                 sold_out: true,
                 active: true,
+                mode: if automatic { Mode::Automatic } else { Mode::Manual },
+                offer_link: automatic.then(|| "/echo/{event}/claim?offer={code}".to_owned()),
                 ..doorman::core::waitlist::WaitlistSettings::new(event)
             };
             let key = doorman::core::waitlist::keys::settings(event);
             store.set(&key, &serde_json::to_vec(&settings).unwrap(), None).await.unwrap();
             continue;
         }
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+        let person = |event: &str, id: &str, email: &str, status: Status, seq: Option<u64>| Signup {
+            id: id.into(),
+            event: event.into(),
+            email: email.into(),
+            name: "Ada".into(),
+            phone: None,
+            tickets: 2,
+            lang: Lang::En,
+            account: None,
+            status,
+            created: now,
+            expires: now + 3600,
+            confirmed: seq.map(|_| now),
+            cancelled: None,
+            seq,
+            box_office: false,
+            box_office_address: false,
+            note: None,
+            offer: None,
+        };
+        let put = |key: String, value: Vec<u8>| async move { store.set(&key, &value, None).await.unwrap() };
         if let Some(signup) = &s.signup {
-            use doorman::core::waitlist::{keys, Lang, Signup, Status};
             let (event, id) = signup.split_once('.').unwrap();
-            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
-            let record = Signup {
-                id: id.into(),
+            let record = person(event, id, "ada@example.com", Status::Pending, None);
+            put(keys::signup(event, id), serde_json::to_vec(&record).unwrap()).await;
+            continue;
+        }
+        if let Some(offer) = &s.offer {
+            let (event, number) = offer.split_once('.').unwrap();
+            let number: u64 = number.parse().unwrap();
+            let id = "offered0000000000000000";
+            let mut record = person(event, id, "bob@example.com", Status::Offered, Some(1));
+            record.offer = Some(number);
+            let offer = Offer {
+                number,
                 event: event.into(),
-                email: "ada@example.com".into(),
-                name: "Ada".into(),
-                phone: None,
+                signup: id.into(),
+                seq: 1,
                 tickets: 2,
-                lang: Lang::En,
-                account: None,
-                status: Status::Pending,
-                created: now,
+                status: OfferStatus::Open,
+                origin: OfferOrigin::Automatic,
+                made: now,
                 expires: now + 3600,
-                confirmed: None,
-                cancelled: None,
-                seq: None,
-                box_office: false,
-                box_office_address: false,
-                note: None,
-                offer: None,
+                ended: None,
+                link: Some(format!("http://shop.example/echo/{event}/claim?offer=x")),
+                text: None,
             };
-            store.set(&keys::signup(event, id), &serde_json::to_vec(&record).unwrap(), None).await.unwrap();
+            put(keys::signup(event, id), serde_json::to_vec(&record).unwrap()).await;
+            put(keys::line_entry(event, 1), id.as_bytes().to_vec()).await;
+            put(keys::offer(event, number), serde_json::to_vec(&offer).unwrap()).await;
+            put(keys::offer_counter(event), number.to_string().into_bytes()).await;
+            put(keys::line_counter(event), b"1".to_vec()).await;
+            continue;
+        }
+        if let Some(waiting) = &s.waiting {
+            let (event, id) = waiting.split_once('.').unwrap();
+            let record = person(event, id, "cy@example.com", Status::Confirmed, Some(2));
+            put(keys::signup(event, id), serde_json::to_vec(&record).unwrap()).await;
+            put(keys::line_entry(event, 2), id.as_bytes().to_vec()).await;
+            put(keys::line_counter(event), b"2".to_vec()).await;
             continue;
         }
         if let Some(event) = &s.event {
