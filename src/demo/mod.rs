@@ -143,8 +143,16 @@ fn map_events(admin: SocketAddr, token: &str) -> Result<String, Failure> {
                 .await
                 .map_err(|e| Failure::Runtime(format!("cannot map demo event {}: {e}", event.id)))?;
             if event.seats_left == 0 {
-                // Sold out: its waitlist is open, as an organizer's admin would set it.
-                let body = serde_json::json!({ "sold_out": true, "active": true, "title": event.title });
+                // Sold out: its waitlist is open, as an organizer's admin would set it, in
+                // automatic mode: freed seats go to the longest waiting, whose offers hold an hour.
+                let body = serde_json::json!({
+                    "sold_out": true,
+                    "active": true,
+                    "title": event.title,
+                    "mode": "automatic",
+                    "offer_hours": 1,
+                    "offer_link": "/events/{event}?offer={code}",
+                });
                 client
                     .call(http::Method::PATCH, &format!("/v1/events/{}/waitlist", event.id), Some(body))
                     .await
@@ -258,6 +266,11 @@ pub fn run(listen: &str, admin_listen: &str, data_dir: Option<PathBuf>) -> Resul
          sign in at /login first to see it under /waitlist/mine; the mails land as .eml files):\n\
          \x20 http://{public}/events/summer-gala\n\
          \x20 ls {data}/outbox\n\n\
+         Free seats at the Summer Gala: the longest waiting confirmed signups get an offer mail with\n\
+         a link to book and one to decline; a declined offer, or one unanswered for an hour, passes on:\n\
+         \x20 {exe} waitlist release summer-gala --seats 2 --dry-run   (who would get them)\n\
+         \x20 {exe} waitlist release summer-gala --seats 2\n\
+         \x20 {exe} waitlist offers summer-gala\n\n\
          Box office: sign in as City Arts Society's staff, then sign a walk-in customer up with the\n\
          box-office address and a note (staff see the note, customers never do):\n\
          \x20 http://{public}/waitlist/staff?event=summer-gala\n\

@@ -558,3 +558,69 @@ async fn in_a_real_browser_box_office_staff_sign_a_walk_in_up_with_a_note_only_s
     assert!(status.contains("Confirmed") && !status.contains("Pays cash"), "{status}");
     browser.quit().await;
 }
+
+/// Waits for the `n`-th mail of the outbox and answers the first link in it that starts with
+/// `prefix` (after the shop's address).
+async fn demo_mail_link(demo: &Demo, n: usize, prefix: &str) -> String {
+    let prefix = format!("{}{prefix}", demo.shop);
+    for _ in 0..100 {
+        if let Some(mail) = demo_mails(demo).get(n - 1) {
+            let start = mail.find(&prefix).unwrap_or_else(|| panic!("no {prefix} link in {mail}"));
+            return mail[start..].chars().take_while(|c| !c.is_whitespace()).collect();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("mail {n} never arrived in {}", demo.data.display());
+}
+
+#[tokio::test]
+async fn in_a_real_browser_freed_seats_reach_the_longest_waiting_who_declines_and_they_pass_on() {
+    let demo = Demo::start();
+    let browser = support::browser::Browser::start().await;
+    // Two customers join the Summer Gala's waitlist and confirm, Ada first.
+    for (n, (email, name)) in
+        [("ada@example.com", "Ada Lovelace"), ("bob@example.com", "Bob Stone")].iter().enumerate()
+    {
+        browser.goto(&format!("{}/waitlist/summer-gala", demo.shop)).await;
+        let form = browser.wait_for_text("the form", |t| t.contains("Number of tickets")).await;
+        assert!(
+            form.contains("they are offered by e-mail"),
+            "the form says what automatic mode does: {form}"
+        );
+        browser.fill("input[name=email]", email).await;
+        browser.fill("input[name=name]", name).await;
+        browser.fill("input[name=tickets]", "2").await;
+        browser.mark_page().await;
+        browser.click("button[type=submit]").await;
+        browser.wait_for_new_page().await;
+        browser.wait_for_text("the answer", |t| t.contains("Check your mail")).await;
+        let link = demo_link(&demo, 2 * n + 1, "confirm").await;
+        browser.goto(&link).await;
+        browser.wait_for_text("the confirmation page", |t| t.contains("Confirm my place")).await;
+        browser.mark_page().await;
+        browser.click("button[type=submit]").await;
+        browser.wait_for_new_page().await;
+        browser.wait_for_text("the place", |t| t.contains(&format!("Your place in line: {}", n + 1))).await;
+    }
+    // The box office frees two seats, as the banner says: first the warning, then the offers.
+    let dry = demo.cli_output(&["waitlist", "release", "summer-gala", "--seats", "2", "--dry-run"]);
+    assert!(dry.contains("ada@example.com") && !dry.contains("bob@example.com"), "{dry}");
+    demo.cli(&["waitlist", "release", "summer-gala", "--seats", "2"]);
+    // Mails: two confirmations and two "on the list", then Ada's offer.
+    let decline = demo_mail_link(&demo, 5, "/waitlist/offer?c=").await;
+    assert!(demo_mails(&demo)[4].contains("2 tickets for Summer Gala Night are free for you"));
+    browser.goto(&decline).await;
+    let offer = browser.wait_for_text("the offer page", |t| t.contains("Decline the offer")).await;
+    assert!(offer.contains("Book my tickets") && offer.contains("UTC"), "{offer}");
+    browser.mark_page().await;
+    browser.click("button[type=submit]").await;
+    browser.wait_for_new_page().await;
+    browser.wait_for_text("the answer", |t| t.contains("You declined the offer")).await;
+    // Her seats went on to Bob at once.
+    let bobs = demo_mail_link(&demo, 6, "/waitlist/offer?c=").await;
+    assert!(demo_mails(&demo)[5].contains("bob@example.com"), "Bob's offer");
+    assert_ne!(bobs, decline);
+    let offers = demo.cli_output(&["waitlist", "offers", "summer-gala"]);
+    assert!(offers.contains("\"declined\"") && offers.contains("\"open\""), "{offers}");
+    browser.quit().await;
+}
