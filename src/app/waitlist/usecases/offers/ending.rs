@@ -62,6 +62,15 @@ impl<S: Store + Clone> Waitlist<S> {
             items.push(item(keys::line_head(event), head.min(offer.seq).to_string().into_bytes(), None));
         }
         items.push(item(keys::signup(event, &signup.id), encode(&signup)?, None));
+        let passes_on = matches!(how, Ending::Declined | Ending::Expired)
+            && settings.mode == Mode::Automatic
+            && settings.active;
+        if passes_on {
+            // The seats are held in the same write that ends the offer: if passing them on
+            // fails or the node dies now, the next report or ending hands them out.
+            let held = self.held(event).await? + offer.tickets;
+            items.push(item(keys::seat_pool(event), held.to_string().into_bytes(), None));
+        }
         store.set_many(&items).await?;
         if !steps.is_empty() {
             store.increment_many(&steps).await?;
@@ -72,12 +81,9 @@ impl<S: Store + Clone> Waitlist<S> {
                 .delete_many(&[keys::address_signup(event, &address), keys::address_claim(event, &address)])
                 .await?;
         }
-        let passes_on = matches!(how, Ending::Declined | Ending::Expired)
-            && settings.mode == Mode::Automatic
-            && settings.active;
         let passed_on = if passes_on {
             let held = self.held(event).await?;
-            let choice = self.choose(event, &settings, held + offer.tickets, blacklist).await?;
+            let choice = self.choose(event, &settings, held, blacklist).await?;
             let numbers = self.make_offers(event, &settings, &choice).await?;
             self.notices(&choice, &settings, Some(&numbers))
         } else {

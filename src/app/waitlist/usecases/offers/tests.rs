@@ -215,3 +215,102 @@ fn staff_offer_one_signup_with_their_own_link_and_text_in_either_mode() {
         assert_eq!(w.offer_to("gala", "nobody", staff).await.unwrap(), Err(OfferRefused::NotFound("signup")));
     });
 }
+
+/// The test kit's store, failing every call once a write ends an offer as declined: a node that
+/// dies right after the customer's decline was stored.
+#[derive(Clone)]
+struct DiesAfterDecline(crate::testkit::MemoryStore, std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl DiesAfterDecline {
+    fn check(&self) -> Result<(), crate::ports::store::StoreError> {
+        if self.1.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(crate::ports::store::StoreError::Unavailable("the node died".into()));
+        }
+        Ok(())
+    }
+}
+
+impl Store for DiesAfterDecline {
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.check()?;
+        self.0.ping().await
+    }
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.check()?;
+        self.0.get(key).await
+    }
+    async fn set(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<(), StoreError> {
+        self.check()?;
+        self.0.set(key, value, ttl).await
+    }
+    async fn set_many(&self, items: &[SetItem]) -> Result<(), StoreError> {
+        self.check()?;
+        self.0.set_many(items).await?;
+        if items.iter().any(|i| String::from_utf8_lossy(&i.value).contains("\"status\":\"declined\"")) {
+            self.1.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+        Ok(())
+    }
+    async fn delete(&self, key: &str) -> Result<bool, StoreError> {
+        self.check()?;
+        self.0.delete(key).await
+    }
+    async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        self.check()?;
+        self.0.get_many(keys).await
+    }
+    async fn claim(&self, key: &str, ttl: Option<Duration>) -> Result<bool, StoreError> {
+        self.check()?;
+        self.0.claim(key, ttl).await
+    }
+    async fn exists_many(&self, keys: &[String]) -> Result<Vec<bool>, StoreError> {
+        self.check()?;
+        self.0.exists_many(keys).await
+    }
+    async fn increment(&self, key: &str, by: i64, ttl: Option<Duration>) -> Result<i64, StoreError> {
+        self.check()?;
+        self.0.increment(key, by, ttl).await
+    }
+    async fn add_members(&self, adds: &[(String, Vec<u8>)]) -> Result<(), StoreError> {
+        self.check()?;
+        self.0.add_members(adds).await
+    }
+    async fn scan_page(
+        &self,
+        prefix: &str,
+        cursor: &str,
+        count: usize,
+    ) -> Result<crate::ports::store::ScanPage, StoreError> {
+        self.check()?;
+        self.0.scan_page(prefix, cursor, count).await
+    }
+}
+
+#[test]
+fn seats_of_a_decline_whose_pass_on_died_go_with_the_next_report() {
+    let site = site();
+    site.automatic(Fit::Strict);
+    let (ada, bob) = (site.in_line("ada@example.com", None, 2), site.in_line("bob@example.com", None, 2));
+    block_on(async {
+        site.waitlist.release("gala", 2, false, None).await.unwrap().unwrap();
+        let code = site.waitlist.offer_code(&site.waitlist.offer_record("gala", 1).await.unwrap().unwrap());
+        let dead = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let store = DiesAfterDecline(site.rig.store.clone(), dead.clone());
+        let mut ports =
+            crate::app::Ports::new(store, std::sync::Arc::new(crate::testkit::InstantTasks::default()));
+        ports.clock = site.rig.ports().clock;
+        let config =
+            crate::app::waitlist::WaitlistConfig::new("https://shop.example", "Shop <waitlist@shop.example>");
+        let signer = crate::core::waitlist::link::Signer::new(&[7u8; 32]).unwrap();
+        let node = Waitlist::new(config, signer, Default::default(), None, ports);
+        assert!(node.decline_by_code(&code, None).await.is_err(), "the node died passing the seats on");
+        assert_eq!(site.record(&ada).status, Status::Declined, "the decline itself was stored");
+        assert_eq!(site.record(&bob).status, Status::Confirmed, "nothing passed on yet");
+        // The dead node's lock lapses after its lease; the next report, on a live node, hands
+        // out Ada's two seats with its own one.
+        site.rig.clock.advance(LOCK_LEASE);
+        let r = site.waitlist.release("gala", 1, false, None).await.unwrap().unwrap();
+        assert_eq!((r.held_before, ids(&r)), (2, vec![bob.id.as_str()]));
+        assert_eq!(r.seats_returned, 1);
+    });
+}
