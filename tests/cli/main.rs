@@ -453,15 +453,7 @@ fn demo_mails(demo: &Demo) -> Vec<String> {
 
 /// Waits for the `n`-th mail of the outbox and answers the first link in it to `what`.
 async fn demo_link(demo: &Demo, n: usize, what: &str) -> String {
-    let prefix = format!("{}/waitlist/{what}?t=", demo.shop);
-    for _ in 0..100 {
-        if let Some(mail) = demo_mails(demo).get(n - 1) {
-            let start = mail.find(&prefix).unwrap_or_else(|| panic!("no {what} link in {mail}"));
-            return mail[start..].chars().take_while(|c| !c.is_whitespace()).collect();
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("mail {n} never arrived in {}", demo.data.display());
+    demo_mail_link(demo, n, &format!("/waitlist/{what}?t=")).await
 }
 
 #[tokio::test]
