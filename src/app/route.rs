@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use http::request::Parts;
 use http::{HeaderMap, Method, StatusCode};
 
-use super::blacklist::{Blacklist, Classified, Ticket};
+use super::blacklist::{self, Blacklist, Classified};
 use super::step::Step;
 use super::waitlist::web::Route;
 use super::waitlist::Waitlist;
@@ -26,6 +26,23 @@ pub enum Action {
     /// A backend event page that may get the waitlist button (this event's). Hosts that cannot
     /// rewrite a streaming answer forward it untouched instead of running it.
     EventPage(String),
+    /// The backend's claim route, where an offer's link lands: its code is checked first.
+    Claim(crate::core::waitlist::claim::ClaimTarget),
+}
+
+/// What the tier needs back with the backend's answer to a request it let through
+/// ([`Step::Forward`]).
+#[derive(Debug)]
+pub enum Ticket {
+    /// A checkout: its timing and answer shape teach the blacklist's cover.
+    Checkout(blacklist::Ticket),
+    /// A claim of offer `number` of `event`: the backend's success answer marks it taken.
+    Claim {
+        /// The event.
+        event: String,
+        /// The offer.
+        number: u64,
+    },
 }
 
 /// Doorman's application: the features a policy turns on, behind one route table.
@@ -68,6 +85,9 @@ impl<S: Store + Clone> App<S> {
         if let Some(route) = self.waitlist.as_ref().and_then(|w| w.route(method, path)) {
             return Some(Action::Waitlist(route));
         }
+        if let Some(target) = self.waitlist.as_ref().and_then(|w| w.claim_target(path)) {
+            return Some(Action::Claim(target));
+        }
         if let Some(checkout) = self.blacklist.as_ref().and_then(|b| b.classify(method, path)) {
             return Some(Action::Checkout(checkout));
         }
@@ -97,6 +117,10 @@ impl<S: Store + Clone> App<S> {
             },
             // The button when the event's waitlist takes signups (one store read); a store that
             // fails means no button: the page is the backend's, as without Doorman.
+            Action::Claim(target) => match &self.waitlist {
+                Some(w) => w.claim(target, head, body).await,
+                None => Step::refuse(StatusCode::INTERNAL_SERVER_ERROR, true),
+            },
             Action::EventPage(event) => {
                 let Some(w) = &self.waitlist else { return Step::Pass };
                 match w.button(&event, &head.headers).await.and_then(|b| w.rewriter(b)) {
@@ -109,8 +133,20 @@ impl<S: Store + Clone> App<S> {
 
     /// Reports the backend's answer to a request forwarded after [`Step::Forward`].
     pub fn forwarded(&self, ticket: Ticket, status: StatusCode, headers: &HeaderMap) {
-        if let Some(b) = &self.blacklist {
-            b.forwarded(ticket, status, headers);
+        match ticket {
+            Ticket::Checkout(t) => {
+                if let Some(b) = &self.blacklist {
+                    b.forwarded(t, status, headers);
+                }
+            }
+            Ticket::Claim { event, number } => self.claimed(event, number, status),
+        }
+    }
+
+    /// The backend answered a claim: a success marks the offer taken, in the background.
+    fn claimed(&self, event: String, number: u64, status: StatusCode) {
+        if let Some(w) = &self.waitlist {
+            w.claimed(event, number, status);
         }
     }
 
@@ -123,8 +159,13 @@ impl<S: Store + Clone> App<S> {
         headers: &HeaderMap,
         head_at: std::time::Duration,
     ) {
-        if let Some(b) = &self.blacklist {
-            b.forwarded_at(ticket, status, headers, head_at);
+        match ticket {
+            Ticket::Checkout(t) => {
+                if let Some(b) = &self.blacklist {
+                    b.forwarded_at(t, status, headers, head_at);
+                }
+            }
+            Ticket::Claim { event, number } => self.claimed(event, number, status),
         }
     }
 

@@ -3,7 +3,7 @@
 use bytes::Bytes;
 use http::{Response, StatusCode};
 
-use crate::app::blacklist::Ticket;
+use crate::app::route::Ticket;
 use crate::app::waitlist::button::PageRewriter;
 use crate::core::error_page::error_response;
 
@@ -11,7 +11,7 @@ use crate::core::error_page::error_response;
 #[derive(Debug)]
 pub enum Step {
     /// Forward the request with exactly these body bytes, then report the backend's answer
-    /// with [`crate::app::App::forwarded`] and `ticket` (a checkout).
+    /// with [`crate::app::App::forwarded`] and `ticket` (a checkout, a claim).
     Forward {
         /// The whole body, as received.
         body: Bytes,

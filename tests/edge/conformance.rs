@@ -164,6 +164,7 @@ pub(crate) fn policy_text(case: &Case, backend: &str, redis_url: &str) -> String
          [[blacklist.checkout]]\nroute = \"POST /echo/{{event}}/checkout\"\nredirect = \"/echo/{{event}}\"\n\
          [[blacklist.checkout]]\nroute = \"POST /redirecting/{{event}}/checkout\"\nredirect = \"/redirecting/{{event}}\"\n\
          [waitlist]\npublic_url = \"http://shop.example\"\nfrom = \"Shop <waitlist@shop.example>\"\n\
+         event_page = \"/echo/{{event}}\"\nclaim_route = \"GET /echo/{{event}}/claim\"\n\
          [waitlist.button]\nroute = \"GET /page/{{event}}\"\nselector = \"#tickets\"\nplace = \"append\"\n",
         policy(backend, "", "host = \"backend\"\n"),
         case.blacklist,

@@ -104,7 +104,7 @@ impl Shop {
              session_algorithm = \"ES256\"\nsession_key_file = \"{KEYS}/es256.pub\"\nsession_issuer = \"shop\"\n\
              [[blacklist.checkout]]\nroute = \"POST /echo/{{event}}/checkout\"\nredirect = \"/echo/{{event}}\"\n\
              [waitlist]\npublic_url = \"{PUBLIC_URL}\"\nfrom = \"Test Shop <waitlist@shop.test>\"\n\
-             event_page = \"/echo/{{event}}\"\n{mail}",
+             event_page = \"/echo/{{event}}\"\nclaim_route = \"GET /echo/{{event}}/claim\"\n{mail}",
             policy(&backend.url(), "", "")
         );
         let mut env = env.to_vec();

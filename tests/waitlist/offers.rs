@@ -83,8 +83,8 @@ pub async fn freed_seats_are_offered_in_line_order_and_a_declined_offer_passes_o
     let offer = offers_to(&mails, "ada@example.com").pop().expect("Ada's offer mail");
     assert!(offer.text.contains("2 tickets for The gala night are free for you"), "{}", offer.text);
     assert!(offer.text.contains(" UTC"), "the deadline: {}", offer.text);
-    let claim = link(&offer, &format!("{PUBLIC_URL}/echo/gala/claim?offer="));
-    assert!(claim.len() > 40, "the claim link carries the signed code: {claim}");
+    let adas_claim = link(&offer, &format!("{PUBLIC_URL}/echo/gala/claim?offer="));
+    assert!(adas_claim.len() > 40, "the claim link carries the signed code: {adas_claim}");
 
     // Ada opens the decline link: the offer, its booking link and a button; nothing changes yet.
     let decline = link(&offer, &format!("{PUBLIC_URL}/waitlist/offer?c="));
@@ -112,10 +112,35 @@ pub async fn freed_seats_are_offered_in_line_order_and_a_declined_offer_passes_o
     let forged = shop.post(&mut ada, "/waitlist/offer/decline", &[("c", &format!("{code}x"))]).await;
     assert_eq!(forged.status, 404);
 
-    // The backend reports Bob's booking; Cy's seat comes from a report of one.
-    let (status, taken) = shop.admin("POST", "/v1/events/gala/waitlist/offers/2/taken", "").await;
-    assert_eq!((status, taken["offer"]["status"].as_str()), (200, Some("taken")), "{taken}");
+    // Bob follows his link: Doorman checks the code on the backend's claim route, lets him
+    // through, and the backend's answer marks the offer taken.
+    let bobs = offers_to(&mails, "bob@example.com").pop().unwrap();
+    let claim = link(&bobs, &format!("{PUBLIC_URL}/echo/gala/claim?offer="));
+    let mut bob = Jar::default();
+    let through = shop.get(&mut bob, &claim).await;
+    assert_eq!(through.status, 200, "the backend's booking page: {}", through.html);
+    let mut taken = false;
+    for _ in 0..50 {
+        let (_, offers) = shop.admin("GET", "/v1/events/gala/waitlist/offers", "").await;
+        taken = offers["offers"][1]["status"] == "taken";
+        if taken {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(taken, "the backend's success marks the offer taken");
+    let requests = shop.backend_requests();
+    let replay = shop.get(&mut bob, &claim).await;
+    assert_eq!(
+        (replay.status, replay.headers["location"].to_str().unwrap()),
+        (303, "/echo/gala"),
+        "a used code"
+    );
+    let forged = shop.get(&mut bob, &format!("{claim}x")).await;
+    assert_eq!(forged.status, 303);
+    assert_eq!(shop.backend_requests(), requests, "neither reached the backend");
     assert_eq!(shop.admin("POST", "/v1/events/gala/waitlist/offers/2/taken", "").await.0, 409, "taken twice");
+    // Cy's seat comes from a report of one.
     assert_eq!(shop.admin("POST", "/v1/events/gala/waitlist/offers/99/taken", "").await.0, 404);
     let (_, one) = shop.admin("POST", "/v1/events/gala/waitlist/release", r#"{"seats": 1}"#).await;
     assert_eq!(one["offers"][0]["email"], "cy@example.com");
@@ -149,6 +174,9 @@ pub async fn freed_seats_are_offered_in_line_order_and_a_declined_offer_passes_o
     let (_, log) = shop.admin("GET", "/v1/audit", "").await;
     let text = log.to_string();
     assert!(text.contains("release_seats") && text.contains("end_offer"), "{text}");
+    // Ada's code, declined, no longer reaches the backend either.
+    let declined = shop.get(&mut ada, &adas_claim).await;
+    assert_eq!(declined.status, 303);
     for personal in ["ada@example.com", "bob@", "Ada Lovelace"] {
         assert!(!text.contains(personal), "{personal} in the audit log");
     }

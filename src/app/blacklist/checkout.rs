@@ -80,7 +80,10 @@ impl<S: Store + Clone> Blacklist<S> {
         });
         let (location, json) = match decision {
             CheckoutDecision::Forward => {
-                return Step::Forward { body: bytes, ticket: Ticket { route, body_done } }
+                return Step::Forward {
+                    body: bytes,
+                    ticket: crate::app::route::Ticket::Checkout(Ticket { route, body_done }),
+                }
             }
             CheckoutDecision::Block { location, json } => (location, json),
         };
@@ -269,7 +272,7 @@ mod tests {
         bed.block("mallory@example.com");
         // Forwarded checkouts that the backend answered after 80 ms each.
         for _ in 0..5 {
-            let Step::Forward { ticket, .. } =
+            let Step::Forward { ticket: crate::app::route::Ticket::Checkout(ticket), .. } =
                 bed.checkout("/events/gala/checkout", TestBody::whole("email=c%40d.org"))
             else {
                 panic!("forwarded")
@@ -285,7 +288,7 @@ mod tests {
             "the cover: one of the samples"
         );
         // A backend failure teaches nothing about how long a purchase takes.
-        let Step::Forward { ticket, .. } =
+        let Step::Forward { ticket: crate::app::route::Ticket::Checkout(ticket), .. } =
             bed.checkout("/events/gala/checkout", TestBody::whole("email=c%40d.org"))
         else {
             panic!("forwarded")

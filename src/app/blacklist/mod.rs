@@ -248,7 +248,7 @@ mod tests {
             .unwrap()
             .into_parts();
         let classified = b.classify(&Method::POST, "/events/gala/checkout").unwrap();
-        let Step::Forward { ticket, .. } =
+        let Step::Forward { ticket: crate::app::route::Ticket::Checkout(ticket), .. } =
             block_on(b.checkout(classified, &head, &mut TestBody::whole("n=1")))
         else {
             panic!("forwarded")

@@ -14,6 +14,7 @@
 //! `core::waitlist`; this tier adds the store, the clock and randomness.
 
 pub mod button;
+mod claim;
 pub mod compose;
 pub mod i18n;
 pub mod pages;
@@ -64,6 +65,8 @@ pub struct WaitlistConfig {
     /// Where the "Join the waitlist" button goes in the backend's event pages, if Doorman puts
     /// it in.
     pub button: Option<crate::core::waitlist::button::ButtonPlacement>,
+    /// The backend's claim route, where offers' codes are checked, if Doorman guards it.
+    pub claim: Option<crate::core::waitlist::claim::ClaimRoute>,
 }
 
 impl WaitlistConfig {
@@ -80,6 +83,7 @@ impl WaitlistConfig {
             per_client_per_10_minutes: 30,
             per_network_per_10_minutes: 3000,
             button: None,
+            claim: None,
         }
     }
 
@@ -89,6 +93,7 @@ impl WaitlistConfig {
         config.mount = w.mount.clone();
         config.event_page = w.event_page.clone();
         config.button = w.button.clone();
+        config.claim = w.claim.clone();
         config.per_address_per_hour = w.signups_per_address_per_hour;
         config.per_client_per_10_minutes = w.posts_per_client_per_10_minutes;
         config.per_network_per_10_minutes = w.posts_per_network_per_10_minutes;
@@ -141,6 +146,21 @@ impl<S> Waitlist<S> {
             );
         }
         None
+    }
+
+    /// A waitlist of its own over the same configuration, keys and ports, for work that
+    /// outlives the request (marking a claimed offer taken).
+    fn detached(&self) -> Self
+    where
+        S: Clone,
+    {
+        Self::new(
+            self.config.clone(),
+            self.signer.clone(),
+            self.rules,
+            self.session.clone(),
+            self.ports.clone(),
+        )
     }
 
     /// The configuration.

@@ -80,6 +80,8 @@ pub struct WaitlistPolicy {
     pub retry_after: Duration,
     /// Where Doorman inserts the "Join the waitlist" button into the backend's event pages.
     pub button: Option<crate::core::waitlist::button::ButtonPlacement>,
+    /// The backend's claim route, where Doorman checks offers' codes before forwarding.
+    pub claim: Option<crate::core::waitlist::claim::ClaimRoute>,
 }
 
 /// `[waitlist.mail]`: how the outbox's mail leaves.

@@ -34,6 +34,8 @@ pub struct RawWaitlist {
     pub posts_per_network_per_10_minutes: Option<u32>,
     pub mail: Option<RawMail>,
     pub button: Option<RawButton>,
+    pub claim_route: Option<String>,
+    pub claim_field: Option<String>,
 }
 
 /// `[waitlist.button]`

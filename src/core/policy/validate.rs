@@ -274,6 +274,32 @@ fn waitlist(src: &str, w: super::raw::RawWaitlist) -> Result<WaitlistPolicy, Pol
             Some(placement)
         }
     };
+    if w.claim_field.is_some() && w.claim_route.is_none() {
+        return Err(err("waitlist.claim_field", "set claim_route too (GET /events/{event}/claim)".into()));
+    }
+    let claim = match w.claim_route {
+        None => None,
+        Some(route) => {
+            let pattern =
+                RoutePattern::parse(&route).map_err(|e| err("waitlist.claim_route", e.to_string()))?;
+            let field = w.claim_field.as_deref().unwrap_or("offer");
+            let claim = crate::core::waitlist::claim::ClaimRoute::new(pattern, field).map_err(|e| {
+                let at = if e.starts_with("claim_field") {
+                    "waitlist.claim_field"
+                } else {
+                    "waitlist.claim_route"
+                };
+                err(at, e)
+            })?;
+            if w.event_page.is_none() {
+                return Err(err(
+                    "waitlist.claim_route",
+                    "set event_page too: a refused claim lands back on the event page".into(),
+                ));
+            }
+            Some(claim)
+        }
+    };
     let limit = |field: &str, v: Option<u32>, default: u32| match v.unwrap_or(default) {
         n @ 1..=10_000_000 => Ok(n),
         n => Err(err(&format!("waitlist.{field}"), format!("{n} is outside 1..=10000000"))),
@@ -289,6 +315,7 @@ fn waitlist(src: &str, w: super::raw::RawWaitlist) -> Result<WaitlistPolicy, Pol
         posts_per_client_per_10_minutes,
         posts_per_network_per_10_minutes,
         button,
+        claim,
         public_url,
         from,
         mount,
@@ -699,6 +726,22 @@ mod tests {
         );
         fails(&format!("{MIN}{w}mount = \"waitlist/\"\n"), "waitlist.mount", "not a path");
         fails(&format!("{MIN}{w}event_page = \"//evil.example/\"\n"), "waitlist.event_page", "not a path");
+        let claim = |c: &str| format!("{MIN}{w}event_page = \"/e/{{event}}\"\n{c}");
+        let ok = load(&claim("claim_route = \"GET /e/{event}/claim\"\nclaim_field = \"code\"\n")).unwrap();
+        assert!(ok.waitlist.unwrap().claim.is_some());
+        fails(&claim("claim_route = \"POST /e/{event}/claim\"\n"), "waitlist.claim_route", "GET");
+        fails(&claim("claim_route = \"GET /claim\"\n"), "waitlist.claim_route", "{event}");
+        fails(
+            &claim("claim_route = \"GET /e/{event}\"\nclaim_field = \"a b\"\n"),
+            "waitlist.claim_field",
+            "1 to 64",
+        );
+        fails(&claim("claim_field = \"code\"\n"), "waitlist.claim_field", "claim_route");
+        fails(
+            &format!("{MIN}{w}claim_route = \"GET /e/{{event}}/c\"\n"),
+            "waitlist.claim_route",
+            "event_page",
+        );
         fails(&format!("{MIN}{w}[waitlist.mail]\ntransport = \"smtp\"\n"), "waitlist.mail.host", "missing");
         fails(
             &format!("{MIN}{w}[waitlist.mail]\ntransport = \"pigeon\"\n"),

@@ -5,6 +5,7 @@
 //! `app::waitlist`; everything here takes time as an argument.
 
 pub mod button;
+pub mod claim;
 pub mod form;
 pub mod keys;
 pub mod lang;
