@@ -95,12 +95,16 @@ pub async fn reserve(store: &impl Store) -> Result<Reserved, StoreError> {
     Ok(Reserved(n.max(1) as u64))
 }
 
-/// Takes `k` consecutive message numbers at once (one increment); answers the first. For
-/// writes that queue several mails together.
-pub async fn reserve_many(store: &impl Store, k: u64) -> Result<Reserved, StoreError> {
+/// The counter step that takes `k` consecutive message numbers, for an `increment_many` that
+/// takes other numbers in the same round trip; [`reserved_from`] reads its result.
+pub fn reserve_step(k: u64) -> (String, i64) {
+    (COUNTER.to_owned(), k.max(1) as i64)
+}
+
+/// The first of the `k` numbers a [`reserve_step`] took, from the counter's new value `last`.
+pub fn reserved_from(last: i64, k: u64) -> Reserved {
     let k = k.max(1);
-    let last = store.increment(COUNTER, k as i64, None).await?.max(k as i64) as u64;
-    Ok(Reserved(last + 1 - k))
+    Reserved((last.max(k as i64) as u64) + 1 - k)
 }
 
 /// The write that queues `mail` under `number` at `now` (Unix ms): put it into the same

@@ -110,6 +110,9 @@ pub struct Waitlist<S> {
     ports: Ports<S>,
     /// Whether the host was found not to give client addresses (warned about once).
     no_client_warned: std::sync::atomic::AtomicBool,
+    /// Events this process has put on the expiry sweep's list already (one write per event
+    /// and process, not one per report).
+    offers_tracked: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 impl<S> Waitlist<S> {
@@ -123,7 +126,15 @@ impl<S> Waitlist<S> {
         session: Option<SessionVerifier>,
         ports: Ports<S>,
     ) -> Self {
-        Self { config, signer, rules, session, ports, no_client_warned: Default::default() }
+        Self {
+            config,
+            signer,
+            rules,
+            session,
+            ports,
+            no_client_warned: Default::default(),
+            offers_tracked: Default::default(),
+        }
     }
 
     /// The client's address for the per-network limit; `None` when the host gives none, and

@@ -139,19 +139,28 @@ impl Chooser {
         self.left == 0
     }
 
-    /// The verdict on the next waiting signup, which wants `tickets`; an offer takes its seats.
-    pub fn consider(&mut self, tickets: u32) -> Verdict {
+    /// The verdict on the next waiting signup, which wants `tickets`, without taking anything
+    /// (the caller checks the blacklist only for signups that would get seats or stop the line).
+    pub fn verdict(&self, tickets: u32) -> Verdict {
         if self.left == 0 {
-            return Verdict::Stop;
+            Verdict::Stop
+        } else if tickets <= self.left {
+            Verdict::Offer
+        } else {
+            match self.fit {
+                Fit::Strict => Verdict::Stop,
+                Fit::FirstFit => Verdict::Pass,
+            }
         }
-        if tickets <= self.left {
+    }
+
+    /// The verdict on the next waiting signup; an offer takes its seats.
+    pub fn consider(&mut self, tickets: u32) -> Verdict {
+        let verdict = self.verdict(tickets);
+        if verdict == Verdict::Offer {
             self.left -= tickets;
-            return Verdict::Offer;
         }
-        match self.fit {
-            Fit::Strict => Verdict::Stop,
-            Fit::FirstFit => Verdict::Pass,
-        }
+        verdict
     }
 }
 

@@ -226,7 +226,14 @@ impl<S: Store + Clone> Waitlist<S> {
     /// written (reports and staff offers; native hosts, whose stores can add members). An offer
     /// passed on at the edge is for an event an earlier offer put there.
     pub async fn track_offers(&self, event: &str) -> Result<(), StoreError> {
-        self.ports.store.add_members(&[(keys::OFFER_EVENTS.to_owned(), keys::event_member(event))]).await
+        if self.offers_tracked.lock().is_ok_and(|set| set.contains(event)) {
+            return Ok(());
+        }
+        self.ports.store.add_members(&[(keys::OFFER_EVENTS.to_owned(), keys::event_member(event))]).await?;
+        if let Ok(mut set) = self.offers_tracked.lock() {
+            set.insert(event.to_owned());
+        }
+        Ok(())
     }
 }
 

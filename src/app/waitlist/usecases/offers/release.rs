@@ -145,7 +145,10 @@ impl<S: Store + Clone> Waitlist<S> {
                 if chooser.done() {
                     break 'walk;
                 }
-                if self.listed(&signup, blacklist).await? {
+                // Passed over anyway (first fit): no blacklist lookup. Would get seats or would
+                // hold up the line (strict): a listed customer does neither.
+                if chooser.verdict(signup.tickets) != Verdict::Pass && self.listed(&signup, blacklist).await?
+                {
                     choice.skipped += 1;
                     waiting_seen = true;
                     continue;
@@ -244,8 +247,11 @@ impl<S: Store + Clone> Waitlist<S> {
         }
         let store = &self.ports.store;
         let k = chosen.len() as i64;
-        let last = store.increment(&keys::offer_counter(event), k, None).await?.max(k) as u64;
-        let first_mail = outbox::reserve_many(store, chosen.len() as u64).await?;
+        // The offers' numbers and their mails' in one round trip (one commit).
+        let steps = [(keys::offer_counter(event), k), outbox::reserve_step(k as u64)];
+        let taken = store.increment_many(&steps).await?;
+        let last = taken[0].max(k) as u64;
+        let first_mail = outbox::reserved_from(taken[1], k as u64);
         let now = self.now();
         let hours = staff.hours.unwrap_or(settings.offer_hours);
         let expires = now + u64::from(hours) * 3600;

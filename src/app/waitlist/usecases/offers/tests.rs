@@ -314,3 +314,19 @@ fn seats_of_a_decline_whose_pass_on_died_go_with_the_next_report() {
         assert_eq!(r.seats_returned, 1);
     });
 }
+
+#[test]
+fn a_blacklisted_head_that_wants_more_holds_up_no_one() {
+    let site = site();
+    site.automatic(Fit::Strict);
+    let blacklist = test_blacklist(site.rig.store.clone(), EmailHasher::PlainSha256, Lifecycle::Resident);
+    let (eve, bob) =
+        (site.in_line("eve@example.com", Some("eve"), 4), site.in_line("bob@example.com", None, 2));
+    block_on(async {
+        let key = entry_key(&Identity::Account("eve".into()), &Scope::Platform);
+        site.rig.store.set(&key, b"{}", None).await.unwrap();
+        let r = site.waitlist.release("gala", 2, false, Some(&blacklist)).await.unwrap().unwrap();
+        assert_eq!((ids(&r), r.skipped_blacklisted, r.seats_held), (vec![bob.id.as_str()], 1, 0));
+        assert_eq!(site.record(&eve).status, Status::Confirmed);
+    });
+}
