@@ -174,6 +174,25 @@ pub async fn freed_seats_are_offered_in_line_order_and_a_declined_offer_passes_o
     let (_, log) = shop.admin("GET", "/v1/audit", "").await;
     let text = log.to_string();
     assert!(text.contains("release_seats") && text.contains("end_offer"), "{text}");
+    // The message history: every mail of the event, its template and its fate.
+    let out = Command::new(binary())
+        .args(["waitlist", "history", "gala"])
+        .env("DOORMAN_ADMIN_URL", format!("http://{}", shop.doorman.admin))
+        .env("DOORMAN_ADMIN_TOKEN", TOKEN)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let history: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let history = history.as_array().unwrap();
+    let kinds = |template: &str| history.iter().filter(|m| m["template"] == template).count();
+    assert_eq!((kinds("confirm"), kinds("confirmed"), kinds("offer")), (3, 3, 3), "{history:?}");
+    let adas_offer =
+        history.iter().find(|m| m["template"] == "offer" && m["to"] == "ada@example.com").unwrap();
+    assert_eq!(
+        (adas_offer["status"].as_str(), adas_offer["channel"].as_str()),
+        (Some("sent"), Some("email"))
+    );
+    assert!(adas_offer["settled"].as_str().unwrap().ends_with('Z'));
     // Ada's code, declined, no longer reaches the backend either.
     let declined = shop.get(&mut ada, &adas_claim).await;
     assert_eq!(declined.status, 303);

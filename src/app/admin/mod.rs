@@ -9,6 +9,7 @@
 pub mod cells;
 mod entries;
 mod events;
+pub mod history;
 mod log;
 pub mod offers;
 pub mod organizers;

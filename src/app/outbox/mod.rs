@@ -83,6 +83,25 @@ pub struct Item {
     /// When it was queued (Unix ms; 0 for messages queued before this was kept).
     #[serde(default)]
     pub queued_at: u64,
+    /// Where the sender notes the message's fate once it is settled (a [`Settled`]), if
+    /// anywhere: the waitlist's message history.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// A settled message's fate, as the sender notes it under its item's [`Item::note`] key (kept
+/// after the item itself expires).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settled {
+    /// `sent` or `failed`.
+    pub state: State,
+    /// When (Unix ms).
+    pub at: u64,
+    /// Attempts made.
+    pub attempts: u32,
+    /// Why it failed, if it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// A message's number, reserved before it is written.
@@ -110,6 +129,12 @@ pub fn reserved_from(last: i64, k: u64) -> Reserved {
 /// The write that queues `mail` under `number` at `now` (Unix ms): put it into the same
 /// `set_many` as the state it belongs to.
 pub fn queue_item(number: Reserved, mail: Mail, now: u64) -> SetItem {
-    let item = Item { mail, state: State::Queued, attempts: 0, next_at: 0, error: None, queued_at: now };
+    queue_noted(number, mail, now, None)
+}
+
+/// [`queue_item`] for a message whose fate the sender notes under `note` once it is settled.
+pub fn queue_noted(number: Reserved, mail: Mail, now: u64, note: Option<String>) -> SetItem {
+    let item =
+        Item { mail, state: State::Queued, attempts: 0, next_at: 0, error: None, queued_at: now, note };
     SetItem { key: item_key(number.0), value: serde_json::to_vec(&item).unwrap_or_default(), ttl: None }
 }

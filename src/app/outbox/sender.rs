@@ -15,12 +15,12 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use super::{
-    item_key, later, lease_key, Item, State, BATCH, COUNTER, HEAD, KEEP_SETTLED, LEASE, MAX_AGE,
+    item_key, later, lease_key, Item, Settled, State, BATCH, COUNTER, HEAD, KEEP_SETTLED, LEASE, MAX_AGE,
     MAX_ATTEMPTS, REACH,
 };
 use crate::ports::clock::Clock;
 use crate::ports::mail::{MailError, Mailer};
-use crate::ports::store::{Store, StoreError};
+use crate::ports::store::{SetItem, Store, StoreError};
 
 /// How long a number reserved but not yet written holds the head before it is set aside
 /// (writers take the number just before writing; this covers a slow write).
@@ -479,7 +479,14 @@ impl<S: Store> Sender<S> {
         };
         let settled = attempted.fate == Fate::Settled;
         let value = serde_json::to_vec(&item).map_err(|e| StoreError::Failed(e.to_string()))?;
-        self.store.set(&item_key(n), &value, settled.then_some(KEEP_SETTLED)).await?;
+        let mut writes = vec![SetItem { key: item_key(n), value, ttl: settled.then_some(KEEP_SETTLED) }];
+        if let Some(note) = item.note.clone().filter(|_| settled) {
+            let fate =
+                Settled { state: item.state, at: now, attempts: item.attempts, error: item.error.clone() };
+            let value = serde_json::to_vec(&fate).map_err(|e| StoreError::Failed(e.to_string()))?;
+            writes.push(SetItem { key: note, value, ttl: None });
+        }
+        self.store.set_many(&writes).await?;
         if !settled {
             // Free it for the next attempt; its `next_at` keeps everyone off until then. A lease
             // taken for a settled message is left to expire (see the module's documentation).

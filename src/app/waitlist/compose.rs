@@ -22,6 +22,17 @@ pub enum MailKind {
     Already,
 }
 
+impl MailKind {
+    /// The template's name in the message history.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Confirm => "confirm",
+            Self::Confirmed => "confirmed",
+            Self::Already => "already",
+        }
+    }
+}
+
 /// Why a mail could not be composed (an address lettre refuses, a broken `from`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("cannot compose the mail: {0}")]

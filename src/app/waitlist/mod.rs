@@ -16,6 +16,7 @@
 pub mod button;
 mod claim;
 pub mod compose;
+pub mod history;
 pub mod i18n;
 pub mod pages;
 #[cfg(test)]

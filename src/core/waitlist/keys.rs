@@ -110,6 +110,21 @@ pub fn event_members(value: &[u8]) -> impl Iterator<Item = &str> + '_ {
     value.chunks_exact(EVENT_MEMBER).filter_map(|m| std::str::from_utf8(m).ok()).map(str::trim_end)
 }
 
+/// The counter numbering an event's messages (its history).
+pub fn message_counter(event: &str) -> String {
+    format!("wl:{{{event}}}:msgs")
+}
+
+/// Message `n` of an event's history: to whom, which template, when queued.
+pub fn message(event: &str, n: u64) -> String {
+    format!("wl:{{{event}}}:m:{n:08}")
+}
+
+/// Where the outbox's sender notes message `n`'s fate (sent or failed) once it is settled.
+pub fn message_fate(event: &str, n: u64) -> String {
+    format!("wl:{{{event}}}:m:{n:08}:fate")
+}
+
 /// How many signups an account has made (its list's length).
 pub fn account_count(account_hash: &str) -> String {
     format!("wl:acct:{{{account_hash}}}:n")

@@ -131,6 +131,7 @@ fn api(
         .routes(routes!(blacklist::put_event, blacklist::get_event))
         .routes(routes!(waitlist::get_settings, waitlist::change_settings))
         .routes(routes!(waitlist::export))
+        .routes(routes!(waitlist::messages))
         .routes(routes!(offers::release))
         .routes(routes!(offers::list, offers::make))
         .routes(routes!(offers::taken))

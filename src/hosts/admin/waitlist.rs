@@ -5,6 +5,7 @@
 //! | `GET /v1/events/{event}/waitlist` | | `{event, settings, confirmed_signups, confirmed_tickets}` |
 //! | `PATCH /v1/events/{event}/waitlist` | the fields to change | the same, after the change |
 //! | `GET /v1/events/{event}/waitlist/signups?after=&limit=&format=` | | a page of the list in line order: JSON `{signups, next}`, or CSV with the next cursor in `Doorman-Next` |
+//! | `GET /v1/events/{event}/waitlist/messages?after=&limit=` | | a page of the message history: `{messages, next}` |
 
 use axum::extract::{Extension, Path, State};
 use axum::http::{header, HeaderValue};
@@ -16,6 +17,7 @@ use utoipa::IntoParams;
 use super::error::{ApiError, BadRequest, Body, CommonErrors, NotTheirEvent, Params, PayloadTooLarge};
 use super::principal::Principal;
 use super::{AdminState, EventPath};
+use crate::app::admin::history::MessagesPage;
 use crate::app::admin::waitlist::{csv_page, ExportPage};
 use crate::app::admin::SettingsAnswer;
 use crate::core::waitlist::settings::SettingsChange;
@@ -141,4 +143,45 @@ pub async fn export(
         h.insert("doorman-next", HeaderValue::from(next));
     }
     Ok(response)
+}
+
+/// Query of `GET /v1/events/{event}/waitlist/messages`.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct MessagesQuery {
+    /// The message number the page starts after (default 0).
+    #[param(minimum = 0, default = 0)]
+    after: Option<u64>,
+    /// Messages per page (default 100, at most 500).
+    #[param(minimum = 1, maximum = 500, default = 100)]
+    limit: Option<usize>,
+}
+
+/// Read an event's message history
+///
+/// Every mail of the event, oldest first: its number, channel, recipient, template
+/// (`confirm`, `confirmed`, `already`, `offer`), when it was queued, and its status: `queued`
+/// (waiting, or being retried), `sent` (the mail server took it) or `failed` (given up), with
+/// when and after how many attempts. A page at a time: pass `next` as `after`. Reading it is in
+/// the audit log, as an export is. The operator token, or an admin or box-office token of the
+/// organizer the event is mapped to.
+#[utoipa::path(
+    get, path = "/v1/events/{event}/waitlist/messages", operation_id = "waitlistMessages", tag = "waitlist",
+    params(EventPath, MessagesQuery),
+    responses(
+        (status = 200, description = "One page of the history.", body = MessagesPage),
+        (status = 400, response = BadRequest),
+        (status = 403, response = NotTheirEvent),
+        CommonErrors,
+    )
+)]
+pub async fn messages(
+    State(state): State<AdminState>,
+    Extension(who): Extension<Principal>,
+    Path(EventPath { event }): Path<EventPath>,
+    Params(q): Params<MessagesQuery>,
+) -> Result<Response, ApiError> {
+    let page = state.admin.messages(&who, &event, q.after.unwrap_or(0), q.limit.unwrap_or(100)).await?;
+    Ok(Json(page).into_response())
 }

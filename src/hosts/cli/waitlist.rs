@@ -44,6 +44,11 @@ pub enum WaitlistAction {
         /// The event.
         event: String,
     },
+    /// List every message of an event: to whom, which, when, and whether it went out.
+    History {
+        /// The event.
+        event: String,
+    },
 }
 
 pub(super) fn waitlist_cmd(action: WaitlistAction) -> Result<(), Failure> {
@@ -65,22 +70,8 @@ pub(super) fn waitlist_cmd(action: WaitlistAction) -> Result<(), Failure> {
             println!("{}", serde_json::to_string_pretty(&answer).unwrap_or_default());
             Ok(())
         }
-        WaitlistAction::Offers { event } => {
-            let mut offers = Vec::new();
-            let mut after = 0u64;
-            loop {
-                let path =
-                    format!("/v1/events/{}/waitlist/offers?after={after}&limit=500", url_component(&event));
-                let page = runtime.block_on(client.call(http::Method::GET, &path, None)).map_err(fail)?;
-                offers.extend(page["offers"].as_array().cloned().unwrap_or_default());
-                match page["next"].as_u64() {
-                    Some(n) if n > after => after = n,
-                    _ => break,
-                }
-            }
-            println!("{}", serde_json::to_string_pretty(&offers).unwrap_or_default());
-            Ok(())
-        }
+        WaitlistAction::Offers { event } => print_all(&client, &runtime, &event, "offers"),
+        WaitlistAction::History { event } => print_all(&client, &runtime, &event, "messages"),
         WaitlistAction::Export { event, format, page } => {
             let csv = match format.as_str() {
                 "csv" => true,
@@ -124,4 +115,27 @@ pub(super) fn waitlist_cmd(action: WaitlistAction) -> Result<(), Failure> {
             out.flush().map_err(write_failed)
         }
     }
+}
+
+/// Pages through `/v1/events/{event}/waitlist/{what}` and prints every item, as one JSON array.
+fn print_all(
+    client: &crate::hosts::admin_client::AdminClient,
+    runtime: &tokio::runtime::Runtime,
+    event: &str,
+    what: &str,
+) -> Result<(), Failure> {
+    let mut all = Vec::new();
+    let mut after = 0u64;
+    loop {
+        let path = format!("/v1/events/{}/waitlist/{what}?after={after}&limit=500", url_component(event));
+        let page =
+            runtime.block_on(client.call(http::Method::GET, &path, None)).map_err(super::client_failure)?;
+        all.extend(page[what].as_array().cloned().unwrap_or_default());
+        match page["next"].as_u64() {
+            Some(n) if n > after => after = n,
+            _ => break,
+        }
+    }
+    println!("{}", serde_json::to_string_pretty(&all).unwrap_or_default());
+    Ok(())
 }

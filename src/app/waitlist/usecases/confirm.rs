@@ -5,7 +5,6 @@ use std::time::Duration;
 use super::super::compose::{self, MailKind};
 use super::super::Waitlist;
 use super::*;
-use crate::app::outbox;
 use crate::core::waitlist::link::{Kind, TokenError};
 use crate::core::waitlist::{keys, Signup, Status, WaitlistSettings};
 use crate::ports::store::{Store, StoreError};
@@ -146,11 +145,11 @@ impl<S: Store + Clone> Waitlist<S> {
             let keep = Duration::from_secs(signup.expires.saturating_sub(self.now()) + PENDING_GRACE);
             items.push(item(keys::link_used(&event, tag), b"1".to_vec(), Some(keep)));
         }
-        let number = outbox::reserve(store).await?;
-        let mail = compose::mail(self, MailKind::Confirmed, &signup, settings, Some(place), number);
+        let numbers = self.reserve_mail(&event).await?;
+        let mail = compose::mail(self, MailKind::Confirmed, &signup, settings, Some(place), numbers.outbox);
         let queued = mail.is_ok();
         if let Ok(mail) = mail {
-            items.push(outbox::queue_item(number, mail, self.ports.clock.unix_ms()));
+            items.extend(self.queue_mail(numbers, mail, MailKind::Confirmed.as_str(), &signup)?);
         }
         store.set_many(&items).await?;
         if queued {

@@ -7,7 +7,6 @@ use super::super::compose::{self, MailKind};
 use super::super::{Unavailable, Waitlist};
 use super::*;
 use crate::app::blacklist::Blacklist;
-use crate::app::outbox;
 use crate::core::waitlist::form::CheckedSignup;
 use crate::core::waitlist::link;
 use crate::core::waitlist::{keys, Lang, Signup, Status, WaitlistSettings};
@@ -152,8 +151,8 @@ impl<S: Store + Clone> Waitlist<S> {
             });
         }
         // A number that gets no message (a refused address) is skipped by the sender.
-        let number = outbox::reserve(store).await?;
-        let Ok(mail) = compose::mail(self, MailKind::Confirm, &signup, settings, None, number) else {
+        let numbers = self.reserve_mail(event).await?;
+        let Ok(mail) = compose::mail(self, MailKind::Confirm, &signup, settings, None, numbers.outbox) else {
             store.delete(&claim_key).await?;
             return Ok(SignupOutcome::BadAddress);
         };
@@ -171,7 +170,7 @@ impl<S: Store + Clone> Waitlist<S> {
                 None,
             ));
         }
-        items.push(outbox::queue_item(number, mail, self.ports.clock.unix_ms()));
+        items.extend(self.queue_mail(numbers, mail, MailKind::Confirm.as_str(), &signup)?);
         store.set_many(&items).await?;
         self.ports.events.mail_queued();
         Ok(SignupOutcome::CheckMail)
@@ -208,12 +207,9 @@ impl<S: Store + Clone> Waitlist<S> {
             }
             _ => None,
         };
-        let number = outbox::reserve(&self.ports.store).await?;
-        if let Ok(mail) = compose::mail(self, kind, &existing, settings, place, number) {
-            self.ports
-                .store
-                .set_many(&[outbox::queue_item(number, mail, self.ports.clock.unix_ms())])
-                .await?;
+        let numbers = self.reserve_mail(&existing.event).await?;
+        if let Ok(mail) = compose::mail(self, kind, &existing, settings, place, numbers.outbox) {
+            self.ports.store.set_many(&self.queue_mail(numbers, mail, kind.as_str(), &existing)?).await?;
             self.ports.events.mail_queued();
         }
         Ok(())

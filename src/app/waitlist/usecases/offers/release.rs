@@ -2,6 +2,7 @@
 //! write that stores the offers with their mails.
 
 use super::*;
+use crate::app::waitlist::history::MailNumbers;
 
 impl<S: Store + Clone> Waitlist<S> {
     /// answers the same without storing or sending anything.
@@ -247,11 +248,16 @@ impl<S: Store + Clone> Waitlist<S> {
         }
         let store = &self.ports.store;
         let k = chosen.len() as i64;
-        // The offers' numbers and their mails' in one round trip (one commit).
-        let steps = [(keys::offer_counter(event), k), outbox::reserve_step(k as u64)];
+        // The offers' numbers and their mails' (outbox and history) in one round trip.
+        let steps = [
+            (keys::offer_counter(event), k),
+            outbox::reserve_step(k as u64),
+            (keys::message_counter(event), k),
+        ];
         let taken = store.increment_many(&steps).await?;
         let last = taken[0].max(k) as u64;
         let first_mail = outbox::reserved_from(taken[1], k as u64);
+        let first_history = (taken[2].max(k) as u64) + 1 - k as u64;
         let now = self.now();
         let hours = staff.hours.unwrap_or(settings.offer_hours);
         let expires = now + u64::from(hours) * 3600;
@@ -282,10 +288,13 @@ impl<S: Store + Clone> Waitlist<S> {
             let mut signup = c.signup.clone();
             signup.status = Status::Offered;
             signup.offer = Some(number);
-            let mail_number = outbox::Reserved(first_mail.0 + i as u64);
-            match compose::offer_mail(self, &signup, &offer, settings, mail_number) {
+            let mail_numbers = MailNumbers {
+                outbox: outbox::Reserved(first_mail.0 + i as u64),
+                history: first_history + i as u64,
+            };
+            match compose::offer_mail(self, &signup, &offer, settings, mail_numbers.outbox) {
                 Ok(mail) => {
-                    items.push(outbox::queue_item(mail_number, mail, self.ports.clock.unix_ms()));
+                    items.extend(self.queue_mail(mail_numbers, mail, "offer", &signup)?);
                     queued += 1;
                 }
                 Err(e) => {

@@ -1,0 +1,154 @@
+//! Every message of an event, kept in its history: to whom, on which channel, which template,
+//! when it was queued, and its fate (queued, sent, failed) as the outbox's sender notes it. A
+//! message and its history record are written in the same `set_many`; the sender writes the
+//! fate beside the record when it settles the message ([`crate::app::outbox::Item::note`]), so
+//! the history outlives the outbox's settled items.
+
+use serde::{Deserialize, Serialize};
+
+#[cfg(doc)]
+use super::compose::MailKind;
+use super::Waitlist;
+use crate::app::outbox::{self, Reserved};
+use crate::core::waitlist::{keys, Signup};
+use crate::ports::mail::Mail;
+use crate::ports::store::{SetItem, Store, StoreError};
+
+/// How a message reaches its recipient.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "native", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum Channel {
+    /// E-mail, through the outbox.
+    Email,
+}
+
+/// One message of an event's history, as stored. Times are Unix seconds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageRecord {
+    /// Its number in the event's history.
+    pub number: u64,
+    /// Its number in the outbox.
+    pub outbox: u64,
+    /// The channel.
+    pub channel: Channel,
+    /// The recipient's address.
+    pub to: String,
+    /// Which message: `confirm`, `confirmed`, `already`, `offer`.
+    pub template: String,
+    /// The signup it is about.
+    pub signup: String,
+    /// When it was queued.
+    pub queued: u64,
+}
+
+/// The numbers one mail of an event is queued under: the outbox's and the history's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MailNumbers {
+    /// In the outbox (also makes its `Message-ID`).
+    pub outbox: Reserved,
+    /// In the event's history.
+    pub history: u64,
+}
+
+impl<S: Store + Clone> Waitlist<S> {
+    /// Takes the numbers of `k` mails of `event` (outbox and history) in one round trip.
+    pub(in crate::app::waitlist) async fn reserve_mails(
+        &self,
+        event: &str,
+        k: u64,
+    ) -> Result<Vec<MailNumbers>, StoreError> {
+        let k = k.max(1);
+        let steps = [outbox::reserve_step(k), (keys::message_counter(event), k as i64)];
+        let taken = self.ports.store.increment_many(&steps).await?;
+        let first = outbox::reserved_from(taken[0], k);
+        let first_history = (taken[1].max(k as i64) as u64) + 1 - k;
+        Ok((0..k)
+            .map(|i| MailNumbers { outbox: Reserved(first.0 + i), history: first_history + i })
+            .collect())
+    }
+
+    /// The numbers of one mail of `event`.
+    pub(in crate::app::waitlist) async fn reserve_mail(
+        &self,
+        event: &str,
+    ) -> Result<MailNumbers, StoreError> {
+        Ok(self.reserve_mails(event, 1).await?[0])
+    }
+
+    /// The writes that queue `mail` about `signup` (`template`: [`MailKind::as_str`], or
+    /// `offer`) and note it in its event's history: put
+    /// them into the same `set_many` as the change the mail tells about.
+    pub(in crate::app::waitlist) fn queue_mail(
+        &self,
+        numbers: MailNumbers,
+        mail: Mail,
+        template: &'static str,
+        signup: &Signup,
+    ) -> Result<[SetItem; 2], StoreError> {
+        let event = &signup.event;
+        let record = MessageRecord {
+            number: numbers.history,
+            outbox: numbers.outbox.0,
+            channel: Channel::Email,
+            to: mail.to.clone(),
+            template: template.to_owned(),
+            signup: signup.id.clone(),
+            queued: self.now(),
+        };
+        let note = Some(keys::message_fate(event, numbers.history));
+        let queued = outbox::queue_noted(numbers.outbox, mail, self.ports.clock.unix_ms(), note);
+        let value = serde_json::to_vec(&record).map_err(|e| StoreError::Failed(format!("encoding: {e}")))?;
+        Ok([queued, SetItem { key: keys::message(event, numbers.history), value, ttl: None }])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::outbox::{Sender, Settled, State};
+    use crate::app::waitlist::testing::site;
+    use crate::ports::mail::MailError;
+    use crate::testkit::{block_on, TestMailer};
+
+    fn history(site: &crate::app::waitlist::testing::Site) -> Vec<(MessageRecord, Option<Settled>)> {
+        let store = &site.rig.store;
+        (1..)
+            .map_while(|n| {
+                let record = block_on(store.get(&keys::message("gala", n))).unwrap()?;
+                let fate = block_on(store.get(&keys::message_fate("gala", n))).unwrap();
+                Some((
+                    serde_json::from_slice(&record).unwrap(),
+                    fate.map(|f| serde_json::from_slice(&f).unwrap()),
+                ))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_mail_is_in_its_events_history_with_the_fate_the_sender_notes() {
+        let site = site();
+        let ada = site.join("ada@example.com", None);
+        site.join("bob@bounce.example", None);
+        let h = history(&site);
+        let templates: Vec<(&str, &str)> =
+            h.iter().map(|(r, _)| (r.template.as_str(), r.to.as_str())).collect();
+        assert_eq!(templates, [("confirm", "ada@example.com"), ("confirm", "bob@bounce.example")]);
+        assert_eq!(h[0].0.signup, ada.id);
+        assert!(h.iter().all(|(_, fate)| fate.is_none()), "queued: no fate yet");
+
+        let mailer = TestMailer::default();
+        mailer.fail_next([MailError::Transient("later".into())]);
+        let sender = Sender::new(site.rig.store.clone(), site.rig.clock.clone());
+        block_on(sender.drain(&mailer)).unwrap();
+        let h = history(&site);
+        assert_eq!(h[0].1, None, "a retry is no fate: still queued");
+        assert_eq!(h[1].1.as_ref().map(|f| f.state), Some(State::Sent));
+        mailer.fail_next([MailError::Permanent("no such user".into())]);
+        site.rig.clock.advance(std::time::Duration::from_secs(3600));
+        block_on(sender.drain(&mailer)).unwrap();
+        let fate = history(&site)[0].1.clone().expect("settled");
+        assert_eq!((fate.state, fate.attempts), (State::Failed, 2));
+        assert!(fate.error.unwrap().contains("no such user"));
+    }
+}
