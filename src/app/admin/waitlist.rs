@@ -7,7 +7,7 @@ use super::{slug, Access, Admin, AdminError, Principal};
 use crate::core::blacklist::audit::AuditAction;
 use crate::core::blacklist::{event_key, Scope};
 use crate::core::waitlist::settings::SettingsChange;
-use crate::core::waitlist::{keys, Offer, Signup, Status, WaitlistSettings};
+use crate::core::waitlist::{keys, Annotation, Offer, Signup, Status, WaitlistSettings};
 use crate::ports::store::Store;
 
 /// An event's waitlist settings (defaults when never set) and its confirmed totals.
@@ -153,6 +153,8 @@ pub struct ExportRow {
     pub offer_expires: Option<String>,
     /// See [`ExportRow::offered`].
     pub offer_ended: Option<String>,
+    /// When staff marked the customer contacted (RFC 3339).
+    pub contacted: Option<String>,
 }
 
 /// One page of an export: its rows, and the cursor of the next page (`None` at the end).
@@ -207,10 +209,22 @@ impl<S: Store> Admin<S> {
             .filter_map(|raw| serde_json::from_slice::<Offer>(&raw?).ok())
             .map(|o| (o.number, o))
             .collect();
+        let annotation_keys: Vec<String> = records
+            .iter()
+            .map(|r| keys::annotation(event, r.as_ref().map_or("", |s| s.id.as_str())))
+            .collect();
+        let annotations: Vec<Option<Annotation>> = store
+            .get_many(&annotation_keys)
+            .await?
+            .into_iter()
+            .map(|raw| raw.and_then(|v| serde_json::from_slice(&v).ok()))
+            .collect();
         let mut next_place = None;
         let mut signups = Vec::with_capacity(held.len());
-        for ((number, _), record) in held.iter().zip(records) {
+        for (((number, _), record), annotation) in held.iter().zip(records).zip(annotations) {
             let Some(s) = record else { continue };
+            let note = Annotation::note_of(annotation.as_ref(), &s);
+            let contacted = annotation.and_then(|a| a.contacted);
             let offer = s.offer.and_then(|n| offers.remove(&n));
             let place = match s.status {
                 Status::Confirmed => {
@@ -231,7 +245,7 @@ impl<S: Store> Admin<S> {
                 name: s.name,
                 email: s.email,
                 phone: s.phone,
-                note: s.note,
+                note,
                 lang: s.lang.code(),
                 account: s.account,
                 box_office: s.box_office,
@@ -243,6 +257,7 @@ impl<S: Store> Admin<S> {
                 offered: offer.as_ref().map(|o| rfc3339(o.made)),
                 offer_expires: offer.as_ref().map(|o| rfc3339(o.expires)),
                 offer_ended: offer.as_ref().and_then(|o| o.ended).map(rfc3339),
+                contacted: contacted.map(rfc3339),
             });
         }
         if let (Some(first), Some(last)) = (signups.first(), signups.last()) {
@@ -258,7 +273,7 @@ impl<S: Store> Admin<S> {
 }
 
 /// The CSV columns of an export.
-pub const CSV_HEADER: [&str; 18] = [
+pub const CSV_HEADER: [&str; 19] = [
     "place",
     "status",
     "tickets",
@@ -277,6 +292,7 @@ pub const CSV_HEADER: [&str; 18] = [
     "offered",
     "offer_expires",
     "offer_ended",
+    "contacted",
 ];
 
 pub use super::cells::neutral_cell;
@@ -308,6 +324,7 @@ pub fn csv_page(page: &ExportPage, header: bool) -> String {
             opt(&r.offered),
             opt(&r.offer_expires),
             opt(&r.offer_ended),
+            opt(&r.contacted),
         ];
         let _ = w.write_record(row.iter().map(|c| neutral_cell(c).into_owned()));
     }
@@ -345,6 +362,7 @@ mod tests {
                 offered: None,
                 offer_expires: None,
                 offer_ended: None,
+                contacted: None,
             }],
             next: None,
         };

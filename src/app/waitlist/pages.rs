@@ -112,6 +112,8 @@ pub struct StaffFields {
     pub organizer: String,
     /// The organizer's box-office address, if set up (else no checkbox).
     pub box_office_address: Option<String>,
+    /// The event's staff list.
+    pub list_href: String,
 }
 
 /// The box-office sign-in page, or the signed-in staff's page with its sign-out button.
@@ -130,6 +132,8 @@ pub struct StaffPage {
     pub csrf: String,
     /// The event whose form to open after signing in.
     pub event: Option<String>,
+    /// `list`: open the event's staff list after signing in, not its form.
+    pub next: Option<String>,
     /// The sign-out button, when signed in (instead of the sign-in form).
     pub sign_out: Option<ButtonForm>,
 }
@@ -297,14 +301,18 @@ mod tests {
         assert!(html.contains("&#60;script&#62;"), "escaped, not dropped");
         assert!(html.contains("aria-invalid=\"true\""), "the wrong field is marked");
         assert!(!html.contains("name=\"note\""), "customers see no staff fields");
-        form.staff = Some(StaffFields { organizer: "acme".into(), box_office_address: None });
+        form.staff =
+            Some(StaffFields { organizer: "acme".into(), box_office_address: None, list_href: "/l".into() });
         let staff = form.render().unwrap();
         assert!(
             staff.contains("name=\"note\"") && !staff.contains("box_office_address"),
             "no address set up"
         );
-        form.staff =
-            Some(StaffFields { organizer: "acme".into(), box_office_address: Some("box@a.example".into()) });
+        form.staff = Some(StaffFields {
+            organizer: "acme".into(),
+            box_office_address: Some("box@a.example".into()),
+            list_href: "/l".into(),
+        });
         let staff = form.render().unwrap();
         assert!(staff.contains("box_office_address") && staff.contains("box@a.example"));
         for lang in ["nl", "de", "nb"] {
@@ -332,4 +340,66 @@ mod tests {
                 && html.contains("<p>Bring ID.</p>")
         );
     }
+}
+
+/// One signup on the staff list, in words.
+pub struct StaffListRow {
+    /// The signup's id (the forms name it).
+    pub id: String,
+    /// Its place, when waiting.
+    pub place: Option<u64>,
+    /// The customer's name, address and phone.
+    pub name: String,
+    /// See [`StaffListRow::name`].
+    pub email: String,
+    /// See [`StaffListRow::name`].
+    pub phone: Option<String>,
+    /// Its status, in words.
+    pub status: String,
+    /// Its latest offer, in words.
+    pub offer: Option<String>,
+    /// When its customer was marked contacted, in words.
+    pub contacted: Option<String>,
+    /// Tickets.
+    pub tickets: u32,
+    /// Staff's note.
+    pub note: Option<String>,
+    /// Whether its mail can be sent again (pending or waiting).
+    pub can_resend: bool,
+    /// Whether it can receive an offer (waiting in line).
+    pub can_offer: bool,
+    /// Whether it can be cancelled (pending or waiting).
+    pub can_cancel: bool,
+}
+
+/// Staff's list of an event: search, rows with their actions, the export, the next page.
+#[derive(Template)]
+#[template(path = "staff_list.html")]
+pub struct StaffListPage {
+    /// Common parts.
+    pub page: Page,
+    /// "Signed in as box-office staff of …".
+    pub signed_in: String,
+    /// What the last action came to.
+    pub message: Option<String>,
+    /// Whether it failed.
+    pub failed: bool,
+    /// The event.
+    pub event: String,
+    /// The search.
+    pub query: String,
+    /// Where the search goes.
+    pub list_action: String,
+    /// Where the actions post.
+    pub act_action: String,
+    /// The hidden fields every action carries (CSRF token, event, language, the list's place).
+    pub hidden: Vec<(&'static str, String)>,
+    /// The CSV download.
+    pub export_href: String,
+    /// The rows.
+    pub rows: Vec<StaffListRow>,
+    /// The next page.
+    pub more_href: Option<String>,
+    /// The event's offer hours, the offer form's default.
+    pub offer_hours: u32,
 }

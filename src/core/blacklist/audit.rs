@@ -47,6 +47,9 @@ pub enum AuditAction {
     ReleaseSeats,
     /// Staff offered seats to one signup (`kind` is `event`; `detail` names the offer).
     MakeOffer,
+    /// Staff acted on a signup from the staff list: a note, "contacted", a mail sent again, a
+    /// cancellation, an offer (`kind` is `event`; `detail` says which and the line number).
+    StaffAction,
     /// An offer was reported taken or withdrawn by staff (`kind` is `event`; `detail` names
     /// the offer and how it ended, and the offers its seats went on to).
     EndOffer,

@@ -9,6 +9,18 @@ pub const MAX_NAME: usize = 100;
 pub const MAX_PHONE: usize = 32;
 /// Longest staff note, in characters.
 pub const MAX_NOTE: usize = 500;
+
+/// A staff note as typed, checked: trimmed, line ends as `\n`, at most [`MAX_NOTE`] characters
+/// and no control characters but line ends; `Ok(None)` for an empty note (it removes one).
+pub fn checked_note(text: &str) -> Result<Option<String>, FieldError> {
+    let note = text.trim();
+    let ok =
+        note.chars().count() <= MAX_NOTE && !note.chars().any(|c| c.is_control() && c != '\n' && c != '\r');
+    if !ok {
+        return Err(FieldError::Note);
+    }
+    Ok((!note.is_empty()).then(|| note.replace("\r\n", "\n")))
+}
 /// Longest form body read, in bytes.
 pub const MAX_FORM_BYTES: usize = 16 * 1024;
 
@@ -241,15 +253,10 @@ pub fn check(
     };
     let note = match filler {
         Filler::Customer => None,
-        Filler::Staff { .. } => {
-            let note = fields.note.trim();
-            let ok = note.chars().count() <= MAX_NOTE
-                && !note.chars().any(|c| c.is_control() && c != '\n' && c != '\r');
-            if !ok {
-                errors.push(FieldError::Note);
-            }
-            (!note.is_empty()).then(|| note.replace("\r\n", "\n"))
-        }
+        Filler::Staff { .. } => checked_note(&fields.note).unwrap_or_else(|e| {
+            errors.push(e);
+            None
+        }),
     };
     if !errors.is_empty() {
         return Err(errors);

@@ -11,6 +11,11 @@ pub fn signup(event: &str, id: &str) -> String {
     format!("wl:{{{event}}}:s:{id}")
 }
 
+/// What staff noted about a signup (its note, when its customer was contacted).
+pub fn annotation(event: &str, id: &str) -> String {
+    format!("wl:{{{event}}}:staff:{id}")
+}
+
 /// The claim that makes one active signup per address (keyed hash of the canonical address).
 pub fn address_claim(event: &str, address_hash: &str) -> String {
     format!("wl:{{{event}}}:addr:{address_hash}")

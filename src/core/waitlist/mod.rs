@@ -19,4 +19,4 @@ pub mod signup;
 pub use self::lang::Lang;
 pub use self::offer::{Offer, OfferStatus};
 pub use self::settings::{Fit, Mode, WaitlistSettings};
-pub use self::signup::{Signup, Status};
+pub use self::signup::{Annotation, Signup, Status};

@@ -96,6 +96,29 @@ pub struct Signup {
     pub offer: Option<u64>,
 }
 
+/// What staff noted about a signup after it was made, kept apart from the signup's record (so a
+/// staff edit never races a customer's change to it).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Annotation {
+    /// Staff's internal note, replacing the one given at signup (`Some("")`: removed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// When staff marked the customer contacted (a call, a mail of their own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contacted: Option<u64>,
+}
+
+impl Annotation {
+    /// The note staff see for `signup`: the annotation's, else the one given at signup.
+    pub fn note_of(annotation: Option<&Self>, signup: &Signup) -> Option<String> {
+        match annotation.and_then(|a| a.note.clone()) {
+            Some(n) if n.is_empty() => None,
+            Some(n) => Some(n),
+            None => signup.note.clone(),
+        }
+    }
+}
+
 impl Signup {
     /// Whether it still holds (or waits for) a place: pending and not expired, or confirmed.
     pub fn is_active(&self, now: u64) -> bool {

@@ -138,3 +138,38 @@ mail-offer-intro = Gute Nachricht: { $count } für { $event } sind für Sie frei
 mail-offer-action = Karten buchen
 mail-offer-decline = Angebot ablehnen
 mail-offer-footer = Sie erhalten diese E-Mail, weil Sie auf der Warteliste für { $event } stehen. Läuft das Angebot unbeantwortet ab, endet Ihre Anmeldung.
+
+label-note = Notiz
+staff-list-title = Warteliste: { $event }
+staff-list-search = Name, E-Mail, Telefon oder Notiz suchen
+staff-list-search-button = Suchen
+staff-list-export = Liste herunterladen (CSV)
+staff-list-empty = Keine Anmeldungen gefunden.
+staff-list-more = Nächste Seite
+staff-list-link = Liste dieser Veranstaltung öffnen
+staff-actions = Aktionen
+staff-act-note = Notiz speichern
+staff-act-contacted = Als kontaktiert markieren
+staff-act-resend = E-Mail erneut senden
+staff-act-cancel = Im Namen des Kunden stornieren
+staff-act-offer = Angebot senden
+staff-offer-link = Link, mit dem der Kunde bucht (Zahlungs- oder Aktionslink)
+staff-offer-text = Ihr Text für den Kunden (optional)
+staff-offer-hours = Stunden, die das Angebot gilt
+staff-contacted-at = Kontaktiert { $when }
+staff-offer-state = Angebot { $number }: { $status ->
+    [open] offen bis { $deadline }
+    [taken] gebucht
+    [declined] abgelehnt
+    [withdrawn] zurückgezogen
+   *[expired] abgelaufen
+}
+staff-done = { $what ->
+    [note] Die Notiz ist gespeichert.
+    [contacted] Als kontaktiert markiert.
+    [resend] Die E-Mail wird erneut gesendet.
+    [cancel] Die Anmeldung ist storniert.
+    [offer] Das Angebot ist gesendet.
+   *[other] Erledigt.
+}
+staff-failed = Nichts geändert: { $reason }

@@ -138,3 +138,38 @@ mail-offer-intro = Good news: { $count } for { $event } are free for you. The of
 mail-offer-action = Book my tickets
 mail-offer-decline = Decline the offer
 mail-offer-footer = You get this mail because you are on the waitlist of { $event }. If the offer expires unanswered, your signup ends.
+
+label-note = Note
+staff-list-title = Waitlist: { $event }
+staff-list-search = Search name, e-mail, phone or note
+staff-list-search-button = Search
+staff-list-export = Download the list (CSV)
+staff-list-empty = No signups found.
+staff-list-more = Next page
+staff-list-link = Open the list of this event
+staff-actions = Actions
+staff-act-note = Save the note
+staff-act-contacted = Mark contacted
+staff-act-resend = Send the mail again
+staff-act-cancel = Cancel on the customer's behalf
+staff-act-offer = Send the offer
+staff-offer-link = Link the customer books with (payment or action link)
+staff-offer-text = Your text for the customer (optional)
+staff-offer-hours = Hours the offer holds
+staff-contacted-at = Contacted { $when }
+staff-offer-state = Offer { $number }: { $status ->
+    [open] open until { $deadline }
+    [taken] taken
+    [declined] declined
+    [withdrawn] withdrawn
+   *[expired] expired
+}
+staff-done = { $what ->
+    [note] The note is saved.
+    [contacted] Marked contacted.
+    [resend] The mail is queued again.
+    [cancel] The signup is cancelled.
+    [offer] The offer is sent.
+   *[other] Done.
+}
+staff-failed = Nothing was done: { $reason }

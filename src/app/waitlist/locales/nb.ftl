@@ -138,3 +138,38 @@ mail-offer-intro = Gode nyheter: { $count } til { $event } er ledige for deg. Ti
 mail-offer-action = Bestill billettene mine
 mail-offer-decline = Avslå tilbudet
 mail-offer-footer = Du får denne e-posten fordi du står på ventelisten til { $event }. Utløper tilbudet uten svar, avsluttes påmeldingen din.
+
+label-note = Notat
+staff-list-title = Venteliste: { $event }
+staff-list-search = Søk etter navn, e-post, telefon eller notat
+staff-list-search-button = Søk
+staff-list-export = Last ned listen (CSV)
+staff-list-empty = Fant ingen påmeldinger.
+staff-list-more = Neste side
+staff-list-link = Åpne listen for dette arrangementet
+staff-actions = Handlinger
+staff-act-note = Lagre notatet
+staff-act-contacted = Merk som kontaktet
+staff-act-resend = Send e-posten på nytt
+staff-act-cancel = Avbestill på kundens vegne
+staff-act-offer = Send tilbudet
+staff-offer-link = Lenke kunden bestiller med (betalings- eller handlingslenke)
+staff-offer-text = Din tekst til kunden (valgfritt)
+staff-offer-hours = Timer tilbudet gjelder
+staff-contacted-at = Kontaktet { $when }
+staff-offer-state = Tilbud { $number }: { $status ->
+    [open] åpent til { $deadline }
+    [taken] bestilt
+    [declined] avslått
+    [withdrawn] trukket tilbake
+   *[expired] utløpt
+}
+staff-done = { $what ->
+    [note] Notatet er lagret.
+    [contacted] Merket som kontaktet.
+    [resend] E-posten sendes på nytt.
+    [cancel] Påmeldingen er avbestilt.
+    [offer] Tilbudet er sendt.
+   *[other] Ferdig.
+}
+staff-failed = Ingenting ble endret: { $reason }

@@ -138,3 +138,38 @@ mail-offer-intro = Goed nieuws: { $count } voor { $event } zijn voor je vrij. He
 mail-offer-action = Mijn tickets boeken
 mail-offer-decline = Aanbod weigeren
 mail-offer-footer = Je krijgt deze e-mail omdat je op de wachtlijst voor { $event } staat. Verloopt het aanbod zonder antwoord, dan eindigt je aanmelding.
+
+label-note = Notitie
+staff-list-title = Wachtlijst: { $event }
+staff-list-search = Zoek op naam, e-mail, telefoon of notitie
+staff-list-search-button = Zoeken
+staff-list-export = Lijst downloaden (CSV)
+staff-list-empty = Geen aanmeldingen gevonden.
+staff-list-more = Volgende pagina
+staff-list-link = Open de lijst van dit evenement
+staff-actions = Acties
+staff-act-note = Notitie opslaan
+staff-act-contacted = Markeren als benaderd
+staff-act-resend = E-mail opnieuw sturen
+staff-act-cancel = Annuleren namens de klant
+staff-act-offer = Aanbod sturen
+staff-offer-link = Link waarmee de klant boekt (betaal- of actielink)
+staff-offer-text = Je tekst voor de klant (optioneel)
+staff-offer-hours = Uren dat het aanbod geldt
+staff-contacted-at = Benaderd { $when }
+staff-offer-state = Aanbod { $number }: { $status ->
+    [open] open tot { $deadline }
+    [taken] geboekt
+    [declined] geweigerd
+    [withdrawn] ingetrokken
+   *[expired] verlopen
+}
+staff-done = { $what ->
+    [note] De notitie is opgeslagen.
+    [contacted] Gemarkeerd als benaderd.
+    [resend] De e-mail wordt opnieuw verstuurd.
+    [cancel] De aanmelding is geannuleerd.
+    [offer] Het aanbod is verstuurd.
+   *[other] Klaar.
+}
+staff-failed = Er is niets gewijzigd: { $reason }

@@ -13,6 +13,7 @@ mod confirm;
 pub mod offers;
 mod signup;
 pub mod staff;
+pub mod staff_work;
 mod view;
 
 use std::net::IpAddr;

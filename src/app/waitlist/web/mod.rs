@@ -17,6 +17,9 @@
 //! | `GET /staff` | box-office sign-in (or who is signed in, and sign out) |
 //! | `POST /staff` | exchanges a box-office token for a staff session cookie |
 //! | `POST /staff/out` | ends the staff session |
+//! | `GET /staff/list?event=` | staff's list of the event: search, notes, actions, offers |
+//! | `POST /staff/act` | one staff action on one signup |
+//! | `GET /staff/export?event=` | the list as CSV |
 //!
 //! With a staff session of the event's organizer, the signup form shows the box-office fields
 //! (the organizer's box-office address instead of the customer's, an internal note); sent
@@ -37,6 +40,7 @@ mod mine;
 mod offer;
 mod signup;
 mod staff;
+mod staff_list;
 
 use std::time::Duration;
 
@@ -100,6 +104,12 @@ pub enum Route {
     StaffSignIn,
     /// `POST /staff/out`.
     StaffSignOut,
+    /// `GET /staff/list`.
+    StaffList,
+    /// `POST /staff/act`.
+    StaffAct,
+    /// `GET /staff/export`.
+    StaffExport,
     /// Under the mount, but nothing here (404), or the wrong method (405).
     NotHere(StatusCode),
 }
@@ -128,8 +138,11 @@ impl<S> Waitlist<S> {
             "staff" if get => Route::StaffPage,
             "staff" if post => Route::StaffSignIn,
             "staff/out" if post => Route::StaffSignOut,
+            "staff/list" if get => Route::StaffList,
+            "staff/act" if post => Route::StaffAct,
+            "staff/export" if get => Route::StaffExport,
             "confirm" | "manage" | "cancel" | "mine" | "mine/cancel" | "offer" | "offer/decline"
-            | "staff" | "staff/out" => wrong,
+            | "staff" | "staff/out" | "staff/list" | "staff/act" | "staff/export" => wrong,
             event if is_slug(event) && get => Route::Form(event.to_owned()),
             event if is_slug(event) && post => Route::Signup(event.to_owned()),
             event if is_slug(event) => wrong,
@@ -198,6 +211,7 @@ impl<S: Store + Clone> Waitlist<S> {
             | Route::Cancel
             | Route::MineCancel
             | Route::Decline
+            | Route::StaffAct
             | Route::StaffSignIn
             | Route::StaffSignOut => {
                 if declared_too_large(body, MAX_FORM_BYTES) {
@@ -230,6 +244,9 @@ impl<S: Store + Clone> Waitlist<S> {
             Route::StaffPage => self.staff_get(head).await,
             Route::StaffSignIn => self.staff_sign_in(context, head, &form).await,
             Route::StaffSignOut => Ok(self.staff_sign_out(head, &form)),
+            Route::StaffList => self.staff_list(head).await,
+            Route::StaffAct => self.staff_act(context, head, &form).await,
+            Route::StaffExport => self.staff_export(head).await,
             Route::NotHere(status) => Ok(error_response(status)),
         };
         match answer {

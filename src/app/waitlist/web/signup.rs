@@ -76,6 +76,7 @@ impl<S: Store + Clone> Waitlist<S> {
             staff: staff.map(|s| StaffFields {
                 organizer: s.name.clone(),
                 box_office_address: s.box_office_address.clone(),
+                list_href: format!("{}/staff/list?event={event}", self.config.mount),
             }),
         }
     }

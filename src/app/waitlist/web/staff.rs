@@ -79,7 +79,8 @@ impl<S: Store + Clone> Waitlist<S> {
             None => (vec![tr.t("staff-intro")], None),
         };
         let event = event.filter(|e| is_slug(e)).map(str::to_owned);
-        Ok((StaffPage { page, paragraphs, error, action: path, csrf, event, sign_out }, set_cookie))
+        let next = (super::query_param(head, "next").as_deref() == Some("list")).then(|| "list".to_owned());
+        Ok((StaffPage { page, paragraphs, error, action: path, csrf, event, next, sign_out }, set_cookie))
     }
 
     /// `GET /staff`: the sign-in form, or who is signed in and the sign-out button.
@@ -134,9 +135,10 @@ impl<S: Store + Clone> Waitlist<S> {
             self.signer.seal(Kind::Staff, &link::staff_body(organizer, fingerprint), self.now() + STAFF_FOR);
         tracing::info!(organizer, "waitlist: box-office staff signed in");
         let mount = &self.config.mount;
-        let next = match event {
-            Some(e) => format!("{mount}/{e}?lang={}", lang.code()),
-            None => format!("{mount}/staff?lang={}", lang.code()),
+        let next = match (event, form.get("next")) {
+            (Some(e), Some("list")) => format!("{mount}/staff/list?event={e}&lang={}", lang.code()),
+            (Some(e), _) => format!("{mount}/{e}?lang={}", lang.code()),
+            (None, _) => format!("{mount}/staff?lang={}", lang.code()),
         };
         let mut r = Response::new(Bytes::new());
         *r.status_mut() = StatusCode::SEE_OTHER;

@@ -181,7 +181,7 @@ pub(super) fn number_in(raw: &Option<Vec<u8>>) -> u64 {
 
 impl<S: Store + Clone> Waitlist<S> {
     /// Takes the event's offer lock, waiting up to [`LOCK_WAIT`] for another holder.
-    pub(super) async fn lock(&self, event: &str) -> Result<bool, StoreError> {
+    pub(in crate::app::waitlist) async fn lock(&self, event: &str) -> Result<bool, StoreError> {
         let key = keys::offer_lock(event);
         let tries = LOCK_WAIT.as_millis() / 25;
         for _ in 0..tries {
@@ -193,7 +193,7 @@ impl<S: Store + Clone> Waitlist<S> {
         Ok(false)
     }
 
-    pub(super) async fn unlock(&self, event: &str) {
+    pub(in crate::app::waitlist) async fn unlock(&self, event: &str) {
         if let Err(e) = self.ports.store.delete(&keys::offer_lock(event)).await {
             tracing::warn!(event, error = %e, "waitlist: the offer lock could not be freed; it lapses on its own");
         }
