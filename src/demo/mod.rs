@@ -275,6 +275,9 @@ pub fn run(listen: &str, admin_listen: &str, data_dir: Option<PathBuf>) -> Resul
          box-office address and a note (staff see the note, customers never do):\n\
          \x20 http://{public}/waitlist/staff?event=summer-gala\n\
          \x20 Box-office token:  {box_office_token}\n\
+         Staff's list of the event (search, notes, \"contacted\", a mail again, cancel, offers with their\n\
+         own payment link, the CSV):\n\
+         \x20 http://{public}/waitlist/staff/list?event=summer-gala\n\
          \x20 {exe} waitlist export summer-gala   (with DOORMAN_ADMIN_TOKEN set to either token)\n\n\
          Operations:\n\
          \x20 curl -s http://{admin}/readyz\n\

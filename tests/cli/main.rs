@@ -616,3 +616,65 @@ async fn in_a_real_browser_freed_seats_reach_the_longest_waiting_who_declines_an
     assert!(offers.contains("\"declined\"") && offers.contains("\"open\""), "{offers}");
     browser.quit().await;
 }
+
+#[tokio::test]
+async fn in_a_real_browser_box_office_staff_work_the_list_and_send_a_manual_offer_with_their_own_link() {
+    let demo = Demo::start();
+    let browser = support::browser::Browser::start().await;
+    // A customer joins and confirms.
+    browser.goto(&format!("{}/waitlist/summer-gala", demo.shop)).await;
+    browser.wait_for_text("the form", |t| t.contains("Number of tickets")).await;
+    browser.fill("input[name=email]", "ada@example.com").await;
+    browser.fill("input[name=name]", "Ada Lovelace").await;
+    browser.fill("input[name=tickets]", "2").await;
+    browser.mark_page().await;
+    browser.click("button[type=submit]").await;
+    browser.wait_for_new_page().await;
+    browser.wait_for_text("the answer", |t| t.contains("Check your mail")).await;
+    browser.goto(&demo_link(&demo, 1, "confirm").await).await;
+    browser.wait_for_text("the confirmation page", |t| t.contains("Confirm my place")).await;
+    browser.mark_page().await;
+    browser.click("button[type=submit]").await;
+    browser.wait_for_new_page().await;
+    browser.wait_for_text("the place", |t| t.contains("Your place in line: 1")).await;
+
+    // Staff open the list as the banner says: the sign-in first, then the list.
+    browser.goto(&format!("{}/waitlist/staff/list?event=summer-gala", demo.shop)).await;
+    browser.wait_for_text("the sign-in page", |t| t.contains("Box-office token")).await;
+    browser.fill("input[name=token]", &demo.box_office).await;
+    browser.mark_page().await;
+    browser.click("button[type=submit]").await;
+    browser.wait_for_new_page().await;
+    let list = browser.wait_for_text("the list", |t| t.contains("Waitlist: Summer Gala Night")).await;
+    assert!(list.contains("ada@example.com") && list.contains("Confirmed"), "{list}");
+
+    // A note, kept from the customer.
+    browser.click("tbody tr:nth-child(1) summary").await;
+    browser.fill("tbody tr:nth-child(1) textarea[name=note]", "Called back, wants row 5").await;
+    browser.mark_page().await;
+    browser.click("tbody tr:nth-child(1) form:nth-of-type(1) button").await;
+    browser.wait_for_new_page().await;
+    let noted = browser.wait_for_text("the saved note", |t| t.contains("The note is saved.")).await;
+    assert!(noted.contains("Called back, wants row 5"), "{noted}");
+
+    // The manual path: staff reserved seats in the back office and send its payment link.
+    browser.click("tbody tr:nth-child(1) summary").await;
+    browser.fill("tbody tr:nth-child(1) input[name=link]", "https://pay.example/reservation/R-1042").await;
+    browser.fill("tbody tr:nth-child(1) textarea[name=text]", "Row 5, seats 11 and 12.").await;
+    browser.mark_page().await;
+    browser.click("tbody tr:nth-child(1) form:has(input[name=link]) button").await;
+    browser.wait_for_new_page().await;
+    let sent = browser.wait_for_text("the sent offer", |t| t.contains("The offer is sent.")).await;
+    assert!(sent.contains("Offer 1: open until"), "{sent}");
+    // The customer's offer mail carries staff's link and text, never the note.
+    let decline = demo_mail_link(&demo, 3, "/waitlist/offer?c=").await;
+    let mail = &demo_mails(&demo)[2];
+    assert!(
+        mail.contains("https://pay.example/reservation/R-1042") && mail.contains("Row 5, seats 11 and 12."),
+        "{mail}"
+    );
+    assert!(!mail.contains("Called back"), "the note stays with staff");
+    browser.goto(&decline).await;
+    browser.wait_for_text("the offer page", |t| t.contains("Decline the offer")).await;
+    browser.quit().await;
+}
