@@ -87,6 +87,18 @@ pub struct Item {
     /// anywhere: the waitlist's message history.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Until when (Unix ms) the note is kept, if not for good (it goes with what it notes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note_until: Option<u64>,
+}
+
+/// Where the sender notes a message's fate, and until when the note is kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Note {
+    /// The key.
+    pub key: String,
+    /// Until when (Unix ms), if not for good.
+    pub until: Option<u64>,
 }
 
 /// A settled message's fate, as the sender notes it under its item's [`Item::note`] key (kept
@@ -132,9 +144,18 @@ pub fn queue_item(number: Reserved, mail: Mail, now: u64) -> SetItem {
     queue_noted(number, mail, now, None)
 }
 
-/// [`queue_item`] for a message whose fate the sender notes under `note` once it is settled.
-pub fn queue_noted(number: Reserved, mail: Mail, now: u64, note: Option<String>) -> SetItem {
-    let item =
-        Item { mail, state: State::Queued, attempts: 0, next_at: 0, error: None, queued_at: now, note };
+/// [`queue_item`] for a message whose fate the sender notes as `note` says once it is settled.
+pub fn queue_noted(number: Reserved, mail: Mail, now: u64, note: Option<Note>) -> SetItem {
+    let (note, note_until) = note.map_or((None, None), |n| (Some(n.key), n.until));
+    let item = Item {
+        mail,
+        state: State::Queued,
+        attempts: 0,
+        next_at: 0,
+        error: None,
+        queued_at: now,
+        note,
+        note_until,
+    };
     SetItem { key: item_key(number.0), value: serde_json::to_vec(&item).unwrap_or_default(), ttl: None }
 }

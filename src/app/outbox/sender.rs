@@ -480,11 +480,16 @@ impl<S: Store> Sender<S> {
         let settled = attempted.fate == Fate::Settled;
         let value = serde_json::to_vec(&item).map_err(|e| StoreError::Failed(e.to_string()))?;
         let mut writes = vec![SetItem { key: item_key(n), value, ttl: settled.then_some(KEEP_SETTLED) }];
-        if let Some(note) = item.note.clone().filter(|_| settled) {
+        // A note kept for a while (its message's history record goes with a pending signup)
+        // is written with what is left of that while, and not at all once it is over.
+        let note_ttl =
+            item.note_until.map(|until| std::time::Duration::from_millis(until.saturating_sub(now)));
+        let note_kept = note_ttl.is_none_or(|ttl| !ttl.is_zero());
+        if let Some(note) = item.note.clone().filter(|_| settled && note_kept) {
             let fate =
                 Settled { state: item.state, at: now, attempts: item.attempts, error: item.error.clone() };
             let value = serde_json::to_vec(&fate).map_err(|e| StoreError::Failed(e.to_string()))?;
-            writes.push(SetItem { key: note, value, ttl: None });
+            writes.push(SetItem { key: note, value, ttl: note_ttl });
         }
         self.store.set_many(&writes).await?;
         if !settled {

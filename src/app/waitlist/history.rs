@@ -2,7 +2,8 @@
 //! when it was queued, and its fate (queued, sent, failed) as the outbox's sender notes it. A
 //! message and its history record are written in the same `set_many`; the sender writes the
 //! fate beside the record when it settles the message ([`crate::app::outbox::Item::note`]), so
-//! the history outlives the outbox's settled items.
+//! the history outlives the outbox's settled items. The mails of a signup still pending are kept
+//! as long as it is (its link's life and a day): a signup never confirmed leaves no history.
 
 use serde::{Deserialize, Serialize};
 
@@ -10,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::compose::MailKind;
 use super::Waitlist;
 use crate::app::outbox::{self, Reserved};
-use crate::core::waitlist::{keys, Signup};
+use crate::core::waitlist::{keys, Signup, Status};
 use crate::ports::mail::Mail;
 use crate::ports::store::{SetItem, Store, StoreError};
 
@@ -96,10 +97,19 @@ impl<S: Store + Clone> Waitlist<S> {
             signup: signup.id.clone(),
             queued: self.now(),
         };
-        let note = Some(keys::message_fate(event, numbers.history));
-        let queued = outbox::queue_noted(numbers.outbox, mail, self.ports.clock.unix_ms(), note);
+        // A pending signup's mails go with it if it is never confirmed (an anonymous flood of
+        // signups leaves nothing behind); the others are kept.
+        let keep = (signup.status == Status::Pending)
+            .then(|| signup.expires.saturating_sub(self.now()) + super::usecases::PENDING_GRACE);
+        let now_ms = self.ports.clock.unix_ms();
+        let note = outbox::Note {
+            key: keys::message_fate(event, numbers.history),
+            until: keep.map(|secs| now_ms + secs * 1000),
+        };
+        let queued = outbox::queue_noted(numbers.outbox, mail, now_ms, Some(note));
         let value = serde_json::to_vec(&record).map_err(|e| StoreError::Failed(format!("encoding: {e}")))?;
-        Ok([queued, SetItem { key: keys::message(event, numbers.history), value, ttl: None }])
+        let ttl = keep.map(std::time::Duration::from_secs);
+        Ok([queued, SetItem { key: keys::message(event, numbers.history), value, ttl }])
     }
 }
 
@@ -108,6 +118,7 @@ mod tests {
     use super::*;
     use crate::app::outbox::{Sender, Settled, State};
     use crate::app::waitlist::testing::site;
+    use crate::core::waitlist::WaitlistSettings;
     use crate::ports::mail::MailError;
     use crate::testkit::{block_on, TestMailer};
 
@@ -150,5 +161,25 @@ mod tests {
         let fate = history(&site)[0].1.clone().expect("settled");
         assert_eq!((fate.state, fate.attempts), (State::Failed, 2));
         assert!(fate.error.unwrap().contains("no such user"));
+    }
+
+    #[test]
+    fn a_signup_never_confirmed_leaves_no_history_and_a_confirmed_ones_mail_stays() {
+        let site = site();
+        site.join("ghost@example.com", None);
+        site.in_line("ada@example.com", None, 1);
+        let templates = |site: &crate::app::waitlist::testing::Site| -> Vec<String> {
+            history(site).into_iter().map(|(r, _)| format!("{} {}", r.template, r.to)).collect()
+        };
+        assert_eq!(templates(&site).len(), 3, "two confirmation links and one \"you are on the list\"");
+        let gone =
+            WaitlistSettings::new("gala").confirm_within_secs + super::super::usecases::PENDING_GRACE + 1;
+        site.rig.clock.advance(std::time::Duration::from_secs(gone));
+        let left: Vec<String> = (1..=3)
+            .filter_map(|n| block_on(site.rig.store.get(&keys::message("gala", n))).unwrap())
+            .map(|v| serde_json::from_slice::<MessageRecord>(&v).unwrap())
+            .map(|r| format!("{} {}", r.template, r.to))
+            .collect();
+        assert_eq!(left, ["confirmed ada@example.com"]);
     }
 }
