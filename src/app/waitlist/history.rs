@@ -53,28 +53,27 @@ pub struct MailNumbers {
 }
 
 impl<S: Store + Clone> Waitlist<S> {
-    /// Takes the numbers of `k` mails of `event` (outbox and history) in one round trip.
-    pub(in crate::app::waitlist) async fn reserve_mails(
-        &self,
-        event: &str,
-        k: u64,
-    ) -> Result<Vec<MailNumbers>, StoreError> {
-        let k = k.max(1);
-        let steps = [outbox::reserve_step(k), (keys::message_counter(event), k as i64)];
-        let taken = self.ports.store.increment_many(&steps).await?;
-        let first = outbox::reserved_from(taken[0], k);
-        let first_history = (taken[1].max(k as i64) as u64) + 1 - k;
-        Ok((0..k)
-            .map(|i| MailNumbers { outbox: Reserved(first.0 + i), history: first_history + i })
-            .collect())
-    }
-
-    /// The numbers of one mail of `event`.
+    /// The numbers of one mail of `event` (outbox and history), in one round trip.
     pub(in crate::app::waitlist) async fn reserve_mail(
         &self,
         event: &str,
     ) -> Result<MailNumbers, StoreError> {
-        Ok(self.reserve_mails(event, 1).await?[0])
+        Ok(self.reserve_mail_with(event, None).await?.0)
+    }
+
+    /// The numbers of one mail of `event`, and `also` counted in the same round trip (the line
+    /// number a confirmation takes with its mail): answers `also`'s new value.
+    pub(in crate::app::waitlist) async fn reserve_mail_with(
+        &self,
+        event: &str,
+        also: Option<(String, i64)>,
+    ) -> Result<(MailNumbers, Option<i64>), StoreError> {
+        let mut steps = vec![outbox::reserve_step(1), (keys::message_counter(event), 1)];
+        steps.extend(also);
+        let taken = self.ports.store.increment_many(&steps).await?;
+        let numbers =
+            MailNumbers { outbox: outbox::reserved_from(taken[0], 1), history: taken[1].max(1) as u64 };
+        Ok((numbers, taken.get(2).copied()))
     }
 
     /// The writes that queue `mail` about `signup` (`template`: [`MailKind::as_str`], or

@@ -129,7 +129,9 @@ impl<S: Store + Clone> Waitlist<S> {
             store.delete(&claim).await?;
             return Ok(ConfirmOutcome::Full { event, title });
         }
-        let seq = store.increment(&keys::line_counter(&event), 1, None).await?.max(1) as u64;
+        // The line number and the numbers of the mail that tells it, in one round trip.
+        let (numbers, seq) = self.reserve_mail_with(&event, Some((keys::line_counter(&event), 1))).await?;
+        let seq = seq.unwrap_or(1).max(1) as u64;
         signup.status = Status::Confirmed;
         signup.seq = Some(seq);
         signup.confirmed = Some(self.now());
@@ -145,7 +147,6 @@ impl<S: Store + Clone> Waitlist<S> {
             let keep = Duration::from_secs(signup.expires.saturating_sub(self.now()) + PENDING_GRACE);
             items.push(item(keys::link_used(&event, tag), b"1".to_vec(), Some(keep)));
         }
-        let numbers = self.reserve_mail(&event).await?;
         let mail = compose::mail(self, MailKind::Confirmed, &signup, settings, Some(place), numbers.outbox);
         let queued = mail.is_ok();
         if let Ok(mail) = mail {
