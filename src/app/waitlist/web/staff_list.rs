@@ -19,7 +19,7 @@ use super::super::i18n::{Arg, Tr};
 use super::super::pages::{StaffListPage, StaffListRow};
 use super::super::usecases::staff::StaffSession;
 use super::super::usecases::staff_work::{StaffDone, StaffRow};
-use super::super::usecases::{OfferRefused, StaffOffer};
+use super::super::usecases::StaffOffer;
 use super::super::{Unavailable, Waitlist};
 use super::*;
 use crate::app::admin::principal::Principal;
@@ -117,9 +117,6 @@ impl<S: Store + Clone> Waitlist<S> {
                 let offer = StaffOffer { link: text("link"), text: text("text"), hours };
                 match self.offer_to(&event, id, offer).await? {
                     Ok(_) => done("offer"),
-                    Err(
-                        refused @ (OfferRefused::Busy | OfferRefused::Input(_) | OfferRefused::NotWaiting(_)),
-                    ) => failed(refused.to_string()),
                     Err(refused) => failed(refused.to_string()),
                 }
             }
