@@ -573,27 +573,13 @@ async fn in_a_real_browser_freed_seats_reach_the_longest_waiting_who_declines_an
     for (n, (email, name)) in
         [("ada@example.com", "Ada Lovelace"), ("bob@example.com", "Bob Stone")].iter().enumerate()
     {
-        browser.goto(&format!("{}/waitlist/summer-gala", demo.shop)).await;
-        let form = browser.wait_for_text("the form", |t| t.contains("Number of tickets")).await;
+        let form = join_and_confirm(&browser, &demo, email, name, 2 * n + 1, n as u64 + 1).await;
         assert!(
             form.contains("they are offered by e-mail"),
             "the form says what automatic mode does: {form}"
         );
-        browser.fill("input[name=email]", email).await;
-        browser.fill("input[name=name]", name).await;
-        browser.fill("input[name=tickets]", "2").await;
-        browser.mark_page().await;
-        browser.click("button[type=submit]").await;
-        browser.wait_for_new_page().await;
-        browser.wait_for_text("the answer", |t| t.contains("Check your mail")).await;
-        let link = demo_link(&demo, 2 * n + 1, "confirm").await;
-        browser.goto(&link).await;
-        browser.wait_for_text("the confirmation page", |t| t.contains("Confirm my place")).await;
-        browser.mark_page().await;
-        browser.click("button[type=submit]").await;
-        browser.wait_for_new_page().await;
-        browser.wait_for_text("the place", |t| t.contains(&format!("Your place in line: {}", n + 1))).await;
     }
+
     // The box office frees two seats, as the banner says: first the warning, then the offers.
     let dry = demo.cli_output(&["waitlist", "release", "summer-gala", "--seats", "2", "--dry-run"]);
     assert!(dry.contains("ada@example.com") && !dry.contains("bob@example.com"), "{dry}");
@@ -622,21 +608,7 @@ async fn in_a_real_browser_box_office_staff_work_the_list_and_send_a_manual_offe
     let demo = Demo::start();
     let browser = support::browser::Browser::start().await;
     // A customer joins and confirms.
-    browser.goto(&format!("{}/waitlist/summer-gala", demo.shop)).await;
-    browser.wait_for_text("the form", |t| t.contains("Number of tickets")).await;
-    browser.fill("input[name=email]", "ada@example.com").await;
-    browser.fill("input[name=name]", "Ada Lovelace").await;
-    browser.fill("input[name=tickets]", "2").await;
-    browser.mark_page().await;
-    browser.click("button[type=submit]").await;
-    browser.wait_for_new_page().await;
-    browser.wait_for_text("the answer", |t| t.contains("Check your mail")).await;
-    browser.goto(&demo_link(&demo, 1, "confirm").await).await;
-    browser.wait_for_text("the confirmation page", |t| t.contains("Confirm my place")).await;
-    browser.mark_page().await;
-    browser.click("button[type=submit]").await;
-    browser.wait_for_new_page().await;
-    browser.wait_for_text("the place", |t| t.contains("Your place in line: 1")).await;
+    join_and_confirm(&browser, &demo, "ada@example.com", "Ada Lovelace", 1, 1).await;
 
     // Staff open the list as the banner says: the sign-in first, then the list.
     browser.goto(&format!("{}/waitlist/staff/list?event=summer-gala", demo.shop)).await;
@@ -677,4 +649,32 @@ async fn in_a_real_browser_box_office_staff_work_the_list_and_send_a_manual_offe
     browser.goto(&decline).await;
     browser.wait_for_text("the offer page", |t| t.contains("Decline the offer")).await;
     browser.quit().await;
+}
+
+/// A customer joins summer-gala's waitlist in `browser` for two tickets and confirms through the
+/// `mail`-th mail of the outbox, reaching `place`; answers the form's text.
+async fn join_and_confirm(
+    browser: &support::browser::Browser,
+    demo: &Demo,
+    email: &str,
+    name: &str,
+    mail: usize,
+    place: u64,
+) -> String {
+    browser.goto(&format!("{}/waitlist/summer-gala", demo.shop)).await;
+    let form = browser.wait_for_text("the form", |t| t.contains("Number of tickets")).await;
+    browser.fill("input[name=email]", email).await;
+    browser.fill("input[name=name]", name).await;
+    browser.fill("input[name=tickets]", "2").await;
+    browser.mark_page().await;
+    browser.click("button[type=submit]").await;
+    browser.wait_for_new_page().await;
+    browser.wait_for_text("the answer", |t| t.contains("Check your mail")).await;
+    browser.goto(&demo_link(demo, mail, "confirm").await).await;
+    browser.wait_for_text("the confirmation page", |t| t.contains("Confirm my place")).await;
+    browser.mark_page().await;
+    browser.click("button[type=submit]").await;
+    browser.wait_for_new_page().await;
+    browser.wait_for_text("the place", |t| t.contains(&format!("Your place in line: {place}"))).await;
+    form
 }

@@ -68,12 +68,7 @@ impl<S: Store> Admin<S> {
         let scope = self.require_event(who, event, Access::Read).await?;
         let store = &self.ports.store;
         let limit = limit.clamp(1, MAX_MESSAGES_PAGE);
-        let top = store.get(&keys::message_counter(event)).await?;
-        let top = top
-            .as_deref()
-            .and_then(|v| std::str::from_utf8(v).ok())
-            .and_then(|t| t.parse().ok())
-            .unwrap_or(0u64);
+        let top = super::counter(store, &keys::message_counter(event)).await?;
         let numbers: Vec<u64> = (after.saturating_add(1)..=top).take(limit).collect();
         let mut wanted = Vec::with_capacity(2 * numbers.len());
         for n in &numbers {

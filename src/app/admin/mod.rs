@@ -97,6 +97,12 @@ impl AdminError {
     }
 }
 
+/// The counter under `key` (0 when missing), read without writing it.
+async fn counter(store: &impl crate::ports::store::Store, key: &str) -> Result<u64, StoreError> {
+    let raw = store.get(key).await?;
+    Ok(raw.as_deref().and_then(|v| std::str::from_utf8(v).ok()).and_then(|t| t.parse().ok()).unwrap_or(0))
+}
+
 /// Checks that `value` of `field` is a slug (organizer or event id).
 pub fn slug<'a>(field: &str, value: &'a str) -> Result<&'a str, AdminError> {
     if crate::core::blacklist::is_slug(value) {

@@ -208,12 +208,7 @@ impl<S: Store + Clone> Admin<S> {
         self.require_event(who, event, Access::Read).await?;
         let store = &self.ports.store;
         let limit = limit.clamp(1, MAX_OFFERS_PAGE);
-        let top = store.get(&keys::offer_counter(event)).await?;
-        let top = top
-            .as_deref()
-            .and_then(|v| std::str::from_utf8(v).ok())
-            .and_then(|t| t.parse().ok())
-            .unwrap_or(0u64);
+        let top = super::counter(store, &keys::offer_counter(event)).await?;
         let numbers: Vec<u64> = (after.saturating_add(1)..=top).take(limit).collect();
         let offer_keys: Vec<String> = numbers.iter().map(|n| keys::offer(event, *n)).collect();
         let offers = store
