@@ -648,6 +648,10 @@ async fn in_a_real_browser_box_office_staff_work_the_list_and_send_a_manual_offe
     assert!(!mail.contains("Called back"), "the note stays with staff");
     browser.goto(&decline).await;
     browser.wait_for_text("the offer page", |t| t.contains("Decline the offer")).await;
+    // The event's messages, as staff read them.
+    browser.goto(&format!("{}/waitlist/staff/messages?event=summer-gala", demo.shop)).await;
+    let messages = browser.wait_for_text("the messages", |t| t.contains("Messages: Summer Gala Night")).await;
+    assert!(messages.contains("offer") && messages.contains("confirmed"), "{messages}");
     browser.quit().await;
 }
 

@@ -396,10 +396,28 @@ pub struct StaffListPage {
     pub hidden: Vec<(&'static str, String)>,
     /// The CSV download.
     pub export_href: String,
+    /// The event's message history.
+    pub messages_href: String,
     /// The rows.
     pub rows: Vec<StaffListRow>,
     /// The next page.
     pub more_href: Option<String>,
     /// The event's offer hours, the offer form's default.
     pub offer_hours: u32,
+}
+
+/// Staff's view of an event's message history: number, recipient, template, status, queued.
+#[derive(Template)]
+#[template(path = "staff_messages.html")]
+pub struct StaffMessagesPage {
+    /// Common parts.
+    pub page: Page,
+    /// "Signed in as box-office staff of …".
+    pub signed_in: String,
+    /// Back to the event's list.
+    pub list_href: String,
+    /// The messages, oldest first.
+    pub rows: Vec<(u64, String, String, String, String)>,
+    /// The next page.
+    pub more_href: Option<String>,
 }

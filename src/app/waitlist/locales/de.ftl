@@ -173,3 +173,9 @@ staff-done = { $what ->
    *[other] Erledigt.
 }
 staff-failed = Nichts geändert: { $reason }
+staff-messages-title = Nachrichten: { $event }
+staff-messages-link = Gesendete Nachrichten dieser Veranstaltung
+staff-messages-empty = Noch keine Nachrichten.
+staff-messages-to = An
+staff-messages-template = Nachricht
+staff-messages-queued = Eingereiht

@@ -173,3 +173,9 @@ staff-done = { $what ->
    *[other] Done.
 }
 staff-failed = Nothing was done: { $reason }
+staff-messages-title = Messages: { $event }
+staff-messages-link = Messages sent for this event
+staff-messages-empty = No messages yet.
+staff-messages-to = To
+staff-messages-template = Message
+staff-messages-queued = Queued

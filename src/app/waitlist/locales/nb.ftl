@@ -173,3 +173,9 @@ staff-done = { $what ->
    *[other] Ferdig.
 }
 staff-failed = Ingenting ble endret: { $reason }
+staff-messages-title = Meldinger: { $event }
+staff-messages-link = Sendte meldinger for dette arrangementet
+staff-messages-empty = Ingen meldinger ennå.
+staff-messages-to = Til
+staff-messages-template = Melding
+staff-messages-queued = Lagt i kø

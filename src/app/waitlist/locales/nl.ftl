@@ -173,3 +173,9 @@ staff-done = { $what ->
    *[other] Klaar.
 }
 staff-failed = Er is niets gewijzigd: { $reason }
+staff-messages-title = Berichten: { $event }
+staff-messages-link = Verstuurde berichten voor dit evenement
+staff-messages-empty = Nog geen berichten.
+staff-messages-to = Aan
+staff-messages-template = Bericht
+staff-messages-queued = In de wachtrij gezet

@@ -20,6 +20,7 @@
 //! | `GET /staff/list?event=` | staff's list of the event: search, notes, actions, offers |
 //! | `POST /staff/act` | one staff action on one signup |
 //! | `GET /staff/export?event=` | the list as CSV |
+//! | `GET /staff/messages?event=` | the event's message history |
 //!
 //! With a staff session of the event's organizer, the signup form shows the box-office fields
 //! (the organizer's box-office address instead of the customer's, an internal note); sent
@@ -110,6 +111,8 @@ pub enum Route {
     StaffAct,
     /// `GET /staff/export`.
     StaffExport,
+    /// `GET /staff/messages`.
+    StaffMessages,
     /// Under the mount, but nothing here (404), or the wrong method (405).
     NotHere(StatusCode),
 }
@@ -141,8 +144,9 @@ impl<S> Waitlist<S> {
             "staff/list" if get => Route::StaffList,
             "staff/act" if post => Route::StaffAct,
             "staff/export" if get => Route::StaffExport,
+            "staff/messages" if get => Route::StaffMessages,
             "confirm" | "manage" | "cancel" | "mine" | "mine/cancel" | "offer" | "offer/decline"
-            | "staff" | "staff/out" | "staff/list" | "staff/act" | "staff/export" => wrong,
+            | "staff" | "staff/out" | "staff/list" | "staff/act" | "staff/export" | "staff/messages" => wrong,
             event if is_slug(event) && get => Route::Form(event.to_owned()),
             event if is_slug(event) && post => Route::Signup(event.to_owned()),
             event if is_slug(event) => wrong,
@@ -247,6 +251,7 @@ impl<S: Store + Clone> Waitlist<S> {
             Route::StaffList => self.staff_list(head).await,
             Route::StaffAct => self.staff_act(context, head, &form).await,
             Route::StaffExport => self.staff_export(head).await,
+            Route::StaffMessages => self.staff_messages(head).await,
             Route::NotHere(status) => Ok(error_response(status)),
         };
         match answer {

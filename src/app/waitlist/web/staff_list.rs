@@ -8,6 +8,7 @@
 //! | `GET /staff/list?event=&after=&q=` | the list (or the sign-in, without a session) |
 //! | `POST /staff/act` | one action (`do`: note, contacted, resend, cancel, offer); the list again |
 //! | `GET /staff/export?event=` | the whole list as CSV, as the admin API's export |
+//! | `GET /staff/messages?event=&after=` | the event's message history, 100 a page |
 
 use bytes::Bytes;
 use http::header::{self, HeaderValue};
@@ -16,7 +17,7 @@ use http::{Response, StatusCode};
 
 use super::super::compose::deadline_text;
 use super::super::i18n::{Arg, Tr};
-use super::super::pages::{StaffListPage, StaffListRow};
+use super::super::pages::{StaffListPage, StaffListRow, StaffMessagesPage};
 use super::super::usecases::staff::StaffSession;
 use super::super::usecases::staff_work::{StaffDone, StaffRow};
 use super::super::usecases::StaffOffer;
@@ -169,6 +170,51 @@ impl<S: Store + Clone> Waitlist<S> {
         Ok(r)
     }
 
+    /// `GET /staff/messages`: the event's message history, read as the admin API reads it (and
+    /// audited the same way, as the box office's).
+    pub(in crate::app::waitlist) async fn staff_messages(
+        &self,
+        head: &Parts,
+    ) -> Result<Response<Bytes>, Unavailable> {
+        let Some(event) = query_param(head, "event").filter(|e| is_slug(e)) else {
+            return Ok(error_response(StatusCode::NOT_FOUND));
+        };
+        let Some(session) = self.staff_for(head, &event).await? else { return Ok(self.to_sign_in(&event)) };
+        let after = query_param(head, "after").and_then(|a| a.parse().ok()).unwrap_or(0);
+        let admin = crate::app::admin::Admin::new(self.ports.clone(), None);
+        let who = Principal::BoxOffice(session.organizer.clone());
+        let page = match admin.messages(&who, &event, after, 100).await {
+            Ok(p) => p,
+            Err(crate::app::admin::AdminError::Unavailable(e)) => return Err(e.into()),
+            Err(_) => return Ok(error_response(StatusCode::FORBIDDEN)),
+        };
+        let lang = self.lang_for(head, None, &Lang::ALL, None);
+        let tr = Tr::new(lang);
+        let settings = self.settings(&event).await?.unwrap_or_else(|| WaitlistSettings::new(&event));
+        let mount = &self.config.mount;
+        let title = tr.with("staff-messages-title", &[("event", Arg::Text(&settings.title))]);
+        let path = format!("{mount}/staff/messages?event={event}&after={after}");
+        let rows = page
+            .messages
+            .into_iter()
+            .map(|m| {
+                let status = match &m.settled {
+                    Some(at) => format!("{} ({at})", m.status),
+                    None => m.status.to_owned(),
+                };
+                (m.number, m.to, m.template, status, m.queued)
+            })
+            .collect();
+        let view = StaffMessagesPage {
+            page: self.page(lang, title, &path, &Lang::ALL, None),
+            signed_in: tr.with("staff-signed-in", &[("organizer", Arg::Text(&session.name))]),
+            list_href: format!("{mount}/staff/list?event={event}"),
+            rows,
+            more_href: page.next.map(|n| format!("{mount}/staff/messages?event={event}&after={n}")),
+        };
+        Ok(html(StatusCode::OK, askama::Template::render(&view)))
+    }
+
     /// `303` to the staff sign-in, which comes back to the list once signed in.
     fn to_sign_in(&self, event: &str) -> Response<Bytes> {
         let mut r = Response::new(Bytes::new());
@@ -219,6 +265,7 @@ impl<S: Store + Clone> Waitlist<S> {
                 ("q", query.to_owned()),
             ],
             export_href: format!("{mount}/staff/export?event={event}"),
+            messages_href: format!("{mount}/staff/messages?event={event}"),
             rows: rows.iter().map(|r| self.list_row(&tr, r)).collect(),
             more_href: next.map(|n| format!("{mount}/staff/list?event={event}&after={n}&q={q}")),
             offer_hours: settings.offer_hours,
@@ -362,6 +409,12 @@ mod tests {
         assert_eq!(site.record(&ada).status, Status::Cancelled);
         let found = site.send(Method::GET, "/waitlist/staff/list?event=gala&q=VIP", &mut b, "", None);
         assert!(text(&found).contains("ada@example.com") && !text(&found).contains("bob@example.com"));
+        let messages = site.send(Method::GET, "/waitlist/staff/messages?event=gala", &mut b, "", None);
+        let shown = text(&messages);
+        assert!(
+            shown.contains("offer") && shown.contains("bob@example.com") && shown.contains("queued"),
+            "{shown}"
+        );
         let csv = site.send(Method::GET, "/waitlist/staff/export?event=gala", &mut b, "", None);
         assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
         assert!(
