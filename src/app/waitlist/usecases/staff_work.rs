@@ -123,18 +123,16 @@ impl<S: Store + Clone> Waitlist<S> {
         change: impl FnOnce(&mut Annotation),
     ) -> Result<StaffDone, StoreError> {
         let Some(signup) = self.signup_record(event, id).await? else { return Ok(StaffDone::NotFound) };
-        if !self.lock(event).await? {
-            return Err(StoreError::Unavailable("the event's list is busy; try again".into()));
-        }
-        let result = async {
+        let write = async {
             let key = keys::annotation(event, id);
             let mut annotation: Annotation = decode(self.ports.store.get(&key).await?).unwrap_or_default();
             change(&mut annotation);
             self.ports.store.set(&key, &encode(&annotation)?, None).await
+        };
+        match self.under_lock(event, write).await? {
+            Some(written) => written.map(|()| StaffDone::Done(Box::new(signup))),
+            None => Err(StoreError::Unavailable("the event's list is busy; try again".into())),
         }
-        .await;
-        self.unlock(event).await;
-        result.map(|()| StaffDone::Done(Box::new(signup)))
     }
 
     /// Sends `event`'s signup `id` its mail again: a pending one a fresh confirmation link, a

@@ -49,10 +49,10 @@ impl<S: Store + Clone> Waitlist<S> {
         &self,
         head: &Parts,
     ) -> Result<Response<Bytes>, Unavailable> {
-        let Some(event) = query_param(head, "event").filter(|e| is_slug(e)) else {
-            return Ok(error_response(StatusCode::NOT_FOUND));
+        let (event, session) = match self.staff_event(head, query_param(head, "event")).await? {
+            Ok(found) => found,
+            Err(answer) => return Ok(answer),
         };
-        let Some(session) = self.staff_for(head, &event).await? else { return Ok(self.to_sign_in(&event)) };
         let after = query_param(head, "after").and_then(|a| a.parse().ok()).unwrap_or(0);
         let query: String = query_param(head, "q").unwrap_or_default().chars().take(MAX_QUERY).collect();
         self.list_page(head, None, &session, &event, after, &query, None).await
@@ -69,10 +69,10 @@ impl<S: Store + Clone> Waitlist<S> {
         let Some(browser) = self.checked_session(head, form, self.account(&head.headers).as_deref()) else {
             return Ok(self.bad_form(lang));
         };
-        let Some(event) = form.get("event").filter(|e| is_slug(e)).map(str::to_owned) else {
-            return Ok(error_response(StatusCode::NOT_FOUND));
+        let (event, session) = match self.staff_event(head, form.get("event").map(str::to_owned)).await? {
+            Ok(found) => found,
+            Err(answer) => return Ok(answer),
         };
-        let Some(session) = self.staff_for(head, &event).await? else { return Ok(self.to_sign_in(&event)) };
         if !self.posts_allowed(context, &browser).await? {
             return Ok(error_response(StatusCode::TOO_MANY_REQUESTS));
         }
@@ -137,10 +137,10 @@ impl<S: Store + Clone> Waitlist<S> {
         &self,
         head: &Parts,
     ) -> Result<Response<Bytes>, Unavailable> {
-        let Some(event) = query_param(head, "event").filter(|e| is_slug(e)) else {
-            return Ok(error_response(StatusCode::NOT_FOUND));
+        let (event, session) = match self.staff_event(head, query_param(head, "event")).await? {
+            Ok(found) => found,
+            Err(answer) => return Ok(answer),
         };
-        let Some(session) = self.staff_for(head, &event).await? else { return Ok(self.to_sign_in(&event)) };
         let admin = crate::app::admin::Admin::new(self.ports.clone(), None);
         let who = Principal::BoxOffice(session.organizer.clone());
         let mut csv = String::new();
@@ -176,10 +176,10 @@ impl<S: Store + Clone> Waitlist<S> {
         &self,
         head: &Parts,
     ) -> Result<Response<Bytes>, Unavailable> {
-        let Some(event) = query_param(head, "event").filter(|e| is_slug(e)) else {
-            return Ok(error_response(StatusCode::NOT_FOUND));
+        let (event, session) = match self.staff_event(head, query_param(head, "event")).await? {
+            Ok(found) => found,
+            Err(answer) => return Ok(answer),
         };
-        let Some(session) = self.staff_for(head, &event).await? else { return Ok(self.to_sign_in(&event)) };
         let after = query_param(head, "after").and_then(|a| a.parse().ok()).unwrap_or(0);
         let admin = crate::app::admin::Admin::new(self.ports.clone(), None);
         let who = Principal::BoxOffice(session.organizer.clone());
@@ -213,6 +213,22 @@ impl<S: Store + Clone> Waitlist<S> {
             more_href: page.next.map(|n| format!("{mount}/staff/messages?event={event}&after={n}")),
         };
         Ok(html(StatusCode::OK, askama::Template::render(&view)))
+    }
+
+    /// The event a staff request names and the browser's staff session of its organizer; or
+    /// the answer without them: 404 for no event, the sign-in for no session.
+    async fn staff_event(
+        &self,
+        head: &Parts,
+        event: Option<String>,
+    ) -> Result<Result<(String, StaffSession), Response<Bytes>>, Unavailable> {
+        let Some(event) = event.filter(|e| is_slug(e)) else {
+            return Ok(Err(error_response(StatusCode::NOT_FOUND)));
+        };
+        match self.staff_for(head, &event).await? {
+            Some(session) => Ok(Ok((event, session))),
+            None => Ok(Err(self.to_sign_in(&event))),
+        }
     }
 
     /// `303` to the staff sign-in, which comes back to the list once signed in.

@@ -15,12 +15,8 @@ impl<S: Store + Clone> Waitlist<S> {
         how: Ending,
         blacklist: Option<&Blacklist<S>>,
     ) -> Result<Result<Ended, OfferRefused>, Unavailable> {
-        if !self.lock(event).await? {
-            return Ok(Err(OfferRefused::Busy));
-        }
-        let result = self.end_offer_locked(event, number, how, blacklist).await;
-        self.unlock(event).await;
-        result
+        let ended = self.under_lock(event, self.end_offer_locked(event, number, how, blacklist)).await?;
+        ended.unwrap_or(Ok(Err(OfferRefused::Busy)))
     }
 
     pub(super) async fn end_offer_locked(

@@ -180,8 +180,23 @@ pub(super) fn number_in(raw: &Option<Vec<u8>>) -> u64 {
 }
 
 impl<S: Store + Clone> Waitlist<S> {
+    /// Runs `work` under the event's offer lock, then frees it; `None` (and `work` never
+    /// started) when another holder keeps it past [`LOCK_WAIT`].
+    pub(in crate::app::waitlist) async fn under_lock<T>(
+        &self,
+        event: &str,
+        work: impl std::future::Future<Output = T>,
+    ) -> Result<Option<T>, StoreError> {
+        if !self.lock(event).await? {
+            return Ok(None);
+        }
+        let done = work.await;
+        self.unlock(event).await;
+        Ok(Some(done))
+    }
+
     /// Takes the event's offer lock, waiting up to [`LOCK_WAIT`] for another holder.
-    pub(in crate::app::waitlist) async fn lock(&self, event: &str) -> Result<bool, StoreError> {
+    async fn lock(&self, event: &str) -> Result<bool, StoreError> {
         let key = keys::offer_lock(event);
         let tries = LOCK_WAIT.as_millis() / 25;
         for _ in 0..tries {
@@ -193,14 +208,12 @@ impl<S: Store + Clone> Waitlist<S> {
         Ok(false)
     }
 
-    pub(in crate::app::waitlist) async fn unlock(&self, event: &str) {
+    pub(super) async fn unlock(&self, event: &str) {
         if let Err(e) = self.ports.store.delete(&keys::offer_lock(event)).await {
             tracing::warn!(event, error = %e, "waitlist: the offer lock could not be freed; it lapses on its own");
         }
     }
 
-    /// Reports `seats` freed at `event`: in automatic mode they go to the longest waiting
-    /// confirmed signups under the event's fit rule, blacklisted customers skipped. A dry run
     /// An offer's signed code, valid until the offer's deadline.
     pub fn offer_code(&self, offer: &Offer) -> String {
         self.signer.seal(Kind::Offer, &code_body(&offer.event, offer.number), offer.expires)

@@ -30,12 +30,10 @@ impl<S: Store + Clone> Waitlist<S> {
             return Ok(Ok(self.release_answer(event, seats, held, &choice, &settings, None, true)));
         }
         self.track_offers(event).await?;
-        if !self.lock(event).await? {
-            return Ok(Err(OfferRefused::Busy));
+        match self.under_lock(event, self.release_locked(event, seats, &settings, blacklist)).await? {
+            Some(release) => Ok(Ok(release?)),
+            None => Ok(Err(OfferRefused::Busy)),
         }
-        let result = self.release_locked(event, seats, &settings, blacklist).await;
-        self.unlock(event).await;
-        Ok(Ok(result?))
     }
 
     async fn release_locked(

@@ -33,12 +33,8 @@ impl<S: Store + Clone> Waitlist<S> {
             )));
         }
         self.track_offers(event).await?;
-        if !self.lock(event).await? {
-            return Ok(Err(OfferRefused::Busy));
-        }
-        let result = self.offer_to_locked(event, id, &settings, &staff).await;
-        self.unlock(event).await;
-        result
+        let offered = self.under_lock(event, self.offer_to_locked(event, id, &settings, &staff)).await?;
+        offered.unwrap_or(Ok(Err(OfferRefused::Busy)))
     }
 
     async fn offer_to_locked(
