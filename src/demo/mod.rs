@@ -241,6 +241,7 @@ pub fn run(listen: &str, admin_listen: &str, data_dir: Option<PathBuf>) -> Resul
             session,
             link_signer: Some(demo_link_signer(&data_dir)?),
             smtp: None,
+            sms: None,
         },
     )
     .map_err(|e| Failure::Runtime(e.to_string()))?;

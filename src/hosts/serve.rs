@@ -13,6 +13,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use crate::adapters::mail::{FileMailer, SmtpMailer};
+use crate::adapters::sms::WebhookGateway;
 use crate::adapters::store::AnyStore;
 use crate::adapters::store::StoreFactory;
 use crate::app::admin::{Admin, BlacklistAdmin};
@@ -28,6 +29,7 @@ use crate::hosts::layer::{DoormanLayer, TokioTasks};
 use crate::hosts::metrics::Metrics;
 use crate::hosts::proxy::server::{self, WorkerContext};
 use crate::ports::mail::Mailer;
+use crate::ports::sms::SmsGateway;
 use crate::ports::store::StoreError;
 
 /// What [`start`] needs besides the policy.
@@ -50,6 +52,16 @@ pub struct ServeOptions {
     /// The SMTP transport, when the waitlist mails through SMTP (built with its secrets by the
     /// caller).
     pub smtp: Option<SmtpMailer>,
+    /// The SMS webhook, when the waitlist sends text messages (built with its token by the
+    /// caller).
+    pub sms: Option<Arc<WebhookGateway>>,
+}
+
+/// How the outbox's messages leave this node: mail, text messages, and the first retry's delay.
+struct Couriers {
+    mailer: Arc<dyn Mailer>,
+    sms: Option<Arc<dyn SmsGateway>>,
+    retry_after: Duration,
 }
 
 /// Why Doorman could not start.
@@ -123,23 +135,37 @@ pub fn start(policy: Policy, options: ServeOptions) -> Result<Running, StartErro
             SpecError::NoHasher => StartError::NoHasher,
             SpecError::NoLinkKey => StartError::NoLinkKey,
         })?;
-    let mailer = match &policy.waitlist {
+    let couriers = match &policy.waitlist {
         None => None,
-        Some(w) => match &w.mail {
-            MailTransport::File { dir } => {
-                let dir = options.data_dir.join(dir);
-                let mailer = FileMailer::new(&dir)
-                    .map_err(|e| StartError::Outbox(format!("{}: {e}", dir.display())))?;
-                tracing::info!(outbox = %dir.display(), "waitlist mail goes to a folder of .eml files");
-                Some((Arc::new(mailer) as Arc<dyn Mailer>, w.retry_after))
-            }
-            MailTransport::Smtp(smtp) => {
-                let mailer =
-                    options.smtp.ok_or(StartError::Outbox("the SMTP transport was not set up".into()))?;
-                tracing::info!(server = %format!("{}:{}", smtp.host, smtp.port), "waitlist mail goes through SMTP");
-                Some((Arc::new(mailer) as Arc<dyn Mailer>, w.retry_after))
-            }
-        },
+        Some(w) => {
+            let mailer = match &w.mail {
+                MailTransport::File { dir } => {
+                    let dir = options.data_dir.join(dir);
+                    let mailer = FileMailer::new(&dir)
+                        .map_err(|e| StartError::Outbox(format!("{}: {e}", dir.display())))?;
+                    tracing::info!(outbox = %dir.display(), "waitlist mail goes to a folder of .eml files");
+                    Arc::new(mailer) as Arc<dyn Mailer>
+                }
+                MailTransport::Smtp(smtp) => {
+                    let mailer =
+                        options.smtp.ok_or(StartError::Outbox("the SMTP transport was not set up".into()))?;
+                    tracing::info!(server = %format!("{}:{}", smtp.host, smtp.port), "waitlist mail goes through SMTP");
+                    Arc::new(mailer) as Arc<dyn Mailer>
+                }
+            };
+            let sms = match &w.sms {
+                None => None,
+                Some(policy) => {
+                    let gateway = options
+                        .sms
+                        .clone()
+                        .ok_or(StartError::Outbox("the SMS webhook was not set up".into()))?;
+                    tracing::info!(webhook = %policy.url, "waitlist text messages go through the SMS webhook");
+                    Some(gateway as Arc<dyn SmsGateway>)
+                }
+            };
+            Some(Couriers { mailer, sms, retry_after: w.retry_after })
+        }
     };
     let admin_spec = spec.clone();
     let make_layer = {
@@ -177,7 +203,7 @@ pub fn start(policy: Policy, options: ServeOptions) -> Result<Running, StartErro
     };
     let admin_thread = std::thread::Builder::new()
         .name("doorman-admin".into())
-        .spawn(move || run_admin(admin_listener, admin_state, mailer, stop_rx))
+        .spawn(move || run_admin(admin_listener, admin_state, couriers, stop_rx))
         .map_err(StartError::Thread)?;
     threads.push(admin_thread);
     tracing::info!(%public_addr, %admin_addr, workers, backend = %policy.backend.url, "doorman started");
@@ -275,7 +301,7 @@ async fn expire_offers(admin: Arc<Admin<AnyStore>>) {
 fn run_admin(
     listener: std::net::TcpListener,
     state: impl FnOnce() -> Result<AdminState, StoreError>,
-    mailer: Option<(Arc<dyn Mailer>, Duration)>,
+    couriers: Option<Couriers>,
     mut stop: watch::Receiver<bool>,
 ) {
     let runtime =
@@ -295,10 +321,13 @@ fn run_admin(
         }
         tokio::spawn(sweep_edge_keys(state.admin.ports.store.clone(), state.admin.blacklist.is_some()));
         tokio::spawn(expire_offers(state.admin.clone()));
-        let mail_task = mailer.map(|(mailer, retry_after)| {
-            let sender = Sender::new(state.admin.ports.store.clone(), Arc::new(crate::app::SystemClock))
-                .retry_after(retry_after);
-            tokio::spawn(send_mail(sender, mailer, metrics.clone(), stop.clone()))
+        let mail_task = couriers.map(|couriers| {
+            let mut sender = Sender::new(state.admin.ports.store.clone(), Arc::new(crate::app::SystemClock))
+                .retry_after(couriers.retry_after);
+            if let Some(gateway) = couriers.sms {
+                sender = sender.sms_gateway(gateway);
+            }
+            tokio::spawn(send_mail(sender, couriers.mailer, metrics.clone(), stop.clone()))
         });
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(5));

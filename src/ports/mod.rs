@@ -8,5 +8,6 @@ pub mod clock;
 pub mod events;
 pub mod mail;
 pub mod random;
+pub mod sms;
 pub mod store;
 pub mod tasks;

@@ -1,9 +1,10 @@
-//! A mail transport for tests.
+//! A mail transport and an SMS gateway for tests.
 
 use std::collections::{BTreeSet, VecDeque};
 use std::sync::Mutex;
 
 use crate::ports::mail::{Mail, MailError, Mailer, Sending};
+use crate::ports::sms::{Receipt, SendError, Sms, SmsGateway, SmsSending};
 
 /// Takes mail, or fails as scripted: [`TestMailer::fail_next`] queues failures that come before
 /// it takes mail again, and [`TestMailer::refuse_domain`] refuses every message to a domain for
@@ -56,5 +57,46 @@ impl Mailer for TestMailer {
             self.sent.lock().unwrap_or_else(|p| p.into_inner()).push(mail.clone());
         }
         Box::pin(async move { failure.map_or(Ok(()), Err) })
+    }
+}
+
+/// An SMS gateway that takes messages (answering [`Receipt::Accepted`], or
+/// [`Receipt::Delivered`] once [`TestSmsGateway::report_delivery`] is set) or fails as scripted.
+#[derive(Default)]
+pub struct TestSmsGateway {
+    failures: Mutex<VecDeque<SendError>>,
+    sent: Mutex<Vec<Sms>>,
+    delivered: std::sync::atomic::AtomicBool,
+}
+
+impl TestSmsGateway {
+    /// The next attempts fail with these errors, one each.
+    pub fn fail_next(&self, errors: impl IntoIterator<Item = SendError>) {
+        self.failures.lock().unwrap_or_else(|p| p.into_inner()).extend(errors);
+    }
+
+    /// Answers that each message reached the phone.
+    pub fn report_delivery(&self) {
+        self.delivered.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The messages taken so far.
+    pub fn sent(&self) -> Vec<Sms> {
+        self.sent.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+impl SmsGateway for TestSmsGateway {
+    fn send<'a>(&'a self, sms: &'a Sms) -> SmsSending<'a> {
+        let failure = self.failures.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
+        if failure.is_none() {
+            self.sent.lock().unwrap_or_else(|p| p.into_inner()).push(sms.clone());
+        }
+        let receipt = if self.delivered.load(std::sync::atomic::Ordering::Relaxed) {
+            Receipt::Delivered
+        } else {
+            Receipt::Accepted
+        };
+        Box::pin(async move { failure.map_or(Ok(receipt), Err) })
     }
 }

@@ -6,7 +6,8 @@
 //! - [`MemoryStore`]: the store in memory, on a clock of the test's choosing; it passes the same
 //!   store suite as the redb file, Redis and the Redis Cluster (`tests/store`).
 //! - [`RecordedEvents`]: what the tier reported (checkout outcomes, client faults, mails).
-//! - [`TestMailer`]: a mail transport that takes mail or fails as scripted.
+//! - [`TestMailer`] and [`TestSmsGateway`]: a mail transport and an SMS gateway that take
+//!   messages or fail as scripted.
 //! - [`TestBody`]: a request body of ready chunks, a client's failure, or a stall.
 //! - [`InstantTasks`] and [`block_on`]: sleeps that end at once (recorded), spawned work run on
 //!   demand, and an executor for futures that never wait on I/O.
@@ -27,7 +28,7 @@ mod tasks;
 pub use self::body::TestBody;
 pub use self::clock::ManualClock;
 pub use self::events::{RecordedEvents, Reported};
-pub use self::mailer::TestMailer;
+pub use self::mailer::{TestMailer, TestSmsGateway};
 pub use self::random::{FailingRandom, SeededRandom};
 pub use self::rig::TestRig;
 pub use self::store::MemoryStore;

@@ -1,6 +1,6 @@
 //! Real parts for the integration tests, each on a free loopback port and stopped on drop:
 //! the `doorman` binary as a child process, a real HTTP backend, Redis (one server, or a cluster
-//! of six), an SMTP server, Chromium.
+//! of six), an SMTP server, a webhook receiver, Chromium.
 #![allow(dead_code)]
 
 /// Runs each listed case of a module against the embedded store and against Redis (the cases
@@ -50,6 +50,7 @@ pub mod redis_cluster;
 pub mod shops;
 pub mod smtp;
 pub mod stores;
+pub mod webhook;
 
 /// A loopback port that serves nothing, held for the rest of the test process: a listener that
 /// closes every connection at once. A port merely found free and let go could be taken by a

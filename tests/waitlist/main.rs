@@ -11,6 +11,7 @@ mod button;
 mod export;
 mod flow;
 mod offers;
+mod sms;
 mod smtp;
 
 use std::path::PathBuf;
@@ -334,6 +335,11 @@ every_store!(offers => offers_cases:
     freed_seats_are_offered_in_line_order_and_a_declined_offer_passes_on,
     bad_reports_and_offers_get_clear_answers_and_change_nothing,
     concurrent_reports_never_offer_a_seat_twice_and_pass_over_the_blacklisted,
+);
+
+both_stores!(sms => sms_cases:
+    offers_go_by_sms_through_the_webhook_with_retries_and_fates_in_the_history,
+    an_event_cannot_switch_sms_on_where_the_operator_has_none,
 );
 
 every_store!(export => export_cases:

@@ -1,4 +1,4 @@
-//! An event's message history through the admin API: every mail of the event, to whom, which
+//! An event's message history through the admin API: every mail and SMS of the event, to whom, which
 //! template, when queued, and its fate. Addresses are personal data: reading a page is in the
 //! audit log (which numbers, never the addresses), as an export is.
 
@@ -26,16 +26,17 @@ pub struct MessageView {
     pub channel: Channel,
     /// The recipient.
     pub to: String,
-    /// `confirm`, `confirmed`, `already` or `offer`.
+    /// `confirm`, `confirmed`, `already`, `offer` (mail or SMS), `offer-copy` (staff's copy) or
+    /// `staff-offers` (staff told of automatic offers).
     pub template: String,
-    /// The signup it is about.
+    /// The signup it is about (empty for a notice to staff about several).
     pub signup: String,
     /// When it was queued (RFC 3339).
     #[cfg_attr(feature = "native", schema(format = DateTime))]
     pub queued: String,
-    /// `queued` (waiting, or being retried), `sent` (the mail server took it) or `failed`
-    /// (given up).
-    #[cfg_attr(feature = "native", schema(value_type = String, pattern = "^(queued|sent|failed)$"))]
+    /// `queued` (waiting, or being retried), `sent` (the mail server or SMS gateway took it),
+    /// `delivered` (the SMS provider says it reached the phone) or `failed` (given up).
+    #[cfg_attr(feature = "native", schema(value_type = String, pattern = "^(queued|sent|delivered|failed)$"))]
     pub status: &'static str,
     /// When it was sent or given up (RFC 3339).
     pub settled: Option<String>,
@@ -84,9 +85,10 @@ impl<S: Store> Admin<S> {
                 continue; // a number whose writer failed: no message
             };
             let fate = pair[1].as_deref().and_then(|v| serde_json::from_slice::<Settled>(v).ok());
-            let status = match fate.as_ref().map(|f| f.state) {
-                Some(State::Sent) => "sent",
-                Some(State::Failed) => "failed",
+            let status = match fate.as_ref().map(|f| (f.state, f.delivered)) {
+                Some((State::Sent, true)) => "delivered",
+                Some((State::Sent, false)) => "sent",
+                Some((State::Failed, _)) => "failed",
                 _ => "queued",
             };
             messages.push(MessageView {

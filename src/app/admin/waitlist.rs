@@ -78,7 +78,9 @@ impl<S: Store> Admin<S> {
         let settings = self.stored_settings(event).await?;
         self.settings_answer(event, settings).await
     }
+}
 
+impl<S: Store + Clone> Admin<S> {
     /// Applies `change` to the waitlist settings of `event`.
     pub async fn change_waitlist(
         &self,
@@ -88,7 +90,15 @@ impl<S: Store> Admin<S> {
     ) -> Result<SettingsAnswer, AdminError> {
         let scope = self.require_event(who, event, Access::Change).await?;
         let fields = change.fields();
+        let sms_wanted = change.sms == Some(true);
         let settings = change.apply(self.stored_settings(event).await?).map_err(AdminError::bad)?;
+        // Where the admin serves a waitlist, it knows whether the operator set up SMS.
+        let waitlist = self.app.as_ref().and_then(|a| a.waitlist());
+        if sms_wanted && waitlist.is_some_and(|w| w.config().sms.is_none()) {
+            return Err(AdminError::bad(
+                "sms: this installation sends no SMS (the operator sets up [waitlist.sms])",
+            ));
+        }
         let value = serde_json::to_vec(&settings).map_err(|e| AdminError::bad(e.to_string()))?;
         self.ports.store.set(&keys::settings(event), &value, None).await?;
         let detail = Some(fields.join(", "));

@@ -1,6 +1,7 @@
-//! The durable outbox: mail is written to the store together with what it tells about (a signup
-//! and its confirmation mail in one `set_many`), before the customer is answered; a sender
-//! drains it later, with retries and back-off.
+//! The durable outbox: messages (mail, and text messages where an SMS gateway is set up) are
+//! written to the store together with what they tell about (a signup and its confirmation mail
+//! in one `set_many`), before the customer is answered; a sender drains it later, with retries
+//! and back-off.
 //!
 //! Layout: the counter `mail:seq` numbers messages; `mail:{n}` holds message `n` as an [`Item`];
 //! `mail:head` is the first number of the line not yet settled or set aside. A message that
@@ -24,6 +25,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::ports::mail::Mail;
+use crate::ports::sms::Sms;
 use crate::ports::store::{SetItem, Store, StoreError};
 
 pub use sender::{Drained, Sender, GAP_GRACE_MS, GAP_WAIT_MS};
@@ -66,11 +68,44 @@ pub enum State {
     Failed,
 }
 
-/// One message of the outbox.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A message of the outbox, by channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Message {
+    /// An e-mail, sent through the [`crate::ports::mail::Mailer`].
+    Mail(Mail),
+    /// A text message, sent through the [`crate::ports::sms::SmsGateway`].
+    Sms(Sms),
+}
+
+impl From<Mail> for Message {
+    fn from(mail: Mail) -> Self {
+        Self::Mail(mail)
+    }
+}
+
+impl From<Sms> for Message {
+    fn from(sms: Sms) -> Self {
+        Self::Sms(sms)
+    }
+}
+
+impl Message {
+    /// The recipient: an address or a phone number.
+    pub fn to(&self) -> &str {
+        match self {
+            Self::Mail(m) => &m.to,
+            Self::Sms(s) => &s.to,
+        }
+    }
+}
+
+/// One message of the outbox. Stored with the message under its channel's name (`"mail": {…}` or
+/// `"sms": {…}`) beside the other fields, so items queued before SMS existed read as mail.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "Stored<Mail>")]
 pub struct Item {
     /// The message.
-    pub mail: Mail,
+    pub message: Message,
     /// Where it stands.
     pub state: State,
     /// Attempts made.
@@ -78,18 +113,71 @@ pub struct Item {
     /// Not before this time (Unix ms).
     pub next_at: u64,
     /// The last error, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     /// When it was queued (Unix ms; 0 for messages queued before this was kept).
-    #[serde(default)]
     pub queued_at: u64,
     /// Where the sender notes the message's fate once it is settled (a [`Settled`]), if
     /// anywhere: the waitlist's message history.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// Until when (Unix ms) the note is kept, if not for good (it goes with what it notes).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note_until: Option<u64>,
+}
+
+/// An [`Item`] as stored. (Plain fields rather than a flattened enum: serde's `flatten` buffers
+/// every field and would cost the edge component tens of kilobytes.)
+#[derive(Serialize, Deserialize)]
+#[serde(bound(deserialize = "M: Deserialize<'de>"))]
+struct Stored<M> {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    mail: Option<M>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sms: Option<Sms>,
+    state: State,
+    attempts: u32,
+    next_at: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+    #[serde(default)]
+    queued_at: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    note: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    note_until: Option<u64>,
+}
+
+impl TryFrom<Stored<Mail>> for Item {
+    type Error = &'static str;
+
+    fn try_from(s: Stored<Mail>) -> Result<Self, Self::Error> {
+        let message = match (s.mail, s.sms) {
+            (Some(mail), None) => Message::Mail(mail),
+            (None, Some(sms)) => Message::Sms(sms),
+            _ => return Err("an outbox item holds one mail or one SMS"),
+        };
+        let Stored { state, attempts, next_at, error, queued_at, note, note_until, .. } = s;
+        Ok(Self { message, state, attempts, next_at, error, queued_at, note, note_until })
+    }
+}
+
+impl Serialize for Item {
+    fn serialize<Z: serde::Serializer>(&self, serializer: Z) -> Result<Z::Ok, Z::Error> {
+        let (mail, sms) = match &self.message {
+            Message::Mail(m) => (Some(m), None),
+            Message::Sms(s) => (None, Some(s.clone())),
+        };
+        Stored {
+            mail,
+            sms,
+            state: self.state,
+            attempts: self.attempts,
+            next_at: self.next_at,
+            error: self.error.clone(),
+            queued_at: self.queued_at,
+            note: self.note.clone(),
+            note_until: self.note_until,
+        }
+        .serialize(serializer)
+    }
 }
 
 /// Where the sender notes a message's fate, and until when the note is kept.
@@ -114,6 +202,9 @@ pub struct Settled {
     /// Why it failed, if it did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The gateway reported it reached the recipient's phone (SMS providers that say so).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub delivered: bool,
 }
 
 /// A message's number, reserved before it is written.
@@ -138,17 +229,17 @@ pub fn reserved_from(last: i64, k: u64) -> Reserved {
     Reserved((last.max(k as i64) as u64) + 1 - k)
 }
 
-/// The write that queues `mail` under `number` at `now` (Unix ms): put it into the same
+/// The write that queues `message` under `number` at `now` (Unix ms): put it into the same
 /// `set_many` as the state it belongs to.
-pub fn queue_item(number: Reserved, mail: Mail, now: u64) -> SetItem {
-    queue_noted(number, mail, now, None)
+pub fn queue_item(number: Reserved, message: impl Into<Message>, now: u64) -> SetItem {
+    queue_noted(number, message, now, None)
 }
 
 /// [`queue_item`] for a message whose fate the sender notes as `note` says once it is settled.
-pub fn queue_noted(number: Reserved, mail: Mail, now: u64, note: Option<Note>) -> SetItem {
+pub fn queue_noted(number: Reserved, message: impl Into<Message>, now: u64, note: Option<Note>) -> SetItem {
     let (note, note_until) = note.map_or((None, None), |n| (Some(n.key), n.until));
     let item = Item {
-        mail,
+        message: message.into(),
         state: State::Queued,
         attempts: 0,
         next_at: 0,

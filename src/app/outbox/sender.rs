@@ -1,4 +1,5 @@
-//! The sender: drains the outbox through a [`Mailer`], one pass at a time.
+//! The sender: drains the outbox through a [`Mailer`] (and an [`SmsGateway`] for text messages),
+//! one pass at a time.
 //!
 //! A pass walks the line from the head, then the slots of messages set aside that are due
 //! ([`super::later`]), and sends what is due [`CONCURRENCY`] messages at a time (one per
@@ -9,17 +10,21 @@
 //! that domain aside until that message's next attempt without trying them (as mail servers
 //! treat a destination that refuses), so a domain that keeps refusing costs one attempt per
 //! back-off, not one per message; a message older than [`MAX_AGE`] still gets its own last
-//! attempt, and is given up if that fails too.
+//! attempt, and is given up if that fails too. Text messages all go to one gateway, so they
+//! count as one destination (`sms`): a gateway refusing for now pauses them all, and a node
+//! without a gateway leaves them to one that has it.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 
+use super::Message;
 use super::{
     item_key, later, lease_key, Item, Settled, State, BATCH, COUNTER, HEAD, KEEP_SETTLED, LEASE, MAX_AGE,
     MAX_ATTEMPTS, REACH,
 };
 use crate::ports::clock::Clock;
 use crate::ports::mail::{MailError, Mailer};
+use crate::ports::sms::{Receipt, SmsGateway};
 use crate::ports::store::{SetItem, Store, StoreError};
 
 /// How long a number reserved but not yet written holds the head before it is set aside
@@ -120,6 +125,8 @@ pub struct Sender<S> {
     refused: Mutex<HashMap<String, u64>>,
     /// The first retry's delay, in ms.
     retry_ms: u64,
+    /// Where text messages go, if this node has a gateway.
+    sms: Option<Arc<dyn SmsGateway>>,
 }
 
 /// The delay before attempt `attempts + 1`: `first` doubling, at most an hour.
@@ -132,6 +139,9 @@ fn domain(address: &str) -> String {
     address.rsplit_once('@').map(|(_, d)| d.trim_end_matches('>').to_ascii_lowercase()).unwrap_or_default()
 }
 
+/// The destination text messages count as: the one gateway.
+const SMS_DESTINATION: &str = "sms";
+
 /// What a pass needs to know of a message to decide on it: read without its text, which a
 /// pass skips over in the dozens of messages it looks at for each it sends.
 #[derive(serde::Deserialize)]
@@ -140,13 +150,28 @@ struct Glance {
     next_at: u64,
     #[serde(default)]
     queued_at: u64,
-    mail: Recipient,
+    mail: Option<Recipient>,
+}
+
+impl Glance {
+    /// The destination a refusal pauses: the mail's recipient domain, or the SMS gateway.
+    fn destination(&self) -> String {
+        self.mail.as_ref().map_or_else(|| SMS_DESTINATION.to_owned(), |m| domain(&m.to))
+    }
 }
 
 /// The envelope recipient of a message.
 #[derive(serde::Deserialize)]
 struct Recipient {
     to: String,
+}
+
+/// The destination of `message` (see [`Glance::destination`]).
+fn destination(message: &Message) -> String {
+    match message {
+        Message::Mail(m) => domain(&m.to),
+        Message::Sms(_) => SMS_DESTINATION.to_owned(),
+    }
 }
 
 /// Whether a message queued at `queued_at` (0: not known) is past [`MAX_AGE`] at `now`.
@@ -172,7 +197,14 @@ impl<S: Store> Sender<S> {
             done: Mutex::default(),
             refused: Mutex::default(),
             retry_ms: 30_000,
+            sms: None,
         }
+    }
+
+    /// Sends text messages through `gateway` (without one, they wait for a node that has it).
+    pub fn sms_gateway(mut self, gateway: Arc<dyn SmsGateway>) -> Self {
+        self.sms = Some(gateway);
+        self
     }
 
     /// Retries a message the transport refused for now after `first` (default 30 s), doubling
@@ -364,7 +396,7 @@ impl<S: Store> Sender<S> {
         }
         // Whether its domain refuses mail for now is asked just before it would be sent
         // (`attempt_due`), when the pass's earlier attempts have had their answers.
-        pass.due.insert(n, (domain(&item.mail.to), too_old(item.queued_at, pass.now)));
+        pass.due.insert(n, (item.destination(), too_old(item.queued_at, pass.now)));
         Fate::Due
     }
 
@@ -453,12 +485,20 @@ impl<S: Store> Sender<S> {
             return Ok(settled);
         }
         item.attempts += 1;
-        let outcome = mailer.send(&item.mail).await;
+        let outcome = match &item.message {
+            Message::Mail(mail) => mailer.send(mail).await.map(|()| Receipt::Accepted),
+            Message::Sms(sms) => match &self.sms {
+                Some(gateway) => gateway.send(sms).await,
+                None => Err(MailError::Transient("no SMS gateway on this node".into())),
+            },
+        };
         let now = self.clock.unix_ms();
         let too_old = too_old(item.queued_at, now);
+        let to = destination(&item.message);
+        let delivered = matches!(outcome, Ok(Receipt::Delivered));
         let attempted = match outcome {
-            Ok(()) => {
-                self.domain_answered(domain(&item.mail.to), None);
+            Ok(_) => {
+                self.domain_answered(to, None);
                 item.state = State::Sent;
                 item.error = None;
                 Attempted { fate: Fate::Settled, tried: Some(Tried::Sent), aside_at: None }
@@ -466,7 +506,7 @@ impl<S: Store> Sender<S> {
             Err(MailError::Transient(e)) if item.attempts < MAX_ATTEMPTS && !too_old => {
                 tracing::warn!(message = n, attempts = item.attempts, error = %e, "outbox: will retry");
                 item.next_at = now + backoff_ms(self.retry_ms, item.attempts);
-                self.domain_answered(domain(&item.mail.to), Some(item.next_at));
+                self.domain_answered(to, Some(item.next_at));
                 item.error = Some(e);
                 Attempted { fate: Fate::SetAside, tried: Some(Tried::Retried), aside_at: Some(item.next_at) }
             }
@@ -486,8 +526,13 @@ impl<S: Store> Sender<S> {
             item.note_until.map(|until| std::time::Duration::from_millis(until.saturating_sub(now)));
         let note_kept = note_ttl.is_none_or(|ttl| !ttl.is_zero());
         if let Some(note) = item.note.clone().filter(|_| settled && note_kept) {
-            let fate =
-                Settled { state: item.state, at: now, attempts: item.attempts, error: item.error.clone() };
+            let fate = Settled {
+                state: item.state,
+                at: now,
+                attempts: item.attempts,
+                error: item.error.clone(),
+                delivered,
+            };
             let value = serde_json::to_vec(&fate).map_err(|e| StoreError::Failed(e.to_string()))?;
             writes.push(SetItem { key: note, value, ttl: note_ttl });
         }
@@ -666,6 +711,37 @@ mod tests {
         mailer.accept_domain("down.example");
         assert_eq!(block_on(ahead.drain(&mailer)).unwrap().sent, 1, "the slot was not retired yet");
         assert_eq!(mailer.sent_ids(), ["m1", "m2"]);
+    }
+
+    #[test]
+    fn text_messages_go_through_the_gateway_and_wait_for_a_node_that_has_one() {
+        use crate::ports::sms::Sms;
+        use crate::testkit::TestSmsGateway;
+        let rig = TestRig::default();
+        let mailer = TestMailer::default();
+        let sms = |id: &str| Sms { id: id.into(), to: "+31612345678".into(), text: "Seats!".into() };
+        for (i, m) in [sms("s1"), sms("s2")].into_iter().enumerate() {
+            let n = block_on(reserve(&rig.store)).unwrap();
+            block_on(rig.store.set_many(&[queue_item(n, m, rig.clock.unix_ms())])).unwrap();
+            queue(&rig, mail(&format!("m{i}"), "ada@example.com"));
+        }
+        // A node without a gateway sends the mail and leaves the texts waiting.
+        let d = block_on(sender(&rig).drain(&mailer)).unwrap();
+        assert_eq!((d.sent, d.retried, d.waiting), (2, 1, 2), "one try at the missing gateway: {d:?}");
+        let gateway = Arc::new(TestSmsGateway::default());
+        let with_gateway = sender(&rig).sms_gateway(gateway.clone());
+        // The gateway refuses for now: the other text waits with it, untried.
+        gateway.fail_next([MailError::Transient("503".into())]);
+        rig.clock.advance(Duration::from_secs(60));
+        let d = block_on(with_gateway.drain(&mailer)).unwrap();
+        assert_eq!((d.sent, d.retried, d.waiting), (0, 1, 2), "{d:?}");
+        rig.clock.advance(Duration::from_secs(60));
+        let d = block_on(with_gateway.drain(&mailer)).unwrap();
+        assert_eq!(d.sent, 2, "{d:?}");
+        let ids: Vec<String> = gateway.sent().into_iter().map(|s| s.id).collect();
+        assert_eq!(ids.len(), 2);
+        assert!(ids.contains(&"s1".to_owned()) && ids.contains(&"s2".to_owned()));
+        assert_eq!(mailer.sent_ids(), ["m0", "m1"], "mail never went to the gateway");
     }
 
     #[test]

@@ -10,6 +10,7 @@ use super::pages::MailParts;
 use super::Waitlist;
 use crate::core::waitlist::{Offer, Signup, WaitlistSettings};
 use crate::ports::mail::Mail;
+use crate::ports::sms::Sms;
 
 /// Which mail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,13 +102,15 @@ where
 }
 
 /// The offer mail of `offer` to `signup`: the seats, the deadline, the link to book them and the
-/// link to decline, with staff's text (a staff offer) before the organizer's.
+/// link to decline, with staff's text (a staff offer) before the organizer's. With `copy_to`,
+/// the same mail as a copy for that staff address (its subject says so).
 pub fn offer_mail<S>(
     wl: &Waitlist<S>,
     signup: &Signup,
     offer: &Offer,
     settings: &WaitlistSettings,
     number: crate::app::outbox::Reserved,
+    copy_to: Option<&str>,
 ) -> Result<Mail, ComposeError>
 where
     S: crate::ports::store::Store + Clone,
@@ -124,16 +127,102 @@ where
         &[("event", event), ("count", Arg::Text(&count)), ("deadline", Arg::Text(&deadline))],
     );
     let texts: Vec<String> = offer.text.iter().chain(settings.mail_text.get(&signup.lang)).cloned().collect();
+    let mut subject = tr.with("mail-offer-subject", &[("event", event)]);
+    if copy_to.is_some() {
+        subject = tr.with("mail-copy-subject", &[("subject", Arg::Text(&subject))]);
+    }
     let parts = MailParts {
         lang: signup.lang.code(),
-        subject: tr.with("mail-offer-subject", &[("event", event)]),
+        subject,
         greeting: tr.with("mail-greeting", &[("name", Arg::Text(&signup.name))]),
         intro,
         organizer_text: (!texts.is_empty()).then(|| texts.join("\n\n")),
         actions: vec![(tr.t("mail-offer-action"), link), (tr.t("mail-offer-decline"), decline)],
         footer: tr.with("mail-offer-footer", &[("event", event)]),
     };
-    build(wl, signup, parts, number)
+    match copy_to {
+        None => build(wl, signup, parts, number),
+        Some(staff) => build_to(wl, None, staff, &signup.id, parts, number),
+    }
+}
+
+/// The SMS of `offer` to `number_to` (the signup's phone number, international form): the seats,
+/// the deadline and both links, in the signup's language.
+pub fn offer_sms<S>(
+    wl: &Waitlist<S>,
+    signup: &Signup,
+    offer: &Offer,
+    settings: &WaitlistSettings,
+    to: String,
+    number: crate::app::outbox::Reserved,
+) -> Result<Sms, ComposeError>
+where
+    S: crate::ports::store::Store + Clone,
+{
+    let tr = Tr::new(signup.lang);
+    let link = offer.link.as_deref().ok_or_else(|| ComposeError("the offer has no link".into()))?;
+    let decline = format!("{}{}/offer?c={}", wl.config.public_url, wl.config.mount, wl.offer_code(offer));
+    let text = tr.with(
+        "sms-offer",
+        &[
+            ("event", Arg::Text(&settings.title)),
+            ("count", Arg::Text(&tr.tickets(offer.tickets))),
+            ("deadline", Arg::Text(&deadline_text(offer.expires))),
+            ("link", Arg::Text(link)),
+            ("decline", Arg::Text(&decline)),
+        ],
+    );
+    Ok(Sms { id: format!("{}.{}", signup.id, number.0), to, text })
+}
+
+/// The notice to the staff address `to` of a round of automatic `offers` (each with its
+/// signup), in the event's first language, with a link to staff's list.
+pub fn staff_notice<S>(
+    wl: &Waitlist<S>,
+    event: &str,
+    settings: &WaitlistSettings,
+    offers: &[(&Offer, &Signup)],
+    to: &str,
+    number: crate::app::outbox::Reserved,
+) -> Result<Mail, ComposeError>
+where
+    S: crate::ports::store::Store + Clone,
+{
+    let lang = settings.languages.first().copied().unwrap_or(crate::core::waitlist::Lang::En);
+    let tr = Tr::new(lang);
+    let title = Arg::Text(&settings.title);
+    let lines: Vec<String> = offers
+        .iter()
+        .map(|(offer, signup)| {
+            tr.with(
+                "mail-staff-offer-line",
+                &[
+                    ("number", Arg::Number(offer.number)),
+                    ("name", Arg::Text(&signup.name)),
+                    ("email", Arg::Text(&signup.email)),
+                    ("count", Arg::Text(&tr.tickets(offer.tickets))),
+                    ("deadline", Arg::Text(&deadline_text(offer.expires))),
+                ],
+            )
+        })
+        .collect();
+    let list = format!("{}{}/staff/list?event={event}", wl.config.public_url, wl.config.mount);
+    let parts = MailParts {
+        lang: lang.code(),
+        subject: tr.with(
+            "mail-staff-offers-subject",
+            &[("event", title), ("offers", Arg::Number(offers.len() as u64))],
+        ),
+        greeting: tr.t("mail-staff-greeting"),
+        intro: tr.with(
+            "mail-staff-offers-intro",
+            &[("event", title), ("offers", Arg::Number(offers.len() as u64))],
+        ),
+        organizer_text: Some(lines.join("\n")),
+        actions: vec![(tr.t("mail-staff-list-action"), list)],
+        footer: tr.with("mail-staff-footer", &[("event", title)]),
+    };
+    build_to(wl, None, to, &format!("staff-{event}"), parts, number)
 }
 
 /// A deadline as customers read it in any language: `2026-12-09 14:00 UTC`.
@@ -150,12 +239,25 @@ fn build<S>(
     parts: MailParts,
     number: crate::app::outbox::Reserved,
 ) -> Result<Mail, ComposeError> {
+    build_to(wl, Some(&signup.name), &signup.email, &signup.id, parts, number)
+}
+
+/// The message of `parts` to `address` (with `name`), queued under `number`; its `Message-ID`
+/// is `{id_prefix}.{number}@` the sender's domain.
+fn build_to<S>(
+    wl: &Waitlist<S>,
+    name: Option<&str>,
+    address: &str,
+    id_prefix: &str,
+    parts: MailParts,
+    number: crate::app::outbox::Reserved,
+) -> Result<Mail, ComposeError> {
     let (text, html) = parts.render().map_err(|e| ComposeError(e.to_string()))?;
     let from: Mailbox = wl.config.from.parse().map_err(|e| ComposeError(format!("from: {e}")))?;
-    let to_address = signup.email.parse().map_err(|e| ComposeError(format!("to: {e}")))?;
-    let to = Mailbox::new(Some(signup.name.clone()), to_address);
+    let to_address = address.parse().map_err(|e| ComposeError(format!("to: {e}")))?;
+    let to = Mailbox::new(name.map(str::to_owned), to_address);
     let domain = from.email.domain().to_owned();
-    let id = format!("{}.{}@{domain}", signup.id, number.0);
+    let id = format!("{id_prefix}.{}@{domain}", number.0);
     let message = Message::builder()
         .from(from.clone())
         .to(to.clone())

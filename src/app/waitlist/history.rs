@@ -1,5 +1,6 @@
 //! Every message of an event, kept in its history: to whom, on which channel, which template,
-//! when it was queued, and its fate (queued, sent, failed) as the outbox's sender notes it. A
+//! when it was queued, and its fate (queued, sent, failed, delivered where an SMS provider says
+//! so) as the outbox's sender notes it. A
 //! message and its history record are written in the same `set_many`; the sender writes the
 //! fate beside the record when it settles the message ([`crate::app::outbox::Item::note`]), so
 //! the history outlives the outbox's settled items. The mails of a signup still pending are kept
@@ -10,7 +11,7 @@ use serde::{Deserialize, Serialize};
 #[cfg(doc)]
 use super::compose::MailKind;
 use super::Waitlist;
-use crate::app::outbox::{self, Reserved};
+use crate::app::outbox::{self, Message, Reserved};
 use crate::core::waitlist::{keys, Signup, Status};
 use crate::ports::mail::Mail;
 use crate::ports::store::{SetItem, Store, StoreError};
@@ -22,6 +23,8 @@ use crate::ports::store::{SetItem, Store, StoreError};
 pub enum Channel {
     /// E-mail, through the outbox.
     Email,
+    /// A text message, through the outbox and the operator's SMS webhook.
+    Sms,
 }
 
 /// One message of an event's history, as stored. Times are Unix seconds.
@@ -35,9 +38,10 @@ pub struct MessageRecord {
     pub channel: Channel,
     /// The recipient's address.
     pub to: String,
-    /// Which message: `confirm`, `confirmed`, `already`, `offer`.
+    /// Which message: `confirm`, `confirmed`, `already`, `offer` (to the customer, by mail or
+    /// SMS), `offer-copy` (a staff copy), `staff-offers` (staff told of automatic offers).
     pub template: String,
-    /// The signup it is about.
+    /// The signup it is about (empty for a notice to staff about several).
     pub signup: String,
     /// When it was queued.
     pub queued: u64,
@@ -86,26 +90,43 @@ impl<S: Store + Clone> Waitlist<S> {
         template: &'static str,
         signup: &Signup,
     ) -> Result<[SetItem; 2], StoreError> {
-        let event = &signup.event;
+        self.queue_message(numbers, mail.into(), template, &signup.event, Some(signup))
+    }
+
+    /// The writes that queue `message` of `event` (about `signup`, if about one) and note it in
+    /// the event's history, on the message's channel.
+    pub(in crate::app::waitlist) fn queue_message(
+        &self,
+        numbers: MailNumbers,
+        message: Message,
+        template: &'static str,
+        event: &str,
+        signup: Option<&Signup>,
+    ) -> Result<[SetItem; 2], StoreError> {
+        let channel = match message {
+            Message::Mail(_) => Channel::Email,
+            Message::Sms(_) => Channel::Sms,
+        };
         let record = MessageRecord {
             number: numbers.history,
             outbox: numbers.outbox.0,
-            channel: Channel::Email,
-            to: mail.to.clone(),
+            channel,
+            to: message.to().to_owned(),
             template: template.to_owned(),
-            signup: signup.id.clone(),
+            signup: signup.map(|s| s.id.clone()).unwrap_or_default(),
             queued: self.now(),
         };
         // A pending signup's mails go with it if it is never confirmed (an anonymous flood of
         // signups leaves nothing behind); the others are kept.
-        let keep = (signup.status == Status::Pending)
-            .then(|| signup.expires.saturating_sub(self.now()) + super::usecases::PENDING_GRACE);
+        let keep = signup
+            .filter(|s| s.status == Status::Pending)
+            .map(|s| s.expires.saturating_sub(self.now()) + super::usecases::PENDING_GRACE);
         let now_ms = self.ports.clock.unix_ms();
         let note = outbox::Note {
             key: keys::message_fate(event, numbers.history),
             until: keep.map(|secs| now_ms + secs * 1000),
         };
-        let queued = outbox::queue_noted(numbers.outbox, mail, now_ms, Some(note));
+        let queued = outbox::queue_noted(numbers.outbox, message, now_ms, Some(note));
         let value = serde_json::to_vec(&record).map_err(|e| StoreError::Failed(format!("encoding: {e}")))?;
         let ttl = keep.map(std::time::Duration::from_secs);
         Ok([queued, SetItem { key: keys::message(event, numbers.history), value, ttl }])

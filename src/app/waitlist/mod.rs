@@ -68,6 +68,16 @@ pub struct WaitlistConfig {
     pub button: Option<crate::core::waitlist::button::ButtonPlacement>,
     /// The backend's claim route, where offers' codes are checked, if Doorman guards it.
     pub claim: Option<crate::core::waitlist::claim::ClaimRoute>,
+    /// Text messages, if the operator set up an SMS gateway: events that switch them on send
+    /// offers by SMS too.
+    pub sms: Option<SmsConfig>,
+}
+
+/// What the tier needs to know of the SMS gateway: that there is one, and how to read numbers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SmsConfig {
+    /// Stands in for the leading `0` of national numbers (`+49`).
+    pub country_code: Option<String>,
 }
 
 impl WaitlistConfig {
@@ -85,6 +95,7 @@ impl WaitlistConfig {
             per_network_per_10_minutes: 3000,
             button: None,
             claim: None,
+            sms: None,
         }
     }
 
@@ -98,6 +109,7 @@ impl WaitlistConfig {
         config.per_address_per_hour = w.signups_per_address_per_hour;
         config.per_client_per_10_minutes = w.posts_per_client_per_10_minutes;
         config.per_network_per_10_minutes = w.posts_per_network_per_10_minutes;
+        config.sms = w.sms.as_ref().map(|s| SmsConfig { country_code: s.country_code.clone() });
         config
     }
 }

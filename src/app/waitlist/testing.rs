@@ -185,10 +185,22 @@ impl Site {
 impl Site {
     /// Signs `email` up for `tickets` and confirms it: in line. Answers the confirmed signup.
     pub fn in_line(&self, email: &str, account: Option<&str>, tickets: u32) -> Signup {
+        self.in_line_with(email, account, tickets, None)
+    }
+
+    /// [`Site::in_line`] with a phone number.
+    pub fn in_line_with(
+        &self,
+        email: &str,
+        account: Option<&str>,
+        tickets: u32,
+        phone: Option<&str>,
+    ) -> Signup {
         let before = self.signups();
         let settings = block_on(self.waitlist.settings("gala")).unwrap().unwrap();
         let mut request = signup_request(email, account);
         request.fields.tickets = tickets;
+        request.fields.phone = phone.map(str::to_owned);
         assert_eq!(
             block_on(self.waitlist.signup(request, &settings, None)).unwrap(),
             SignupOutcome::CheckMail
@@ -211,5 +223,16 @@ impl Site {
     /// The numbers of the messages in the outbox.
     pub fn mails(&self) -> usize {
         self.rig.store.keys().iter().filter(|k| k.starts_with("mail:0")).count()
+    }
+
+    /// The outbox's messages, in order.
+    pub fn outbox(&self) -> Vec<crate::app::outbox::Message> {
+        let mut keys: Vec<String> =
+            self.rig.store.keys().into_iter().filter(|k| k.starts_with("mail:0")).collect();
+        keys.sort();
+        keys.iter()
+            .map(|k| block_on(self.rig.store.get(k)).unwrap().unwrap())
+            .map(|v| serde_json::from_slice::<crate::app::outbox::Item>(&v).unwrap().message)
+            .collect()
     }
 }

@@ -30,6 +30,7 @@ pub const RESERVED: &[&str] = &[
     "SESSION_KEY",
     "LINK_KEY",
     "SMTP_PASSWORD",
+    "SMS_TOKEN",
 ];
 
 /// The prefix of every Doorman environment variable.

@@ -78,6 +78,8 @@ pub struct WaitlistPolicy {
     pub mail: MailTransport,
     /// The first retry of a message the transport refused for now; doubling up to an hour.
     pub retry_after: Duration,
+    /// Where text messages go (offers to signups with a phone number), if anywhere.
+    pub sms: Option<SmsPolicy>,
     /// Where Doorman inserts the "Join the waitlist" button into the backend's event pages.
     pub button: Option<crate::core::waitlist::button::ButtonPlacement>,
     /// The backend's claim route, where Doorman checks offers' codes before forwarding.
@@ -94,6 +96,24 @@ pub enum MailTransport {
     },
     /// An SMTP server.
     Smtp(SmtpPolicy),
+}
+
+/// `[waitlist.sms]`: the SMS provider's HTTP webhook. Each message is one JSON `POST`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmsPolicy {
+    /// The webhook: `https://`, or `http://` to a loopback address only.
+    pub url: String,
+    /// The JSON body with `{to}`, `{text}`, `{id}` inside its strings.
+    pub body: String,
+    /// Connect and answer timeout (default 10 s).
+    pub timeout: Duration,
+    /// Stands in for the leading `0` of national numbers (`+49`); without it only numbers
+    /// written internationally get a text message.
+    pub country_code: Option<String>,
+    /// The file holding the webhook's token (else `DOORMAN_SMS_TOKEN`).
+    pub token_file: Option<PathBuf>,
+    /// CAs to trust (PEM), instead of the system's bundle.
+    pub ca_file: Option<PathBuf>,
 }
 
 /// How the SMTP connection is secured.

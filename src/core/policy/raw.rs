@@ -33,6 +33,7 @@ pub struct RawWaitlist {
     pub posts_per_client_per_10_minutes: Option<u32>,
     pub posts_per_network_per_10_minutes: Option<u32>,
     pub mail: Option<RawMail>,
+    pub sms: Option<RawSms>,
     pub button: Option<RawButton>,
     pub claim_route: Option<String>,
     pub claim_field: Option<String>,
@@ -61,6 +62,18 @@ pub struct RawMail {
     pub ca_file: Option<String>,
     pub timeout: Option<String>,
     pub retry_after: Option<String>,
+}
+
+/// `[waitlist.sms]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSms {
+    pub url: Option<String>,
+    pub body: Option<String>,
+    pub timeout: Option<String>,
+    pub country_code: Option<String>,
+    pub token_file: Option<String>,
+    pub ca_file: Option<String>,
 }
 
 /// `[blacklist]`

@@ -238,6 +238,10 @@ fn waitlist(src: &str, w: super::raw::RawWaitlist) -> Result<WaitlistPolicy, Pol
             return Err(err("waitlist.mail.transport", format!("`{other}` is neither \"file\" nor \"smtp\"")))
         }
     };
+    let sms = match w.sms {
+        None => None,
+        Some(sms) => Some(sms_policy(src, sms)?),
+    };
     let button = match w.button {
         None => None,
         Some(b) => {
@@ -323,6 +327,38 @@ fn waitlist(src: &str, w: super::raw::RawWaitlist) -> Result<WaitlistPolicy, Pol
         link_key_file: w.link_key_file.map(Into::into),
         mail,
         retry_after,
+        sms,
+    })
+}
+
+/// `[waitlist.sms]` checked: a webhook a token may travel to, a body that stays JSON.
+fn sms_policy(src: &str, sms: super::raw::RawSms) -> Result<SmsPolicy, PolicyError> {
+    use crate::core::waitlist::sms;
+    let err = |field: &str, msg: String| PolicyError::new(src, format!("waitlist.sms.{field}"), msg);
+    let url = sms.url.ok_or_else(|| err("url", "missing: the SMS provider's webhook (https://…)".into()))?;
+    let parsed: http::Uri = url.parse().map_err(|e| err("url", format!("`{url}` is not a URL: {e}")))?;
+    let host = parsed.host().unwrap_or("").trim_start_matches('[').trim_end_matches(']');
+    let loopback = host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    match parsed.scheme_str() {
+        Some("https") if !host.is_empty() => {}
+        Some("http") if loopback => {}
+        Some("http") => {
+            return Err(err("url", "a token never travels in clear: https://, or http:// to loopback".into()))
+        }
+        _ => return Err(err("url", format!("`{url}` is not an https:// URL"))),
+    }
+    let body = sms.body.unwrap_or_else(|| sms::DEFAULT_BODY.to_owned());
+    sms::check_body(&body).map_err(|e| err("body", e))?;
+    if let Some(code) = &sms.country_code {
+        sms::check_country_code(code).map_err(|e| err("country_code", e))?;
+    }
+    Ok(SmsPolicy {
+        url,
+        body,
+        timeout: duration(src, "waitlist.sms.timeout", sms.timeout, "10s")?,
+        country_code: sms.country_code,
+        token_file: sms.token_file.map(Into::into),
+        ca_file: sms.ca_file.map(Into::into),
     })
 }
 
@@ -695,6 +731,45 @@ mod tests {
             "not a host",
         );
         fails("[backend]\nurl = \"ftp://a.example\"\n", "backend.url", "http:// or https://");
+    }
+
+    #[test]
+    fn the_sms_webhook_is_checked() {
+        let w = "[waitlist]\npublic_url = \"https://shop.example\"\nfrom = \"Shop <w@shop.example>\"\n";
+        let sms = |body: &str| format!("{MIN}{w}[waitlist.sms]\n{body}");
+        let p = load(&sms("url = \"https://sms.example/send\"\ncountry_code = \"+49\"\n"))
+            .unwrap()
+            .waitlist
+            .unwrap()
+            .sms
+            .unwrap();
+        assert_eq!((p.timeout, p.country_code.as_deref()), (Duration::from_secs(10), Some("+49")));
+        assert_eq!(p.body, crate::core::waitlist::sms::DEFAULT_BODY);
+        assert!(load(&sms("url = \"http://127.0.0.1:9000/sms\"\n")).is_ok(), "loopback may be plain");
+        assert!(load(&format!("{MIN}{w}")).unwrap().waitlist.unwrap().sms.is_none());
+        fails(&sms(""), "waitlist.sms.url", "missing");
+        fails(&sms("url = \"http://sms.example/send\"\n"), "waitlist.sms.url", "clear");
+        fails(&sms("url = \"ftp://sms.example/\"\n"), "waitlist.sms.url", "https");
+        fails(
+            &sms("url = \"https://s.example\"\nbody = '{\"to\": {to}, \"text\": \"{text}\"}'\n"),
+            "waitlist.sms.body",
+            "JSON",
+        );
+        fails(
+            &sms("url = \"https://s.example\"\nbody = '{\"text\": \"{text}\"}'\n"),
+            "waitlist.sms.body",
+            "{to}",
+        );
+        fails(
+            &sms("url = \"https://s.example\"\ncountry_code = \"49\"\n"),
+            "waitlist.sms.country_code",
+            "+49",
+        );
+        fails(
+            &sms("url = \"https://s.example\"\ntimeout = \"forever\"\n"),
+            "waitlist.sms.timeout",
+            "duration",
+        );
     }
 
     #[track_caller]

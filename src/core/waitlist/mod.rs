@@ -15,6 +15,7 @@ pub mod link;
 pub mod offer;
 pub mod settings;
 pub mod signup;
+pub mod sms;
 
 pub use self::lang::Lang;
 pub use self::offer::{Offer, OfferStatus};

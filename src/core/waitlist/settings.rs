@@ -12,6 +12,8 @@ pub const MAX_TICKETS_LIMIT: u32 = 50;
 pub const MAX_MAIL_TEXT: usize = 4000;
 /// Longest event title, in characters.
 pub const MAX_TITLE: usize = 200;
+/// Most staff addresses one event notifies.
+pub const MAX_STAFF_ADDRESSES: usize = 5;
 /// Shortest and longest life of a confirmation link, in seconds (10 minutes, 14 days).
 pub const CONFIRM_WITHIN_RANGE: (u64, u64) = (600, 14 * 24 * 3600);
 
@@ -100,6 +102,17 @@ pub struct WaitlistSettings {
     /// claim route there is checked by Doorman. Required in automatic mode.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub offer_link: Option<String>,
+    /// Offers also go by SMS to signups with a phone number (where the operator set up an SMS
+    /// webhook).
+    #[serde(default)]
+    pub sms: bool,
+    /// Staff addresses (at most 5) told of every round of automatic offers.
+    #[serde(default)]
+    #[cfg_attr(feature = "native", schema(max_items = 5))]
+    pub staff_addresses: Vec<String>,
+    /// The staff addresses also receive a copy of every offer mail sent to a customer.
+    #[serde(default)]
+    pub staff_copies: bool,
 }
 
 impl WaitlistSettings {
@@ -119,6 +132,9 @@ impl WaitlistSettings {
             fit: Fit::Strict,
             offer_hours: default_offer_hours(),
             offer_link: None,
+            sms: false,
+            staff_addresses: Vec::new(),
+            staff_copies: false,
         }
     }
 
@@ -169,6 +185,19 @@ impl WaitlistSettings {
         }
         if self.mode == Mode::Automatic && self.offer_link.is_none() {
             return Err("automatic mode needs offer_link: the link every automatic offer carries".into());
+        }
+        if self.staff_addresses.len() > MAX_STAFF_ADDRESSES {
+            return Err(format!("staff_addresses: at most {MAX_STAFF_ADDRESSES}"));
+        }
+        let plain = crate::core::email::CanonicalRules { strip_plus_tags: false, gmail_dots: false };
+        for address in &self.staff_addresses {
+            let clean = !address.chars().any(|c| c.is_control() || c.is_whitespace() || "<>,;\"".contains(c));
+            if !clean || crate::core::email::canonicalize(address, plain).is_err() {
+                return Err(format!("staff_addresses: `{address}` is not an e-mail address"));
+            }
+        }
+        if self.staff_copies && self.staff_addresses.is_empty() {
+            return Err("staff_copies needs staff_addresses: where the copies go".into());
         }
         Ok(())
     }
@@ -225,6 +254,13 @@ pub struct SettingsChange {
     #[serde(default, deserialize_with = "nullable_text")]
     #[cfg_attr(feature = "native", schema(value_type = Option<String>))]
     pub offer_link: Option<Option<String>>,
+    /// Offers also by SMS to signups with a phone number (needs the operator's SMS webhook).
+    pub sms: Option<bool>,
+    /// Staff addresses (at most 5) told of automatic offers; replaces the list.
+    #[cfg_attr(feature = "native", schema(max_items = 5))]
+    pub staff_addresses: Option<Vec<String>>,
+    /// Staff addresses also receive a copy of every offer mail.
+    pub staff_copies: Option<bool>,
 }
 
 fn nullable_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
@@ -252,6 +288,9 @@ impl SettingsChange {
             ("fit", self.fit.is_some()),
             ("offer_hours", self.offer_hours.is_some()),
             ("offer_link", self.offer_link.is_some()),
+            ("sms", self.sms.is_some()),
+            ("staff_addresses", self.staff_addresses.is_some()),
+            ("staff_copies", self.staff_copies.is_some()),
         ]
         .into_iter()
         .filter(|(_, set)| *set)
@@ -301,6 +340,15 @@ impl SettingsChange {
         }
         if let Some(v) = self.offer_link {
             s.offer_link = v.map(|l| l.trim().to_owned()).filter(|l| !l.is_empty());
+        }
+        if let Some(v) = self.sms {
+            s.sms = v;
+        }
+        if let Some(v) = self.staff_addresses {
+            s.staff_addresses = v.iter().map(|a| a.trim().to_owned()).filter(|a| !a.is_empty()).collect();
+        }
+        if let Some(v) = self.staff_copies {
+            s.staff_copies = v;
         }
         if let Some(texts) = self.mail_text {
             for (lang, text) in texts {
@@ -354,11 +402,23 @@ mod tests {
             r#"{"fit": "best"}"#,
             r#"{"offer_link": "/claim"}"#,
             r#"{"offer_link": "javascript:alert({code})"}"#,
+            r#"{"staff_addresses": ["not an address"]}"#,
+            r#"{"staff_addresses": ["a@b.example\r\nBcc: x@y.example"]}"#,
+            r#"{"staff_addresses": ["Box <box@b.example>"]}"#,
+            r#"{"staff_addresses": ["a@b.example,c@d.example"]}"#,
+            r#"{"staff_addresses": ["1@b.example", "2@b.example", "3@b.example", "4@b.example", "5@b.example", "6@b.example"]}"#,
+            r#"{"staff_copies": true}"#,
+            r#"{"sms": "yes"}"#,
         ] {
             assert!(change(bad).is_err(), "{bad} was accepted");
         }
         let long = format!(r#"{{"mail_text": {{"en": "{}"}}}}"#, "x".repeat(MAX_MAIL_TEXT + 1));
         assert!(change(&long).is_err());
+        let staff =
+            change(r#"{"staff_addresses": [" box@hall.example ", ""], "staff_copies": true, "sms": true}"#)
+                .unwrap();
+        assert_eq!(staff.staff_addresses, ["box@hall.example"], "trimmed, blanks dropped");
+        assert!(staff.staff_copies && staff.sms);
     }
 
     #[test]

@@ -19,8 +19,8 @@ mod waitlist;
 use blacklist::{blacklist_cmd, hash_email_cmd};
 pub use blacklist::{BlacklistAction, Who};
 pub use secrets::{
-    load_admin_token, load_email_hasher, load_link_signer, load_policy, load_session_verifier, load_smtp,
-    load_tls, SERVICE_LINK,
+    load_admin_token, load_email_hasher, load_link_signer, load_policy, load_session_verifier, load_sms,
+    load_smtp, load_tls, SERVICE_LINK,
 };
 
 /// Doorman: edge middleware for ticket shops.
@@ -178,8 +178,18 @@ fn serve_cmd(policy_path: &Path, data_dir: PathBuf) -> Result<(), Failure> {
     let session = load_session_verifier(&policy, policy_path)?;
     let link_signer = load_link_signer(&policy, policy_path)?;
     let smtp = load_smtp(&policy, policy_path)?;
-    let options =
-        ServeOptions { data_dir, admin_token, tls, backend_tls, email_hasher, session, link_signer, smtp };
+    let sms = load_sms(&policy, policy_path)?;
+    let options = ServeOptions {
+        data_dir,
+        admin_token,
+        tls,
+        backend_tls,
+        email_hasher,
+        session,
+        link_signer,
+        smtp,
+        sms,
+    };
     let running = serve::start(policy, options).map_err(|e| Failure::Runtime(e.to_string()))?;
     let scheme = if running.tls { "https" } else { "http" };
     println!(

@@ -189,3 +189,41 @@ pub fn load_smtp(policy: &Policy, policy_path: &Path) -> Result<Option<SmtpMaile
         .map(Some)
         .map_err(|e| Failure::Usage(format!("{}: waitlist.mail: {e}", policy_path.display())))
 }
+
+/// The SMS webhook the policy asks for, with its token: `DOORMAN_SMS_TOKEN`, else the file named
+/// by `waitlist.sms.token_file`; without either, requests go unsigned (a relay on loopback).
+pub fn load_sms(
+    policy: &Policy,
+    policy_path: &Path,
+) -> Result<Option<std::sync::Arc<crate::adapters::sms::WebhookGateway>>, Failure> {
+    let Some(sms) = policy.waitlist.as_ref().and_then(|w| w.sms.as_ref()) else { return Ok(None) };
+    let relative = |f: &Path| policy_path.parent().unwrap_or(Path::new(".")).join(f);
+    let usage =
+        |field: &str, e: String| Failure::Usage(format!("{}: field `{field}`: {e}", policy_path.display()));
+    let token = match (std::env::var("DOORMAN_SMS_TOKEN"), &sms.token_file) {
+        (Ok(t), _) => Some(t),
+        (Err(_), Some(file)) => {
+            let file = relative(file);
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| usage("waitlist.sms.token_file", format!("{}: {e}", file.display())))?;
+            Some(text.trim().to_owned())
+        }
+        (Err(_), None) => {
+            tracing::warn!(
+                "no SMS webhook token (DOORMAN_SMS_TOKEN or waitlist.sms.token_file): requests go unsigned"
+            );
+            None
+        }
+    };
+    let connector = if sms.url.starts_with("https://") {
+        let ca_file = sms.ca_file.as_deref().map(relative);
+        let (roots, _) = tls::ca_roots(ca_file.as_deref())
+            .map_err(|(path, why)| usage("waitlist.sms.ca_file", format!("{}: {why}", path.display())))?;
+        Some(tls::client_connector(roots).map_err(|e| usage("waitlist.sms.ca_file", e))?)
+    } else {
+        None
+    };
+    crate::adapters::sms::WebhookGateway::new(sms, token, connector)
+        .map(|g| Some(std::sync::Arc::new(g)))
+        .map_err(|e| Failure::Usage(format!("{}: {e}", policy_path.display())))
+}

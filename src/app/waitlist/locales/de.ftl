@@ -179,3 +179,19 @@ staff-messages-empty = Noch keine Nachrichten.
 staff-messages-to = An
 staff-messages-template = Nachricht
 staff-messages-queued = Eingereiht
+
+## Text messages and staff mails
+sms-offer = { $event }: { $count } sind bis { $deadline } für Sie frei. Buchen: { $link } Ablehnen: { $decline }
+mail-copy-subject = Kopie für das Team: { $subject }
+mail-staff-greeting = Hallo,
+mail-staff-offers-subject = { $event }: { $offers ->
+    [one] ein Angebot verschickt
+   *[other] { $offers } Angebote verschickt
+}
+mail-staff-offers-intro = Freie Plätze von { $event } wurden automatisch in der Reihenfolge der Warteliste angeboten. { $offers ->
+    [one] Diese Anmeldung hat ein Angebot erhalten:
+   *[other] Diese { $offers } Anmeldungen haben ein Angebot erhalten:
+}
+mail-staff-offer-line = Angebot { $number }: { $name } <{ $email }>, { $count }, bis { $deadline }
+mail-staff-list-action = Liste der Warteliste öffnen
+mail-staff-footer = Sie erhalten diese Mail, weil diese Adresse als Team-Adresse der Warteliste von { $event } eingetragen ist.

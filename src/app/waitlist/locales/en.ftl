@@ -179,3 +179,19 @@ staff-messages-empty = No messages yet.
 staff-messages-to = To
 staff-messages-template = Message
 staff-messages-queued = Queued
+
+## Text messages and staff mails
+sms-offer = { $event }: { $count } are free for you until { $deadline }. Book: { $link } Decline: { $decline }
+mail-copy-subject = Copy for staff: { $subject }
+mail-staff-greeting = Hello,
+mail-staff-offers-subject = { $event }: { $offers ->
+    [one] one offer made
+   *[other] { $offers } offers made
+}
+mail-staff-offers-intro = Freed seats of { $event } were offered automatically, in line order. { $offers ->
+    [one] This signup received an offer:
+   *[other] These { $offers } signups received an offer:
+}
+mail-staff-offer-line = Offer { $number }: { $name } <{ $email }>, { $count }, until { $deadline }
+mail-staff-list-action = Open the waitlist's staff list
+mail-staff-footer = You get this mail because this address is a staff address of the waitlist of { $event }.

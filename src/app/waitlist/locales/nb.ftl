@@ -179,3 +179,19 @@ staff-messages-empty = Ingen meldinger ennå.
 staff-messages-to = Til
 staff-messages-template = Melding
 staff-messages-queued = Lagt i kø
+
+## Text messages and staff mails
+sms-offer = { $event }: { $count } er ledige for deg til { $deadline }. Bestill: { $link } Avslå: { $decline }
+mail-copy-subject = Kopi til personalet: { $subject }
+mail-staff-greeting = Hei,
+mail-staff-offers-subject = { $event }: { $offers ->
+    [one] ett tilbud sendt
+   *[other] { $offers } tilbud sendt
+}
+mail-staff-offers-intro = Ledige plasser til { $event } ble tilbudt automatisk, i ventelistens rekkefølge. { $offers ->
+    [one] Denne påmeldingen fikk et tilbud:
+   *[other] Disse { $offers } påmeldingene fikk et tilbud:
+}
+mail-staff-offer-line = Tilbud { $number }: { $name } <{ $email }>, { $count }, til { $deadline }
+mail-staff-list-action = Åpne ventelistens liste
+mail-staff-footer = Du får denne e-posten fordi denne adressen er en personaladresse for ventelisten til { $event }.

@@ -179,3 +179,19 @@ staff-messages-empty = Nog geen berichten.
 staff-messages-to = Aan
 staff-messages-template = Bericht
 staff-messages-queued = In de wachtrij gezet
+
+## Text messages and staff mails
+sms-offer = { $event }: { $count } zijn tot { $deadline } voor je vrij. Boeken: { $link } Afslaan: { $decline }
+mail-copy-subject = Kopie voor medewerkers: { $subject }
+mail-staff-greeting = Hallo,
+mail-staff-offers-subject = { $event }: { $offers ->
+    [one] één aanbod verstuurd
+   *[other] { $offers } aanbiedingen verstuurd
+}
+mail-staff-offers-intro = Vrijgekomen plaatsen van { $event } zijn automatisch aangeboden, in de volgorde van de wachtlijst. { $offers ->
+    [one] Deze aanmelding kreeg een aanbod:
+   *[other] Deze { $offers } aanmeldingen kregen een aanbod:
+}
+mail-staff-offer-line = Aanbod { $number }: { $name } <{ $email }>, { $count }, tot { $deadline }
+mail-staff-list-action = De lijst van de wachtlijst openen
+mail-staff-footer = Je krijgt deze mail omdat dit adres een medewerkersadres is van de wachtlijst van { $event }.

@@ -202,7 +202,11 @@ impl<S: Store + Clone> Waitlist<S> {
                     Some(at) => format!("{} ({at})", m.status),
                     None => m.status.to_owned(),
                 };
-                (m.number, m.to, m.template, status, m.queued)
+                let template = match m.channel {
+                    crate::app::waitlist::history::Channel::Email => m.template,
+                    crate::app::waitlist::history::Channel::Sms => format!("{} (SMS)", m.template),
+                };
+                (m.number, m.to, template, status, m.queued)
             })
             .collect();
         let view = StaffMessagesPage {

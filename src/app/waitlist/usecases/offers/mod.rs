@@ -10,6 +10,7 @@
 //! line's counters (places, caps) follow in one `increment_many`.
 
 mod ending;
+mod messages;
 mod release;
 mod staff;
 #[cfg(test)]

@@ -231,7 +231,7 @@ impl<S: Store + Clone> Waitlist<S> {
     }
 
     /// Adds the writes of offers to `chosen` (offer records, signups, mails) to `items`;
-    /// answers their numbers and how many mails were queued.
+    /// answers their numbers and how many messages were queued.
     pub(super) async fn offer_items(
         &self,
         event: &str,
@@ -246,21 +246,24 @@ impl<S: Store + Clone> Waitlist<S> {
         }
         let store = &self.ports.store;
         let k = chosen.len() as i64;
-        // The offers' numbers and their mails' (outbox and history) in one round trip.
+        let recipients = self.recipients(settings, origin, chosen);
+        let m = recipients.messages();
+        // The offers' numbers and their messages' (outbox and history) in one round trip.
         let steps = [
             (keys::offer_counter(event), k),
-            outbox::reserve_step(k as u64),
-            (keys::message_counter(event), k),
+            outbox::reserve_step(m),
+            (keys::message_counter(event), m as i64),
         ];
         let taken = store.increment_many(&steps).await?;
         let last = taken[0].max(k) as u64;
-        let first_mail = outbox::reserved_from(taken[1], k as u64);
-        let first_history = (taken[2].max(k) as u64) + 1 - k as u64;
+        let first_message = MailNumbers {
+            outbox: outbox::reserved_from(taken[1], m),
+            history: (taken[2].max(m as i64) as u64) + 1 - m,
+        };
         let now = self.now();
         let hours = staff.hours.unwrap_or(settings.offer_hours);
         let expires = now + u64::from(hours) * 3600;
-        let mut numbers = Vec::with_capacity(chosen.len());
-        let mut queued = 0;
+        let mut made = Vec::with_capacity(chosen.len());
         for (i, c) in chosen.iter().enumerate() {
             let number = last + 1 - k as u64 + i as u64;
             let mut offer = Offer {
@@ -286,23 +289,12 @@ impl<S: Store + Clone> Waitlist<S> {
             let mut signup = c.signup.clone();
             signup.status = Status::Offered;
             signup.offer = Some(number);
-            let mail_numbers = MailNumbers {
-                outbox: outbox::Reserved(first_mail.0 + i as u64),
-                history: first_history + i as u64,
-            };
-            match compose::offer_mail(self, &signup, &offer, settings, mail_numbers.outbox) {
-                Ok(mail) => {
-                    items.extend(self.queue_mail(mail_numbers, mail, "offer", &signup)?);
-                    queued += 1;
-                }
-                Err(e) => {
-                    tracing::warn!(event, offer = number, error = %e, "waitlist: offer mail not composed")
-                }
-            }
             items.push(item(keys::offer(event, number), encode(&offer)?, None));
             items.push(item(keys::signup(event, &signup.id), encode(&signup)?, None));
-            numbers.push(number);
+            made.push((offer, signup));
         }
+        let queued = self.offer_messages(settings, &recipients, &made, first_message, items)?;
+        let numbers = made.iter().map(|(offer, _)| offer.number).collect();
         Ok((numbers, queued))
     }
 

@@ -330,3 +330,141 @@ fn a_blacklisted_head_that_wants_more_holds_up_no_one() {
         assert_eq!(site.record(&eve).status, Status::Confirmed);
     });
 }
+
+/// A site whose operator set up SMS (national numbers are Dutch), with an automatic event that
+/// sends offers by SMS and tells one staff address, with copies.
+fn site_with_sms_and_staff() -> crate::app::waitlist::testing::Site {
+    let site = crate::app::waitlist::testing::site_with(|c| {
+        c.sms = Some(crate::app::waitlist::SmsConfig { country_code: Some("+31".into()) })
+    });
+    site.automatic(Fit::Strict);
+    site.update(|s| {
+        s.sms = true;
+        s.staff_addresses = vec!["box@hall.example".into()];
+        s.staff_copies = true;
+    });
+    site
+}
+
+#[test]
+fn an_offer_goes_by_mail_and_sms_with_staff_copies_and_one_notice_to_staff() {
+    use crate::app::outbox::{Message, Sender, Settled, State};
+    use crate::app::waitlist::history::{Channel, MessageRecord};
+    let site = site_with_sms_and_staff();
+    let ada = site.in_line_with("ada@example.com", None, 2, Some("06 1234 5678"));
+    let bob = site.in_line_with("bob@example.com", None, 2, None);
+    let before = site.outbox().len();
+    block_on(async {
+        let r = site.waitlist.release("gala", 4, false, None).await.unwrap().unwrap();
+        assert_eq!(ids(&r), [ada.id.as_str(), bob.id.as_str()]);
+    });
+    let queued = site.outbox().split_off(before);
+    let described: Vec<String> = queued
+        .iter()
+        .map(|m| match m {
+            Message::Mail(m) => format!("mail {}", m.to),
+            Message::Sms(s) => format!("sms {}", s.to),
+        })
+        .collect();
+    assert_eq!(
+        described,
+        [
+            "mail ada@example.com",
+            "sms +31612345678",
+            "mail box@hall.example",
+            "mail bob@example.com",
+            "mail box@hall.example",
+            "mail box@hall.example",
+        ],
+        "ada: mail, SMS, staff copy; bob (no phone): mail, copy; then the round's notice"
+    );
+    let Message::Sms(sms) = &queued[1] else { panic!() };
+    assert!(sms.text.contains("2 tickets") && sms.text.contains("/events/gala/claim?offer="), "{}", sms.text);
+    assert!(sms.text.contains("https://shop.example/waitlist/offer?c="), "the decline link: {}", sms.text);
+    let Message::Mail(copy) = &queued[2] else { panic!() };
+    assert!(copy.message.contains("Subject: Copy for staff: Seats for gala"), "{}", copy.message);
+    let Message::Mail(notice) = &queued[5] else { panic!() };
+    let notice_text = notice.message.replace("=\r\n", "").replace("=3D", "=");
+    assert!(notice_text.contains("ada@example.com") && notice_text.contains("bob@example.com"));
+    assert!(notice_text.contains("https://shop.example/waitlist/staff/list?event=gala"));
+
+    // The sender sends the SMS through the gateway, which reports it delivered.
+    let mailer = crate::testkit::TestMailer::default();
+    let gateway = std::sync::Arc::new(crate::testkit::TestSmsGateway::default());
+    gateway.report_delivery();
+    let sender = Sender::new(site.rig.store.clone(), site.rig.clock.clone()).sms_gateway(gateway.clone());
+    block_on(sender.drain(&mailer)).unwrap();
+    assert_eq!(gateway.sent(), std::slice::from_ref(sms));
+    let history: Vec<(MessageRecord, Option<Settled>)> = (1..)
+        .map_while(|n| {
+            let record = block_on(site.rig.store.get(&keys::message("gala", n))).unwrap()?;
+            let fate = block_on(site.rig.store.get(&keys::message_fate("gala", n))).unwrap();
+            Some((
+                serde_json::from_slice(&record).unwrap(),
+                fate.map(|f| serde_json::from_slice(&f).unwrap()),
+            ))
+        })
+        .collect();
+    let offers: Vec<(Channel, &str, &str, bool)> = history
+        .iter()
+        .filter(|(r, _)| r.template != "confirm" && r.template != "confirmed")
+        .map(|(r, fate)| {
+            let fate = fate.as_ref().expect("settled");
+            assert_eq!(fate.state, State::Sent);
+            (r.channel, r.template.as_str(), r.signup.as_str(), fate.delivered)
+        })
+        .collect();
+    assert_eq!(
+        offers,
+        [
+            (Channel::Email, "offer", ada.id.as_str(), false),
+            (Channel::Sms, "offer", ada.id.as_str(), true),
+            (Channel::Email, "offer-copy", ada.id.as_str(), false),
+            (Channel::Email, "offer", bob.id.as_str(), false),
+            (Channel::Email, "offer-copy", bob.id.as_str(), false),
+            (Channel::Email, "staff-offers", "", false),
+        ]
+    );
+}
+
+#[test]
+fn sms_needs_the_operator_the_event_and_a_readable_number_and_staff_offers_notify_no_one() {
+    use crate::app::outbox::Message;
+    let count = |site: &crate::app::waitlist::testing::Site, from: usize| {
+        let queued = site.outbox().split_off(from);
+        let sms = queued.iter().filter(|m| matches!(m, Message::Sms(_))).count();
+        (queued.len(), sms)
+    };
+    // The operator set up no SMS: the event's switch does nothing.
+    let site = site();
+    site.automatic(Fit::Strict);
+    site.update(|s| s.sms = true);
+    site.in_line_with("ada@example.com", None, 2, Some("+31 6 1234 5678"));
+    let before = site.outbox().len();
+    block_on(site.waitlist.release("gala", 2, false, None)).unwrap().unwrap();
+    assert_eq!(count(&site, before), (1, 0));
+
+    // The operator did, the event did not.
+    let site = site_with_sms_and_staff();
+    site.update(|s| s.sms = false);
+    site.in_line_with("ada@example.com", None, 2, Some("+31 6 1234 5678"));
+    let before = site.outbox().len();
+    block_on(site.waitlist.release("gala", 2, false, None)).unwrap().unwrap();
+    assert_eq!(count(&site, before), (3, 0), "mail, copy, notice");
+
+    // A national number without the operator's country code, and a staff offer: no notice.
+    let site = crate::app::waitlist::testing::site_with(|c| c.sms = Some(Default::default()));
+    site.update(|s| {
+        s.sms = true;
+        s.staff_addresses = vec!["box@hall.example".into()];
+        s.offer_link = Some("/events/{event}/claim?offer={code}".into());
+    });
+    let ada = site.in_line_with("ada@example.com", None, 2, Some("06 1234 5678"));
+    let bob = site.in_line_with("bob@example.com", None, 2, Some("+47 912 34 567"));
+    let before = site.outbox().len();
+    block_on(site.waitlist.offer_to("gala", &ada.id, StaffOffer::default())).unwrap().unwrap();
+    assert_eq!(count(&site, before), (1, 0), "no guess at ada's country; staff offers tell staff nothing");
+    let before = site.outbox().len();
+    block_on(site.waitlist.offer_to("gala", &bob.id, StaffOffer::default())).unwrap().unwrap();
+    assert_eq!(count(&site, before), (2, 1));
+}
