@@ -36,6 +36,11 @@ impl OrganizerRecord {
     pub fn box_office_fingerprint(&self) -> Option<&str> {
         self.box_office_digest.as_deref().map(|d| &d[..16.min(d.len())])
     }
+
+    /// A short fingerprint of the current admin token (what admins' staff sessions carry).
+    pub fn admin_fingerprint(&self) -> &str {
+        &self.token_digest[..16.min(self.token_digest.len())]
+    }
 }
 
 /// A change to an organizer's record: fields left out stay as they are, a `null` address

@@ -110,6 +110,8 @@ pub struct FormPage {
 pub struct StaffFields {
     /// The staff's organizer, by name.
     pub organizer: String,
+    /// The message saying who is signed in (box office or admin).
+    pub signed_in: &'static str,
     /// The organizer's box-office address, if set up (else no checkbox).
     pub box_office_address: Option<String>,
     /// The event's staff list.
@@ -301,8 +303,12 @@ mod tests {
         assert!(html.contains("&#60;script&#62;"), "escaped, not dropped");
         assert!(html.contains("aria-invalid=\"true\""), "the wrong field is marked");
         assert!(!html.contains("name=\"note\""), "customers see no staff fields");
-        form.staff =
-            Some(StaffFields { organizer: "acme".into(), box_office_address: None, list_href: "/l".into() });
+        form.staff = Some(StaffFields {
+            organizer: "acme".into(),
+            signed_in: "staff-signed-in",
+            box_office_address: None,
+            list_href: "/l".into(),
+        });
         let staff = form.render().unwrap();
         assert!(
             staff.contains("name=\"note\"") && !staff.contains("box_office_address"),
@@ -310,6 +316,7 @@ mod tests {
         );
         form.staff = Some(StaffFields {
             organizer: "acme".into(),
+            signed_in: "staff-signed-in-admin",
             box_office_address: Some("box@a.example".into()),
             list_href: "/l".into(),
         });

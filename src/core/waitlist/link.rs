@@ -155,19 +155,37 @@ pub fn parse_signup_body(body: &str) -> Option<(&str, &str)> {
     ok.then_some((event, signup))
 }
 
-/// The body of a staff session: `{organizer}:{fingerprint}`, the fingerprint naming the
-/// box-office token it was opened with (so issuing a new token ends every session of the old).
-pub fn staff_body(organizer: &str, fingerprint: &str) -> String {
-    format!("{organizer}:{fingerprint}")
+/// Who opened a staff session: the box office, or one of the organizer's admins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StaffRole {
+    /// With the organizer's box-office token.
+    BoxOffice,
+    /// With the organizer's admin token.
+    Admin,
 }
 
-/// The organizer and token fingerprint of a staff session's body.
-pub fn parse_staff_body(body: &str) -> Option<(&str, &str)> {
-    let (organizer, fingerprint) = body.split_once(':')?;
+/// The body of a staff session: `{organizer}:{fingerprint}` (box office) or
+/// `{organizer}:{fingerprint}:admin`, the fingerprint naming the token it was opened with (so
+/// issuing a new token ends every session of the old).
+pub fn staff_body(organizer: &str, fingerprint: &str, role: StaffRole) -> String {
+    match role {
+        StaffRole::BoxOffice => format!("{organizer}:{fingerprint}"),
+        StaffRole::Admin => format!("{organizer}:{fingerprint}:admin"),
+    }
+}
+
+/// The organizer, token fingerprint and role of a staff session's body.
+pub fn parse_staff_body(body: &str) -> Option<(&str, &str, StaffRole)> {
+    let (organizer, rest) = body.split_once(':')?;
+    let (fingerprint, role) = match rest.split_once(':') {
+        None => (rest, StaffRole::BoxOffice),
+        Some((fingerprint, "admin")) => (fingerprint, StaffRole::Admin),
+        Some(_) => return None,
+    };
     let ok = crate::core::blacklist::is_slug(organizer)
         && (8..=64).contains(&fingerprint.len())
         && fingerprint.bytes().all(|b| b.is_ascii_hexdigit());
-    ok.then_some((organizer, fingerprint))
+    ok.then_some((organizer, fingerprint, role))
 }
 
 #[cfg(test)]
@@ -222,9 +240,19 @@ mod tests {
 
     #[test]
     fn staff_bodies() {
-        let body = staff_body("harbour-hall", "0123456789abcdef");
-        assert_eq!(parse_staff_body(&body), Some(("harbour-hall", "0123456789abcdef")));
-        for bad in ["harbour-hall", "Hall:0123456789abcdef", "h:0123", "h:0123456789abcdeg", ":0123456789"] {
+        let body = staff_body("harbour-hall", "0123456789abcdef", StaffRole::BoxOffice);
+        assert_eq!(parse_staff_body(&body), Some(("harbour-hall", "0123456789abcdef", StaffRole::BoxOffice)));
+        let body = staff_body("harbour-hall", "0123456789abcdef", StaffRole::Admin);
+        assert_eq!(parse_staff_body(&body), Some(("harbour-hall", "0123456789abcdef", StaffRole::Admin)));
+        for bad in [
+            "harbour-hall",
+            "Hall:0123456789abcdef",
+            "h:0123",
+            "h:0123456789abcdeg",
+            ":0123456789",
+            "h:0123456789abcdef:root",
+            "h:0123456789abcdef:admin:admin",
+        ] {
             assert_eq!(parse_staff_body(bad), None, "{bad}");
         }
     }

@@ -77,11 +77,12 @@ mine-empty = Sie haben keine Anmeldungen zu Wartelisten.
 mine-signed-out = Melden Sie sich im Shop an, um Ihre Anmeldungen zu sehen. Als Gast finden Sie den Link zu Ihrer Anmeldung in jeder E-Mail von uns.
 
 staff-title = Anmeldung für die Abendkasse
-staff-intro = Mitarbeitende der Abendkasse melden Kunden in deren Namen an. Melden Sie sich mit dem Kassen-Token Ihres Veranstalters an.
+staff-intro = Mitarbeitende der Abendkasse melden Kunden in deren Namen an. Melden Sie sich mit dem Kassen-Token Ihres Veranstalters an (Administratoren des Veranstalters: mit ihrem Admin-Token).
 staff-token = Kassen-Token
 staff-submit = Anmelden
 staff-invalid = Dieser Token ist nicht gültig.
 staff-signed-in = Angemeldet als Kassenpersonal von { $organizer }.
+staff-signed-in-admin = Angemeldet als Administrator von { $organizer }.
 staff-sign-out = Abmelden
 staff-signed-out = Sie sind abgemeldet.
 staff-next = Öffnen Sie die Warteliste einer Veranstaltung, um Kunden einzutragen: Die Seite zeigt dann die Felder der Kasse.

@@ -77,11 +77,12 @@ mine-empty = You have no waitlist signups.
 mine-signed-out = Sign in to the shop to see your waitlist signups. A guest finds the link to their signup in every e-mail we send.
 
 staff-title = Box-office sign-in
-staff-intro = Box-office staff sign customers up on their behalf. Sign in with the box-office token of your organizer.
+staff-intro = Box-office staff sign customers up on their behalf. Sign in with the box-office token of your organizer (the organizer's admins: with their admin token).
 staff-token = Box-office token
 staff-submit = Sign in
 staff-invalid = That token is not valid.
 staff-signed-in = Signed in as box-office staff of { $organizer }.
+staff-signed-in-admin = Signed in as an admin of { $organizer }.
 staff-sign-out = Sign out
 staff-signed-out = You are signed out.
 staff-next = Open the waitlist of an event to sign customers up: its page then shows the box-office fields.

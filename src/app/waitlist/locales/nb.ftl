@@ -77,11 +77,12 @@ mine-empty = Du har ingen påmeldinger til ventelister.
 mine-signed-out = Logg inn i butikken for å se påmeldingene dine. Som gjest finner du lenken til påmeldingen din i hver e-post fra oss.
 
 staff-title = Innlogging for billettkontoret
-staff-intro = Ansatte i billettkontoret melder på kunder på deres vegne. Logg inn med billettkontor-tokenet til arrangøren din.
+staff-intro = Ansatte i billettkontoret melder på kunder på deres vegne. Logg inn med billettkontor-tokenet til arrangøren din (arrangørens administratorer: med admin-tokenet sitt).
 staff-token = Billettkontor-token
 staff-submit = Logg inn
 staff-invalid = Dette tokenet er ikke gyldig.
 staff-signed-in = Logget inn som ansatt i billettkontoret til { $organizer }.
+staff-signed-in-admin = Logget inn som administrator for { $organizer }.
 staff-sign-out = Logg ut
 staff-signed-out = Du er logget ut.
 staff-next = Åpne ventelisten for et arrangement for å melde på kunder: siden viser da billettlukefeltene.

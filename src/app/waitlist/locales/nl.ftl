@@ -77,11 +77,12 @@ mine-empty = Je hebt geen aanmeldingen voor wachtlijsten.
 mine-signed-out = Log in bij de winkel om je aanmeldingen te zien. Als gast vind je de link naar je aanmelding in elke e-mail van ons.
 
 staff-title = Inloggen voor de kassa
-staff-intro = Kassamedewerkers melden klanten namens hen aan. Log in met de kassatoken van je organisator.
+staff-intro = Kassamedewerkers melden klanten namens hen aan. Log in met de kassatoken van je organisator (beheerders van de organisator: met hun beheertoken).
 staff-token = Kassatoken
 staff-submit = Inloggen
 staff-invalid = Deze token is niet geldig.
 staff-signed-in = Ingelogd als kassamedewerker van { $organizer }.
+staff-signed-in-admin = Ingelogd als beheerder van { $organizer }.
 staff-sign-out = Uitloggen
 staff-signed-out = Je bent uitgelogd.
 staff-next = Open de wachtlijst van een evenement om klanten aan te melden: de pagina toont dan de kassavelden.

@@ -1,14 +1,17 @@
-//! Box-office staff sessions: what a staff cookie's value opens (the pages that sign staff in
-//! and out are `web::staff`).
+//! Staff sessions: what a staff cookie's value opens (the pages that sign staff in and out are
+//! `web::staff`). Box-office staff sign in with the organizer's box-office token, the
+//! organizer's admins with their admin token; both then work the same pages, each recorded in
+//! the audit log as who they are.
 //!
-//! The cookie holds the organizer and a fingerprint of the box-office token it was opened with;
-//! every staff request reads the organizer's record, so issuing a new box-office token ends
-//! every session of the old one at once. The token itself is never stored or sent back.
+//! The cookie holds the organizer and a fingerprint of the token it was opened with; every staff
+//! request reads the organizer's record, so issuing a new token ends every session of the old one
+//! at once. The token itself is never stored or sent back.
 
 use super::super::Waitlist;
 use crate::app::admin::organizers::organizer_record;
+use crate::app::admin::Principal;
 use crate::core::blacklist::event_key;
-use crate::core::waitlist::link::{self, Kind};
+use crate::core::waitlist::link::{self, Kind, StaffRole};
 use crate::ports::store::{Store, StoreError};
 
 /// The staff session cookie.
@@ -26,22 +29,47 @@ pub struct StaffSession {
     pub name: String,
     /// The organizer's general box-office address, if set up.
     pub box_office_address: Option<String>,
+    /// Who signed in: the box office or an admin.
+    pub role: StaffRole,
+}
+
+impl StaffSession {
+    /// The message that says who is signed in (`$organizer` for the organizer's name).
+    pub fn signed_in_message(&self) -> &'static str {
+        match self.role {
+            StaffRole::BoxOffice => "staff-signed-in",
+            StaffRole::Admin => "staff-signed-in-admin",
+        }
+    }
+
+    /// Who the session acts as, in permission checks and the audit log.
+    pub fn principal(&self) -> Principal {
+        match self.role {
+            StaffRole::BoxOffice => Principal::BoxOffice(self.organizer.clone()),
+            StaffRole::Admin => Principal::Organizer(self.organizer.clone()),
+        }
+    }
 }
 
 impl<S: Store + Clone> Waitlist<S> {
     /// The staff session a cookie's `value` holds: signed by us, not expired, and opened with
-    /// the organizer's current box-office token.
+    /// the organizer's current token of its role.
     pub async fn staff_session_of(&self, value: &str) -> Result<Option<StaffSession>, StoreError> {
         let Ok(body) = self.signer.open(Kind::Staff, value, self.now()) else { return Ok(None) };
-        let Some((organizer, fingerprint)) = link::parse_staff_body(body) else { return Ok(None) };
+        let Some((organizer, fingerprint, role)) = link::parse_staff_body(body) else { return Ok(None) };
         let Some(org) = organizer_record(&self.ports.store, organizer).await? else { return Ok(None) };
-        if org.box_office_fingerprint() != Some(fingerprint) {
-            return Ok(None); // a newer box-office token was issued since
+        let current = match role {
+            StaffRole::BoxOffice => org.box_office_fingerprint(),
+            StaffRole::Admin => Some(org.admin_fingerprint()),
+        };
+        if current != Some(fingerprint) {
+            return Ok(None); // a newer token was issued since
         }
         Ok(Some(StaffSession {
             organizer: org.id,
             name: org.name,
             box_office_address: org.box_office_address,
+            role,
         }))
     }
 
@@ -81,7 +109,7 @@ mod tests {
             let sealed = |fingerprint: &str| {
                 site.waitlist.signer.seal(
                     Kind::Staff,
-                    &link::staff_body("harbour", fingerprint),
+                    &link::staff_body("harbour", fingerprint, StaffRole::BoxOffice),
                     site.waitlist.now() + 60,
                 )
             };

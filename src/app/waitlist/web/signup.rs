@@ -12,7 +12,6 @@ use super::super::usecases::staff::StaffSession;
 use super::super::usecases::{SignupOutcome, SignupRequest};
 use super::super::{Unavailable, Waitlist};
 use super::*;
-use crate::app::admin::Principal;
 use crate::app::blacklist::Blacklist;
 use crate::app::context::RequestContext;
 use crate::core::blacklist::audit::{AuditAction, AuditRecord};
@@ -75,6 +74,7 @@ impl<S: Store + Clone> Waitlist<S> {
             errors,
             staff: staff.map(|s| StaffFields {
                 organizer: s.name.clone(),
+                signed_in: s.signed_in_message(),
                 box_office_address: s.box_office_address.clone(),
                 list_href: format!("{}/staff/list?event={event}", self.config.mount),
             }),
@@ -201,7 +201,7 @@ impl<S: Store + Clone> Waitlist<S> {
             SignupOutcome::Limited => "limited",
             SignupOutcome::BadAddress => "address refused",
         };
-        let actor = Principal::BoxOffice(staff.organizer.clone()).label();
+        let actor = staff.principal().label();
         let now = self.ports.clock.unix_ms();
         let record = AuditRecord {
             event: Some(event.to_owned()),

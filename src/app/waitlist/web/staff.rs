@@ -19,7 +19,7 @@ use crate::app::admin::principal::{token_holder, Role};
 use crate::app::context::RequestContext;
 use crate::core::blacklist::is_slug;
 use crate::core::waitlist::form::Form;
-use crate::core::waitlist::link::{self, Kind};
+use crate::core::waitlist::link::{self, Kind, StaffRole};
 use crate::core::waitlist::Lang;
 use crate::ports::random::RandomUnavailable;
 use crate::ports::store::{Store, StoreError};
@@ -67,7 +67,10 @@ impl<S: Store + Clone> Waitlist<S> {
         let (csrf, set_cookie) = self.csrf(head)?;
         let (paragraphs, sign_out) = match session {
             Some(s) => (
-                vec![tr.with("staff-signed-in", &[("organizer", Arg::Text(&s.name))]), tr.t("staff-next")],
+                vec![
+                    tr.with(s.signed_in_message(), &[("organizer", Arg::Text(&s.name))]),
+                    tr.t("staff-next"),
+                ],
                 Some(ButtonForm {
                     action: format!("{mount}/staff/out"),
                     hidden: vec![("csrf", csrf.clone()), ("lang", lang.code().to_owned())],
@@ -123,17 +126,26 @@ impl<S: Store + Clone> Waitlist<S> {
         }
         let token = form.get("token").unwrap_or_default().trim();
         let event = form.get("event").filter(|e| is_slug(e));
-        let holder = token_holder(&self.ports.store, token.as_bytes(), Role::BoxOffice).await?;
-        let Some(fingerprint) = holder.as_ref().and_then(|o| o.box_office_fingerprint()) else {
-            tracing::info!("waitlist: a box-office sign-in with a token that is not valid");
+        // The box office's token, or the organizer's admin token (a token of another shape is
+        // refused without reading the store).
+        let store = &self.ports.store;
+        let signed_in = match token_holder(store, token.as_bytes(), Role::BoxOffice).await? {
+            Some(org) => {
+                org.box_office_fingerprint().map(|f| (org.id.clone(), f.to_owned(), StaffRole::BoxOffice))
+            }
+            None => token_holder(store, token.as_bytes(), Role::Admin)
+                .await?
+                .map(|org| (org.id.clone(), org.admin_fingerprint().to_owned(), StaffRole::Admin)),
+        };
+        let Some((organizer, fingerprint, role)) = signed_in else {
+            tracing::info!("waitlist: a staff sign-in with a token that is not valid");
             let error = Some(Tr::new(lang).t("staff-invalid"));
             let (page, _) = self.staff_page(head, lang, None, event, error)?;
             return Ok(html(StatusCode::FORBIDDEN, askama::Template::render(&page)));
         };
-        let organizer = holder.as_ref().map(|o| o.id.as_str()).unwrap_or_default();
-        let value =
-            self.signer.seal(Kind::Staff, &link::staff_body(organizer, fingerprint), self.now() + STAFF_FOR);
-        tracing::info!(organizer, "waitlist: box-office staff signed in");
+        let body = link::staff_body(&organizer, &fingerprint, role);
+        let value = self.signer.seal(Kind::Staff, &body, self.now() + STAFF_FOR);
+        tracing::info!(organizer, admin = role == StaffRole::Admin, "waitlist: staff signed in");
         let mount = &self.config.mount;
         let next = match (event, form.get("next")) {
             (Some(e), Some("list")) => format!("{mount}/staff/list?event={e}&lang={}", lang.code()),
@@ -230,5 +242,46 @@ mod tests {
         crate::testkit::block_on(admin.rotate_box_office_token(&op, "harbour")).unwrap();
         let form = site.send(Method::GET, "/waitlist/gala", &mut staff, "", None);
         assert!(!text(&form).contains("name=\"note\""), "a new token ends old sessions");
+    }
+
+    #[test]
+    fn the_organizers_admins_sign_in_with_their_admin_token_and_act_as_admins() {
+        let site = site();
+        let admin = Admin::new(site.rig.ports(), None);
+        let op = Principal::Operator;
+        let new = NewOrganizer { id: "harbour".into(), name: "Harbour Hall".into() };
+        let token = crate::testkit::block_on(async {
+            let created = admin.create_organizer(&op, &new).await.unwrap();
+            admin.map_event(&op, "gala", "harbour").await.unwrap();
+            created.token
+        });
+        let ada = site.in_line("ada@example.com", None, 2);
+        let mut boss = Browser::default();
+        site.send(Method::GET, "/waitlist/staff", &mut boss, "", None);
+        let sign_in = format!("csrf={}&token={}&event=gala&next=list", boss.token, url_component(&token));
+        let signed_in = site.send(Method::POST, "/waitlist/staff", &mut boss, &sign_in, None);
+        assert_eq!(signed_in.status(), StatusCode::SEE_OTHER, "{}", text(&signed_in));
+        assert_eq!(signed_in.headers()["location"], "/waitlist/staff/list?event=gala&lang=en");
+        let list = site.send(Method::GET, "/waitlist/staff/list?event=gala", &mut boss, "", None);
+        assert_eq!(list.status(), StatusCode::OK);
+        let page = text(&list);
+        assert!(page.contains("Signed in as an admin of Harbour Hall"), "{page}");
+        assert!(page.contains("ada@example.com"));
+        // A note through the list is the admin's, in the audit log.
+        let note = format!("csrf={}&event=gala&id={}&do=note&note=called", boss.token, ada.id);
+        let acted = site.send(Method::POST, "/waitlist/staff/act", &mut boss, &note, None);
+        assert!(acted.status().is_redirection() || acted.status().is_success(), "{}", text(&acted));
+        let log = crate::testkit::block_on(admin.audit_log(&op, Some("harbour"), None, None)).unwrap();
+        let staff_actions: Vec<String> = log
+            .records
+            .iter()
+            .filter(|r| r.action == crate::core::blacklist::audit::AuditAction::StaffAction)
+            .map(|r| r.actor.clone())
+            .collect();
+        assert_eq!(staff_actions, [Principal::Organizer("harbour".into()).label()]);
+        // A new admin token ends the session; a box-office token signs in as the box office.
+        crate::testkit::block_on(admin.rotate_token(&op, "harbour")).unwrap();
+        let list = site.send(Method::GET, "/waitlist/staff/list?event=gala", &mut boss, "", None);
+        assert!(!text(&list).contains("ada@example.com"), "the old admin token's session is over");
     }
 }

@@ -23,7 +23,6 @@ use super::super::usecases::staff_work::{StaffDone, StaffRow};
 use super::super::usecases::StaffOffer;
 use super::super::{Unavailable, Waitlist};
 use super::*;
-use crate::app::admin::principal::Principal;
 use crate::app::context::RequestContext;
 use crate::core::blacklist::audit::{AuditAction, AuditRecord};
 use crate::core::text::url_component;
@@ -142,7 +141,7 @@ impl<S: Store + Clone> Waitlist<S> {
             Err(answer) => return Ok(answer),
         };
         let admin = crate::app::admin::Admin::new(self.ports.clone(), None);
-        let who = Principal::BoxOffice(session.organizer.clone());
+        let who = session.principal();
         let mut csv = String::new();
         let mut after = 0;
         loop {
@@ -182,7 +181,7 @@ impl<S: Store + Clone> Waitlist<S> {
         };
         let after = query_param(head, "after").and_then(|a| a.parse().ok()).unwrap_or(0);
         let admin = crate::app::admin::Admin::new(self.ports.clone(), None);
-        let who = Principal::BoxOffice(session.organizer.clone());
+        let who = session.principal();
         let page = match admin.messages(&who, &event, after, 100).await {
             Ok(p) => p,
             Err(crate::app::admin::AdminError::Unavailable(e)) => return Err(e.into()),
@@ -211,7 +210,7 @@ impl<S: Store + Clone> Waitlist<S> {
             .collect();
         let view = StaffMessagesPage {
             page: self.page(lang, title, &path, &Lang::ALL, None),
-            signed_in: tr.with("staff-signed-in", &[("organizer", Arg::Text(&session.name))]),
+            signed_in: tr.with(session.signed_in_message(), &[("organizer", Arg::Text(&session.name))]),
             list_href: format!("{mount}/staff/list?event={event}"),
             rows,
             more_href: page.next.map(|n| format!("{mount}/staff/messages?event={event}&after={n}")),
@@ -270,7 +269,7 @@ impl<S: Store + Clone> Waitlist<S> {
         let failed = outcome.as_ref().is_some_and(|o| o.failed);
         let page = StaffListPage {
             page: self.page(lang, title, &path, &Lang::ALL, None),
-            signed_in: tr.with("staff-signed-in", &[("organizer", Arg::Text(&session.name))]),
+            signed_in: tr.with(session.signed_in_message(), &[("organizer", Arg::Text(&session.name))]),
             message: outcome.map(|o| o.message),
             failed,
             event: event.to_owned(),
@@ -341,7 +340,7 @@ impl<S: Store + Clone> Waitlist<S> {
             }
             _ => "a signup".to_owned(),
         };
-        let actor = Principal::BoxOffice(staff.organizer.clone()).label();
+        let actor = staff.principal().label();
         let record = AuditRecord {
             event: Some(event.to_owned()),
             detail: Some(format!("{action} on {number}")),
@@ -365,7 +364,7 @@ mod tests {
 
     use super::*;
     use crate::app::admin::organizers::NewOrganizer;
-    use crate::app::admin::Admin;
+    use crate::app::admin::{Admin, Principal};
     use crate::app::waitlist::testing::{site, text, Browser, Site};
     use crate::testkit::block_on;
 
