@@ -5,11 +5,15 @@
 # admin thread with the mail sender) on CPU 0; Redis and the load generator on CPU 1. Mail goes
 # to the file outbox, or with TRANSPORT=smtp to a real SMTP server (aiosmtpd, the tests' own
 # tests/support/smtp_server.py, on CPU 1), whose own pace is measured first with Python's
-# smtplib as the peer. Starts and stops (by PID) its own redis-server, SMTP server and Doorman.
+# smtplib as the peer. With OFFERS=1 (--offers), the event then goes to automatic offers, the
+# seats of every confirmed signup are reported freed through the admin API, and the release's
+# latency and the offer mails' arrival are timed (one offer and one offer mail per signup
+# checked). Starts and stops (by PID) its own redis-server, SMTP server and Doorman.
 #
 #   bench/waitlist.sh                       # 5000 signups, 64 at a time
 #   SIGNUPS=20000 CONCURRENCY=128 bench/waitlist.sh
 #   TRANSPORT=smtp bench/waitlist.sh        # the outbox's throughput to a real SMTP server
+#   TRANSPORT=smtp OFFERS=1 bench/waitlist.sh   # and then the offer mails of freed seats
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIGNUPS=${SIGNUPS:-5000}
@@ -17,6 +21,9 @@ CONCURRENCY=${CONCURRENCY:-64}
 OUT=${OUT:-bench/results/waitlist-latest.md}
 STORES=${STORES:-"redis embedded"}
 TRANSPORT=${TRANSPORT:-file}
+OFFERS=${OFFERS:-0}
+offers_flag=()
+if [ "$OFFERS" = 1 ]; then offers_flag=(--offers); fi
 
 command -v redis-server >/dev/null || { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
 cargo build --release --bin doorman >&2
@@ -105,7 +112,7 @@ POLICY
   echo "### $store store"
   echo
   taskset -c 1 "$bench" --public "http://127.0.0.1:$port" --admin "http://127.0.0.1:$admin" --token "$token" \
-    --outbox "$maildir" --signups "$SIGNUPS" --concurrency "$CONCURRENCY"
+    --outbox "$maildir" --signups "$SIGNUPS" --concurrency "$CONCURRENCY" "${offers_flag[@]}"
   echo
   kill "$doorman"; wait "$doorman" 2>/dev/null || true
   if [ -n "$redis" ]; then kill "$redis"; wait "$redis" 2>/dev/null || true; fi
@@ -119,6 +126,7 @@ POLICY
   echo "- $(redis-server --version | cut -d' ' -f1-3); Doorman (1 worker + admin thread) on CPU 0; Redis and the load generator on CPU 1"
   echo "- $SIGNUPS signups of one event, $CONCURRENCY at a time over keep-alive connections, then their confirmations"
   echo "- mail: $TRANSPORT transport"
+  if [ "$OFFERS" = 1 ]; then echo "- then: automatic offers, the seats of every confirmed signup reported freed, the offer mails waited for"; fi
   echo
   if [ "$TRANSPORT" = smtp ]; then smtp_peer; fi
   for s in $STORES; do run_one "$s"; done

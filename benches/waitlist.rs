@@ -3,9 +3,14 @@
 //! the links in the mails, then a check that every acknowledged signup is stored exactly once
 //! with a unique place and had each of its two mails queued exactly once.
 //!
+//! With `--offers`, then: the event goes to automatic offers, the seats of every confirmed
+//! signup are reported freed through the admin API (one report of up to 10,000 seats, as few as
+//! it takes), and the benchmark waits until every offer mail has arrived, timing the reports and
+//! the mails (by their files' times), and checks one offer and one offer mail per signup.
+//!
 //! ```sh
 //! cargo bench --bench waitlist -- --public http://127.0.0.1:8080 --admin http://127.0.0.1:8081 \
-//!     --token TOKEN --outbox DATA/outbox --signups 5000 --concurrency 64
+//!     --token TOKEN --outbox DATA/outbox --signups 5000 --concurrency 64 [--offers]
 //! ```
 //! Prints markdown rows: throughput and p50/p99 of each phase, and the check's result.
 
@@ -16,7 +21,7 @@ use stats::percentile_ms;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use http::{Method, Request};
@@ -274,4 +279,151 @@ async fn main() {
         exported.len()
     );
     assert!(shown_ok && stored_ok && mails_ok, "the spike lost or doubled something");
+
+    if std::env::args().any(|a| a == "--offers") {
+        offers(&client, &admin, &auth, &event, &outbox, n).await;
+    }
+}
+
+/// Most seats one report may free (the admin API's limit).
+const MAX_SEATS_PER_REPORT: i64 = 10_000;
+
+/// The address of a `To:` header (`"Name" <a@b>` or `a@b`).
+fn address(to: &str) -> String {
+    match (to.rfind('<'), to.rfind('>')) {
+        (Some(a), Some(b)) if a < b => to[a + 1..b].to_owned(),
+        _ => to.trim().to_owned(),
+    }
+}
+
+/// The mails in `dir` whose subject contains `subject`: their recipient's address and when their
+/// file was written (the mail server's or the file transport's write, not this poll's).
+fn arrivals(dir: &str, subject: &str) -> Vec<(String, SystemTime)> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    entries
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+        .filter_map(|e| {
+            let raw = std::fs::read(e.path()).ok()?;
+            let text = String::from_utf8_lossy(&raw);
+            let head = text.split("\r\n\r\n").next().unwrap_or("");
+            let header = |name: &str| head.lines().find_map(|l| l.strip_prefix(name)).map(str::to_owned);
+            header("Subject: ")?.contains(subject).then_some(())?;
+            let written = e.metadata().ok()?.modified().ok()?;
+            Some((address(&header("To: ").unwrap_or_default()), written))
+        })
+        .collect()
+}
+
+/// Seconds from `from` to `to` (negative if `to` came first).
+fn secs(from: SystemTime, to: SystemTime) -> f64 {
+    match to.duration_since(from) {
+        Ok(d) => d.as_secs_f64(),
+        Err(e) => -e.duration().as_secs_f64(),
+    }
+}
+
+/// The offers phase: automatic mode, the seats of every confirmed signup reported freed, every
+/// offer mail waited for; one offer and one offer mail per signup checked.
+async fn offers(client: &HttpClient, admin: &str, auth: &str, event: &str, outbox: &str, n: usize) {
+    let json = [("authorization", auth), ("content-type", "application/json")];
+    let url = format!("{admin}/v1/events/{event}/waitlist");
+    let settings = format!(
+        r#"{{"mode": "automatic", "offer_link": "/events/{event}/claim?offer={{code}}", "offer_hours": 48}}"#
+    );
+    let (status, body) = send(client, Method::PATCH, &url, &json, settings).await;
+    assert_eq!(status, 200, "{body}");
+    let answer: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let tickets = answer["confirmed_tickets"].as_i64().unwrap();
+    assert_eq!(answer["confirmed_signups"].as_u64(), Some(n as u64), "{body}");
+
+    // The reports: all the seats, as few reports as the limit allows, one after the other.
+    let url = format!("{admin}/v1/events/{event}/waitlist/release");
+    let mut offered: Vec<(String, String, u64)> = Vec::with_capacity(n);
+    let mut calls = Vec::new();
+    let (mut left, mut held) = (tickets, 0);
+    let started = SystemTime::now();
+    let clock = Instant::now();
+    while left > 0 {
+        let seats = left.min(MAX_SEATS_PER_REPORT);
+        let t = Instant::now();
+        let (status, body) =
+            send(client, Method::POST, &url, &json, format!(r#"{{"seats": {seats}}}"#)).await;
+        let took = t.elapsed();
+        assert_eq!(status, 200, "{body}");
+        let release: serde_json::Value = serde_json::from_str(&body).unwrap();
+        calls.push((took, release["offers"].as_array().unwrap().len()));
+        offered.extend(release["offers"].as_array().unwrap().iter().map(|o| {
+            (
+                o["signup"].as_str().unwrap().to_owned(),
+                o["email"].as_str().unwrap().to_owned(),
+                o["tickets"].as_u64().unwrap(),
+            )
+        }));
+        held = release["seats_held"].as_u64().unwrap();
+        left -= seats;
+    }
+    let answered = clock.elapsed();
+    let answered_at = started + answered;
+    let expected = 3 * n;
+    while count_mails(outbox) < expected {
+        assert!(clock.elapsed() < Duration::from_secs(600), "the offer mails never all arrived");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let polled = clock.elapsed();
+    // Anything sent twice would arrive after the count was reached: give it a moment.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let total_mails = count_mails(outbox);
+
+    let mails = arrivals(outbox, "are free for you");
+    let first = mails.iter().map(|(_, t)| *t).min().unwrap_or(started);
+    let last = mails.iter().map(|(_, t)| *t).max().unwrap_or(started);
+    let mut per_recipient: HashMap<&str, usize> = HashMap::new();
+    for (to, _) in &mails {
+        *per_recipient.entry(to.as_str()).or_default() += 1;
+    }
+    let signups: HashSet<&str> = offered.iter().map(|(s, _, _)| s.as_str()).collect();
+    let seats_offered: u64 = offered.iter().map(|(_, _, t)| t).sum();
+    let offers_ok = offered.len() == n && signups.len() == n && seats_offered == tickets as u64 && held == 0;
+    let mails_ok = mails.len() == n
+        && total_mails == expected
+        && per_recipient.len() == n
+        && per_recipient.values().all(|c| *c == 1)
+        && offered.iter().all(|(_, email, _)| per_recipient.get(email.as_str()) == Some(&1));
+
+    // The confirmation mails' own pace, first to last, for comparison.
+    let confirmations = arrivals(outbox, "Confirm");
+    let c_first = confirmations.iter().map(|(_, t)| *t).min().unwrap_or(started);
+    let c_last = confirmations.iter().map(|(_, t)| *t).max().unwrap_or(started);
+
+    let each: Vec<String> =
+        calls.iter().map(|(d, o)| format!("{:.1} ms for {o} offers", d.as_secs_f64() * 1e3)).collect();
+    let to_last = secs(started, last);
+    println!();
+    println!(
+        "Offers: {tickets} seats reported in {} report(s) (at most {MAX_SEATS_PER_REPORT} seats each), answered in {:.1} ms ({}): {} offers made, {seats_offered} seats offered, {held} held.",
+        calls.len(),
+        answered.as_secs_f64() * 1e3,
+        each.join(", "),
+        offered.len()
+    );
+    println!(
+        "Offer mails: the first arrived {:.2} s after the report began, the last {to_last:.2} s after ({:.2} s after the last answer; the poll saw all {:.1} s after): {} offer mails at {:.0}/s from the report, {:.0}/s from the first to the last.",
+        secs(started, first),
+        secs(answered_at, last),
+        polled.as_secs_f64(),
+        mails.len(),
+        mails.len() as f64 / to_last,
+        mails.len().saturating_sub(1) as f64 / secs(first, last),
+    );
+    println!(
+        "Confirmation mails, for comparison: {} from the first to the last at {:.0}/s.",
+        confirmations.len(),
+        confirmations.len().saturating_sub(1) as f64 / secs(c_first, c_last),
+    );
+    println!(
+        "Check: one offer per confirmed signup, every seat offered: {offers_ok}; each recipient exactly one offer mail, {} mails in all: {mails_ok}.",
+        total_mails
+    );
+    assert!(offers_ok && mails_ok, "the offers lost or doubled something");
 }
