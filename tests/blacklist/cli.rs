@@ -49,6 +49,30 @@ async fn add_list_remove_through_the_cli_changes_what_checkouts_meet() {
     let out = doorman(&["blacklist", "add", "--account", "eve", "--organizer", "harbour-hall"], &env);
     assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(shop.checkout_form("e1", "account=eve").await.0.status(), 303);
+
+    // The backend's customer screen asks whether an entry applies, for the event's organizer.
+    let out = doorman(&["blacklist", "status", "--account", "eve", "--event", "e1"], &env);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.starts_with("account eve: blacklisted (organizer harbour-hall)"), "{said}");
+    assert!(said.contains("organizer harbour-hall: since") && said.contains("until never"), "{said}");
+    let out = doorman(&["blacklist", "status", "--account", "eve"], &env);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.starts_with("account eve: not blacklisted (platform-wide entries)"), "{said}");
+    let out = doorman_with_input(&["blacklist", "status", "--email", "-"], &env, "mallory@example.com\n");
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("not blacklisted") && !said.contains("mallory"), "removed above: {said}");
+    // Through the API, as the backend calls it: the address in the body, never in a URL.
+    let (status, answer) = shop
+        .admin("POST", "/v1/blacklist/status", r#"{"account": "eve", "organizer": "harbour-hall"}"#)
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(
+        (answer["blacklisted"].as_bool(), answer["entries"][0]["organizer"].as_str()),
+        (Some(true), Some("harbour-hall"))
+    );
+    let (status, _) =
+        shop.admin("POST", "/v1/blacklist/status", r#"{"account": "eve", "reason": "x"}"#).await;
+    assert_eq!(status, 400);
 }
 
 #[test]

@@ -8,6 +8,7 @@ mod admin;
 mod bypass;
 mod checkout;
 mod cli;
+mod customers;
 mod in_process;
 mod redis;
 mod session;
@@ -100,6 +101,11 @@ every_store!(checkout => checkout_cases:
     multipart_checkouts_are_checked_and_forwarded_intact,
     slow_bodies_time_out_and_bursts_of_blocked_attempts_are_all_audited,
     json_or_redirect_follows_the_policys_json_answer_rule,
+);
+
+every_store!(customers => customers_cases:
+    an_account_entry_turns_back_every_attached_address,
+    only_the_operator_attaches_addresses,
 );
 
 both_stores!(transfer => transfer_cases:

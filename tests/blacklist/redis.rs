@@ -28,6 +28,28 @@ async fn an_entry_added_on_one_node_blocks_on_every_node_at_once() {
     assert_eq!(post(&a).await.0.status(), 200, "node A frees at once what node B removed");
 }
 
+#[tokio::test]
+async fn an_address_attached_on_one_node_is_turned_back_on_the_other_at_once() {
+    let redis = RedisServer::start();
+    let backend = Backend::start();
+    let text = format!("{}[store]\nurl = \"{}\"\n{BLACKLIST}", policy(&backend.url(), "", ""), redis.url());
+    let (a, b) = (Doorman::start(&text), Doorman::start(&text));
+    let post = |d: &Doorman| {
+        let req = http::Request::post(d.url("/echo/e1/checkout"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(crate::support::client::body("email=eve.private%40example.com"))
+            .unwrap();
+        crate::support::client::send(req)
+    };
+    assert_eq!(a.admin("POST", "/v1/blacklist", r#"{"account": "eve-42"}"#).await.0, 201);
+    assert_eq!(post(&b).await.0.status(), 200);
+    let attach = r#"{"account": "eve-42", "email": "eve.private@example.com"}"#;
+    assert_eq!(a.admin("POST", "/v1/customers/attach", attach).await.0, 200);
+    assert_eq!(post(&b).await.0.status(), 303, "node B turns back at once what node A attached");
+    assert_eq!(b.admin("POST", "/v1/customers/detach", attach).await.0, 200);
+    assert_eq!(post(&a).await.0.status(), 200, "node A frees at once what node B detached");
+}
+
 async fn outage(mode: &str) -> (Shop, u16, u16) {
     let blacklist = BLACKLIST
         .replace("max_body_bytes = 4096", &format!("max_body_bytes = 4096\non_store_error = \"{mode}\""));

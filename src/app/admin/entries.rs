@@ -232,7 +232,7 @@ pub struct EmailHashAnswer {
 }
 
 impl<S: Store> Admin<S> {
-    fn identity(&self, req: &EntryRequest) -> Result<Identity, AdminError> {
+    pub(super) fn identity(&self, req: &EntryRequest) -> Result<Identity, AdminError> {
         let blacklist = self.blacklist()?;
         match (&req.account, &req.email, &req.email_hash, &req.account_hash) {
             (Some(a), None, None, None) if is_account_id(a) && blacklist.hash_accounts => {

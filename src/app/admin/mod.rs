@@ -7,6 +7,7 @@
 //! an error for a change that has happened.
 
 pub mod cells;
+mod customers;
 mod entries;
 mod events;
 pub mod history;
@@ -14,6 +15,7 @@ mod log;
 pub mod offers;
 pub mod organizers;
 pub mod principal;
+mod status;
 mod token;
 pub mod transfer;
 pub mod waitlist;
@@ -26,6 +28,7 @@ use crate::core::email::CanonicalRules;
 use crate::core::email_hash::EmailHasher;
 use crate::ports::store::StoreError;
 
+pub use self::customers::{AccountAddresses, AccountRequest, AddressRequest, Attachment};
 pub use self::entries::{
     entry_json, EmailHashAnswer, EntryPage, EntryRequest, EntryView, NewEntry, Removed, MAX_LIST, MAX_REASON,
 };
@@ -36,6 +39,7 @@ pub use self::organizers::{
     OrganizerSummary, OrganizerToken, OrganizerView,
 };
 pub use self::principal::{token_digest, Access, Principal};
+pub use self::status::{StatusAnswer, StatusRequest};
 pub use self::token::{random_token, strip_bearer, AdminToken, TokenError, MIN_TOKEN_LEN};
 pub use self::waitlist::SettingsAnswer;
 

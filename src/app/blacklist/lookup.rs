@@ -18,6 +18,7 @@ use std::sync::Mutex;
 
 use super::Blacklist;
 use crate::core::blacklist::audit::{AuditAction, AuditRecord};
+use crate::core::blacklist::customer::{attachment_key, parse_account_value};
 use crate::core::blacklist::decide::{Lookup, LookupKeys};
 use crate::core::blacklist::index::{self, Place};
 use crate::core::blacklist::session::SessionVerifier;
@@ -107,16 +108,35 @@ impl<S: Store + Clone> Blacklist<S> {
         let ask_marker = legacy && self.lifecycle.keeps_state();
         let guess = slug.and_then(|slug| self.organizer_guess.get(slug));
         let keys = LookupKeys::new(identities, guess.as_deref(), legacy);
-        let gets: Vec<String> =
-            slug.map(event_key).into_iter().chain(ask_marker.then(|| LAYOUT_KEY.to_owned())).collect();
+        // The accounts the checkout's addresses are attached to, read in the same round trip.
+        let attachments: Vec<String> = identities
+            .iter()
+            .filter_map(|id| match id {
+                Identity::EmailHash(hash) => Some(attachment_key(hash)),
+                _ => None,
+            })
+            .collect();
+        let gets: Vec<String> = slug
+            .map(event_key)
+            .into_iter()
+            .chain(ask_marker.then(|| LAYOUT_KEY.to_owned()))
+            .chain(attachments.iter().cloned())
+            .collect();
         let first = if gets.is_empty() {
             store.exists_many(&keys.keys).await.map(|hits| (Vec::new(), hits))
         } else {
             store.get_and_exists(&gets, &keys.keys).await
         };
+        let mut attached: Vec<Identity> = Vec::new();
         let answer = match first {
             Err(e) => Err(e),
             Ok((mut got, hits)) => {
+                let read = got.split_off(got.len().saturating_sub(attachments.len()));
+                for account in read.into_iter().flatten().filter_map(|v| parse_account_value(&v)) {
+                    if !identities.contains(&account) && !attached.contains(&account) {
+                        attached.push(account);
+                    }
+                }
                 if ask_marker && got.pop().flatten().as_deref() == Some(LAYOUT) {
                     self.layout.mark_current();
                 }
@@ -167,6 +187,25 @@ impl<S: Store + Clone> Blacklist<S> {
                 (identities[i].clone(), scope)
             })
             .collect();
+        if !attached.is_empty() {
+            // An address attached to an account: that account's entries apply too.
+            let keys = LookupKeys::new(&attached, found.organizer.as_deref(), legacy);
+            match store.exists_many(&keys.keys).await {
+                Ok(hits) => {
+                    for (i, own) in keys.matched(&hits) {
+                        let scope = match (&found.organizer, own) {
+                            (Some(org), true) => org.clone(),
+                            _ => "*".to_owned(),
+                        };
+                        found.matched.push((attached[i].clone(), scope));
+                    }
+                }
+                Err(e) => {
+                    failed(&mut found, e);
+                    return found;
+                }
+            }
+        }
         found.lookup = Lookup::Answered(!found.matched.is_empty());
         found
     }

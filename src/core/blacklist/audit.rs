@@ -53,6 +53,11 @@ pub enum AuditAction {
     /// An offer was reported taken or withdrawn by staff (`kind` is `event`; `detail` names
     /// the offer and how it ended, and the offers its seats went on to).
     EndOffer,
+    /// An address was attached to an account (`kind` is `account` or `account_hash`; `detail`
+    /// names the address's hash, and the account it was moved from).
+    AttachAddress,
+    /// An address was detached from an account (as [`AuditAction::AttachAddress`]).
+    DetachAddress,
 }
 
 /// One audit record.

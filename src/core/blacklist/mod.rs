@@ -5,6 +5,7 @@
 //! the store, and hands the answer to [`decide::decide`].
 
 pub mod audit;
+pub mod customer;
 pub mod decide;
 pub mod entry;
 pub mod extract;

@@ -5,6 +5,7 @@
 //! |---|---|---|
 //! | `POST /v1/blacklist` | `{account \| email \| email_hash, organizer?, reason?, expires_in?}` | 201 entry (with a `warning` when no event maps to the organizer) |
 //! | `POST /v1/blacklist/remove` | `{account \| email \| email_hash, organizer?}` | 200 / 404 |
+//! | `POST /v1/blacklist/status` | `{account \| email \| email_hash, organizer? \| event?}` | 200 `{blacklisted, entries}` |
 //! | `GET /v1/blacklist?organizer=&limit=&cursor=` | | 200 `{entries: [...], next}` (a page; go on with `cursor=next` while `next` is not null) |
 //! | `PUT /v1/events/{event}` | `{organizer}` | 200 |
 //! | `GET /v1/events/{event}` | | 200 / 404 |
@@ -28,7 +29,9 @@ use super::error::{
 use super::principal::Principal;
 use super::{AdminState, EventPath};
 pub use crate::app::admin::EntryRequest;
-use crate::app::admin::{AuditPage, EmailHashAnswer, EntryPage, EntryView, EventMapping, Removed};
+use crate::app::admin::{
+    AuditPage, EmailHashAnswer, EntryPage, EntryView, EventMapping, Removed, StatusAnswer, StatusRequest,
+};
 
 /// Add a blacklist entry
 ///
@@ -83,6 +86,34 @@ pub async fn remove(
     Body(req): Body<EntryRequest>,
 ) -> Result<Response, ApiError> {
     Ok(Json(state.admin.remove_entry(&who, &req).await?).into_response())
+}
+
+/// One customer's blacklist status
+///
+/// Whether an entry applies to a customer for the organizer asking, and which (scope, reason,
+/// expiry): for the backend's customer-details screen. Exactly one of `account`, `email`,
+/// `email_hash` and `account_hash`; the organizer asking is an organizer token's own, or the
+/// operator's `organizer`, or the organizer of `event`; without either the operator asks about
+/// platform-wide entries only. A POST, so that an address never stands in a URL (and so in an
+/// access log); it is hashed on arrival and answered as its hash. Box-office tokens get 403.
+#[utoipa::path(
+    post, path = "/v1/blacklist/status", operation_id = "blacklistStatus", tag = "blacklist",
+    request_body = StatusRequest,
+    responses(
+        (status = 200, description = "Whether entries apply, and which.", body = StatusAnswer),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+        (status = 409, response = NoBlacklist),
+        (status = 413, response = PayloadTooLarge),
+        CommonErrors,
+    )
+)]
+pub async fn status(
+    State(state): State<AdminState>,
+    Extension(who): Extension<Principal>,
+    Body(req): Body<StatusRequest>,
+) -> Result<Response, ApiError> {
+    Ok(Json(state.admin.blacklist_status(&who, &req).await?).into_response())
 }
 
 /// Query of `GET /v1/blacklist`.

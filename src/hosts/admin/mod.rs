@@ -6,6 +6,7 @@
 //! `doorman openapi`, and kept in `openapi/admin.json`) names exactly the routes the router has.
 
 pub mod blacklist;
+pub mod customers;
 mod error;
 pub mod offers;
 pub mod organizers;
@@ -89,6 +90,7 @@ pub struct AdminState {
         (name = "operations", description = "Health, readiness, metrics and this document."),
         (name = "blacklist", description = "Blacklist entries, one at a time."),
         (name = "transfer", description = "Bulk import and export of blacklist entries."),
+        (name = "customers", description = "One customer, several addresses: addresses attached to an account (operator only)."),
         (name = "events", description = "The event → organizer map (operator only)."),
         (name = "audit", description = "The audit log."),
         (name = "organizers", description = "Organizers and their tokens (operator only)."),
@@ -128,6 +130,10 @@ fn api(
         .routes(routes!(metrics))
         .routes(routes!(blacklist::add, blacklist::list))
         .routes(routes!(blacklist::remove))
+        .routes(routes!(blacklist::status))
+        .routes(routes!(customers::attach))
+        .routes(routes!(customers::detach))
+        .routes(routes!(customers::addresses))
         .routes(routes!(blacklist::put_event, blacklist::get_event))
         .routes(routes!(waitlist::get_settings, waitlist::change_settings))
         .routes(routes!(waitlist::export))

@@ -52,6 +52,19 @@ pub enum BlacklistAction {
         #[arg(long)]
         organizer: Option<String>,
     },
+    /// Whether an entry applies to one customer for an organizer, and which.
+    Status {
+        #[command(flatten)]
+        /// Who.
+        who: Who,
+        /// The organizer asking (an organizer token: its own; without it, the operator asks
+        /// about platform-wide entries only).
+        #[arg(long, conflicts_with = "event")]
+        organizer: Option<String>,
+        /// Or the event the customer wants to buy for (its organizer asks).
+        #[arg(long)]
+        event: Option<String>,
+    },
     /// Import entries from a CSV (header row naming the columns) or NDJSON file, streamed as it
     /// is read; prints what was added and every rejected line.
     Import {
@@ -135,7 +148,10 @@ pub(super) fn hash_email_cmd(address: &str, policy_path: Option<&Path>) -> Resul
 pub(super) fn blacklist_cmd(mut action: BlacklistAction) -> Result<(), Failure> {
     use serde_json::json;
 
-    if let BlacklistAction::Add { who, .. } | BlacklistAction::Remove { who, .. } = &mut action {
+    if let BlacklistAction::Add { who, .. }
+    | BlacklistAction::Remove { who, .. }
+    | BlacklistAction::Status { who, .. } = &mut action
+    {
         if let Some(email) = &who.email {
             who.email = Some(or_stdin(email)?);
         }
@@ -210,6 +226,12 @@ pub(super) fn blacklist_cmd(mut action: BlacklistAction) -> Result<(), Failure> 
         BlacklistAction::List { organizer, limit } => {
             return runtime.block_on(list(&client, organizer.as_deref(), *limit)).map_err(fail);
         }
+        BlacklistAction::Status { who: w, organizer, event } => {
+            let mut body = who(w);
+            body["organizer"] = json!(organizer);
+            body["event"] = json!(event);
+            (http::Method::POST, "/v1/blacklist/status".to_owned(), Some(body))
+        }
     };
     // JSON null fields are dropped so the API sees only what was given.
     let body = body.map(|mut b| {
@@ -235,9 +257,32 @@ pub(super) fn blacklist_cmd(mut action: BlacklistAction) -> Result<(), Failure> 
             }
         }
         BlacklistAction::Remove { .. } => println!("removed"),
+        BlacklistAction::Status { .. } => print_status(&answer),
         BlacklistAction::Import { .. } | BlacklistAction::Export { .. } | BlacklistAction::List { .. } => {}
     }
     Ok(())
+}
+
+/// Prints a status answer: the verdict, then each entry that applies on a line of its own.
+fn print_status(answer: &serde_json::Value) {
+    let whose =
+        answer["organizer"].as_str().map_or("platform-wide entries".to_owned(), |o| format!("organizer {o}"));
+    let verdict = if answer["blacklisted"] == true { "blacklisted" } else { "not blacklisted" };
+    println!(
+        "{} {}: {verdict} ({whose})",
+        answer["kind"].as_str().unwrap_or(""),
+        answer["value"].as_str().unwrap_or("")
+    );
+    for e in answer["entries"].as_array().into_iter().flatten() {
+        let scope = e["organizer"].as_str().map_or("platform-wide".to_owned(), |o| format!("organizer {o}"));
+        let until = e["expires_at"].as_str().unwrap_or("never");
+        println!(
+            "  {scope}: since {}, until {until}, by {}, reason: {}",
+            e["added_at"].as_str().unwrap_or(""),
+            e["added_by"].as_str().unwrap_or(""),
+            e["reason"].as_str().filter(|r| !r.is_empty()).unwrap_or("(none given)")
+        );
+    }
 }
 
 /// Prints up to `limit` entries a line each, paging through the API as it goes.
