@@ -4,8 +4,9 @@
 //! (`app::blacklist::lookup` reads the attachment in its first round trip, so it applies at once
 //! on every node). An address belongs to at most one account: attaching it to another is refused
 //! unless the request says `move`. Only the operator token attaches: the platform's customer
-//! records are the backend's, not one organizer's. Changes to one account's list run under a
-//! short claim (`cl:`), so two at once never lose an address from it.
+//! records are the backend's, not one organizer's. A change claims the address and the accounts
+//! whose lists it changes (`cl:`, a short lease), so two changes at once never attach one
+//! address twice or lose one from a list; a change that finds a claim held answers "busy".
 
 use std::time::Duration;
 
@@ -154,20 +155,11 @@ impl<S: Store> Admin<S> {
     ) -> Result<Attachment, AdminError> {
         who.require_operator()?;
         let (account, hash) = self.account_and_address(req)?;
-        let store = &self.ports.store;
-        let now_on = store.get(&attachment_key(&hash)).await?.and_then(|v| parse_account_value(&v));
-        let previous = now_on.filter(|a| *a != account);
-        if previous.is_some() && !req.move_it {
-            return Err(AdminError::Conflict(
-                "the address is attached to another account: detach it there first, or give \"move\": true"
-                    .into(),
-            ));
-        }
-        let held =
-            self.lock_accounts(&[&account].into_iter().chain(previous.as_ref()).collect::<Vec<_>>()).await?;
-        let done = self.attach_locked(&account, &hash, previous.as_ref()).await;
-        self.unlock_accounts(&held).await;
-        done?;
+        // The address's claim first: two changes of one address never cross.
+        let address = self.lock_accounts(&[&Identity::EmailHash(hash.clone())]).await?;
+        let result = self.attach_under_claim(&account, &hash, req.move_it).await;
+        self.unlock_accounts(&address).await;
+        let previous = result?;
         let (kind, value) = (account.kind(), account.value());
         let detail = format!(
             "address {hash}{}",
@@ -182,6 +174,30 @@ impl<S: Store> Admin<S> {
             email_hash: hash,
             moved_from: previous.map(|p| p.value().to_owned()),
         })
+    }
+
+    /// Attaches with the address's claim held: reads where it is attached now, then claims the
+    /// lists it changes.
+    async fn attach_under_claim(
+        &self,
+        account: &Identity,
+        hash: &str,
+        move_it: bool,
+    ) -> Result<Option<Identity>, AdminError> {
+        let attached = self.ports.store.get(&attachment_key(hash)).await?;
+        let previous = attached.and_then(|v| parse_account_value(&v)).filter(|a| a != account);
+        if previous.is_some() && !move_it {
+            return Err(AdminError::Conflict(
+                "the address is attached to another account: detach it there first, or give \"move\": true"
+                    .into(),
+            ));
+        }
+        let held = self
+            .lock_accounts(&std::iter::once(account).chain(previous.as_ref()).collect::<Vec<_>>())
+            .await?;
+        let done = self.attach_locked(account, hash, previous.as_ref()).await;
+        self.unlock_accounts(&held).await;
+        done.map(|()| previous)
     }
 
     async fn attach_locked(
@@ -226,7 +242,7 @@ impl<S: Store> Admin<S> {
             return Err(AdminError::bad("move: only when attaching"));
         }
         let (account, hash) = self.account_and_address(req)?;
-        let held = self.lock_accounts(&[&account]).await?;
+        let held = self.lock_accounts(&[&Identity::EmailHash(hash.clone()), &account]).await?;
         let done = self.detach_locked(&account, &hash).await;
         self.unlock_accounts(&held).await;
         done?;
@@ -363,6 +379,15 @@ mod tests {
             assert!(matches!(admin.detach_address(&op, &detach).await, Err(AdminError::Busy(_))));
             rig.clock.advance(LOCK_LEASE);
             admin.detach_address(&op, &detach).await.expect("the claim lapsed");
+            // A change of the same address for another account at the same moment: one waits.
+            let hash = EmailHasher::PlainSha256.hash_hex("eve2@example.com");
+            let address = account_lock_key(&Identity::EmailHash(hash));
+            assert!(rig.store.claim(&address, Some(LOCK_LEASE)).await.unwrap());
+            let to_bob = request(r#"{"account": "bob", "email": "eve2@example.com", "move": true}"#);
+            assert!(matches!(admin.attach_address(&op, &to_bob).await, Err(AdminError::Busy(_))));
+            rig.clock.advance(LOCK_LEASE);
+            let moved = admin.attach_address(&op, &to_bob).await.unwrap();
+            assert_eq!(moved.moved_from.as_deref(), Some("eve"));
         });
     }
 }
