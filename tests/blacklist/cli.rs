@@ -61,6 +61,25 @@ async fn add_list_remove_through_the_cli_changes_what_checkouts_meet() {
     let out = doorman_with_input(&["blacklist", "status", "--email", "-"], &env, "mallory@example.com\n");
     let said = String::from_utf8_lossy(&out.stdout);
     assert!(said.contains("not blacklisted") && !said.contains("mallory"), "removed above: {said}");
+    // One customer, several addresses: the account's entry turns back an attached address.
+    let out = doorman_with_input(
+        &["blacklist", "attach", "--account", "eve", "--email", "-"],
+        &env,
+        "eve.work@example.com\n",
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).starts_with("attached "),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(shop.checkout_form("e1", "email=eve.work%40example.com").await.0.status(), 303);
+    let out = doorman(&["blacklist", "addresses", "--account", "eve"], &env);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1);
+    let out = doorman(&["blacklist", "attach", "--account", "bob", "--email", "eve.work@example.com"], &env);
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("move"), "409 says how");
+    let out = doorman(&["blacklist", "detach", "--account", "eve", "--email", "eve.work@example.com"], &env);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "detached");
+    assert_eq!(shop.checkout_form("e1", "email=eve.work%40example.com").await.0.status(), 200);
     // Through the API, as the backend calls it: the address in the body, never in a URL.
     let (status, answer) = shop
         .admin("POST", "/v1/blacklist/status", r#"{"account": "eve", "organizer": "harbour-hall"}"#)

@@ -25,6 +25,20 @@ pub struct Who {
     pub email_hash: Option<String>,
 }
 
+/// An account and one of its addresses (`doorman blacklist attach` and `detach`).
+#[derive(Debug, clap::Args)]
+pub struct AccountAddress {
+    /// The customer's account id.
+    #[arg(long)]
+    pub account: String,
+    /// One of the customer's addresses (`-`: read it from standard input).
+    #[arg(long, required_unless_present = "email_hash", conflicts_with = "email_hash")]
+    pub email: Option<String>,
+    /// Or its hash (64 hex digits).
+    #[arg(long)]
+    pub email_hash: Option<String>,
+}
+
 /// `doorman blacklist …`
 #[derive(Debug, Subcommand)]
 pub enum BlacklistAction {
@@ -64,6 +78,28 @@ pub enum BlacklistAction {
         /// Or the event the customer wants to buy for (its organizer asks).
         #[arg(long)]
         event: Option<String>,
+    },
+    /// Attach an address to a customer's account: the account's entries then also turn back
+    /// guest checkouts with it (operator token).
+    Attach {
+        #[command(flatten)]
+        /// The account and the address.
+        to: AccountAddress,
+        /// Take the address from the account it is attached to now.
+        #[arg(long = "move")]
+        move_it: bool,
+    },
+    /// Detach an address from a customer's account (operator token).
+    Detach {
+        #[command(flatten)]
+        /// The account and the address.
+        from: AccountAddress,
+    },
+    /// The addresses attached to a customer's account, as hashes (operator token).
+    Addresses {
+        /// The customer's account id.
+        #[arg(long)]
+        account: String,
     },
     /// Import entries from a CSV (header row naming the columns) or NDJSON file, streamed as it
     /// is read; prints what was added and every rejected line.
@@ -148,6 +184,11 @@ pub(super) fn hash_email_cmd(address: &str, policy_path: Option<&Path>) -> Resul
 pub(super) fn blacklist_cmd(mut action: BlacklistAction) -> Result<(), Failure> {
     use serde_json::json;
 
+    if let BlacklistAction::Attach { to: AccountAddress { email: Some(email), .. }, .. }
+    | BlacklistAction::Detach { from: AccountAddress { email: Some(email), .. } } = &mut action
+    {
+        *email = or_stdin(email)?;
+    }
     if let BlacklistAction::Add { who, .. }
     | BlacklistAction::Remove { who, .. }
     | BlacklistAction::Status { who, .. } = &mut action
@@ -226,6 +267,17 @@ pub(super) fn blacklist_cmd(mut action: BlacklistAction) -> Result<(), Failure> 
         BlacklistAction::List { organizer, limit } => {
             return runtime.block_on(list(&client, organizer.as_deref(), *limit)).map_err(fail);
         }
+        BlacklistAction::Attach { to, move_it } => {
+            let body = json!({"account": to.account, "email": to.email, "email_hash": to.email_hash, "move": move_it});
+            (http::Method::POST, "/v1/customers/attach".to_owned(), Some(body))
+        }
+        BlacklistAction::Detach { from } => {
+            let body = json!({"account": from.account, "email": from.email, "email_hash": from.email_hash});
+            (http::Method::POST, "/v1/customers/detach".to_owned(), Some(body))
+        }
+        BlacklistAction::Addresses { account } => {
+            (http::Method::POST, "/v1/customers/addresses".to_owned(), Some(json!({"account": account})))
+        }
         BlacklistAction::Status { who: w, organizer, event } => {
             let mut body = who(w);
             body["organizer"] = json!(organizer);
@@ -258,6 +310,22 @@ pub(super) fn blacklist_cmd(mut action: BlacklistAction) -> Result<(), Failure> 
         }
         BlacklistAction::Remove { .. } => println!("removed"),
         BlacklistAction::Status { .. } => print_status(&answer),
+        BlacklistAction::Attach { .. } => {
+            let moved =
+                answer["moved_from"].as_str().map(|m| format!(" (moved from {m})")).unwrap_or_default();
+            println!(
+                "attached {} to {} {}{moved}",
+                answer["email_hash"].as_str().unwrap_or(""),
+                answer["kind"].as_str().unwrap_or(""),
+                answer["account"].as_str().unwrap_or("")
+            );
+        }
+        BlacklistAction::Detach { .. } => println!("detached"),
+        BlacklistAction::Addresses { .. } => {
+            for hash in answer["email_hashes"].as_array().into_iter().flatten() {
+                println!("{}", hash.as_str().unwrap_or(""));
+            }
+        }
         BlacklistAction::Import { .. } | BlacklistAction::Export { .. } | BlacklistAction::List { .. } => {}
     }
     Ok(())
