@@ -25,6 +25,10 @@ use crate::ports::store::{SetItem, Store};
 /// How long a change to an account's addresses may hold its claim if its node dies.
 const LOCK_LEASE: Duration = Duration::from_secs(10);
 
+/// How long a detached address's emptied attachment stays before it lapses (lookups read an
+/// empty one as none).
+const DETACHED_KEPT: Duration = Duration::from_secs(24 * 3600);
+
 /// An account and one address: exactly one of `account` and `account_hash`, exactly one of
 /// `email` and `email_hash`.
 #[derive(Debug, Default, Deserialize)]
@@ -268,9 +272,14 @@ impl<S: Store> Admin<S> {
         let m = member(hash).ok_or_else(|| AdminError::bad("email_hash: 64 lowercase hex digits"))?;
         let list = self.address_list(account).await?;
         let kept: Vec<u8> = list.chunks_exact(32).filter(|c| *c != m).flatten().copied().collect();
-        // The attachment goes first: the lookups read it, the list is for listing.
-        store.delete(&attachment_key(hash)).await?;
-        store.set(&addresses_key(account), &kept, None).await?;
+        // One write of both: the attachment is emptied rather than deleted (a store without
+        // a delete in its batches), and lapses a day later.
+        store
+            .set_many(&[
+                SetItem { key: attachment_key(hash), value: Vec::new(), ttl: Some(DETACHED_KEPT) },
+                SetItem { key: addresses_key(account), value: kept, ttl: None },
+            ])
+            .await?;
         Ok(())
     }
 
@@ -350,6 +359,10 @@ mod tests {
             admin.detach_address(&op, &attach).await.unwrap();
             let b = test_blacklist(rig.store.clone(), EmailHasher::PlainSha256, Lifecycle::OneRequest);
             assert_eq!(b.is_listed("gala", Some("eve@example.com"), None).await, Some(false));
+            let key = attachment_key(&EmailHasher::PlainSha256.hash_hex("eve@example.com"));
+            assert_eq!(rig.store.get(&key).await.unwrap(), Some(Vec::new()), "emptied in the same write");
+            rig.clock.advance(DETACHED_KEPT);
+            assert_eq!(rig.store.get(&key).await.unwrap(), None, "and gone a day later");
         });
     }
 
