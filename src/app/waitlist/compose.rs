@@ -146,7 +146,7 @@ where
     }
 }
 
-/// The SMS of `offer` to `number_to` (the signup's phone number, international form): the seats,
+/// The SMS of `offer` to `to` (the signup's phone number, international form): the seats,
 /// the deadline and both links, in the signup's language.
 pub fn offer_sms<S>(
     wl: &Waitlist<S>,
