@@ -41,6 +41,18 @@ struct Outcome {
     failed: bool,
 }
 
+/// What an admin read on a staff session's behalf comes to: its answer, a 403 page when the admin
+/// rules refuse it, or the store's failure (the page's 503).
+fn staff_read<T>(
+    read: Result<T, crate::app::admin::AdminError>,
+) -> Result<Result<T, Response<Bytes>>, Unavailable> {
+    match read {
+        Ok(answer) => Ok(Ok(answer)),
+        Err(crate::app::admin::AdminError::Unavailable(e)) => Err(e.into()),
+        Err(_) => Ok(Err(error_response(StatusCode::FORBIDDEN))),
+    }
+}
+
 impl<S: Store + Clone> Waitlist<S> {
     /// `GET /staff/list`: the list, or the sign-in page when the browser has no staff session of
     /// the event's organizer.
@@ -145,13 +157,12 @@ impl<S: Store + Clone> Waitlist<S> {
         let mut csv = String::new();
         let mut after = 0;
         loop {
-            let page =
-                match admin.waitlist_export(&who, &event, after, crate::app::admin::waitlist::MAX_PAGE).await
-                {
-                    Ok(p) => p,
-                    Err(crate::app::admin::AdminError::Unavailable(e)) => return Err(e.into()),
-                    Err(_) => return Ok(error_response(StatusCode::FORBIDDEN)),
-                };
+            let read =
+                admin.waitlist_export(&who, &event, after, crate::app::admin::waitlist::MAX_PAGE).await;
+            let page = match staff_read(read)? {
+                Ok(p) => p,
+                Err(refused) => return Ok(refused),
+            };
             csv.push_str(&crate::app::admin::waitlist::csv_page(&page, after == 0));
             match page.next {
                 Some(n) if n > after => after = n,
@@ -182,10 +193,9 @@ impl<S: Store + Clone> Waitlist<S> {
         let after = query_param(head, "after").and_then(|a| a.parse().ok()).unwrap_or(0);
         let admin = crate::app::admin::Admin::new(self.ports.clone(), None);
         let who = session.principal();
-        let page = match admin.messages(&who, &event, after, 100).await {
+        let page = match staff_read(admin.messages(&who, &event, after, 100).await)? {
             Ok(p) => p,
-            Err(crate::app::admin::AdminError::Unavailable(e)) => return Err(e.into()),
-            Err(_) => return Ok(error_response(StatusCode::FORBIDDEN)),
+            Err(refused) => return Ok(refused),
         };
         let lang = self.lang_for(head, None, &Lang::ALL, None);
         let tr = Tr::new(lang);
