@@ -104,7 +104,8 @@ posts_per_network_per_10_minutes = 10000000
 [waitlist.mail]
 $mail_toml
 POLICY
-  DOORMAN_ADMIN_TOKEN=$token DOORMAN_LINK_KEY=bench-link-key-0123456789abcdef0123456789 DOORMAN_LOG=warn \
+  DOORMAN_ADMIN_TOKEN=$token DOORMAN_LINK_KEY=bench-link-key-0123456789abcdef0123456789 \
+    DOORMAN_DATA_KEY=bench-data-key-0123456789abcdef0123456789 DOORMAN_LOG=warn \
     taskset -c 0 target/release/doorman serve --policy "$dir/policy.toml" --data-dir "$dir/data" > "$dir/out.log" 2>&1 &
   local doorman=$!
   echo "$doorman" >> "$work/pids"

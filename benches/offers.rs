@@ -165,7 +165,9 @@ async fn main() {
 
     let policy = Policy::from_toml_str("bench", POLICY, std::iter::empty()).unwrap();
     let signer = doorman::app::secrets::link_signer(&[7u8; 32]).unwrap();
-    let spec = AppSpec::from_policy(&policy, Some(EmailHasher::PlainSha256), None, Some(signer)).unwrap();
+    let vault = doorman::app::secrets::data_keys(b"the-offers-bench-data-key-0123456789").unwrap();
+    let spec = AppSpec::from_policy(&policy, Some(EmailHasher::PlainSha256), None, Some(signer), Some(vault))
+        .unwrap();
     let app = assemble(&spec, Ports::new(store.clone(), Arc::new(TokioTasks)), Lifecycle::Resident);
     let waitlist = app.waitlist().unwrap();
     let blacklist = app.blacklist();

@@ -8,6 +8,7 @@
 //! | `hash_key` | the e-mail hash key, as `DOORMAN_HASH_KEY` natively (for `hash = "hmac"`) |
 //! | `session_key` | the session-cookie key, as `DOORMAN_SESSION_KEY` (HS256 secret or PEM public key) |
 //! | `link_key` | the key signing the waitlist's links and forms, as `DOORMAN_LINK_KEY` (for a `[waitlist]`) |
+//! | `data_key` | the data keys sealing the waitlist's personal data, as `DOORMAN_DATA_KEY` (for a `[waitlist]`) |
 //! | `kv_store` | the key-value store label to open (default `default`) |
 //! | any other, e.g. `backend_url` | a policy override, as the environment variable `DOORMAN_BACKEND_URL` natively |
 
@@ -33,6 +34,7 @@ pub fn load() -> Result<Settings, String> {
     })?;
     let (mut text, mut hash_key, mut session_key, mut store_label) = (None, None, None, None);
     let mut link_key = None;
+    let mut data_key = None;
     let mut overrides = Vec::new();
     for (name, value) in all {
         // An empty secret is an unset one (Spin variables need a default to be optional).
@@ -42,6 +44,7 @@ pub fn load() -> Result<Settings, String> {
             edge::HASH_KEY => hash_key = secret(),
             edge::SESSION_KEY => session_key = secret(),
             edge::LINK_KEY => link_key = secret(),
+            edge::DATA_KEY => data_key = secret(),
             edge::KV_STORE => store_label = Some(value),
             // `backend_url` among them: it overrides `backend.url`.
             other => overrides.push((format!("DOORMAN_{}", other.to_ascii_uppercase()), value)),
@@ -50,7 +53,7 @@ pub fn load() -> Result<Settings, String> {
     let text = text.ok_or("the variable `policy` (the compiled policy) is not set")?;
     let policy =
         Policy::from_compiled_str("variable `policy`", &text, overrides).map_err(|e| e.to_string())?;
-    let (mut hasher, mut session, mut signer) = (None, None, None);
+    let (mut hasher, mut session, mut signer, mut vault) = (None, None, None, None);
     if let Some(b) = &policy.blacklist {
         hasher = Some(
             secrets::email_hasher(b, hash_key.as_deref().map(str::as_bytes))
@@ -62,7 +65,9 @@ pub fn load() -> Result<Settings, String> {
     if policy.waitlist.is_some() {
         let key = link_key.ok_or("variable `link_key`: the waitlist signs its links and needs a key")?;
         signer = Some(secrets::link_signer(key.as_bytes()).map_err(|e| format!("variable `link_key`: {e}"))?);
+        let keys = data_key.ok_or("variable `data_key`: the waitlist seals personal data and needs a key")?;
+        vault = Some(secrets::data_keys(keys.as_bytes()).map_err(|e| format!("variable `data_key`: {e}"))?);
     }
-    let spec = AppSpec::from_policy(&policy, hasher, session, signer).map_err(|e| e.to_string())?;
+    let spec = AppSpec::from_policy(&policy, hasher, session, signer, vault).map_err(|e| e.to_string())?;
     Ok(Settings { policy, spec, store_label: store_label.unwrap_or_else(|| "default".into()) })
 }

@@ -5,6 +5,7 @@
 
 use crate::app::blacklist::Blacklist;
 use crate::app::route::App;
+use crate::app::vault::Vault;
 use crate::app::waitlist::{Waitlist, WaitlistConfig};
 use crate::app::Ports;
 use crate::core::blacklist::session::SessionVerifier;
@@ -45,6 +46,9 @@ pub enum SpecError {
     /// The waitlist signs its links and forms and needs its key.
     #[error("the policy has a waitlist, but no link key was set up")]
     NoLinkKey,
+    /// The waitlist seals personal data and needs its data keys.
+    #[error("the policy has a waitlist, but no data key was set up")]
+    NoDataKey,
 }
 
 /// What an [`App`] is made of: the features a policy turns on, each with its secrets.
@@ -52,18 +56,20 @@ pub enum SpecError {
 pub struct AppSpec {
     blacklist: Option<(BlacklistPolicy, EmailHasher)>,
     session: Option<SessionVerifier>,
-    waitlist: Option<(WaitlistConfig, Signer)>,
+    waitlist: Option<(WaitlistConfig, Signer, Vault)>,
     forwarding: ForwardingPolicy,
 }
 
 impl AppSpec {
     /// The features of `policy`: its blacklist with `hasher` (and `session`, when it names a
-    /// session cookie), its waitlist with `signer`. A feature whose secret is missing is an error.
+    /// session cookie), its waitlist with `signer` and the data keys of `vault`. A feature whose
+    /// secret is missing is an error.
     pub fn from_policy(
         policy: &Policy,
         hasher: Option<EmailHasher>,
         session: Option<SessionVerifier>,
         signer: Option<Signer>,
+        vault: Option<Vault>,
     ) -> Result<Self, SpecError> {
         let mut spec = Self::default();
         if let Some(b) = &policy.blacklist {
@@ -72,7 +78,9 @@ impl AppSpec {
         }
         spec.forwarding = policy.forwarding.clone();
         if let Some(w) = &policy.waitlist {
-            spec = spec.waitlist(WaitlistConfig::from_policy(w), signer.ok_or(SpecError::NoLinkKey)?);
+            let signer = signer.ok_or(SpecError::NoLinkKey)?;
+            let vault = vault.filter(|v| v.current().is_some()).ok_or(SpecError::NoDataKey)?;
+            spec = spec.waitlist(WaitlistConfig::from_policy(w), signer, vault);
         }
         Ok(spec)
     }
@@ -89,9 +97,10 @@ impl AppSpec {
         self
     }
 
-    /// Serves the waitlist's pages, signing links and forms with `signer`.
-    pub fn waitlist(mut self, config: WaitlistConfig, signer: Signer) -> Self {
-        self.waitlist = Some((config, signer));
+    /// Serves the waitlist's pages, signing links and forms with `signer` and sealing personal
+    /// data with `vault`'s keys.
+    pub fn waitlist(mut self, config: WaitlistConfig, signer: Signer, vault: Vault) -> Self {
+        self.waitlist = Some((config, signer, vault));
         self
     }
 
@@ -113,8 +122,9 @@ impl AppSpec {
 /// session cookie, so both features agree on who a customer is.
 pub fn assemble<S: Store + Clone>(spec: &AppSpec, ports: Ports<S>, lifecycle: Lifecycle) -> App<S> {
     let rules = spec.blacklist.as_ref().map(|(b, _)| b.rules).unwrap_or_default();
-    let waitlist = spec.waitlist.as_ref().map(|(config, signer)| {
-        Waitlist::new(config.clone(), signer.clone(), rules, spec.session.clone(), ports.clone())
+    let waitlist = spec.waitlist.as_ref().map(|(config, signer, vault)| {
+        let ports = ports.clone().with_vault(vault.clone());
+        Waitlist::new(config.clone(), signer.clone(), rules, spec.session.clone(), ports)
     });
     let blacklist = spec.blacklist.as_ref().map(|(policy, hasher)| {
         Blacklist::new(policy.clone(), hasher.clone(), spec.session.clone(), ports, lifecycle)
@@ -142,11 +152,18 @@ mod tests {
     fn a_policy_becomes_one_app_with_every_feature_it_names() {
         let policy = crate::app::blacklist::test_policy("", WAITLIST);
         let signer = Signer::new(&[7u8; 32]).unwrap();
-        let missing = AppSpec::from_policy(&policy, None, None, Some(signer.clone()));
+        let vault = Some(crate::testkit::test_vault());
+        let missing = AppSpec::from_policy(&policy, None, None, Some(signer.clone()), vault.clone());
         assert_eq!(missing.unwrap_err(), SpecError::NoHasher);
-        let missing = AppSpec::from_policy(&policy, Some(EmailHasher::PlainSha256), None, None);
+        let plain = Some(EmailHasher::PlainSha256);
+        let missing = AppSpec::from_policy(&policy, plain.clone(), None, None, vault.clone());
         assert_eq!(missing.unwrap_err(), SpecError::NoLinkKey);
-        let spec = AppSpec::from_policy(&policy, Some(EmailHasher::PlainSha256), None, Some(signer)).unwrap();
+        let missing = AppSpec::from_policy(&policy, plain.clone(), None, Some(signer.clone()), None);
+        assert_eq!(missing.unwrap_err(), SpecError::NoDataKey);
+        let keyless =
+            AppSpec::from_policy(&policy, plain.clone(), None, Some(signer.clone()), Some(Vault::default()));
+        assert_eq!(keyless.unwrap_err(), SpecError::NoDataKey, "a vault without keys is no key");
+        let spec = AppSpec::from_policy(&policy, plain, None, Some(signer), vault).unwrap();
         let app = assemble(&spec, ports(), Lifecycle::Resident);
         assert!(app.classify(&Method::POST, "/events/gala/checkout").is_some(), "the blacklist");
         assert!(app.classify(&Method::GET, "/waitlist/gala").is_some(), "the waitlist");

@@ -27,9 +27,12 @@ pub mod route;
 pub mod secrets;
 pub mod step;
 pub mod sweep;
+pub mod vault;
 pub mod waitlist;
 
 use std::sync::Arc;
+
+use crate::ports;
 
 pub use crate::ports::body::BodyStream;
 pub use crate::ports::clock::{Clock, SystemClock};
@@ -54,6 +57,8 @@ pub struct Ports<S> {
     pub tasks: Arc<dyn Tasks>,
     /// Countable events (metrics).
     pub events: Arc<dyn Events>,
+    /// The data keys records with personal data are sealed with.
+    pub vault: vault::Vault,
 }
 
 impl<S> Ports<S> {
@@ -65,7 +70,32 @@ impl<S> Ports<S> {
             random: Arc::new(SystemRandom),
             tasks,
             events: Arc::new(()),
+            vault: vault::Vault::default(),
         }
+    }
+
+    /// Seals records with personal data with `vault`'s keys.
+    pub fn with_vault(mut self, vault: vault::Vault) -> Self {
+        self.vault = vault;
+        self
+    }
+
+    /// `value` as JSON, sealed for `store_key` ([`vault::Vault::seal_json`]).
+    pub fn seal<T: serde::Serialize>(
+        &self,
+        store_key: &str,
+        value: &T,
+    ) -> Result<Vec<u8>, ports::store::StoreError> {
+        self.vault.seal_json(&*self.random, store_key, value)
+    }
+
+    /// The sealed record under `store_key`, from `raw` ([`vault::Vault::open_json`]).
+    pub fn open<T: serde::de::DeserializeOwned>(
+        &self,
+        store_key: &str,
+        raw: Option<Vec<u8>>,
+    ) -> Result<Option<T>, ports::store::StoreError> {
+        self.vault.open_json(store_key, raw)
     }
 
     /// Reports events to `events` (the hosts' Prometheus metrics, say).
@@ -83,6 +113,7 @@ impl<S: Clone> Clone for Ports<S> {
             random: self.random.clone(),
             tasks: self.tasks.clone(),
             events: self.events.clone(),
+            vault: self.vault.clone(),
         }
     }
 }

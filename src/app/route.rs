@@ -201,6 +201,7 @@ mod tests {
             Some(EmailHasher::PlainSha256),
             None,
             Some(Signer::new(&[7u8; 32]).unwrap()),
+            Some(crate::testkit::test_vault()),
         )
         .unwrap();
         assemble(&spec, rig.ports(), Lifecycle::Resident)

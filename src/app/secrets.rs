@@ -36,6 +36,12 @@ pub fn link_signer(key: &[u8]) -> Result<Signer, String> {
     Signer::new(key.trim_ascii()).map_err(|e| e.to_string())
 }
 
+/// The vault of the data keys in `text` (white space between keys, the sealing one first).
+pub fn data_keys(text: &[u8]) -> Result<crate::app::vault::Vault, String> {
+    let text = std::str::from_utf8(text).map_err(|_| "data keys are text".to_owned())?;
+    crate::core::sealing::DataKeys::parse(text).map(crate::app::vault::Vault::new).map_err(|e| e.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

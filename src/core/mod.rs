@@ -12,5 +12,6 @@ pub mod fields;
 pub mod forwarding;
 pub mod policy;
 pub mod route;
+pub mod sealing;
 pub mod text;
 pub mod waitlist;

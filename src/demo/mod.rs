@@ -92,6 +92,16 @@ fn demo_link_signer(data_dir: &std::path::Path) -> Result<crate::core::waitlist:
         .map_err(|e| Failure::Usage(format!("demo link key: {e}")))
 }
 
+/// The demo's data key lives in the data folder (`data.key`), like the link key, so signups
+/// stay readable across restarts. `DOORMAN_DATA_KEY` wins.
+fn demo_data_keys(data_dir: &std::path::Path) -> Result<crate::app::vault::Vault, Failure> {
+    let keys = match std::env::var("DOORMAN_DATA_KEY") {
+        Ok(k) => k,
+        Err(_) => demo_secret(data_dir, "data.key")?,
+    };
+    crate::app::secrets::data_keys(keys.as_bytes()).map_err(|e| Failure::Usage(format!("demo data key: {e}")))
+}
+
 /// A secret kept in the data folder under `name`, made on first start.
 fn demo_secret(data_dir: &std::path::Path, name: &str) -> Result<String, Failure> {
     std::fs::create_dir_all(data_dir)
@@ -240,6 +250,7 @@ pub fn run(listen: &str, admin_listen: &str, data_dir: Option<PathBuf>) -> Resul
             email_hasher: Some(email_hasher),
             session,
             link_signer: Some(demo_link_signer(&data_dir)?),
+            data_keys: Some(demo_data_keys(&data_dir)?),
             smtp: None,
             sms: None,
         },

@@ -18,6 +18,7 @@ use crate::adapters::store::AnyStore;
 use crate::adapters::store::StoreFactory;
 use crate::app::admin::{Admin, BlacklistAdmin};
 use crate::app::outbox::Sender;
+use crate::app::vault::{KeysProblem, Vault};
 use crate::app::waitlist::usecases::offers::EXPIRY_SWEEP_EVERY;
 use crate::app::{assemble, AppSpec, Lifecycle, Ports, SpecError};
 use crate::core::blacklist::session::SessionVerifier;
@@ -49,6 +50,9 @@ pub struct ServeOptions {
     pub session: Option<SessionVerifier>,
     /// Signs the waitlist's links and forms (required when the policy has a waitlist).
     pub link_signer: Option<Signer>,
+    /// The data keys the waitlist seals personal data with (required when the policy has a
+    /// waitlist).
+    pub data_keys: Option<Vault>,
     /// The SMTP transport, when the waitlist mails through SMTP (built with its secrets by the
     /// caller).
     pub smtp: Option<SmtpMailer>,
@@ -84,6 +88,12 @@ pub enum StartError {
     /// The policy has a waitlist but no link key was given.
     #[error("the waitlist needs a link key (DOORMAN_LINK_KEY or waitlist.link_key_file)")]
     NoLinkKey,
+    /// The policy has a waitlist but no data key was given.
+    #[error("the waitlist needs a data key (DOORMAN_DATA_KEY or waitlist.data_key_file)")]
+    NoDataKey,
+    /// The data keys do not open what the store holds.
+    #[error(transparent)]
+    DataKeys(#[from] KeysProblem),
     /// The mail outbox folder cannot be used.
     #[error("cannot use the mail outbox {0}")]
     Outbox(String),
@@ -130,11 +140,22 @@ pub fn start(policy: Policy, options: ServeOptions) -> Result<Running, StartErro
         }
         _ => None,
     };
-    let spec = AppSpec::from_policy(&policy, options.email_hasher, options.session, options.link_signer)
-        .map_err(|e| match e {
-            SpecError::NoHasher => StartError::NoHasher,
-            SpecError::NoLinkKey => StartError::NoLinkKey,
-        })?;
+    let data_keys = options.data_keys.clone().unwrap_or_default();
+    let spec = AppSpec::from_policy(
+        &policy,
+        options.email_hasher,
+        options.session,
+        options.link_signer,
+        options.data_keys,
+    )
+    .map_err(|e| match e {
+        SpecError::NoHasher => StartError::NoHasher,
+        SpecError::NoLinkKey => StartError::NoLinkKey,
+        SpecError::NoDataKey => StartError::NoDataKey,
+    })?;
+    if policy.waitlist.is_some() {
+        check_data_keys(&stores, &data_keys)?;
+    }
     let couriers = match &policy.waitlist {
         None => None,
         Some(w) => {
@@ -190,8 +211,9 @@ pub fn start(policy: Policy, options: ServeOptions) -> Result<Running, StartErro
     let admin_draining = draining.clone();
     let admin_events = metrics.clone();
     let admin_state = move || -> Result<AdminState, StoreError> {
-        let ports =
-            Ports::new(admin_stores.connect()?, Arc::new(TokioTasks)).with_events(Arc::new(admin_events));
+        let ports = Ports::new(admin_stores.connect()?, Arc::new(TokioTasks))
+            .with_events(Arc::new(admin_events))
+            .with_vault(data_keys);
         // The admin API's offers run in the same waitlist and blacklist the workers serve.
         let app = Arc::new(assemble(&admin_spec, ports.clone(), Lifecycle::Resident));
         Ok(AdminState {
@@ -208,6 +230,35 @@ pub fn start(policy: Policy, options: ServeOptions) -> Result<Running, StartErro
     threads.push(admin_thread);
     tracing::info!(%public_addr, %admin_addr, workers, backend = %policy.backend.url, "doorman started");
     Ok(Running { public_addr, admin_addr, tls, stop, draining, threads })
+}
+
+/// Checks that the data keys open what the store holds, and registers the sealing one, before
+/// anything is sealed ([`crate::app::vault::check_and_register`]). A store that does not answer
+/// within a few seconds is not fatal (as everywhere at start-up): the check is then skipped,
+/// with a warning, and a record this node cannot open answers 503 and is never overwritten.
+fn check_data_keys(stores: &StoreFactory, vault: &Vault) -> Result<(), StartError> {
+    let runtime =
+        tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(StartError::Thread)?;
+    let checked = runtime.block_on(async {
+        let store = stores.connect()?;
+        let check = crate::app::vault::check_and_register(&store, vault);
+        match tokio::time::timeout(Duration::from_secs(5), check).await {
+            Ok(checked) => checked,
+            Err(_) => Err(StoreError::Unavailable("no answer within 5 s".into())),
+        }
+    });
+    match checked {
+        Ok(Ok(())) => {
+            let ids: Vec<String> = vault.ids().iter().map(|k| k.hex()).collect();
+            tracing::info!(data_keys = %ids.join(","), "personal data is sealed with the first data key");
+            Ok(())
+        }
+        Ok(Err(problem)) => Err(problem.into()),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot check the data keys against the store now; records sealed with other keys answer 503");
+            Ok(())
+        }
+    }
 }
 
 /// Drains the mail outbox every second until `stop`, then once more; counts what each pass did.
@@ -322,8 +373,7 @@ fn run_admin(
         tokio::spawn(sweep_edge_keys(state.admin.ports.store.clone(), state.admin.blacklist.is_some()));
         tokio::spawn(expire_offers(state.admin.clone()));
         let mail_task = couriers.map(|couriers| {
-            let mut sender = Sender::new(state.admin.ports.store.clone(), Arc::new(crate::app::SystemClock))
-                .retry_after(couriers.retry_after);
+            let mut sender = Sender::new(&state.admin.ports).retry_after(couriers.retry_after);
             if let Some(gateway) = couriers.sms {
                 sender = sender.sms_gateway(gateway);
             }

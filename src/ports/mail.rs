@@ -32,6 +32,16 @@ pub enum MailError {
     Permanent(String),
 }
 
+impl MailError {
+    /// The same failure with its text changed by `f`.
+    pub fn map_text(self, f: impl FnOnce(String) -> String) -> Self {
+        match self {
+            Self::Transient(text) => Self::Transient(f(text)),
+            Self::Permanent(text) => Self::Permanent(f(text)),
+        }
+    }
+}
+
 /// The future of [`Mailer::send`].
 pub type Sending<'a> = Pin<Box<dyn Future<Output = Result<(), MailError>> + Send + 'a>>;
 

@@ -30,6 +30,6 @@ pub use self::clock::ManualClock;
 pub use self::events::{RecordedEvents, Reported};
 pub use self::mailer::{TestMailer, TestSmsGateway};
 pub use self::random::{FailingRandom, SeededRandom};
-pub use self::rig::TestRig;
+pub use self::rig::{test_vault, TestRig, TEST_DATA_KEY};
 pub use self::store::MemoryStore;
 pub use self::tasks::{block_on, InstantTasks};

@@ -31,6 +31,15 @@ impl TestRig {
         let mut ports = Ports::new(self.store.clone(), self.tasks.clone()).with_events(self.events.clone());
         ports.clock = self.clock.clone();
         ports.random = Arc::new(SeededRandom::new(7));
+        ports.vault = test_vault();
         ports
     }
+}
+
+/// The data key the test kit seals personal data with.
+pub const TEST_DATA_KEY: &str = "the-test-kit-data-key-0123456789abcdef";
+
+/// A vault over [`TEST_DATA_KEY`].
+pub fn test_vault() -> crate::app::vault::Vault {
+    crate::app::vault::Vault::new(crate::core::sealing::DataKeys::parse(TEST_DATA_KEY).expect("a valid key"))
 }

@@ -39,6 +39,8 @@ const SESSION_KEY: &str = "conformance-session-key-0123456789abcdef";
 pub(crate) const NAMESPACE: &str = "conf";
 /// The key of the waitlist's links and forms on every runtime.
 pub(crate) const LINK_KEY: &str = "conformance-link-key-0123456789abcdef0123";
+/// The data key every host of the conformance cases seals personal data with.
+pub(crate) const DATA_KEY: &str = "conformance-data-key-0123456789abcdef0123";
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -209,7 +211,9 @@ impl Runtime {
                     .unwrap()
                     .flatten();
                 let signer = doorman::app::secrets::link_signer(LINK_KEY.as_bytes()).unwrap();
-                let spec = AppSpec::from_policy(&policy, Some(hasher), session, Some(signer)).unwrap();
+                let vault = doorman::app::secrets::data_keys(DATA_KEY.as_bytes()).unwrap();
+                let spec =
+                    AppSpec::from_policy(&policy, Some(hasher), session, Some(signer), Some(vault)).unwrap();
                 let layer = DoormanLayer::from_spec(spec, store);
                 let forwarder = Arc::new(Forwarder::new(&policy, Metrics::new(), None));
                 let facts = Arc::new(ClientFacts::new([127, 0, 0, 1].into(), "http", &policy.forwarding));
@@ -217,7 +221,11 @@ impl Runtime {
             }
             1 => Self::Binary(Doorman::start_with_env(
                 text,
-                &[("DOORMAN_SESSION_KEY", SESSION_KEY), ("DOORMAN_LINK_KEY", LINK_KEY)],
+                &[
+                    ("DOORMAN_SESSION_KEY", SESSION_KEY),
+                    ("DOORMAN_LINK_KEY", LINK_KEY),
+                    ("DOORMAN_DATA_KEY", DATA_KEY),
+                ],
             )),
             3 => {
                 let spin = crate::spin::binary().expect("SPIN_CHECK_BINARY names spin");
@@ -232,6 +240,7 @@ impl Runtime {
                         ("hash_key", HASH_KEY),
                         ("session_key", SESSION_KEY),
                         ("link_key", LINK_KEY),
+                        ("data_key", DATA_KEY),
                     ],
                 ))
             }
@@ -244,6 +253,7 @@ impl Runtime {
                         ("hash_key", HASH_KEY),
                         ("session_key", SESSION_KEY),
                         ("link_key", LINK_KEY),
+                        ("data_key", DATA_KEY),
                     ],
                 )
                 .await;
@@ -703,7 +713,8 @@ async fn the_edge_takes_the_client_from_the_header_the_policy_names_or_limits_no
     );
     let text = format!("{text}[forwarding]\nclient_address_header = \"cf-connecting-ip\"\n");
     let policy = compiled_policy(&text);
-    let variables = [("policy", policy.as_str()), ("hash_key", HASH_KEY), ("link_key", LINK_KEY)];
+    let variables =
+        [("policy", policy.as_str()), ("hash_key", HASH_KEY), ("link_key", LINK_KEY), ("data_key", DATA_KEY)];
     let signups = || store.scan_prefix("wl:{gala}:s:", 1000);
     let from = |ip: &'static str, n: usize| {
         let mut req = request(&case, n);

@@ -8,7 +8,7 @@ use doorman::app::sweep::sweep_expired;
 use doorman::core::expiry;
 use doorman::testkit::TestMailer;
 
-use crate::conformance::{bed, cases, policy_text, request, seed, Bed, LINK_KEY, NAMESPACE};
+use crate::conformance::{bed, cases, policy_text, request, seed, Bed, DATA_KEY, LINK_KEY, NAMESPACE};
 use crate::host::{compiled_policy, EdgeHost};
 use crate::support::doorman::HASH_KEY;
 
@@ -32,7 +32,8 @@ async fn a_flood_of_posts_at_the_edge_is_swept_away_and_a_stale_claim_gives_way(
     let text = policy_text(&case, &backend.url(), &redis_server.url())
         .replace("[waitlist]\n", "[waitlist]\nposts_per_client_per_10_minutes = 100000\n");
     let policy = compiled_policy(&text);
-    let variables = [("policy", policy.as_str()), ("hash_key", HASH_KEY), ("link_key", LINK_KEY)];
+    let variables =
+        [("policy", policy.as_str()), ("hash_key", HASH_KEY), ("link_key", LINK_KEY), ("data_key", DATA_KEY)];
     seed(&case, &mut raw, &store).await;
     let mut host = EdgeHost::new(&redis_server.url(), &variables).await;
     let before: std::collections::BTreeSet<String> = keys(&mut raw).await.into_iter().collect();
@@ -51,7 +52,10 @@ async fn a_flood_of_posts_at_the_edge_is_swept_away_and_a_stale_claim_gives_way(
     assert!(flooded > (before.len() + 5 * POSTS) as u64, "{} keys before, {flooded} after", before.len());
 
     // Native Doorman sends the mails; nothing has passed its moment yet, so nothing is swept.
-    let sender = Sender::new(store.clone(), std::sync::Arc::new(doorman::app::SystemClock));
+    let vault = doorman::app::secrets::data_keys(DATA_KEY.as_bytes()).unwrap();
+    let ports =
+        doorman::app::Ports::new(store.clone(), std::sync::Arc::new(doorman::hosts::layer::TokioTasks));
+    let sender = Sender::new(&ports.with_vault(vault));
     let mailer = TestMailer::default();
     while sender.drain(&mailer).await.unwrap().sent > 0 {}
     assert_eq!(mailer.sent_ids().len(), POSTS);

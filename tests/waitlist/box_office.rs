@@ -8,7 +8,7 @@ const BOX_ADDRESS: &str = "box-office@harbour.test";
 
 /// An organizer `harbour` owning `gala` (open), with a box-office address; answers its admin
 /// and box-office tokens.
-async fn harbour(shop: &Shop) -> (String, String) {
+pub(crate) async fn harbour(shop: &Shop) -> (String, String) {
     shop.open("gala", r#", "max_tickets": 4"#).await;
     let (status, org) =
         shop.admin("POST", "/v1/organizers", r#"{"id": "harbour", "name": "Harbour Hall"}"#).await;
@@ -28,7 +28,7 @@ async fn harbour(shop: &Shop) -> (String, String) {
 }
 
 /// Signs in at the staff page with `token`, for `event`'s form.
-async fn sign_in(shop: &Shop, jar: &mut Jar, token: &str) -> Page {
+pub(crate) async fn sign_in(shop: &Shop, jar: &mut Jar, token: &str) -> Page {
     let page = shop.get(jar, "/waitlist/staff?event=gala").await;
     assert_eq!(page.status, 200, "{}", page.html);
     assert!(page.html.contains("type=\"password\""), "a token field that does not echo: {}", page.html);
@@ -36,7 +36,7 @@ async fn sign_in(shop: &Shop, jar: &mut Jar, token: &str) -> Page {
 }
 
 /// A staff signup of the gala form with `fields` (plus the form's CSRF token).
-async fn staff_post(shop: &Shop, jar: &mut Jar, fields: &[(&str, &str)]) -> Page {
+pub(crate) async fn staff_post(shop: &Shop, jar: &mut Jar, fields: &[(&str, &str)]) -> Page {
     let csrf = shop.get(jar, "/waitlist/gala").await.csrf();
     let mut all = vec![("csrf", csrf.as_str())];
     all.extend_from_slice(fields);

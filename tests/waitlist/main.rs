@@ -5,6 +5,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod at_rest;
 mod bad_input;
 mod box_office;
 mod button;
@@ -14,7 +15,7 @@ mod offers;
 mod sms;
 mod smtp;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use http::Request;
@@ -24,6 +25,8 @@ use support::doorman::{policy, Doorman, TOKEN};
 
 /// The key the test Doorman signs links with (the tests seal an expired link with it).
 pub const LINK_KEY: &str = "test-link-key-0123456789abcdef0123456789";
+/// The data key the test shop's Doorman seals personal data with.
+pub const DATA_KEY: &str = "test-data-key-0123456789abcdef0123456789";
 /// Where links in mails point.
 pub const PUBLIC_URL: &str = "http://shop.test";
 
@@ -36,6 +39,10 @@ pub use support::stores::StoreKind;
 pub struct Shop {
     pub backend: Backend,
     pub doorman: Doorman,
+    /// The policy Doorman was started with.
+    pub policy: String,
+    /// Doorman's data folder.
+    data: PathBuf,
     _store: StoreKind,
 }
 
@@ -110,8 +117,12 @@ impl Shop {
         );
         let mut env = env.to_vec();
         env.push(("DOORMAN_LINK_KEY", LINK_KEY));
+        if !env.iter().any(|(name, _)| *name == "DOORMAN_DATA_KEY") {
+            env.push(("DOORMAN_DATA_KEY", DATA_KEY));
+        }
         let doorman = Doorman::start_full(&text, &env, data_dir);
-        Self { backend, doorman, _store: store }
+        let data = data_dir.map_or_else(|| doorman.data_dir().join("data"), Path::to_path_buf);
+        Self { backend, doorman, policy: text, data, _store: store }
     }
 
     /// Calls the admin API with the operator token.
@@ -203,7 +214,7 @@ impl Shop {
     }
 
     fn outbox(&self) -> PathBuf {
-        self.doorman.data_dir().join("data").join("outbox")
+        self.data.join("outbox")
     }
 
     /// Stops Doorman (SIGTERM) and waits for it.
@@ -345,6 +356,10 @@ both_stores!(sms => sms_cases:
 every_store!(export => export_cases:
     the_list_in_line_order_paged_as_json_and_csv_and_by_the_cli,
     only_the_events_organizer_and_the_operator_may_export,
+);
+
+both_stores!(at_rest => at_rest_cases:
+    a_store_dump_shows_no_name_address_phone_or_note_and_a_wrong_key_never_starts,
 );
 
 both_stores!(smtp => smtp_cases:

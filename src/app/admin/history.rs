@@ -78,10 +78,8 @@ impl<S: Store> Admin<S> {
         }
         let got = store.get_many(&wanted).await?;
         let mut messages = Vec::with_capacity(numbers.len());
-        for pair in got.chunks(2) {
-            let Some(record) =
-                pair[0].as_deref().and_then(|v| serde_json::from_slice::<MessageRecord>(v).ok())
-            else {
+        for (pair, names) in got.chunks(2).zip(wanted.chunks(2)) {
+            let Some(record) = self.ports.open::<MessageRecord>(&names[0], pair[0].clone())? else {
                 continue; // a number whose writer failed: no message
             };
             let fate = pair[1].as_deref().and_then(|v| serde_json::from_slice::<Settled>(v).ok());

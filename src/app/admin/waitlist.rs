@@ -208,8 +208,9 @@ impl<S: Store> Admin<S> {
             .get_many(&signup_keys)
             .await?
             .into_iter()
-            .map(|raw| raw.and_then(|v| serde_json::from_slice(&v).ok()))
-            .collect();
+            .zip(&signup_keys)
+            .map(|(raw, key)| self.ports.open(key, raw))
+            .collect::<Result<_, _>>()?;
         let offer_keys: Vec<String> =
             records.iter().flatten().filter_map(|s| Some(keys::offer(event, s.offer?))).collect();
         let mut offers: std::collections::HashMap<u64, Offer> = store
@@ -227,8 +228,9 @@ impl<S: Store> Admin<S> {
             .get_many(&annotation_keys)
             .await?
             .into_iter()
-            .map(|raw| raw.and_then(|v| serde_json::from_slice(&v).ok()))
-            .collect();
+            .zip(&annotation_keys)
+            .map(|(raw, key)| self.ports.open(key, raw))
+            .collect::<Result<_, _>>()?;
         let mut next_place = None;
         let mut signups = Vec::with_capacity(held.len());
         for (((number, _), record), annotation) in held.iter().zip(records).zip(annotations) {

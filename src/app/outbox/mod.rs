@@ -22,6 +22,7 @@ mod sender;
 
 use std::time::Duration;
 
+use base64::Engine;
 use serde::{Deserialize, Serialize};
 
 use crate::ports::mail::Mail;
@@ -99,10 +100,8 @@ impl Message {
     }
 }
 
-/// One message of the outbox. Stored with the message under its channel's name (`"mail": {…}` or
-/// `"sms": {…}`) beside the other fields, so items queued before SMS existed read as mail.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(try_from = "Stored<Mail>")]
+/// One message of the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Item {
     /// The message.
     pub message: Message,
@@ -112,7 +111,7 @@ pub struct Item {
     pub attempts: u32,
     /// Not before this time (Unix ms).
     pub next_at: u64,
-    /// The last error, if any.
+    /// The last error, if any (the recipient's address taken out).
     pub error: Option<String>,
     /// When it was queued (Unix ms; 0 for messages queued before this was kept).
     pub queued_at: u64,
@@ -123,18 +122,26 @@ pub struct Item {
     pub note_until: Option<u64>,
 }
 
-/// An [`Item`] as stored. (Plain fields rather than a flattened enum: serde's `flatten` buffers
-/// every field and would cost the edge component tens of kilobytes.)
+/// An [`Item`] as stored: the message sealed with the data keys (`"sealed"`, base64, bound to
+/// the item's key) beside its destination and state in clear, which a sender's pass reads
+/// without opening it. Items queued before sealing hold the message in clear under its
+/// channel's name (`"mail": {…}` or `"sms": {…}`) and still read. (Plain fields rather than a
+/// flattened enum: serde's `flatten` buffers every field and would cost the edge component tens
+/// of kilobytes.)
 #[derive(Serialize, Deserialize)]
-#[serde(bound(deserialize = "M: Deserialize<'de>"))]
-struct Stored<M> {
+pub(crate) struct Stored {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    mail: Option<M>,
+    pub(crate) sealed: Option<String>,
+    /// The destination a refusal pauses ([`Item::destination`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) dest: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    mail: Option<Mail>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     sms: Option<Sms>,
-    state: State,
-    attempts: u32,
+    pub(crate) state: State,
     next_at: u64,
+    attempts: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     error: Option<String>,
     #[serde(default)]
@@ -145,29 +152,47 @@ struct Stored<M> {
     note_until: Option<u64>,
 }
 
-impl TryFrom<Stored<Mail>> for Item {
-    type Error = &'static str;
+/// The sealed part of an item: its message under its channel's name.
+#[derive(Serialize, Deserialize)]
+struct Sealed {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    mail: Option<Mail>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sms: Option<Sms>,
+}
 
-    fn try_from(s: Stored<Mail>) -> Result<Self, Self::Error> {
-        let message = match (s.mail, s.sms) {
-            (Some(mail), None) => Message::Mail(mail),
-            (None, Some(sms)) => Message::Sms(sms),
-            _ => return Err("an outbox item holds one mail or one SMS"),
-        };
-        let Stored { state, attempts, next_at, error, queued_at, note, note_until, .. } = s;
-        Ok(Self { message, state, attempts, next_at, error, queued_at, note, note_until })
+impl Sealed {
+    fn message(self) -> Result<Message, StoreError> {
+        match (self.mail, self.sms) {
+            (Some(mail), None) => Ok(Message::Mail(mail)),
+            (None, Some(sms)) => Ok(Message::Sms(sms)),
+            _ => Err(StoreError::Failed("an outbox item holds one mail or one SMS".into())),
+        }
     }
 }
 
-impl Serialize for Item {
-    fn serialize<Z: serde::Serializer>(&self, serializer: Z) -> Result<Z::Ok, Z::Error> {
+impl Item {
+    /// Where a refusal pauses it: the mail's recipient domain, or the SMS gateway.
+    pub fn destination(&self) -> String {
+        match &self.message {
+            Message::Mail(m) => sender::domain(&m.to),
+            Message::Sms(_) => sender::SMS_DESTINATION.to_owned(),
+        }
+    }
+
+    /// The item as stored under message number `n`, its message sealed with `ports`' keys.
+    pub fn to_stored<S>(&self, ports: &crate::app::Ports<S>, n: u64) -> Result<Vec<u8>, StoreError> {
+        let key = item_key(n);
         let (mail, sms) = match &self.message {
-            Message::Mail(m) => (Some(m), None),
+            Message::Mail(m) => (Some(m.clone()), None),
             Message::Sms(s) => (None, Some(s.clone())),
         };
-        Stored {
-            mail,
-            sms,
+        let sealed = ports.seal(&key, &Sealed { mail, sms })?;
+        let stored = Stored {
+            sealed: Some(base64::engine::general_purpose::STANDARD_NO_PAD.encode(sealed)),
+            dest: Some(self.destination()),
+            mail: None,
+            sms: None,
             state: self.state,
             attempts: self.attempts,
             next_at: self.next_at,
@@ -175,8 +200,38 @@ impl Serialize for Item {
             queued_at: self.queued_at,
             note: self.note.clone(),
             note_until: self.note_until,
-        }
-        .serialize(serializer)
+        };
+        serde_json::to_vec(&stored).map_err(|e| StoreError::Failed(format!("encoding: {e}")))
+    }
+
+    /// Message `n` of the outbox from its stored bytes: `None` when there is none or it is
+    /// malformed; an error when its message does not open.
+    pub fn from_stored<S>(
+        ports: &crate::app::Ports<S>,
+        n: u64,
+        raw: Option<Vec<u8>>,
+    ) -> Result<Option<Self>, StoreError> {
+        let Some(stored) = raw.and_then(|v| serde_json::from_slice::<Stored>(&v).ok()) else {
+            return Ok(None);
+        };
+        let message = match stored.sealed {
+            Some(text) => {
+                let key = item_key(n);
+                let Ok(sealed) = base64::engine::general_purpose::STANDARD_NO_PAD.decode(text) else {
+                    return Err(StoreError::Failed(format!("{key}: a sealed message that is not base64")));
+                };
+                let sealed: Option<Sealed> = ports.open(&key, Some(sealed))?;
+                sealed
+                    .ok_or_else(|| StoreError::Failed(format!("{key}: a sealed message that is no message")))?
+                    .message()?
+            }
+            None => match (Sealed { mail: stored.mail, sms: stored.sms }).message() {
+                Ok(message) => message,
+                Err(_) => return Ok(None),
+            },
+        };
+        let Stored { state, attempts, next_at, error, queued_at, note, note_until, .. } = stored;
+        Ok(Some(Self { message, state, attempts, next_at, error, queued_at, note, note_until }))
     }
 }
 
@@ -229,14 +284,25 @@ pub fn reserved_from(last: i64, k: u64) -> Reserved {
     Reserved((last.max(k as i64) as u64) + 1 - k)
 }
 
-/// The write that queues `message` under `number` at `now` (Unix ms): put it into the same
-/// `set_many` as the state it belongs to.
-pub fn queue_item(number: Reserved, message: impl Into<Message>, now: u64) -> SetItem {
-    queue_noted(number, message, now, None)
+/// The write that queues `message` under `number` at `now` (Unix ms), sealed with `ports`'
+/// keys: put it into the same `set_many` as the state it belongs to.
+pub fn queue_item<S>(
+    ports: &crate::app::Ports<S>,
+    number: Reserved,
+    message: impl Into<Message>,
+    now: u64,
+) -> Result<SetItem, StoreError> {
+    queue_noted(ports, number, message, now, None)
 }
 
 /// [`queue_item`] for a message whose fate the sender notes as `note` says once it is settled.
-pub fn queue_noted(number: Reserved, message: impl Into<Message>, now: u64, note: Option<Note>) -> SetItem {
+pub fn queue_noted<S>(
+    ports: &crate::app::Ports<S>,
+    number: Reserved,
+    message: impl Into<Message>,
+    now: u64,
+    note: Option<Note>,
+) -> Result<SetItem, StoreError> {
     let (note, note_until) = note.map_or((None, None), |n| (Some(n.key), n.until));
     let item = Item {
         message: message.into(),
@@ -248,5 +314,5 @@ pub fn queue_noted(number: Reserved, message: impl Into<Message>, now: u64, note
         note,
         note_until,
     };
-    SetItem { key: item_key(number.0), value: serde_json::to_vec(&item).unwrap_or_default(), ttl: None }
+    Ok(SetItem { key: item_key(number.0), value: item.to_stored(ports, number.0)?, ttl: None })
 }

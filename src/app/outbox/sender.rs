@@ -22,6 +22,7 @@ use super::{
     item_key, later, lease_key, Item, Settled, State, BATCH, COUNTER, HEAD, KEEP_SETTLED, LEASE, MAX_AGE,
     MAX_ATTEMPTS, REACH,
 };
+use crate::app::Ports;
 use crate::ports::clock::Clock;
 use crate::ports::mail::{MailError, Mailer};
 use crate::ports::sms::{Receipt, SmsGateway};
@@ -116,6 +117,8 @@ impl Pass {
 pub struct Sender<S> {
     store: S,
     clock: Arc<dyn Clock>,
+    /// The ports messages are opened and re-sealed with (their data keys and randomness).
+    ports: Ports<S>,
     /// Missing numbers in the line, with when this sender first saw them missing.
     gaps: Mutex<HashMap<u64, u64>>,
     /// `(slot, number)` pairs this sender saw done, so a slot read again while it settles
@@ -135,12 +138,31 @@ fn backoff_ms(first: u64, attempts: u32) -> u64 {
 }
 
 /// The domain of an envelope address, lowercased (`""` without an `@`).
-fn domain(address: &str) -> String {
+pub(super) fn domain(address: &str) -> String {
     address.rsplit_once('@').map(|(_, d)| d.trim_end_matches('>').to_ascii_lowercase()).unwrap_or_default()
 }
 
+/// `error` with `recipient` (an address or a number, as any case) taken out: errors are kept
+/// and logged in clear, and a mail server's answer often repeats the address.
+fn without_recipient(error: &str, recipient: &str) -> String {
+    let recipient = recipient.trim().to_ascii_lowercase();
+    if recipient.is_empty() {
+        return error.to_owned();
+    }
+    let lower = error.to_ascii_lowercase();
+    let mut out = String::with_capacity(error.len());
+    let mut from = 0;
+    while let Some(at) = lower[from..].find(&recipient) {
+        out.push_str(&error[from..from + at]);
+        out.push_str("<recipient>");
+        from += at + recipient.len();
+    }
+    out.push_str(&error[from..]);
+    out
+}
+
 /// The destination text messages count as: the one gateway.
-const SMS_DESTINATION: &str = "sms";
+pub(super) const SMS_DESTINATION: &str = "sms";
 
 /// What a pass needs to know of a message to decide on it: read without its text, which a
 /// pass skips over in the dozens of messages it looks at for each it sends.
@@ -150,13 +172,20 @@ struct Glance {
     next_at: u64,
     #[serde(default)]
     queued_at: u64,
+    /// Where a sealed message goes ([`Item::destination`]).
+    dest: Option<String>,
+    /// The recipient of a message queued before messages were sealed.
     mail: Option<Recipient>,
 }
 
 impl Glance {
     /// The destination a refusal pauses: the mail's recipient domain, or the SMS gateway.
     fn destination(&self) -> String {
-        self.mail.as_ref().map_or_else(|| SMS_DESTINATION.to_owned(), |m| domain(&m.to))
+        match (&self.dest, &self.mail) {
+            (Some(dest), _) => dest.clone(),
+            (None, Some(m)) => domain(&m.to),
+            (None, None) => SMS_DESTINATION.to_owned(),
+        }
     }
 }
 
@@ -164,14 +193,6 @@ impl Glance {
 #[derive(serde::Deserialize)]
 struct Recipient {
     to: String,
-}
-
-/// The destination of `message` (see [`Glance::destination`]).
-fn destination(message: &Message) -> String {
-    match message {
-        Message::Mail(m) => domain(&m.to),
-        Message::Sms(_) => SMS_DESTINATION.to_owned(),
-    }
 }
 
 /// Whether a message queued at `queued_at` (0: not known) is past [`MAX_AGE`] at `now`.
@@ -183,16 +204,13 @@ fn glance(raw: Option<Vec<u8>>) -> Option<Glance> {
     raw.and_then(|v| serde_json::from_slice::<Glance>(&v).ok())
 }
 
-fn parse(raw: Option<Vec<u8>>) -> Option<Item> {
-    raw.and_then(|v| serde_json::from_slice::<Item>(&v).ok())
-}
-
-impl<S: Store> Sender<S> {
-    /// A sender over `store`.
-    pub fn new(store: S, clock: Arc<dyn Clock>) -> Self {
+impl<S: Store + Clone> Sender<S> {
+    /// A sender over `ports`' store and clock, opening messages with their data keys.
+    pub fn new(ports: &Ports<S>) -> Self {
         Self {
-            store,
-            clock,
+            store: ports.store.clone(),
+            clock: ports.clock.clone(),
+            ports: ports.clone(),
             gaps: Mutex::default(),
             done: Mutex::default(),
             refused: Mutex::default(),
@@ -478,8 +496,15 @@ impl<S: Store> Sender<S> {
             return Ok(Attempted { fate: Fate::SetAside, tried: None, aside_at });
         }
         // Re-read under the lease: another sender may have settled it since our read.
-        let Some(mut item) = parse(self.store.get(&item_key(n)).await?) else {
-            return Ok(settled);
+        let mut item = match Item::from_stored(&self.ports, n, self.store.get(&item_key(n)).await?) {
+            Ok(Some(item)) => item,
+            Ok(None) => return Ok(settled),
+            Err(e) => {
+                // A wrong data key, or a damaged item: it waits, and the operator is told.
+                tracing::error!(message = n, error = %e, "outbox: a message that does not open");
+                let aside_at = Some(now + LEASE.as_millis() as u64);
+                return Ok(Attempted { fate: Fate::SetAside, tried: None, aside_at });
+            }
         };
         if item.state != State::Queued {
             return Ok(settled);
@@ -494,8 +519,10 @@ impl<S: Store> Sender<S> {
         };
         let now = self.clock.unix_ms();
         let too_old = too_old(item.queued_at, now);
-        let to = destination(&item.message);
+        let to = item.destination();
         let delivered = matches!(outcome, Ok(Receipt::Delivered));
+        let recipient = item.message.to().to_owned();
+        let outcome = outcome.map_err(|e| e.map_text(|text| without_recipient(&text, &recipient)));
         let attempted = match outcome {
             Ok(_) => {
                 self.domain_answered(to, None);
@@ -518,7 +545,7 @@ impl<S: Store> Sender<S> {
             }
         };
         let settled = attempted.fate == Fate::Settled;
-        let value = serde_json::to_vec(&item).map_err(|e| StoreError::Failed(e.to_string()))?;
+        let value = item.to_stored(&self.ports, n)?;
         let mut writes = vec![SetItem { key: item_key(n), value, ttl: settled.then_some(KEEP_SETTLED) }];
         // A note kept for a while (its message's history record goes with a pending signup)
         // is written with what is left of that while, and not at all once it is over.
@@ -563,7 +590,10 @@ mod tests {
     fn queue(rig: &TestRig, m: Mail) -> u64 {
         block_on(async {
             let n = reserve(&rig.store).await.unwrap();
-            rig.store.set_many(&[queue_item(n, m, rig.clock.unix_ms())]).await.unwrap();
+            rig.store
+                .set_many(&[queue_item(&rig.ports(), n, m, rig.clock.unix_ms()).unwrap()])
+                .await
+                .unwrap();
             n.0
         })
     }
@@ -573,7 +603,7 @@ mod tests {
     }
 
     fn sender(rig: &TestRig) -> Sender<crate::testkit::MemoryStore> {
-        Sender::new(rig.store.clone(), rig.clock.clone()).retry_after(Duration::from_secs(30))
+        Sender::new(&rig.ports()).retry_after(Duration::from_secs(30))
     }
 
     #[test]
@@ -678,11 +708,9 @@ mod tests {
         block_on(sender.drain(&mailer)).unwrap();
         assert_eq!(head(&rig), Some(4), "then it is set aside");
         // The slow writer writes its message after all.
-        block_on(rig.store.set_many(&[queue_item(
-            late,
-            mail("late", "dan@example.com"),
-            rig.clock.unix_ms(),
-        )]))
+        block_on(rig.store.set_many(&[
+            queue_item(&rig.ports(), late, mail("late", "dan@example.com"), rig.clock.unix_ms()).unwrap(),
+        ]))
         .unwrap();
         rig.clock.advance(Duration::from_millis(GAP_GRACE_MS));
         assert_eq!(block_on(sender.drain(&mailer)).unwrap().sent, 1);
@@ -699,7 +727,9 @@ mod tests {
         let rig = TestRig::default();
         let ahead = sender(&rig);
         let slow_clock = Arc::new(crate::testkit::ManualClock::at(rig.clock.unix_ms() - 10_000));
-        let behind = Sender::new(rig.store.clone(), slow_clock).retry_after(Duration::from_secs(5));
+        let mut slow = rig.ports();
+        slow.clock = slow_clock;
+        let behind = Sender::new(&slow).retry_after(Duration::from_secs(5));
         let mailer = TestMailer::default();
         queue(&rig, mail("m1", "ada@down.example"));
         // The sender whose clock is right has read every slot up to its now.
@@ -722,7 +752,8 @@ mod tests {
         let sms = |id: &str| Sms { id: id.into(), to: "+31612345678".into(), text: "Seats!".into() };
         for (i, m) in [sms("s1"), sms("s2")].into_iter().enumerate() {
             let n = block_on(reserve(&rig.store)).unwrap();
-            block_on(rig.store.set_many(&[queue_item(n, m, rig.clock.unix_ms())])).unwrap();
+            block_on(rig.store.set_many(&[queue_item(&rig.ports(), n, m, rig.clock.unix_ms()).unwrap()]))
+                .unwrap();
             queue(&rig, mail(&format!("m{i}"), "ada@example.com"));
         }
         // A node without a gateway sends the mail and leaves the texts waiting.
@@ -751,11 +782,21 @@ mod tests {
         let mailer = TestMailer::default();
         queue(&rig, mail("m1", "ada@example.com"));
         queue(&rig, mail("m2", "bob@example.com"));
-        mailer.fail_next([MailError::Permanent("no such mailbox".into())]);
+        // The server's answer repeats the address, as many do: it is kept without it.
+        mailer.fail_next([MailError::Permanent("550 <ADA@example.com>: no such mailbox".into())]);
         let d = block_on(sender.drain(&mailer)).unwrap();
         assert_eq!((d.sent, d.failed, d.waiting), (1, 1, 0));
         assert_eq!(mailer.sent_ids(), ["m2"]);
         assert_eq!(head(&rig), Some(3));
+        let item =
+            Item::from_stored(&rig.ports(), 1, block_on(rig.store.get(&item_key(1))).unwrap()).unwrap();
+        assert_eq!(
+            item.unwrap().error.as_deref(),
+            Some("permanent mail failure: 550 <<recipient>>: no such mailbox")
+        );
+        assert_eq!(without_recipient("to +491701234567 failed", "+491701234567"), "to <recipient> failed");
+        assert_eq!(without_recipient("ünïcode Ada@x.y ü", "ada@x.y"), "ünïcode <recipient> ü");
+        assert_eq!(without_recipient("nothing", ""), "nothing");
     }
 
     #[test]

@@ -126,10 +126,11 @@ impl<S: Store + Clone> Waitlist<S> {
             key: keys::message_fate(event, numbers.history),
             until: keep.map(|secs| now_ms + secs * 1000),
         };
-        let queued = outbox::queue_noted(numbers.outbox, message, now_ms, Some(note));
-        let value = serde_json::to_vec(&record).map_err(|e| StoreError::Failed(format!("encoding: {e}")))?;
+        let queued = outbox::queue_noted(&self.ports, numbers.outbox, message, now_ms, Some(note))?;
+        let key = keys::message(event, numbers.history);
+        let value = self.ports.seal(&key, &record)?;
         let ttl = keep.map(std::time::Duration::from_secs);
-        Ok([queued, SetItem { key: keys::message(event, numbers.history), value, ttl }])
+        Ok([queued, SetItem { key, value, ttl }])
     }
 }
 
@@ -143,15 +144,13 @@ mod tests {
     use crate::testkit::{block_on, TestMailer};
 
     fn history(site: &crate::app::waitlist::testing::Site) -> Vec<(MessageRecord, Option<Settled>)> {
-        let store = &site.rig.store;
+        let (store, ports) = (&site.rig.store, site.rig.ports());
         (1..)
             .map_while(|n| {
-                let record = block_on(store.get(&keys::message("gala", n))).unwrap()?;
+                let key = keys::message("gala", n);
+                let record = ports.open(&key, block_on(store.get(&key)).unwrap()).unwrap()?;
                 let fate = block_on(store.get(&keys::message_fate("gala", n))).unwrap();
-                Some((
-                    serde_json::from_slice(&record).unwrap(),
-                    fate.map(|f| serde_json::from_slice(&f).unwrap()),
-                ))
+                Some((record, fate.map(|f| serde_json::from_slice(&f).unwrap())))
             })
             .collect()
     }
@@ -170,7 +169,7 @@ mod tests {
 
         let mailer = TestMailer::default();
         mailer.fail_next([MailError::Transient("later".into())]);
-        let sender = Sender::new(site.rig.store.clone(), site.rig.clock.clone());
+        let sender = Sender::new(&site.rig.ports());
         block_on(sender.drain(&mailer)).unwrap();
         let h = history(&site);
         assert_eq!(h[0].1, None, "a retry is no fate: still queued");
@@ -195,9 +194,12 @@ mod tests {
         let gone =
             WaitlistSettings::new("gala").confirm_within_secs + super::super::usecases::PENDING_GRACE + 1;
         site.rig.clock.advance(std::time::Duration::from_secs(gone));
+        let ports = site.rig.ports();
         let left: Vec<String> = (1..=3)
-            .filter_map(|n| block_on(site.rig.store.get(&keys::message("gala", n))).unwrap())
-            .map(|v| serde_json::from_slice::<MessageRecord>(&v).unwrap())
+            .filter_map(|n| {
+                let key = keys::message("gala", n);
+                ports.open::<MessageRecord>(&key, block_on(site.rig.store.get(&key)).unwrap()).unwrap()
+            })
             .map(|r| format!("{} {}", r.template, r.to))
             .collect();
         assert_eq!(left, ["confirmed ada@example.com"]);

@@ -230,9 +230,13 @@ impl Site {
         let mut keys: Vec<String> =
             self.rig.store.keys().into_iter().filter(|k| k.starts_with("mail:0")).collect();
         keys.sort();
+        let ports = self.rig.ports();
         keys.iter()
-            .map(|k| block_on(self.rig.store.get(k)).unwrap().unwrap())
-            .map(|v| serde_json::from_slice::<crate::app::outbox::Item>(&v).unwrap().message)
+            .map(|k| {
+                let n: u64 = k["mail:".len()..].parse().unwrap();
+                let raw = block_on(self.rig.store.get(k)).unwrap();
+                crate::app::outbox::Item::from_stored(&ports, n, raw).unwrap().unwrap().message
+            })
             .collect()
     }
 }

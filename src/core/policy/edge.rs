@@ -24,6 +24,8 @@ pub const HASH_KEY: &str = "hash_key";
 pub const SESSION_KEY: &str = "session_key";
 /// The waitlist's link key (`DOORMAN_LINK_KEY`).
 pub const LINK_KEY: &str = "link_key";
+/// The data keys personal data is sealed with (`DOORMAN_DATA_KEY`).
+pub const DATA_KEY: &str = "data_key";
 /// The key-value store label the component opens (`default` unless set).
 pub const KV_STORE: &str = "kv_store";
 
@@ -35,5 +37,6 @@ pub const EDGE_VARIABLES: &[EdgeVariable] = &[
     EdgeVariable { name: HASH_KEY, required: false, secret: true },
     EdgeVariable { name: SESSION_KEY, required: false, secret: true },
     EdgeVariable { name: LINK_KEY, required: false, secret: true },
+    EdgeVariable { name: DATA_KEY, required: false, secret: true },
     EdgeVariable { name: KV_STORE, required: false, secret: false },
 ];

@@ -29,6 +29,7 @@ pub const RESERVED: &[&str] = &[
     "HASH_KEY",
     "SESSION_KEY",
     "LINK_KEY",
+    "DATA_KEY",
     "SMTP_PASSWORD",
     "SMS_TOKEN",
 ];

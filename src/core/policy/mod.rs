@@ -67,6 +67,9 @@ pub struct WaitlistPolicy {
     pub event_page: Option<String>,
     /// The file holding the key that signs links and forms (else `DOORMAN_LINK_KEY`).
     pub link_key_file: Option<PathBuf>,
+    /// The file holding the data keys personal data is sealed with, the sealing one first (else
+    /// `DOORMAN_DATA_KEY`).
+    pub data_key_file: Option<PathBuf>,
     /// Signups one address may attempt per hour per event (default 5).
     pub signups_per_address_per_hour: u32,
     /// Form posts one browser session may make per 10 minutes (default 30).

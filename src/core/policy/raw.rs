@@ -29,6 +29,7 @@ pub struct RawWaitlist {
     pub mount: Option<String>,
     pub event_page: Option<String>,
     pub link_key_file: Option<String>,
+    pub data_key_file: Option<String>,
     pub signups_per_address_per_hour: Option<u32>,
     pub posts_per_client_per_10_minutes: Option<u32>,
     pub posts_per_network_per_10_minutes: Option<u32>,

@@ -325,6 +325,7 @@ fn waitlist(src: &str, w: super::raw::RawWaitlist) -> Result<WaitlistPolicy, Pol
         mount,
         event_page: w.event_page,
         link_key_file: w.link_key_file.map(Into::into),
+        data_key_file: w.data_key_file.map(Into::into),
         mail,
         retry_after,
         sms,

@@ -19,8 +19,8 @@ mod waitlist;
 use blacklist::{blacklist_cmd, hash_email_cmd};
 pub use blacklist::{BlacklistAction, Who};
 pub use secrets::{
-    load_admin_token, load_email_hasher, load_link_signer, load_policy, load_session_verifier, load_sms,
-    load_smtp, load_tls, SERVICE_LINK,
+    load_admin_token, load_data_keys, load_email_hasher, load_link_signer, load_policy,
+    load_session_verifier, load_sms, load_smtp, load_tls, SERVICE_LINK,
 };
 
 /// Doorman: edge middleware for ticket shops.
@@ -177,6 +177,7 @@ fn serve_cmd(policy_path: &Path, data_dir: PathBuf) -> Result<(), Failure> {
     let email_hasher = load_email_hasher(&policy, policy_path)?;
     let session = load_session_verifier(&policy, policy_path)?;
     let link_signer = load_link_signer(&policy, policy_path)?;
+    let data_keys = load_data_keys(&policy, policy_path)?;
     let smtp = load_smtp(&policy, policy_path)?;
     let sms = load_sms(&policy, policy_path)?;
     let options = ServeOptions {
@@ -187,6 +188,7 @@ fn serve_cmd(policy_path: &Path, data_dir: PathBuf) -> Result<(), Failure> {
         email_hasher,
         session,
         link_signer,
+        data_keys,
         smtp,
         sms,
     };

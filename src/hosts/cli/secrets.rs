@@ -7,6 +7,7 @@ use std::path::Path;
 use super::Failure;
 use crate::adapters::mail::{SmtpMailer, SYSTEM_CA_BUNDLE};
 use crate::app::secrets;
+use crate::app::vault::Vault;
 use crate::core::blacklist::session::{JwtAlgorithm, SessionVerifier};
 use crate::core::blacklist::HashMode;
 use crate::core::email_hash::EmailHasher;
@@ -151,6 +152,28 @@ pub fn load_link_signer(policy: &Policy, policy_path: &Path) -> Result<Option<Si
         )));
     };
     secrets::link_signer(&key).map(Some).map_err(|e| Failure::Usage(format!("{source}: {e}")))
+}
+
+/// The data keys the waitlist seals personal data with: `DOORMAN_DATA_KEY`, else the file named
+/// by `waitlist.data_key_file` (white space between keys, the sealing one first). `None` when
+/// the policy has no waitlist.
+pub fn load_data_keys(policy: &Policy, policy_path: &Path) -> Result<Option<Vault>, Failure> {
+    let Some(waitlist) = &policy.waitlist else { return Ok(None) };
+    let (keys, source) = if let Ok(keys) = std::env::var("DOORMAN_DATA_KEY") {
+        (keys.into_bytes(), "DOORMAN_DATA_KEY".to_owned())
+    } else if let Some(file) = &waitlist.data_key_file {
+        let file = policy_path.parent().unwrap_or(Path::new(".")).join(file);
+        let what = format!("{}: field `waitlist.data_key_file`: {}", policy_path.display(), file.display());
+        let bytes = std::fs::read(&file).map_err(|e| Failure::Usage(format!("{what}: {e}")))?;
+        (bytes, what)
+    } else {
+        return Err(Failure::Usage(format!(
+            "{}: the waitlist stores names, addresses and phone numbers sealed and needs a data key of at \
+             least 32 characters: set DOORMAN_DATA_KEY or waitlist.data_key_file (`openssl rand -base64 32` makes one)",
+            policy_path.display()
+        )));
+    };
+    secrets::data_keys(&keys).map(Some).map_err(|e| Failure::Usage(format!("{source}: {e}")))
 }
 
 /// The SMTP transport the policy's waitlist mails through, if it names one: the password from

@@ -45,6 +45,7 @@ pub use future::ResponseFuture;
 pub use service::{Doorman, PeerAddr};
 pub use tasks::TokioTasks;
 
+use crate::app::vault::Vault;
 use crate::app::waitlist::WaitlistConfig;
 use crate::app::{assemble, App, AppSpec, Events, Lifecycle, Ports};
 use crate::core::blacklist::session::SessionVerifier;
@@ -115,9 +116,11 @@ impl<St: Store + Clone> LayerBuilder<St> {
     }
 
     /// Serves the waitlist's pages as well (see [`crate::app::waitlist`]), signing links with
-    /// `signer`; signed-in customers are recognised by the blacklist's session cookie.
-    pub fn waitlist(mut self, config: WaitlistConfig, signer: Signer) -> Self {
-        self.spec = self.spec.waitlist(config, signer);
+    /// `signer` and sealing personal data with `vault`'s data keys (check them against the store
+    /// at start with [`crate::app::vault::check_and_register`]); signed-in customers are
+    /// recognised by the blacklist's session cookie.
+    pub fn waitlist(mut self, config: WaitlistConfig, signer: Signer, vault: Vault) -> Self {
+        self.spec = self.spec.waitlist(config, signer, vault);
         self
     }
 

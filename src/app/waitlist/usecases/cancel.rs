@@ -1,7 +1,6 @@
 //! Cancelling a whole signup, by its manage link or from "my signups"; those behind move up.
 
 use super::super::Waitlist;
-use super::*;
 use crate::core::waitlist::link::Kind;
 use crate::core::waitlist::{keys, line, Signup, Status};
 use crate::ports::store::{Store, StoreError};
@@ -59,7 +58,7 @@ impl<S: Store + Clone> Waitlist<S> {
         }
         signup.status = Status::Cancelled;
         signup.cancelled = Some(self.now());
-        store.set(&keys::signup(&event, &signup.id), &encode(&signup)?, None).await?;
+        store.set_many(&[self.signup_item(&signup, None)?]).await?;
         let address = self.address_of(&signup);
         store.delete(&keys::address_signup(&event, &address)).await?;
         store.delete(&keys::address_claim(&event, &address)).await?;

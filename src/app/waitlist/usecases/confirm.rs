@@ -138,7 +138,7 @@ impl<S: Store + Clone> Waitlist<S> {
         let address = self.address_of(&signup);
         let place = self.place(&event, seq).await?;
         let mut items = vec![
-            item(keys::signup(&event, &signup.id), encode(&signup)?, None),
+            self.signup_item(&signup, None)?,
             item(keys::line_entry(&event, seq), signup.id.clone().into_bytes(), None),
             item(keys::address_claim(&event, &address), b"1".to_vec(), None),
             item(keys::address_signup(&event, &address), signup.id.clone().into_bytes(), None),

@@ -66,7 +66,19 @@ impl<S: Store + Clone> Waitlist<S> {
 
     /// A signup's record.
     pub async fn signup_record(&self, event: &str, id: &str) -> Result<Option<Signup>, StoreError> {
-        Ok(decode(self.ports.store.get(&keys::signup(event, id)).await?))
+        let key = keys::signup(event, id);
+        self.ports.open(&key, self.ports.store.get(&key).await?)
+    }
+
+    /// The write that stores `signup`, sealed (it holds personal data).
+    pub(in crate::app::waitlist) fn signup_item(
+        &self,
+        signup: &Signup,
+        ttl: Option<Duration>,
+    ) -> Result<SetItem, StoreError> {
+        let key = keys::signup(&signup.event, &signup.id);
+        let value = self.ports.seal(&key, signup)?;
+        Ok(item(key, value, ttl))
     }
 
     pub(in crate::app::waitlist) fn address_hash(&self, event: &str, canonical: &str) -> String {

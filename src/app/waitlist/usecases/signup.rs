@@ -158,7 +158,7 @@ impl<S: Store + Clone> Waitlist<S> {
         };
         let ttl = Some(Duration::from_secs(pending_for + PENDING_GRACE));
         let mut items = vec![
-            item(keys::signup(event, &signup.id), encode(&signup)?, ttl),
+            self.signup_item(&signup, ttl)?,
             item(keys::address_signup(event, &address), signup.id.clone().into_bytes(), ttl),
         ];
         if let Some(account) = &signup.account {

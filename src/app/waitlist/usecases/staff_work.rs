@@ -72,9 +72,9 @@ impl<S: Store + Clone> Waitlist<S> {
                 wanted.push(keys::annotation(event, id));
             }
             let got = store.get_many(&wanted).await?;
-            for ((number, _), pair) in held.iter().zip(got.chunks(2)) {
-                let Some(signup) = decode::<Signup>(pair[0].clone()) else { continue };
-                let annotation: Annotation = decode(pair[1].clone()).unwrap_or_default();
+            for (((number, _), pair), names) in held.iter().zip(got.chunks(2)).zip(wanted.chunks(2)) {
+                let Some(signup) = self.ports.open::<Signup>(&names[0], pair[0].clone())? else { continue };
+                let annotation: Annotation = self.ports.open(&names[1], pair[1].clone())?.unwrap_or_default();
                 let place = match (signup.status, signup.seq) {
                     (Status::Confirmed, Some(seq)) => {
                         let p = match next_place {
@@ -125,9 +125,10 @@ impl<S: Store + Clone> Waitlist<S> {
         let Some(signup) = self.signup_record(event, id).await? else { return Ok(StaffDone::NotFound) };
         let write = async {
             let key = keys::annotation(event, id);
-            let mut annotation: Annotation = decode(self.ports.store.get(&key).await?).unwrap_or_default();
+            let mut annotation: Annotation =
+                self.ports.open(&key, self.ports.store.get(&key).await?)?.unwrap_or_default();
             change(&mut annotation);
-            self.ports.store.set(&key, &encode(&annotation)?, None).await
+            self.ports.store.set(&key, &self.ports.seal(&key, &annotation)?, None).await
         };
         match self.under_lock(event, write).await? {
             Some(written) => written.map(|()| StaffDone::Done(Box::new(signup))),
@@ -205,5 +206,14 @@ mod tests {
             // The note was kept apart: a customer's change to the record does not undo it.
             assert_eq!(site.record(&bob).note, None);
         });
+        // Signups, notes, the history and the outbox are sealed: no value shows an address
+        // (no `@` in base64 or hex) or the note.
+        for key in site.rig.store.keys() {
+            let value = block_on(site.rig.store.get(&key)).unwrap().unwrap_or_default();
+            let text = String::from_utf8_lossy(&value).to_lowercase();
+            for personal in ["@example.com", "wheelchair"] {
+                assert!(!text.contains(personal), "{personal} readable in {key}: {text}");
+            }
+        }
     }
 }

@@ -53,8 +53,8 @@ impl<S: Store + Clone> Waitlist<S> {
         let signup_keys: Vec<String> = refs.iter().map(|(e, i)| keys::signup(e, i)).collect();
         let now = self.now();
         let mut out = Vec::new();
-        for raw in store.get_many(&signup_keys).await? {
-            let Some(s) = decode::<Signup>(raw) else { continue };
+        for (raw, key) in store.get_many(&signup_keys).await?.into_iter().zip(&signup_keys) {
+            let Some(s) = self.ports.open::<Signup>(key, raw)? else { continue };
             if s.account.as_deref() != Some(account) || (s.status == Status::Pending && !s.is_active(now)) {
                 continue;
             }

@@ -57,7 +57,7 @@ impl<S: Store + Clone> Waitlist<S> {
             let head = number_in(&store.get(&keys::line_head(event)).await?).max(1);
             items.push(item(keys::line_head(event), head.min(offer.seq).to_string().into_bytes(), None));
         }
-        items.push(item(keys::signup(event, &signup.id), encode(&signup)?, None));
+        items.push(self.signup_item(&signup, None)?);
         let passes_on = matches!(how, Ending::Declined | Ending::Expired)
             && settings.mode == Mode::Automatic
             && settings.active;

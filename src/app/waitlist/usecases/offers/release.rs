@@ -127,14 +127,14 @@ impl<S: Store + Clone> Waitlist<S> {
             let signup_keys: Vec<String> = held.iter().map(|(_, id)| keys::signup(event, id)).collect();
             let records = store.get_many(&signup_keys).await?;
             let mut expected = from;
-            for ((seq, _), raw) in held.iter().zip(records) {
+            for (((seq, _), raw), key) in held.iter().zip(records).zip(&signup_keys) {
                 if *seq != expected {
                     // A number taken by a confirmation still being written (or whose writer
                     // failed): the head stays before it, so it is read again next time.
                     waiting_seen = true;
                 }
                 expected = seq + 1;
-                let waiting = decode::<Signup>(raw).filter(|s| s.status == Status::Confirmed);
+                let waiting = self.ports.open::<Signup>(key, raw)?.filter(|s| s.status == Status::Confirmed);
                 let Some(signup) = waiting else {
                     if !waiting_seen {
                         choice.head = seq + 1;
@@ -290,7 +290,7 @@ impl<S: Store + Clone> Waitlist<S> {
             signup.status = Status::Offered;
             signup.offer = Some(number);
             items.push(item(keys::offer(event, number), encode(&offer)?, None));
-            items.push(item(keys::signup(event, &signup.id), encode(&signup)?, None));
+            items.push(self.signup_item(&signup, None)?);
             made.push((offer, signup));
         }
         let queued = self.offer_messages(settings, &recipients, &made, first_message, items)?;

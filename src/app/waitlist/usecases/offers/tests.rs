@@ -299,6 +299,7 @@ fn seats_of_a_decline_whose_pass_on_died_go_with_the_next_report() {
         let mut ports =
             crate::app::Ports::new(store, std::sync::Arc::new(crate::testkit::InstantTasks::default()));
         ports.clock = site.rig.ports().clock;
+        ports.vault = crate::testkit::test_vault();
         let config =
             crate::app::waitlist::WaitlistConfig::new("https://shop.example", "Shop <waitlist@shop.example>");
         let signer = crate::core::waitlist::link::Signer::new(&[7u8; 32]).unwrap();
@@ -392,17 +393,16 @@ fn an_offer_goes_by_mail_and_sms_with_staff_copies_and_one_notice_to_staff() {
     let mailer = crate::testkit::TestMailer::default();
     let gateway = std::sync::Arc::new(crate::testkit::TestSmsGateway::default());
     gateway.report_delivery();
-    let sender = Sender::new(site.rig.store.clone(), site.rig.clock.clone()).sms_gateway(gateway.clone());
+    let sender = Sender::new(&site.rig.ports()).sms_gateway(gateway.clone());
     block_on(sender.drain(&mailer)).unwrap();
     assert_eq!(gateway.sent(), std::slice::from_ref(sms));
+    let ports = site.rig.ports();
     let history: Vec<(MessageRecord, Option<Settled>)> = (1..)
         .map_while(|n| {
-            let record = block_on(site.rig.store.get(&keys::message("gala", n))).unwrap()?;
+            let key = keys::message("gala", n);
+            let record = ports.open(&key, block_on(site.rig.store.get(&key)).unwrap()).unwrap()?;
             let fate = block_on(site.rig.store.get(&keys::message_fate("gala", n))).unwrap();
-            Some((
-                serde_json::from_slice(&record).unwrap(),
-                fate.map(|f| serde_json::from_slice(&f).unwrap()),
-            ))
+            Some((record, fate.map(|f| serde_json::from_slice(&f).unwrap())))
         })
         .collect();
     let offers: Vec<(Channel, &str, &str, bool)> = history
