@@ -138,6 +138,144 @@ pub async fn check_and_register(
     Ok(Ok(()))
 }
 
+/// What one page of a re-sealing pass did ([`reseal_page`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "native", derive(utoipa::ToSchema))]
+pub struct Resealed {
+    /// Records sealed again with the current key on this page (or sealed for the first time:
+    /// records written before sealing existed).
+    pub resealed: u64,
+    /// Records on this page sealed with the current key already.
+    pub current: u64,
+    /// Records of the whole pass so far left sealed with another key: sealed with a key that is
+    /// not among this node's (or damaged), or changed by a node still sealing with another key
+    /// while they were re-sealed. While there are any, no key is retired.
+    pub left: u64,
+    /// Pass as `cursor` for the next page; null when the pass is done.
+    pub next: Option<String>,
+    /// On the last page: the keys the store lists no more (they may be dropped from every
+    /// node's data keys now).
+    pub retired: Vec<String>,
+}
+
+/// Stored records one page of a re-sealing pass looks at.
+pub const RESEAL_PAGE: usize = 200;
+
+/// The key families a re-sealing pass walks, in order: the waitlist's, then the outbox's.
+const FAMILIES: [&str; 2] = ["wl:", "mail:"];
+
+/// Where a pass stands: the family, what was left so far, and the store's own cursor
+/// (`{family}.{left}.{cursor}`; `""` starts a pass).
+fn parse_cursor(cursor: &str) -> Option<(usize, u64, String)> {
+    if cursor.is_empty() {
+        return Some((0, 0, String::new()));
+    }
+    let mut parts = cursor.splitn(3, '.');
+    let family = parts.next()?.parse().ok().filter(|f| *f < FAMILIES.len())?;
+    let left = parts.next()?.parse().ok()?;
+    Some((family, left, parts.next()?.to_owned()))
+}
+
+/// Why a re-sealing page was not done.
+#[derive(Debug, thiserror::Error)]
+pub enum ResealError {
+    /// A cursor that no page handed out.
+    #[error("not a cursor of a re-sealing pass")]
+    BadCursor,
+    /// This node has no data keys.
+    #[error("no data key: nothing to seal with")]
+    NoKey,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// One page of a pass that seals every record with personal data again with the current key
+/// (after a rotation, so the old key can be dropped). Each record is replaced only if it is
+/// unchanged since it was read ([`Store::replace_if`]), so a change made meanwhile is never
+/// overwritten. When the pass is done and nothing was left behind, the store lists the current
+/// key alone. Run it once every node seals with the new key.
+pub async fn reseal_page<S: Store>(
+    ports: &crate::app::Ports<S>,
+    cursor: &str,
+) -> Result<Resealed, ResealError> {
+    let (mut family, mut left, store_cursor) = parse_cursor(cursor).ok_or(ResealError::BadCursor)?;
+    let current = ports.vault.current().ok_or(ResealError::NoKey)?;
+    let page = ports.store.scan_page(FAMILIES[family], &store_cursor, RESEAL_PAGE).await?;
+    let mut done = Resealed::default();
+    for entry in page.entries {
+        let outbox = crate::app::outbox::item_number(&entry.key);
+        if outbox.is_none() && !crate::core::waitlist::keys::holds_personal_data(&entry.key) {
+            continue;
+        }
+        match reseal_one(ports, &entry.key, outbox, entry.value, current).await? {
+            Some(true) => done.resealed += 1,
+            Some(false) => done.current += 1,
+            None => left += 1,
+        }
+    }
+    let next_store = page.next;
+    let next = match next_store {
+        Some(c) => Some((family, c)),
+        None if family + 1 < FAMILIES.len() => {
+            family += 1;
+            Some((family, String::new()))
+        }
+        None => None,
+    };
+    done.left = left;
+    done.next = next.map(|(f, c)| format!("{f}.{left}.{c}"));
+    if done.next.is_none() && left == 0 {
+        let before = registered(&ports.store).await?;
+        ports.store.set(REGISTERED_KEYS, current.hex().as_bytes(), None).await?;
+        done.retired = before.iter().filter(|k| **k != current).map(KeyId::hex).collect();
+    }
+    Ok(done)
+}
+
+/// Seals the record under `key` (message `outbox` of the outbox, if it is one) again with the
+/// current key: `Some(true)` when it did, `Some(false)` when it was current already (or is gone
+/// or no record), `None` when it stays sealed with another key.
+async fn reseal_one<S: Store>(
+    ports: &crate::app::Ports<S>,
+    key: &str,
+    outbox: Option<u64>,
+    mut value: Vec<u8>,
+    current: KeyId,
+) -> Result<Option<bool>, StoreError> {
+    use crate::app::outbox::Item;
+    // A record changed between the read and the replace is read again: a few tries.
+    for _ in 0..3 {
+        let sealed_with = if outbox.is_some() {
+            Item::sealed_with(&value)
+        } else {
+            crate::core::sealing::sealed_with(&value)
+        };
+        if sealed_with == Some(current) {
+            return Ok(Some(false));
+        }
+        let new = match outbox {
+            Some(n) => match Item::from_stored(ports, n, Some(value.clone())) {
+                Ok(Some(item)) => item.to_stored(ports, n)?,
+                Ok(None) => return Ok(Some(false)),
+                Err(_) => return Ok(None),
+            },
+            None => match ports.vault.open(key, &value) {
+                Ok(plain) => ports.vault.seal(&*ports.random, key, &plain)?,
+                Err(_) => return Ok(None),
+            },
+        };
+        if ports.store.replace_if(key, &value, &new).await? {
+            return Ok(Some(true));
+        }
+        match ports.store.get(key).await? {
+            Some(now) => value = now,
+            None => return Ok(Some(false)),
+        }
+    }
+    Ok(None)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -201,6 +339,124 @@ mod tests {
         assert_eq!(
             block_on(check_and_register(&store, &Vault::default())).unwrap(),
             Err(KeysProblem::Missing)
+        );
+    }
+
+    /// Every page of a pass, from the start; answers the pages' sum and the last page.
+    fn whole_pass(ports: &crate::app::Ports<crate::testkit::MemoryStore>) -> (u64, Resealed) {
+        let (mut resealed, mut cursor) = (0, String::new());
+        loop {
+            let page = crate::testkit::block_on(reseal_page(ports, &cursor)).unwrap();
+            resealed += page.resealed;
+            match page.next.clone() {
+                Some(next) => cursor = next,
+                None => return (resealed, page),
+            }
+        }
+    }
+
+    #[test]
+    fn a_pass_reseals_every_record_with_the_new_key_and_then_retires_the_old_one() {
+        use crate::core::sealing::sealed_with;
+        use crate::core::waitlist::keys;
+        use crate::testkit::{block_on, TestRig};
+        let rig = TestRig::default();
+        let new_key = "a-new-data-key-of-at-least-32-characters-2";
+        let mut old = rig.ports();
+        old.vault = Vault::new(DataKeys::parse(KEY).unwrap());
+        let mut rotated = rig.ports();
+        rotated.vault = Vault::new(DataKeys::parse(&format!("{new_key} {KEY}")).unwrap());
+        block_on(check_and_register(&rig.store, &old.vault)).unwrap().unwrap();
+        block_on(check_and_register(&rig.store, &rotated.vault)).unwrap().unwrap();
+
+        // Signups sealed with the old key (many: several pages), one stored before sealing, a
+        // settled outbox message with its expiry, a counter and an offer that are not sealed.
+        let record = serde_json::json!({"email": "ada@example.com", "name": "Ada"});
+        for i in 0..450 {
+            let key = keys::signup("gala", &format!("s{i:03}"));
+            block_on(rig.store.set(&key, &old.seal(&key, &record).unwrap(), None)).unwrap();
+        }
+        let legacy = keys::annotation("gala", "s000");
+        block_on(rig.store.set(&legacy, br#"{"note":"plain"}"#, None)).unwrap();
+        let mail = crate::ports::mail::Mail {
+            id: "m1".into(),
+            from: "w@shop.example".into(),
+            to: "ada@example.com".into(),
+            message: "Subject: hi\r\n\r\nhi".into(),
+        };
+        let n = crate::app::outbox::Reserved(1);
+        let queued = crate::app::outbox::queue_item(&old, n, mail.clone(), 0).unwrap();
+        block_on(rig.store.set(&queued.key, &queued.value, Some(std::time::Duration::from_secs(60))))
+            .unwrap();
+        block_on(rig.store.set(&keys::line_counter("gala"), b"450", None)).unwrap();
+
+        let (resealed, last) = whole_pass(&rotated);
+        assert_eq!((resealed, last.left), (452, 0), "{last:?}");
+        assert_eq!(last.retired, vec![old.vault.current().unwrap().hex()]);
+        assert_eq!(block_on(registered(&rig.store)).unwrap(), vec![rotated.vault.current().unwrap()]);
+        let new_only = Vault::new(DataKeys::parse(new_key).unwrap());
+        for i in [0, 449] {
+            let key = keys::signup("gala", &format!("s{i:03}"));
+            let value = block_on(rig.store.get(&key)).unwrap().unwrap();
+            assert_eq!(sealed_with(&value), rotated.vault.current());
+            assert_eq!(
+                new_only.open_json::<serde_json::Value>(&key, Some(value)).unwrap(),
+                Some(record.clone())
+            );
+        }
+        let note = block_on(rig.store.get(&legacy)).unwrap().unwrap();
+        assert_eq!(
+            new_only.open(&legacy, &note).unwrap(),
+            br#"{"note":"plain"}"#,
+            "sealed for the first time"
+        );
+        let mut just_new = rig.ports();
+        just_new.vault = new_only;
+        let item = block_on(rig.store.get(&queued.key)).unwrap();
+        assert_eq!(
+            crate::app::outbox::Item::from_stored(&just_new, 1, item).unwrap().unwrap().message,
+            mail.into()
+        );
+        assert_eq!(
+            block_on(rig.store.get(&keys::line_counter("gala"))).unwrap().as_deref(),
+            Some(&b"450"[..])
+        );
+        rig.clock.advance(std::time::Duration::from_secs(61));
+        assert_eq!(block_on(rig.store.get(&queued.key)).unwrap(), None, "the item's expiry was kept");
+
+        // A second pass finds everything current.
+        let (resealed, last) = whole_pass(&rotated);
+        assert_eq!((resealed, last.left), (0, 0));
+        assert!(last.retired.is_empty());
+        assert!(matches!(block_on(reseal_page(&rotated, "9.0.x")), Err(ResealError::BadCursor)));
+        assert!(matches!(
+            block_on(reseal_page(&crate::app::Ports::new(rig.store.clone(), rig.tasks.clone()), "")),
+            Err(ResealError::NoKey)
+        ));
+    }
+
+    #[test]
+    fn a_record_no_key_of_ours_opens_is_left_and_no_key_is_retired() {
+        use crate::core::waitlist::keys;
+        use crate::testkit::{block_on, TestRig};
+        let rig = TestRig::default();
+        let mut stranger = rig.ports();
+        stranger.vault = Vault::new(DataKeys::parse("a-stranger-key-of-at-least-32-characters").unwrap());
+        let key = keys::signup("gala", "x");
+        block_on(rig.store.set(
+            &key,
+            &stranger.seal(&key, &serde_json::json!({"name": "Eve"})).unwrap(),
+            None,
+        ))
+        .unwrap();
+        block_on(check_and_register(&rig.store, &rig.ports().vault)).unwrap().unwrap();
+        let (resealed, last) = whole_pass(&rig.ports());
+        assert_eq!((resealed, last.left), (0, 1));
+        assert!(last.retired.is_empty());
+        assert_eq!(
+            block_on(rig.store.get(&key)).unwrap().map(|v| crate::core::sealing::sealed_with(&v)),
+            Some(stranger.vault.current()),
+            "left as it was"
         );
     }
 }

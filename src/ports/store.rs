@@ -153,6 +153,20 @@ pub trait Store: Send + Sync + 'static {
     /// one round trip for all where the store can (the blacklist's identity index).
     fn add_members(&self, adds: &[(String, Vec<u8>)]) -> impl Future<Output = Result<(), StoreError>> + Send;
 
+    /// Replaces the value under `key` with `new` only if it is still `expected`, keeping its
+    /// expiry; answers whether it did. Atomic on every store that has it (re-sealing records
+    /// with a new data key must never overwrite a change made since they were read). Stores
+    /// without it (the edge's key-value store) answer an error.
+    fn replace_if(
+        &self,
+        key: &str,
+        expected: &[u8],
+        new: &[u8],
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        let _ = (key, expected, new);
+        async { Err(StoreError::Failed("this store cannot replace a value conditionally".into())) }
+    }
+
     /// One page of the live entries whose key starts with `prefix`, from `cursor` (`""` for the
     /// start; otherwise a page's `next`). Bounded work: about `count` keys are looked at, matching
     /// or not, in one round trip (Redis: one `SCAN`, then one `MGET` of what it found); a page

@@ -153,6 +153,16 @@ impl Store for MemoryStore {
         self.with(|items, _| Ok(items.remove(key).is_some()))
     }
 
+    async fn replace_if(&self, key: &str, expected: &[u8], new: &[u8]) -> Result<bool, StoreError> {
+        self.with(|items, _| match items.get_mut(key) {
+            Some(item) if item.value == expected => {
+                item.value = new.to_vec();
+                Ok(true)
+            }
+            _ => Ok(false),
+        })
+    }
+
     async fn delete_many(&self, keys: &[String]) -> Result<(), StoreError> {
         self.with(|items, _| {
             keys.iter().for_each(|k| {

@@ -261,3 +261,19 @@ pub async fn members_are_added_once_and_read_as_one_value(s: &impl Store) {
 pub async fn ping(s: &impl Store) {
     s.ping().await.unwrap();
 }
+
+pub async fn a_conditional_replace_changes_only_what_was_read_and_keeps_the_expiry(s: &impl Store) {
+    s.set("{r}:kept", b"old", Some(Duration::from_secs(2))).await.unwrap();
+    s.set("{r}:for-good", b"old", None).await.unwrap();
+    assert!(!s.replace_if("{r}:kept", b"other", b"new").await.unwrap(), "not what was read");
+    assert!(!s.replace_if("{r}:missing", b"old", b"new").await.unwrap(), "nothing there");
+    assert_eq!(s.get("{r}:missing").await.unwrap(), None, "and nothing made");
+    assert!(s.replace_if("{r}:kept", b"old", b"\0new\xff").await.unwrap());
+    assert!(s.replace_if("{r}:for-good", b"old", b"new").await.unwrap());
+    assert_eq!(s.get("{r}:kept").await.unwrap().as_deref(), Some(&b"\0new\xff"[..]));
+    assert!(!s.replace_if("{r}:kept", b"old", b"newer").await.unwrap(), "replaced once");
+    // The expiry stays: the replaced value is gone when the original would have been.
+    tokio::time::sleep(Duration::from_millis(2_300)).await;
+    assert_eq!(s.get("{r}:kept").await.unwrap(), None, "its expiry was kept");
+    assert_eq!(s.get("{r}:for-good").await.unwrap().as_deref(), Some(&b"new"[..]), "no expiry given to it");
+}

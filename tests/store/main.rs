@@ -91,5 +91,6 @@ suite!(
     scan_pages_are_bounded_and_together_see_every_live_key,
     concurrent_increments_are_atomic,
     members_are_added_once_and_read_as_one_value,
+    a_conditional_replace_changes_only_what_was_read_and_keeps_the_expiry,
     ping,
 );

@@ -1,6 +1,7 @@
 //! Personal data at rest: what a dump of the store shows of a signup (nothing readable of its
 //! name, address, phone number or note, searched in the raw redb file and in Redis's own dump),
-//! and what a node started with the wrong data key does (refuses to start, writes nothing).
+//! what a node started with the wrong data key does (refuses to start, writes nothing), and a
+//! key rotation: the new key first, `doorman data reseal`, then the old key dropped.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -131,16 +132,52 @@ pub async fn a_store_dump_shows_no_name_address_phone_or_note_and_a_wrong_key_ne
     // Rotation: the new key first, the old one after it. Old records read; new ones are
     // sealed with the new key; the old key cannot be dropped while its records remain.
     let rotated = format!("{NEW_KEY}\n{DATA_KEY}");
-    let third = again(&second);
+    let (third, fourth) = (again(&second), again(&second));
     let shop = Shop::start_with(second, "", &[("DOORMAN_DATA_KEY", &rotated)], Some(data.path()));
     let (_, export) = shop.admin("GET", "/v1/events/gala/waitlist/signups", "").await;
     assert_eq!(export["signups"][0]["name"], "Grace Hopper", "records of the old key read: {export}");
     let page = shop.sign_up(&mut Jar::default(), "gala", "alan@example.com", "1").await;
     assert!(page.html.contains("Check your mail"), "{}", page.html);
+    let (_, keys) = shop.admin("GET", "/v1/data/keys", "").await;
+    let old_id = keys["keys"][1].as_str().unwrap().to_owned();
+    assert_eq!(keys["registered"].as_array().unwrap().len(), 2, "both keys have sealed records: {keys}");
     shop.stop();
     let dropped = serve_until_exit(&policy, data.path(), Some(NEW_KEY));
-    assert!(!dropped.success && dropped.output.contains("sealed with data key"), "{}", dropped.output);
-    drop(third);
+    assert!(!dropped.success && dropped.output.contains(&old_id), "{}", dropped.output);
+
+    // `doorman data reseal` seals everything with the new key; then the old one can go.
+    let shop = Shop::start_with(third, "", &[("DOORMAN_DATA_KEY", &rotated)], Some(data.path()));
+    let out = Command::new(binary())
+        .args(["data", "reseal"])
+        .env("DOORMAN_ADMIN_URL", shop.doorman.admin_url(""))
+        .env("DOORMAN_ADMIN_TOKEN", TOKEN)
+        .output()
+        .unwrap();
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{printed}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(printed.contains(&format!("retired {old_id}")), "{printed}");
+    let (_, log) = shop.admin("GET", "/v1/audit", "").await;
+    assert_eq!(log["records"][0]["action"], "reseal_data", "{log}");
+    shop.stop();
+    let shop = Shop::start_with(fourth, "", &[("DOORMAN_DATA_KEY", NEW_KEY)], Some(data.path()));
+    let (_, export) = shop.admin("GET", "/v1/events/gala/waitlist/signups", "").await;
+    assert_eq!(export["signups"][0]["name"], "Grace Hopper", "read with the new key alone: {export}");
+    let (_, history) = shop.admin("GET", "/v1/events/gala/waitlist/messages", "").await;
+    assert!(history.to_string().contains("alan@example.com"), "{history}");
+    let dump = match &redis {
+        Some(r) => redis_dump(r, data.path()),
+        None => {
+            shop.stop();
+            std::fs::read(data.path().join("doorman.redb")).unwrap()
+        }
+    };
+    let text = String::from_utf8_lossy(&dump).to_lowercase();
+    for personal in PERSONAL.iter().chain(&["alan@example.com"]) {
+        assert!(
+            !text.contains(&personal.to_lowercase()),
+            "{personal:?} is readable in the store after re-sealing"
+        );
+    }
     drop(redis);
 }
 

@@ -429,6 +429,21 @@ impl Store for EmbeddedStore {
         })
     }
 
+    async fn replace_if(&self, key: &str, expected: &[u8], new: &[u8]) -> Result<bool, StoreError> {
+        let (key, expected, new) = (self.key(key), expected.to_vec(), new.to_vec());
+        self.write(move |t| {
+            let Some(raw) = t.raw(&key)? else { return Ok(false) };
+            match live_parts(&raw, now_ms()) {
+                Some((expiry, payload)) if payload == expected.as_slice() => {
+                    t.put(&key, &encode(expiry, &new))?;
+                    Ok(true)
+                }
+                _ => Ok(false),
+            }
+        })
+        .await
+    }
+
     async fn claim(&self, key: &str, ttl: Option<Duration>) -> Result<bool, StoreError> {
         let key = self.key(key);
         self.write(move |t| {

@@ -152,6 +152,10 @@ impl Store for AnyStore {
         dispatch!(self, s => s.add_members(adds).await)
     }
 
+    async fn replace_if(&self, key: &str, expected: &[u8], new: &[u8]) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.replace_if(key, expected, new).await)
+    }
+
     async fn scan_page(&self, prefix: &str, cursor: &str, count: usize) -> Result<ScanPage, StoreError> {
         dispatch!(self, s => s.scan_page(prefix, cursor, count).await)
     }

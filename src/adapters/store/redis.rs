@@ -119,6 +119,16 @@ if ARGV[2] ~= '0' then redis.call('PEXPIRE', KEYS[1], ARGV[2], 'NX') end
 return n
 ";
 
+/// The script behind [`Store::replace_if`]: ARGV[2] in place of ARGV[1] under KEYS[1], its
+/// expiry kept (`KEEPTTL`, Redis 6), only while ARGV[1] is still there.
+const REPLACE_IF: &str = r"
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
+  return 1
+end
+return 0
+";
+
 /// Adds ARGV[1] to the run of members under KEYS[1] unless it is there at a member boundary
 /// (`string.find` is a plain memory search; a hit across two members is skipped).
 const ADD_MEMBER: &str = r"
@@ -419,6 +429,18 @@ impl Store for RedisStore {
             .invoke_async(&mut c)
             .await
             .map_err(error)
+    }
+
+    async fn replace_if(&self, key: &str, expected: &[u8], new: &[u8]) -> Result<bool, StoreError> {
+        let mut c = self.link().await?;
+        let replaced: i64 = redis::Script::new(REPLACE_IF)
+            .key(self.key(key))
+            .arg(expected)
+            .arg(new)
+            .invoke_async(&mut c)
+            .await
+            .map_err(error)?;
+        Ok(replaced == 1)
     }
 
     async fn increment_many(&self, steps: &[(String, i64)]) -> Result<Vec<i64>, StoreError> {

@@ -8,6 +8,7 @@
 
 pub mod cells;
 mod customers;
+mod data;
 mod entries;
 mod events;
 pub mod history;
@@ -29,6 +30,7 @@ use crate::core::email_hash::EmailHasher;
 use crate::ports::store::StoreError;
 
 pub use self::customers::{AccountAddresses, AccountRequest, AddressRequest, Attachment};
+pub use self::data::{DataKeysView, ResealRequest};
 pub use self::entries::{
     entry_json, EmailHashAnswer, EntryPage, EntryRequest, EntryView, NewEntry, Removed, MAX_LIST, MAX_REASON,
 };

@@ -53,6 +53,12 @@ fn item_key(n: u64) -> String {
     format!("mail:{n:012}")
 }
 
+/// The number of the message stored under `key`, if it is an item's key.
+pub fn item_number(key: &str) -> Option<u64> {
+    let digits = key.strip_prefix("mail:")?;
+    (digits.len() == 12 && digits.bytes().all(|b| b.is_ascii_digit())).then(|| digits.parse().ok())?
+}
+
 fn lease_key(n: u64) -> String {
     format!("mail:lease:{n:012}")
 }
@@ -202,6 +208,14 @@ impl Item {
             note_until: self.note_until,
         };
         serde_json::to_vec(&stored).map_err(|e| StoreError::Failed(format!("encoding: {e}")))
+    }
+
+    /// The data key the message stored in `raw` is sealed with; `None` when it is held in clear
+    /// (queued before messages were sealed) or is no item.
+    pub fn sealed_with(raw: &[u8]) -> Option<crate::core::sealing::KeyId> {
+        let stored = serde_json::from_slice::<Stored>(raw).ok()?;
+        let sealed = base64::engine::general_purpose::STANDARD_NO_PAD.decode(stored.sealed?).ok()?;
+        crate::core::sealing::sealed_with(&sealed)
     }
 
     /// Message `n` of the outbox from its stored bytes: `None` when there is none or it is

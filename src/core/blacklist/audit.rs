@@ -58,6 +58,9 @@ pub enum AuditAction {
     AttachAddress,
     /// An address was detached from an account (as [`AuditAction::AttachAddress`]).
     DetachAddress,
+    /// A pass sealed every record with personal data again with the current data key (`kind`
+    /// is `data_key`, `value` its id; `detail` names the keys retired, or why none was).
+    ResealData,
 }
 
 /// One audit record.

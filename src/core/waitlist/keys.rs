@@ -36,6 +36,18 @@ pub fn cancel_claim(event: &str, id: &str) -> String {
     format!("wl:{{{event}}}:cancelling:{id}")
 }
 
+/// Whether `key` is one of the waitlist's records with personal data, stored sealed: a signup,
+/// staff's note on it, or a message of the history (not its fate).
+pub fn holds_personal_data(key: &str) -> bool {
+    let Some(rest) = key.strip_prefix("wl:{") else { return false };
+    let Some((_, tail)) = rest.split_once("}:") else { return false };
+    match tail.split_once(':') {
+        Some(("s" | "staff", id)) => !id.is_empty(),
+        Some(("m", n)) => n.len() == 8 && n.bytes().all(|b| b.is_ascii_digit()),
+        _ => false,
+    }
+}
+
 /// The marker of a used confirmation link (`tag`: the link's MAC).
 pub fn link_used(event: &str, tag: &str) -> String {
     format!("wl:{{{event}}}:used:{tag}")
@@ -148,3 +160,28 @@ pub fn rate(what: &str, who: &str, window: u64) -> String {
 /// The marker of a warning that the host gives no client addresses: one warning an hour across
 /// every node and edge instance, whoever claims it.
 pub const NO_CLIENT_WARNED: &str = "meta:warned-no-client-address";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_records_with_personal_data_are_told_by_their_keys() {
+        for key in [signup("gala", "x1"), annotation("gala", "x1"), message("gala", 7)] {
+            assert!(holds_personal_data(&key), "{key}");
+        }
+        for key in [
+            message_fate("gala", 7),
+            settings("gala"),
+            offer("gala", 3),
+            line_entry("gala", 1),
+            address_claim("gala", "ab"),
+            account_item("ab", 1),
+            "wl:{gala}:s:".to_owned(),
+            "wl:gala:s:x".to_owned(),
+            "mail:000000000001".to_owned(),
+        ] {
+            assert!(!holds_personal_data(&key), "{key}");
+        }
+    }
+}

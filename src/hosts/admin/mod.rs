@@ -7,6 +7,7 @@
 
 pub mod blacklist;
 pub mod customers;
+pub mod data;
 mod error;
 pub mod offers;
 pub mod organizers;
@@ -91,6 +92,7 @@ pub struct AdminState {
         (name = "blacklist", description = "Blacklist entries, one at a time."),
         (name = "transfer", description = "Bulk import and export of blacklist entries."),
         (name = "customers", description = "One customer, several addresses: addresses attached to an account (operator only)."),
+        (name = "data", description = "The data keys personal data is sealed with, and re-sealing after a rotation (operator only)."),
         (name = "events", description = "The event → organizer map (operator only)."),
         (name = "audit", description = "The audit log."),
         (name = "organizers", description = "Organizers and their tokens (operator only)."),
@@ -134,6 +136,8 @@ fn api(
         .routes(routes!(customers::attach))
         .routes(routes!(customers::detach))
         .routes(routes!(customers::addresses))
+        .routes(routes!(data::keys))
+        .routes(routes!(data::reseal))
         .routes(routes!(blacklist::put_event, blacklist::get_event))
         .routes(routes!(waitlist::get_settings, waitlist::change_settings))
         .routes(routes!(waitlist::export))

@@ -1,5 +1,5 @@
 //! The `doorman` command line: `serve`, `check-policy`, `demo`, `hash-email`, `blacklist`,
-//! `waitlist`, `openapi`.
+//! `waitlist`, `data`, `openapi`.
 //!
 //! Exit status: 0 on success, 2 for an unusable policy or secret (the message names the file,
 //! the field and what is wrong), 1 when starting fails for another reason (a port in use).
@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand};
 use crate::hosts::serve::{self, ServeOptions};
 
 mod blacklist;
+mod data;
 mod progress;
 mod secrets;
 mod waitlist;
@@ -76,6 +77,13 @@ pub enum Command {
         #[command(subcommand)]
         action: waitlist::WaitlistAction,
     },
+    /// The data keys personal data is sealed with, through the admin API (DOORMAN_ADMIN_URL,
+    /// DOORMAN_ADMIN_TOKEN).
+    Data {
+        /// What to do.
+        #[command(subcommand)]
+        action: data::DataAction,
+    },
     /// Print the admin API's OpenAPI 3.1 document (as served at `/openapi.json`; kept in
     /// `openapi/admin.json`: `doorman openapi > openapi/admin.json`).
     Openapi,
@@ -120,6 +128,7 @@ pub fn run() -> ExitCode {
         Command::HashEmail { address, policy } => hash_email_cmd(&address, policy.as_deref()),
         Command::Blacklist { action } => blacklist_cmd(action),
         Command::Waitlist { action } => waitlist::waitlist_cmd(action),
+        Command::Data { action } => data::data_cmd(action),
         Command::Openapi => {
             println!("{}", crate::hosts::admin::openapi());
             Ok(())
