@@ -98,6 +98,7 @@ async fn seed(store: &AnyStore, n: u64) {
             box_office_address: false,
             note: None,
             offer: None,
+            anonymised: None,
         };
         batch.push(item(keys::signup(EVENT, &id), serde_json::to_vec(&signup).unwrap()));
         batch.push(item(keys::line_entry(EVENT, seq), id.into_bytes()));

@@ -335,6 +335,32 @@ async fn sweep_edge_keys(store: AnyStore, index: bool) {
     }
 }
 
+/// Anonymises the signups whose retention is over, once an hour (the first pass a minute after
+/// start).
+async fn forget_due(admin: Arc<Admin<AnyStore>>) {
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    let mut tick = tokio::time::interval(RETENTION_SWEEP_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match admin.forget_due().await {
+            Ok(done) if done.signups + done.messages > 0 => {
+                tracing::info!(
+                    events = done.events,
+                    signups = done.signups,
+                    messages = done.messages,
+                    "retention pass"
+                );
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "the retention pass failed; trying again next hour"),
+        }
+    }
+}
+
+/// How often a node anonymises what is past retention.
+const RETENTION_SWEEP_EVERY: Duration = Duration::from_secs(3600);
+
 /// Ends the offers whose time ran out, once a minute (their seats passed on in automatic mode).
 async fn expire_offers(admin: Arc<Admin<AnyStore>>) {
     let mut tick = tokio::time::interval(EXPIRY_SWEEP_EVERY);
@@ -372,6 +398,7 @@ fn run_admin(
         }
         tokio::spawn(sweep_edge_keys(state.admin.ports.store.clone(), state.admin.blacklist.is_some()));
         tokio::spawn(expire_offers(state.admin.clone()));
+        tokio::spawn(forget_due(state.admin.clone()));
         let mail_task = couriers.map(|couriers| {
             let mut sender = Sender::new(&state.admin.ports).retry_after(couriers.retry_after);
             if let Some(gateway) = couriers.sms {

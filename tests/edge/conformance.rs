@@ -382,6 +382,7 @@ pub(crate) async fn seed(case: &Case, redis: &mut redis::aio::ConnectionManager,
             box_office_address: false,
             note: None,
             offer: None,
+            anonymised: None,
         };
         let put = |key: String, value: Vec<u8>| async move { store.set(&key, &value, None).await.unwrap() };
         if let Some(signup) = &s.signup {

@@ -293,9 +293,19 @@ pub async fn box_office_tokens_reach_waitlists_only_and_rotating_one_ends_its_se
         r#"{"box_office_address": "a@b.c\r\nBcc: x@y.z"}"#,
         r#"{"colour": "red"}"#,
         r#"{"name": ""}"#,
+        r#"{"retention_days": 0}"#,
+        r#"{"retention_days": 3651}"#,
+        r#"{"retention_days": "30"}"#,
     ] {
         assert_eq!(shop.admin_as(&admin, "PATCH", "/v1/organizers/harbour", bad).await.0, 400, "{bad}");
     }
+    assert_eq!(view["retention_days"], 30, "the default: {view}");
+    let (status, view) =
+        shop.admin_as(&admin, "PATCH", "/v1/organizers/harbour", r#"{"retention_days": 90}"#).await;
+    assert_eq!((status, view["retention_days"].as_u64()), (200, Some(90)), "{view}");
+    let (_, view) =
+        shop.admin_as(&admin, "PATCH", "/v1/organizers/harbour", r#"{"retention_days": null}"#).await;
+    assert_eq!(view["retention_days"], 30, "null restores the default: {view}");
     assert_eq!(shop.admin("GET", "/v1/organizers/nobody", "").await.0, 404);
     // The changes are in the organizer's audit log, by who made them.
     let (_, log) = shop.admin_as(&admin, "GET", "/v1/audit", "").await;

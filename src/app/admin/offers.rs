@@ -188,6 +188,17 @@ impl<S: Store + Clone> Admin<S> {
         Ok(EndedView { offer: ended.offer.into(), passed_on: ended.passed_on })
     }
 
+    /// Anonymises the signups whose retention is over at every event (none without a
+    /// waitlist): the retention pass.
+    pub async fn forget_due(
+        &self,
+    ) -> Result<crate::app::waitlist::usecases::retention::Forgotten, AdminError> {
+        match self.app.as_ref().and_then(|a| a.waitlist()) {
+            Some(w) => Ok(w.forget_due().await?),
+            None => Ok(Default::default()),
+        }
+    }
+
     /// Ends the offers whose time ran out at every event (none without a waitlist); answers
     /// how many ended.
     pub async fn expire_offers(&self) -> Result<usize, AdminError> {

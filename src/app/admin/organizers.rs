@@ -3,6 +3,7 @@
 //! record does not name. The operator creates organizers and issues admin tokens; the operator
 //! or the organizer's admin sets up the box office (its address and its token).
 
+use crate::core::waitlist::retention::{DEFAULT_RETENTION_DAYS, RETENTION_DAYS_RANGE};
 use serde::{Deserialize, Serialize};
 
 use super::principal::{token_digest, Role};
@@ -29,6 +30,10 @@ pub struct OrganizerRecord {
     /// The organizer's general box-office address, which staff may sign customers up with.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub box_office_address: Option<String>,
+    /// Days signups keep their personal data after the event (or a cancellation); the default
+    /// ([`DEFAULT_RETENTION_DAYS`]) where unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention_days: Option<u32>,
 }
 
 impl OrganizerRecord {
@@ -40,6 +45,11 @@ impl OrganizerRecord {
     /// A short fingerprint of the current admin token (what admins' staff sessions carry).
     pub fn admin_fingerprint(&self) -> &str {
         &self.token_digest[..16.min(self.token_digest.len())]
+    }
+
+    /// Days its signups keep their personal data.
+    pub fn retention_days(&self) -> u32 {
+        self.retention_days.unwrap_or(DEFAULT_RETENTION_DAYS)
     }
 }
 
@@ -58,6 +68,16 @@ pub struct OrganizerChange {
     #[serde(default, deserialize_with = "present")]
     #[cfg_attr(feature = "native", schema(value_type = Option<String>, format = Email))]
     pub box_office_address: Option<Option<String>>,
+    /// Days signups of its events keep their personal data after the event starts (or after a
+    /// cancellation), 1 to 3650; `null` restores the default (30).
+    #[serde(default, deserialize_with = "present_days")]
+    #[cfg_attr(feature = "native", schema(value_type = Option<u32>, minimum = 1, maximum = 3650))]
+    pub retention_days: Option<Option<u32>>,
+}
+
+/// Tells days sent as `null` (`Some(None)`) from days left out (`None`).
+fn present_days<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<u32>>, D::Error> {
+    Option::<u32>::deserialize(d).map(Some)
 }
 
 /// Tells a field sent as `null` (`Some(None)`) from one left out (`None`).
@@ -107,6 +127,9 @@ pub struct OrganizerView {
     pub box_office_address: Option<String>,
     /// Whether a box-office token was issued.
     pub box_office_token: bool,
+    /// Days signups of its events keep their personal data after the event starts (or after a
+    /// cancellation).
+    pub retention_days: u32,
 }
 
 impl From<&OrganizerRecord> for OrganizerView {
@@ -116,6 +139,7 @@ impl From<&OrganizerRecord> for OrganizerView {
             name: org.name.clone(),
             box_office_address: org.box_office_address.clone(),
             box_office_token: org.box_office_digest.is_some(),
+            retention_days: org.retention_days(),
         }
     }
 }
@@ -261,6 +285,7 @@ impl<S: Store> Admin<S> {
             token_digest: token_digest(&token),
             box_office_digest: None,
             box_office_address: None,
+            retention_days: None,
         };
         self.save(&org).await?;
         tracing::info!(organizer = org.id, "organizer created");
@@ -337,6 +362,13 @@ impl<S: Store> Admin<S> {
         }
         if let Some(address) = change.box_office_address {
             org.box_office_address = address.as_deref().map(check_address).transpose()?;
+        }
+        if let Some(days) = change.retention_days {
+            let (lo, hi) = RETENTION_DAYS_RANGE;
+            if days.is_some_and(|d| !(lo..=hi).contains(&d)) {
+                return Err(AdminError::bad(format!("retention_days: {lo} to {hi}")));
+            }
+            org.retention_days = days;
         }
         self.save(&org).await?;
         tracing::info!(who = %who.label(), organizer = id, "organizer changed");

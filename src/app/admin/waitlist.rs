@@ -101,6 +101,9 @@ impl<S: Store + Clone> Admin<S> {
         }
         let value = serde_json::to_vec(&settings).map_err(|e| AdminError::bad(e.to_string()))?;
         self.ports.store.set(&keys::settings(event), &value, None).await?;
+        // Listed for the retention pass (adding a listed event again changes nothing).
+        let member = (keys::WAITLIST_EVENTS.to_owned(), keys::event_member(event));
+        self.ports.store.add_members(&[member]).await?;
         let detail = Some(fields.join(", "));
         self.record_detail(who, AuditAction::ChangeWaitlist, ("event", event), &scope, detail).await;
         tracing::info!(who = %who.label(), event, active = settings.active, sold_out = settings.sold_out, "waitlist settings changed");

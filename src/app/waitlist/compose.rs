@@ -300,6 +300,7 @@ mod tests {
             box_office_address: false,
             note: Some("internal".into()),
             offer: None,
+            anonymised: None,
         }
     }
 

@@ -127,6 +127,18 @@ pub fn event_members(value: &[u8]) -> impl Iterator<Item = &str> + '_ {
     value.chunks_exact(EVENT_MEMBER).filter_map(|m| std::str::from_utf8(m).ok()).map(str::trim_end)
 }
 
+/// The events with waitlist settings, which the retention sweep visits: slugs padded to
+/// [`EVENT_MEMBER`] bytes, added when settings are written.
+pub const WAITLIST_EVENTS: &str = "wl:events";
+
+/// The marker that [`WAITLIST_EVENTS`] holds the events set up before it existed too.
+pub const WAITLIST_EVENTS_LISTED: &str = "meta:waitlist-events-listed";
+
+/// The marker of an event whose signups are all anonymised for good (its retention is over).
+pub fn forgotten(event: &str) -> String {
+    format!("wl:{{{event}}}:forgotten")
+}
+
 /// The counter numbering an event's messages (its history).
 pub fn message_counter(event: &str) -> String {
     format!("wl:{{{event}}}:msgs")

@@ -13,6 +13,7 @@ pub mod limits;
 pub mod line;
 pub mod link;
 pub mod offer;
+pub mod retention;
 pub mod settings;
 pub mod signup;
 pub mod sms;

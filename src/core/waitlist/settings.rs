@@ -113,6 +113,11 @@ pub struct WaitlistSettings {
     /// The staff addresses also receive a copy of every offer mail sent to a customer.
     #[serde(default)]
     pub staff_copies: bool,
+    /// When the event starts, in UTC (`2027-03-01T19:30:00Z`): signups are anonymised the
+    /// organizer's retention days after it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "native", schema(format = DateTime, example = "2027-03-01T19:30:00Z"))]
+    pub starts: Option<String>,
 }
 
 impl WaitlistSettings {
@@ -135,6 +140,7 @@ impl WaitlistSettings {
             sms: false,
             staff_addresses: Vec::new(),
             staff_copies: false,
+            starts: None,
         }
     }
 
@@ -196,6 +202,9 @@ impl WaitlistSettings {
                 return Err(format!("staff_addresses: `{address}` is not an e-mail address"));
             }
         }
+        if let Some(starts) = &self.starts {
+            parse_starts(starts)?;
+        }
         if self.staff_copies && self.staff_addresses.is_empty() {
             return Err("staff_copies needs staff_addresses: where the copies go".into());
         }
@@ -206,6 +215,20 @@ impl WaitlistSettings {
     pub fn offer_secs(&self) -> u64 {
         u64::from(self.offer_hours) * 3600
     }
+
+    /// When the event starts (Unix seconds), if the organizer said.
+    pub fn starts_at(&self) -> Option<u64> {
+        self.starts.as_deref().and_then(|s| parse_starts(s).ok())
+    }
+}
+
+/// The start of an event as written (RFC 3339 in UTC, `T` or a space, `Z` optional), in Unix
+/// seconds, between 2000 and 2200.
+fn parse_starts(text: &str) -> Result<u64, String> {
+    let bad = || format!("starts: `{text}` is not a time in UTC such as 2027-03-01T19:30:00Z");
+    let at = humantime::parse_rfc3339_weak(text.trim()).map_err(|_| bad())?;
+    let secs = at.duration_since(std::time::UNIX_EPOCH).map_err(|_| bad())?.as_secs();
+    (946_684_800..7_258_118_400).contains(&secs).then_some(secs).ok_or_else(bad)
 }
 
 /// A change to an event's settings: every field is optional, and only those given change.
@@ -261,6 +284,10 @@ pub struct SettingsChange {
     pub staff_addresses: Option<Vec<String>>,
     /// Staff addresses also receive a copy of every offer mail.
     pub staff_copies: Option<bool>,
+    /// When the event starts, in UTC (`2027-03-01T19:30:00Z`); `null` removes it.
+    #[serde(default, deserialize_with = "nullable_text")]
+    #[cfg_attr(feature = "native", schema(value_type = Option<String>, format = DateTime))]
+    pub starts: Option<Option<String>>,
 }
 
 fn nullable_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
@@ -291,6 +318,7 @@ impl SettingsChange {
             ("sms", self.sms.is_some()),
             ("staff_addresses", self.staff_addresses.is_some()),
             ("staff_copies", self.staff_copies.is_some()),
+            ("starts", self.starts.is_some()),
         ]
         .into_iter()
         .filter(|(_, set)| *set)
@@ -349,6 +377,17 @@ impl SettingsChange {
         }
         if let Some(v) = self.staff_copies {
             s.staff_copies = v;
+        }
+        if let Some(v) = self.starts {
+            s.starts = match v.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()) {
+                Some(text) => Some(
+                    humantime::format_rfc3339_seconds(
+                        std::time::UNIX_EPOCH + std::time::Duration::from_secs(parse_starts(&text)?),
+                    )
+                    .to_string(),
+                ),
+                None => None,
+            };
         }
         if let Some(texts) = self.mail_text {
             for (lang, text) in texts {
@@ -434,6 +473,27 @@ mod tests {
         }
         let old: WaitlistSettings = serde_json::from_value(stored).unwrap();
         assert_eq!((old.mode, old.fit, old.offer_hours), (Mode::Manual, Fit::Strict, 48));
+    }
+
+    #[test]
+    fn the_start_is_a_time_in_utc_kept_in_one_form_and_can_be_removed() {
+        let s = change(r#"{"starts": "2027-03-01 19:30:00"}"#).unwrap();
+        assert_eq!(s.starts.as_deref(), Some("2027-03-01T19:30:00Z"));
+        assert_eq!(s.starts_at(), Some(1_803_929_400));
+        assert_eq!(change(r#"{"starts": "2027-03-01T19:30:00Z"}"#).unwrap().starts_at(), Some(1_803_929_400));
+        for bad in [
+            "tomorrow",
+            "2027-03-01",
+            "2027-13-01T00:00:00Z",
+            "1970-01-01T00:00:00Z",
+            "2027-03-01T19:30:00+01:00",
+        ] {
+            let err = change(&format!(r#"{{"starts": "{bad}"}}"#)).unwrap_err();
+            assert!(err.contains("starts"), "{bad}: {err}");
+        }
+        let cleared: SettingsChange = serde_json::from_str(r#"{"starts": null}"#).unwrap();
+        assert_eq!(cleared.fields(), ["starts"]);
+        assert_eq!(cleared.apply(s).unwrap().starts, None);
     }
 
     #[test]

@@ -94,6 +94,10 @@ pub struct Signup {
     /// Its latest offer's number, if it had one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub offer: Option<u64>,
+    /// When its personal data was erased (by retention or on request): address, name, phone,
+    /// account and note are empty since; its place and status stay, so the line adds up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anonymised: Option<u64>,
 }
 
 /// What staff noted about a signup after it was made, kept apart from the signup's record (so a

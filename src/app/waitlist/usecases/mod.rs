@@ -11,6 +11,7 @@
 mod cancel;
 mod confirm;
 pub mod offers;
+pub mod retention;
 mod signup;
 pub mod staff;
 pub mod staff_work;

@@ -135,6 +135,7 @@ impl<S: Store + Clone> Waitlist<S> {
             box_office_address: f.box_office_address,
             note: f.note,
             offer: None,
+            anonymised: None,
         };
         if signup.box_office_address {
             return Ok(match self.confirm_pending(signup, settings, None).await? {
