@@ -507,6 +507,76 @@ async fn in_a_real_browser_a_customer_joins_the_summer_gala_waitlist_confirms_se
 }
 
 #[tokio::test]
+async fn in_a_real_browser_a_guest_downloads_and_erases_their_data_through_the_manage_link() {
+    let demo = Demo::start();
+    let browser = support::browser::Browser::start().await;
+    // A guest (not signed in) joins, confirms, and opens the manage link of the second mail.
+    browser.goto(&format!("{}/waitlist/summer-gala", demo.shop)).await;
+    browser.wait_for_text("the form", |t| t.contains("Number of tickets")).await;
+    browser.fill("input[name=email]", "grace@example.com").await;
+    browser.fill("input[name=name]", "Grace Hopper").await;
+    browser.fill("input[name=tickets]", "2").await;
+    browser.mark_page().await;
+    browser.click("button[type=submit]").await;
+    browser.wait_for_new_page().await;
+    browser.wait_for_text("the answer", |t| t.contains("Check your mail")).await;
+    browser.goto(&demo_link(&demo, 1, "confirm").await).await;
+    browser.wait_for_text("the confirmation page", |t| t.contains("Grace Hopper")).await;
+    browser.mark_page().await;
+    browser.click("button[type=submit]").await;
+    browser.wait_for_new_page().await;
+    browser.wait_for_text("the place", |t| t.contains("Your place in line: 1")).await;
+    let manage = demo_link(&demo, 2, "manage").await;
+    browser.goto(&manage).await;
+    let page = browser.wait_for_text("the signup's page", |t| t.contains("Your data")).await;
+    assert!(page.contains("Download my data") && page.contains("Erase my data"), "{page}");
+
+    // The download: everything held about the signup, shown by the browser.
+    browser.mark_page().await;
+    browser.click("a[href*='/waitlist/manage/data']").await;
+    browser.wait_for_new_page().await;
+    let json = browser.wait_for_text("the data", |t| t.contains("grace@example.com")).await;
+    assert!(
+        json.contains("Grace Hopper") && json.contains("\"place\": 1") && json.contains("confirmed"),
+        "{json}"
+    );
+
+    // Erasing asks once more, then erases: the place is given up, a last mail confirms it.
+    browser.goto(&manage).await;
+    browser.wait_for_text("the signup's page", |t| t.contains("Your data")).await;
+    browser.mark_page().await;
+    browser.click("form[action='/waitlist/manage/erase'] button").await;
+    browser.wait_for_new_page().await;
+    browser.wait_for_text("the question", |t| t.contains("Erase your data?")).await;
+    browser.mark_page().await;
+    browser.click("button[type=submit]").await;
+    browser.wait_for_new_page().await;
+    browser.wait_for_text("the answer", |t| t.contains("Your data is erased")).await;
+    let last = demo_mail(&demo, 3).await;
+    assert!(last.contains("is erased") && last.contains("grace@example.com"), "{last}");
+    browser.goto(&manage).await;
+    browser.wait_for_text("the link's page", |t| t.contains("erased already")).await;
+    // Staff's export keeps the line's numbers, not the customer.
+    let export = demo.cli_output(&["waitlist", "export", "summer-gala", "--format", "json"]);
+    assert!(
+        export.contains("cancelled") && !export.contains("grace") && !export.contains("Grace"),
+        "{export}"
+    );
+    browser.quit().await;
+}
+
+/// Waits for the `n`-th mail of the outbox and answers it whole.
+async fn demo_mail(demo: &Demo, n: usize) -> String {
+    for _ in 0..100 {
+        if let Some(mail) = demo_mails(demo).get(n - 1) {
+            return mail.clone();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("no mail number {n} in the outbox");
+}
+
+#[tokio::test]
 async fn in_a_real_browser_box_office_staff_sign_a_walk_in_up_with_a_note_only_staff_see() {
     let demo = Demo::start();
     assert!(demo.box_office.starts_with("box.city-arts-society."), "{}", demo.box_office);

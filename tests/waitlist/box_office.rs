@@ -199,6 +199,26 @@ pub async fn staff_sign_in_and_sign_customers_up_with_notes_kept_from_customers(
     assert_eq!(rows[0]["phone"], "+31 6 1234 5678");
     assert!(rows.iter().all(|r| r["account"].is_null()), "staff signups are on nobody's account");
 
+    // A customer asks staff for their data, then to erase it: the box office does both through
+    // the admin API. The data leaves staff's note out; the erasure keeps the line's numbers.
+    let cora_id = rows[2]["id"].as_str().unwrap().to_owned();
+    let data_path = format!("/v1/events/gala/waitlist/signups/{cora_id}/data");
+    let (status, data) = shop.admin_as(&box_office, "GET", &data_path, "").await;
+    assert_eq!(status, 200, "{data}");
+    assert_eq!((data["email"].as_str(), data["place"].as_u64()), (Some("cora@example.com"), Some(3)));
+    assert!(!data.to_string().contains("VIP"), "never staff's notes: {data}");
+    let erase_path = format!("/v1/events/gala/waitlist/signups/{cora_id}/erase");
+    let (status, erased) = shop.admin_as(&box_office, "POST", &erase_path, "").await;
+    assert_eq!((status, erased["outcome"].as_str()), (200, Some("erased")), "{erased}");
+    let (_, again) = shop.admin_as(&box_office, "POST", &erase_path, "").await;
+    assert_eq!(again["outcome"], "already");
+    assert_eq!(shop.admin_as(&box_office, "GET", &data_path, "").await.0, 404, "nothing left to read");
+    let nobody = "/v1/events/gala/waitlist/signups/nobody/erase";
+    assert_eq!(shop.admin_as(&box_office, "POST", nobody, "").await.0, 404);
+    let after = export(&shop, &box_office).await;
+    assert_eq!((after[2]["status"].as_str(), after[2]["email"].as_str()), (Some("cancelled"), Some("")));
+    assert_eq!(after[2]["note"], serde_json::Value::Null, "staff's note went with it");
+
     // The organizer's audit log holds the settings change, each box-office signup and the
     // export of personal data: who, which event, what came of it; never who the customers are.
     let (status, log) = shop.admin_as(&admin, "GET", "/v1/audit?organizer=harbour", "").await;
@@ -215,6 +235,9 @@ pub async fn staff_sign_in_and_sign_customers_up_with_notes_kept_from_customers(
     assert_eq!(
         seen,
         [
+            ("export_waitlist", "box-office:harbour", "3 signups, line numbers 1 to 3"),
+            ("erase_signup", "box-office:harbour", "line number 3 erased by staff"),
+            ("export_waitlist", "box-office:harbour", "one signup's data, line number 3"),
             ("export_waitlist", "box-office:harbour", "3 signups, line numbers 1 to 3"),
             ("staff_signup", "box-office:harbour", "confirmation mailed"),
             ("staff_signup", "box-office:harbour", "placed"),

@@ -117,14 +117,16 @@ fn numbers(offers: &[OfferNotice]) -> String {
 }
 
 impl<S: Store + Clone> Admin<S> {
-    fn waitlist(&self) -> Result<&Waitlist<S>, AdminError> {
+    /// The waitlist the admin's offers and erasures run in.
+    pub(super) fn waitlist(&self) -> Result<&Waitlist<S>, AdminError> {
         self.app
             .as_ref()
             .and_then(|a| a.waitlist())
             .ok_or_else(|| AdminError::Conflict("the policy has no waitlist".into()))
     }
 
-    fn listed_customers(&self) -> Option<&crate::app::blacklist::Blacklist<S>> {
+    /// The blacklist whose customers offers pass over.
+    pub(super) fn listed_customers(&self) -> Option<&crate::app::blacklist::Blacklist<S>> {
         self.app.as_ref().and_then(|a| a.blacklist())
     }
 

@@ -34,6 +34,9 @@ pub struct OrganizerRecord {
     /// ([`DEFAULT_RETENTION_DAYS`]) where unset.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retention_days: Option<u32>,
+    /// Customers may download and erase their own data (the manage link, "my signups").
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub self_service: bool,
 }
 
 impl OrganizerRecord {
@@ -73,6 +76,10 @@ pub struct OrganizerChange {
     #[serde(default, deserialize_with = "present_days")]
     #[cfg_attr(feature = "native", schema(value_type = Option<u32>, minimum = 1, maximum = 3650))]
     pub retention_days: Option<Option<u32>>,
+    /// Let customers download and erase their own data from the manage link in every mail
+    /// and from "my signups".
+    #[serde(default)]
+    pub self_service: Option<bool>,
 }
 
 /// Tells days sent as `null` (`Some(None)`) from days left out (`None`).
@@ -130,6 +137,8 @@ pub struct OrganizerView {
     /// Days signups of its events keep their personal data after the event starts (or after a
     /// cancellation).
     pub retention_days: u32,
+    /// Customers may download and erase their own data.
+    pub self_service: bool,
 }
 
 impl From<&OrganizerRecord> for OrganizerView {
@@ -140,6 +149,7 @@ impl From<&OrganizerRecord> for OrganizerView {
             box_office_address: org.box_office_address.clone(),
             box_office_token: org.box_office_digest.is_some(),
             retention_days: org.retention_days(),
+            self_service: org.self_service,
         }
     }
 }
@@ -286,6 +296,7 @@ impl<S: Store> Admin<S> {
             box_office_digest: None,
             box_office_address: None,
             retention_days: None,
+            self_service: false,
         };
         self.save(&org).await?;
         tracing::info!(organizer = org.id, "organizer created");
@@ -369,6 +380,9 @@ impl<S: Store> Admin<S> {
                 return Err(AdminError::bad(format!("retention_days: {lo} to {hi}")));
             }
             org.retention_days = days;
+        }
+        if let Some(on) = change.self_service {
+            org.self_service = on;
         }
         self.save(&org).await?;
         tracing::info!(who = %who.label(), organizer = id, "organizer changed");

@@ -119,6 +119,8 @@ pub const MAX_PAGE: usize = 1000;
 #[cfg_attr(feature = "native", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "native", schema(as = WaitlistSignup))]
 pub struct ExportRow {
+    /// The signup's id (for staff offers and erasures; the CSV leaves it out).
+    pub id: String,
     /// Place in line (confirmed signups only).
     pub place: Option<u64>,
     /// Its line number (the cursor of the next page starts after the last one).
@@ -179,6 +181,9 @@ pub struct ExportPage {
     pub signups: Vec<ExportRow>,
     /// Pass as `after` for the next page; null at the end.
     pub next: Option<u64>,
+    /// The rows carry staff's internal notes (`note`), which customers never see: keep the
+    /// export among staff.
+    pub internal_notes: bool,
 }
 
 pub(super) fn rfc3339(secs: u64) -> String {
@@ -253,6 +258,7 @@ impl<S: Store> Admin<S> {
                 _ => None,
             };
             signups.push(ExportRow {
+                id: s.id.clone(),
                 place,
                 number: *number,
                 status: s.status.as_str(),
@@ -283,7 +289,7 @@ impl<S: Store> Admin<S> {
         }
         let last = numbers.last().copied();
         let next = last.filter(|l| *l < top);
-        Ok(ExportPage { signups, next })
+        Ok(ExportPage { signups, next, internal_notes: true })
     }
 }
 
@@ -358,6 +364,7 @@ mod tests {
         assert_eq!(neutral_cell("Ada"), "Ada");
         let page = ExportPage {
             signups: vec![ExportRow {
+                id: "x".into(),
                 place: Some(1),
                 number: 1,
                 status: "confirmed",
@@ -380,6 +387,7 @@ mod tests {
                 contacted: None,
             }],
             next: None,
+            internal_notes: true,
         };
         let csv = csv_page(&page, true);
         assert!(csv.starts_with("place,status,tickets,name,email"));
@@ -387,5 +395,73 @@ mod tests {
             csv.contains("'=cmd|' /C calc'!A0") && csv.contains("\"line one\nline \"\"two\"\"\""),
             "{csv}"
         );
+    }
+}
+
+/// What an erasure by staff came to.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "native", derive(utoipa::ToSchema))]
+pub struct ErasedAnswer {
+    /// The signup.
+    pub signup: String,
+    /// `erased` (now) or `already` (erased before).
+    pub outcome: &'static str,
+}
+
+impl<S: Store + Clone> Admin<S> {
+    /// What Doorman holds about signup `id` of `event` (never staff's notes), for a customer who
+    /// asks staff for it; the read is in the audit log.
+    pub async fn signup_data(
+        &self,
+        who: &Principal,
+        event: &str,
+        id: &str,
+    ) -> Result<crate::app::waitlist::usecases::erase::SignupData, AdminError> {
+        let scope = self.require_event(who, event, Access::Read).await?;
+        let waitlist = self.waitlist()?;
+        let missing = || AdminError::NotFound(format!("no signup `{id}` at {event}"));
+        if id.is_empty() || id.len() > 64 {
+            return Err(missing());
+        }
+        let signup = waitlist.signup_record(event, id).await?.ok_or_else(missing)?;
+        let data = waitlist
+            .signup_data(&signup)
+            .await?
+            .ok_or_else(|| AdminError::NotFound(format!("the data of signup `{id}` is erased")))?;
+        let number = signup.seq.map_or_else(|| "a pending signup".to_owned(), |n| format!("line number {n}"));
+        let detail = Some(format!("one signup's data, {number}"));
+        self.record_detail(who, AuditAction::ExportWaitlist, ("event", event), &scope, detail).await;
+        Ok(data)
+    }
+
+    /// Erases signup `id` of `event` for a customer who asks staff: its place given up, its
+    /// data erased, the customer told; in the audit log by line number.
+    pub async fn erase_signup(
+        &self,
+        who: &Principal,
+        event: &str,
+        id: &str,
+    ) -> Result<ErasedAnswer, AdminError> {
+        use crate::app::waitlist::usecases::erase::{EraseOutcome, Eraser};
+        self.require_event(who, event, Access::Read).await?;
+        let waitlist = self.waitlist()?;
+        if id.is_empty() || id.len() > 64 {
+            return Err(AdminError::NotFound(format!("no signup `{id}` at {event}")));
+        }
+        let outcome = waitlist
+            .erase(event, id, Eraser::Staff(who.label()), self.listed_customers())
+            .await
+            .map_err(|e| match e {
+                crate::app::waitlist::Unavailable::Store(e) => AdminError::Unavailable(e),
+                crate::app::waitlist::Unavailable::Randomness(e) => AdminError::NoRandomness(e),
+            })?;
+        let outcome = match outcome {
+            EraseOutcome::Erased { .. } => "erased",
+            EraseOutcome::Already => "already",
+            EraseOutcome::NotFound => {
+                return Err(AdminError::NotFound(format!("no signup `{id}` at {event}")))
+            }
+        };
+        Ok(ErasedAnswer { signup: id.to_owned(), outcome })
     }
 }

@@ -21,6 +21,8 @@ pub enum MailKind {
     Confirmed,
     /// "You are already on the waitlist" with the manage link.
     Already,
+    /// "Your data is erased": the last mail, with no links.
+    Erased,
 }
 
 impl MailKind {
@@ -30,6 +32,7 @@ impl MailKind {
             Self::Confirm => "confirm",
             Self::Confirmed => "confirmed",
             Self::Already => "already",
+            Self::Erased => "erased",
         }
     }
 }
@@ -91,6 +94,11 @@ where
             tr.with("mail-already-subject", &[("event", event)]),
             tr.with("mail-already-intro", &[("event", event)]),
             vec![manage],
+        ),
+        MailKind::Erased => (
+            tr.with("mail-erased-subject", &[("event", event)]),
+            tr.with("mail-erased-intro", &[("event", event)]),
+            Vec::new(),
         ),
     };
     let organizer_text = settings.mail_text.get(&signup.lang).cloned();

@@ -203,6 +203,20 @@ pub struct SignupsPage {
     pub link: Option<(String, String)>,
     /// The signups.
     pub rows: Vec<SignupRow>,
+    /// The customer's own data: download and erase (where the organizer switched it on).
+    pub data: Option<DataSection>,
+}
+
+/// "Your data": a download link and an erase button.
+pub struct DataSection {
+    /// The heading.
+    pub heading: String,
+    /// What they do.
+    pub hint: String,
+    /// The download's address and text.
+    pub download: (String, String),
+    /// The erase button.
+    pub erase: ButtonForm,
 }
 
 impl SignupsPage {
@@ -377,6 +391,8 @@ pub struct StaffListRow {
     pub can_offer: bool,
     /// Whether it can be cancelled (pending or waiting).
     pub can_cancel: bool,
+    /// Its data can be erased (not erased yet).
+    pub can_erase: bool,
 }
 
 /// Staff's list of an event: search, rows with their actions, the export, the next page.

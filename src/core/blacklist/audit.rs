@@ -61,6 +61,9 @@ pub enum AuditAction {
     /// A pass sealed every record with personal data again with the current data key (`kind`
     /// is `data_key`, `value` its id; `detail` names the keys retired, or why none was).
     ResealData,
+    /// A signup's data was erased on request (`kind` is `event`; `detail` names the line
+    /// number and whether the customer or staff asked).
+    EraseSignup,
 }
 
 /// One audit record.

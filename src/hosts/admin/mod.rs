@@ -142,6 +142,8 @@ fn api(
         .routes(routes!(waitlist::get_settings, waitlist::change_settings))
         .routes(routes!(waitlist::export))
         .routes(routes!(waitlist::messages))
+        .routes(routes!(waitlist::signup_data))
+        .routes(routes!(waitlist::erase_signup))
         .routes(routes!(offers::release))
         .routes(routes!(offers::list, offers::make))
         .routes(routes!(offers::taken))

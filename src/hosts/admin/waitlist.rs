@@ -14,7 +14,9 @@ use axum::Json;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::error::{ApiError, BadRequest, Body, CommonErrors, NotTheirEvent, Params, PayloadTooLarge};
+use super::error::{
+    ApiError, BadRequest, Body, CommonErrors, ErrorBody, NotTheirEvent, Params, PayloadTooLarge,
+};
 use super::principal::Principal;
 use super::{AdminState, EventPath};
 use crate::app::admin::history::MessagesPage;
@@ -139,6 +141,7 @@ pub async fn export(
     let mut response = csv_page(&page, after == 0).into_response();
     let h = response.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+    h.insert("doorman-internal-notes", HeaderValue::from_static("included"));
     if let Some(next) = page.next {
         h.insert("doorman-next", HeaderValue::from(next));
     }
@@ -184,4 +187,68 @@ pub async fn messages(
 ) -> Result<Response, ApiError> {
     let page = state.admin.messages(&who, &event, q.after.unwrap_or(0), q.limit.unwrap_or(100)).await?;
     Ok(Json(page).into_response())
+}
+
+/// The path of one signup of an event.
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct SignupPath {
+    /// The event slug.
+    #[param(pattern = "^[a-z0-9_-]{1,64}$", example = "spring-concert")]
+    event: String,
+    /// The signup's id (as in exports).
+    #[param(max_length = 64, example = "q3Vd0cJ5mY1bTn8Lr2Xw4A")]
+    id: String,
+}
+
+/// A customer's own data
+///
+/// What Doorman holds about one signup, as the customer may download it themselves: the
+/// signup (address, name, phone, tickets, status, place, times) and the messages about it;
+/// never staff's notes. For a customer who asks staff. The read is in the audit log. Any token
+/// that may export the event's list.
+#[utoipa::path(
+    get, path = "/v1/events/{event}/waitlist/signups/{id}/data", operation_id = "signupData", tag = "waitlist",
+    params(SignupPath),
+    responses(
+        (status = 200, description = "The signup's data.", body = crate::app::waitlist::usecases::erase::SignupData),
+        (status = 400, response = BadRequest),
+        (status = 403, response = NotTheirEvent),
+        (status = 404, description = "No such signup, or its data is erased.", body = ErrorBody),
+        CommonErrors,
+    )
+)]
+pub async fn signup_data(
+    State(state): State<AdminState>,
+    Extension(who): Extension<Principal>,
+    Path(SignupPath { event, id }): Path<SignupPath>,
+) -> Result<Response, ApiError> {
+    Ok(Json(state.admin.signup_data(&who, &event, &id).await?).into_response())
+}
+
+/// Erase a customer's data
+///
+/// For a customer who asks staff: the signup gives up its place (those behind move up; an open
+/// offer is declined and its seats pass on), its address, name, phone number, account and note
+/// are erased, staff's note deleted, the recipients of its messages erased, and the customer
+/// gets a last mail. Its status, tickets and line number stay, so the list still adds up.
+/// Erasing again answers `already`. In the audit log by line number. Any token that may export
+/// the event's list.
+#[utoipa::path(
+    post, path = "/v1/events/{event}/waitlist/signups/{id}/erase", operation_id = "eraseSignup", tag = "waitlist",
+    params(SignupPath),
+    responses(
+        (status = 200, description = "Erased now, or before.", body = crate::app::admin::waitlist::ErasedAnswer),
+        (status = 400, response = BadRequest),
+        (status = 403, response = NotTheirEvent),
+        (status = 404, description = "No such signup.", body = ErrorBody),
+        CommonErrors,
+    )
+)]
+pub async fn erase_signup(
+    State(state): State<AdminState>,
+    Extension(who): Extension<Principal>,
+    Path(SignupPath { event, id }): Path<SignupPath>,
+) -> Result<Response, ApiError> {
+    Ok(Json(state.admin.erase_signup(&who, &event, &id).await?).into_response())
 }

@@ -196,3 +196,23 @@ mail-staff-offers-intro = Freie Plätze von { $event } wurden automatisch in der
 mail-staff-offer-line = Angebot { $number }: { $name } <{ $email }>, { $count }, bis { $deadline }
 mail-staff-list-action = Liste der Warteliste öffnen
 mail-staff-footer = Sie erhalten diese Mail, weil diese Adresse als Team-Adresse der Warteliste von { $event } eingetragen ist.
+
+# Customers' own data (self-service, where the organizer switches it on)
+data-heading = Ihre Daten
+data-hint = Laden Sie alles herunter, was diese Warteliste über Ihre Anmeldung speichert, oder löschen Sie es. Beim Löschen geben Sie Ihren Platz auf; es lässt sich nicht rückgängig machen.
+data-hint-mine = Laden Sie alles herunter, was diese Warteliste über Ihre Anmeldungen speichert, oder löschen Sie es. Beim Löschen geben Sie Ihre Plätze auf; es lässt sich nicht rückgängig machen.
+data-download = Meine Daten herunterladen (JSON)
+erase-button = Meine Daten löschen
+erase-confirm-title = Ihre Daten löschen?
+erase-confirm-body = Ihre Anmeldung für { $event } wird storniert, und Ihr Name, Ihre Adresse und Ihre Telefonnummer werden gelöscht. Das lässt sich nicht rückgängig machen.
+erase-confirm-body-mine = Ihre Anmeldungen werden storniert, und Ihre Namen, Adressen und Telefonnummern werden gelöscht. Das lässt sich nicht rückgängig machen.
+erase-confirm-button = Ja, meine Daten löschen
+erased-title = Ihre Daten sind gelöscht
+erased-body = Ihre Anmeldung für { $event } ist storniert, und Ihr Name, Ihre Adresse und Ihre Telefonnummer sind gelöscht. Eine letzte E-Mail bestätigt es.
+erased-body-mine = Ihre Anmeldungen sind storniert, und Ihre Namen, Adressen und Telefonnummern sind gelöscht.
+erased-already = Die Daten dieser Anmeldung sind bereits gelöscht.
+mail-erased-subject = Ihre Daten auf der Warteliste für { $event } sind gelöscht
+mail-erased-intro = Wie gewünscht ist Ihre Anmeldung für { $event } storniert, und Ihr Name, Ihre Adresse und Ihre Telefonnummer sind gelöscht. Dies ist die letzte E-Mail, die Sie dazu erhalten.
+staff-act-erase = Daten löschen
+staff-erase-sure = Der Kunde hat darum gebeten: seine Daten endgültig löschen
+staff-erase-unsure = Bestätigen Sie mit dem Kästchen, dass der Kunde um das Löschen seiner Daten gebeten hat.

@@ -196,3 +196,23 @@ mail-staff-offers-intro = Freed seats of { $event } were offered automatically, 
 mail-staff-offer-line = Offer { $number }: { $name } <{ $email }>, { $count }, until { $deadline }
 mail-staff-list-action = Open the waitlist's staff list
 mail-staff-footer = You get this mail because this address is a staff address of the waitlist of { $event }.
+
+# Customers' own data (self-service, where the organizer switches it on)
+data-heading = Your data
+data-hint = Download everything this waitlist holds about your signup, or erase it. Erasing gives up your place and cannot be undone.
+data-hint-mine = Download everything this waitlist holds about your signups, or erase it. Erasing gives up your places and cannot be undone.
+data-download = Download my data (JSON)
+erase-button = Erase my data
+erase-confirm-title = Erase your data?
+erase-confirm-body = Your signup for { $event } will be cancelled, and your name, address and phone number erased. This cannot be undone.
+erase-confirm-body-mine = Your signups will be cancelled, and your names, addresses and phone numbers erased. This cannot be undone.
+erase-confirm-button = Yes, erase my data
+erased-title = Your data is erased
+erased-body = Your signup for { $event } is cancelled, and your name, address and phone number are erased. A last mail confirms it.
+erased-body-mine = Your signups are cancelled, and your names, addresses and phone numbers are erased.
+erased-already = The data of this signup is erased already.
+mail-erased-subject = Your data on the waitlist for { $event } is erased
+mail-erased-intro = As you asked, your signup for { $event } is cancelled, and your name, address and phone number are erased. This is the last mail you receive about it.
+staff-act-erase = Erase data
+staff-erase-sure = The customer asked: erase their data for good
+staff-erase-unsure = Tick the box to confirm that the customer asked for their data to be erased.

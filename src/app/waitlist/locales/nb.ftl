@@ -196,3 +196,23 @@ mail-staff-offers-intro = Ledige plasser til { $event } ble tilbudt automatisk, 
 mail-staff-offer-line = Tilbud { $number }: { $name } <{ $email }>, { $count }, til { $deadline }
 mail-staff-list-action = Åpne ventelistens liste
 mail-staff-footer = Du får denne e-posten fordi denne adressen er en personaladresse for ventelisten til { $event }.
+
+# Customers' own data (self-service, where the organizer switches it on)
+data-heading = Dine data
+data-hint = Last ned alt denne ventelisten lagrer om påmeldingen din, eller slett det. Sletting gir opp plassen din og kan ikke angres.
+data-hint-mine = Last ned alt denne ventelisten lagrer om påmeldingene dine, eller slett det. Sletting gir opp plassene dine og kan ikke angres.
+data-download = Last ned dataene mine (JSON)
+erase-button = Slett dataene mine
+erase-confirm-title = Slette dataene dine?
+erase-confirm-body = Påmeldingen din til { $event } blir kansellert, og navnet, adressen og telefonnummeret ditt slettet. Dette kan ikke angres.
+erase-confirm-body-mine = Påmeldingene dine blir kansellert, og navn, adresser og telefonnumre slettet. Dette kan ikke angres.
+erase-confirm-button = Ja, slett dataene mine
+erased-title = Dataene dine er slettet
+erased-body = Påmeldingen din til { $event } er kansellert, og navnet, adressen og telefonnummeret ditt er slettet. En siste e-post bekrefter det.
+erased-body-mine = Påmeldingene dine er kansellert, og navn, adresser og telefonnumre er slettet.
+erased-already = Dataene for denne påmeldingen er allerede slettet.
+mail-erased-subject = Dataene dine på ventelisten for { $event } er slettet
+mail-erased-intro = Som du ba om, er påmeldingen din til { $event } kansellert, og navnet, adressen og telefonnummeret ditt er slettet. Dette er den siste e-posten du får om den.
+staff-act-erase = Slett data
+staff-erase-sure = Kunden ba om det: slett dataene for godt
+staff-erase-unsure = Kryss av i boksen for å bekrefte at kunden ba om å få dataene sine slettet.

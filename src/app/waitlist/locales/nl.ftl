@@ -196,3 +196,23 @@ mail-staff-offers-intro = Vrijgekomen plaatsen van { $event } zijn automatisch a
 mail-staff-offer-line = Aanbod { $number }: { $name } <{ $email }>, { $count }, tot { $deadline }
 mail-staff-list-action = De lijst van de wachtlijst openen
 mail-staff-footer = Je krijgt deze mail omdat dit adres een medewerkersadres is van de wachtlijst van { $event }.
+
+# Customers' own data (self-service, where the organizer switches it on)
+data-heading = Je gegevens
+data-hint = Download alles wat deze wachtlijst over je aanmelding bewaart, of wis het. Wissen geeft je plaats op en kan niet ongedaan worden gemaakt.
+data-hint-mine = Download alles wat deze wachtlijst over je aanmeldingen bewaart, of wis het. Wissen geeft je plaatsen op en kan niet ongedaan worden gemaakt.
+data-download = Mijn gegevens downloaden (JSON)
+erase-button = Mijn gegevens wissen
+erase-confirm-title = Je gegevens wissen?
+erase-confirm-body = Je aanmelding voor { $event } wordt geannuleerd, en je naam, adres en telefoonnummer worden gewist. Dit kan niet ongedaan worden gemaakt.
+erase-confirm-body-mine = Je aanmeldingen worden geannuleerd, en je namen, adressen en telefoonnummers worden gewist. Dit kan niet ongedaan worden gemaakt.
+erase-confirm-button = Ja, wis mijn gegevens
+erased-title = Je gegevens zijn gewist
+erased-body = Je aanmelding voor { $event } is geannuleerd, en je naam, adres en telefoonnummer zijn gewist. Een laatste e-mail bevestigt het.
+erased-body-mine = Je aanmeldingen zijn geannuleerd, en je namen, adressen en telefoonnummers zijn gewist.
+erased-already = De gegevens van deze aanmelding zijn al gewist.
+mail-erased-subject = Je gegevens op de wachtlijst voor { $event } zijn gewist
+mail-erased-intro = Zoals je vroeg, is je aanmelding voor { $event } geannuleerd, en je naam, adres en telefoonnummer zijn gewist. Dit is de laatste e-mail die je hierover ontvangt.
+staff-act-erase = Gegevens wissen
+staff-erase-sure = De klant vroeg erom: wis de gegevens definitief
+staff-erase-unsure = Vink het vakje aan om te bevestigen dat de klant vroeg om zijn gegevens te wissen.

@@ -10,6 +10,7 @@
 
 mod cancel;
 mod confirm;
+pub mod erase;
 pub mod offers;
 pub mod retention;
 mod signup;

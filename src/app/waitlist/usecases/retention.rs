@@ -156,7 +156,7 @@ impl<S: Store + Clone> Waitlist<S> {
 
     /// Erases the recipient of `event`'s messages about the signups `ids` (all of them, staff
     /// notices included, once the event's retention is over): answers how many.
-    async fn forget_recipients(
+    pub(super) async fn forget_recipients(
         &self,
         event: &str,
         top: u64,

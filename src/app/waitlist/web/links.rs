@@ -179,7 +179,16 @@ impl<S: Store + Clone> Waitlist<S> {
         };
         let lang = self.lang_for(head, None, &Lang::ALL, Some(signup.lang));
         let tr = Tr::new(lang);
+        if signup.anonymised.is_some() {
+            let page =
+                self.page(lang, tr.t("erased-title"), &self.config.mount, &[lang], Some(&signup.event));
+            return Ok(html(StatusCode::OK, self.message(page, vec![tr.t("erased-already")]).render()));
+        }
         let (csrf, set_cookie) = self.csrf(head)?;
+        let data = self.self_service(&signup.event).await?.then(|| {
+            let hidden = vec![("t", token.clone()), ("csrf", csrf.clone()), ("lang", lang.code().to_owned())];
+            self.data_section(&tr, self.manage_data_link(&token), "manage/erase", hidden, false)
+        });
         let cancel = ButtonForm {
             action: format!("{}/cancel", self.config.mount),
             hidden: vec![("t", token.clone()), ("csrf", csrf), ("lang", lang.code().to_owned())],
@@ -199,7 +208,8 @@ impl<S: Store + Clone> Waitlist<S> {
                 link = Some((format!("{}/offer?c={code}", self.config.mount), tr.t("offer-open-link")));
             }
         }
-        let mut r = html(StatusCode::OK, SignupsPage { page, paragraphs, link, rows: vec![row] }.render());
+        let mut r =
+            html(StatusCode::OK, SignupsPage { page, paragraphs, link, rows: vec![row], data }.render());
         if let Some(c) = set_cookie {
             r.headers_mut().append(header::SET_COOKIE, c);
         }

@@ -28,8 +28,14 @@ impl<S: Store + Clone> Waitlist<S> {
         let Some(account) = self.account(&head.headers) else {
             return Ok(html(
                 StatusCode::OK,
-                SignupsPage { page, paragraphs: vec![tr.t("mine-signed-out")], link: None, rows: Vec::new() }
-                    .render(),
+                SignupsPage {
+                    page,
+                    paragraphs: vec![tr.t("mine-signed-out")],
+                    link: None,
+                    rows: Vec::new(),
+                    data: None,
+                }
+                .render(),
             ));
         };
         let (csrf, set_cookie) = self.csrf(head)?;
@@ -50,7 +56,11 @@ impl<S: Store + Clone> Waitlist<S> {
             rows.push(self.row(&tr, &signup, place, Some(cancel)).await?);
         }
         let paragraphs = if rows.is_empty() { vec![tr.t("mine-empty")] } else { Vec::new() };
-        let mut r = html(StatusCode::OK, SignupsPage { page, paragraphs, link: None, rows }.render());
+        let data = self.offers_own_data(&account).await?.then(|| {
+            let hidden = vec![("csrf", csrf.clone()), ("lang", lang.code().to_owned())];
+            self.data_section(&tr, format!("{}/mine/data", self.config.mount), "mine/erase", hidden, true)
+        });
+        let mut r = html(StatusCode::OK, SignupsPage { page, paragraphs, link: None, rows, data }.render());
         if let Some(c) = set_cookie {
             r.headers_mut().append(header::SET_COOKIE, c);
         }

@@ -12,6 +12,8 @@
 //! | `POST /cancel` | cancels by manage link |
 //! | `GET /mine` | a signed-in customer's signups |
 //! | `POST /mine/cancel` | cancels one of them |
+//! | `GET /manage/data?t=`, `GET /mine/data` | the customer's own data, as JSON (self-service) |
+//! | `POST /manage/erase`, `POST /mine/erase` | erases it, after a confirming page (self-service) |
 //! | `GET /offer?c=` | an offer: its seats, deadline and link, and a decline button |
 //! | `POST /offer/decline` | declines it (its seats pass on in automatic mode) |
 //! | `GET /staff` | box-office sign-in (or who is signed in, and sign out) |
@@ -33,12 +35,13 @@
 //!
 //! Files: [`signup`] (the form and its post), [`links`] (confirm, manage, cancel by link),
 //! [`mine`] (a signed-in customer's signups), [`offer`] (an offer's page and its decline),
-//! [`staff`] (box-office sign-in and out); this
+//! [`staff`] (box-office sign-in and out), [`own_data`] (a customer's download and erasure); this
 //! module holds the router, forms and their CSRF tokens, cookies and the security headers.
 
 mod links;
 mod mine;
 mod offer;
+mod own_data;
 mod signup;
 mod staff;
 mod staff_list;
@@ -95,6 +98,14 @@ pub enum Route {
     Mine,
     /// `POST /mine/cancel`.
     MineCancel,
+    /// `GET /manage/data`.
+    ManageData,
+    /// `POST /manage/erase`.
+    ManageErase,
+    /// `GET /mine/data`.
+    MineData,
+    /// `POST /mine/erase`.
+    MineErase,
     /// `GET /offer`.
     Offer,
     /// `POST /offer/decline`.
@@ -136,6 +147,10 @@ impl<S> Waitlist<S> {
             "cancel" if post => Route::Cancel,
             "mine" if get => Route::Mine,
             "mine/cancel" if post => Route::MineCancel,
+            "manage/data" if get => Route::ManageData,
+            "manage/erase" if post => Route::ManageErase,
+            "mine/data" if get => Route::MineData,
+            "mine/erase" if post => Route::MineErase,
             "offer" if get => Route::Offer,
             "offer/decline" if post => Route::Decline,
             "staff" if get => Route::StaffPage,
@@ -146,7 +161,8 @@ impl<S> Waitlist<S> {
             "staff/export" if get => Route::StaffExport,
             "staff/messages" if get => Route::StaffMessages,
             "confirm" | "manage" | "cancel" | "mine" | "mine/cancel" | "offer" | "offer/decline"
-            | "staff" | "staff/out" | "staff/list" | "staff/act" | "staff/export" | "staff/messages" => wrong,
+            | "manage/data" | "manage/erase" | "mine/data" | "mine/erase" | "staff" | "staff/out"
+            | "staff/list" | "staff/act" | "staff/export" | "staff/messages" => wrong,
             event if is_slug(event) && get => Route::Form(event.to_owned()),
             event if is_slug(event) && post => Route::Signup(event.to_owned()),
             event if is_slug(event) => wrong,
@@ -214,6 +230,8 @@ impl<S: Store + Clone> Waitlist<S> {
             | Route::Confirm
             | Route::Cancel
             | Route::MineCancel
+            | Route::ManageErase
+            | Route::MineErase
             | Route::Decline
             | Route::StaffAct
             | Route::StaffSignIn
@@ -243,6 +261,10 @@ impl<S: Store + Clone> Waitlist<S> {
             Route::Cancel => self.cancel_post(head, &form).await,
             Route::Mine => self.mine_page(head).await,
             Route::MineCancel => self.mine_cancel(head, &form).await,
+            Route::ManageData => self.manage_data(head).await,
+            Route::ManageErase => self.manage_erase(head, &form, blacklist).await,
+            Route::MineData => self.mine_data(head).await,
+            Route::MineErase => self.mine_erase(head, &form, blacklist).await,
             Route::Offer => self.offer_page(head).await,
             Route::Decline => self.decline_post(head, &form, blacklist).await,
             Route::StaffPage => self.staff_get(head).await,

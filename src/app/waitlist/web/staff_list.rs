@@ -18,6 +18,7 @@ use http::{Response, StatusCode};
 use super::super::compose::deadline_text;
 use super::super::i18n::{Arg, Tr};
 use super::super::pages::{StaffListPage, StaffListRow, StaffMessagesPage};
+use super::super::usecases::erase::{EraseOutcome, Eraser};
 use super::super::usecases::staff::StaffSession;
 use super::super::usecases::staff_work::{StaffDone, StaffRow};
 use super::super::usecases::StaffOffer;
@@ -132,9 +133,18 @@ impl<S: Store + Clone> Waitlist<S> {
                     Err(refused) => failed(refused.to_string()),
                 }
             }
+            "erase" if form.get("sure") != Some("yes") => failed(tr.t("staff-erase-unsure")),
+            "erase" => {
+                let by = Eraser::Staff(session.principal().label());
+                match self.erase(&event, id, by, None).await? {
+                    EraseOutcome::Erased { .. } | EraseOutcome::Already => done("erase"),
+                    EraseOutcome::NotFound => failed("no such signup".into()),
+                }
+            }
             _ => return Ok(error_response(StatusCode::BAD_REQUEST)),
         };
-        if !outcome.failed {
+        // An erasure writes its own audit record.
+        if !outcome.failed && action != "erase" {
             self.audit_staff_act(&session, &event, id, action).await;
         }
         let after = form.get("after").and_then(|a| a.parse().ok()).unwrap_or(0);
@@ -173,7 +183,8 @@ impl<S: Store + Clone> Waitlist<S> {
         let h = r.headers_mut();
         h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        let disposition = format!("attachment; filename=\"waitlist-{event}.csv\"");
+        h.insert("doorman-internal-notes", HeaderValue::from_static("included"));
+        let disposition = format!("attachment; filename=\"waitlist-{event}-with-internal-notes.csv\"");
         if let Ok(v) = HeaderValue::from_str(&disposition) {
             h.insert(header::CONTENT_DISPOSITION, v);
         }
@@ -338,6 +349,7 @@ impl<S: Store + Clone> Waitlist<S> {
             can_resend: waiting || pending,
             can_offer: waiting,
             can_cancel: waiting || pending,
+            can_erase: s.anonymised.is_none(),
         }
     }
 
