@@ -116,6 +116,12 @@ pub fn canonicalize(raw: &str, rules: CanonicalRules) -> Result<String, EmailErr
 
 /// `text` without format characters (Cf) and default-ignorable code points; borrowed when it
 /// holds none (the usual case: ASCII never does).
+/// Whether `text` holds invisible characters (format characters, default-ignorable code
+/// points): an address to send to must not, though it hashes as if it did not.
+pub fn has_invisible(text: &str) -> bool {
+    matches!(without_invisible(text), std::borrow::Cow::Owned(_))
+}
+
 fn without_invisible(text: &str) -> std::borrow::Cow<'_, str> {
     let invisible = |c: char| {
         !c.is_ascii()

@@ -507,6 +507,60 @@ async fn in_a_real_browser_a_customer_joins_the_summer_gala_waitlist_confirms_se
 }
 
 #[tokio::test]
+async fn previews_and_test_sends_through_the_cli_show_what_customers_get_and_land_in_the_history() {
+    let demo = Demo::start();
+    let preview =
+        demo.cli_output(&["waitlist", "preview", "summer-gala", "--template", "offer", "--lang", "de"]);
+    assert!(preview.starts_with("Subject: ") && preview.contains("Summer Gala Night"), "{preview}");
+    assert!(
+        preview.contains("Alex Sample") && preview.contains("2 Karten"),
+        "a sample signup, in German: {preview}"
+    );
+    let html = demo.cli_output(&["waitlist", "preview", "summer-gala", "--template", "confirm", "--html"]);
+    assert!(html.contains("<html") && html.contains("Alex Sample"), "{html}");
+    // Bad input is named and nothing is sent.
+    for (args, says) in [
+        (vec!["--template", "nonsense"], "template"),
+        (vec!["--template", "confirm", "--lang", "xx"], "lang"),
+        (vec!["--template", "confirm", "--signup", "nobody"], "no signup"),
+    ] {
+        let mut all = vec!["waitlist", "preview", "summer-gala"];
+        all.extend(args);
+        let out = Command::new(binary())
+            .args(&all)
+            .env("DOORMAN_ADMIN_URL", &demo.admin)
+            .env("DOORMAN_ADMIN_TOKEN", &demo.token)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && err.contains(says), "{all:?}: {err}");
+    }
+    let to = "staff@city-arts-society.example";
+    let sent =
+        demo.cli_output(&["waitlist", "test-send", "summer-gala", "--template", "confirmed", "--to", to]);
+    assert!(sent.contains("queued as message 1"), "{sent}");
+    let mail = demo_mail(&demo, 1).await;
+    assert!(mail.contains(&format!("<{to}>")) && mail.contains("Hello Alex Sample"), "{mail}");
+    let history = demo.cli_output(&["waitlist", "history", "summer-gala"]);
+    assert!(history.contains("test:confirmed") && history.contains(to), "{history}");
+    let bad = Command::new(binary())
+        .args([
+            "waitlist",
+            "test-send",
+            "summer-gala",
+            "--template",
+            "confirm",
+            "--to",
+            "x@y.z\r\nBcc: a@b.c",
+        ])
+        .env("DOORMAN_ADMIN_URL", &demo.admin)
+        .env("DOORMAN_ADMIN_TOKEN", &demo.token)
+        .output()
+        .unwrap();
+    assert!(!bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("to:"), "{bad:?}");
+}
+
+#[tokio::test]
 async fn in_a_real_browser_a_guest_downloads_and_erases_their_data_through_the_manage_link() {
     let demo = Demo::start();
     let browser = support::browser::Browser::start().await;

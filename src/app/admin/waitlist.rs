@@ -465,3 +465,110 @@ impl<S: Store + Clone> Admin<S> {
         Ok(ErasedAnswer { signup: id.to_owned(), outcome })
     }
 }
+
+/// A preview to make: which template, in which language (the event's first when left out),
+/// filled from which signup (a sample one when left out).
+#[derive(Debug, Clone, serde::Deserialize)]
+#[cfg_attr(feature = "native", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PreviewRequest {
+    /// `confirm`, `confirmed`, `already`, `offer` or `erased`.
+    pub template: crate::app::waitlist::usecases::preview::Template,
+    /// `en`, `de`, `nl` or `nb`.
+    #[serde(default)]
+    pub lang: Option<crate::core::waitlist::Lang>,
+    /// A signup's id, to fill the placeholders with its data.
+    #[serde(default)]
+    pub signup: Option<String>,
+}
+
+/// A test send to make: a template, filled from a sample signup, to one address.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[cfg_attr(feature = "native", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct TestSendRequest {
+    /// `confirm`, `confirmed`, `already`, `offer` or `erased`.
+    pub template: crate::app::waitlist::usecases::preview::Template,
+    /// `en`, `de`, `nl` or `nb` (the event's first when left out).
+    #[serde(default)]
+    pub lang: Option<crate::core::waitlist::Lang>,
+    /// Where it goes.
+    #[cfg_attr(feature = "native", schema(format = Email))]
+    pub to: String,
+}
+
+/// A queued test send.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "native", derive(utoipa::ToSchema))]
+pub struct TestSent {
+    /// Its number in the event's history, where its template reads `test:<template>`.
+    pub message: u64,
+}
+
+impl<S: Store + Clone> Admin<S> {
+    fn preview_problem(p: crate::app::waitlist::usecases::preview::PreviewProblem) -> AdminError {
+        use crate::app::waitlist::usecases::preview::PreviewProblem;
+        match p {
+            PreviewProblem::NoSignup(_) => AdminError::NotFound(p.to_string()),
+            _ => AdminError::bad(p.to_string()),
+        }
+    }
+
+    /// The language of a request, or the event's first.
+    async fn language_of(
+        &self,
+        event: &str,
+        lang: Option<crate::core::waitlist::Lang>,
+    ) -> Result<crate::core::waitlist::Lang, AdminError> {
+        Ok(match lang {
+            Some(l) => l,
+            None => self
+                .stored_settings(event)
+                .await?
+                .languages
+                .first()
+                .copied()
+                .unwrap_or(crate::core::waitlist::Lang::En),
+        })
+    }
+
+    /// A message of `event` as a customer would receive it. Any token that reads the event.
+    pub async fn preview_message(
+        &self,
+        who: &Principal,
+        event: &str,
+        req: &PreviewRequest,
+    ) -> Result<crate::app::waitlist::usecases::preview::Preview, AdminError> {
+        self.require_event(who, event, Access::Read).await?;
+        let lang = self.language_of(event, req.lang).await?;
+        let signup = req.signup.as_deref().filter(|s| !s.is_empty());
+        if signup.is_some_and(|s| s.len() > 64) {
+            return Err(AdminError::NotFound("no such signup".into()));
+        }
+        self.waitlist()?
+            .preview_message(event, req.template, lang, signup)
+            .await?
+            .map_err(Self::preview_problem)
+    }
+
+    /// Sends a message of `event`, filled from a sample signup, to one address; marked as a test
+    /// in the history and in the audit log. The event's admins and the operator.
+    pub async fn test_send(
+        &self,
+        who: &Principal,
+        event: &str,
+        req: &TestSendRequest,
+    ) -> Result<TestSent, AdminError> {
+        let scope = self.require_event(who, event, Access::Change).await?;
+        let lang = self.language_of(event, req.lang).await?;
+        let message = self
+            .waitlist()?
+            .test_send(event, req.template, lang, req.to.trim())
+            .await?
+            .map_err(Self::preview_problem)?;
+        let detail =
+            Some(format!("test send of {} ({}), message {message}", req.template.as_str(), lang.code()));
+        self.record_detail(who, AuditAction::TestMessage, ("event", event), &scope, detail).await;
+        Ok(TestSent { message })
+    }
+}

@@ -55,6 +55,20 @@ pub fn mail<S>(
 where
     S: crate::ports::store::Store + Clone,
 {
+    build(wl, signup, mail_parts(wl, kind, signup, settings, place), number)
+}
+
+/// The texts of the mail of `kind` for `signup` (what [`mail`] sends, and a preview shows).
+pub(in crate::app::waitlist) fn mail_parts<S>(
+    wl: &Waitlist<S>,
+    kind: MailKind,
+    signup: &Signup,
+    settings: &WaitlistSettings,
+    place: Option<u64>,
+) -> MailParts
+where
+    S: crate::ports::store::Store + Clone,
+{
     let tr = Tr::new(signup.lang);
     let event = Arg::Text(&settings.title);
     let count = tr.tickets(signup.tickets);
@@ -104,9 +118,7 @@ where
     let organizer_text = settings.mail_text.get(&signup.lang).cloned();
     let footer = tr.with("mail-footer", &[("event", event)]);
     let greeting = tr.with("mail-greeting", &[("name", Arg::Text(&signup.name))]);
-    let parts =
-        MailParts { lang: signup.lang.code(), greeting, intro, organizer_text, actions, footer, subject };
-    build(wl, signup, parts, number)
+    MailParts { lang: signup.lang.code(), greeting, intro, organizer_text, actions, footer, subject }
 }
 
 /// The offer mail of `offer` to `signup`: the seats, the deadline, the link to book them and the
@@ -123,6 +135,24 @@ pub fn offer_mail<S>(
 where
     S: crate::ports::store::Store + Clone,
 {
+    let parts = offer_parts(wl, signup, offer, settings, copy_to.is_some())?;
+    match copy_to {
+        None => build(wl, signup, parts, number),
+        Some(staff) => build_to(wl, None, staff, &signup.id, parts, number),
+    }
+}
+
+/// The texts of the offer mail of `offer` to `signup` (a staff copy's subject says so).
+pub(in crate::app::waitlist) fn offer_parts<S>(
+    wl: &Waitlist<S>,
+    signup: &Signup,
+    offer: &Offer,
+    settings: &WaitlistSettings,
+    copy: bool,
+) -> Result<MailParts, ComposeError>
+where
+    S: crate::ports::store::Store + Clone,
+{
     let tr = Tr::new(signup.lang);
     let event = Arg::Text(&settings.title);
     let count = tr.tickets(offer.tickets);
@@ -136,7 +166,7 @@ where
     );
     let texts: Vec<String> = offer.text.iter().chain(settings.mail_text.get(&signup.lang)).cloned().collect();
     let mut subject = tr.with("mail-offer-subject", &[("event", event)]);
-    if copy_to.is_some() {
+    if copy {
         subject = tr.with("mail-copy-subject", &[("subject", Arg::Text(&subject))]);
     }
     let parts = MailParts {
@@ -148,10 +178,7 @@ where
         actions: vec![(tr.t("mail-offer-action"), link), (tr.t("mail-offer-decline"), decline)],
         footer: tr.with("mail-offer-footer", &[("event", event)]),
     };
-    match copy_to {
-        None => build(wl, signup, parts, number),
-        Some(staff) => build_to(wl, None, staff, &signup.id, parts, number),
-    }
+    Ok(parts)
 }
 
 /// The SMS of `offer` to `to` (the signup's phone number, international form): the seats,
@@ -241,7 +268,8 @@ pub fn deadline_text(secs: u64) -> String {
 }
 
 /// The message of `parts` to `signup`, queued under `number`.
-fn build<S>(
+/// The message of `parts` to `signup`, queued under `number`.
+pub(in crate::app::waitlist) fn build<S>(
     wl: &Waitlist<S>,
     signup: &Signup,
     parts: MailParts,
@@ -252,7 +280,7 @@ fn build<S>(
 
 /// The message of `parts` to `address` (with `name`), queued under `number`; its `Message-ID`
 /// is `{id_prefix}.{number}@` the sender's domain.
-fn build_to<S>(
+pub(in crate::app::waitlist) fn build_to<S>(
     wl: &Waitlist<S>,
     name: Option<&str>,
     address: &str,

@@ -443,4 +443,33 @@ pub struct StaffMessagesPage {
     pub rows: Vec<(u64, String, String, String, String)>,
     /// The next page.
     pub more_href: Option<String>,
+    /// Where the preview form goes, and the event it is for.
+    pub preview_action: String,
+    /// The event.
+    pub event: String,
+    /// The templates and languages to choose from.
+    pub templates: Vec<&'static str>,
+    /// The event's languages (codes).
+    pub languages: Vec<&'static str>,
+}
+
+/// Staff's preview of a message: its subject and text as a customer gets them, and (for admins)
+/// a form that sends it to one address as a test.
+#[derive(Template)]
+#[template(path = "staff_preview.html")]
+pub struct StaffPreviewPage {
+    /// Common parts.
+    pub page: Page,
+    /// "Signed in as …".
+    pub signed_in: String,
+    /// Back to the event's messages.
+    pub messages_href: String,
+    /// What came of a test send, if one was made.
+    pub outcome: Option<String>,
+    /// The subject.
+    pub subject: String,
+    /// The text part.
+    pub text: String,
+    /// The test send's form (admins only): where it posts, and its hidden fields.
+    pub test: Option<(String, Vec<(&'static str, String)>)>,
 }

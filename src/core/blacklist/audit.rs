@@ -64,6 +64,9 @@ pub enum AuditAction {
     /// A signup's data was erased on request (`kind` is `event`; `detail` names the line
     /// number and whether the customer or staff asked).
     EraseSignup,
+    /// A message was sent to a staff address as a test (`kind` is `event`; `detail` names the
+    /// template, the language and its number in the history).
+    TestMessage,
 }
 
 /// One audit record.

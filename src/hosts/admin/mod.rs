@@ -144,6 +144,8 @@ fn api(
         .routes(routes!(waitlist::messages))
         .routes(routes!(waitlist::signup_data))
         .routes(routes!(waitlist::erase_signup))
+        .routes(routes!(waitlist::preview_message))
+        .routes(routes!(waitlist::test_message))
         .routes(routes!(offers::release))
         .routes(routes!(offers::list, offers::make))
         .routes(routes!(offers::taken))

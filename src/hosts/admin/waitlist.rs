@@ -252,3 +252,59 @@ pub async fn erase_signup(
 ) -> Result<Response, ApiError> {
     Ok(Json(state.admin.erase_signup(&who, &event, &id).await?).into_response())
 }
+
+/// Preview a message
+///
+/// A template (`confirm`, `confirmed`, `already`, `offer`, `erased`) as a customer would
+/// receive it: subject, text and HTML, in any language the event offers (its first when left
+/// out), with the organizer's text in place and the placeholders filled from a signup (`signup`,
+/// its id) or from a sample one. Nothing is sent. Any token that reads the event.
+#[utoipa::path(
+    post, path = "/v1/events/{event}/waitlist/messages/preview", operation_id = "previewMessage", tag = "waitlist",
+    params(EventPath),
+    request_body = crate::app::admin::waitlist::PreviewRequest,
+    responses(
+        (status = 200, description = "The message.", body = crate::app::waitlist::usecases::preview::Preview),
+        (status = 400, response = BadRequest),
+        (status = 403, response = NotTheirEvent),
+        (status = 404, description = "No such signup, or its data is erased.", body = ErrorBody),
+        (status = 413, response = PayloadTooLarge),
+        CommonErrors,
+    )
+)]
+pub async fn preview_message(
+    State(state): State<AdminState>,
+    Extension(who): Extension<Principal>,
+    Path(EventPath { event }): Path<EventPath>,
+    body: Result<Body<crate::app::admin::waitlist::PreviewRequest>, ApiError>,
+) -> Result<Response, ApiError> {
+    let Body(req) = body?;
+    Ok(Json(state.admin.preview_message(&who, &event, &req).await?).into_response())
+}
+
+/// Send a message as a test
+///
+/// A template filled from a sample signup, to one address (staff's own): queued in the outbox
+/// like any message, noted in the event's history as `test:<template>` with its fate, and in
+/// the audit log. The event's admins and the operator.
+#[utoipa::path(
+    post, path = "/v1/events/{event}/waitlist/messages/test", operation_id = "testMessage", tag = "waitlist",
+    params(EventPath),
+    request_body = crate::app::admin::waitlist::TestSendRequest,
+    responses(
+        (status = 200, description = "Queued.", body = crate::app::admin::waitlist::TestSent),
+        (status = 400, response = BadRequest),
+        (status = 403, response = NotTheirEvent),
+        (status = 413, response = PayloadTooLarge),
+        CommonErrors,
+    )
+)]
+pub async fn test_message(
+    State(state): State<AdminState>,
+    Extension(who): Extension<Principal>,
+    Path(EventPath { event }): Path<EventPath>,
+    body: Result<Body<crate::app::admin::waitlist::TestSendRequest>, ApiError>,
+) -> Result<Response, ApiError> {
+    let Body(req) = body?;
+    Ok(Json(state.admin.test_send(&who, &event, &req).await?).into_response())
+}

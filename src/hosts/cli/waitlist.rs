@@ -49,6 +49,38 @@ pub enum WaitlistAction {
         /// The event.
         event: String,
     },
+    /// Show a message as customers receive it: subject and text (or its HTML), nothing sent.
+    Preview {
+        /// The event.
+        event: String,
+        /// `confirm`, `confirmed`, `already`, `offer` or `erased`.
+        #[arg(long)]
+        template: String,
+        /// `en`, `de`, `nl` or `nb` (default: the event's first language).
+        #[arg(long)]
+        lang: Option<String>,
+        /// Fill it from this signup (default: a sample signup).
+        #[arg(long)]
+        signup: Option<String>,
+        /// Print the HTML part instead of the text.
+        #[arg(long)]
+        html: bool,
+    },
+    /// Send a message, filled from a sample signup, to one address as a test (marked in the
+    /// history as `test:<template>`).
+    TestSend {
+        /// The event.
+        event: String,
+        /// `confirm`, `confirmed`, `already`, `offer` or `erased`.
+        #[arg(long)]
+        template: String,
+        /// `en`, `de`, `nl` or `nb` (default: the event's first language).
+        #[arg(long)]
+        lang: Option<String>,
+        /// Where it goes.
+        #[arg(long)]
+        to: String,
+    },
 }
 
 pub(super) fn waitlist_cmd(action: WaitlistAction) -> Result<(), Failure> {
@@ -68,6 +100,27 @@ pub(super) fn waitlist_cmd(action: WaitlistAction) -> Result<(), Failure> {
             let answer =
                 runtime.block_on(client.call(http::Method::POST, &path, Some(body))).map_err(fail)?;
             println!("{}", serde_json::to_string_pretty(&answer).unwrap_or_default());
+            Ok(())
+        }
+        WaitlistAction::Preview { event, template, lang, signup, html } => {
+            let path = format!("/v1/events/{}/waitlist/messages/preview", url_component(&event));
+            let body = serde_json::json!({ "template": template, "lang": lang, "signup": signup });
+            let answer =
+                runtime.block_on(client.call(http::Method::POST, &path, Some(body))).map_err(fail)?;
+            let field = |name: &str| answer[name].as_str().unwrap_or_default().to_owned();
+            if html {
+                println!("{}", field("html"));
+            } else {
+                println!("Subject: {}\n\n{}", field("subject"), field("text"));
+            }
+            Ok(())
+        }
+        WaitlistAction::TestSend { event, template, lang, to } => {
+            let path = format!("/v1/events/{}/waitlist/messages/test", url_component(&event));
+            let body = serde_json::json!({ "template": template, "lang": lang, "to": to });
+            let answer =
+                runtime.block_on(client.call(http::Method::POST, &path, Some(body))).map_err(fail)?;
+            println!("queued as message {} of the history (test:{template})", answer["message"]);
             Ok(())
         }
         WaitlistAction::Offers { event } => print_all(&client, &runtime, &event, "offers"),

@@ -12,6 +12,7 @@ mod cancel;
 mod confirm;
 pub mod erase;
 pub mod offers;
+pub mod preview;
 pub mod retention;
 mod signup;
 pub mod staff;

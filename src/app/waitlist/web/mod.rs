@@ -22,7 +22,9 @@
 //! | `GET /staff/list?event=` | staff's list of the event: search, notes, actions, offers |
 //! | `POST /staff/act` | one staff action on one signup |
 //! | `GET /staff/export?event=` | the list as CSV |
-//! | `GET /staff/messages?event=` | the event's message history |
+//! | `GET /staff/messages?event=` | the event's message history, with a preview form |
+//! | `GET /staff/preview?event=&template=&lang=` | a message as customers get it (a sample signup) |
+//! | `POST /staff/test` | sends it to one address as a test (the organizer's admins) |
 //!
 //! With a staff session of the event's organizer, the signup form shows the box-office fields
 //! (the organizer's box-office address instead of the customer's, an internal note); sent
@@ -124,6 +126,10 @@ pub enum Route {
     StaffExport,
     /// `GET /staff/messages`.
     StaffMessages,
+    /// `GET /staff/preview`.
+    StaffPreview,
+    /// `POST /staff/test`.
+    StaffTest,
     /// Under the mount, but nothing here (404), or the wrong method (405).
     NotHere(StatusCode),
 }
@@ -160,9 +166,12 @@ impl<S> Waitlist<S> {
             "staff/act" if post => Route::StaffAct,
             "staff/export" if get => Route::StaffExport,
             "staff/messages" if get => Route::StaffMessages,
+            "staff/preview" if get => Route::StaffPreview,
+            "staff/test" if post => Route::StaffTest,
             "confirm" | "manage" | "cancel" | "mine" | "mine/cancel" | "offer" | "offer/decline"
             | "manage/data" | "manage/erase" | "mine/data" | "mine/erase" | "staff" | "staff/out"
-            | "staff/list" | "staff/act" | "staff/export" | "staff/messages" => wrong,
+            | "staff/list" | "staff/act" | "staff/export" | "staff/messages" | "staff/preview"
+            | "staff/test" => wrong,
             event if is_slug(event) && get => Route::Form(event.to_owned()),
             event if is_slug(event) && post => Route::Signup(event.to_owned()),
             event if is_slug(event) => wrong,
@@ -234,6 +243,7 @@ impl<S: Store + Clone> Waitlist<S> {
             | Route::MineErase
             | Route::Decline
             | Route::StaffAct
+            | Route::StaffTest
             | Route::StaffSignIn
             | Route::StaffSignOut => {
                 if declared_too_large(body, MAX_FORM_BYTES) {
@@ -274,6 +284,8 @@ impl<S: Store + Clone> Waitlist<S> {
             Route::StaffAct => self.staff_act(context, head, &form).await,
             Route::StaffExport => self.staff_export(head).await,
             Route::StaffMessages => self.staff_messages(head).await,
+            Route::StaffPreview => self.staff_preview(head).await,
+            Route::StaffTest => self.staff_test(context, head, &form).await,
             Route::NotHere(status) => Ok(error_response(status)),
         };
         match answer {
