@@ -117,7 +117,21 @@ mod tests {
     }
 
     #[test]
-    fn every_language_has_every_message() {
+    fn every_language_has_every_message_once() {
+        for (lang, source) in SOURCES {
+            let mut all: Vec<String> = fluent_syntax::parser::parse(source.to_string())
+                .unwrap_or_else(|(r, _)| r)
+                .body
+                .into_iter()
+                .filter_map(|e| match e {
+                    fluent_syntax::ast::Entry::Message(m) => Some(m.id.name),
+                    _ => None,
+                })
+                .collect();
+            all.sort();
+            let twice: Vec<&String> = all.windows(2).filter(|w| w[0] == w[1]).map(|w| &w[0]).collect();
+            assert!(twice.is_empty(), "{lang:?} defines {twice:?} twice (the last would win)");
+        }
         let english = ids(SOURCES[0].1);
         assert!(english.len() > 60);
         for (lang, source) in &SOURCES[1..] {

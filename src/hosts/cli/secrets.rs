@@ -137,14 +137,9 @@ pub fn load_session_verifier(
 /// named by `waitlist.link_key_file`. `None` when the policy has no waitlist.
 pub fn load_link_signer(policy: &Policy, policy_path: &Path) -> Result<Option<Signer>, Failure> {
     let Some(waitlist) = &policy.waitlist else { return Ok(None) };
-    let (key, source) = if let Ok(key) = std::env::var("DOORMAN_LINK_KEY") {
-        (key.into_bytes(), "DOORMAN_LINK_KEY".to_owned())
-    } else if let Some(file) = &waitlist.link_key_file {
-        let file = policy_path.parent().unwrap_or(Path::new(".")).join(file);
-        let what = format!("{}: field `waitlist.link_key_file`: {}", policy_path.display(), file.display());
-        let bytes = std::fs::read(&file).map_err(|e| Failure::Usage(format!("{what}: {e}")))?;
-        (bytes, what)
-    } else {
+    let file = waitlist.link_key_file.as_deref();
+    let Some((key, source)) = env_or_file("DOORMAN_LINK_KEY", file, "waitlist.link_key_file", policy_path)?
+    else {
         return Err(Failure::Usage(format!(
             "{}: the waitlist signs its links and needs a key of at least 32 bytes: set DOORMAN_LINK_KEY or \
              waitlist.link_key_file",
@@ -154,19 +149,33 @@ pub fn load_link_signer(policy: &Policy, policy_path: &Path) -> Result<Option<Si
     secrets::link_signer(&key).map(Some).map_err(|e| Failure::Usage(format!("{source}: {e}")))
 }
 
+/// A secret from the environment variable `var`, else from the file `file` names (relative to
+/// the policy's folder; `field` names it in errors): its bytes and where they came from.
+/// `None` when neither is set.
+fn env_or_file(
+    var: &str,
+    file: Option<&Path>,
+    field: &str,
+    policy_path: &Path,
+) -> Result<Option<(Vec<u8>, String)>, Failure> {
+    if let Ok(value) = std::env::var(var) {
+        return Ok(Some((value.into_bytes(), var.to_owned())));
+    }
+    let Some(file) = file else { return Ok(None) };
+    let file = policy_path.parent().unwrap_or(Path::new(".")).join(file);
+    let what = format!("{}: field `{field}`: {}", policy_path.display(), file.display());
+    let bytes = std::fs::read(&file).map_err(|e| Failure::Usage(format!("{what}: {e}")))?;
+    Ok(Some((bytes, what)))
+}
+
 /// The data keys the waitlist seals personal data with: `DOORMAN_DATA_KEY`, else the file named
 /// by `waitlist.data_key_file` (white space between keys, the sealing one first). `None` when
 /// the policy has no waitlist.
 pub fn load_data_keys(policy: &Policy, policy_path: &Path) -> Result<Option<Vault>, Failure> {
     let Some(waitlist) = &policy.waitlist else { return Ok(None) };
-    let (keys, source) = if let Ok(keys) = std::env::var("DOORMAN_DATA_KEY") {
-        (keys.into_bytes(), "DOORMAN_DATA_KEY".to_owned())
-    } else if let Some(file) = &waitlist.data_key_file {
-        let file = policy_path.parent().unwrap_or(Path::new(".")).join(file);
-        let what = format!("{}: field `waitlist.data_key_file`: {}", policy_path.display(), file.display());
-        let bytes = std::fs::read(&file).map_err(|e| Failure::Usage(format!("{what}: {e}")))?;
-        (bytes, what)
-    } else {
+    let file = waitlist.data_key_file.as_deref();
+    let Some((keys, source)) = env_or_file("DOORMAN_DATA_KEY", file, "waitlist.data_key_file", policy_path)?
+    else {
         return Err(Failure::Usage(format!(
             "{}: the waitlist stores names, addresses and phone numbers sealed and needs a data key of at \
              least 32 characters: set DOORMAN_DATA_KEY or waitlist.data_key_file (`openssl rand -base64 32` makes one)",

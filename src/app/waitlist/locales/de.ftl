@@ -171,6 +171,7 @@ staff-done = { $what ->
     [resend] Die E-Mail wird erneut gesendet.
     [cancel] Die Anmeldung ist storniert.
     [offer] Das Angebot ist gesendet.
+    [erase] Die Daten sind gelöscht.
    *[other] Erledigt.
 }
 staff-failed = Nichts geändert: { $reason }
@@ -219,7 +220,7 @@ staff-erase-unsure = Bestätigen Sie mit dem Kästchen, dass der Kunde um das L�
 staff-preview = Vorschau
 staff-preview-lang = Sprache
 staff-preview-title = Vorschau: { $template } ({ $lang })
-staff-messages-link = Zurück zu den Nachrichten
+staff-preview-back = Zurück zu den Nachrichten
 staff-test-to = Als Test senden an
 staff-test-send = Test senden
 staff-test-sent = Als Nachricht { $number } eingereiht: sie steht in den Nachrichten als test:{ $template }.

@@ -171,6 +171,7 @@ staff-done = { $what ->
     [resend] The mail is queued again.
     [cancel] The signup is cancelled.
     [offer] The offer is sent.
+    [erase] The data is erased.
    *[other] Done.
 }
 staff-failed = Nothing was done: { $reason }
@@ -219,7 +220,7 @@ staff-erase-unsure = Tick the box to confirm that the customer asked for their d
 staff-preview = Preview
 staff-preview-lang = Language
 staff-preview-title = Preview: { $template } ({ $lang })
-staff-messages-link = Back to the messages
+staff-preview-back = Back to the messages
 staff-test-to = Send it as a test to
 staff-test-send = Send test
 staff-test-sent = Queued as message { $number }: it shows in the messages as test:{ $template }.

@@ -171,6 +171,7 @@ staff-done = { $what ->
     [resend] E-posten sendes på nytt.
     [cancel] Påmeldingen er avbestilt.
     [offer] Tilbudet er sendt.
+    [erase] Dataene er slettet.
    *[other] Ferdig.
 }
 staff-failed = Ingenting ble endret: { $reason }
@@ -219,7 +220,7 @@ staff-erase-unsure = Kryss av i boksen for å bekrefte at kunden ba om å få da
 staff-preview = Forhåndsvis
 staff-preview-lang = Språk
 staff-preview-title = Forhåndsvisning: { $template } ({ $lang })
-staff-messages-link = Tilbake til meldingene
+staff-preview-back = Tilbake til meldingene
 staff-test-to = Send som test til
 staff-test-send = Send test
 staff-test-sent = Satt i kø som melding { $number }: den vises i meldingene som test:{ $template }.

@@ -171,6 +171,7 @@ staff-done = { $what ->
     [resend] De e-mail wordt opnieuw verstuurd.
     [cancel] De aanmelding is geannuleerd.
     [offer] Het aanbod is verstuurd.
+    [erase] De gegevens zijn gewist.
    *[other] Klaar.
 }
 staff-failed = Er is niets gewijzigd: { $reason }
@@ -219,7 +220,7 @@ staff-erase-unsure = Vink het vakje aan om te bevestigen dat de klant vroeg om z
 staff-preview = Voorbeeld
 staff-preview-lang = Taal
 staff-preview-title = Voorbeeld: { $template } ({ $lang })
-staff-messages-link = Terug naar de berichten
+staff-preview-back = Terug naar de berichten
 staff-test-to = Als test sturen naar
 staff-test-send = Test sturen
 staff-test-sent = In de wachtrij als bericht { $number }: het staat in de berichten als test:{ $template }.

@@ -106,9 +106,16 @@ fn rfc3339(secs: u64) -> String {
 impl<S: Store + Clone> Waitlist<S> {
     /// Whether the organizer of `event` lets customers download and erase their data.
     pub async fn self_service(&self, event: &str) -> Result<bool, StoreError> {
-        let Some(org) = self.ports.store.get(&event_key(event)).await? else { return Ok(false) };
-        let org = String::from_utf8_lossy(&org).into_owned();
-        Ok(organizer_record(&self.ports.store, &org).await?.is_some_and(|o| o.self_service))
+        Ok(self.organizer_of(event).await?.is_some_and(|o| o.self_service))
+    }
+
+    /// The record of `event`'s organizer, when the event is mapped to one.
+    pub(in crate::app::waitlist) async fn organizer_of(
+        &self,
+        event: &str,
+    ) -> Result<Option<crate::app::admin::OrganizerRecord>, StoreError> {
+        let Some(org) = self.ports.store.get(&event_key(event)).await? else { return Ok(None) };
+        organizer_record(&self.ports.store, &String::from_utf8_lossy(&org)).await
     }
 
     /// What Doorman holds about `signup` (staff's notes left out): the record and the messages

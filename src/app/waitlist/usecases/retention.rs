@@ -16,9 +16,7 @@ use std::collections::HashSet;
 
 use super::super::Waitlist;
 use super::counter_value;
-use crate::app::admin::organizers::organizer_record;
 use crate::app::waitlist::history::MessageRecord;
-use crate::core::blacklist::event_key;
 use crate::core::waitlist::retention::{self, DEFAULT_RETENTION_DAYS};
 use crate::core::waitlist::{keys, Signup};
 use crate::ports::store::{Store, StoreError};
@@ -83,13 +81,7 @@ impl<S: Store + Clone> Waitlist<S> {
 
     /// The retention days of `event`'s organizer (the default without one).
     async fn retention_days(&self, event: &str) -> Result<u32, StoreError> {
-        let Some(org) = self.ports.store.get(&event_key(event)).await? else {
-            return Ok(DEFAULT_RETENTION_DAYS);
-        };
-        let org = String::from_utf8_lossy(&org).into_owned();
-        Ok(organizer_record(&self.ports.store, &org)
-            .await?
-            .map_or(DEFAULT_RETENTION_DAYS, |o| o.retention_days()))
+        Ok(self.organizer_of(event).await?.map_or(DEFAULT_RETENTION_DAYS, |o| o.retention_days()))
     }
 
     /// Anonymises what is due at `event`: answers the signups and messages erased.
@@ -198,6 +190,7 @@ mod tests {
 
     use super::*;
     use crate::app::waitlist::testing::{site, Site};
+    use crate::core::blacklist::event_key;
     use crate::core::waitlist::Status;
     use crate::ports::clock::Clock;
     use crate::testkit::block_on;

@@ -281,7 +281,7 @@ impl<S: Store + Clone> Waitlist<S> {
             Route::StaffSignIn => self.staff_sign_in(context, head, &form).await,
             Route::StaffSignOut => Ok(self.staff_sign_out(head, &form)),
             Route::StaffList => self.staff_list(head).await,
-            Route::StaffAct => self.staff_act(context, head, &form).await,
+            Route::StaffAct => self.staff_act(context, head, &form, blacklist).await,
             Route::StaffExport => self.staff_export(head).await,
             Route::StaffMessages => self.staff_messages(head).await,
             Route::StaffPreview => self.staff_preview(head).await,

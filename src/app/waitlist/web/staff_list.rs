@@ -82,18 +82,13 @@ impl<S: Store + Clone> Waitlist<S> {
         context: &RequestContext,
         head: &Parts,
         form: &Form,
+        blacklist: Option<&crate::app::blacklist::Blacklist<S>>,
     ) -> Result<Response<Bytes>, Unavailable> {
         let lang = self.lang_for(head, form.get("lang"), &Lang::ALL, None);
-        let Some(browser) = self.checked_session(head, form, self.account(&head.headers).as_deref()) else {
-            return Ok(self.bad_form(lang));
-        };
-        let (event, session) = match self.staff_event(head, form.get("event").map(str::to_owned)).await? {
+        let (event, session) = match self.staff_post(context, head, form, lang).await? {
             Ok(found) => found,
             Err(answer) => return Ok(answer),
         };
-        if !self.posts_allowed(context, &browser).await? {
-            return Ok(error_response(StatusCode::TOO_MANY_REQUESTS));
-        }
         let tr = Tr::new(lang);
         let id = form.get("id").unwrap_or_default();
         let action = form.get("do").unwrap_or_default();
@@ -142,7 +137,7 @@ impl<S: Store + Clone> Waitlist<S> {
             "erase" if form.get("sure") != Some("yes") => failed(tr.t("staff-erase-unsure")),
             "erase" => {
                 let by = Eraser::Staff(session.principal().label());
-                match self.erase(&event, id, by, None).await? {
+                match self.erase(&event, id, by, blacklist).await? {
                     EraseOutcome::Erased { .. } | EraseOutcome::Already => done("erase"),
                     EraseOutcome::NotFound => failed("no such signup".into()),
                 }
@@ -272,16 +267,10 @@ impl<S: Store + Clone> Waitlist<S> {
         form: &Form,
     ) -> Result<Response<Bytes>, Unavailable> {
         let lang = self.lang_for(head, form.get("ui"), &Lang::ALL, None);
-        let Some(browser) = self.checked_session(head, form, self.account(&head.headers).as_deref()) else {
-            return Ok(self.bad_form(lang));
-        };
-        let (event, session) = match self.staff_event(head, form.get("event").map(str::to_owned)).await? {
+        let (event, session) = match self.staff_post(context, head, form, lang).await? {
             Ok(found) => found,
             Err(answer) => return Ok(answer),
         };
-        if !self.posts_allowed(context, &browser).await? {
-            return Ok(error_response(StatusCode::TOO_MANY_REQUESTS));
-        }
         let tr = Tr::new(lang);
         let (template, message_lang) =
             (form.get("template").unwrap_or_default(), form.get("lang").unwrap_or_default());
@@ -302,6 +291,29 @@ impl<S: Store + Clone> Waitlist<S> {
             _ => return Ok(error_response(StatusCode::BAD_REQUEST)),
         };
         self.preview_page(head, &event, &session, template, message_lang, Some(outcome)).await
+    }
+
+    /// What every staff form post checks first: its CSRF token, the staff session of the
+    /// form's event, and the posting limits. Answers the event and the session, or the answer
+    /// that refuses the post.
+    async fn staff_post(
+        &self,
+        context: &RequestContext,
+        head: &Parts,
+        form: &Form,
+        lang: Lang,
+    ) -> Result<Result<(String, StaffSession), Response<Bytes>>, Unavailable> {
+        let Some(browser) = self.checked_session(head, form, self.account(&head.headers).as_deref()) else {
+            return Ok(Err(self.bad_form(lang)));
+        };
+        let found = match self.staff_event(head, form.get("event").map(str::to_owned)).await? {
+            Ok(found) => found,
+            Err(answer) => return Ok(Err(answer)),
+        };
+        if !self.posts_allowed(context, &browser).await? {
+            return Ok(Err(error_response(StatusCode::TOO_MANY_REQUESTS)));
+        }
+        Ok(Ok(found))
     }
 
     fn template_named(name: &str) -> Option<Template> {
@@ -659,6 +671,10 @@ mod tests {
         let cancelled = act(&mut b, &format!("id={}&do=cancel", ada.id));
         assert!(text(&cancelled).contains("The signup is cancelled."));
         assert_eq!(site.record(&ada).status, Status::Cancelled);
+        // Erasing needs its box ticked; then the data goes and the row stays.
+        let unsure = act(&mut b, &format!("id={}&do=erase", ada.id));
+        assert!(text(&unsure).contains("Tick the box"), "{}", text(&unsure));
+        assert!(site.record(&ada).anonymised.is_none());
         let found = site.send(Method::GET, "/waitlist/staff/list?event=gala&q=VIP", &mut b, "", None);
         assert!(text(&found).contains("ada@example.com") && !text(&found).contains("bob@example.com"));
         let messages = site.send(Method::GET, "/waitlist/staff/messages?event=gala", &mut b, "", None);
@@ -686,5 +702,10 @@ mod tests {
         let mut stranger = Browser::default();
         let nope = site.send(Method::GET, "/waitlist/staff/export?event=gala", &mut stranger, "", None);
         assert_eq!(nope.status(), StatusCode::SEE_OTHER);
+        let erased = act(&mut b, &format!("id={}&do=erase&sure=yes", ada.id));
+        assert!(text(&erased).contains("The data is erased."), "{}", text(&erased));
+        assert_eq!(site.record(&ada).email, "");
+        let list = text(&site.send(Method::GET, "/waitlist/staff/list?event=gala", &mut b, "", None));
+        assert!(!list.contains("ada@example.com") && list.contains("bob@example.com"), "{list}");
     }
 }
