@@ -99,6 +99,7 @@ async fn seed(store: &AnyStore, n: u64) {
             note: None,
             offer: None,
             anonymised: None,
+            informed: false,
         };
         batch.push(item(keys::signup(EVENT, &id), serde_json::to_vec(&signup).unwrap()));
         batch.push(item(keys::line_entry(EVENT, seq), id.into_bytes()));

@@ -383,6 +383,7 @@ pub(crate) async fn seed(case: &Case, redis: &mut redis::aio::ConnectionManager,
             note: None,
             offer: None,
             anonymised: None,
+            informed: false,
         };
         let put = |key: String, value: Vec<u8>| async move { store.set(&key, &value, None).await.unwrap() };
         if let Some(signup) = &s.signup {

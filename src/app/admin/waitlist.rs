@@ -170,6 +170,8 @@ pub struct ExportRow {
     pub offer_ended: Option<String>,
     /// When staff marked the customer contacted (RFC 3339).
     pub contacted: Option<String>,
+    /// The customer ticked "keep me informed" at signup.
+    pub informed: bool,
 }
 
 /// One page of an export: its rows, and the cursor of the next page (`None` at the end).
@@ -279,6 +281,7 @@ impl<S: Store> Admin<S> {
                 offer_expires: offer.as_ref().map(|o| rfc3339(o.expires)),
                 offer_ended: offer.as_ref().and_then(|o| o.ended).map(rfc3339),
                 contacted: contacted.map(rfc3339),
+                informed: s.informed,
             });
         }
         if let (Some(first), Some(last)) = (signups.first(), signups.last()) {
@@ -294,7 +297,7 @@ impl<S: Store> Admin<S> {
 }
 
 /// The CSV columns of an export.
-pub const CSV_HEADER: [&str; 19] = [
+pub const CSV_HEADER: [&str; 20] = [
     "place",
     "status",
     "tickets",
@@ -314,6 +317,7 @@ pub const CSV_HEADER: [&str; 19] = [
     "offer_expires",
     "offer_ended",
     "contacted",
+    "informed",
 ];
 
 pub use super::cells::neutral_cell;
@@ -346,6 +350,7 @@ pub fn csv_page(page: &ExportPage, header: bool) -> String {
             opt(&r.offer_expires),
             opt(&r.offer_ended),
             opt(&r.contacted),
+            r.informed.to_string(),
         ];
         let _ = w.write_record(row.iter().map(|c| neutral_cell(c).into_owned()));
     }
@@ -385,6 +390,7 @@ mod tests {
                 offer_expires: None,
                 offer_ended: None,
                 contacted: None,
+                informed: false,
             }],
             next: None,
             internal_notes: true,

@@ -337,6 +337,7 @@ mod tests {
             note: Some("internal".into()),
             offer: None,
             anonymised: None,
+            informed: false,
         }
     }
 

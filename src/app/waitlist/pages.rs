@@ -80,6 +80,8 @@ pub struct Values {
     pub box_office_address: bool,
     /// Staff: note.
     pub note: String,
+    /// "Keep me informed" ticked.
+    pub informed: bool,
 }
 
 /// The signup form.

@@ -44,6 +44,7 @@ pub fn signup_request(email: &str, account: Option<&str>) -> SignupRequest {
         tickets: 2,
         note: None,
         box_office_address: false,
+        informed: false,
     };
     SignupRequest {
         event: "gala".into(),

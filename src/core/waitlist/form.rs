@@ -75,6 +75,8 @@ pub struct SignupFields {
     pub box_office_address: bool,
     /// `note`: staff's internal note.
     pub note: String,
+    /// `informed`: the "keep me informed" box, ticked (whatever its value).
+    pub informed: bool,
 }
 
 impl SignupFields {
@@ -91,6 +93,7 @@ impl SignupFields {
             lang: text("lang"),
             box_office_address: form.get("box_office_address").is_some(),
             note: text("note"),
+            informed: form.get("informed").is_some(),
         }
     }
 
@@ -165,6 +168,8 @@ pub struct CheckedSignup {
     pub note: Option<String>,
     /// Staff used the organizer's box-office address (`email` is that address).
     pub box_office_address: bool,
+    /// The customer asked to be kept informed: messages beyond those the signup needs.
+    pub informed: bool,
 }
 
 /// Who fills the form in: staff may use the box-office address and add a note.
@@ -269,6 +274,7 @@ pub fn check(
         tickets,
         note,
         box_office_address: use_box_office,
+        informed: fields.informed,
     })
 }
 

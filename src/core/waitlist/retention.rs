@@ -64,6 +64,7 @@ mod tests {
             note: Some("VIP".into()),
             offer: None,
             anonymised: None,
+            informed: false,
         }
     }
 

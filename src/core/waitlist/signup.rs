@@ -98,6 +98,10 @@ pub struct Signup {
     /// account and note are empty since; its place and status stay, so the line adds up.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub anonymised: Option<u64>,
+    /// The customer ticked "keep me informed": messages beyond those the signup needs may go to
+    /// them (without it, only those).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub informed: bool,
 }
 
 /// What staff noted about a signup after it was made, kept apart from the signup's record (so a

@@ -225,3 +225,4 @@ staff-test-to = Als Test senden an
 staff-test-send = Test senden
 staff-test-sent = Als Nachricht { $number } eingereiht: sie steht in den Nachrichten als test:{ $template }.
 staff-test-admins = Nur Admins des Veranstalters senden Tests.
+field-informed = Halten Sie mich über diese Veranstaltung auf dem Laufenden (über das hinaus, was meine Anmeldung braucht)

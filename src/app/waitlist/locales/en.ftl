@@ -225,3 +225,4 @@ staff-test-to = Send it as a test to
 staff-test-send = Send test
 staff-test-sent = Queued as message { $number }: it shows in the messages as test:{ $template }.
 staff-test-admins = Only the organizer's admins send tests.
+field-informed = Keep me informed about this event (news beyond what my signup needs)

@@ -225,3 +225,4 @@ staff-test-to = Send som test til
 staff-test-send = Send test
 staff-test-sent = Satt i kø som melding { $number }: den vises i meldingene som test:{ $template }.
 staff-test-admins = Bare arrangørens administratorer sender tester.
+field-informed = Hold meg oppdatert om dette arrangementet (mer enn det påmeldingen min trenger)

@@ -225,3 +225,4 @@ staff-test-to = Als test sturen naar
 staff-test-send = Test sturen
 staff-test-sent = In de wachtrij als bericht { $number }: het staat in de berichten als test:{ $template }.
 staff-test-admins = Alleen beheerders van de organisator sturen tests.
+field-informed = Houd me op de hoogte van dit evenement (meer dan wat mijn aanmelding nodig heeft)

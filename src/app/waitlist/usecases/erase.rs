@@ -78,6 +78,8 @@ pub struct SignupData {
     pub confirmed: Option<String>,
     /// When it was cancelled.
     pub cancelled: Option<String>,
+    /// Ticked "keep me informed" at signup.
+    pub informed: bool,
     /// The messages sent about it: which, on which channel, to whom, when, and their fate.
     pub messages: Vec<MessageData>,
 }
@@ -145,6 +147,7 @@ impl<S: Store + Clone> Waitlist<S> {
             created: rfc3339(signup.created),
             confirmed: signup.confirmed.map(rfc3339),
             cancelled: signup.cancelled.map(rfc3339),
+            informed: signup.informed,
             messages,
         }))
     }

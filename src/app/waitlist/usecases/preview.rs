@@ -110,6 +110,7 @@ impl<S: Store + Clone> Waitlist<S> {
                 note: None,
                 offer: None,
                 anonymised: None,
+                informed: false,
             },
         };
         signup.lang = lang;

@@ -136,6 +136,7 @@ impl<S: Store + Clone> Waitlist<S> {
             note: f.note,
             offer: None,
             anonymised: None,
+            informed: f.informed,
         };
         if signup.box_office_address {
             return Ok(match self.confirm_pending(signup, settings, None).await? {

@@ -151,6 +151,7 @@ impl<S: Store + Clone> Waitlist<S> {
                     tickets: fields.tickets,
                     box_office_address: fields.box_office_address,
                     note: fields.note,
+                    informed: fields.informed,
                 };
                 let (csrf, _) = self.csrf(head)?;
                 return Ok(html(
@@ -290,6 +291,30 @@ impl<S: Store + Clone> Waitlist<S> {
 mod tests {
     use super::*;
     use crate::app::waitlist::testing::{site, text, Browser};
+
+    #[test]
+    fn the_keep_me_informed_box_is_kept_with_the_signup_and_in_the_export_only_when_ticked() {
+        let site = site();
+        let mut browser = Browser::default();
+        let form = site.send(Method::GET, "/waitlist/gala", &mut browser, "", None);
+        assert!(text(&form).contains("name=\"informed\"") && !text(&form).contains(" checked"), "unticked");
+        // A form sent back with a mistake keeps the box as it was.
+        let wrong = format!("csrf={}&email=nope&name=Ada&tickets=1&informed=on", browser.token);
+        let again = site.send(Method::POST, "/waitlist/gala", &mut browser, &wrong, None);
+        assert!(text(&again).contains("id=\"informed\" name=\"informed\" checked"), "{}", text(&again));
+        let ticked = format!("csrf={}&email=ada%40example.com&name=Ada&tickets=1&informed=on", browser.token);
+        site.send(Method::POST, "/waitlist/gala", &mut browser, &ticked, None);
+        let plain = format!("csrf={}&email=bob%40example.com&name=Bob&tickets=1", browser.token);
+        site.send(Method::POST, "/waitlist/gala", &mut browser, &plain, None);
+        let mut records: Vec<(String, bool)> = site
+            .signups()
+            .iter()
+            .map(|id| crate::testkit::block_on(site.waitlist.signup_record("gala", id)).unwrap().unwrap())
+            .map(|s| (s.email, s.informed))
+            .collect();
+        records.sort();
+        assert_eq!(records, [("ada@example.com".to_owned(), true), ("bob@example.com".to_owned(), false)]);
+    }
 
     #[test]
     fn bad_fields_are_named_staff_fields_need_a_session_and_a_closed_list_takes_nothing() {
