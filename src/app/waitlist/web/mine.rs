@@ -13,7 +13,7 @@ use super::*;
 use crate::core::blacklist::is_slug;
 use crate::core::error_page::error_response;
 use crate::core::waitlist::form::Form;
-use crate::core::waitlist::Lang;
+use crate::core::waitlist::{Lang, Signup};
 use crate::ports::store::Store;
 
 impl<S: Store + Clone> Waitlist<S> {
@@ -40,7 +40,10 @@ impl<S: Store + Clone> Waitlist<S> {
         };
         let (csrf, set_cookie) = self.csrf(head)?;
         let mut rows = Vec::new();
-        for (signup, place) in self.mine(&account).await? {
+        let mine = self.mine(&account).await?;
+        let listed: Vec<Signup> = mine.iter().map(|(s, _)| s.clone()).collect();
+        let own = self.own_signups(listed).await?;
+        for (signup, place) in mine {
             let cancel = ButtonForm {
                 action: format!("{}/mine/cancel", self.config.mount),
                 hidden: vec![
@@ -56,7 +59,7 @@ impl<S: Store + Clone> Waitlist<S> {
             rows.push(self.row(&tr, &signup, place, Some(cancel)).await?);
         }
         let paragraphs = if rows.is_empty() { vec![tr.t("mine-empty")] } else { Vec::new() };
-        let data = self.offers_own_data(&account).await?.then(|| {
+        let data = (!own.is_empty()).then(|| {
             let hidden = vec![("csrf", csrf.clone()), ("lang", lang.code().to_owned())];
             self.data_section(&tr, format!("{}/mine/data", self.config.mount), "mine/erase", hidden, true)
         });

@@ -17,6 +17,7 @@ use crate::app::blacklist::Blacklist;
 use crate::core::error_page::error_response;
 use crate::core::text::url_component;
 use crate::core::waitlist::form::Form;
+use crate::core::waitlist::link::Kind;
 use crate::core::waitlist::{Lang, Signup};
 use crate::ports::store::{Store, StoreError};
 
@@ -67,10 +68,21 @@ impl<S: Store + Clone> Waitlist<S> {
         }
     }
 
-    /// The signup of a manage link, where its organizer lets customers help themselves.
-    async fn self_service_signup(&self, token: &str) -> Result<Option<Signup>, StoreError> {
-        let Ok((signup, _)) = self.view(token).await? else { return Ok(None) };
-        Ok(self.self_service(&signup.event).await?.then_some(signup))
+    /// The signup of a manage link, read once, where its organizer lets customers help
+    /// themselves; otherwise the answer: the link's problem, or 404.
+    async fn self_service_signup(
+        &self,
+        head: &Parts,
+        token: &str,
+    ) -> Result<Result<Signup, Response<Bytes>>, Unavailable> {
+        let signup = match self.signup_of(Kind::Manage, token).await? {
+            Ok(s) => s,
+            Err(e) => return Ok(Err(self.link_problem(head, e, Self::event_of_token(token)))),
+        };
+        if !self.self_service(&signup.event).await? {
+            return Ok(Err(error_response(StatusCode::NOT_FOUND)));
+        }
+        Ok(Ok(signup))
     }
 
     /// `GET /manage/data?t=`: the signup's data as JSON.
@@ -79,11 +91,9 @@ impl<S: Store + Clone> Waitlist<S> {
         head: &Parts,
     ) -> Result<Response<Bytes>, Unavailable> {
         let token = query_param(head, "t").unwrap_or_default();
-        if let Err(e) = self.view(&token).await? {
-            return Ok(self.link_problem(head, e, Self::event_of_token(&token)));
-        }
-        let Some(signup) = self.self_service_signup(&token).await? else {
-            return Ok(error_response(StatusCode::NOT_FOUND));
+        let signup = match self.self_service_signup(head, &token).await? {
+            Ok(s) => s,
+            Err(answer) => return Ok(answer),
         };
         match self.signup_data(&signup).await? {
             Some(data) => Ok(json_download(vec![data], self.now())),
@@ -102,11 +112,9 @@ impl<S: Store + Clone> Waitlist<S> {
             return Ok(refusal);
         }
         let token = form.get("t").unwrap_or_default().to_owned();
-        if let Err(e) = self.view(&token).await? {
-            return Ok(self.link_problem(head, e, Self::event_of_token(&token)));
-        }
-        let Some(signup) = self.self_service_signup(&token).await? else {
-            return Ok(error_response(StatusCode::NOT_FOUND));
+        let signup = match self.self_service_signup(head, &token).await? {
+            Ok(s) => s,
+            Err(answer) => return Ok(answer),
         };
         if signup.anonymised.is_some() {
             return Ok(self.erased_page(head, signup.lang, "erased-already", None, StatusCode::OK));
@@ -130,12 +138,15 @@ impl<S: Store + Clone> Waitlist<S> {
         Ok(self.erased_page(head, signup.lang, body, Some(&title), StatusCode::OK))
     }
 
-    /// The signed-in customer's signups at events whose organizers let customers help
-    /// themselves, their data not erased yet.
-    async fn own_signups(&self, account: &str) -> Result<Vec<Signup>, StoreError> {
+    /// Those of `signups` (a signed-in customer's) at events whose organizers let customers
+    /// help themselves, their data not erased yet: one organizer lookup per event.
+    pub(in crate::app::waitlist) async fn own_signups(
+        &self,
+        signups: Vec<Signup>,
+    ) -> Result<Vec<Signup>, StoreError> {
         let mut allowed: std::collections::HashMap<String, bool> = Default::default();
         let mut found = Vec::new();
-        for (signup, _) in self.mine(account).await? {
+        for signup in signups {
             let on = match allowed.get(&signup.event) {
                 Some(on) => *on,
                 None => {
@@ -151,11 +162,6 @@ impl<S: Store + Clone> Waitlist<S> {
         Ok(found)
     }
 
-    /// Whether "my signups" offers the data section to `account`.
-    pub(in crate::app::waitlist) async fn offers_own_data(&self, account: &str) -> Result<bool, StoreError> {
-        Ok(!self.own_signups(account).await?.is_empty())
-    }
-
     /// `GET /mine/data`: the signed-in customer's data as JSON.
     pub(in crate::app::waitlist) async fn mine_data(
         &self,
@@ -165,7 +171,8 @@ impl<S: Store + Clone> Waitlist<S> {
             return Ok(error_response(StatusCode::FORBIDDEN));
         };
         let mut data = Vec::new();
-        for signup in self.own_signups(&account).await? {
+        let mine: Vec<Signup> = self.mine(&account).await?.into_iter().map(|(s, _)| s).collect();
+        for signup in self.own_signups(mine).await? {
             data.extend(self.signup_data(&signup).await?);
         }
         Ok(json_download(data, self.now()))
@@ -186,7 +193,8 @@ impl<S: Store + Clone> Waitlist<S> {
             return Ok(error_response(StatusCode::FORBIDDEN));
         };
         let lang = self.lang_for(head, form.get("lang"), &Lang::ALL, None);
-        let signups = self.own_signups(&account).await?;
+        let mine: Vec<Signup> = self.mine(&account).await?.into_iter().map(|(s, _)| s).collect();
+        let signups = self.own_signups(mine).await?;
         if signups.is_empty() {
             return Ok(self.erased_page(head, lang, "erased-already", None, StatusCode::OK));
         }
