@@ -23,6 +23,8 @@ struct Inner {
     down: AtomicBool,
     /// Calls still to fail before the store answers again.
     failures: AtomicUsize,
+    /// Calls still answered before the store goes down (`usize::MAX`: not counting).
+    down_after: AtomicUsize,
 }
 
 #[derive(Debug, Clone)]
@@ -53,6 +55,7 @@ impl MemoryStore {
             items: Mutex::default(),
             down: AtomicBool::new(false),
             failures: AtomicUsize::new(0),
+            down_after: AtomicUsize::new(usize::MAX),
         };
         Self { inner: Arc::new(inner) }
     }
@@ -65,6 +68,12 @@ impl MemoryStore {
     /// The next `calls` calls fail with [`StoreError::Unavailable`] (a store that comes back).
     pub fn fail_next(&self, calls: usize) {
         self.inner.failures.store(calls, Ordering::SeqCst);
+    }
+
+    /// The store answers `calls` more calls, then goes down (a crash at any point of a flow);
+    /// [`MemoryStore::set_down`]`(false)` brings it back.
+    pub fn down_after(&self, calls: usize) {
+        self.inner.down_after.store(calls, Ordering::SeqCst);
     }
 
     /// Every live key, in order (for tests that prove what was, or was not, stored).
@@ -84,6 +93,13 @@ impl MemoryStore {
     ) -> Result<T, StoreError> {
         let failing =
             self.inner.failures.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+        let counting = self.inner.down_after.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+            (n != usize::MAX).then(|| n.saturating_sub(1))
+        });
+        if counting == Ok(0) {
+            self.inner.down.store(true, Ordering::SeqCst);
+            self.inner.down_after.store(usize::MAX, Ordering::SeqCst);
+        }
         if self.inner.down.load(Ordering::SeqCst) || failing.is_ok() {
             return Err(StoreError::Unavailable("the memory store is down".into()));
         }

@@ -8,6 +8,7 @@ use lettre::Message;
 use super::i18n::{Arg, Tr};
 use super::pages::MailParts;
 use super::Waitlist;
+use crate::core::waitlist::broadcast::{Broadcast, Purpose};
 use crate::core::waitlist::{Offer, Signup, WaitlistSettings};
 use crate::ports::mail::Mail;
 use crate::ports::sms::Sms;
@@ -119,6 +120,43 @@ where
     let footer = tr.with("mail-footer", &[("event", event)]);
     let greeting = tr.with("mail-greeting", &[("name", Arg::Text(&signup.name))]);
     MailParts { lang: signup.lang.code(), greeting, intro, organizer_text, actions, footer, subject }
+}
+
+/// The texts of message to the list `message` for `signup`: staff's text in the signup's
+/// language (or the fallback [`Broadcast::text_for`] picks), the organizer's text after it, the
+/// manage link, and a footer that says why it came (a signup, or consent to news).
+pub(in crate::app::waitlist) fn broadcast_parts<S>(
+    wl: &Waitlist<S>,
+    signup: &Signup,
+    message: &Broadcast,
+    settings: &WaitlistSettings,
+) -> Result<MailParts, ComposeError>
+where
+    S: crate::ports::store::Store + Clone,
+{
+    let (lang, text) = message
+        .text_for(signup.lang, &settings.languages)
+        .ok_or_else(|| ComposeError("the message has no text".into()))?;
+    let tr = Tr::new(lang);
+    let event = Arg::Text(&settings.title);
+    let base = format!("{}{}", wl.config.public_url, wl.config.mount);
+    let manage = (tr.t("mail-manage-action"), format!("{base}/manage?t={}", wl.manage_token(signup)));
+    let texts: Vec<&str> = std::iter::once(text.body.as_str())
+        .chain(settings.mail_text.get(&lang).map(String::as_str))
+        .collect();
+    let footer = match message.purpose {
+        Purpose::Service => "mail-broadcast-footer",
+        Purpose::News => "mail-news-footer",
+    };
+    Ok(MailParts {
+        lang: lang.code(),
+        subject: text.subject.clone(),
+        greeting: tr.with("mail-greeting", &[("name", Arg::Text(&signup.name))]),
+        intro: tr.with("mail-broadcast-intro", &[("event", event)]),
+        organizer_text: Some(texts.join("\n\n")),
+        actions: vec![manage],
+        footer: tr.with(footer, &[("event", event)]),
+    })
 }
 
 /// The offer mail of `offer` to `signup`: the seats, the deadline, the link to book them and the

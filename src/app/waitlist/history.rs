@@ -99,7 +99,7 @@ impl<S: Store + Clone> Waitlist<S> {
         &self,
         numbers: MailNumbers,
         message: Message,
-        template: &'static str,
+        template: &str,
         event: &str,
         signup: Option<&Signup>,
     ) -> Result<[SetItem; 2], StoreError> {

@@ -154,6 +154,35 @@ pub fn message_fate(event: &str, n: u64) -> String {
     format!("wl:{{{event}}}:m:{n:08}:fate")
 }
 
+/// The counter numbering an event's messages to the whole list.
+pub fn broadcast_counter(event: &str) -> String {
+    format!("wl:{{{event}}}:bcs")
+}
+
+/// Message to the list number `n` ([`super::broadcast::Broadcast`]).
+pub fn broadcast(event: &str, n: u64) -> String {
+    format!("wl:{{{event}}}:bc:{n:04}")
+}
+
+/// The marker of a cancelled message to the list (a claim, so every store can write it).
+pub fn broadcast_cancelled(event: &str, n: u64) -> String {
+    format!("wl:{{{event}}}:bc:{n:04}:cancelled")
+}
+
+/// The lease of the node sending message to the list `n`.
+pub fn broadcast_lease(event: &str, n: u64) -> String {
+    format!("wl:{{{event}}}:bc:{n:04}:sending")
+}
+
+/// The lowest number of an event's messages to the list that may not be done yet.
+pub fn broadcasts_from(event: &str) -> String {
+    format!("wl:{{{event}}}:bc-from")
+}
+
+/// The events with messages to the list, which the sending pass visits: slugs padded to
+/// [`EVENT_MEMBER`] bytes.
+pub const BROADCAST_EVENTS: &str = "wl:broadcast-events";
+
 /// How many signups an account has made (its list's length).
 pub fn account_count(account_hash: &str) -> String {
     format!("wl:acct:{{{account_hash}}}:n")

@@ -4,6 +4,7 @@
 //! The flows that use them (signup, confirm, cancel, my signups, the outbox) live in
 //! `app::waitlist`; everything here takes time as an argument.
 
+pub mod broadcast;
 pub mod button;
 pub mod claim;
 pub mod form;

@@ -203,7 +203,7 @@ impl WaitlistSettings {
             }
         }
         if let Some(starts) = &self.starts {
-            parse_starts(starts)?;
+            parse_time(starts).map_err(|e| format!("starts: {e}"))?;
         }
         if self.staff_copies && self.staff_addresses.is_empty() {
             return Err("staff_copies needs staff_addresses: where the copies go".into());
@@ -218,14 +218,14 @@ impl WaitlistSettings {
 
     /// When the event starts (Unix seconds), if the organizer said.
     pub fn starts_at(&self) -> Option<u64> {
-        self.starts.as_deref().and_then(|s| parse_starts(s).ok())
+        self.starts.as_deref().and_then(|s| parse_time(s).ok())
     }
 }
 
-/// The start of an event as written (RFC 3339 in UTC, `T` or a space, `Z` optional), in Unix
-/// seconds, between 2000 and 2200.
-fn parse_starts(text: &str) -> Result<u64, String> {
-    let bad = || format!("starts: `{text}` is not a time in UTC such as 2027-03-01T19:30:00Z");
+/// A time as written (an event's start, a message's: RFC 3339 in UTC, `T` or a space, `Z`
+/// optional), in Unix seconds, between 2000 and 2200.
+pub(crate) fn parse_time(text: &str) -> Result<u64, String> {
+    let bad = || format!("`{text}` is not a time in UTC such as 2027-03-01T19:30:00Z");
     let at = humantime::parse_rfc3339_weak(text.trim()).map_err(|_| bad())?;
     let secs = at.duration_since(std::time::UNIX_EPOCH).map_err(|_| bad())?.as_secs();
     (946_684_800..7_258_118_400).contains(&secs).then_some(secs).ok_or_else(bad)
@@ -382,7 +382,7 @@ impl SettingsChange {
             s.starts = match v.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()) {
                 Some(text) => Some(
                     humantime::format_rfc3339_seconds(
-                        std::time::UNIX_EPOCH + std::time::Duration::from_secs(parse_starts(&text)?),
+                        std::time::UNIX_EPOCH + std::time::Duration::from_secs(parse_time(&text)?),
                     )
                     .to_string(),
                 ),

@@ -226,3 +226,8 @@ staff-test-send = Test senden
 staff-test-sent = Als Nachricht { $number } eingereiht: sie steht in den Nachrichten als test:{ $template }.
 staff-test-admins = Nur Admins des Veranstalters senden Tests.
 field-informed = Halten Sie mich über diese Veranstaltung auf dem Laufenden (über das hinaus, was meine Anmeldung braucht)
+
+# Messages to the whole list
+mail-broadcast-intro = Eine Nachricht zur Warteliste von { $event }:
+mail-broadcast-footer = Sie erhalten diese Mail, weil Sie auf der Warteliste von { $event } stehen.
+mail-news-footer = Sie erhalten diese Mail, weil Sie bei der Anmeldung zur Warteliste von { $event } gebeten haben, informiert zu werden.

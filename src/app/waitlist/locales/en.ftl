@@ -226,3 +226,8 @@ staff-test-send = Send test
 staff-test-sent = Queued as message { $number }: it shows in the messages as test:{ $template }.
 staff-test-admins = Only the organizer's admins send tests.
 field-informed = Keep me informed about this event (news beyond what my signup needs)
+
+# Messages to the whole list
+mail-broadcast-intro = A message about the waitlist of { $event }:
+mail-broadcast-footer = You get this mail because you are on the waitlist of { $event }.
+mail-news-footer = You get this mail because you asked to be kept informed when you joined the waitlist of { $event }.

@@ -226,3 +226,8 @@ staff-test-send = Send test
 staff-test-sent = Satt i kø som melding { $number }: den vises i meldingene som test:{ $template }.
 staff-test-admins = Bare arrangørens administratorer sender tester.
 field-informed = Hold meg oppdatert om dette arrangementet (mer enn det påmeldingen min trenger)
+
+# Messages to the whole list
+mail-broadcast-intro = En melding om ventelisten for { $event }:
+mail-broadcast-footer = Du får denne e-posten fordi du står på ventelisten for { $event }.
+mail-news-footer = Du får denne e-posten fordi du ba om å bli holdt orientert da du meldte deg på ventelisten for { $event }.

@@ -226,3 +226,8 @@ staff-test-send = Test sturen
 staff-test-sent = In de wachtrij als bericht { $number }: het staat in de berichten als test:{ $template }.
 staff-test-admins = Alleen beheerders van de organisator sturen tests.
 field-informed = Houd me op de hoogte van dit evenement (meer dan wat mijn aanmelding nodig heeft)
+
+# Messages to the whole list
+mail-broadcast-intro = Een bericht over de wachtlijst van { $event }:
+mail-broadcast-footer = Je krijgt deze mail omdat je op de wachtlijst van { $event } staat.
+mail-news-footer = Je krijgt deze mail omdat je bij je aanmelding voor de wachtlijst van { $event } vroeg om op de hoogte te blijven.

@@ -8,6 +8,7 @@
 //! (`confirming`, with a lease so a crashed confirmation can be retried), one counted
 //! cancellation (`cancelling`).
 
+pub mod broadcast;
 mod cancel;
 mod confirm;
 pub mod erase;

@@ -79,7 +79,7 @@ pub enum PreviewProblem {
 impl<S: Store + Clone> Waitlist<S> {
     /// The signup a preview fills its placeholders from: `id`'s, or a sample one (Alex Sample,
     /// two tickets, first in line), in `lang` either way.
-    async fn preview_signup(
+    pub(super) async fn preview_signup(
         &self,
         event: &str,
         id: Option<&str>,
