@@ -382,7 +382,10 @@ impl SettingsChange {
             s.starts = match v.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()) {
                 Some(text) => Some(
                     humantime::format_rfc3339_seconds(
-                        std::time::UNIX_EPOCH + std::time::Duration::from_secs(parse_time(&text)?),
+                        std::time::UNIX_EPOCH
+                            + std::time::Duration::from_secs(
+                                parse_time(&text).map_err(|e| format!("starts: {e}"))?,
+                            ),
                     )
                     .to_string(),
                 ),
