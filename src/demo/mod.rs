@@ -155,7 +155,7 @@ fn map_events(admin: SocketAddr, token: &str) -> Result<String, Failure> {
             if event.seats_left == 0 {
                 // Sold out: its waitlist is open, as an organizer's admin would set it, in
                 // automatic mode: freed seats go to the longest waiting, whose offers hold an hour.
-                let body = serde_json::json!({
+                let mut body = serde_json::json!({
                     "sold_out": true,
                     "active": true,
                     "title": event.title,
@@ -163,6 +163,13 @@ fn map_events(admin: SocketAddr, token: &str) -> Result<String, Failure> {
                     "offer_hours": 1,
                     "offer_link": "/events/{event}?offer={code}",
                 });
+                // Its start (taken as UTC), while it is ahead: messages to the list may be
+                // timed before it.
+                let starts = format!("{}:00Z", event.starts_at.replace(' ', "T"));
+                let ahead = humantime::parse_rfc3339(&starts).is_ok_and(|t| t > std::time::SystemTime::now());
+                if ahead {
+                    body["starts"] = serde_json::Value::String(starts);
+                }
                 client
                     .call(http::Method::PATCH, &format!("/v1/events/{}/waitlist", event.id), Some(body))
                     .await

@@ -361,6 +361,32 @@ async fn forget_due(admin: Arc<Admin<AnyStore>>) {
 /// How often a node anonymises what is past retention.
 const RETENTION_SWEEP_EVERY: Duration = Duration::from_secs(3600);
 
+/// Queues the messages to whole lists that are due, every [`BROADCAST_PASS_EVERY`].
+async fn send_broadcasts(admin: Arc<Admin<AnyStore>>) {
+    let mut tick = tokio::time::interval(BROADCAST_PASS_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match admin.send_broadcasts().await {
+            Ok(done) if done.mails + done.finished > 0 => {
+                tracing::info!(
+                    mails = done.mails,
+                    finished = done.finished,
+                    "messages to whole lists queued"
+                );
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "sending messages to whole lists failed; trying again shortly")
+            }
+        }
+    }
+}
+
+/// How often a node looks for messages to whole lists that are due (a message "now" goes
+/// within this).
+const BROADCAST_PASS_EVERY: Duration = Duration::from_secs(5);
+
 /// Ends the offers whose time ran out, once a minute (their seats passed on in automatic mode).
 async fn expire_offers(admin: Arc<Admin<AnyStore>>) {
     let mut tick = tokio::time::interval(EXPIRY_SWEEP_EVERY);
@@ -399,6 +425,7 @@ fn run_admin(
         tokio::spawn(sweep_edge_keys(state.admin.ports.store.clone(), state.admin.blacklist.is_some()));
         tokio::spawn(expire_offers(state.admin.clone()));
         tokio::spawn(forget_due(state.admin.clone()));
+        tokio::spawn(send_broadcasts(state.admin.clone()));
         let mail_task = couriers.map(|couriers| {
             let mut sender = Sender::new(&state.admin.ports).retry_after(couriers.retry_after);
             if let Some(gateway) = couriers.sms {

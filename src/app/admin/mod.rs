@@ -6,6 +6,7 @@
 //! rules are here. Every change is audited; a failing audit write is logged, never turned into
 //! an error for a change that has happened.
 
+pub mod broadcasts;
 pub mod cells;
 mod customers;
 mod data;

@@ -521,7 +521,7 @@ impl<S: Store + Clone> Admin<S> {
     }
 
     /// The language of a request, or the event's first.
-    async fn language_of(
+    pub(super) async fn language_of(
         &self,
         event: &str,
         lang: Option<crate::core::waitlist::Lang>,

@@ -67,6 +67,12 @@ pub enum AuditAction {
     /// A message was sent to a staff address as a test (`kind` is `event`; `detail` names the
     /// template, the language and its number in the history).
     TestMessage,
+    /// A message to an event's whole list was scheduled (`kind` is `event`; `detail` names its
+    /// number, audience, purpose and time).
+    ScheduleMessage,
+    /// A message to an event's whole list was cancelled (`kind` is `event`; `detail` names its
+    /// number).
+    CancelMessage,
 }
 
 /// One audit record.

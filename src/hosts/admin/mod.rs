@@ -6,6 +6,7 @@
 //! `doorman openapi`, and kept in `openapi/admin.json`) names exactly the routes the router has.
 
 pub mod blacklist;
+pub mod broadcasts;
 pub mod customers;
 pub mod data;
 mod error;
@@ -146,6 +147,11 @@ fn api(
         .routes(routes!(waitlist::erase_signup))
         .routes(routes!(waitlist::preview_message))
         .routes(routes!(waitlist::test_message))
+        .routes(routes!(broadcasts::schedule, broadcasts::list))
+        .routes(routes!(broadcasts::show))
+        .routes(routes!(broadcasts::cancel))
+        .routes(routes!(broadcasts::preview))
+        .routes(routes!(broadcasts::test))
         .routes(routes!(offers::release))
         .routes(routes!(offers::list, offers::make))
         .routes(routes!(offers::taken))

@@ -66,6 +66,13 @@ pub enum WaitlistAction {
         #[arg(long)]
         html: bool,
     },
+    /// Messages to the whole list: write one (now, at a time, or before the event's start),
+    /// list them, cancel one, preview or test-send a draft.
+    Broadcast {
+        /// What to do.
+        #[command(subcommand)]
+        action: BroadcastAction,
+    },
     /// Send a message, filled from a sample signup, to one address as a test (marked in the
     /// history as `test:<template>`).
     TestSend {
@@ -81,6 +88,152 @@ pub enum WaitlistAction {
         #[arg(long)]
         to: String,
     },
+}
+
+/// What `doorman waitlist broadcast` does.
+#[derive(Debug, Subcommand)]
+pub enum BroadcastAction {
+    /// Write a message to the list: sent now, `--at` a time, or `--before-start` the event.
+    Send {
+        /// The event.
+        event: String,
+        #[command(flatten)]
+        draft: DraftArgs,
+    },
+    /// List an event's messages to the list and how they stand.
+    List {
+        /// The event.
+        event: String,
+    },
+    /// Cancel a message to the list (before it is sent, or before its next page).
+    Cancel {
+        /// The event.
+        event: String,
+        /// The message's number.
+        number: u64,
+    },
+    /// Show a draft as a signup receives it, and how many it would reach now; nothing sent.
+    Preview {
+        /// The event.
+        event: String,
+        #[command(flatten)]
+        draft: DraftArgs,
+        /// The language to show (default: the event's first).
+        #[arg(long)]
+        show: Option<String>,
+        /// Print the HTML part instead of the text.
+        #[arg(long)]
+        html: bool,
+    },
+    /// Send a draft, filled from a sample signup, to one address as a test (`test:message` in
+    /// the history).
+    TestSend {
+        /// The event.
+        event: String,
+        #[command(flatten)]
+        draft: DraftArgs,
+        /// The language to send (default: the event's first).
+        #[arg(long)]
+        show: Option<String>,
+        /// Where it goes.
+        #[arg(long)]
+        to: String,
+    },
+}
+
+/// A message to the list as the command line writes it.
+#[derive(Debug, clap::Args)]
+pub struct DraftArgs {
+    /// `waiting` (in line or holding an offer) or `confirmed` (every confirmed signup).
+    #[arg(long)]
+    audience: String,
+    /// `service` (every signup of the audience needs it) or `news` (only those who ticked
+    /// "keep me informed").
+    #[arg(long)]
+    purpose: String,
+    /// `LANG=FILE`, once per language: the file's first line is the subject, then an empty
+    /// line, then the message.
+    #[arg(long = "text", required = true)]
+    texts: Vec<String>,
+    /// Only to signups in these languages (`de,en`; default: all).
+    #[arg(long, value_delimiter = ',')]
+    languages: Vec<String>,
+    /// Send at this time (UTC, `2027-03-01T18:00:00Z`).
+    #[arg(long, conflicts_with = "before_start")]
+    at: Option<String>,
+    /// Send this long before the event's start (`24h`, `2days`).
+    #[arg(long)]
+    before_start: Option<String>,
+}
+
+impl DraftArgs {
+    /// The draft as the admin API takes it, its texts read from their files.
+    fn to_json(&self) -> Result<serde_json::Value, Failure> {
+        let mut texts = serde_json::Map::new();
+        for spec in &self.texts {
+            let Some((lang, path)) = spec.split_once('=') else {
+                return Err(Failure::Usage(format!("--text `{spec}`: LANG=FILE")));
+            };
+            let content = std::fs::read_to_string(path)
+                .map_err(|e| Failure::Usage(format!("--text {lang}: cannot read {path}: {e}")))?;
+            let content = content.replace("\r\n", "\n");
+            let (subject, body) = content.split_once('\n').unwrap_or((content.as_str(), ""));
+            texts.insert(lang.to_owned(), serde_json::json!({ "subject": subject, "body": body }));
+        }
+        Ok(serde_json::json!({
+            "audience": self.audience,
+            "purpose": self.purpose,
+            "texts": texts,
+            "languages": self.languages,
+            "at": self.at,
+            "before_start": self.before_start,
+        }))
+    }
+}
+
+fn broadcast_cmd(
+    action: BroadcastAction,
+    client: &crate::hosts::admin_client::AdminClient,
+    runtime: &tokio::runtime::Runtime,
+) -> Result<(), Failure> {
+    let fail = super::client_failure;
+    let base = |event: &str| format!("/v1/events/{}/waitlist/broadcasts", url_component(event));
+    let post = |path: String, body: serde_json::Value| {
+        runtime.block_on(client.call(http::Method::POST, &path, Some(body))).map_err(fail)
+    };
+    let answer = match action {
+        BroadcastAction::Send { event, draft } => post(base(&event), draft.to_json()?)?,
+        BroadcastAction::List { event } => {
+            runtime.block_on(client.call(http::Method::GET, &base(&event), None)).map_err(fail)?
+        }
+        BroadcastAction::Cancel { event, number } => {
+            post(format!("{}/{number}/cancel", base(&event)), serde_json::json!({}))?
+        }
+        BroadcastAction::Preview { event, draft, show, html } => {
+            let body = serde_json::json!({ "message": draft.to_json()?, "lang": show });
+            let answer = post(format!("{}/preview", base(&event)), body)?;
+            let field = |name: &str| answer[name].as_str().unwrap_or_default().to_owned();
+            if html {
+                println!("{}", field("html"));
+            } else {
+                println!(
+                    "To: {} signups now\nSubject: {}\n\n{}",
+                    answer["recipients"],
+                    field("subject"),
+                    field("text")
+                );
+            }
+            return Ok(());
+        }
+        BroadcastAction::TestSend { event, draft, show, to } => {
+            let body = serde_json::json!({ "message": draft.to_json()?, "lang": show, "to": to });
+            let answer = post(format!("{}/test", base(&event)), body)?;
+            println!("queued as message {} of the history (test:message)", answer["message"]);
+            return Ok(());
+        }
+    };
+    println!("{}", serde_json::to_string_pretty(&answer).unwrap_or_default());
+    Ok(())
 }
 
 pub(super) fn waitlist_cmd(action: WaitlistAction) -> Result<(), Failure> {
@@ -123,6 +276,7 @@ pub(super) fn waitlist_cmd(action: WaitlistAction) -> Result<(), Failure> {
             println!("queued as message {} of the history (test:{template})", answer["message"]);
             Ok(())
         }
+        WaitlistAction::Broadcast { action } => broadcast_cmd(action, &client, &runtime),
         WaitlistAction::Offers { event } => print_all(&client, &runtime, &event, "offers"),
         WaitlistAction::History { event } => print_all(&client, &runtime, &event, "messages"),
         WaitlistAction::Export { event, format, page } => {

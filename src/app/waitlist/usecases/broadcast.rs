@@ -19,7 +19,8 @@ use super::super::history::MailNumbers;
 use super::super::Waitlist;
 use super::{counter_value, decode, encode};
 use crate::app::outbox::{self, Message};
-use crate::core::waitlist::broadcast::{Broadcast, Draft, Page, Progress, MAX_PER_EVENT};
+use crate::core::blacklist::audit::AuditAction;
+use crate::core::waitlist::broadcast::{Broadcast, Draft, Page, Progress, When, MAX_PER_EVENT};
 use crate::core::waitlist::{keys, Lang, Signup, WaitlistSettings};
 use crate::ports::store::{Store, StoreError};
 
@@ -29,6 +30,18 @@ const PAGE: u64 = 200;
 const PAGES_PER_PASS: u32 = 50;
 /// How long a node holds a message while it sends it.
 const LEASE: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// When `message` goes, as the audit log and the staff page say it: `now`, `at …`, `… before
+/// the start`.
+pub fn when_text(message: &Broadcast) -> String {
+    match message.when() {
+        When::Now => "now".to_owned(),
+        When::At(at) => format!("at {}", compose::deadline_text(at)),
+        When::BeforeStart(d) => {
+            format!("{} before the start", humantime::format_duration(std::time::Duration::from_secs(d)))
+        }
+    }
+}
 
 /// Why a message to the list was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -51,6 +64,9 @@ pub enum BroadcastProblem {
     /// The preview's language is not one the event offers.
     #[error("the event does not offer {0}")]
     Language(&'static str),
+    /// A test's address is not one a mail can go to.
+    #[error("to: not an e-mail address")]
+    Address,
     /// The preview could not be composed.
     #[error("{0}")]
     Compose(String),
@@ -139,6 +155,13 @@ impl<S: Store + Clone> Waitlist<S> {
         };
         store.set(&keys::broadcast(event, number), &encode(&message)?, None).await?;
         store.add_members(&[(keys::BROADCAST_EVENTS.to_owned(), keys::event_member(event))]).await?;
+        let detail = format!(
+            "message {number} to the list: {}, {}, {}",
+            message.audience.as_str(),
+            message.purpose.as_str(),
+            when_text(&message)
+        );
+        self.audit_event(event, AuditAction::ScheduleMessage, by.to_owned(), detail).await;
         let due = message.due_at(settings.starts_at());
         Ok(Ok(Listed { message, cancelled: false, due }))
     }
@@ -183,6 +206,7 @@ impl<S: Store + Clone> Waitlist<S> {
         &self,
         event: &str,
         n: u64,
+        by: &str,
     ) -> Result<Result<Listed, BroadcastProblem>, StoreError> {
         let Some(mut listed) = self.broadcast(event, n).await? else {
             return Ok(Err(BroadcastProblem::NotFound(n)));
@@ -190,7 +214,10 @@ impl<S: Store + Clone> Waitlist<S> {
         if listed.message.is_done() {
             return Ok(Err(BroadcastProblem::Done(n, listed.status())));
         }
-        self.ports.store.claim(&keys::broadcast_cancelled(event, n), None).await?;
+        if self.ports.store.claim(&keys::broadcast_cancelled(event, n), None).await? {
+            let detail = format!("message {n} to the list cancelled ({})", listed.status());
+            self.audit_event(event, AuditAction::CancelMessage, by.to_owned(), detail).await;
+        }
         listed.cancelled = true;
         Ok(Ok(listed))
     }
@@ -226,6 +253,38 @@ impl<S: Store + Clone> Waitlist<S> {
         };
         let recipients = self.count_recipients(event, &message).await?;
         Ok(Ok(BroadcastPreview { lang, subject: parts.subject, text, html, recipients }))
+    }
+
+    /// Sends `draft` in `lang`, filled from a sample signup, to `to` as a test: queued in the
+    /// outbox and noted in the history as `test:message`. Answers its number there.
+    pub async fn test_send_broadcast(
+        &self,
+        event: &str,
+        draft: &Draft,
+        lang: Lang,
+        to: &str,
+    ) -> Result<Result<u64, BroadcastProblem>, StoreError> {
+        if !super::preview::is_test_address(to) {
+            return Ok(Err(BroadcastProblem::Address));
+        }
+        let settings = self.settings(event).await?.unwrap_or_else(|| WaitlistSettings::new(event));
+        if !settings.languages.contains(&lang) {
+            return Ok(Err(BroadcastProblem::Language(lang.code())));
+        }
+        let message = match draft.check(&settings, self.now(), 0, "test") {
+            Ok(m) => m,
+            Err(reason) => return Ok(Err(BroadcastProblem::Invalid(reason))),
+        };
+        let mut signup = match self.preview_signup(event, None, lang).await? {
+            Ok(s) => s,
+            Err(p) => return Ok(Err(BroadcastProblem::Compose(p.to_string()))),
+        };
+        signup.email = to.to_owned();
+        let parts = match compose::broadcast_parts(self, &signup, &message, &settings) {
+            Ok(p) => p,
+            Err(e) => return Ok(Err(BroadcastProblem::Compose(e.to_string()))),
+        };
+        Ok(self.queue_test(event, &signup, parts, "test:message").await?.map_err(BroadcastProblem::Compose))
     }
 
     /// How many signups of `event` `message` reaches now.
@@ -616,7 +675,7 @@ mod tests {
         );
         let later = Draft { at: Some(at.to_string()), ..draft(Purpose::Service) };
         block_on(site.waitlist.schedule_broadcast("gala", &later, "test")).unwrap().unwrap();
-        let cancelled = block_on(site.waitlist.cancel_broadcast("gala", 1)).unwrap().unwrap();
+        let cancelled = block_on(site.waitlist.cancel_broadcast("gala", 1, "test")).unwrap().unwrap();
         assert_eq!(cancelled.status(), "cancelled");
         site.rig.clock.advance(Duration::from_secs(7200));
         assert_eq!(pass(&site).mails, 0);
@@ -625,11 +684,11 @@ mod tests {
             .unwrap();
         assert_eq!(pass(&site).mails, 1);
         assert_eq!(
-            block_on(site.waitlist.cancel_broadcast("gala", 2)).unwrap(),
+            block_on(site.waitlist.cancel_broadcast("gala", 2, "test")).unwrap(),
             Err(BroadcastProblem::Done(2, "sent"))
         );
         assert_eq!(
-            block_on(site.waitlist.cancel_broadcast("gala", 9)).unwrap(),
+            block_on(site.waitlist.cancel_broadcast("gala", 9, "test")).unwrap(),
             Err(BroadcastProblem::NotFound(9))
         );
     }

@@ -20,7 +20,7 @@ use super::offers::Ending;
 use crate::app::admin::organizers::organizer_record;
 use crate::app::blacklist::Blacklist;
 use crate::app::outbox::{self, Settled, State};
-use crate::core::blacklist::audit::{AuditAction, AuditRecord};
+use crate::core::blacklist::audit::AuditAction;
 use crate::core::blacklist::event_key;
 use crate::core::waitlist::{keys, retention, Signup, Status};
 use crate::ports::store::{Store, StoreError};
@@ -268,29 +268,12 @@ impl<S: Store + Clone> Waitlist<S> {
     /// Puts the erasure into the organizer's audit log, by line number.
     async fn audit_erasure(&self, before: &Signup, by: &Eraser) {
         let event = &before.event;
-        let organizer = match self.ports.store.get(&event_key(event)).await {
-            Ok(Some(o)) => String::from_utf8_lossy(&o).into_owned(),
-            _ => "*".to_owned(),
-        };
         let (actor, who) = match by {
             Eraser::Customer => ("customer".to_owned(), "by the customer"),
             Eraser::Staff(label) => (label.clone(), "by staff"),
         };
         let number = before.seq.map_or_else(|| "a pending signup".to_owned(), |n| format!("line number {n}"));
-        let record = AuditRecord {
-            event: Some(event.clone()),
-            detail: Some(format!("{number} erased {who}")),
-            ..AuditRecord::change(
-                self.ports.clock.unix_ms(),
-                &organizer,
-                AuditAction::EraseSignup,
-                actor,
-                ("event", event),
-            )
-        };
-        if let Err(e) = crate::app::audit::write(&self.ports, &record).await {
-            tracing::error!(error = %e, "audit log write failed for an erasure");
-        }
+        self.audit_event(event, AuditAction::EraseSignup, actor, format!("{number} erased {who}")).await;
         tracing::info!(event, line = before.seq, "a signup's data erased on request");
     }
 }

@@ -63,6 +63,33 @@ pub(in crate::app::waitlist) fn counter_value(raw: &Option<Vec<u8>>) -> u64 {
 }
 
 impl<S: Store + Clone> Waitlist<S> {
+    /// Puts `action` at `event` by `actor` (an audit label) into the event's organizer's audit
+    /// log (the platform's for an event no organizer owns), with `detail` (never personal
+    /// data). A failed write is logged; the action stands.
+    pub(in crate::app::waitlist) async fn audit_event(
+        &self,
+        event: &str,
+        action: crate::core::blacklist::audit::AuditAction,
+        actor: String,
+        detail: String,
+    ) {
+        use crate::core::blacklist::audit::AuditRecord;
+        let organizer = match self.ports.store.get(&crate::core::blacklist::event_key(event)).await {
+            Ok(Some(o)) => String::from_utf8_lossy(&o).into_owned(),
+            _ => "*".to_owned(),
+        };
+        let record = AuditRecord {
+            event: Some(event.to_owned()),
+            detail: Some(detail),
+            ..AuditRecord::change(self.ports.clock.unix_ms(), &organizer, action, actor, ("event", event))
+        };
+        if let Err(e) = crate::app::audit::write(&self.ports, &record).await {
+            tracing::error!(error = %e, ?action, "audit log write failed");
+        }
+    }
+}
+
+impl<S: Store + Clone> Waitlist<S> {
     /// The event's settings (`None`: never set up).
     pub async fn settings(&self, event: &str) -> Result<Option<WaitlistSettings>, StoreError> {
         Ok(decode(self.ports.store.get(&keys::settings(event)).await?))

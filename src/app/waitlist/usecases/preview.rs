@@ -76,6 +76,17 @@ pub enum PreviewProblem {
     Compose(String),
 }
 
+/// Whether `to` is an address a test may go to: one plain address, no CR/LF, spaces, list
+/// separators or invisible characters.
+pub(super) fn is_test_address(to: &str) -> bool {
+    let plain = crate::core::email::CanonicalRules { strip_plus_tags: false, gmail_dots: false };
+    let clean = !to.chars().any(|c| c.is_control() || c.is_whitespace() || "<>,;\"".contains(c));
+    clean
+        && !crate::core::email::has_invisible(to)
+        && to.len() <= 254
+        && crate::core::email::canonicalize(to, plain).is_ok()
+}
+
 impl<S: Store + Clone> Waitlist<S> {
     /// The signup a preview fills its placeholders from: `id`'s, or a sample one (Alex Sample,
     /// two tickets, first in line), in `lang` either way.
@@ -200,10 +211,7 @@ impl<S: Store + Clone> Waitlist<S> {
         lang: Lang,
         to: &str,
     ) -> Result<Result<u64, PreviewProblem>, StoreError> {
-        let plain = crate::core::email::CanonicalRules { strip_plus_tags: false, gmail_dots: false };
-        let clean = !to.chars().any(|c| c.is_control() || c.is_whitespace() || "<>,;\"".contains(c));
-        let invisible = crate::core::email::has_invisible(to);
-        if !clean || invisible || to.len() > 254 || crate::core::email::canonicalize(to, plain).is_err() {
+        if !is_test_address(to) {
             return Ok(Err(PreviewProblem::Address));
         }
         let settings = self.settings(event).await?.unwrap_or_else(|| WaitlistSettings::new(event));
@@ -219,17 +227,23 @@ impl<S: Store + Clone> Waitlist<S> {
             Ok(p) => p,
             Err(p) => return Ok(Err(p)),
         };
+        let name = format!("test:{}", template.as_str());
+        Ok(self.queue_test(event, &signup, parts, &name).await?.map_err(PreviewProblem::Compose))
+    }
+
+    /// Queues the mail of `parts` to `signup` (a sample with the test's address) as a test,
+    /// noted in the history as `name`: answers its number there, or why it could not be composed.
+    pub(super) async fn queue_test(
+        &self,
+        event: &str,
+        signup: &Signup,
+        parts: crate::app::waitlist::pages::MailParts,
+        name: &str,
+    ) -> Result<Result<u64, String>, StoreError> {
         let numbers = self.reserve_mail(event).await?;
-        let mail = match compose::build(self, &signup, parts, numbers.outbox) {
+        let mail = match compose::build(self, signup, parts, numbers.outbox) {
             Ok(m) => m,
-            Err(e) => return Ok(Err(PreviewProblem::Compose(e.to_string()))),
-        };
-        let name: &'static str = match template {
-            Template::Confirm => "test:confirm",
-            Template::Confirmed => "test:confirmed",
-            Template::Already => "test:already",
-            Template::Offer => "test:offer",
-            Template::Erased => "test:erased",
+            Err(e) => return Ok(Err(e.to_string())),
         };
         let writes = self.queue_message(numbers, Message::Mail(mail), name, event, None)?;
         self.ports.store.set_many(&writes).await?;

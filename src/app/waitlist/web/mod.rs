@@ -47,6 +47,7 @@ mod own_data;
 mod signup;
 mod staff;
 mod staff_list;
+mod staff_messages;
 
 use std::time::Duration;
 

@@ -1,0 +1,283 @@
+//! Staff's pages about an event's messages: the history, previews and admins' test sends of any
+//! template, and messages to the whole list (written, previewed, tested and cancelled by the
+//! organizer's admins; listed for every staff session).
+//!
+//! | request | does |
+//! |---|---|
+//! | `GET /staff/messages?event=&after=` | the event's message history, 100 a page |
+//! | `GET /staff/preview?event=&template=&lang=` | a message as customers get it (a sample signup) |
+//! | `POST /staff/test` | sends it to one address as a test (admins) |
+//! | `GET /staff/broadcasts?event=` | the messages to the whole list, and (admins) the form for one |
+//! | `POST /staff/broadcast` | `do`: preview, test, schedule or cancel (admins) |
+
+use bytes::Bytes;
+use http::header;
+use http::request::Parts;
+use http::{Response, StatusCode};
+
+use super::super::i18n::{Arg, Tr};
+use super::super::pages::{StaffMessagesPage, StaffPreviewPage};
+use super::super::usecases::preview::Template;
+use super::super::usecases::staff::StaffSession;
+use super::super::{Unavailable, Waitlist};
+use super::staff_list::staff_read;
+use super::*;
+use crate::app::context::RequestContext;
+use crate::core::blacklist::audit::AuditAction;
+use crate::core::waitlist::form::Form;
+use crate::core::waitlist::link::StaffRole;
+use crate::core::waitlist::{Lang, WaitlistSettings};
+use crate::ports::store::Store;
+
+/// The templates staff may preview, in the order the form offers them.
+const TEMPLATES: [Template; 5] =
+    [Template::Confirm, Template::Confirmed, Template::Already, Template::Offer, Template::Erased];
+
+impl<S: Store + Clone> Waitlist<S> {
+    /// `GET /staff/messages`: the event's message history, read as the admin API reads it (and
+    /// audited the same way, as the box office's).
+    pub(in crate::app::waitlist) async fn staff_messages(
+        &self,
+        head: &Parts,
+    ) -> Result<Response<Bytes>, Unavailable> {
+        let (event, session) = match self.staff_event(head, query_param(head, "event")).await? {
+            Ok(found) => found,
+            Err(answer) => return Ok(answer),
+        };
+        let after = query_param(head, "after").and_then(|a| a.parse().ok()).unwrap_or(0);
+        let admin = crate::app::admin::Admin::new(self.ports.clone(), None);
+        let who = session.principal();
+        let page = match staff_read(admin.messages(&who, &event, after, 100).await)? {
+            Ok(p) => p,
+            Err(refused) => return Ok(refused),
+        };
+        let lang = self.lang_for(head, None, &Lang::ALL, None);
+        let tr = Tr::new(lang);
+        let settings = self.settings(&event).await?.unwrap_or_else(|| WaitlistSettings::new(&event));
+        let mount = &self.config.mount;
+        let title = tr.with("staff-messages-title", &[("event", Arg::Text(&settings.title))]);
+        let path = format!("{mount}/staff/messages?event={event}&after={after}");
+        let rows = page
+            .messages
+            .into_iter()
+            .map(|m| {
+                let status = match &m.settled {
+                    Some(at) => format!("{} ({at})", m.status),
+                    None => m.status.to_owned(),
+                };
+                let template = match m.channel {
+                    crate::app::waitlist::history::Channel::Email => m.template,
+                    crate::app::waitlist::history::Channel::Sms => format!("{} (SMS)", m.template),
+                };
+                (m.number, m.to, template, status, m.queued)
+            })
+            .collect();
+        let view = StaffMessagesPage {
+            page: self.page(lang, title, &path, &Lang::ALL, None),
+            signed_in: tr.with(session.signed_in_message(), &[("organizer", Arg::Text(&session.name))]),
+            list_href: format!("{mount}/staff/list?event={event}"),
+            rows,
+            more_href: page.next.map(|n| format!("{mount}/staff/messages?event={event}&after={n}")),
+            preview_action: format!("{mount}/staff/preview"),
+            event: event.clone(),
+            templates: TEMPLATES.iter().map(|t| t.as_str()).collect(),
+            languages: settings.languages.iter().map(|l| l.code()).collect(),
+        };
+        Ok(html(StatusCode::OK, askama::Template::render(&view)))
+    }
+
+    /// `GET /staff/preview?event=&template=&lang=`: a message as customers get it, filled from
+    /// a sample signup; for admins, a form that sends it as a test.
+    pub(in crate::app::waitlist) async fn staff_preview(
+        &self,
+        head: &Parts,
+    ) -> Result<Response<Bytes>, Unavailable> {
+        let (event, session) = match self.staff_event(head, query_param(head, "event")).await? {
+            Ok(found) => found,
+            Err(answer) => return Ok(answer),
+        };
+        let template = query_param(head, "template").unwrap_or_default();
+        let lang = query_param(head, "lang").unwrap_or_default();
+        self.preview_page(head, &event, &session, &template, &lang, None).await
+    }
+
+    /// `POST /staff/test`: sends the previewed message to one address as a test (admins).
+    pub(in crate::app::waitlist) async fn staff_test(
+        &self,
+        context: &RequestContext,
+        head: &Parts,
+        form: &Form,
+    ) -> Result<Response<Bytes>, Unavailable> {
+        let lang = self.lang_for(head, form.get("ui"), &Lang::ALL, None);
+        let (event, session) = match self.staff_post(context, head, form, lang).await? {
+            Ok(found) => found,
+            Err(answer) => return Ok(answer),
+        };
+        let tr = Tr::new(lang);
+        let (template, message_lang) =
+            (form.get("template").unwrap_or_default(), form.get("lang").unwrap_or_default());
+        let outcome = match (Self::template_named(template), Lang::parse(message_lang), session.role) {
+            (_, _, StaffRole::BoxOffice) => tr.t("staff-test-admins"),
+            (Some(t), Some(l), StaffRole::Admin) => {
+                match self.test_send(&event, t, l, form.get("to").unwrap_or_default().trim()).await? {
+                    Ok(number) => {
+                        self.audit_test(&session, &event, t, l, number).await;
+                        tr.with(
+                            "staff-test-sent",
+                            &[("number", Arg::Number(number)), ("template", Arg::Text(t.as_str()))],
+                        )
+                    }
+                    Err(problem) => tr.with("staff-failed", &[("reason", Arg::Text(&problem.to_string()))]),
+                }
+            }
+            _ => return Ok(error_response(StatusCode::BAD_REQUEST)),
+        };
+        self.preview_page(head, &event, &session, template, message_lang, Some(outcome)).await
+    }
+
+    fn template_named(name: &str) -> Option<Template> {
+        TEMPLATES.iter().copied().find(|t| t.as_str() == name)
+    }
+
+    async fn preview_page(
+        &self,
+        head: &Parts,
+        event: &str,
+        session: &StaffSession,
+        template: &str,
+        message_lang: &str,
+        outcome: Option<String>,
+    ) -> Result<Response<Bytes>, Unavailable> {
+        let (Some(t), Some(l)) = (Self::template_named(template), Lang::parse(message_lang)) else {
+            return Ok(error_response(StatusCode::BAD_REQUEST));
+        };
+        let preview = match self.preview_message(event, t, l, None).await? {
+            Ok(p) => p,
+            Err(_) => return Ok(error_response(StatusCode::BAD_REQUEST)), // a language the event does not offer
+        };
+        let lang = self.lang_for(head, None, &Lang::ALL, None);
+        let tr = Tr::new(lang);
+        let mount = &self.config.mount;
+        let (csrf, set_cookie) = self.csrf(head)?;
+        let test = (session.role == StaffRole::Admin).then(|| {
+            let hidden = vec![
+                ("csrf", csrf),
+                ("event", event.to_owned()),
+                ("template", t.as_str().to_owned()),
+                ("lang", l.code().to_owned()),
+                ("ui", lang.code().to_owned()),
+            ];
+            (format!("{mount}/staff/test"), hidden)
+        });
+        let title = tr.with(
+            "staff-preview-title",
+            &[("template", Arg::Text(t.as_str())), ("lang", Arg::Text(l.code()))],
+        );
+        let path = format!("{mount}/staff/preview?event={event}&template={}&lang={}", t.as_str(), l.code());
+        let view = StaffPreviewPage {
+            page: self.page(lang, title, &path, &Lang::ALL, None),
+            signed_in: tr.with(session.signed_in_message(), &[("organizer", Arg::Text(&session.name))]),
+            messages_href: format!("{mount}/staff/messages?event={event}"),
+            outcome,
+            subject: preview.subject,
+            text: preview.text,
+            test,
+        };
+        let mut r = html(StatusCode::OK, askama::Template::render(&view));
+        if let Some(c) = set_cookie {
+            r.headers_mut().append(header::SET_COOKIE, c);
+        }
+        Ok(r)
+    }
+
+    /// Puts a test send into the organizer's audit log.
+    async fn audit_test(
+        &self,
+        session: &StaffSession,
+        event: &str,
+        template: Template,
+        lang: Lang,
+        number: u64,
+    ) {
+        let detail = format!("test send of {} ({}), message {number}", template.as_str(), lang.code());
+        self.audit_event(event, AuditAction::TestMessage, session.principal().label(), detail).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use http::Method;
+
+    use super::*;
+    use crate::app::admin::{Admin, Principal};
+    use crate::app::waitlist::testing::{site, text, Browser};
+    use crate::app::waitlist::web::staff_list::tests::staff;
+    use crate::core::text::url_component;
+    use crate::testkit::block_on;
+
+    #[test]
+    fn staff_preview_any_template_and_admins_send_it_as_a_test_marked_in_the_history() {
+        let site = site();
+        // The box office previews, and is told that tests are the admins'.
+        let mut b = staff(&site);
+        let messages = site.send(Method::GET, "/waitlist/staff/messages?event=gala", &mut b, "", None);
+        assert!(text(&messages).contains("action=\"/waitlist/staff/preview\""), "{}", text(&messages));
+        let page = site.send(
+            Method::GET,
+            "/waitlist/staff/preview?event=gala&template=offer&lang=de",
+            &mut b,
+            "",
+            None,
+        );
+        assert_eq!(page.status(), StatusCode::OK);
+        assert!(text(&page).contains("Alex Sample") && text(&page).contains("Karten"), "{}", text(&page));
+        assert!(!text(&page).contains("name=\"to\""), "no test form for the box office");
+        site.send(Method::GET, "/waitlist/gala", &mut b, "", None); // a form's token
+        let body =
+            format!("csrf={}&event=gala&template=offer&lang=de&ui=en&to=me%40harbour.example", b.token);
+        let refused = site.send(Method::POST, "/waitlist/staff/test", &mut b, &body, None);
+        assert!(text(&refused).contains("admins send tests"), "{}", text(&refused));
+        for bad in ["template=nonsense&lang=en", "template=confirm&lang=xx", "template=confirm"] {
+            let page = site.send(
+                Method::GET,
+                &format!("/waitlist/staff/preview?event=gala&{bad}"),
+                &mut b,
+                "",
+                None,
+            );
+            assert_eq!(page.status(), StatusCode::BAD_REQUEST, "{bad}");
+        }
+
+        // An admin of the organizer sends it as a test: in the outbox and the history.
+        let admin = Admin::new(site.rig.ports(), None);
+        let token = block_on(admin.rotate_token(&Principal::Operator, "harbour")).unwrap().token;
+        let mut boss = Browser::default();
+        site.send(Method::GET, "/waitlist/staff?event=gala", &mut boss, "", None);
+        let form = format!("csrf={}&token={}&event=gala", boss.token, url_component(&token));
+        site.send(Method::POST, "/waitlist/staff", &mut boss, &form, None);
+        let page = site.send(
+            Method::GET,
+            "/waitlist/staff/preview?event=gala&template=confirm&lang=en",
+            &mut boss,
+            "",
+            None,
+        );
+        assert!(text(&page).contains("name=\"to\""), "{}", text(&page));
+        let mails = site.mails();
+        let body =
+            format!("csrf={}&event=gala&template=confirm&lang=en&ui=en&to=me%40harbour.example", boss.token);
+        let sent = site.send(Method::POST, "/waitlist/staff/test", &mut boss, &body, None);
+        assert!(text(&sent).contains("test:confirm"), "{}", text(&sent));
+        assert_eq!(site.mails(), mails + 1);
+        assert_eq!(site.outbox().pop().unwrap().to(), "me@harbour.example");
+        let history = site.send(Method::GET, "/waitlist/staff/messages?event=gala", &mut boss, "", None);
+        assert!(text(&history).contains("test:confirm") && text(&history).contains("me@harbour.example"));
+        let injected = format!(
+            "csrf={}&event=gala&template=confirm&lang=en&ui=en&to=a%40b.c%0D%0ABcc%3A+x%40y.z",
+            boss.token
+        );
+        let refused = site.send(Method::POST, "/waitlist/staff/test", &mut boss, &injected, None);
+        assert!(text(&refused).contains("not an e-mail address"), "{}", text(&refused));
+        assert_eq!(site.mails(), mails + 1, "nothing more queued");
+    }
+}
