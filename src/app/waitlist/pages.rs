@@ -447,12 +447,84 @@ pub struct StaffMessagesPage {
     pub more_href: Option<String>,
     /// Where the preview form goes, and the event it is for.
     pub preview_action: String,
+    /// The event's messages to the whole list.
+    pub broadcasts_href: String,
     /// The event.
     pub event: String,
     /// The templates and languages to choose from.
     pub templates: Vec<&'static str>,
     /// The event's languages (codes).
     pub languages: Vec<&'static str>,
+}
+
+/// Staff's page of an event's messages to the whole list: each with where it stands, and (for
+/// the organizer's admins) a cancel button on those not done and the form that writes one.
+#[derive(Template)]
+#[template(path = "staff_broadcasts.html")]
+pub struct StaffBroadcastsPage {
+    /// Common parts.
+    pub page: Page,
+    /// "Signed in as …".
+    pub signed_in: String,
+    /// Back to the event's messages.
+    pub messages_href: String,
+    /// What came of a post, and whether it failed.
+    pub outcome: Option<(String, bool)>,
+    /// The messages, in the order they were written.
+    pub rows: Vec<BroadcastRow>,
+    /// Where the form posts and its hidden fields (admins only).
+    pub form: Option<(String, Vec<(&'static str, String)>)>,
+    /// The form's values (kept when it comes back).
+    pub fields: BroadcastFields,
+    /// The event's languages (codes).
+    pub languages: Vec<&'static str>,
+    /// A preview of the form's message: subject, text, and how many it would reach now.
+    pub preview: Option<(String, String, String)>,
+}
+
+/// One message to the list as staff's page shows it.
+pub struct BroadcastRow {
+    /// Its number.
+    pub number: u64,
+    /// `scheduled`, `sending`, `sent`, …
+    pub status: &'static str,
+    /// Who it is for, in words.
+    pub audience: String,
+    /// Whether it needs consent, in words.
+    pub purpose: String,
+    /// When it goes, in words.
+    pub when: String,
+    /// Its subjects, one per language.
+    pub subject: String,
+    /// Mails queued.
+    pub queued: u64,
+    /// Whether it can still be cancelled (and staff may).
+    pub cancellable: bool,
+}
+
+/// The fields of staff's form for a message to the list.
+#[derive(Debug, Clone, Default)]
+pub struct BroadcastFields {
+    /// The text's language.
+    pub lang: String,
+    /// `waiting` or `confirmed`.
+    pub audience: String,
+    /// `service` or `news`.
+    pub purpose: String,
+    /// Only to signups in the text's language.
+    pub only_lang: bool,
+    /// The subject.
+    pub subject: String,
+    /// The message.
+    pub body: String,
+    /// `now`, `at` or `before`.
+    pub when: String,
+    /// The time for `at` (`2027-03-01T18:00`, UTC).
+    pub at: String,
+    /// The duration for `before` (`24h`).
+    pub before: String,
+    /// Where a test goes.
+    pub to: String,
 }
 
 /// Staff's preview of a message: its subject and text as a customer gets them, and (for admins)

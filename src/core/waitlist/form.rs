@@ -24,6 +24,10 @@ pub fn checked_note(text: &str) -> Result<Option<String>, FieldError> {
 /// Longest form body read, in bytes.
 pub const MAX_FORM_BYTES: usize = 16 * 1024;
 
+/// Longest body of staff's form for a message to the whole list, in bytes: a message of 4000
+/// characters outside ASCII, percent-encoded, with its subject and fields.
+pub const MAX_MESSAGE_FORM_BYTES: usize = 64 * 1024;
+
 /// A form posted to one of Doorman's own pages, read once: its fields by name.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Form(Vec<(String, String)>);

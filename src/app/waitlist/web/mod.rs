@@ -25,6 +25,8 @@
 //! | `GET /staff/messages?event=` | the event's message history, with a preview form |
 //! | `GET /staff/preview?event=&template=&lang=` | a message as customers get it (a sample signup) |
 //! | `POST /staff/test` | sends it to one address as a test (the organizer's admins) |
+//! | `GET /staff/broadcasts?event=` | the messages to the whole list, and the form for one (admins) |
+//! | `POST /staff/broadcast` | previews, test-sends, schedules or cancels one (admins) |
 //!
 //! With a staff session of the event's organizer, the signup form shows the box-office fields
 //! (the organizer's box-office address instead of the customer's, an internal note); sent
@@ -66,7 +68,7 @@ use crate::app::body::{declared_too_large, read_bounded};
 use crate::app::context::RequestContext;
 use crate::core::blacklist::is_slug;
 use crate::core::error_page::error_response;
-use crate::core::waitlist::form::{Form, MAX_FORM_BYTES};
+use crate::core::waitlist::form::{Form, MAX_FORM_BYTES, MAX_MESSAGE_FORM_BYTES};
 use crate::core::waitlist::link::Kind;
 use crate::core::waitlist::Lang;
 use crate::ports::body::BodyStream;
@@ -131,6 +133,10 @@ pub enum Route {
     StaffPreview,
     /// `POST /staff/test`.
     StaffTest,
+    /// `GET /staff/broadcasts`.
+    StaffBroadcasts,
+    /// `POST /staff/broadcast`.
+    StaffBroadcast,
     /// Under the mount, but nothing here (404), or the wrong method (405).
     NotHere(StatusCode),
 }
@@ -169,10 +175,12 @@ impl<S> Waitlist<S> {
             "staff/messages" if get => Route::StaffMessages,
             "staff/preview" if get => Route::StaffPreview,
             "staff/test" if post => Route::StaffTest,
+            "staff/broadcasts" if get => Route::StaffBroadcasts,
+            "staff/broadcast" if post => Route::StaffBroadcast,
             "confirm" | "manage" | "cancel" | "mine" | "mine/cancel" | "offer" | "offer/decline"
             | "manage/data" | "manage/erase" | "mine/data" | "mine/erase" | "staff" | "staff/out"
             | "staff/list" | "staff/act" | "staff/export" | "staff/messages" | "staff/preview"
-            | "staff/test" => wrong,
+            | "staff/test" | "staff/broadcasts" | "staff/broadcast" => wrong,
             event if is_slug(event) && get => Route::Form(event.to_owned()),
             event if is_slug(event) && post => Route::Signup(event.to_owned()),
             event if is_slug(event) => wrong,
@@ -245,12 +253,15 @@ impl<S: Store + Clone> Waitlist<S> {
             | Route::Decline
             | Route::StaffAct
             | Route::StaffTest
+            | Route::StaffBroadcast
             | Route::StaffSignIn
             | Route::StaffSignOut => {
-                if declared_too_large(body, MAX_FORM_BYTES) {
+                let limit =
+                    if route == Route::StaffBroadcast { MAX_MESSAGE_FORM_BYTES } else { MAX_FORM_BYTES };
+                if declared_too_large(body, limit) {
                     return error_response(StatusCode::PAYLOAD_TOO_LARGE);
                 }
-                let bytes = match read_bounded(body, MAX_FORM_BYTES, FORM_WITHIN, &*self.ports.tasks).await {
+                let bytes = match read_bounded(body, limit, FORM_WITHIN, &*self.ports.tasks).await {
                     Ok(b) => b,
                     Err(fault) => return error_response(fault.status()),
                 };
@@ -287,6 +298,8 @@ impl<S: Store + Clone> Waitlist<S> {
             Route::StaffMessages => self.staff_messages(head).await,
             Route::StaffPreview => self.staff_preview(head).await,
             Route::StaffTest => self.staff_test(context, head, &form).await,
+            Route::StaffBroadcasts => self.staff_broadcasts(head).await,
+            Route::StaffBroadcast => self.staff_broadcast(context, head, &form).await,
             Route::NotHere(status) => Ok(error_response(status)),
         };
         match answer {
