@@ -806,3 +806,86 @@ async fn join_and_confirm(
     browser.wait_for_text("the place", |t| t.contains(&format!("Your place in line: {place}"))).await;
     form
 }
+
+/// A new admin token of summer-gala's organizer, issued with the demo's operator token.
+async fn organizer_admin_token(demo: &Demo) -> String {
+    let req = http::Request::post(format!("{}/v1/organizers/city-arts-society/token", demo.admin))
+        .header("authorization", format!("Bearer {}", demo.token))
+        .body(support::client::body(""))
+        .unwrap();
+    let (resp, bytes) = support::client::send(req).await;
+    assert!(resp.status().is_success(), "{}", String::from_utf8_lossy(&bytes));
+    let answer: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    answer["token"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn in_a_real_browser_and_the_cli_messages_to_the_whole_list_are_previewed_tested_scheduled_and_sent() {
+    let demo = Demo::start();
+    let browser = support::browser::Browser::start().await;
+    join_and_confirm(&browser, &demo, "ada@example.com", "Ada Lovelace", 1, 1).await;
+    let dir = tempfile::tempdir().unwrap();
+    let text = dir.path().join("en.txt");
+    std::fs::write(&text, "Parking at the lake\n\nThe car park by the lake opens at 18:00.\n").unwrap();
+    let text_arg = format!("en={}", text.display());
+    let draft = ["--audience", "waiting", "--purpose", "service", "--text", text_arg.as_str()];
+    let with = |head: &[&str], tail: &[&str]| -> Vec<String> {
+        head.iter().chain(draft.iter()).chain(tail).map(|s| (*s).to_owned()).collect()
+    };
+    let cli = |args: Vec<String>| demo.cli_output(&args.iter().map(String::as_str).collect::<Vec<_>>());
+
+    // The CLI: a preview with its reach, a test send, one scheduled an hour ahead and cancelled,
+    // and one sent now.
+    let preview = cli(with(&["waitlist", "broadcast", "preview", "summer-gala"], &[]));
+    assert!(preview.starts_with("To: 1 signups now\nSubject: Parking at the lake"), "{preview}");
+    assert!(preview.contains("Hello Alex Sample") && preview.contains("opens at 18:00"), "{preview}");
+    let to = "staff@city-arts-society.example";
+    let tested = cli(with(&["waitlist", "broadcast", "test-send", "summer-gala"], &["--to", to]));
+    assert!(tested.contains("(test:message)"), "{tested}");
+    let at = humantime::format_rfc3339_seconds(std::time::SystemTime::now() + Duration::from_secs(3600));
+    let at = at.to_string();
+    let later = cli(with(&["waitlist", "broadcast", "send", "summer-gala"], &["--at", at.as_str()]));
+    assert!(later.contains("\"status\": \"scheduled\"") && later.contains("\"number\": 1"), "{later}");
+    let cancelled = demo.cli_output(&["waitlist", "broadcast", "cancel", "summer-gala", "1"]);
+    assert!(cancelled.contains("\"status\": \"cancelled\""), "{cancelled}");
+    cli(with(&["waitlist", "broadcast", "send", "summer-gala"], &[]));
+    let mail = demo_mail(&demo, 4).await;
+    assert!(mail.contains("Subject: Parking at the lake") && mail.contains("ada@example.com"), "{mail}");
+    let past = Command::new(binary())
+        .args(with(&["waitlist", "broadcast", "send", "summer-gala"], &["--at", "2020-01-01T00:00:00Z"]))
+        .env("DOORMAN_ADMIN_URL", &demo.admin)
+        .env("DOORMAN_ADMIN_TOKEN", &demo.token)
+        .output()
+        .unwrap();
+    assert!(!past.status.success() && String::from_utf8_lossy(&past.stderr).contains("past"), "{past:?}");
+
+    // The staff page: an admin of the organizer previews, then sends one now.
+    let token = organizer_admin_token(&demo).await;
+    browser.goto(&format!("{}/waitlist/staff?event=summer-gala", demo.shop)).await;
+    browser.wait_for_text("the sign-in page", |t| t.contains("Box-office token")).await;
+    browser.fill("input[name=token]", &token).await;
+    browser.mark_page().await;
+    browser.click("button[type=submit]").await;
+    browser.wait_for_new_page().await;
+    browser.goto(&format!("{}/waitlist/staff/broadcasts?event=summer-gala", demo.shop)).await;
+    let page = browser.wait_for_text("the page", |t| t.contains("Messages to the whole list")).await;
+    assert!(page.contains("Parking at the lake") && page.contains("cancelled"), "{page}");
+    browser.click("input[name=purpose][value=service]").await;
+    browser.fill("input[name=subject]", "Fireworks at 23:00").await;
+    browser.fill("textarea[name=body]", "Stay for the fireworks over the lake.").await;
+    browser.mark_page().await;
+    browser.click("button[value=preview]").await;
+    browser.wait_for_new_page().await;
+    let shown = browser.wait_for_text("the preview", |t| t.contains("It would reach 1 signups now.")).await;
+    assert!(shown.contains("Stay for the fireworks over the lake."), "{shown}");
+    browser.mark_page().await;
+    browser.click("button[value=schedule]").await;
+    browser.wait_for_new_page().await;
+    browser.wait_for_text("the answer", |t| t.contains("Message 3 is scheduled (now)")).await;
+    let mail = demo_mail(&demo, 5).await;
+    assert!(mail.contains("Subject: Fireworks at 23:00") && mail.contains("ada@example.com"), "{mail}");
+    browser.goto(&format!("{}/waitlist/staff/messages?event=summer-gala", demo.shop)).await;
+    let history = browser.wait_for_text("the history", |t| t.contains("message:3")).await;
+    assert!(history.contains("message:2") && history.contains("test:message"), "{history}");
+    browser.quit().await;
+}

@@ -8,6 +8,7 @@ mod support;
 mod at_rest;
 mod bad_input;
 mod box_office;
+mod broadcasts;
 mod button;
 mod export;
 mod flow;
@@ -381,3 +382,12 @@ every_store!(bad_input => bad_input_cases:
     requests_that_are_not_forms_of_ours,
     rate_limits_per_address_and_per_client,
 );
+
+every_store!(broadcasts => broadcasts_cases:
+    a_message_to_the_list_reaches_each_waiting_signup_once_with_its_fate_in_the_history,
+);
+
+#[tokio::test]
+async fn two_nodes_on_one_redis_send_a_message_to_the_list_once() {
+    broadcasts::two_nodes_on_one_redis_send_a_message_to_the_list_once().await;
+}

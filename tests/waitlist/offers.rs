@@ -13,7 +13,7 @@ const AUTOMATIC: &str =
 
 /// Signs each of `emails` up for `event` (one ticket each, or as `tickets` says) and confirms
 /// them through their mails, in order: they stand in line in that order.
-async fn line_up(shop: &Shop, event: &str, people: &[(&str, &str)]) {
+pub(crate) async fn line_up(shop: &Shop, event: &str, people: &[(&str, &str)]) {
     let before = shop.mails().len();
     let mut jars = Vec::new();
     for (email, tickets) in people {

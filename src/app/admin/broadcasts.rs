@@ -119,7 +119,9 @@ pub struct BroadcastTestRequest {
 
 fn problem(p: BroadcastProblem) -> AdminError {
     match p {
-        BroadcastProblem::NotFound(_) | BroadcastProblem::NoSignup(_) => AdminError::NotFound(p.to_string()),
+        BroadcastProblem::NotFound(_) | BroadcastProblem::NoSignup(_) | BroadcastProblem::NoWaitlist => {
+            AdminError::NotFound(p.to_string())
+        }
         BroadcastProblem::Done(..) | BroadcastProblem::TooMany => AdminError::Conflict(p.to_string()),
         _ => AdminError::bad(p.to_string()),
     }

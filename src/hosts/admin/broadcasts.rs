@@ -57,6 +57,7 @@ pub struct BroadcastPath {
         (status = 201, description = "Written; sent when due.", body = BroadcastView),
         (status = 400, response = BadRequest),
         (status = 403, response = NotTheirEvent),
+        (status = 404, description = "The event has no waitlist.", body = ErrorBody),
         (status = 409, description = "The event has 200 messages to the list.", body = ErrorBody),
         (status = 413, response = PayloadTooLarge),
         CommonErrors,

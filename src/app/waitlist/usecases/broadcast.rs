@@ -52,6 +52,9 @@ pub enum BroadcastProblem {
     /// The event has as many messages to the list as it may.
     #[error("this event has {MAX_PER_EVENT} messages to the list, the most it may have")]
     TooMany,
+    /// The event has no waitlist (its settings were never written).
+    #[error("this event has no waitlist")]
+    NoWaitlist,
     /// No such message.
     #[error("no message {0} to the list at this event")]
     NotFound(u64),
@@ -139,7 +142,9 @@ impl<S: Store + Clone> Waitlist<S> {
         draft: &Draft,
         by: &str,
     ) -> Result<Result<Listed, BroadcastProblem>, StoreError> {
-        let settings = self.settings(event).await?.unwrap_or_else(|| WaitlistSettings::new(event));
+        let Some(settings) = self.settings(event).await? else {
+            return Ok(Err(BroadcastProblem::NoWaitlist));
+        };
         // Checked before a number is taken, so a refused draft leaves no gap.
         if let Err(reason) = draft.check(&settings, self.now(), 0, by) {
             return Ok(Err(BroadcastProblem::Invalid(reason)));
