@@ -97,6 +97,9 @@ pub async fn list(
 }
 
 /// Get one message to the whole list
+///
+/// The message, where it stands (`due` with the event's start as it is now) and how many mails
+/// it queued. Any token that reads the event.
 #[utoipa::path(
     get, path = "/v1/events/{event}/waitlist/broadcasts/{number}", operation_id = "getBroadcast", tag = "waitlist",
     params(BroadcastPath),

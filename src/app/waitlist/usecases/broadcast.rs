@@ -377,7 +377,9 @@ impl<S: Store + Clone> Waitlist<S> {
         let store = &self.ports.store;
         let wanted = [keys::broadcast(event, n), keys::broadcast_cancelled(event, n)];
         let got = store.get_many(&wanted).await?;
-        let Some(message) = decode::<Broadcast>(got[0].clone()) else { return Ok((Looked::Done, 0, false)) };
+        // A number without a record yet is being written (or its writer failed): never passed
+        // over for good, or a message written just after this read would never go.
+        let Some(message) = decode::<Broadcast>(got[0].clone()) else { return Ok((Looked::Open, 0, false)) };
         if message.is_done() || got[1].is_some() {
             return Ok((Looked::Done, 0, false));
         }
@@ -755,5 +757,28 @@ mod tests {
             (listed.message.cursor, listed.message.queued, listed.message.page),
             (PAGE + 5, PAGE + 5, None)
         );
+    }
+
+    #[test]
+    fn a_number_taken_before_its_record_is_written_is_not_passed_over() {
+        let site = site();
+        site.in_line("ada@example.com", None, 2);
+        // A slow writer took number 1 and has not written it yet; number 2 is written and sent.
+        block_on(site.rig.store.increment(&keys::broadcast_counter("gala"), 1, None)).unwrap();
+        block_on(site.waitlist.schedule_broadcast("gala", &draft(Purpose::Service), "test"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(pass(&site).mails, 1);
+        let slow = draft(Purpose::Service)
+            .check(
+                &block_on(site.waitlist.settings("gala")).unwrap().unwrap(),
+                site.waitlist.now(),
+                1,
+                "slow",
+            )
+            .unwrap();
+        block_on(site.rig.store.set(&keys::broadcast("gala", 1), &encode(&slow).unwrap(), None)).unwrap();
+        assert_eq!(pass(&site).mails, 1, "number 1 goes once written");
+        assert_eq!(sent(&site, 1).len(), 1);
     }
 }
