@@ -125,6 +125,40 @@ pub async fn a_message_to_the_list_reaches_each_waiting_signup_once_with_its_fat
     assert!(
         with_subject(&shop.mails(), "News").is_empty() && with_subject(&shop.mails(), "Later").is_empty()
     );
+
+    // Ada asks for news on her signup's page; news then reach her alone, with a one-click
+    // unsubscribe that her mail program posts.
+    let all = shop.mails();
+    let confirmed = all
+        .iter()
+        .find(|m| m.to.contains("ada@example.com") && m.subject.contains("on the waitlist"))
+        .unwrap();
+    let manage = confirmed.link("manage");
+    let mut jar = crate::Jar::default();
+    let page = shop.get(&mut jar, &manage).await;
+    assert!(page.html.contains("Keep me informed"), "{}", page.html);
+    let t = confirmed.token("manage");
+    let chose = shop
+        .post(&mut jar, "/waitlist/manage/news", &[("t", &t), ("csrf", &page.csrf()), ("news", "yes")])
+        .await;
+    assert!(chose.html.contains("You will get news"), "{}", chose.html);
+    let (status, _) = shop.admin("POST", path, &draft("Second show", "").replace("service", "news")).await;
+    assert_eq!(status, 201);
+    let second = wait_for(&[&shop], "Second show", 1).await;
+    assert!(second[0].to.contains("ada@example.com"));
+    let unsubscribe = second[0].raw.lines().find_map(|l| l.strip_prefix("List-Unsubscribe: <")).unwrap();
+    let unsubscribe = unsubscribe.trim_end_matches('>').strip_prefix(crate::PUBLIC_URL).unwrap().to_owned();
+    assert!(second[0].raw.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"));
+    let done =
+        shop.post_raw(&mut crate::Jar::default(), &unsubscribe, b"List-Unsubscribe=One-Click".to_vec()).await;
+    assert_eq!((done.status, done.html.as_str()), (200, "unsubscribed\n"));
+    let (_, third) = shop.admin("POST", path, &draft("Third show", "").replace("service", "news")).await;
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let (_, third) = shop.admin("GET", &format!("{path}/{}", third["number"]), "").await;
+    assert_eq!((third["status"].as_str(), third["queued"].as_u64()), (Some("sent"), Some(0)), "{third}");
+    let (_, export) = shop.admin("GET", "/v1/events/gala/waitlist/signups", "").await;
+    assert!(export["signups"].as_array().unwrap().iter().all(|s| s["informed"] == false), "{export}");
+
     let (_, audit) = shop.admin("GET", "/v1/audit", "").await;
     let audit = audit.to_string();
     assert!(audit.contains("schedule_message") && audit.contains("cancel_message"), "{audit}");

@@ -170,7 +170,8 @@ pub struct ExportRow {
     pub offer_ended: Option<String>,
     /// When staff marked the customer contacted (RFC 3339).
     pub contacted: Option<String>,
-    /// The customer ticked "keep me informed" at signup.
+    /// The customer wants news beyond what the signup needs: "keep me informed" ticked at
+    /// signup, or chosen later from the manage link (a later "stop the news" wins).
     pub informed: bool,
 }
 
@@ -241,10 +242,14 @@ impl<S: Store> Admin<S> {
             .zip(&annotation_keys)
             .map(|(raw, key)| self.ports.open(key, raw))
             .collect::<Result<_, _>>()?;
+        let news_keys: Vec<String> = held.iter().map(|(_, id)| keys::news(event, id)).collect();
+        let news = store.get_many(&news_keys).await?;
         let mut next_place = None;
         let mut signups = Vec::with_capacity(held.len());
-        for (((number, _), record), annotation) in held.iter().zip(records).zip(annotations) {
+        for ((((number, _), record), annotation), news) in held.iter().zip(records).zip(annotations).zip(news)
+        {
             let Some(s) = record else { continue };
+            let informed = crate::core::waitlist::signup::news_choice(news.as_deref()).unwrap_or(s.informed);
             let note = Annotation::note_of(annotation.as_ref(), &s);
             let contacted = annotation.and_then(|a| a.contacted);
             let offer = s.offer.and_then(|n| offers.remove(&n));
@@ -281,7 +286,7 @@ impl<S: Store> Admin<S> {
                 offer_expires: offer.as_ref().map(|o| rfc3339(o.expires)),
                 offer_ended: offer.as_ref().and_then(|o| o.ended).map(rfc3339),
                 contacted: contacted.map(rfc3339),
-                informed: s.informed,
+                informed,
             });
         }
         if let (Some(first), Some(last)) = (signups.first(), signups.last()) {

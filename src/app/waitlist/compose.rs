@@ -2,12 +2,14 @@
 //! own text, built with `lettre`'s message builder (which encodes every header, so no field
 //! can inject one).
 
-use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
+use lettre::message::header::{ContentType, HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::Message;
 
 use super::i18n::{Arg, Tr};
 use super::pages::MailParts;
 use super::Waitlist;
+use crate::core::text::url_component;
 use crate::core::waitlist::broadcast::{Broadcast, Purpose};
 use crate::core::waitlist::{Offer, Signup, WaitlistSettings};
 use crate::ports::mail::Mail;
@@ -119,7 +121,16 @@ where
     let organizer_text = settings.mail_text.get(&signup.lang).cloned();
     let footer = tr.with("mail-footer", &[("event", event)]);
     let greeting = tr.with("mail-greeting", &[("name", Arg::Text(&signup.name))]);
-    MailParts { lang: signup.lang.code(), greeting, intro, organizer_text, actions, footer, subject }
+    MailParts {
+        lang: signup.lang.code(),
+        greeting,
+        intro,
+        organizer_text,
+        actions,
+        footer,
+        subject,
+        unsubscribe: None,
+    }
 }
 
 /// The texts of message to the list `message` for `signup`: staff's text in the signup's
@@ -144,9 +155,14 @@ where
     let texts: Vec<&str> = std::iter::once(text.body.as_str())
         .chain(settings.mail_text.get(&lang).map(String::as_str))
         .collect();
-    let footer = match message.purpose {
-        Purpose::Service => "mail-broadcast-footer",
-        Purpose::News => "mail-news-footer",
+    let mut actions = vec![manage];
+    let (footer, unsubscribe) = match message.purpose {
+        Purpose::Service => ("mail-broadcast-footer", None),
+        Purpose::News => {
+            let url = format!("{base}/unsubscribe?t={}", url_component(&wl.manage_token(signup)));
+            actions.push((tr.t("mail-news-stop"), url.clone()));
+            ("mail-news-footer", Some(url))
+        }
     };
     Ok(MailParts {
         lang: lang.code(),
@@ -154,8 +170,9 @@ where
         greeting: tr.with("mail-greeting", &[("name", Arg::Text(&signup.name))]),
         intro: tr.with("mail-broadcast-intro", &[("event", event)]),
         organizer_text: Some(texts.join("\n\n")),
-        actions: vec![manage],
+        actions,
         footer: tr.with(footer, &[("event", event)]),
+        unsubscribe,
     })
 }
 
@@ -215,6 +232,7 @@ where
         organizer_text: (!texts.is_empty()).then(|| texts.join("\n\n")),
         actions: vec![(tr.t("mail-offer-action"), link), (tr.t("mail-offer-decline"), decline)],
         footer: tr.with("mail-offer-footer", &[("event", event)]),
+        unsubscribe: None,
     };
     Ok(parts)
 }
@@ -294,6 +312,7 @@ where
         organizer_text: Some(lines.join("\n")),
         actions: vec![(tr.t("mail-staff-list-action"), list)],
         footer: tr.with("mail-staff-footer", &[("event", title)]),
+        unsubscribe: None,
     };
     build_to(wl, None, to, &format!("staff-{event}"), parts, number)
 }
@@ -332,11 +351,23 @@ pub(in crate::app::waitlist) fn build_to<S>(
     let to = Mailbox::new(name.map(str::to_owned), to_address);
     let domain = from.email.domain().to_owned();
     let id = format!("{id_prefix}.{}@{domain}", number.0);
-    let message = Message::builder()
+    let mut builder = Message::builder()
         .from(from.clone())
         .to(to.clone())
         .subject(parts.subject)
-        .message_id(Some(format!("<{id}>")))
+        .message_id(Some(format!("<{id}>")));
+    if let Some(url) = &parts.unsubscribe {
+        // ASCII we built (the token is percent-encoded), so taken as it is, never folded.
+        let header = |name: &str, value: String| {
+            let name =
+                HeaderName::new_from_ascii(name.to_owned()).map_err(|e| ComposeError(e.to_string()))?;
+            Ok::<_, ComposeError>(HeaderValue::dangerous_new_pre_encoded(name, value.clone(), value))
+        };
+        builder = builder
+            .raw_header(header("List-Unsubscribe", format!("<{url}>"))?)
+            .raw_header(header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click".to_owned())?);
+    }
+    let message = builder
         .multipart(
             MultiPart::alternative()
                 .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(text))

@@ -207,6 +207,8 @@ pub struct SignupsPage {
     pub rows: Vec<SignupRow>,
     /// The customer's own data: download and erase (where the organizer switched it on).
     pub data: Option<DataSection>,
+    /// Whether the customer gets news, and the button that changes it (a signup's own page).
+    pub news: Option<(String, ButtonForm)>,
 }
 
 /// "Your data": a download link and an erase button.
@@ -244,6 +246,9 @@ pub struct MailParts {
     pub actions: Vec<(String, String)>,
     /// Why the mail came.
     pub footer: String,
+    /// Where a one-click unsubscribe posts (RFC 8058), for news: the mail carries it in its
+    /// `List-Unsubscribe` headers.
+    pub unsubscribe: Option<String>,
 }
 
 #[derive(Template)]
@@ -354,6 +359,7 @@ mod tests {
             organizer_text: Some("Doors open at 8.\nBring ID.".into()),
             actions: vec![("Confirm".into(), "https://shop.example/waitlist/confirm?t=a.b&x=1".into())],
             footer: "footer".into(),
+            unsubscribe: None,
         };
         let (text, html) = parts.render().unwrap();
         assert!(text.contains("Hello <Ada>,") && text.contains("t=a.b&x=1") && text.contains("Bring ID."));

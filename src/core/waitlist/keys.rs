@@ -48,6 +48,13 @@ pub fn holds_personal_data(key: &str) -> bool {
     }
 }
 
+/// A customer's later choice about news for a signup (`yes` or `no`), which overrides the box
+/// ticked at signup ([`super::signup::news_choice`]). Kept apart from the signup's record, so a
+/// change of mind never races a change to the signup.
+pub fn news(event: &str, id: &str) -> String {
+    format!("wl:{{{event}}}:news:{id}")
+}
+
 /// The marker of a used confirmation link (`tag`: the link's MAC).
 pub fn link_used(event: &str, tag: &str) -> String {
     format!("wl:{{{event}}}:used:{tag}")

@@ -99,7 +99,8 @@ pub struct Signup {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub anonymised: Option<u64>,
     /// The customer ticked "keep me informed": messages beyond those the signup needs may go to
-    /// them (without it, only those).
+    /// them (without it, only those). A later choice from the manage link or a news mail's
+    /// unsubscribe is kept apart ([`news_choice`]) and read over it.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub informed: bool,
 }
@@ -124,6 +125,17 @@ impl Annotation {
             Some(n) => Some(n),
             None => signup.note.clone(),
         }
+    }
+}
+
+/// A customer's later choice about news as stored under [`super::keys::news`]: `Some(true)`
+/// for `yes`, `Some(false)` for `no`, `None` when they never changed their mind (or the value
+/// is no choice).
+pub fn news_choice(raw: Option<&[u8]>) -> Option<bool> {
+    match raw? {
+        b"yes" => Some(true),
+        b"no" => Some(false),
+        _ => None,
     }
 }
 

@@ -259,3 +259,13 @@ staff-broadcast-schedule = Senden oder einplanen
 staff-broadcast-reach = Sie ginge jetzt an { $count } Anmeldungen.
 staff-broadcast-scheduled = Nachricht { $number } ist { $status } ({ $when }).
 staff-broadcast-cancelled = Nachricht { $number } ist abgebrochen.
+
+# News: a change of mind after signup
+mail-news-stop = Keine Neuigkeiten mehr
+news-on = Sie erhalten Neuigkeiten zu { $event }, über das hinaus, was Ihre Anmeldung braucht.
+news-off = Sie erhalten nur die Nachrichten, die Ihre Anmeldung braucht.
+news-stop = Keine Neuigkeiten mehr
+news-start = Auf dem Laufenden halten
+news-stopped = Sie erhalten keine Neuigkeiten mehr zu { $event }. Nachrichten, die Ihre Anmeldung braucht, kommen weiter.
+news-started = Sie erhalten Neuigkeiten zu { $event }.
+news-back = Zurück zu Ihrer Anmeldung

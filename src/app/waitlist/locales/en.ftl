@@ -259,3 +259,13 @@ staff-broadcast-schedule = Send or schedule it
 staff-broadcast-reach = It would reach { $count } signups now.
 staff-broadcast-scheduled = Message { $number } is { $status } ({ $when }).
 staff-broadcast-cancelled = Message { $number } is cancelled.
+
+# News: a change of mind after signup
+mail-news-stop = Stop the news
+news-on = You get news about { $event } beyond what your signup needs.
+news-off = You get only the messages your signup needs.
+news-stop = Stop the news
+news-start = Keep me informed
+news-stopped = You get no more news about { $event }. Messages your signup needs still come.
+news-started = You will get news about { $event }.
+news-back = Back to your signup

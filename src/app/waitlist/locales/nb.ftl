@@ -259,3 +259,13 @@ staff-broadcast-schedule = Send eller planlegg den
 staff-broadcast-reach = Den ville nådd { $count } påmeldinger nå.
 staff-broadcast-scheduled = Melding { $number } er { $status } ({ $when }).
 staff-broadcast-cancelled = Melding { $number } er avbrutt.
+
+# News: a change of mind after signup
+mail-news-stop = Ingen flere nyheter
+news-on = Du får nyheter om { $event } utover det påmeldingen din trenger.
+news-off = Du får bare meldingene påmeldingen din trenger.
+news-stop = Ingen flere nyheter
+news-start = Hold meg orientert
+news-stopped = Du får ikke flere nyheter om { $event }. Meldinger påmeldingen din trenger, kommer fortsatt.
+news-started = Du får nyheter om { $event }.
+news-back = Tilbake til påmeldingen din

@@ -259,3 +259,13 @@ staff-broadcast-schedule = Versturen of inplannen
 staff-broadcast-reach = Het zou nu { $count } aanmeldingen bereiken.
 staff-broadcast-scheduled = Bericht { $number } is { $status } ({ $when }).
 staff-broadcast-cancelled = Bericht { $number } is geannuleerd.
+
+# News: a change of mind after signup
+mail-news-stop = Geen nieuws meer
+news-on = Je krijgt nieuws over { $event }, meer dan je aanmelding nodig heeft.
+news-off = Je krijgt alleen de berichten die je aanmelding nodig heeft.
+news-stop = Geen nieuws meer
+news-start = Houd me op de hoogte
+news-stopped = Je krijgt geen nieuws meer over { $event }. Berichten die je aanmelding nodig heeft, komen nog wel.
+news-started = Je krijgt nieuws over { $event }.
+news-back = Terug naar je aanmelding

@@ -20,7 +20,7 @@ use super::super::Waitlist;
 use super::{counter_value, decode, encode};
 use crate::app::outbox::{self, Message};
 use crate::core::blacklist::audit::AuditAction;
-use crate::core::waitlist::broadcast::{Broadcast, Draft, Page, Progress, When, MAX_PER_EVENT};
+use crate::core::waitlist::broadcast::{Broadcast, Draft, Page, Progress, Purpose, When, MAX_PER_EVENT};
 use crate::core::waitlist::{keys, Lang, Signup, WaitlistSettings};
 use crate::ports::store::{Store, StoreError};
 
@@ -323,15 +323,15 @@ impl<S: Store + Clone> Waitlist<S> {
             .filter_map(|v| String::from_utf8(v).ok())
             .map(|id| keys::signup(event, &id))
             .collect();
-        let mut found = Vec::with_capacity(signup_keys.len());
+        let mut signups = Vec::with_capacity(signup_keys.len());
         for (raw, key) in store.get_many(&signup_keys).await?.into_iter().zip(&signup_keys) {
-            if let Some(signup) = self.ports.open::<Signup>(key, raw)? {
-                if message.reaches(&signup) {
-                    found.push(signup);
-                }
-            }
+            signups.extend(self.ports.open::<Signup>(key, raw)?);
         }
-        Ok(found)
+        if message.purpose == Purpose::News {
+            self.apply_news_choices(&mut signups).await?;
+        }
+        signups.retain(|s| message.reaches(s));
+        Ok(signups)
     }
 
     /// One sending pass: every message to the list that is due, at every event, queued (up to
@@ -541,7 +541,7 @@ mod tests {
     use super::*;
     use crate::app::waitlist::history::MessageRecord;
     use crate::app::waitlist::testing::{site, Site};
-    use crate::core::waitlist::broadcast::{Audience, Purpose, Text};
+    use crate::core::waitlist::broadcast::{Audience, Text};
     use crate::testkit::{block_on, TestMailer};
 
     fn draft(purpose: Purpose) -> Draft {

@@ -78,7 +78,8 @@ pub struct SignupData {
     pub confirmed: Option<String>,
     /// When it was cancelled.
     pub cancelled: Option<String>,
-    /// Ticked "keep me informed" at signup.
+    /// Wants news beyond what the signup needs: "keep me informed" ticked at signup, or chosen
+    /// later from the manage link (a later "stop the news" wins).
     pub informed: bool,
     /// The messages sent about it: which, on which channel, to whom, when, and their fate.
     pub messages: Vec<MessageData>,
@@ -133,6 +134,9 @@ impl<S: Store + Clone> Waitlist<S> {
             _ => None,
         };
         let messages = self.messages_about(event, &signup.id).await?;
+        let mut chosen = [signup.clone()];
+        self.apply_news_choices(&mut chosen).await?;
+        let [signup] = &chosen;
         Ok(Some(SignupData {
             event: event.clone(),
             title,

@@ -12,6 +12,7 @@ pub mod broadcast;
 mod cancel;
 mod confirm;
 pub mod erase;
+mod news;
 pub mod offers;
 pub mod preview;
 pub mod retention;

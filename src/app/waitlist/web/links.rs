@@ -189,6 +189,7 @@ impl<S: Store + Clone> Waitlist<S> {
             let hidden = vec![("t", token.clone()), ("csrf", csrf.clone()), ("lang", lang.code().to_owned())];
             self.data_section(&tr, self.manage_data_link(&token), "manage/erase", hidden, false)
         });
+        let csrf_for_news = csrf.clone();
         let cancel = ButtonForm {
             action: format!("{}/cancel", self.config.mount),
             hidden: vec![("t", token.clone()), ("csrf", csrf), ("lang", lang.code().to_owned())],
@@ -208,12 +209,131 @@ impl<S: Store + Clone> Waitlist<S> {
                 link = Some((format!("{}/offer?c={code}", self.config.mount), tr.t("offer-open-link")));
             }
         }
-        let mut r =
-            html(StatusCode::OK, SignupsPage { page, paragraphs, link, rows: vec![row], data }.render());
+        let news = self.news_section(&tr, &signup, &token, &csrf_for_news, lang).await?;
+        let page = SignupsPage { page, paragraphs, link, rows: vec![row], data, news };
+        let mut r = html(StatusCode::OK, page.render());
         if let Some(c) = set_cookie {
             r.headers_mut().append(header::SET_COOKIE, c);
         }
         Ok(r)
+    }
+
+    /// The manage page's news line: whether the customer gets news, and the button that
+    /// changes it; only while the signup still waits.
+    async fn news_section(
+        &self,
+        tr: &Tr,
+        signup: &Signup,
+        token: &str,
+        csrf: &str,
+        lang: Lang,
+    ) -> Result<Option<(String, ButtonForm)>, StoreError> {
+        if !matches!(signup.status, Status::Pending | Status::Confirmed | Status::Offered) {
+            return Ok(None);
+        }
+        let mut chosen = [signup.clone()];
+        self.apply_news_choices(&mut chosen).await?;
+        let title = self.settings(&signup.event).await?.map_or_else(|| signup.event.clone(), |s| s.title);
+        let (said, button, choice) = match chosen[0].informed {
+            true => (tr.with("news-on", &[("event", Arg::Text(&title))]), "news-stop", "no"),
+            false => (tr.t("news-off"), "news-start", "yes"),
+        };
+        let form = ButtonForm {
+            action: format!("{}/manage/news", self.config.mount),
+            hidden: vec![
+                ("t", token.to_owned()),
+                ("csrf", csrf.to_owned()),
+                ("lang", lang.code().to_owned()),
+                ("news", choice.to_owned()),
+            ],
+            hint: None,
+            button: tr.t(button),
+            secondary: true,
+        };
+        Ok(Some((said, form)))
+    }
+
+    /// `POST /manage/news` (`t`, `news`: `yes` or `no`, the form's token): the customer's
+    /// change of mind about news, then a page that says so.
+    pub(in crate::app::waitlist) async fn manage_news_post(
+        &self,
+        head: &Parts,
+        form: &Form,
+    ) -> Result<Response<Bytes>, Unavailable> {
+        if let Some(refusal) = self.refused(head, form) {
+            return Ok(refusal);
+        }
+        let news = match form.get("news") {
+            Some("yes") => true,
+            Some("no") => false,
+            _ => return Ok(error_response(StatusCode::BAD_REQUEST)),
+        };
+        let token = form.get("t").unwrap_or_default();
+        self.news_changed(head, form.get("lang"), token, news).await
+    }
+
+    /// `GET /unsubscribe?t=`: a news mail's unsubscribe link opened in a browser leads to the
+    /// signup's page, where one button stops the news (a GET changes nothing: mail scanners
+    /// follow links).
+    pub(in crate::app::waitlist) fn unsubscribe_page(&self, head: &Parts) -> Response<Bytes> {
+        let token = query_param(head, "t").unwrap_or_default();
+        let mut r = Response::new(Bytes::new());
+        *r.status_mut() = StatusCode::SEE_OTHER;
+        let to = format!("{}/manage?t={}", self.config.mount, url_component(&token));
+        if let Ok(v) = http::HeaderValue::from_str(&to) {
+            r.headers_mut().insert(header::LOCATION, v);
+        }
+        r
+    }
+
+    /// `POST /unsubscribe?t=` with `List-Unsubscribe=One-Click`: a mail program's one-click
+    /// unsubscribe (RFC 8058). The signed link is its authority, so it needs no form token;
+    /// answers 200 once the news are stopped.
+    pub(in crate::app::waitlist) async fn unsubscribe_post(
+        &self,
+        head: &Parts,
+        form: &Form,
+    ) -> Result<Response<Bytes>, Unavailable> {
+        if form.get("List-Unsubscribe") != Some("One-Click") {
+            return Ok(error_response(StatusCode::BAD_REQUEST));
+        }
+        let token = query_param(head, "t").unwrap_or_default();
+        match self.choose_news(&token, false).await? {
+            Ok(_) => {
+                let mut r = Response::new(Bytes::from_static(b"unsubscribed\n"));
+                r.headers_mut().insert(
+                    header::CONTENT_TYPE,
+                    http::HeaderValue::from_static("text/plain; charset=utf-8"),
+                );
+                Ok(r)
+            }
+            Err(_) => Ok(error_response(StatusCode::NOT_FOUND)),
+        }
+    }
+
+    /// Keeps the choice about news of manage link `token`'s customer and answers the page that
+    /// says so, with the way back to the signup.
+    async fn news_changed(
+        &self,
+        head: &Parts,
+        form_lang: Option<&str>,
+        token: &str,
+        news: bool,
+    ) -> Result<Response<Bytes>, Unavailable> {
+        let signup = match self.choose_news(token, news).await? {
+            Ok(s) => s,
+            Err(e) => return Ok(self.link_problem(head, e, Self::event_of_token(token))),
+        };
+        let lang = self.lang_for(head, form_lang, &Lang::ALL, Some(signup.lang));
+        let tr = Tr::new(lang);
+        let title = self.settings(&signup.event).await?.map_or_else(|| signup.event.clone(), |s| s.title);
+        let said =
+            tr.with(if news { "news-started" } else { "news-stopped" }, &[("event", Arg::Text(&title))]);
+        let page = self.page(lang, tr.t("status-title"), &self.config.mount, &[lang], Some(&signup.event));
+        let mut m = self.message(page, vec![said]);
+        m.link =
+            Some((format!("{}/manage?t={}", self.config.mount, url_component(token)), tr.t("news-back")));
+        Ok(html(StatusCode::OK, m.render()))
     }
 
     pub(in crate::app::waitlist) async fn cancelled_page(
@@ -253,6 +373,7 @@ impl<S: Store + Clone> Waitlist<S> {
 mod tests {
     use super::*;
     use crate::app::waitlist::testing::{site, text, Browser};
+    use crate::testkit::block_on;
 
     #[test]
     fn the_links_in_mails_confirm_show_and_cancel_a_signup() {
@@ -274,5 +395,77 @@ mod tests {
         assert!(text(&cancelled).contains("Your signup is cancelled"), "{}", text(&cancelled));
         let forged = site.send(Method::GET, "/waitlist/manage?t=gala.x.1.AAAA", &mut browser, "", None);
         assert_eq!(forged.status(), StatusCode::NOT_FOUND);
+    }
+
+    #[test]
+    fn customers_change_their_mind_about_news_on_their_page_and_with_a_news_mails_one_click_unsubscribe() {
+        use crate::core::waitlist::broadcast::{Audience, Draft, Purpose, Text};
+        let site = site();
+        let ada = site.in_line("ada@example.com", None, 2);
+        let mut browser = Browser::default();
+        let manage = url_component(&site.waitlist.manage_token(&ada));
+        let page = site.send(Method::GET, &format!("/waitlist/manage?t={manage}"), &mut browser, "", None);
+        let shown = text(&page);
+        assert!(
+            shown.contains("only the messages your signup needs") && shown.contains("Keep me informed"),
+            "{shown}"
+        );
+        let unforged = site.send(
+            Method::POST,
+            "/waitlist/manage/news",
+            &mut browser,
+            &format!("t={manage}&news=yes"),
+            None,
+        );
+        assert!(!text(&unforged).contains("You will get news"), "no form token, no change");
+        let form = format!("t={manage}&csrf={}&news=yes", browser.token);
+        let chose = site.send(Method::POST, "/waitlist/manage/news", &mut browser, &form, None);
+        assert!(text(&chose).contains("You will get news about"), "{}", text(&chose));
+
+        let news = |subject: &str| Draft {
+            audience: Some(Audience::Waiting),
+            purpose: Some(Purpose::News),
+            texts: [(Lang::En, Text { subject: subject.into(), body: "A new date.".into() })]
+                .into_iter()
+                .collect(),
+            ..Draft::default()
+        };
+        block_on(site.waitlist.schedule_broadcast("gala", &news("Second show"), "test")).unwrap().unwrap();
+        assert_eq!(block_on(site.waitlist.send_broadcasts()).unwrap().mails, 1, "ada chose news");
+        let crate::app::outbox::Message::Mail(mail) = site.outbox().pop().unwrap() else { panic!("a mail") };
+        let raw = mail.message.replace("=\r\n", "");
+        assert!(raw.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"), "{raw}");
+        let url = raw
+            .split("List-Unsubscribe: <https://shop.example")
+            .nth(1)
+            .unwrap()
+            .split('>')
+            .next()
+            .unwrap()
+            .to_owned();
+        assert!(url.starts_with("/waitlist/unsubscribe?t="), "{url}");
+
+        // The mail program's one-click POST: no cookie, no form token.
+        let mut program = Browser::default();
+        assert_eq!(
+            site.send(Method::POST, &url, &mut program, "nothing=here", None).status(),
+            StatusCode::BAD_REQUEST
+        );
+        let done = site.send(Method::POST, &url, &mut program, "List-Unsubscribe=One-Click", None);
+        assert_eq!((done.status(), text(&done).as_str()), (StatusCode::OK, "unsubscribed\n"));
+        let forged = site.send(
+            Method::POST,
+            "/waitlist/unsubscribe?t=gala.x.1.AAAA",
+            &mut program,
+            "List-Unsubscribe=One-Click",
+            None,
+        );
+        assert_eq!(forged.status(), StatusCode::NOT_FOUND);
+        let opened = site.send(Method::GET, &url, &mut program, "", None);
+        assert_eq!(opened.status(), StatusCode::SEE_OTHER, "a GET changes nothing: to the signup's page");
+        block_on(site.waitlist.schedule_broadcast("gala", &news("Third show"), "test")).unwrap().unwrap();
+        assert_eq!(block_on(site.waitlist.send_broadcasts()).unwrap().mails, 0, "unsubscribed");
+        let page = site.send(Method::GET, &format!("/waitlist/manage?t={manage}"), &mut browser, "", None);
+        assert!(text(&page).contains("Keep me informed"), "{}", text(&page));
     }
 }

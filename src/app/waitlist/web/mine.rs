@@ -34,6 +34,7 @@ impl<S: Store + Clone> Waitlist<S> {
                     link: None,
                     rows: Vec::new(),
                     data: None,
+                    news: None,
                 }
                 .render(),
             ));
@@ -63,7 +64,10 @@ impl<S: Store + Clone> Waitlist<S> {
             let hidden = vec![("csrf", csrf.clone()), ("lang", lang.code().to_owned())];
             self.data_section(&tr, format!("{}/mine/data", self.config.mount), "mine/erase", hidden, true)
         });
-        let mut r = html(StatusCode::OK, SignupsPage { page, paragraphs, link: None, rows, data }.render());
+        let mut r = html(
+            StatusCode::OK,
+            SignupsPage { page, paragraphs, link: None, rows, data, news: None }.render(),
+        );
         if let Some(c) = set_cookie {
             r.headers_mut().append(header::SET_COOKIE, c);
         }

@@ -8,8 +8,11 @@
 //! | `POST /{event}` | signs up (CSRF, honeypot, rate limits), answers "check your mail" |
 //! | `GET /confirm?t=` | shows what the link confirms, with a button |
 //! | `POST /confirm` | confirms: the place in line |
-//! | `GET /manage?t=` | a guest's signup: status, place, cancel |
+//! | `GET /manage?t=` | a guest's signup: status, place, cancel, news on or off |
 //! | `POST /cancel` | cancels by manage link |
+//! | `POST /manage/news` | the customer's change of mind about news (`news`: yes or no) |
+//! | `GET /unsubscribe?t=` | a news mail's unsubscribe link in a browser: to the signup's page |
+//! | `POST /unsubscribe?t=` | a mail program's one-click unsubscribe (RFC 8058), no form token |
 //! | `GET /mine` | a signed-in customer's signups |
 //! | `POST /mine/cancel` | cancels one of them |
 //! | `GET /manage/data?t=`, `GET /mine/data` | the customer's own data, as JSON (self-service) |
@@ -111,6 +114,12 @@ pub enum Route {
     MineData,
     /// `POST /mine/erase`.
     MineErase,
+    /// `POST /manage/news`.
+    ManageNews,
+    /// `GET /unsubscribe`.
+    UnsubscribePage,
+    /// `POST /unsubscribe`.
+    Unsubscribe,
     /// `GET /offer`.
     Offer,
     /// `POST /offer/decline`.
@@ -164,6 +173,9 @@ impl<S> Waitlist<S> {
             "manage/erase" if post => Route::ManageErase,
             "mine/data" if get => Route::MineData,
             "mine/erase" if post => Route::MineErase,
+            "manage/news" if post => Route::ManageNews,
+            "unsubscribe" if get => Route::UnsubscribePage,
+            "unsubscribe" if post => Route::Unsubscribe,
             "offer" if get => Route::Offer,
             "offer/decline" if post => Route::Decline,
             "staff" if get => Route::StaffPage,
@@ -178,9 +190,9 @@ impl<S> Waitlist<S> {
             "staff/broadcasts" if get => Route::StaffBroadcasts,
             "staff/broadcast" if post => Route::StaffBroadcast,
             "confirm" | "manage" | "cancel" | "mine" | "mine/cancel" | "offer" | "offer/decline"
-            | "manage/data" | "manage/erase" | "mine/data" | "mine/erase" | "staff" | "staff/out"
-            | "staff/list" | "staff/act" | "staff/export" | "staff/messages" | "staff/preview"
-            | "staff/test" | "staff/broadcasts" | "staff/broadcast" => wrong,
+            | "manage/data" | "manage/erase" | "manage/news" | "unsubscribe" | "mine/data" | "mine/erase"
+            | "staff" | "staff/out" | "staff/list" | "staff/act" | "staff/export" | "staff/messages"
+            | "staff/preview" | "staff/test" | "staff/broadcasts" | "staff/broadcast" => wrong,
             event if is_slug(event) && get => Route::Form(event.to_owned()),
             event if is_slug(event) && post => Route::Signup(event.to_owned()),
             event if is_slug(event) => wrong,
@@ -249,6 +261,8 @@ impl<S: Store + Clone> Waitlist<S> {
             | Route::Cancel
             | Route::MineCancel
             | Route::ManageErase
+            | Route::ManageNews
+            | Route::Unsubscribe
             | Route::MineErase
             | Route::Decline
             | Route::StaffAct
@@ -287,6 +301,9 @@ impl<S: Store + Clone> Waitlist<S> {
             Route::ManageErase => self.manage_erase(head, &form, blacklist).await,
             Route::MineData => self.mine_data(head).await,
             Route::MineErase => self.mine_erase(head, &form, blacklist).await,
+            Route::ManageNews => self.manage_news_post(head, &form).await,
+            Route::UnsubscribePage => Ok(self.unsubscribe_page(head)),
+            Route::Unsubscribe => self.unsubscribe_post(head, &form).await,
             Route::Offer => self.offer_page(head).await,
             Route::Decline => self.decline_post(head, &form, blacklist).await,
             Route::StaffPage => self.staff_get(head).await,
