@@ -621,7 +621,7 @@ async fn in_a_real_browser_a_guest_downloads_and_erases_their_data_through_the_m
 
 /// Waits for the `n`-th mail of the outbox and answers it whole.
 async fn demo_mail(demo: &Demo, n: usize) -> String {
-    for _ in 0..100 {
+    for _ in 0..200 {
         if let Some(mail) = demo_mails(demo).get(n - 1) {
             return mail.clone();
         }
@@ -842,13 +842,20 @@ async fn in_a_real_browser_and_the_cli_messages_to_the_whole_list_are_previewed_
     let to = "staff@city-arts-society.example";
     let tested = cli(with(&["waitlist", "broadcast", "test-send", "summer-gala"], &["--to", to]));
     assert!(tested.contains("(test:message)"), "{tested}");
+    let test_mail = demo_mail(&demo, 3).await;
+    assert!(test_mail.contains(to) && test_mail.contains("Parking at the lake"), "{test_mail}");
     let at = humantime::format_rfc3339_seconds(std::time::SystemTime::now() + Duration::from_secs(3600));
     let at = at.to_string();
     let later = cli(with(&["waitlist", "broadcast", "send", "summer-gala"], &["--at", at.as_str()]));
     assert!(later.contains("\"status\": \"scheduled\"") && later.contains("\"number\": 1"), "{later}");
     let cancelled = demo.cli_output(&["waitlist", "broadcast", "cancel", "summer-gala", "1"]);
     assert!(cancelled.contains("\"status\": \"cancelled\""), "{cancelled}");
-    cli(with(&["waitlist", "broadcast", "send", "summer-gala"], &[]));
+    // One timed a few seconds ahead waits for its time, then goes.
+    let soon = humantime::format_rfc3339_seconds(std::time::SystemTime::now() + Duration::from_secs(4));
+    let soon = soon.to_string();
+    let timed = cli(with(&["waitlist", "broadcast", "send", "summer-gala"], &["--at", soon.as_str()]));
+    assert!(timed.contains("\"status\": \"scheduled\"") && timed.contains("\"number\": 2"), "{timed}");
+    assert_eq!(demo_mails(&demo).len(), 3, "not before its time");
     let mail = demo_mail(&demo, 4).await;
     assert!(mail.contains("Subject: Parking at the lake") && mail.contains("ada@example.com"), "{mail}");
     let past = Command::new(binary())
