@@ -14,6 +14,7 @@
 #   SIGNUPS=20000 CONCURRENCY=128 bench/waitlist.sh
 #   TRANSPORT=smtp bench/waitlist.sh        # the outbox's throughput to a real SMTP server
 #   TRANSPORT=smtp OFFERS=1 bench/waitlist.sh   # and then the offer mails of freed seats
+#   BROADCAST=1 bench/waitlist.sh           # and a message to the whole list (before any offers)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIGNUPS=${SIGNUPS:-5000}
@@ -22,8 +23,10 @@ OUT=${OUT:-bench/results/waitlist-latest.md}
 STORES=${STORES:-"redis embedded"}
 TRANSPORT=${TRANSPORT:-file}
 OFFERS=${OFFERS:-0}
-offers_flag=()
-if [ "$OFFERS" = 1 ]; then offers_flag=(--offers); fi
+BROADCAST=${BROADCAST:-0}
+phase_flags=()
+if [ "$BROADCAST" = 1 ]; then phase_flags+=(--broadcast); fi
+if [ "$OFFERS" = 1 ]; then phase_flags+=(--offers); fi
 
 command -v redis-server >/dev/null || { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
 cargo build --release --bin doorman >&2
@@ -113,7 +116,7 @@ POLICY
   echo "### $store store"
   echo
   taskset -c 1 "$bench" --public "http://127.0.0.1:$port" --admin "http://127.0.0.1:$admin" --token "$token" \
-    --outbox "$maildir" --signups "$SIGNUPS" --concurrency "$CONCURRENCY" "${offers_flag[@]}"
+    --outbox "$maildir" --signups "$SIGNUPS" --concurrency "$CONCURRENCY" "${phase_flags[@]}"
   echo
   kill "$doorman"; wait "$doorman" 2>/dev/null || true
   if [ -n "$redis" ]; then kill "$redis"; wait "$redis" 2>/dev/null || true; fi
@@ -127,6 +130,7 @@ POLICY
   echo "- $(redis-server --version | cut -d' ' -f1-3); Doorman (1 worker + admin thread) on CPU 0; Redis and the load generator on CPU 1"
   echo "- $SIGNUPS signups of one event, $CONCURRENCY at a time over keep-alive connections, then their confirmations"
   echo "- mail: $TRANSPORT transport"
+  if [ "$BROADCAST" = 1 ]; then echo "- then: a message to the whole list, now, its mails waited for"; fi
   if [ "$OFFERS" = 1 ]; then echo "- then: automatic offers, the seats of every confirmed signup reported freed, the offer mails waited for"; fi
   echo
   if [ "$TRANSPORT" = smtp ]; then smtp_peer; fi

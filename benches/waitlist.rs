@@ -8,9 +8,14 @@
 //! it takes), and the benchmark waits until every offer mail has arrived, timing the reports and
 //! the mails (by their files' times), and checks one offer and one offer mail per signup.
 //!
+//! With `--broadcast`, then (before the offers): a message to the whole list is written through
+//! the admin API to go now, and the benchmark waits until every recipient's mail has arrived,
+//! timing the wait (the nodes look for due messages every 5 s) and the mails' pace against the
+//! confirmation mails' through the same outbox, and checks one mail per signup.
+//!
 //! ```sh
 //! cargo bench --bench waitlist -- --public http://127.0.0.1:8080 --admin http://127.0.0.1:8081 \
-//!     --token TOKEN --outbox DATA/outbox --signups 5000 --concurrency 64 [--offers]
+//!     --token TOKEN --outbox DATA/outbox --signups 5000 --concurrency 64 [--broadcast] [--offers]
 //! ```
 //! Prints markdown rows: throughput and p50/p99 of each phase, and the check's result.
 
@@ -280,9 +285,76 @@ async fn main() {
     );
     assert!(shown_ok && stored_ok && mails_ok, "the spike lost or doubled something");
 
-    if std::env::args().any(|a| a == "--offers") {
-        offers(&client, &admin, &auth, &event, &outbox, n).await;
+    let mut mails_so_far = 2 * n;
+    if std::env::args().any(|a| a == "--broadcast") {
+        broadcast(&client, &admin, &auth, &event, &outbox, n).await;
+        mails_so_far += n;
     }
+    if std::env::args().any(|a| a == "--offers") {
+        offers(&client, &admin, &auth, &event, &outbox, n, mails_so_far).await;
+    }
+}
+
+/// The message-to-the-list phase: one service message to every waiting signup, now; every mail
+/// waited for; one mail per signup checked, and the message's own count.
+async fn broadcast(client: &HttpClient, admin: &str, auth: &str, event: &str, outbox: &str, n: usize) {
+    let json = [("authorization", auth), ("content-type", "application/json")];
+    let subject = "Doors open at 18:30";
+    let body = format!(
+        r#"{{"audience": "waiting", "purpose": "service", "texts": {{"en": {{"subject": "{subject}", "body": "The doors open half an hour early."}}}}}}"#
+    );
+    let url = format!("{admin}/v1/events/{event}/waitlist/broadcasts");
+    let (started, clock) = (SystemTime::now(), Instant::now());
+    let (status, written) = send(client, Method::POST, &url, &json, body).await;
+    assert_eq!(status, 201, "{written}");
+    let number = serde_json::from_str::<serde_json::Value>(&written).unwrap()["number"].as_u64().unwrap();
+    let expected = 3 * n;
+    while count_mails(outbox) < expected {
+        assert!(clock.elapsed() < Duration::from_secs(600), "the message's mails never all arrived");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let polled = clock.elapsed();
+    tokio::time::sleep(Duration::from_secs(2)).await; // anything sent twice would arrive now
+    let total_mails = count_mails(outbox);
+    let (status, view) =
+        send(client, Method::GET, &format!("{url}/{number}"), &[("authorization", auth)], String::new())
+            .await;
+    assert_eq!(status, 200, "{view}");
+    let view: serde_json::Value = serde_json::from_str(&view).unwrap();
+
+    let mails = arrivals(outbox, subject);
+    let first = mails.iter().map(|(_, t)| *t).min().unwrap_or(started);
+    let last = mails.iter().map(|(_, t)| *t).max().unwrap_or(started);
+    let mut per_recipient: HashMap<&str, usize> = HashMap::new();
+    for (to, _) in &mails {
+        *per_recipient.entry(to.as_str()).or_default() += 1;
+    }
+    let confirmations = arrivals(outbox, "Confirm");
+    let c_first = confirmations.iter().map(|(_, t)| *t).min().unwrap_or(started);
+    let c_last = confirmations.iter().map(|(_, t)| *t).max().unwrap_or(started);
+    let pace = mails.len().saturating_sub(1) as f64 / secs(first, last);
+    let c_pace = confirmations.len().saturating_sub(1) as f64 / secs(c_first, c_last);
+    let ok = mails.len() == n
+        && total_mails == expected
+        && per_recipient.len() == n
+        && per_recipient.values().all(|c| *c == 1)
+        && view["status"] == "sent"
+        && view["queued"] == n as u64;
+    println!();
+    println!(
+        "Message to the whole list: the first mail arrived {:.2} s after it was written (the nodes look every 5 s), the last {:.2} s after (the poll saw all {:.1} s after): {} mails at {pace:.0}/s from the first to the last; the confirmation mails, through the same outbox, at {c_pace:.0}/s (ratio {:.2}).",
+        secs(started, first),
+        secs(started, last),
+        polled.as_secs_f64(),
+        mails.len(),
+        pace / c_pace,
+    );
+    println!(
+        "Check: each waiting signup exactly one mail, {total_mails} mails in all, the message `{}` with {} queued: {ok}.",
+        view["status"].as_str().unwrap_or_default(),
+        view["queued"]
+    );
+    assert!(ok, "the message to the list lost or doubled something");
 }
 
 /// Most seats one report may free (the admin API's limit).
@@ -325,7 +397,15 @@ fn secs(from: SystemTime, to: SystemTime) -> f64 {
 
 /// The offers phase: automatic mode, the seats of every confirmed signup reported freed, every
 /// offer mail waited for; one offer and one offer mail per signup checked.
-async fn offers(client: &HttpClient, admin: &str, auth: &str, event: &str, outbox: &str, n: usize) {
+async fn offers(
+    client: &HttpClient,
+    admin: &str,
+    auth: &str,
+    event: &str,
+    outbox: &str,
+    n: usize,
+    mails_before: usize,
+) {
     let json = [("authorization", auth), ("content-type", "application/json")];
     let url = format!("{admin}/v1/events/{event}/waitlist");
     let settings = format!(
@@ -365,7 +445,7 @@ async fn offers(client: &HttpClient, admin: &str, auth: &str, event: &str, outbo
     }
     let answered = clock.elapsed();
     let answered_at = started + answered;
-    let expected = 3 * n;
+    let expected = mails_before + n;
     while count_mails(outbox) < expected {
         assert!(clock.elapsed() < Duration::from_secs(600), "the offer mails never all arrived");
         tokio::time::sleep(Duration::from_millis(250)).await;
