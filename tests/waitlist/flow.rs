@@ -205,6 +205,31 @@ pub async fn signed_in_customers_see_their_signups_and_cancel_them(store: StoreK
     assert!(done.html.contains("Your signup is cancelled"));
     let mine = shop.get(&mut signed_in, "/waitlist/mine").await;
     assert!(mine.html.contains("Cancelled"), "{}", mine.html);
+
+    // Staff offer seats of another event: my signups leads to the offer's page.
+    shop.open("opera", "").await;
+    shop.sign_up(&mut signed_in, "opera", "ada@example.com", "1").await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let opera = loop {
+        if let Some(m) = shop.mails().into_iter().find(|m| m.subject.contains("opera")) {
+            break m;
+        }
+        assert!(std::time::Instant::now() < deadline, "the opera's confirmation mail");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    confirm(&shop, &mut signed_in, &opera).await;
+    let (_, list) = shop.admin("GET", "/v1/events/opera/waitlist/signups", "").await;
+    let body = format!(
+        r#"{{"signup": "{}", "link": "https://pay.example/r/1"}}"#,
+        list["signups"][0]["id"].as_str().unwrap()
+    );
+    let (status, made) = shop.admin("POST", "/v1/events/opera/waitlist/offers", &body).await;
+    assert_eq!(status, 201, "{made}");
+    let mine = shop.get(&mut signed_in, "/waitlist/mine").await;
+    let link = mine.html.split("href=\"/waitlist/offer?c=").nth(1).expect("the offer's link on my signups");
+    let link = format!("/waitlist/offer?c={}", link.split('"').next().unwrap().replace("&#38;", "&"));
+    let offer = shop.get(&mut signed_in, &link).await;
+    assert!(offer.html.contains("Decline the offer") && offer.html.contains("pay.example"), "{}", offer.html);
 }
 
 pub async fn blacklisted_customers_get_the_normal_answer_and_nothing_is_kept(store: StoreKind) {

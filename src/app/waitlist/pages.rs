@@ -191,6 +191,8 @@ pub struct SignupRow {
     pub place: Option<u64>,
     /// The cancel button, when it can still be cancelled.
     pub cancel: Option<ButtonForm>,
+    /// The open offer's page and the link's text, when it holds one.
+    pub offer: Option<(String, String)>,
 }
 
 /// "My signups" and a guest's status page.

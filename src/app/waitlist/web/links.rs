@@ -159,12 +159,21 @@ impl<S: Store + Clone> Waitlist<S> {
     ) -> Result<SignupRow, StoreError> {
         let title =
             self.settings(&signup.event).await?.map(|s| s.title).unwrap_or_else(|| signup.event.clone());
+        // An open offer's page, with a fresh code (the offer mail may be lost).
+        let offer = match (signup.status, signup.offer) {
+            (Status::Offered, Some(n)) => self.offer_record(&signup.event, n).await?.map(|offer| {
+                let code = url_component(&self.offer_code(&offer));
+                (format!("{}/offer?c={code}", self.config.mount), tr.t("offer-open-link"))
+            }),
+            _ => None,
+        };
         Ok(SignupRow {
             event: title,
             status: Self::status_text(tr, signup.status),
             tickets: signup.tickets,
             place,
             cancel: cancel.filter(|_| matches!(signup.status, Status::Pending | Status::Confirmed)),
+            offer,
         })
     }
 
@@ -200,17 +209,9 @@ impl<S: Store + Clone> Waitlist<S> {
         let row = self.row(&tr, &signup, place, Some(cancel)).await?;
         let path = format!("{}/manage?t={}", self.config.mount, url_component(&token));
         let page = self.page(lang, tr.t("status-title"), &path, &Lang::ALL, Some(&signup.event));
-        let (mut paragraphs, mut link) = (Vec::new(), None);
-        if let (Status::Offered, Some(n)) = (signup.status, signup.offer) {
-            // The offer's page, with a fresh code (the offer mail may be lost).
-            if let Some(offer) = self.offer_record(&signup.event, n).await? {
-                let code = url_component(&self.offer_code(&offer));
-                paragraphs.push(tr.t("offer-open-hint"));
-                link = Some((format!("{}/offer?c={code}", self.config.mount), tr.t("offer-open-link")));
-            }
-        }
+        let paragraphs = if row.offer.is_some() { vec![tr.t("offer-open-hint")] } else { Vec::new() };
         let news = self.news_section(&tr, &signup, &token, &csrf_for_news, lang).await?;
-        let page = SignupsPage { page, paragraphs, link, rows: vec![row], data, news };
+        let page = SignupsPage { page, paragraphs, link: None, rows: vec![row], data, news };
         let mut r = html(StatusCode::OK, page.render());
         if let Some(c) = set_cookie {
             r.headers_mut().append(header::SET_COOKIE, c);
