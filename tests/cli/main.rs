@@ -907,3 +907,35 @@ async fn in_a_real_browser_and_the_cli_messages_to_the_whole_list_are_previewed_
     assert!(history.contains("message:2") && history.contains("test:message"), "{history}");
     browser.quit().await;
 }
+
+#[test]
+fn a_message_to_the_list_whose_text_cannot_be_read_exits_2_naming_the_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let env =
+        [("DOORMAN_ADMIN_URL", "http://127.0.0.1:9"), ("DOORMAN_ADMIN_TOKEN", "a-token-of-sixteen-chars")];
+    let missing = dir.path().join("missing.txt").display().to_string();
+    for (text, says) in [("en", "LANG=FILE"), (&format!("en={missing}") as &str, "cannot read")] {
+        let args = [
+            "waitlist",
+            "broadcast",
+            "send",
+            "gala",
+            "--audience",
+            "waiting",
+            "--purpose",
+            "service",
+            "--text",
+            text,
+        ];
+        let out = run(&args, &env);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{text}: {err}");
+        assert!(err.contains("--text") && err.contains(says), "{text}: {err}");
+    }
+    let out = run(
+        &["waitlist", "broadcast", "send", "gala", "--audience", "waiting", "--purpose", "service"],
+        &env,
+    );
+    assert_eq!(out.status.code(), Some(2), "a message needs a text");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--text"));
+}

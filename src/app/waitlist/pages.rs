@@ -494,8 +494,8 @@ pub struct StaffBroadcastsPage {
 pub struct BroadcastRow {
     /// Its number.
     pub number: u64,
-    /// `scheduled`, `sending`, `sent`, …
-    pub status: &'static str,
+    /// Where it stands, in words.
+    pub status: String,
     /// Who it is for, in words.
     pub audience: String,
     /// Whether it needs consent, in words.

@@ -15,11 +15,12 @@ use http::header;
 use http::request::Parts;
 use http::{Response, StatusCode};
 
+use super::super::compose::deadline_text;
 use super::super::i18n::{Arg, Tr};
 use super::super::pages::{
     BroadcastFields, BroadcastRow, StaffBroadcastsPage, StaffMessagesPage, StaffPreviewPage,
 };
-use super::super::usecases::broadcast::{when_text, BroadcastProblem};
+use super::super::usecases::broadcast::{BroadcastProblem, Listed};
 use super::super::usecases::preview::Template;
 use super::super::usecases::staff::StaffSession;
 use super::super::{Unavailable, Waitlist};
@@ -27,7 +28,7 @@ use super::staff_list::staff_read;
 use super::*;
 use crate::app::context::RequestContext;
 use crate::core::blacklist::audit::AuditAction;
-use crate::core::waitlist::broadcast::{Audience, Draft, Purpose, Text};
+use crate::core::waitlist::broadcast::{Audience, Broadcast, Draft, Purpose, Text, When};
 use crate::core::waitlist::form::Form;
 use crate::core::waitlist::link::StaffRole;
 use crate::core::waitlist::{Lang, WaitlistSettings};
@@ -36,6 +37,23 @@ use crate::ports::store::Store;
 /// The templates staff may preview, in the order the form offers them.
 const TEMPLATES: [Template; 5] =
     [Template::Confirm, Template::Confirmed, Template::Already, Template::Offer, Template::Erased];
+
+/// When `message` goes, in the page's language.
+fn when_words(tr: &Tr, message: &Broadcast) -> String {
+    match message.when() {
+        When::Now => tr.t("staff-broadcast-when-now"),
+        When::At(at) => tr.with("staff-broadcast-when-at", &[("time", Arg::Text(&deadline_text(at)))]),
+        When::BeforeStart(d) => {
+            let duration = humantime::format_duration(std::time::Duration::from_secs(d)).to_string();
+            tr.with("staff-broadcast-when-before", &[("duration", Arg::Text(&duration))])
+        }
+    }
+}
+
+/// Where a message to the list stands, in the page's language.
+fn status_words(tr: &Tr, listed: &Listed) -> String {
+    tr.t(&format!("broadcast-status-{}", listed.status()))
+}
 
 /// The form's fields of a post to `POST /staff/broadcast`.
 fn broadcast_fields(form: &Form) -> BroadcastFields {
@@ -334,12 +352,12 @@ impl<S: Store + Clone> Waitlist<S> {
             },
             "schedule" => match self.schedule_broadcast(&event, &draft, &by).await? {
                 Ok(listed) => {
-                    let when = when_text(&listed.message);
+                    let (when, status) = (when_words(&tr, &listed.message), status_words(&tr, &listed));
                     let scheduled = tr.with(
                         "staff-broadcast-scheduled",
                         &[
                             ("number", Arg::Number(listed.message.number)),
-                            ("status", Arg::Text(listed.status())),
+                            ("status", Arg::Text(&status)),
                             ("when", Arg::Text(&when)),
                         ],
                     );
@@ -376,10 +394,10 @@ impl<S: Store + Clone> Waitlist<S> {
                 let subjects: Vec<&str> = m.texts.values().map(|t| t.subject.as_str()).collect();
                 BroadcastRow {
                     number: m.number,
-                    status: l.status(),
+                    status: status_words(&tr, l),
                     audience: tr.t(&format!("audience-{}", m.audience.as_str())),
                     purpose: tr.t(&format!("purpose-{}", m.purpose.as_str())),
-                    when: when_text(m),
+                    when: when_words(&tr, m),
                     subject: subjects.join(" / "),
                     queued: m.queued,
                     cancellable: admin && !m.is_done() && !l.cancelled,
@@ -564,6 +582,13 @@ mod tests {
         let listed = site.send(Method::GET, "/waitlist/staff/broadcasts?event=gala", &mut b, "", None);
         let listed = text(&listed);
         assert!(listed.contains("cancelled") && listed.contains("sent"), "{listed}");
+        let german =
+            site.send(Method::GET, "/waitlist/staff/broadcasts?event=gala&lang=de", &mut b, "", None);
+        let german = text(&german);
+        assert!(
+            german.contains("abgebrochen") && german.contains("gesendet") && german.contains("jetzt"),
+            "{german}"
+        );
         let _ = ada;
     }
 }
