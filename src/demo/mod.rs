@@ -294,6 +294,9 @@ pub fn run(listen: &str, admin_listen: &str, data_dir: Option<PathBuf>) -> Resul
          \x20 {exe} waitlist release summer-gala --seats 2 --dry-run   (who would get them)\n\
          \x20 {exe} waitlist release summer-gala --seats 2\n\
          \x20 {exe} waitlist offers summer-gala\n\n\
+         Write to everyone waiting (message.txt: the subject, an empty line, then the message):\n\
+         \x20 {exe} waitlist broadcast preview summer-gala --audience waiting --purpose service --text en=message.txt\n\
+         \x20 {exe} waitlist broadcast send summer-gala --audience waiting --purpose service --text en=message.txt\n\n\
          Box office: sign in as City Arts Society's staff, then sign a walk-in customer up with the\n\
          box-office address and a note (staff see the note, customers never do):\n\
          \x20 http://{public}/waitlist/staff?event=summer-gala\n\
