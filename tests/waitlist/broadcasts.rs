@@ -149,9 +149,21 @@ pub async fn a_message_to_the_list_reaches_each_waiting_signup_once_with_its_fat
     let unsubscribe = second[0].raw.lines().find_map(|l| l.strip_prefix("List-Unsubscribe: <")).unwrap();
     let unsubscribe = unsubscribe.trim_end_matches('>').strip_prefix(crate::PUBLIC_URL).unwrap().to_owned();
     assert!(second[0].raw.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"));
+    // RFC 8058 lets the mail program post multipart/form-data too; either way it stops the news.
+    let multipart =
+        "--XyZ\r\nContent-Disposition: form-data; name=\"List-Unsubscribe\"\r\n\r\nOne-Click\r\n--XyZ--\r\n";
+    let req = http::Request::post(shop.doorman.url(&unsubscribe))
+        .header("content-type", "multipart/form-data; boundary=XyZ")
+        .body(crate::support::client::body(multipart))
+        .unwrap();
+    let (resp, said) = crate::support::client::send(req).await;
+    assert_eq!((resp.status().as_u16(), &said[..]), (200, &b"unsubscribed\n"[..]));
     let done =
         shop.post_raw(&mut crate::Jar::default(), &unsubscribe, b"List-Unsubscribe=One-Click".to_vec()).await;
     assert_eq!((done.status, done.html.as_str()), (200, "unsubscribed\n"));
+    let wrong =
+        shop.post_raw(&mut crate::Jar::default(), &unsubscribe, b"List-Unsubscribe=Later".to_vec()).await;
+    assert_eq!(wrong.status, 400, "not a one-click unsubscribe");
     let (_, third) = shop.admin("POST", path, &draft("Third show", "").replace("service", "news")).await;
     tokio::time::sleep(Duration::from_secs(6)).await;
     let (_, third) = shop.admin("GET", &format!("{path}/{}", third["number"]), "").await;

@@ -244,6 +244,21 @@ pub(in crate::app::waitlist) fn html(
     r
 }
 
+/// A mail program's one-click unsubscribe (RFC 8058) as a form: `List-Unsubscribe=One-Click`
+/// when the body holds that field, url-encoded or as `multipart/form-data` (both are allowed),
+/// else an empty form.
+fn one_click_form(head: &Parts, body: &[u8]) -> Form {
+    use crate::core::fields::{read_body, Backend, BodyKind, ContentTypes};
+    let mut one_click = false;
+    if let Ok(kind) = BodyKind::of(&head.headers, body.len(), &ContentTypes::default()) {
+        let _ = read_body(&kind, body, Backend::Any, &mut |name, value| {
+            one_click |= name == "List-Unsubscribe" && value == "One-Click";
+        });
+    }
+    let fields: &[u8] = if one_click { b"List-Unsubscribe=One-Click" } else { b"" };
+    Form::parse(fields).unwrap_or_default()
+}
+
 impl<S: Store + Clone> Waitlist<S> {
     /// Answers a waitlist request (its body read here, bounded).
     pub async fn serve<B: BodyStream>(
@@ -279,9 +294,13 @@ impl<S: Store + Clone> Waitlist<S> {
                     Ok(b) => b,
                     Err(fault) => return error_response(fault.status()),
                 };
-                match Form::parse(&bytes) {
-                    Some(form) => form,
-                    None => return error_response(StatusCode::BAD_REQUEST),
+                if route == Route::Unsubscribe {
+                    one_click_form(head, &bytes)
+                } else {
+                    match Form::parse(&bytes) {
+                        Some(form) => form,
+                        None => return error_response(StatusCode::BAD_REQUEST),
+                    }
                 }
             }
             _ => Form::default(),
