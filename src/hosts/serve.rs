@@ -335,14 +335,26 @@ async fn sweep_edge_keys(store: AnyStore, index: bool) {
     }
 }
 
-/// Anonymises the signups whose retention is over, once an hour (the first pass a minute after
-/// start).
-async fn forget_due(admin: Arc<Admin<AnyStore>>) {
-    tokio::time::sleep(Duration::from_secs(60)).await;
-    let mut tick = tokio::time::interval(RETENTION_SWEEP_EVERY);
+/// Runs `pass` every `period`, the first time after `first_after`; a pass that overruns delays
+/// the next rather than stacking them.
+async fn every<F, Fut>(first_after: Duration, period: Duration, mut pass: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    tokio::time::sleep(first_after).await;
+    let mut tick = tokio::time::interval(period);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
+        pass().await;
+    }
+}
+
+/// Anonymises the signups whose retention is over, once an hour (the first pass a minute after
+/// start).
+async fn forget_due(admin: Arc<Admin<AnyStore>>) {
+    every(Duration::from_secs(60), RETENTION_SWEEP_EVERY, || async {
         match admin.forget_due().await {
             Ok(done) if done.signups + done.messages > 0 => {
                 tracing::info!(
@@ -355,7 +367,8 @@ async fn forget_due(admin: Arc<Admin<AnyStore>>) {
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "the retention pass failed; trying again next hour"),
         }
-    }
+    })
+    .await
 }
 
 /// How often a node anonymises what is past retention.
@@ -363,10 +376,7 @@ const RETENTION_SWEEP_EVERY: Duration = Duration::from_secs(3600);
 
 /// Queues the messages to whole lists that are due, every [`BROADCAST_PASS_EVERY`].
 async fn send_broadcasts(admin: Arc<Admin<AnyStore>>) {
-    let mut tick = tokio::time::interval(BROADCAST_PASS_EVERY);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
+    every(Duration::ZERO, BROADCAST_PASS_EVERY, || async {
         match admin.send_broadcasts().await {
             Ok(done) if done.mails + done.finished > 0 => {
                 tracing::info!(
@@ -380,7 +390,8 @@ async fn send_broadcasts(admin: Arc<Admin<AnyStore>>) {
                 tracing::warn!(error = %e, "sending messages to whole lists failed; trying again shortly")
             }
         }
-    }
+    })
+    .await
 }
 
 /// How often a node looks for messages to whole lists that are due (a message "now" goes
@@ -389,16 +400,14 @@ const BROADCAST_PASS_EVERY: Duration = Duration::from_secs(5);
 
 /// Ends the offers whose time ran out, once a minute (their seats passed on in automatic mode).
 async fn expire_offers(admin: Arc<Admin<AnyStore>>) {
-    let mut tick = tokio::time::interval(EXPIRY_SWEEP_EVERY);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
+    every(Duration::ZERO, EXPIRY_SWEEP_EVERY, || async {
         match admin.expire_offers().await {
             Ok(0) => {}
             Ok(n) => tracing::info!(ended = n, "waitlist offers expired"),
             Err(e) => tracing::warn!(error = %e, "expiring waitlist offers failed; trying again next minute"),
         }
-    }
+    })
+    .await
 }
 
 fn run_admin(

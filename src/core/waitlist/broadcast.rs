@@ -200,24 +200,15 @@ pub struct Broadcast {
     /// Recipients whose mail could not be composed (an address the mail library refuses).
     #[serde(default)]
     pub skipped: u64,
-    /// When sending started and ended (Unix seconds).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub started: Option<u64>,
     /// When it was sent in full, or found missed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finished: Option<u64>,
 }
 
 impl Draft {
-    /// The message `draft` asks for at `event` (with `settings`) at `now`, numbered `number`, or
-    /// what is wrong with it.
-    pub fn check(
-        &self,
-        settings: &WaitlistSettings,
-        now: u64,
-        number: u64,
-        by: &str,
-    ) -> Result<Broadcast, String> {
+    /// The message `draft` asks for at an event with `settings` at `now`, written by `by`, or
+    /// what is wrong with it (its `number` is 0 until the store gives it one).
+    pub fn check(&self, settings: &WaitlistSettings, now: u64, by: &str) -> Result<Broadcast, String> {
         let audience = self.audience.ok_or("audience: `waiting` or `confirmed`")?;
         let purpose = self.purpose.ok_or(
             "purpose: `service` (a message every signup needs) or `news` (only to those who ticked \
@@ -245,7 +236,7 @@ impl Draft {
             (When::BeforeStart(_), None) => {
                 return Err("before_start needs the event's start: set `starts` first".into());
             }
-            (When::BeforeStart(d), Some(s)) if s.saturating_sub(d) < now || s < d => {
+            (When::BeforeStart(d), Some(s)) if s.saturating_sub(d) < now => {
                 return Err("before_start: that time is past".into());
             }
             (When::Now, Some(s)) if now > s => return Err("the event has started: nothing goes after".into()),
@@ -257,7 +248,7 @@ impl Draft {
             When::BeforeStart(d) => (None, Some(d)),
         };
         Ok(Broadcast {
-            number,
+            number: 0,
             audience,
             purpose,
             texts,
@@ -272,7 +263,6 @@ impl Draft {
             page: None,
             queued: 0,
             skipped: 0,
-            started: None,
             finished: None,
         })
     }
@@ -405,7 +395,7 @@ mod tests {
     }
 
     fn check(d: &Draft, starts: Option<u64>) -> Result<Broadcast, String> {
-        d.check(&settings(starts), NOW, 1, "token:box")
+        d.check(&settings(starts), NOW, "token:box")
     }
 
     #[test]
@@ -510,6 +500,6 @@ mod tests {
 
         let (lang, text) = service.text_for(Lang::De, &[Lang::De, Lang::En]).unwrap();
         assert_eq!((lang, text.subject.as_str()), (Lang::En, "Closing soon"), "falls back");
-        assert_eq!(service.template(), "message:1");
+        assert_eq!(Broadcast { number: 7, ..service }.template(), "message:7");
     }
 }

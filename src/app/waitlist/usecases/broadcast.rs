@@ -146,18 +146,16 @@ impl<S: Store + Clone> Waitlist<S> {
             return Ok(Err(BroadcastProblem::NoWaitlist));
         };
         // Checked before a number is taken, so a refused draft leaves no gap.
-        if let Err(reason) = draft.check(&settings, self.now(), 0, by) {
-            return Ok(Err(BroadcastProblem::Invalid(reason)));
-        }
+        let mut message = match draft.check(&settings, self.now(), by) {
+            Ok(m) => m,
+            Err(reason) => return Ok(Err(BroadcastProblem::Invalid(reason))),
+        };
         let store = &self.ports.store;
         let number = store.increment(&keys::broadcast_counter(event), 1, None).await?.max(1) as u64;
         if number > MAX_PER_EVENT {
             return Ok(Err(BroadcastProblem::TooMany));
         }
-        let message = match draft.check(&settings, self.now(), number, by) {
-            Ok(m) => m,
-            Err(reason) => return Ok(Err(BroadcastProblem::Invalid(reason))),
-        };
+        message.number = number;
         store.set(&keys::broadcast(event, number), &encode(&message)?, None).await?;
         store.add_members(&[(keys::BROADCAST_EVENTS.to_owned(), keys::event_member(event))]).await?;
         let detail = format!(
@@ -240,7 +238,7 @@ impl<S: Store + Clone> Waitlist<S> {
         if !settings.languages.contains(&lang) {
             return Ok(Err(BroadcastProblem::Language(lang.code())));
         }
-        let message = match draft.check(&settings, self.now(), 0, "preview") {
+        let message = match draft.check(&settings, self.now(), "preview") {
             Ok(m) => m,
             Err(reason) => return Ok(Err(BroadcastProblem::Invalid(reason))),
         };
@@ -276,7 +274,7 @@ impl<S: Store + Clone> Waitlist<S> {
         if !settings.languages.contains(&lang) {
             return Ok(Err(BroadcastProblem::Language(lang.code())));
         }
-        let message = match draft.check(&settings, self.now(), 0, "test") {
+        let message = match draft.check(&settings, self.now(), "test") {
             Ok(m) => m,
             Err(reason) => return Ok(Err(BroadcastProblem::Invalid(reason))),
         };
@@ -404,7 +402,9 @@ impl<S: Store + Clone> Waitlist<S> {
     }
 
     /// Sends message `n` of `event` under its lease, page by page: answers the mails queued and
-    /// whether it is done (sent, missed or cancelled).
+    /// whether it is done (sent, missed or cancelled). Each step reads the record again, the
+    /// first under the lease just taken (what was read before it may be stale), and writes it
+    /// with `replace_if`.
     async fn send_broadcast(
         &self,
         event: &str,
@@ -438,7 +438,6 @@ impl<S: Store + Clone> Waitlist<S> {
                         let top = store.get(&keys::line_counter(event)).await?;
                         message.progress = Progress::Sending;
                         message.until_seq = Some(counter_value(&top));
-                        message.started = Some(now);
                     }
                 }
                 (Progress::Sending, Some(page)) => {
@@ -769,14 +768,11 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(pass(&site).mails, 1);
-        let slow = draft(Purpose::Service)
-            .check(
-                &block_on(site.waitlist.settings("gala")).unwrap().unwrap(),
-                site.waitlist.now(),
-                1,
-                "slow",
-            )
-            .unwrap();
+        let settings = block_on(site.waitlist.settings("gala")).unwrap().unwrap();
+        let slow = Broadcast {
+            number: 1,
+            ..draft(Purpose::Service).check(&settings, site.waitlist.now(), "slow").unwrap()
+        };
         block_on(site.rig.store.set(&keys::broadcast("gala", 1), &encode(&slow).unwrap(), None)).unwrap();
         assert_eq!(pass(&site).mails, 1, "number 1 goes once written");
         assert_eq!(sent(&site, 1).len(), 1);

@@ -198,10 +198,9 @@ impl<S: Store + Clone> Waitlist<S> {
             let hidden = vec![("t", token.clone()), ("csrf", csrf.clone()), ("lang", lang.code().to_owned())];
             self.data_section(&tr, self.manage_data_link(&token), "manage/erase", hidden, false)
         });
-        let csrf_for_news = csrf.clone();
         let cancel = ButtonForm {
             action: format!("{}/cancel", self.config.mount),
-            hidden: vec![("t", token.clone()), ("csrf", csrf), ("lang", lang.code().to_owned())],
+            hidden: vec![("t", token.clone()), ("csrf", csrf.clone()), ("lang", lang.code().to_owned())],
             hint: None,
             button: tr.t("cancel-button"),
             secondary: true,
@@ -210,7 +209,7 @@ impl<S: Store + Clone> Waitlist<S> {
         let path = format!("{}/manage?t={}", self.config.mount, url_component(&token));
         let page = self.page(lang, tr.t("status-title"), &path, &Lang::ALL, Some(&signup.event));
         let paragraphs = if row.offer.is_some() { vec![tr.t("offer-open-hint")] } else { Vec::new() };
-        let news = self.news_section(&tr, &signup, &token, &csrf_for_news, lang).await?;
+        let news = self.news_section(&tr, &signup, &row.event, &token, &csrf, lang).await?;
         let page = SignupsPage { page, paragraphs, link: None, rows: vec![row], data, news };
         let mut r = html(StatusCode::OK, page.render());
         if let Some(c) = set_cookie {
@@ -219,12 +218,13 @@ impl<S: Store + Clone> Waitlist<S> {
         Ok(r)
     }
 
-    /// The manage page's news line: whether the customer gets news, and the button that
-    /// changes it; only while the signup still waits.
+    /// The manage page's news line: whether the customer gets news about the event titled
+    /// `title`, and the button that changes it; only while the signup still waits.
     async fn news_section(
         &self,
         tr: &Tr,
         signup: &Signup,
+        title: &str,
         token: &str,
         csrf: &str,
         lang: Lang,
@@ -234,9 +234,8 @@ impl<S: Store + Clone> Waitlist<S> {
         }
         let mut chosen = [signup.clone()];
         self.apply_news_choices(&mut chosen).await?;
-        let title = self.settings(&signup.event).await?.map_or_else(|| signup.event.clone(), |s| s.title);
         let (said, button, choice) = match chosen[0].informed {
-            true => (tr.with("news-on", &[("event", Arg::Text(&title))]), "news-stop", "no"),
+            true => (tr.with("news-on", &[("event", Arg::Text(title))]), "news-stop", "no"),
             false => (tr.t("news-off"), "news-start", "yes"),
         };
         let form = ButtonForm {

@@ -324,7 +324,8 @@ impl<S: Store + Clone> Waitlist<S> {
             return self.broadcasts_page(head, &event, &session, lang, fields, outcome, None).await;
         }
         let Some((message_lang, draft)) = draft_of(&fields) else {
-            let outcome = failed(&BroadcastProblem::Language("that language"));
+            let outcome =
+                failed(&BroadcastProblem::Invalid(format!("lang: `{}` is not a language", fields.lang)));
             return self.broadcasts_page(head, &event, &session, lang, fields, outcome, None).await;
         };
         let (outcome, preview) = match action {
