@@ -134,9 +134,7 @@ impl<S: Store + Clone> Waitlist<S> {
             _ => None,
         };
         let messages = self.messages_about(event, &signup.id).await?;
-        let mut chosen = [signup.clone()];
-        self.apply_news_choices(&mut chosen).await?;
-        let [signup] = &chosen;
+        let informed = self.wants_news(signup).await?;
         Ok(Some(SignupData {
             event: event.clone(),
             title,
@@ -151,7 +149,7 @@ impl<S: Store + Clone> Waitlist<S> {
             created: rfc3339(signup.created),
             confirmed: signup.confirmed.map(rfc3339),
             cancelled: signup.cancelled.map(rfc3339),
-            informed: signup.informed,
+            informed,
             messages,
         }))
     }

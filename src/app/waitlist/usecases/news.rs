@@ -33,6 +33,12 @@ impl<S: Store + Clone> Waitlist<S> {
         Ok(())
     }
 
+    /// Whether `signup`'s customer wants news now: their latest choice, else the box.
+    pub(in crate::app::waitlist) async fn wants_news(&self, signup: &Signup) -> Result<bool, StoreError> {
+        let raw = self.ports.store.get(&keys::news(&signup.event, &signup.id)).await?;
+        Ok(news_choice(raw.as_deref()).unwrap_or(signup.informed))
+    }
+
     /// Keeps the choice of manage link `token`'s customer: news (`true`) or only the messages
     /// the signup needs. Answers the signup as it now stands on news.
     pub async fn choose_news(
@@ -65,7 +71,9 @@ mod tests {
         let read = |site: &crate::app::waitlist::testing::Site| {
             let mut signups = [site.record(&ada)];
             block_on(site.waitlist.apply_news_choices(&mut signups)).unwrap();
-            signups[0].informed
+            let one = block_on(site.waitlist.wants_news(&site.record(&ada))).unwrap();
+            assert_eq!(one, signups[0].informed, "one signup reads as a list does");
+            one
         };
         assert!(!read(&site), "unticked at signup");
         assert!(block_on(site.waitlist.choose_news(&token, true)).unwrap().unwrap().informed);

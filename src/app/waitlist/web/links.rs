@@ -232,9 +232,7 @@ impl<S: Store + Clone> Waitlist<S> {
         if !matches!(signup.status, Status::Pending | Status::Confirmed | Status::Offered) {
             return Ok(None);
         }
-        let mut chosen = [signup.clone()];
-        self.apply_news_choices(&mut chosen).await?;
-        let (said, button, choice) = match chosen[0].informed {
+        let (said, button, choice) = match self.wants_news(signup).await? {
             true => (tr.with("news-on", &[("event", Arg::Text(title))]), "news-stop", "no"),
             false => (tr.t("news-off"), "news-start", "yes"),
         };
