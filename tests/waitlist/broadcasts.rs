@@ -77,11 +77,14 @@ pub async fn a_message_to_the_list_reaches_each_waiting_signup_once_with_its_fat
     let preview = format!(r#"{{"message": {}}}"#, draft("Doors move", ""));
     let (status, shown) = shop.admin("POST", &format!("{path}/preview"), &preview).await;
     assert_eq!((status, shown["recipients"].as_u64()), (200, Some(3)), "{shown}");
+    let test = format!(r#"{{"message": {}, "to": "staff@shop.test"}}"#, draft("Doors move", ""));
+    let (status, tested) = shop.admin("POST", &format!("{path}/test"), &test).await;
+    assert_eq!(status, 200, "{tested}");
     let (status, written) = shop.admin("POST", path, &draft("Doors move", "")).await;
     assert_eq!(status, 201, "{written}");
     assert_eq!(written["status"], "scheduled");
-    let mails = wait_for(&[&shop], "Doors move", 3).await;
-    for email in ["ada@example.com", "bob@example.com", "cy@example.com"] {
+    let mails = wait_for(&[&shop], "Doors move", 4).await;
+    for email in ["ada@example.com", "bob@example.com", "cy@example.com", "staff@shop.test"] {
         assert_eq!(mails.iter().filter(|m| m.to.contains(email)).count(), 1, "{email}");
     }
     assert!(mails[0].text.contains("Doors open at 18:30.") && mails[0].text.contains("/waitlist/manage?t="));
@@ -173,7 +176,9 @@ pub async fn a_message_to_the_list_reaches_each_waiting_signup_once_with_its_fat
 
     let (_, audit) = shop.admin("GET", "/v1/audit", "").await;
     let audit = audit.to_string();
-    assert!(audit.contains("schedule_message") && audit.contains("cancel_message"), "{audit}");
+    for action in ["schedule_message", "cancel_message", "test_message"] {
+        assert!(audit.contains(action), "{action}: {audit}");
+    }
 }
 
 pub async fn two_nodes_on_one_redis_send_a_message_to_the_list_once() {

@@ -11,7 +11,6 @@ use serde::{Deserialize, Serialize};
 use super::waitlist::rfc3339;
 use super::{Access, Admin, AdminError, Principal};
 use crate::app::waitlist::usecases::broadcast::{when_text, BroadcastPreview, BroadcastProblem, Listed};
-use crate::core::blacklist::audit::AuditAction;
 use crate::core::waitlist::broadcast::{Audience, Draft, Purpose, Text};
 use crate::core::waitlist::Lang;
 use crate::ports::store::Store;
@@ -191,15 +190,13 @@ impl<S: Store + Clone> Admin<S> {
         event: &str,
         req: &BroadcastTestRequest,
     ) -> Result<super::waitlist::TestSent, AdminError> {
-        let scope = self.require_event(who, event, Access::Change).await?;
+        self.require_event(who, event, Access::Change).await?;
         let lang = self.language_of(event, req.lang).await?;
         let message = self
             .waitlist()?
-            .test_send_broadcast(event, &req.message, lang, req.to.trim())
+            .test_send_broadcast(event, &req.message, lang, req.to.trim(), &who.label())
             .await?
             .map_err(problem)?;
-        let detail = Some(format!("test send of a message to the list ({}), message {message}", lang.code()));
-        self.record_detail(who, AuditAction::TestMessage, ("event", event), &scope, detail).await;
         Ok(super::waitlist::TestSent { message })
     }
 

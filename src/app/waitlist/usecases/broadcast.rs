@@ -258,14 +258,16 @@ impl<S: Store + Clone> Waitlist<S> {
         Ok(Ok(BroadcastPreview { lang, subject: parts.subject, text, html, recipients }))
     }
 
-    /// Sends `draft` in `lang`, filled from a sample signup, to `to` as a test: queued in the
-    /// outbox and noted in the history as `test:message`. Answers its number there.
+    /// Sends `draft` in `lang`, filled from a sample signup, to `to` as a test for `by`: queued
+    /// in the outbox, noted in the history as `test:message`, and in the audit log. Answers its
+    /// number in the history.
     pub async fn test_send_broadcast(
         &self,
         event: &str,
         draft: &Draft,
         lang: Lang,
         to: &str,
+        by: &str,
     ) -> Result<Result<u64, BroadcastProblem>, StoreError> {
         if !super::preview::is_test_address(to) {
             return Ok(Err(BroadcastProblem::Address));
@@ -287,7 +289,10 @@ impl<S: Store + Clone> Waitlist<S> {
             Ok(p) => p,
             Err(e) => return Ok(Err(BroadcastProblem::Compose(e.to_string()))),
         };
-        Ok(self.queue_test(event, &signup, parts, "test:message").await?.map_err(BroadcastProblem::Compose))
+        Ok(self
+            .queue_test(event, &signup, parts, "test:message", by)
+            .await?
+            .map_err(BroadcastProblem::Compose))
     }
 
     /// How many signups of `event` `message` reaches now.

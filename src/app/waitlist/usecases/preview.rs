@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::super::compose::{self, MailKind};
 use super::super::Waitlist;
 use crate::app::outbox::Message;
+use crate::core::blacklist::audit::AuditAction;
 use crate::core::waitlist::offer::{OfferOrigin, OfferStatus};
 use crate::core::waitlist::{Lang, Offer, Signup, Status, WaitlistSettings};
 use crate::ports::store::{Store, StoreError};
@@ -202,14 +203,16 @@ impl<S: Store + Clone> Waitlist<S> {
         Ok(Ok(Preview { template, lang, signup, subject: parts.subject, text, html }))
     }
 
-    /// Sends `template` of `event` in `lang`, filled from a sample signup, to `to`: queued in
-    /// the outbox and noted in the history as `test:<template>`. Answers its number there.
+    /// Sends `template` of `event` in `lang`, filled from a sample signup, to `to` for `by` (an
+    /// audit label): queued in the outbox, noted in the history as `test:<template>`, and in the
+    /// audit log. Answers its number in the history.
     pub async fn test_send(
         &self,
         event: &str,
         template: Template,
         lang: Lang,
         to: &str,
+        by: &str,
     ) -> Result<Result<u64, PreviewProblem>, StoreError> {
         if !is_test_address(to) {
             return Ok(Err(PreviewProblem::Address));
@@ -228,17 +231,19 @@ impl<S: Store + Clone> Waitlist<S> {
             Err(p) => return Ok(Err(p)),
         };
         let name = format!("test:{}", template.as_str());
-        Ok(self.queue_test(event, &signup, parts, &name).await?.map_err(PreviewProblem::Compose))
+        Ok(self.queue_test(event, &signup, parts, &name, by).await?.map_err(PreviewProblem::Compose))
     }
 
-    /// Queues the mail of `parts` to `signup` (a sample with the test's address) as a test,
-    /// noted in the history as `name`: answers its number there, or why it could not be composed.
+    /// Queues the mail of `parts` to `signup` (a sample with the test's address) as a test for
+    /// `by`, noted in the history as `name` and in the audit log: answers its number in the
+    /// history, or why it could not be composed.
     pub(super) async fn queue_test(
         &self,
         event: &str,
         signup: &Signup,
         parts: crate::app::waitlist::pages::MailParts,
         name: &str,
+        by: &str,
     ) -> Result<Result<u64, String>, StoreError> {
         let numbers = self.reserve_mail(event).await?;
         let mail = match compose::build(self, signup, parts, numbers.outbox) {
@@ -248,6 +253,9 @@ impl<S: Store + Clone> Waitlist<S> {
         let writes = self.queue_message(numbers, Message::Mail(mail), name, event, None)?;
         self.ports.store.set_many(&writes).await?;
         self.ports.events.mail_queued();
+        let what = name.trim_start_matches("test:");
+        let detail = format!("test send of {what} ({}), message {}", signup.lang.code(), numbers.history);
+        self.audit_event(event, AuditAction::TestMessage, by.to_owned(), detail).await;
         Ok(Ok(numbers.history))
     }
 }
@@ -300,7 +308,7 @@ mod tests {
         );
 
         let mails = site.mails();
-        let n = block_on(w.test_send("gala", Template::Offer, Lang::En, "staff@harbour.example"))
+        let n = block_on(w.test_send("gala", Template::Offer, Lang::En, "staff@harbour.example", "test"))
             .unwrap()
             .unwrap();
         assert_eq!(site.mails(), mails + 1);
@@ -312,7 +320,7 @@ mod tests {
         assert_eq!((record.template.as_str(), record.to.as_str()), ("test:offer", "staff@harbour.example"));
         for bad in ["x@y.z\r\nBcc: a@b.c", "not an address", "a@b.c\u{200b}", ""] {
             assert_eq!(
-                block_on(w.test_send("gala", Template::Confirm, Lang::En, bad)).unwrap(),
+                block_on(w.test_send("gala", Template::Confirm, Lang::En, bad, "test")).unwrap(),
                 Err(PreviewProblem::Address),
                 "{bad:?}"
             );

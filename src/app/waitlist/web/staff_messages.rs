@@ -27,7 +27,6 @@ use super::super::{Unavailable, Waitlist};
 use super::staff_list::staff_read;
 use super::*;
 use crate::app::context::RequestContext;
-use crate::core::blacklist::audit::AuditAction;
 use crate::core::waitlist::broadcast::{Audience, Broadcast, Draft, Purpose, Text, When};
 use crate::core::waitlist::form::Form;
 use crate::core::waitlist::link::StaffRole;
@@ -190,14 +189,12 @@ impl<S: Store + Clone> Waitlist<S> {
         let outcome = match (Self::template_named(template), Lang::parse(message_lang), session.role) {
             (_, _, StaffRole::BoxOffice) => tr.t("staff-test-admins"),
             (Some(t), Some(l), StaffRole::Admin) => {
-                match self.test_send(&event, t, l, form.get("to").unwrap_or_default().trim()).await? {
-                    Ok(number) => {
-                        self.audit_test(&session, &event, t, l, number).await;
-                        tr.with(
-                            "staff-test-sent",
-                            &[("number", Arg::Number(number)), ("template", Arg::Text(t.as_str()))],
-                        )
-                    }
+                let (to, by) = (form.get("to").unwrap_or_default().trim(), session.principal().label());
+                match self.test_send(&event, t, l, to, &by).await? {
+                    Ok(number) => tr.with(
+                        "staff-test-sent",
+                        &[("number", Arg::Number(number)), ("template", Arg::Text(t.as_str()))],
+                    ),
                     Err(problem) => tr.with("staff-failed", &[("reason", Arg::Text(&problem.to_string()))]),
                 }
             }
@@ -259,19 +256,6 @@ impl<S: Store + Clone> Waitlist<S> {
             r.headers_mut().append(header::SET_COOKIE, c);
         }
         Ok(r)
-    }
-
-    /// Puts a test send into the organizer's audit log.
-    async fn audit_test(
-        &self,
-        session: &StaffSession,
-        event: &str,
-        template: Template,
-        lang: Lang,
-        number: u64,
-    ) {
-        let detail = format!("test send of {} ({}), message {number}", template.as_str(), lang.code());
-        self.audit_event(event, AuditAction::TestMessage, session.principal().label(), detail).await;
     }
 
     /// `GET /staff/broadcasts?event=`: the event's messages to the whole list, and the form
@@ -336,21 +320,18 @@ impl<S: Store + Clone> Waitlist<S> {
                 }
                 Err(problem) => (failed(&problem), None),
             },
-            "test" => match self.test_send_broadcast(&event, &draft, message_lang, fields.to.trim()).await? {
-                Ok(number) => {
-                    let detail = format!(
-                        "test send of a message to the list ({}), message {number}",
-                        message_lang.code()
-                    );
-                    self.audit_event(&event, AuditAction::TestMessage, by, detail).await;
-                    let sent = tr.with(
-                        "staff-test-sent",
-                        &[("number", Arg::Number(number)), ("template", Arg::Text("message"))],
-                    );
-                    (Some((sent, false)), None)
+            "test" => {
+                match self.test_send_broadcast(&event, &draft, message_lang, fields.to.trim(), &by).await? {
+                    Ok(number) => {
+                        let sent = tr.with(
+                            "staff-test-sent",
+                            &[("number", Arg::Number(number)), ("template", Arg::Text("message"))],
+                        );
+                        (Some((sent, false)), None)
+                    }
+                    Err(problem) => (failed(&problem), None),
                 }
-                Err(problem) => (failed(&problem), None),
-            },
+            }
             "schedule" => match self.schedule_broadcast(&event, &draft, &by).await? {
                 Ok(listed) => {
                     let (when, status) = (when_words(&tr, &listed.message), status_words(&tr, &listed));
